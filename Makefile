@@ -1,0 +1,136 @@
+# imsedge -- one Makefile for the host and every board.
+#
+#   make [BOARD=host|armhf|mipsel]   build build/$(BOARD)/imsedge
+#   make run                         imsedge with a development config
+#   make test                        every test (what .ci/run calls)
+#   make check                       unit tests under ASan + UBSan
+#   make fuzz [FUZZ_SECONDS=60]      run every fuzz target for a while
+#   make size                        stripped size per board
+#
+# Honours CC CFLAGS LDFLAGS DESTDIR BOARD as OpenWrt's package build
+# expects; no configure step and no run probes.
+
+VERSION := 0.1.0
+BOARD   ?= host
+
+ifeq ($(SAN),1)
+BUILD := build/$(BOARD)-san
+else
+BUILD := build/$(BOARD)
+endif
+
+ifeq ($(wildcard board/$(BOARD)/board.mk),)
+$(error unknown BOARD '$(BOARD)': see board/)
+endif
+
+.DEFAULT_GOAL := all
+
+include board/$(BOARD)/board.mk
+include third_party/deps.mk
+
+BOARDS_CROSS := armhf mipsel
+
+WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-missing-field-initializers
+IMS_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Werror $(BOARD_CFLAGS) \
+	$(DEPS_CFLAGS) -DIMSEDGE_VERSION=\"$(VERSION)\" -MMD -MP $(CFLAGS)
+IMS_LDFLAGS := $(BOARD_LDFLAGS) $(LDFLAGS)
+ifeq ($(SAN),1)
+IMS_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+IMS_LDFLAGS += -fsanitize=address,undefined
+endif
+
+SRCS     := $(sort $(shell find src -name '*.c'))
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+OBJ      := $(BUILD)/obj
+LIB_OBJS := $(patsubst src/%.c,$(OBJ)/%.o,$(LIB_SRCS))
+LIB      := $(BUILD)/libimsedge.a
+BIN      := $(BUILD)/imsedge
+
+UNIT_SRCS := $(sort $(wildcard test/unit/*.c))
+UNIT_OBJS := $(patsubst test/unit/%.c,$(OBJ)/test/%.o,$(UNIT_SRCS))
+UNIT      := $(BUILD)/unittest
+
+.PHONY: all setup run test check unit unit-cross integration fuzz \
+	fuzz-replay links-check size install clean distclean
+
+all: $(BIN)
+
+$(OBJ)/%.o: src/%.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(IMS_CFLAGS) -c $< -o $@
+
+$(OBJ)/test/%.o: test/unit/%.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(IMS_CFLAGS) -Isrc -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(OBJ)/main.o $(LIB)
+	$(CC) -o $@ $^ $(IMS_LDFLAGS) $(DEPS_LIBS) $(BOARD_LIBS)
+
+$(UNIT): $(UNIT_OBJS) $(LIB)
+	$(CC) -o $@ $^ $(IMS_LDFLAGS) $(DEPS_LIBS) $(BOARD_LIBS)
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+
+# --- setup: every Debian and npm package the build and tests need ---------
+setup:
+	tools/setup
+	tools/npm-setup
+
+# --- tests ----------------------------------------------------------------
+# Unit tests on this board (natively or under qemu-user), leak-checked
+unit: $(UNIT)
+	IMSEDGE_TEST_DATA=test/data timeout 600 $(QEMU) ./$(UNIT)
+
+# The same unit tests for every cross board, under qemu-user
+unit-cross:
+	@for b in $(BOARDS_CROSS); do \
+		$(MAKE) --no-print-directory BOARD=$$b unit || exit 1; \
+	done
+
+check:
+	$(MAKE) --no-print-directory SAN=1 unit
+
+integration: $(BIN)
+	IMSEDGE_BIN=$(BIN) node --test --test-concurrency=1 \
+		test/integration/
+
+
+links-check: $(BIN)
+	test/links-check $(BIN)
+
+include test/fuzz/fuzz.mk
+
+test: setup
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory links-check
+	$(MAKE) --no-print-directory unit-cross
+	$(MAKE) --no-print-directory fuzz-replay
+	$(MAKE) --no-print-directory integration
+
+# --- run: imsedge with a development config -------------------------------
+run: setup $(BIN)
+	tools/devcerts build/run
+	$(BIN) -c tools/dev.conf
+
+# --- figures --------------------------------------------------------------
+size:
+	@for b in host $(BOARDS_CROSS); do \
+		$(MAKE) --no-print-directory BOARD=$$b all >/dev/null || exit 1; \
+	done
+	@tools/size-report
+
+install: $(BIN)
+	install -d $(DESTDIR)/usr/sbin
+	install -m 0755 $(BIN) $(DESTDIR)/usr/sbin/imsedge
+
+clean:
+	rm -rf $(OBJ) $(BIN) $(LIB) $(UNIT) $(BUILD)/fuzz
+
+distclean:
+	rm -rf build

@@ -1,0 +1,531 @@
+/**
+ * @file conf.c  imsedge configuration: parse, validate, free
+ */
+#include <string.h>
+#include <strings.h>
+#include <re.h>
+#include "conf.h"
+#include "file.h"
+
+enum {
+	CONF_FILE_MAX = 65536,
+	CONF_LINE_MAX = 1024,
+};
+
+struct ctx {
+	struct imsedge_conf *conf;
+	char *err;
+	size_t errsz;
+};
+
+typedef int (conf_key_h)(struct ctx *ctx, const struct pl *val);
+
+struct conf_key {
+	const char *name;
+	conf_key_h *h;
+	bool repeat;
+	bool required;
+};
+
+
+static void destructor(void *arg)
+{
+	struct imsedge_conf *conf = arg;
+
+	list_flush(&conf->origins);
+	mem_deref(conf->path);
+	mem_deref(conf->tls_cert);
+	mem_deref(conf->tls_key);
+	mem_deref(conf->mw_next_hop);
+}
+
+
+static void str_destructor(void *arg)
+{
+	struct conf_str *s = arg;
+
+	mem_deref(s->val);
+}
+
+
+static int fail(struct ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)re_vsnprintf(ctx->err, ctx->errsz, fmt, ap);
+	va_end(ap);
+
+	return EINVAL;
+}
+
+
+static int parse_addr(struct ctx *ctx, struct sa *sa, const struct pl *val)
+{
+	int err = sa_decode(sa, val->p, val->l);
+
+	if (err || !sa_port(sa))
+		return fail(ctx, "'%r' is not an ADDR:PORT", val);
+
+	return 0;
+}
+
+
+static int parse_u32(struct ctx *ctx, uint32_t *v, const struct pl *val,
+		     uint32_t min, uint32_t max)
+{
+	uint64_t n;
+	size_t i;
+
+	if (!val->l || val->l > 10)
+		goto bad;
+
+	for (i = 0; i < val->l; i++) {
+		if (val->p[i] < '0' || val->p[i] > '9')
+			goto bad;
+	}
+
+	n = pl_u64(val);
+	if (n < min || n > max)
+		goto bad;
+
+	*v = (uint32_t)n;
+	return 0;
+
+ bad:
+	return fail(ctx, "'%r' is not a number in %u..%u", val, min, max);
+}
+
+
+static int parse_bool(struct ctx *ctx, bool *v, const struct pl *val)
+{
+	if (!pl_strcasecmp(val, "yes") || !pl_strcasecmp(val, "true") ||
+	    !pl_strcmp(val, "1")) {
+		*v = true;
+		return 0;
+	}
+	if (!pl_strcasecmp(val, "no") || !pl_strcasecmp(val, "false") ||
+	    !pl_strcmp(val, "0")) {
+		*v = false;
+		return 0;
+	}
+
+	return fail(ctx, "'%r' is not yes or no", val);
+}
+
+
+static int k_w2_listen(struct ctx *ctx, const struct pl *val)
+{
+	return parse_addr(ctx, &ctx->conf->w2_listen, val);
+}
+
+
+static int k_mw_listen(struct ctx *ctx, const struct pl *val)
+{
+	return parse_addr(ctx, &ctx->conf->mw_listen, val);
+}
+
+
+static int k_tls_cert(struct ctx *ctx, const struct pl *val)
+{
+	return pl_strdup(&ctx->conf->tls_cert, val);
+}
+
+
+static int k_tls_key(struct ctx *ctx, const struct pl *val)
+{
+	return pl_strdup(&ctx->conf->tls_key, val);
+}
+
+
+static bool host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		c == '[' || c == ']' || c == ':';
+}
+
+
+/* An Origin as RFC 6454 serializes it: scheme "://" host [":" port] */
+static bool origin_valid(const struct pl *val)
+{
+	const char *p = val->p, *end = val->p + val->l, *colon = NULL;
+	const char *host;
+
+	if (val->l > 8 && !strncasecmp(p, "https://", 8))
+		p += 8;
+	else if (val->l > 7 && !strncasecmp(p, "http://", 7))
+		p += 7;
+	else
+		return false;
+
+	host = p;
+	for (; p < end; p++) {
+		if (!host_char(*p))
+			return false;
+		if (*p == ':' && *host != '[')
+			colon = p;
+		if (*p == ']')
+			colon = NULL;
+	}
+
+	if (p == host || (colon && (colon == host || colon + 1 == end)))
+		return false;
+
+	for (p = colon ? colon + 1 : end; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+	}
+
+	return true;
+}
+
+
+static int k_w2_origin(struct ctx *ctx, const struct pl *val)
+{
+	struct conf_str *s;
+	int err;
+
+	if (!origin_valid(val))
+		return fail(ctx, "'%r' is not an origin like "
+			    "https://host[:port]", val);
+
+	s = mem_zalloc(sizeof(*s), str_destructor);
+	if (!s)
+		return ENOMEM;
+
+	err = pl_strdup(&s->val, val);
+	if (err) {
+		mem_deref(s);
+		return err;
+	}
+
+	list_append(&ctx->conf->origins, &s->le, s);
+	return 0;
+}
+
+
+static int k_mw_next_hop(struct ctx *ctx, const struct pl *val)
+{
+	struct uri uri;
+	struct pl pl = *val;
+
+	if (uri_decode(&uri, &pl) || (pl_strcmp(&uri.scheme, "sip") &&
+				      pl_strcmp(&uri.scheme, "sips")))
+		return fail(ctx, "'%r' is not a SIP URI", val);
+
+	return pl_strdup(&ctx->conf->mw_next_hop, val);
+}
+
+
+static int k_max_connections(struct ctx *ctx, const struct pl *val)
+{
+	return parse_u32(ctx, &ctx->conf->max_connections, val, 1, 1000000);
+}
+
+
+static int k_w2_max_message(struct ctx *ctx, const struct pl *val)
+{
+	return parse_u32(ctx, &ctx->conf->w2_max_message, val,
+			 1024, 1048576);
+}
+
+
+static int k_w2_ping_interval(struct ctx *ctx, const struct pl *val)
+{
+	return parse_u32(ctx, &ctx->conf->w2_ping_interval, val, 0, 3600);
+}
+
+
+static int k_w2_idle_timeout(struct ctx *ctx, const struct pl *val)
+{
+	return parse_u32(ctx, &ctx->conf->w2_idle_timeout, val, 1, 86400);
+}
+
+
+static int k_w2_handshake_timeout(struct ctx *ctx, const struct pl *val)
+{
+	return parse_u32(ctx, &ctx->conf->w2_handshake_timeout, val, 1, 120);
+}
+
+
+static int k_log_level(struct ctx *ctx, const struct pl *val)
+{
+	char name[16];
+
+	if (val->l >= sizeof(name))
+		goto bad;
+
+	pl_strcpy(val, name, sizeof(name));
+	if (!log_level_decode(&ctx->conf->log_level, name))
+		return 0;
+
+ bad:
+	return fail(ctx, "'%r' is not one of debug, info, warn, error", val);
+}
+
+
+static int k_log_syslog(struct ctx *ctx, const struct pl *val)
+{
+	return parse_bool(ctx, &ctx->conf->log_syslog, val);
+}
+
+
+static const struct conf_key keys[] = {
+	{"w2_listen",            k_w2_listen,            false, true },
+	{"tls_cert",             k_tls_cert,             false, true },
+	{"tls_key",              k_tls_key,              false, true },
+	{"w2_origin",            k_w2_origin,            true,  true },
+	{"max_connections",      k_max_connections,      false, false},
+	{"w2_max_message",       k_w2_max_message,       false, false},
+	{"w2_ping_interval",     k_w2_ping_interval,     false, false},
+	{"w2_idle_timeout",      k_w2_idle_timeout,      false, false},
+	{"w2_handshake_timeout", k_w2_handshake_timeout, false, false},
+	{"mw_listen",            k_mw_listen,            false, true },
+	{"mw_next_hop",          k_mw_next_hop,          false, true },
+	{"log_level",            k_log_level,            false, false},
+	{"log_syslog",           k_log_syslog,           false, false},
+};
+
+
+static const struct conf_key *key_find(const struct pl *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (0 == pl_strcmp(name, keys[i].name))
+			return &keys[i];
+	}
+
+	return NULL;
+}
+
+
+static void defaults(struct imsedge_conf *conf)
+{
+	conf->max_connections      = 1024;
+	conf->w2_max_message       = 65536;
+	conf->w2_ping_interval     = 30;
+	conf->w2_idle_timeout      = 600;
+	conf->w2_handshake_timeout = 10;
+	conf->log_level            = LOG_LVL_INFO;
+	conf->log_syslog           = false;
+}
+
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+
+/* Split one line into key and value; both empty for a blank/comment */
+static void split_line(struct pl *line, struct pl *key, struct pl *val)
+{
+	const char *p = line->p, *end = line->p + line->l;
+
+	while (p < end && is_space(*p))
+		++p;
+	while (end > p && is_space(end[-1]))
+		--end;
+
+	key->p = p;
+	key->l = 0;
+	val->p = end;
+	val->l = 0;
+
+	if (p == end || *p == '#')
+		return;
+
+	while (p < end && !is_space(*p))
+		++p;
+	key->l = p - key->p;
+
+	while (p < end && is_space(*p))
+		++p;
+	val->p = p;
+	val->l = end - p;
+}
+
+
+static int parse_line(struct ctx *ctx, uint8_t *seen, const struct pl *key,
+		      const struct pl *val)
+{
+	const struct conf_key *k = key_find(key);
+
+	if (!k)
+		return fail(ctx, "unknown key '%r'", key);
+
+	if (seen[k - keys] && !k->repeat)
+		return fail(ctx, "key '%s' given twice", k->name);
+
+	seen[k - keys] = 1;
+
+	if (!val->l)
+		return fail(ctx, "key '%s' needs a value", k->name);
+
+	return k->h(ctx, val);
+}
+
+
+static int check_required(struct ctx *ctx, const uint8_t *seen)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (keys[i].required && !seen[i])
+			return fail(ctx, "missing required key '%s'",
+				    keys[i].name);
+	}
+
+	return 0;
+}
+
+
+/**
+ * Parse a configuration held in memory
+ *
+ * @param confp  Returned configuration
+ * @param name   File name, for error messages
+ * @param text   Contents
+ * @param len    Length of contents
+ * @param errbuf Buffer for "NAME:LINE: reason" on error
+ * @param errsz  Size of errbuf
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int conf_parse(struct imsedge_conf **confp, const char *name,
+	       const char *text, size_t len, char *errbuf, size_t errsz)
+{
+	uint8_t seen[ARRAY_SIZE(keys)] = {0};
+	char reason[256] = "";
+	struct ctx ctx = {NULL, reason, sizeof(reason)};
+	const char *p = text, *end = text + len;
+	unsigned lineno = 0;
+	int err = 0;
+
+	if (!confp || !name || (!text && len))
+		return EINVAL;
+
+	ctx.conf = mem_zalloc(sizeof(*ctx.conf), destructor);
+	if (!ctx.conf)
+		return ENOMEM;
+
+	defaults(ctx.conf);
+
+	err = str_dup(&ctx.conf->path, name);
+	while (!err && p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		struct pl line, key, val;
+
+		line.p = p;
+		line.l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		p = nl ? nl + 1 : end;
+		++lineno;
+
+		if (line.l > CONF_LINE_MAX) {
+			err = fail(&ctx, "line longer than %u bytes",
+				   CONF_LINE_MAX);
+			break;
+		}
+
+		if (memchr(line.p, '\0', line.l)) {
+			err = fail(&ctx, "NUL byte in line");
+			break;
+		}
+
+		split_line(&line, &key, &val);
+		if (key.l)
+			err = parse_line(&ctx, seen, &key, &val);
+	}
+
+	if (err) {
+		(void)re_snprintf(errbuf, errsz, "%s:%u: %s", name, lineno,
+				  reason);
+		goto out;
+	}
+
+	err = check_required(&ctx, seen);
+	if (err)
+		(void)re_snprintf(errbuf, errsz, "%s: %s", name, reason);
+
+ out:
+	if (err)
+		mem_deref(ctx.conf);
+	else
+		*confp = ctx.conf;
+
+	return err;
+}
+
+
+/**
+ * Load and parse a configuration file
+ *
+ * @param confp  Returned configuration
+ * @param path   File to read
+ * @param errbuf Buffer for "FILE:LINE: reason" on error
+ * @param errsz  Size of errbuf
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int conf_load(struct imsedge_conf **confp, const char *path,
+	      char *errbuf, size_t errsz)
+{
+	struct mbuf *mb;
+	int err;
+
+	if (!confp || !path)
+		return EINVAL;
+
+	mb = mbuf_alloc(4096);
+	if (!mb)
+		return ENOMEM;
+
+	err = file_read(mb, path, CONF_FILE_MAX);
+	if (err == EFBIG) {
+		(void)re_snprintf(errbuf, errsz, "%s: larger than %u bytes",
+				  path, CONF_FILE_MAX);
+		goto out;
+	}
+	else if (err) {
+		(void)re_snprintf(errbuf, errsz, "%s: cannot read: %m",
+				  path, err);
+		goto out;
+	}
+
+	err = conf_parse(confp, path, (char *)mb->buf, mb->end,
+			 errbuf, errsz);
+
+ out:
+	mem_deref(mb);
+	return err;
+}
+
+
+/**
+ * Check an Origin header value against the allowed list (exact match,
+ * case-insensitive for scheme and host as RFC 6454 serializes them)
+ *
+ * @param conf   Configuration
+ * @param origin Value of the Origin header
+ *
+ * @return true if allowed
+ */
+bool conf_origin_allowed(const struct imsedge_conf *conf,
+			 const struct pl *origin)
+{
+	struct le *le;
+
+	if (!conf || !pl_isset(origin))
+		return false;
+
+	for (le = conf->origins.head; le; le = le->next) {
+		const struct conf_str *s = le->data;
+
+		if (0 == pl_strcasecmp(origin, s->val))
+			return true;
+	}
+
+	return false;
+}

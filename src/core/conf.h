@@ -1,0 +1,46 @@
+/**
+ * @file conf.h  imsedge configuration: parse, validate, free
+ *
+ * The file is libre's "key value" format: one key per line, whole-line
+ * '#' comments, keys may repeat where they take a list. Unknown keys,
+ * malformed values and missing required keys are errors reported as
+ * "FILE:LINE: reason".
+ */
+
+#include "log.h"
+
+struct imsedge_conf {
+	char *path;               /**< File the config was read from     */
+
+	/* W2: SIP over secure WebSocket */
+	struct sa w2_listen;
+	char *tls_cert;
+	char *tls_key;
+	struct list origins;      /**< struct conf_str, allowed Origins  */
+	uint32_t max_connections;
+	uint32_t w2_max_message;  /**< bytes, reassembled WS message      */
+	uint32_t w2_ping_interval;     /**< seconds, 0 = no keepalive    */
+	uint32_t w2_idle_timeout;      /**< seconds without any frame    */
+	uint32_t w2_handshake_timeout; /**< seconds for TLS + Upgrade    */
+
+	/* Mw: toward the IMS core */
+	struct sa mw_listen;
+	char *mw_next_hop;
+
+	/* logging */
+	enum log_level log_level;
+	bool log_syslog;
+};
+
+/** One string of a repeatable key */
+struct conf_str {
+	struct le le;
+	char *val;
+};
+
+int  conf_load(struct imsedge_conf **confp, const char *path,
+	       char *err, size_t errsz);
+int  conf_parse(struct imsedge_conf **confp, const char *name,
+		const char *text, size_t len, char *err, size_t errsz);
+bool conf_origin_allowed(const struct imsedge_conf *conf,
+			 const struct pl *origin);

@@ -1,0 +1,290 @@
+/**
+ * @file main.c  imsedge: argv, config, the enabled functions, re_main(),
+ *               orderly shutdown
+ */
+#include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <getopt.h>
+#include <re.h>
+#include "core/conf.h"
+#include "tls/tlsx.h"
+#include "w2/w2.h"
+
+#define LOG_MODULE "main"
+
+#ifndef IMSEDGE_VERSION
+#define IMSEDGE_VERSION "0.0.0"
+#endif
+
+enum {
+	SHUTDOWN_GRACE_MS = 1500,  /* < the 2 s procd and the tests allow */
+};
+
+static struct {
+	const char *path;
+	struct imsedge_conf *conf;
+	struct w2 *w2;
+	struct tmr tmr_exit;
+	int sigfd[2];
+	bool stopping;
+} app = {.sigfd = {-1, -1}};
+
+
+static void usage(void)
+{
+	(void)fprintf(stderr,
+		      "usage: imsedge [-t] -c FILE\n"
+		      "       imsedge -v | -h\n"
+		      "\n"
+		      "  -c FILE  configuration file (runs in the foreground)\n"
+		      "  -t       check the configuration and exit\n"
+		      "  -v       print the version\n"
+		      "  -h       print this help\n");
+}
+
+
+static void exit_now(void *arg)
+{
+	(void)arg;
+
+	if (w2_conn_count(app.w2))
+		log_warn("exit with %u connections still closing",
+			 w2_conn_count(app.w2));
+	re_cancel();
+}
+
+
+static void stop(void)
+{
+	if (app.stopping) {
+		re_cancel();
+		return;
+	}
+
+	app.stopping = true;
+	log_info("shutting down");
+
+	if (!w2_shutdown(app.w2, exit_now, NULL)) {
+		re_cancel();
+		return;
+	}
+
+	tmr_start(&app.tmr_exit, SHUTDOWN_GRACE_MS, exit_now, NULL);
+}
+
+
+static void reload(void)
+{
+	struct imsedge_conf *conf;
+	char errbuf[512];
+	int err;
+
+	err = conf_load(&conf, app.path, errbuf, sizeof(errbuf));
+	if (err) {
+		log_error("reload failed, keeping the running config: %s",
+			  errbuf);
+		return;
+	}
+
+	err = w2_reload(app.w2, conf);
+	if (err) {
+		log_error("reload failed, keeping the running config: %m",
+			  err);
+		mem_deref(conf);
+		return;
+	}
+
+	log_init(conf->log_level, conf->log_syslog);
+	mem_deref(app.conf);
+	app.conf = conf;
+}
+
+
+/* Signals arrive through a self-pipe so handlers run on the loop */
+static void sig_catch(int sig)
+{
+	uint8_t b = (uint8_t)sig;
+	int saved = errno;
+
+	(void)write(app.sigfd[1], &b, 1);
+	errno = saved;
+}
+
+
+static void sig_read(int flags, void *arg)
+{
+	uint8_t b;
+	(void)flags;
+	(void)arg;
+
+	while (read(app.sigfd[0], &b, 1) == 1) {
+		if (b == SIGHUP)
+			reload();
+		else
+			stop();
+	}
+}
+
+
+static int sig_init(void)
+{
+	struct sigaction sa;
+	int i;
+
+	if (pipe(app.sigfd))
+		return errno;
+
+	for (i = 0; i < 2; i++) {
+		(void)fcntl(app.sigfd[i], F_SETFL, O_NONBLOCK);
+		(void)fcntl(app.sigfd[i], F_SETFD, FD_CLOEXEC);
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_catch;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)signal(SIGPIPE, SIG_IGN);
+
+	return fd_listen(app.sigfd[0], FD_READ, sig_read, NULL);
+}
+
+
+static void sig_close(void)
+{
+	int i;
+
+	if (app.sigfd[0] >= 0)
+		fd_close(app.sigfd[0]);
+
+	for (i = 0; i < 2; i++) {
+		if (app.sigfd[i] >= 0)
+			(void)close(app.sigfd[i]);
+		app.sigfd[i] = -1;
+	}
+}
+
+
+static int check_tls_files(const struct imsedge_conf *conf)
+{
+	struct tls *tls;
+	int err;
+
+	err = tls_alloc(&tls, TLS_METHOD_SSLV23, NULL, NULL);
+	if (err)
+		return err;
+
+	err = tls_set_certificate_files(tls, conf->tls_cert, conf->tls_key,
+					NULL);
+	if (err)
+		(void)fprintf(stderr, "%s: tls_cert %s / tls_key %s: "
+			      "cannot load: %s\n", conf->path, conf->tls_cert,
+			      conf->tls_key, strerror(err));
+
+	mem_deref(tls);
+	return err;
+}
+
+
+static int run(void)
+{
+	int err;
+
+	log_info("imsedge %s starting", IMSEDGE_VERSION);
+
+	err = sig_init();
+	if (err) {
+		log_error("signal setup failed: %m", err);
+		return err;
+	}
+
+	err = w2_alloc(&app.w2, app.conf);
+	if (err)
+		return err;
+
+	log_info("ready");
+
+	err = re_main(NULL);
+
+	log_info("stopped");
+
+	return err;
+}
+
+
+int main(int argc, char *argv[])
+{
+	char errbuf[512];
+	bool test = false;
+	int c, err;
+
+	while ((c = getopt(argc, argv, "c:thv")) != -1) {
+		switch (c) {
+
+		case 'c':
+			app.path = optarg;
+			break;
+
+		case 't':
+			test = true;
+			break;
+
+		case 'v':
+			(void)printf("imsedge %s\n", IMSEDGE_VERSION);
+			return 0;
+
+		case 'h':
+			usage();
+			return 0;
+
+		default:
+			usage();
+			return 2;
+		}
+	}
+
+	if (!app.path || optind != argc) {
+		usage();
+		return 2;
+	}
+
+	err = libre_init();
+	if (err) {
+		(void)fprintf(stderr, "imsedge: libre_init: %s\n",
+			      strerror(err));
+		return 1;
+	}
+
+	err = conf_load(&app.conf, app.path, errbuf, sizeof(errbuf));
+	if (err) {
+		(void)fprintf(stderr, "%s\n", errbuf);
+		goto out;
+	}
+
+	log_init(app.conf->log_level, app.conf->log_syslog && !test);
+
+	if (test) {
+		err = check_tls_files(app.conf);
+		if (!err)
+			(void)printf("%s: configuration OK\n", app.path);
+		goto out;
+	}
+
+	err = run();
+
+ out:
+	tmr_cancel(&app.tmr_exit);
+	app.w2 = mem_deref(app.w2);
+	app.conf = mem_deref(app.conf);
+	sig_close();
+	log_close();
+	libre_close();
+
+	return err ? 1 : 0;
+}

@@ -1,0 +1,87 @@
+/**
+ * @file rng.c  The process-wide CTR-DRBG shared by TLS objects
+ */
+#include <re.h>
+#include "tls.h"
+#include "tlsx.h"
+
+static struct tls_rng *rng_shared;
+
+
+static void rng_destructor(void *arg)
+{
+	struct tls_rng *rng = arg;
+
+	mbedtls_ctr_drbg_free(&rng->drbg);
+	mbedtls_entropy_free(&rng->entropy);
+
+	if (rng == rng_shared)
+		rng_shared = NULL;
+}
+
+
+/**
+ * Get a reference to the shared, seeded random generator
+ *
+ * @param rngp Returned reference (release with mem_deref)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int tls_rng_get(struct tls_rng **rngp)
+{
+	static const char pers[] = "imsedge";
+	struct tls_rng *rng;
+
+	if (!rngp)
+		return EINVAL;
+
+	if (rng_shared) {
+		*rngp = mem_ref(rng_shared);
+		return 0;
+	}
+
+	rng = mem_zalloc(sizeof(*rng), rng_destructor);
+	if (!rng)
+		return ENOMEM;
+
+	mbedtls_entropy_init(&rng->entropy);
+	mbedtls_ctr_drbg_init(&rng->drbg);
+
+	if (mbedtls_ctr_drbg_seed(&rng->drbg, mbedtls_entropy_func,
+				  &rng->entropy, (const uint8_t *)pers,
+				  sizeof(pers) - 1)) {
+		mem_deref(rng);
+		return EIO;
+	}
+
+	rng_shared = rng;
+	*rngp = rng;
+
+	return 0;
+}
+
+
+/**
+ * Fill a buffer with cryptographically strong random bytes
+ *
+ * @param buf Buffer
+ * @param len Number of bytes
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int tls_random(void *buf, size_t len)
+{
+	struct tls_rng *rng;
+	int err;
+
+	err = tls_rng_get(&rng);
+	if (err)
+		return err;
+
+	err = mbedtls_ctr_drbg_random(&rng->drbg, buf, len) ? EIO : 0;
+
+	/* reseeded on the next call if no TLS context holds it */
+	mem_deref(rng);
+
+	return err;
+}

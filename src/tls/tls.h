@@ -1,0 +1,30 @@
+/**
+ * @file tls.h  Private: libre's TLS API (re_tls.h) on mbedtls
+ *
+ * The public interface of this module is libre's own re_tls.h, so that
+ * libre's HTTP, WebSocket and SIP code and ours share one TLS backend;
+ * mbedtls is the only crypto library in the binary.
+ */
+#include <mbedtls/ssl.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/x509_crt.h>
+#include <mbedtls/pk.h>
+
+struct tls {
+	mbedtls_ssl_config srv;
+	mbedtls_ssl_config cli;
+	mbedtls_x509_crt crt;      /**< Own certificate chain           */
+	mbedtls_pk_context key;    /**< Own private key                 */
+	mbedtls_x509_crt ca;       /**< Trusted CAs (client side)       */
+	struct tls_rng *rng;
+	bool have_ca;
+};
+
+struct tls_rng {
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+};
+
+int  tls_rng_get(struct tls_rng **rngp);
+void tls_log_mbedtls(const char *what, const struct tcp_conn *tc, int ret);

@@ -1,0 +1,403 @@
+/**
+ * @file tls_tcp.c  TLS over a libre TCP connection, as a TCP helper
+ *
+ * Received ciphertext is buffered (bounded) and fed to mbedtls through
+ * its BIO callbacks; plaintext replaces the ciphertext in the receive
+ * buffer that libre hands to the layers above.
+ */
+#include <string.h>
+#include <re.h>
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include "tls.h"
+#include "tlsx.h"
+
+enum {
+	RX_MAX    = 65536,   /* buffered ciphertext: > one full record  */
+	READ_CHUNK = 4096,
+};
+
+struct tls_conn {
+	mbedtls_ssl_context ssl;
+	struct tls *tls;
+	struct tcp_helper *th;
+	struct tcp_conn *tcp;
+	struct mbuf *rx;       /**< Ciphertext not yet consumed          */
+	char *servername;
+	bool setup;
+	bool verify;
+	bool up;
+};
+
+
+static void destructor(void *arg)
+{
+	struct tls_conn *tc = arg;
+
+	if (tc->up)
+		(void)mbedtls_ssl_close_notify(&tc->ssl);
+
+	mbedtls_ssl_free(&tc->ssl);
+	mem_deref(tc->th);
+	mem_deref(tc->tcp);
+	mem_deref(tc->rx);
+	mem_deref(tc->servername);
+	mem_deref(tc->tls);
+}
+
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct tls_conn *tc = ctx;
+	struct mbuf mb;
+
+	mb.buf  = (uint8_t *)buf;
+	mb.pos  = 0;
+	mb.end  = len;
+	mb.size = len;
+
+	if (tcp_send_helper(tc->tcp, &mb, tc->th))
+		return MBEDTLS_ERR_NET_SEND_FAILED;
+
+	return (int)len;
+}
+
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	struct tls_conn *tc = ctx;
+	size_t n;
+
+	n = min(len, mbuf_get_left(tc->rx));
+	if (!n)
+		return MBEDTLS_ERR_SSL_WANT_READ;
+
+	(void)mbuf_read_mem(tc->rx, buf, n);
+
+	if (!mbuf_get_left(tc->rx))
+		mbuf_rewind(tc->rx);
+
+	return (int)n;
+}
+
+
+/* The role is known only once libre reports who started the TCP
+   connection, so the mbedtls context is set up then */
+static int ssl_setup(struct tls_conn *tc, bool active)
+{
+	mbedtls_ssl_config *cfg = active ? &tc->tls->cli : &tc->tls->srv;
+
+	if (tc->setup)
+		return 0;
+
+	if (mbedtls_ssl_setup(&tc->ssl, cfg))
+		return ENOMEM;
+
+	if (active && tc->servername &&
+	    mbedtls_ssl_set_hostname(&tc->ssl, tc->servername))
+		return ENOMEM;
+
+	mbedtls_ssl_set_bio(&tc->ssl, tc, bio_send, bio_recv, NULL);
+	tc->setup = true;
+
+	return 0;
+}
+
+
+static int handshake(struct tls_conn *tc)
+{
+	int ret = mbedtls_ssl_handshake(&tc->ssl);
+
+	if (ret == 0) {
+		if (tc->verify && mbedtls_ssl_get_verify_result(&tc->ssl)) {
+			tls_log_mbedtls("TLS peer verification failed",
+					tc->tcp,
+					MBEDTLS_ERR_X509_CERT_VERIFY_FAILED);
+			return EAUTH;
+		}
+
+		tc->up = true;
+		return 0;
+	}
+
+	if (ret == MBEDTLS_ERR_SSL_WANT_READ ||
+	    ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+		return 0;
+
+	tls_log_mbedtls("TLS handshake failed", tc->tcp, ret);
+
+	return EPROTO;
+}
+
+
+static bool estab_handler(int *err, bool active, void *arg)
+{
+	struct tls_conn *tc = arg;
+
+	if (!active)
+		return true;
+
+	*err = ssl_setup(tc, true);
+	if (!*err)
+		*err = handshake(tc);
+
+	return true;
+}
+
+
+/* Append received ciphertext, keeping unread bytes at the front */
+static int rx_append(struct tls_conn *tc, struct mbuf *mb)
+{
+	size_t n = mbuf_get_left(mb);
+
+	if (tc->rx->pos) {
+		size_t left = mbuf_get_left(tc->rx);
+
+		memmove(tc->rx->buf, mbuf_buf(tc->rx), left);
+		tc->rx->pos = 0;
+		tc->rx->end = left;
+	}
+
+	if (tc->rx->end + n > RX_MAX)
+		return EOVERFLOW;
+
+	tc->rx->pos = tc->rx->end;
+	if (mbuf_write_mem(tc->rx, mbuf_buf(mb), n))
+		return ENOMEM;
+	tc->rx->pos = 0;
+
+	return 0;
+}
+
+
+static int read_plain(struct tls_conn *tc, struct mbuf *mb)
+{
+	mbuf_rewind(mb);
+
+	for (;;) {
+		int n;
+
+		if (mbuf_get_space(mb) < READ_CHUNK &&
+		    mbuf_resize(mb, mb->size + READ_CHUNK))
+			return ENOMEM;
+
+		n = mbuf_get_space(mb) > 0x7fffffff ? 0x7fffffff :
+			(int)mbuf_get_space(mb);
+		n = mbedtls_ssl_read(&tc->ssl, mbuf_buf(mb), n);
+		if (n > 0) {
+			mb->pos += n;
+			continue;
+		}
+
+		if (n == MBEDTLS_ERR_SSL_WANT_READ ||
+		    n == MBEDTLS_ERR_SSL_WANT_WRITE)
+			break;
+
+		if (n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || n == 0)
+			return ECONNRESET;
+
+		tls_log_mbedtls("TLS read failed", tc->tcp, n);
+		return EPROTO;
+	}
+
+	mbuf_set_end(mb, mb->pos);
+	mbuf_set_pos(mb, 0);
+
+	return 0;
+}
+
+
+static bool recv_handler(int *err, struct mbuf *mb, bool *estab, void *arg)
+{
+	struct tls_conn *tc = arg;
+
+	*err = rx_append(tc, mb);
+	if (!*err)
+		*err = ssl_setup(tc, false);
+	if (*err)
+		return true;
+
+	if (!tc->up) {
+		*err = handshake(tc);
+		if (*err || !tc->up)
+			return true;
+
+		*estab = true;
+	}
+
+	*err = read_plain(tc, mb);
+
+	/* not handled: libre then reports a new session to the owner and
+	   passes on any plaintext */
+	return *err != 0;
+}
+
+
+static bool send_handler(int *err, struct mbuf *mb, void *arg)
+{
+	struct tls_conn *tc = arg;
+
+	if (!tc->up) {
+		*err = ENOTCONN;
+		return true;
+	}
+
+	while (mbuf_get_left(mb)) {
+		int n = mbedtls_ssl_write(&tc->ssl, mbuf_buf(mb),
+					  mbuf_get_left(mb));
+		if (n < 0) {
+			tls_log_mbedtls("TLS write failed", tc->tcp, n);
+			*err = EPROTO;
+			break;
+		}
+
+		mb->pos += n;
+	}
+
+	return true;
+}
+
+
+/**
+ * Start TLS on a TCP connection
+ *
+ * @param ptc   Returned TLS connection
+ * @param tls   TLS context (holds a reference)
+ * @param tcp   TCP connection
+ * @param layer Protocol stack layer
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int tls_start_tcp(struct tls_conn **ptc, struct tls *tls, struct tcp_conn *tcp,
+		  int layer)
+{
+	struct tls_conn *tc;
+	int err;
+
+	if (!ptc || !tls || !tcp)
+		return EINVAL;
+
+	tc = mem_zalloc(sizeof(*tc), destructor);
+	if (!tc)
+		return ENOMEM;
+
+	mbedtls_ssl_init(&tc->ssl);
+	tc->tls = mem_ref(tls);
+	tc->tcp = mem_ref(tcp);
+
+	tc->rx = mbuf_alloc(READ_CHUNK);
+	if (!tc->rx) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	err = tcp_register_helper(&tc->th, tcp, layer, estab_handler,
+				  send_handler, recv_handler, tc);
+	if (err)
+		goto out;
+
+ out:
+	if (err)
+		mem_deref(tc);
+	else
+		*ptc = tc;
+
+	return err;
+}
+
+
+/**
+ * Set the server name sent in SNI and checked in the certificate
+ *
+ * @param tc         TLS connection (client side, before the handshake)
+ * @param servername Server name
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int tls_set_servername(struct tls_conn *tc, const char *servername)
+{
+	if (!tc || !servername)
+		return EINVAL;
+
+	tc->servername = mem_deref(tc->servername);
+
+	return str_dup(&tc->servername, servername);
+}
+
+
+/**
+ * Require the server certificate to verify and to match a host
+ *
+ * @param tc   TLS connection
+ * @param host Expected host name
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int tls_set_verify_server(struct tls_conn *tc, const char *host)
+{
+	if (!tc || !host)
+		return EINVAL;
+
+	tc->verify = true;
+
+	return tls_set_servername(tc, host);
+}
+
+
+/**
+ * Same as tls_set_verify_server() (libre compatibility)
+ *
+ * @param tc       TLS connection
+ * @param hostname Expected host name
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int tls_peer_set_verify_host(struct tls_conn *tc, const char *hostname)
+{
+	return tls_set_verify_server(tc, hostname);
+}
+
+
+/**
+ * Check the result of peer certificate verification
+ *
+ * @param tc TLS connection
+ *
+ * @return 0 if the peer verified, otherwise errorcode
+ */
+int tls_peer_verify(const struct tls_conn *tc)
+{
+	if (!tc || !tc->up)
+		return EINVAL;
+
+	return mbedtls_ssl_get_verify_result(&tc->ssl) ? EAUTH : 0;
+}
+
+
+/**
+ * Get the name of the negotiated cipher suite
+ *
+ * @param tc TLS connection
+ *
+ * @return Cipher suite name, or NULL
+ */
+const char *tls_cipher_name(const struct tls_conn *tc)
+{
+	if (!tc || !tc->up)
+		return NULL;
+
+	return mbedtls_ssl_get_ciphersuite(&tc->ssl);
+}
+
+
+/**
+ * Tell whether the TLS handshake has completed
+ *
+ * @param tc TLS connection
+ *
+ * @return true if established
+ */
+bool tls_conn_established(const struct tls_conn *tc)
+{
+	return tc && tc->up;
+}

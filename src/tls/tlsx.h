@@ -1,0 +1,8 @@
+/**
+ * @file tlsx.h  imsedge extensions to libre's re_tls.h (mbedtls backend)
+ */
+
+int tls_set_certificate_files(struct tls *tls, const char *certfile,
+			      const char *keyfile, const char *pwd);
+bool tls_conn_established(const struct tls_conn *tc);
+int  tls_random(void *buf, size_t len);

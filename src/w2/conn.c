@@ -1,0 +1,499 @@
+/**
+ * @file conn.c  One W2 connection: TLS, HTTP Upgrade policy, WebSocket,
+ *               SIP messages
+ *
+ * The Upgrade must carry an allowed Origin (else 403, checklist D-1)
+ * and offer the "sip" subprotocol (else 400, D-2). Each WebSocket
+ * message is one SIP message (RFC 7118 5.2).
+ */
+#include <string.h>
+#include <re.h>
+#include "../core/conf.h"
+#include "../ws/ws.h"
+#include "../sip/sipx.h"
+#include "w2.h"
+#include "w2_int.h"
+
+#define LOG_MODULE "w2"
+
+enum {
+	HTTP_REQ_MAX = 8192,
+	LINGER_MS    = 1000,
+	RETRY_AFTER  = 30,
+};
+
+enum conn_state {
+	C_TLS = 0,
+	C_HTTP,
+	C_WS,
+	C_LINGER,   /* error response sent, closing */
+};
+
+struct w2_conn {
+	struct le le;
+	struct w2 *w2;
+	struct sa peer;
+	struct tcp_conn *tc;
+	struct tls_conn *sc;
+	struct ws_conn *wc;
+	struct mbuf *hbuf;
+	struct tmr tmr;
+	enum conn_state state;
+};
+
+
+static void destructor(void *arg)
+{
+	struct w2_conn *conn = arg;
+	struct w2 *w2 = conn->w2;
+
+	tmr_cancel(&conn->tmr);
+	list_unlink(&conn->le);
+
+	if (conn->state == C_WS)
+		--w2->n_ws;
+	else if (conn->state != C_LINGER)
+		--w2->n_pending;
+
+	mem_deref(conn->wc);
+	mem_deref(conn->sc);
+	mem_deref(conn->tc);
+	mem_deref(conn->hbuf);
+
+	w2_conn_gone(w2);
+}
+
+
+static void linger_timeout(void *arg)
+{
+	mem_deref(arg);
+}
+
+
+static void discard_recv(struct mbuf *mb, void *arg)
+{
+	(void)mb;
+	(void)arg;
+}
+
+
+static void tcp_closed(int err, void *arg)
+{
+	struct w2_conn *conn = arg;
+
+	if (conn->state == C_TLS || conn->state == C_HTTP)
+		log_info("%J: closed before upgrade: %m", &conn->peer,
+			 err ? err : ECONNRESET);
+
+	mem_deref(conn);
+}
+
+
+/* Answer the Upgrade with an error and close after a short linger, so
+   the response is not lost to a reset */
+static void http_reject(struct w2_conn *conn, uint16_t scode,
+			const char *status, const char *reason)
+{
+	struct mbuf *mb = mbuf_alloc(256);
+
+	log_info("%J: upgrade rejected with %u: %s", &conn->peer, scode,
+		 reason);
+
+	if (mb) {
+		(void)mbuf_printf(mb, "HTTP/1.1 %u %s\r\n"
+				  "Content-Type: text/plain\r\n"
+				  "Content-Length: %zu\r\n"
+				  "%s"
+				  "Connection: close\r\n"
+				  "\r\n%s\n",
+				  scode, status, strlen(reason) + 1,
+				  scode == 503 ? "Retry-After: 30\r\n" : "",
+				  reason);
+		mb->pos = 0;
+		(void)tcp_send(conn->tc, mb);
+		mem_deref(mb);
+	}
+
+	--conn->w2->n_pending;
+	conn->state = C_LINGER;
+	conn->hbuf = mem_deref(conn->hbuf);
+	tcp_set_handlers(conn->tc, NULL, discard_recv, tcp_closed, conn);
+	tmr_start(&conn->tmr, LINGER_MS, linger_timeout, conn);
+}
+
+
+static void ws_closed(int err, uint16_t code, void *arg)
+{
+	struct w2_conn *conn = arg;
+
+	if (err)
+		log_info("%J: WebSocket closed, code %u (%s): %m",
+			 &conn->peer, code, ws_close_reason(code), err);
+	else
+		log_info("%J: WebSocket closed, code %u (%s)", &conn->peer,
+			 code, ws_close_reason(code));
+
+	mem_deref(conn);
+}
+
+
+/**
+ * Send one SIP message to the browser
+ *
+ * @param conn W2 connection
+ * @param mb   SIP message from mb->pos
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int w2_conn_send(struct w2_conn *conn, const struct mbuf *mb)
+{
+	const uint8_t *p;
+	size_t n;
+	int err;
+
+	if (!conn || !mb)
+		return EINVAL;
+
+	if (conn->state != C_WS)
+		return ENOTCONN;
+
+	p = mbuf_buf(mb);
+	n = mbuf_get_left(mb);
+
+	err = ws_conn_send(conn->wc, ws_utf8_valid(p, n) ? WS_TEXT : WS_BIN,
+			   p, n);
+	if (err == ENOBUFS) {
+		log_warn("%J: send queue full, closing", &conn->peer);
+		ws_conn_close(conn->wc, WS_CLOSE_POLICY, "send queue full");
+	}
+
+	return err;
+}
+
+
+static void reply_sip(struct w2_conn *conn, const struct sip_msg *msg,
+		      uint16_t scode, const char *reason, const char *hdrs)
+{
+	struct mbuf *mb = mbuf_alloc(512);
+
+	if (!mb)
+		return;
+
+	if (!sipx_reply(mb, msg, scode, reason, hdrs)) {
+		mb->pos = 0;
+		(void)w2_conn_send(conn, mb);
+	}
+
+	mem_deref(mb);
+}
+
+
+/**
+ * Answer what W2 answers itself: OPTIONS (a keepalive and a
+ * reachability probe) and, until routing to the core is configured,
+ * everything else with 501
+ *
+ * @param conn W2 connection
+ * @param msg  SIP request
+ *
+ * @return true (handled)
+ */
+bool w2_local_request(struct w2_conn *conn, const struct sip_msg *msg)
+{
+	if (!pl_strcmp(&msg->met, "OPTIONS")) {
+		reply_sip(conn, msg, 200, "OK",
+			  "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, "
+			  "MESSAGE, REGISTER, SUBSCRIBE, NOTIFY, PRACK, "
+			  "UPDATE, INFO, REFER\r\n"
+			  "Accept: application/sdp\r\n");
+		return true;
+	}
+
+	if (!pl_strcmp(&msg->met, "ACK"))
+		return true;
+
+	log_info("%J: %r not routed: no route to the core", &conn->peer,
+		 &msg->met);
+	reply_sip(conn, msg, 501, "Not Implemented", NULL);
+
+	return true;
+}
+
+
+static void ws_msg(enum ws_opcode op, struct mbuf *mb, void *arg)
+{
+	struct w2_conn *conn = mem_ref(arg);
+	struct sip_msg *msg = NULL;
+	const char *reason = NULL;
+	int err;
+	(void)op;
+
+	err = sipx_decode(&msg, mbuf_buf(mb), mbuf_get_left(mb));
+	if (err) {
+		log_info("%J: unparsable SIP message (%zu bytes), closing "
+			 "with 1007", &conn->peer, mbuf_get_left(mb));
+		ws_conn_close(conn->wc, WS_CLOSE_INVALID, "not SIP");
+		goto out;
+	}
+
+	if (sipx_validate(msg, &reason)) {
+		log_info("%J: bad SIP %s: %s", &conn->peer,
+			 msg->req ? "request" : "response", reason);
+		if (msg->req && pl_strcmp(&msg->met, "ACK"))
+			reply_sip(conn, msg, 400, reason, NULL);
+		goto out;
+	}
+
+	if (conn->w2->siph && conn->w2->siph(conn, msg, conn->w2->arg))
+		goto out;
+
+	if (msg->req)
+		(void)w2_local_request(conn, msg);
+	else
+		log_debug("%J: response %u dropped: no transaction",
+			  &conn->peer, msg->scode);
+
+ out:
+	mem_deref(msg);
+	mem_deref(conn);
+}
+
+
+static int ws_start(struct w2_conn *conn, const struct ws_upgrade *up)
+{
+	const struct imsedge_conf *cf = conn->w2->conf;
+	struct ws_conn_prm prm;
+	struct mbuf *mb;
+	int err;
+
+	memset(&prm, 0, sizeof(prm));
+	prm.max_message   = cf->w2_max_message;
+	prm.ping_interval = cf->w2_ping_interval * 1000;
+	prm.idle_timeout  = cf->w2_idle_timeout * 1000;
+
+	mb = mbuf_alloc(256);
+	if (!mb)
+		return ENOMEM;
+
+	err = ws_upgrade_accept(mb, up, "sip");
+	if (!err) {
+		mb->pos = 0;
+		err = tcp_send(conn->tc, mb);
+	}
+	mem_deref(mb);
+	if (err)
+		return err;
+
+	err = ws_conn_alloc(&conn->wc, conn->tc, &prm, ws_msg, ws_closed,
+			    conn);
+	if (err)
+		return err;
+
+	tmr_cancel(&conn->tmr);
+	--conn->w2->n_pending;
+	++conn->w2->n_ws;
+	conn->state = C_WS;
+
+	log_info("%J: WebSocket open (origin %r, %u connections)",
+		 &conn->peer, &up->origin, conn->w2->n_ws);
+
+	return 0;
+}
+
+
+static void upgrade(struct w2_conn *conn, const struct http_msg *msg)
+{
+	const struct w2 *w2 = conn->w2;
+	struct ws_upgrade up;
+	const char *reason = NULL;
+	int scode;
+
+	scode = ws_upgrade_decode(&up, msg, &reason);
+	if (scode) {
+		http_reject(conn, (uint16_t)scode, scode == 405 ?
+			    "Method Not Allowed" : scode == 426 ?
+			    "Upgrade Required" : "Bad Request", reason);
+		return;
+	}
+
+	if (!conf_origin_allowed(w2->conf, &up.origin)) {
+		char why[160];
+
+		(void)re_snprintf(why, sizeof(why), "origin '%r' not allowed",
+				  &up.origin);
+		http_reject(conn, 403, "Forbidden", pl_isset(&up.origin) ?
+			    why : "no Origin");
+		return;
+	}
+
+	if (!ws_upgrade_has_protocol(&up, "sip")) {
+		http_reject(conn, 400, "Bad Request",
+			    "Sec-WebSocket-Protocol does not offer sip");
+		return;
+	}
+
+	if (w2->n_ws >= w2->conf->max_connections) {
+		http_reject(conn, 503, "Service Unavailable",
+			    "connection limit reached");
+		return;
+	}
+
+	if (ws_start(conn, &up)) {
+		log_warn("%J: cannot start WebSocket", &conn->peer);
+		mem_deref(conn);
+	}
+}
+
+
+static void http_recv(struct w2_conn *conn, struct mbuf *mb)
+{
+	struct http_msg *msg = NULL;
+	struct mbuf *rest;
+	int err;
+
+	if (!conn->hbuf) {
+		conn->hbuf = mbuf_alloc(1024);
+		if (!conn->hbuf)
+			goto fail;
+	}
+
+	if (conn->hbuf->end + mbuf_get_left(mb) > HTTP_REQ_MAX) {
+		http_reject(conn, 431, "Request Header Fields Too Large",
+			    "upgrade request too large");
+		return;
+	}
+
+	conn->hbuf->pos = conn->hbuf->end;
+	if (mbuf_write_mem(conn->hbuf, mbuf_buf(mb), mbuf_get_left(mb)))
+		goto fail;
+	conn->hbuf->pos = 0;
+
+	err = http_msg_decode(&msg, conn->hbuf, true);
+	if (err == ENODATA) {
+		conn->hbuf->pos = 0;
+		return;
+	}
+	if (err) {
+		http_reject(conn, 400, "Bad Request", "malformed HTTP");
+		return;
+	}
+
+	/* frames the client sent right behind its request */
+	rest = mem_ref(conn->hbuf);
+	upgrade(conn, msg);
+	mem_deref(msg);
+
+	if (conn->state == C_WS && mbuf_get_left(rest))
+		(void)ws_conn_recv(conn->wc, rest);
+
+	mem_deref(rest);
+	return;
+
+ fail:
+	mem_deref(conn);
+}
+
+
+static void tcp_recv(struct mbuf *mb, void *arg)
+{
+	struct w2_conn *conn = mem_ref(arg);
+
+	if (conn->state == C_HTTP)
+		http_recv(conn, mb);
+
+	mem_deref(conn);
+}
+
+
+static void tls_estab(void *arg)
+{
+	struct w2_conn *conn = arg;
+
+	log_debug("%J: TLS up (%s)", &conn->peer, tls_cipher_name(conn->sc));
+	conn->state = C_HTTP;
+}
+
+
+static void handshake_timeout(void *arg)
+{
+	struct w2_conn *conn = arg;
+
+	log_info("%J: handshake timeout in %s stage", &conn->peer,
+		 conn->state == C_TLS ? "TLS" : "HTTP");
+	mem_deref(conn);
+}
+
+
+/**
+ * Accept an incoming TCP connection and start TLS (on failure the
+ * connection is rejected here)
+ *
+ * @param w2   W2 listener
+ * @param peer Peer address
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int w2_conn_accept(struct w2 *w2, const struct sa *peer)
+{
+	struct w2_conn *conn;
+	int err;
+
+	conn = mem_zalloc(sizeof(*conn), destructor);
+	if (!conn)
+		return ENOMEM;
+
+	conn->w2   = w2;
+	conn->peer = *peer;
+	conn->state = C_TLS;
+	++w2->n_pending;
+	list_append(&w2->conns, &conn->le, conn);
+
+	err = tcp_accept(&conn->tc, w2->ts, tls_estab, tcp_recv, tcp_closed,
+			 conn);
+	if (err) {
+		tcp_reject(w2->ts);
+		goto out;
+	}
+
+	err = tls_start_tcp(&conn->sc, w2->tls, conn->tc, 0);
+	if (err)
+		goto out;
+
+	tmr_start(&conn->tmr, w2->conf->w2_handshake_timeout * 1000,
+		  handshake_timeout, conn);
+
+ out:
+	if (err) {
+		log_warn("%J: accept failed: %m", peer, err);
+		mem_deref(conn);
+	}
+
+	return err;
+}
+
+
+/**
+ * Close one connection for shutdown: WebSocket close 1001, or drop
+ *
+ * @param conn W2 connection
+ */
+void w2_conn_shutdown(struct w2_conn *conn)
+{
+	if (conn->state == C_WS)
+		ws_conn_close(conn->wc, WS_CLOSE_GOING_AWAY, "shutting down");
+	else
+		mem_deref(conn);
+}
+
+
+/**
+ * Peer address of a connection
+ *
+ * @param conn W2 connection
+ *
+ * @return Address
+ */
+const struct sa *w2_conn_peer(const struct w2_conn *conn)
+{
+	return conn ? &conn->peer : NULL;
+}

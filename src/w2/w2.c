@@ -1,0 +1,245 @@
+/**
+ * @file w2.c  W2 listener: limits, certificate reload, orderly shutdown
+ */
+#include <re.h>
+#include "../core/conf.h"
+#include "../tls/tlsx.h"
+#include "w2.h"
+#include "w2_int.h"
+
+#define LOG_MODULE "w2"
+
+
+static void destructor(void *arg)
+{
+	struct w2 *w2 = arg;
+
+	w2->ts = mem_deref(w2->ts);
+	w2->idleh = NULL;
+	list_flush(&w2->conns);
+	mem_deref(w2->tls);
+	mem_deref(w2->conf);
+}
+
+
+/* TLS and HTTP stages: a bound on half-open work per address family */
+static uint32_t pending_max(const struct w2 *w2)
+{
+	return max(w2->conf->max_connections / 4, (uint32_t)64);
+}
+
+
+static void connect_handler(const struct sa *peer, void *arg)
+{
+	struct w2 *w2 = arg;
+
+	if (w2->shutdown) {
+		tcp_reject(w2->ts);
+		return;
+	}
+
+	if (w2->n_pending >= pending_max(w2)) {
+		log_warn("%J: rejected: %u connections in handshake", peer,
+			 w2->n_pending);
+		tcp_reject(w2->ts);
+		return;
+	}
+
+	(void)w2_conn_accept(w2, peer);
+}
+
+
+static int tls_load(struct tls **tlsp, const struct imsedge_conf *conf)
+{
+	struct tls *tls;
+	int err;
+
+	err = tls_alloc(&tls, TLS_METHOD_SSLV23, NULL, NULL);
+	if (err)
+		return err;
+
+	err = tls_set_certificate_files(tls, conf->tls_cert, conf->tls_key,
+					NULL);
+	if (err) {
+		log_error("cannot load certificate %s / key %s: %m",
+			  conf->tls_cert, conf->tls_key, err);
+		mem_deref(tls);
+		return err;
+	}
+
+	*tlsp = tls;
+	return 0;
+}
+
+
+/**
+ * Open the W2 listener
+ *
+ * @param w2p  Returned listener
+ * @param conf Configuration (a reference is kept)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int w2_alloc(struct w2 **w2p, struct imsedge_conf *conf)
+{
+	struct w2 *w2;
+	int err;
+
+	if (!w2p || !conf)
+		return EINVAL;
+
+	w2 = mem_zalloc(sizeof(*w2), destructor);
+	if (!w2)
+		return ENOMEM;
+
+	w2->conf = mem_ref(conf);
+
+	err = tls_load(&w2->tls, conf);
+	if (err)
+		goto out;
+
+	err = tcp_listen(&w2->ts, &conf->w2_listen, connect_handler, w2);
+	if (err) {
+		log_error("cannot listen on %J: %m", &conf->w2_listen, err);
+		goto out;
+	}
+
+	err = tcp_sock_local_get(w2->ts, &w2->laddr);
+	if (err)
+		goto out;
+
+	log_info("listening on wss://%J (max %u connections)", &w2->laddr,
+		 conf->max_connections);
+
+ out:
+	if (err)
+		mem_deref(w2);
+	else
+		*w2p = w2;
+
+	return err;
+}
+
+
+/**
+ * Apply a reloaded configuration: certificate, key and Origin list.
+ * Live connections keep the TLS context they started with.
+ *
+ * @param w2   W2 listener
+ * @param conf New configuration (a reference is kept)
+ *
+ * @return 0 if success, otherwise errorcode (the old settings stay)
+ */
+int w2_reload(struct w2 *w2, struct imsedge_conf *conf)
+{
+	struct tls *tls;
+	int err;
+
+	if (!w2 || !conf)
+		return EINVAL;
+
+	err = tls_load(&tls, conf);
+	if (err)
+		return err;
+
+	if (!sa_cmp(&conf->w2_listen, &w2->conf->w2_listen, SA_ALL))
+		log_warn("w2_listen change needs a restart");
+
+	mem_deref(w2->tls);
+	w2->tls = tls;
+	mem_deref(w2->conf);
+	w2->conf = mem_ref(conf);
+
+	log_info("reloaded certificate and %u allowed origins",
+		 list_count(&conf->origins));
+
+	return 0;
+}
+
+
+/**
+ * Set the handler for SIP messages from browsers
+ *
+ * @param w2   W2 listener
+ * @param siph Handler
+ * @param arg  Handler argument
+ */
+void w2_set_handler(struct w2 *w2, w2_sip_h *siph, void *arg)
+{
+	if (!w2)
+		return;
+
+	w2->siph = siph;
+	w2->arg  = arg;
+}
+
+
+/**
+ * Stop listening and close every connection (WebSocket close 1001)
+ *
+ * @param w2    W2 listener
+ * @param idleh Called once the last connection has gone
+ * @param arg   Handler argument
+ *
+ * @return Number of connections still closing
+ */
+unsigned w2_shutdown(struct w2 *w2, w2_idle_h *idleh, void *arg)
+{
+	struct le *le;
+
+	if (!w2)
+		return 0;
+
+	w2->shutdown = true;
+	w2->ts = mem_deref(w2->ts);
+	w2->idleh = idleh;
+	w2->idle_arg = arg;
+
+	le = w2->conns.head;
+	while (le) {
+		struct w2_conn *conn = le->data;
+
+		le = le->next;
+		w2_conn_shutdown(conn);
+	}
+
+	return list_count(&w2->conns);
+}
+
+
+/* Called by a connection after it left the list */
+void w2_conn_gone(struct w2 *w2)
+{
+	if (w2->shutdown && !w2->conns.head && w2->idleh) {
+		w2_idle_h *h = w2->idleh;
+
+		w2->idleh = NULL;
+		h(w2->idle_arg);
+	}
+}
+
+
+/**
+ * Number of upgraded WebSocket connections
+ *
+ * @param w2 W2 listener
+ *
+ * @return Count
+ */
+uint32_t w2_conn_count(const struct w2 *w2)
+{
+	return w2 ? w2->n_ws : 0;
+}
+
+
+/**
+ * Local address the listener is bound to
+ *
+ * @param w2 W2 listener
+ *
+ * @return Address
+ */
+const struct sa *w2_laddr(const struct w2 *w2)
+{
+	return w2 ? &w2->laddr : NULL;
+}

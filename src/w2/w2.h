@@ -1,0 +1,25 @@
+/**
+ * @file w2.h  W2: SIP over secure WebSocket toward browsers (RFC 7118)
+ */
+
+struct w2;
+struct w2_conn;
+struct imsedge_conf;
+
+/**
+ * Called with each valid SIP message received from a browser.
+ * Return true if handled; false lets W2 answer requests itself.
+ */
+typedef bool (w2_sip_h)(struct w2_conn *conn, const struct sip_msg *msg,
+			void *arg);
+typedef void (w2_idle_h)(void *arg);
+
+int  w2_alloc(struct w2 **w2p, struct imsedge_conf *conf);
+int  w2_reload(struct w2 *w2, struct imsedge_conf *conf);
+void w2_set_handler(struct w2 *w2, w2_sip_h *siph, void *arg);
+unsigned w2_shutdown(struct w2 *w2, w2_idle_h *idleh, void *arg);
+uint32_t w2_conn_count(const struct w2 *w2);
+const struct sa *w2_laddr(const struct w2 *w2);
+
+int  w2_conn_send(struct w2_conn *conn, const struct mbuf *mb);
+const struct sa *w2_conn_peer(const struct w2_conn *conn);

@@ -1,0 +1,23 @@
+/**
+ * @file w2_int.h  W2 internals shared by the listener and its connections
+ */
+
+struct w2 {
+	struct tcp_sock *ts;
+	struct tls *tls;
+	struct imsedge_conf *conf;
+	struct sa laddr;
+	struct list conns;
+	uint32_t n_ws;          /**< Upgraded connections                 */
+	uint32_t n_pending;     /**< TLS or HTTP stage                    */
+	bool shutdown;
+	w2_sip_h *siph;
+	void *arg;
+	w2_idle_h *idleh;
+	void *idle_arg;
+};
+
+int  w2_conn_accept(struct w2 *w2, const struct sa *peer);
+void w2_conn_shutdown(struct w2_conn *conn);
+void w2_conn_gone(struct w2 *w2);
+bool w2_local_request(struct w2_conn *conn, const struct sip_msg *msg);

@@ -1,0 +1,168 @@
+/**
+ * @file conf.c  Tests for the configuration parser (imsedge -t relies on
+ *               these messages)
+ */
+#include <string.h>
+#include <re.h>
+#include "core/conf.h"
+#include "test.h"
+
+static const char good[] =
+	"# imsedge test config\n"
+	"w2_listen 127.0.0.1:7443\n"
+	"tls_cert /etc/imsedge/cert.pem\n"
+	"tls_key  /etc/imsedge/key.pem\n"
+	"\n"
+	"   # indented comment\n"
+	"w2_origin https://wwsf.example.net:8443\n"
+	"w2_origin http://localhost\n"
+	"mw_listen 127.0.0.1:5070\n"
+	"mw_next_hop sip:127.0.0.1:5060;transport=udp\n"
+	"max_connections 200\r\n"
+	"log_level warn\n"
+	"log_syslog yes\n";
+
+
+int test_conf_good(void)
+{
+	struct imsedge_conf *conf = NULL;
+	char errbuf[256] = "";
+	int err;
+
+	TEST_ERR(conf_parse(&conf, "t.conf", good, strlen(good), errbuf,
+			    sizeof(errbuf)));
+
+	TEST_EQ(sa_port(&conf->w2_listen), 7443);
+	TEST_STREQ(conf->tls_cert, "/etc/imsedge/cert.pem");
+	TEST_STREQ(conf->tls_key, "/etc/imsedge/key.pem");
+	TEST_EQ(list_count(&conf->origins), 2);
+	TEST_EQ(sa_port(&conf->mw_listen), 5070);
+	TEST_STREQ(conf->mw_next_hop, "sip:127.0.0.1:5060;transport=udp");
+	TEST_EQ(conf->max_connections, 200);
+	TEST_EQ(conf->log_level, LOG_LVL_WARN);
+	TEST_ASSERT(conf->log_syslog);
+
+	/* defaults */
+	TEST_EQ(conf->w2_max_message, 65536);
+	TEST_EQ(conf->w2_ping_interval, 30);
+	TEST_EQ(conf->w2_handshake_timeout, 10);
+
+ out:
+	mem_deref(conf);
+	return err;
+}
+
+
+static const char base[] =
+	"w2_listen 127.0.0.1:7443\n"
+	"tls_cert c.pem\n"
+	"tls_key k.pem\n"
+	"w2_origin https://a.example\n"
+	"mw_listen 127.0.0.1:5070\n"
+	"mw_next_hop sip:127.0.0.1\n";
+
+
+static int expect_error(const char *extra, const char *want)
+{
+	struct imsedge_conf *conf = NULL;
+	char text[1024], errbuf[256] = "";
+	int err = 0;
+
+	(void)re_snprintf(text, sizeof(text), "%s%s", base, extra);
+
+	if (!conf_parse(&conf, "t.conf", text, strlen(text), errbuf,
+			sizeof(errbuf))) {
+		(void)re_fprintf(stderr, "  accepted: %s", extra);
+		TEST_ASSERT(false && "parse should have failed");
+	}
+
+	TEST_STREQ(errbuf, want);
+
+ out:
+	mem_deref(conf);
+	return err;
+}
+
+
+int test_conf_errors(void)
+{
+	static const struct {
+		const char *extra;
+		const char *want;
+	} v[] = {
+		{"foo bar\n", "t.conf:7: unknown key 'foo'"},
+		{"w2_listen 1.2.3.4:5\n", "t.conf:7: key 'w2_listen' given twice"},
+		{"max_connections\n", "t.conf:7: key 'max_connections' needs a value"},
+		{"max_connections 0\n", "t.conf:7: '0' is not a number in 1..1000000"},
+		{"max_connections 12x\n", "t.conf:7: '12x' is not a number in 1..1000000"},
+		{"max_connections 99999999999\n", "t.conf:7: '99999999999' is not a number in 1..1000000"},
+		{"w2_max_message 100\n", "t.conf:7: '100' is not a number in 1024..1048576"},
+		{"\n# c\nlog_level loud\n", "t.conf:9: 'loud' is not one of debug, info, warn, error"},
+		{"log_syslog maybe\n", "t.conf:7: 'maybe' is not yes or no"},
+		{"w2_origin ftp:/x\n", "t.conf:7: 'ftp:/x' is not an origin like https://host[:port]"},
+		{"w2_origin https://a.example/path\n", "t.conf:7: 'https://a.example/path' is not an origin like https://host[:port]"},
+		{"w2_origin https://a.example:\n", "t.conf:7: 'https://a.example:' is not an origin like https://host[:port]"},
+	};
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		err = expect_error(v[i].extra, v[i].want);
+		if (err)
+			return err;
+	}
+
+	return 0;
+}
+
+
+static int expect_raw(const char *text, const char *want)
+{
+	struct imsedge_conf *conf = NULL;
+	char errbuf[256] = "";
+	int err = 0;
+
+	TEST_ASSERT(0 != conf_parse(&conf, "t.conf", text, strlen(text),
+				    errbuf, sizeof(errbuf)));
+	TEST_STREQ(errbuf, want);
+
+ out:
+	mem_deref(conf);
+	return err;
+}
+
+
+int test_conf_origin(void)
+{
+	struct imsedge_conf *conf = NULL;
+	char errbuf[256];
+	struct pl o;
+	int err;
+
+	TEST_ERR(expect_raw("w2_listen nowhere\n",
+			    "t.conf:1: 'nowhere' is not an ADDR:PORT"));
+	TEST_ERR(expect_raw("w2_listen 127.0.0.1:7443\n",
+			    "t.conf: missing required key 'tls_cert'"));
+	TEST_ERR(expect_raw("mw_next_hop http://x\n",
+			    "t.conf:1: 'http://x' is not a SIP URI"));
+	TEST_ERR(expect_raw("", "t.conf: missing required key 'w2_listen'"));
+
+	TEST_ERR(conf_parse(&conf, "t.conf", base, strlen(base), errbuf,
+			    sizeof(errbuf)));
+
+	pl_set_str(&o, "https://a.example");
+	TEST_ASSERT(conf_origin_allowed(conf, &o));
+	pl_set_str(&o, "HTTPS://A.EXAMPLE");
+	TEST_ASSERT(conf_origin_allowed(conf, &o));
+	pl_set_str(&o, "https://a.example.evil");
+	TEST_ASSERT(!conf_origin_allowed(conf, &o));
+	pl_set_str(&o, "https://a.example:443");
+	TEST_ASSERT(!conf_origin_allowed(conf, &o));
+	pl_set_str(&o, "null");
+	TEST_ASSERT(!conf_origin_allowed(conf, &o));
+	TEST_ASSERT(!conf_origin_allowed(conf, &pl_null));
+
+ out:
+	mem_deref(conf);
+	return err;
+}

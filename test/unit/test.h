@@ -1,0 +1,65 @@
+/**
+ * @file test.h  Unit test harness: one function per test, leak-checked
+ */
+
+#define TEST_ERR(expr) do {                                            \
+		err = (expr);                                          \
+		if (err) {                                             \
+			test_fail(__FILE__, __LINE__, #expr, err);     \
+			goto out;                                      \
+		}                                                      \
+	} while (0)
+
+#define TEST_ASSERT(cond) do {                                         \
+		if (!(cond)) {                                         \
+			test_fail(__FILE__, __LINE__, #cond, 0);       \
+			err = EINVAL;                                  \
+			goto out;                                      \
+		}                                                      \
+	} while (0)
+
+#define TEST_EQ(a, b) do {                                             \
+		long long va_ = (long long)(a), vb_ = (long long)(b);  \
+		if (va_ != vb_) {                                      \
+			test_fail_eq(__FILE__, __LINE__, #a, va_, vb_); \
+			err = EINVAL;                                  \
+			goto out;                                      \
+		}                                                      \
+	} while (0)
+
+#define TEST_STREQ(a, b) do {                                          \
+		if (strcmp((a), (b))) {                                \
+			test_fail_str(__FILE__, __LINE__, (a), (b));   \
+			err = EINVAL;                                  \
+			goto out;                                      \
+		}                                                      \
+	} while (0)
+
+void test_fail(const char *file, int line, const char *what, int err);
+void test_fail_eq(const char *file, int line, const char *what,
+		  long long got, long long want);
+void test_fail_str(const char *file, int line, const char *got,
+		   const char *want);
+const char *test_datapath(const char *name);
+
+#define TESTS(X)                 \
+	X(test_conf_good)        \
+	X(test_conf_errors)      \
+	X(test_conf_origin)      \
+	X(test_ws_frame_rfc)     \
+	X(test_ws_frame_lengths) \
+	X(test_ws_frame_bad)     \
+	X(test_ws_utf8)          \
+	X(test_ws_upgrade)       \
+	X(test_ws_conn_reassembly) \
+	X(test_ws_conn_limits)   \
+	X(test_ws_conn_close)    \
+	X(test_sipx_decode)      \
+	X(test_sipx_validate)    \
+	X(test_sipx_reply)       \
+	X(test_tls_loopback)     \
+	X(test_tls_bad_cert)
+
+#define DECLARE(name) int name(void);
+TESTS(DECLARE)
+#undef DECLARE

@@ -1,0 +1,194 @@
+/**
+ * @file tls.c  Tests for libre's TLS API on mbedtls: a client and a
+ *              server in one process over loopback TCP
+ */
+#include <ctype.h>
+#include <string.h>
+#include <re.h>
+#include "tls/tlsx.h"
+#include "test.h"
+
+struct loop {
+	struct tls *srv_tls, *cli_tls;
+	struct tcp_sock *ts;
+	struct tcp_conn *stc, *ctc;
+	struct tls_conn *ssc, *csc;
+	struct tmr tmr;
+	char got[64];
+	bool cli_estab;
+	int err;
+};
+
+
+static void loop_done(struct loop *l, int err)
+{
+	if (!l->err)
+		l->err = err;
+	re_cancel();
+}
+
+
+static void srv_recv(struct mbuf *mb, void *arg)
+{
+	struct loop *l = arg;
+
+	/* echo back what arrived, in upper case */
+	size_t i;
+
+	for (i = mb->pos; i < mb->end; i++)
+		mb->buf[i] = (uint8_t)toupper(mb->buf[i]);
+
+	l->err = tcp_send(l->stc, mb);
+}
+
+
+static void srv_close(int err, void *arg)
+{
+	(void)err;
+	(void)arg;
+}
+
+
+static void srv_conn(const struct sa *peer, void *arg)
+{
+	struct loop *l = arg;
+	int err;
+	(void)peer;
+
+	err = tcp_accept(&l->stc, l->ts, NULL, srv_recv, srv_close, l);
+	if (!err)
+		err = tls_start_tcp(&l->ssc, l->srv_tls, l->stc, 0);
+	if (err)
+		loop_done(l, err);
+}
+
+
+static void cli_estab(void *arg)
+{
+	struct loop *l = arg;
+	struct mbuf *mb = mbuf_alloc(16);
+
+	l->cli_estab = true;
+	(void)mbuf_write_str(mb, "hello tls");
+	mb->pos = 0;
+	l->err = tcp_send(l->ctc, mb);
+	mem_deref(mb);
+}
+
+
+static void cli_recv(struct mbuf *mb, void *arg)
+{
+	struct loop *l = arg;
+
+	(void)re_snprintf(l->got, sizeof(l->got), "%b", mbuf_buf(mb),
+			  mbuf_get_left(mb));
+	loop_done(l, 0);
+}
+
+
+static void cli_close(int err, void *arg)
+{
+	loop_done(arg, err ? err : ECONNRESET);
+}
+
+
+static void timeout(void *arg)
+{
+	loop_done(arg, ETIMEDOUT);
+}
+
+
+static int run_loop(struct loop *l, const char *cert, const char *key,
+		    const char *ca)
+{
+	struct sa laddr;
+	int err;
+
+	TEST_ERR(tls_alloc(&l->srv_tls, TLS_METHOD_SSLV23, NULL, NULL));
+	TEST_ERR(tls_set_certificate_files(l->srv_tls, test_datapath(cert),
+					   test_datapath(key), NULL));
+	TEST_ERR(tls_alloc(&l->cli_tls, TLS_METHOD_SSLV23, NULL, NULL));
+	TEST_ERR(tls_add_ca(l->cli_tls, test_datapath(ca)));
+
+	TEST_ERR(sa_set_str(&laddr, "127.0.0.1", 0));
+	TEST_ERR(tcp_listen(&l->ts, &laddr, srv_conn, l));
+	TEST_ERR(tcp_sock_local_get(l->ts, &laddr));
+
+	TEST_ERR(tcp_connect(&l->ctc, &laddr, cli_estab, cli_recv, cli_close,
+			     l));
+	TEST_ERR(tls_start_tcp(&l->csc, l->cli_tls, l->ctc, 0));
+	TEST_ERR(tls_set_verify_server(l->csc, "localhost"));
+
+	tmr_start(&l->tmr, 10000, timeout, l);
+	err = re_main(NULL);
+	if (!err)
+		err = l->err;
+
+ out:
+	tmr_cancel(&l->tmr);
+	return err;
+}
+
+
+static void loop_free(struct loop *l)
+{
+	mem_deref(l->csc);
+	mem_deref(l->ctc);
+	mem_deref(l->ssc);
+	mem_deref(l->stc);
+	mem_deref(l->ts);
+	mem_deref(l->cli_tls);
+	mem_deref(l->srv_tls);
+}
+
+
+int test_tls_loopback(void)
+{
+	struct loop l;
+	const char *name;
+	int err;
+
+	memset(&l, 0, sizeof(l));
+
+	TEST_ERR(run_loop(&l, "cert.pem", "key.pem", "cert.pem"));
+	TEST_ASSERT(l.cli_estab);
+	TEST_STREQ(l.got, "HELLO TLS");
+	TEST_ERR(tls_peer_verify(l.csc));
+
+	name = tls_cipher_name(l.csc);
+	TEST_ASSERT(name);
+	TEST_ASSERT(strstr(name, "ECDHE") && (strstr(name, "GCM") ||
+					      strstr(name, "CHACHA")));
+
+ out:
+	loop_free(&l);
+	return err;
+}
+
+
+int test_tls_bad_cert(void)
+{
+	struct tls *tls = NULL;
+	struct loop l;
+	int err = 0;
+
+	memset(&l, 0, sizeof(l));
+
+	/* a key that does not belong to the certificate */
+	TEST_ERR(tls_alloc(&tls, TLS_METHOD_SSLV23, NULL, NULL));
+	TEST_ASSERT(tls_set_certificate_files(tls, test_datapath("cert.pem"),
+					      test_datapath("key2.pem"),
+					      NULL) != 0);
+	TEST_ASSERT(tls_set_certificate_files(tls, test_datapath("none.pem"),
+					      test_datapath("key.pem"),
+					      NULL) != 0);
+
+	/* the client does not trust the server's certificate */
+	TEST_ASSERT(run_loop(&l, "cert.pem", "key.pem", "cert2.pem") != 0);
+	TEST_ASSERT(!l.got[0]);
+
+ out:
+	loop_free(&l);
+	mem_deref(tls);
+	return err;
+}
