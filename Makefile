@@ -90,7 +90,8 @@ unit: $(UNIT)
 # The same unit tests for every cross board, under qemu-user
 unit-cross:
 	@for b in $(BOARDS_CROSS); do \
-		$(MAKE) --no-print-directory BOARD=$$b unit || exit 1; \
+		$(MAKE) --no-print-directory BOARD=$$b unit links-check \
+			|| exit 1; \
 	done
 
 check:
@@ -102,7 +103,9 @@ integration: $(BIN)
 
 
 links-check: $(BIN)
-	test/links-check $(BIN)
+	test/links-check $(BIN) $(if $(QEMU),static)
+	@! test/links-check /usr/bin/curl >/dev/null 2>&1 || \
+		{ echo "links-check does not catch libssl" >&2; exit 1; }
 
 include test/fuzz/fuzz.mk
 
@@ -116,7 +119,7 @@ test: setup
 # --- run: imsedge with a development config -------------------------------
 run: setup $(BIN)
 	tools/devcerts build/run
-	$(BIN) -c tools/dev.conf
+	$(BIN) -c rootfs/etc/imsedge/dev.conf
 
 # --- figures --------------------------------------------------------------
 size:

@@ -144,20 +144,25 @@ static bool via_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
  * @param reason Reason phrase
  * @param hdrs   Extra header lines, each ending in CRLF (may be NULL)
  *
- * @return 0 if success, otherwise errorcode
+ * @return 0 if success, EBADMSG if the request lacks what a response
+ *         must copy, otherwise errorcode
  */
 int sipx_reply(struct mbuf *mb, const struct sip_msg *req, uint16_t scode,
 	       const char *reason, const char *hdrs)
 {
-	const struct sip_hdr *to;
+	const struct sip_hdr *to, *from, *cseq;
 	int err;
 
 	if (!mb || !req || !req->req || !reason)
 		return EINVAL;
 
-	to = sip_msg_hdr(req, SIP_HDR_TO);
-	if (!to)
-		return EINVAL;
+	/* without these a response cannot be matched: not answerable */
+	to   = sip_msg_hdr(req, SIP_HDR_TO);
+	from = sip_msg_hdr(req, SIP_HDR_FROM);
+	cseq = sip_msg_hdr(req, SIP_HDR_CSEQ);
+	if (!to || !from || !cseq || !pl_isset(&req->callid) ||
+	    !sip_msg_hdr(req, SIP_HDR_VIA))
+		return EBADMSG;
 
 	err = mbuf_printf(mb, "SIP/2.0 %u %s\r\n", scode, reason);
 	if (sip_msg_hdr_apply(req, true, SIP_HDR_VIA, via_print, mb))
@@ -174,9 +179,7 @@ int sipx_reply(struct mbuf *mb, const struct sip_msg *req, uint16_t scode,
 			   "Server: imsedge\r\n"
 			   "Content-Length: 0\r\n"
 			   "\r\n",
-			   &sip_msg_hdr(req, SIP_HDR_FROM)->val,
-			   &req->callid,
-			   &sip_msg_hdr(req, SIP_HDR_CSEQ)->val,
+			   &from->val, &req->callid, &cseq->val,
 			   hdrs ? hdrs : "");
 
 	return err;

@@ -171,6 +171,18 @@ static int read_pem(struct mbuf **mbp, const char *path)
 }
 
 
+/* Size of the Certificate handshake message for a chain */
+static size_t chain_len(const mbedtls_x509_crt *crt)
+{
+	size_t n = 4 + 3;
+
+	for (; crt && crt->raw.len; crt = crt->next)
+		n += 3 + crt->raw.len;
+
+	return n;
+}
+
+
 static int set_cert_key(struct tls *tls, const uint8_t *cert, size_t clen,
 			const uint8_t *key, size_t klen, const char *pwd)
 {
@@ -192,6 +204,13 @@ static int set_cert_key(struct tls *tls, const uint8_t *cert, size_t clen,
 	if (ret) {
 		tls_log_mbedtls("private key parse", NULL, ret);
 		return EBADMSG;
+	}
+
+	if (chain_len(&tls->crt) > MBEDTLS_SSL_OUT_CONTENT_LEN) {
+		log_error("certificate chain of %zu bytes does not fit a "
+			  "TLS record of %u bytes", chain_len(&tls->crt),
+			  MBEDTLS_SSL_OUT_CONTENT_LEN);
+		return EFBIG;
 	}
 
 	ret = mbedtls_pk_check_pair(&tls->crt.pk, &tls->key);

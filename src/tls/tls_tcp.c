@@ -68,14 +68,15 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 	struct tls_conn *tc = ctx;
 	size_t n;
 
-	n = min(len, mbuf_get_left(tc->rx));
-	if (!n)
+	if (!tc->rx)
 		return MBEDTLS_ERR_SSL_WANT_READ;
 
+	n = min(len, mbuf_get_left(tc->rx));
 	(void)mbuf_read_mem(tc->rx, buf, n);
 
+	/* an idle connection holds no receive buffer */
 	if (!mbuf_get_left(tc->rx))
-		mbuf_rewind(tc->rx);
+		tc->rx = mem_deref(tc->rx);
 
 	return (int)n;
 }
@@ -149,6 +150,15 @@ static bool estab_handler(int *err, bool active, void *arg)
 static int rx_append(struct tls_conn *tc, struct mbuf *mb)
 {
 	size_t n = mbuf_get_left(mb);
+
+	if (!n)
+		return 0;
+
+	if (!tc->rx) {
+		tc->rx = mbuf_alloc(n);
+		if (!tc->rx)
+			return ENOMEM;
+	}
 
 	if (tc->rx->pos) {
 		size_t left = mbuf_get_left(tc->rx);
@@ -284,12 +294,6 @@ int tls_start_tcp(struct tls_conn **ptc, struct tls *tls, struct tcp_conn *tcp,
 	mbedtls_ssl_init(&tc->ssl);
 	tc->tls = mem_ref(tls);
 	tc->tcp = mem_ref(tcp);
-
-	tc->rx = mbuf_alloc(READ_CHUNK);
-	if (!tc->rx) {
-		err = ENOMEM;
-		goto out;
-	}
 
 	err = tcp_register_helper(&tc->th, tcp, layer, estab_handler,
 				  send_handler, recv_handler, tc);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <re.h>
 #include "../core/conf.h"
+#include "../net/net.h"
 #include "../ws/ws.h"
 #include "../sip/sipx.h"
 #include "w2.h"
@@ -171,17 +172,25 @@ int w2_conn_send(struct w2_conn *conn, const struct mbuf *mb)
 }
 
 
+/* A request too broken to answer closes the WebSocket with 1007 */
 static void reply_sip(struct w2_conn *conn, const struct sip_msg *msg,
 		      uint16_t scode, const char *reason, const char *hdrs)
 {
 	struct mbuf *mb = mbuf_alloc(512);
+	int err;
 
 	if (!mb)
 		return;
 
-	if (!sipx_reply(mb, msg, scode, reason, hdrs)) {
+	err = sipx_reply(mb, msg, scode, reason, hdrs);
+	if (!err) {
 		mb->pos = 0;
 		(void)w2_conn_send(conn, mb);
+	}
+	else if (err == EBADMSG) {
+		log_info("%J: SIP request cannot be answered, closing with "
+			 "1007", &conn->peer);
+		ws_conn_close(conn->wc, WS_CLOSE_INVALID, "unanswerable SIP");
 	}
 
 	mem_deref(mb);
@@ -454,6 +463,8 @@ int w2_conn_accept(struct w2 *w2, const struct sa *peer)
 		tcp_reject(w2->ts);
 		goto out;
 	}
+
+	(void)net_tcp_nodelay(tcp_conn_fd(conn->tc));
 
 	err = tls_start_tcp(&conn->sc, w2->tls, conn->tc, 0);
 	if (err)

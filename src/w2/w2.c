@@ -9,6 +9,8 @@
 
 #define LOG_MODULE "w2"
 
+enum { W2_BACKLOG = 256 };
+
 
 static void destructor(void *arg)
 {
@@ -98,7 +100,13 @@ int w2_alloc(struct w2 **w2p, struct imsedge_conf *conf)
 	if (err)
 		goto out;
 
-	err = tcp_listen(&w2->ts, &conf->w2_listen, connect_handler, w2);
+	/* libre's tcp_listen() has a backlog of 5: a burst of browsers
+	   (a page reload across an office) would see SYNs dropped */
+	err = tcp_sock_alloc(&w2->ts, &conf->w2_listen, connect_handler, w2);
+	if (!err)
+		err = tcp_sock_bind(w2->ts, &conf->w2_listen);
+	if (!err)
+		err = tcp_sock_listen(w2->ts, W2_BACKLOG);
 	if (err) {
 		log_error("cannot listen on %J: %m", &conf->w2_listen, err);
 		goto out;

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// Memory figure for W2: start imsedge, read its RSS with no clients, open N
+// idle WSS connections (each proves it is live with one OPTIONS -> 200), read
+// the RSS again. Prints figures; asserts nothing (a benchmark, not a test).
+//
+//   node tools/wsload.mjs [N] [path/to/imsedge]
+import { createRequire } from 'node:module';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import net from 'node:net';
+
+const require = createRequire(new URL('../test/package.json', import.meta.url));
+const WebSocket = require('ws');
+
+const N = Number(process.argv[2] || 1000);
+const bin = resolve(process.argv[3] || 'build/host/imsedge');
+const data = resolve('test/data');
+const origin = 'https://wwsf.example.net:8443';
+
+function freePort() {
+  return new Promise((res) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port; s.close(() => res(p));
+    });
+  });
+}
+
+function rssKiB(pid) {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
+  return Number(m[1]);
+}
+
+function options(i) {
+  return `OPTIONS sip:edge.invalid SIP/2.0\r\nVia: SIP/2.0/WSS c${i}.invalid;branch=z9hG4bK${i}x\r\n` +
+    `Max-Forwards: 70\r\nTo: <sip:edge.invalid>\r\nFrom: <sip:load${i}@example.net>;tag=${i}\r\n` +
+    `Call-ID: load-${i}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+}
+
+function open(port, i) {
+  return new Promise((res, rej) => {
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/`, 'sip',
+      { origin, rejectUnauthorized: false });
+    ws.on('open', () => ws.send(options(i)));
+    ws.on('message', (m) => String(m).startsWith('SIP/2.0 200') ? res(ws) : rej(new Error(String(m))));
+    ws.on('error', rej);
+    ws.on('unexpected-response', (req, r) => rej(new Error(`HTTP ${r.statusCode}`)));
+  });
+}
+
+const port = await freePort();
+const dir = mkdtempSync(join(tmpdir(), 'wsload-'));
+const conf = join(dir, 'imsedge.conf');
+writeFileSync(conf, `w2_listen 127.0.0.1:${port}\ntls_cert ${data}/cert.pem\ntls_key ${data}/key.pem\n` +
+  `w2_origin ${origin}\nmw_listen 127.0.0.1:${await freePort()}\nmw_next_hop sip:127.0.0.1:5060\n` +
+  `max_connections ${N + 16}\nw2_ping_interval 0\nlog_level warn\n`);
+
+const proc = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+await new Promise((r) => setTimeout(r, 500));
+const idle = rssKiB(proc.pid);
+
+const t0 = process.hrtime.bigint();
+const socks = [];
+for (let i = 0; i < N; i += 50) {
+  const batch = [];
+  for (let j = i; j < Math.min(N, i + 50); j++) batch.push(open(port, j));
+  socks.push(...await Promise.all(batch));
+}
+const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+await new Promise((r) => setTimeout(r, 300));
+const loaded = rssKiB(proc.pid);
+
+console.log(`imsedge RSS idle:                 ${idle} KiB`);
+console.log(`imsedge RSS with ${N} WSS conns:  ${loaded} KiB`);
+console.log(`per connection:                   ${((loaded - idle) / N).toFixed(1)} KiB`);
+console.log(`connect (TLS + upgrade + OPTIONS): ${(N / secs).toFixed(0)} conn/s over ${secs.toFixed(2)} s`);
+
+for (const ws of socks) ws.terminate();
+proc.kill('SIGTERM');
