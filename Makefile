@@ -13,6 +13,7 @@
 VERSION := 0.1.0
 BOARD   ?= host
 
+DEPS_BUILD := build/$(BOARD)
 ifeq ($(SAN),1)
 BUILD := build/$(BOARD)-san
 else

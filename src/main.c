@@ -34,9 +34,9 @@ static struct {
 } app = {.sigfd = {-1, -1}};
 
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	(void)fprintf(stderr,
+	(void)fprintf(f,
 		      "usage: imsedge [-t] -c FILE\n"
 		      "       imsedge -v | -h\n"
 		      "\n"
@@ -240,17 +240,17 @@ int main(int argc, char *argv[])
 			return 0;
 
 		case 'h':
-			usage();
+			usage(stdout);
 			return 0;
 
 		default:
-			usage();
+			usage(stderr);
 			return 2;
 		}
 	}
 
 	if (!app.path || optind != argc) {
-		usage();
+		usage(stderr);
 		return 2;
 	}
 
@@ -267,7 +267,9 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 
-	log_init(app.conf->log_level, app.conf->log_syslog && !test);
+	/* -t prints one line: its verdict */
+	log_init(test ? LOG_LVL_ERROR + 1 : app.conf->log_level,
+		 app.conf->log_syslog && !test);
 
 	if (test) {
 		err = check_tls_files(app.conf);

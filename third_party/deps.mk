@@ -1,7 +1,8 @@
 # third_party/deps.mk -- the four pinned libraries, built per board.
 #
 # Included by the top Makefile after board/$(BOARD)/board.mk, with BOARD and
-# BUILD (build/$(BOARD)) already set. Provides:
+# BUILD (build/$(BOARD)) already set; DEPS_BUILD (default $(BUILD)) lets
+# variants of a board (the sanitizer build) share one dependency build. Provides:
 #   DEPS_DIR     $(BUILD)/deps: include/ and lib/ of libre, mbedtls, libsrtp2, usrsctp
 #   DEPS_STAMP   make every object that includes a dependency header depend on it
 #   DEPS_CFLAGS  compile flags for code using those headers (the defines MUST
@@ -13,7 +14,8 @@
 
 _deps_saved_goal := $(.DEFAULT_GOAL)
 
-DEPS_DIR   := $(BUILD)/deps
+DEPS_BUILD ?= $(BUILD)
+DEPS_DIR   := $(DEPS_BUILD)/deps
 DEPS_STAMP := $(DEPS_DIR)/.stamp
 
 # Everything third_party/build hashes into the stamp. Only a content change
@@ -44,7 +46,7 @@ DEPS_LIBS := -L$(DEPS_DIR)/lib -lre -lsrtp2 -lusrsctp \
 # third_party/build reads board.mk through a make of its own; the caller's
 # overrides (make CC=... or environment) reach it through MAKEFLAGS/environment.
 $(DEPS_STAMP): $(DEPS_INPUTS)
-	third_party/fetch && third_party/build $(BOARD) $(BUILD)
+	third_party/fetch && third_party/build $(BOARD) $(DEPS_BUILD)
 
 .PHONY: deps deps-probe deps-clean
 deps: $(DEPS_STAMP)
@@ -59,6 +61,6 @@ deps-probe: $(DEPS_PROBE)
 	timeout 60 $(QEMU) $(abspath $(DEPS_PROBE))
 
 deps-clean:
-	rm -rf $(BUILD)/src $(DEPS_DIR) $(BUILD)/deps-probe
+	rm -rf $(DEPS_BUILD)/src $(DEPS_DIR) $(BUILD)/deps-probe
 
 .DEFAULT_GOAL := $(_deps_saved_goal)

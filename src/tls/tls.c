@@ -61,10 +61,14 @@ void tls_log_mbedtls(const char *what, const struct tcp_conn *tc, int ret)
 	struct sa peer;
 
 	mbedtls_strerror(ret, buf, sizeof(buf));
-	sa_init(&peer, AF_UNSPEC);
-	if (tc)
-		(void)tcp_conn_peer_get((struct tcp_conn *)tc, &peer);
 
+	if (!tc) {
+		log_warn("%s: %s (-0x%04x)", what, buf, -ret);
+		return;
+	}
+
+	sa_init(&peer, AF_UNSPEC);
+	(void)tcp_conn_peer_get((struct tcp_conn *)tc, &peer);
 	log_info("%s with %J: %s (-0x%04x)", what, &peer, buf, -ret);
 }
 

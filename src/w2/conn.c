@@ -32,6 +32,9 @@ enum conn_state {
 
 struct w2_conn {
 	struct le le;
+	struct le he;          /**< In w2->ht_ws once upgraded          */
+	uint64_t id;           /**< Unique for the process lifetime      */
+	char *origin;
 	struct w2 *w2;
 	struct sa peer;
 	struct tcp_conn *tc;
@@ -50,6 +53,10 @@ static void destructor(void *arg)
 
 	tmr_cancel(&conn->tmr);
 	list_unlink(&conn->le);
+	hash_unlink(&conn->he);
+
+	if (conn->state == C_WS && w2->closeh)
+		w2->closeh(conn, w2->arg);
 
 	if (conn->state == C_WS)
 		--w2->n_ws;
@@ -60,6 +67,7 @@ static void destructor(void *arg)
 	mem_deref(conn->sc);
 	mem_deref(conn->tc);
 	mem_deref(conn->hbuf);
+	mem_deref(conn->origin);
 
 	w2_conn_gone(w2);
 }
@@ -172,9 +180,18 @@ int w2_conn_send(struct w2_conn *conn, const struct mbuf *mb)
 }
 
 
-/* A request too broken to answer closes the WebSocket with 1007 */
-static void reply_sip(struct w2_conn *conn, const struct sip_msg *msg,
-		      uint16_t scode, const char *reason, const char *hdrs)
+/**
+ * Answer a request from the browser; a request too broken to answer
+ * closes the WebSocket with 1007
+ *
+ * @param conn   W2 connection
+ * @param msg    SIP request
+ * @param scode  Status code
+ * @param reason Reason phrase
+ * @param hdrs   Extra header lines ending in CRLF, or NULL
+ */
+void w2_conn_reply(struct w2_conn *conn, const struct sip_msg *msg,
+		   uint16_t scode, const char *reason, const char *hdrs)
 {
 	struct mbuf *mb = mbuf_alloc(512);
 	int err;
@@ -210,7 +227,7 @@ static void reply_sip(struct w2_conn *conn, const struct sip_msg *msg,
 bool w2_local_request(struct w2_conn *conn, const struct sip_msg *msg)
 {
 	if (!pl_strcmp(&msg->met, "OPTIONS")) {
-		reply_sip(conn, msg, 200, "OK",
+		w2_conn_reply(conn, msg, 200, "OK",
 			  "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, "
 			  "MESSAGE, REGISTER, SUBSCRIBE, NOTIFY, PRACK, "
 			  "UPDATE, INFO, REFER\r\n"
@@ -223,7 +240,7 @@ bool w2_local_request(struct w2_conn *conn, const struct sip_msg *msg)
 
 	log_info("%J: %r not routed: no route to the core", &conn->peer,
 		 &msg->met);
-	reply_sip(conn, msg, 501, "Not Implemented", NULL);
+	w2_conn_reply(conn, msg, 501, "Not Implemented", NULL);
 
 	return true;
 }
@@ -249,7 +266,7 @@ static void ws_msg(enum ws_opcode op, struct mbuf *mb, void *arg)
 		log_info("%J: bad SIP %s: %s", &conn->peer,
 			 msg->req ? "request" : "response", reason);
 		if (msg->req && pl_strcmp(&msg->met, "ACK"))
-			reply_sip(conn, msg, 400, reason, NULL);
+			w2_conn_reply(conn, msg, 400, reason, NULL);
 		goto out;
 	}
 
@@ -298,10 +315,16 @@ static int ws_start(struct w2_conn *conn, const struct ws_upgrade *up)
 	if (err)
 		return err;
 
+	err = pl_strdup(&conn->origin, &up->origin);
+	if (err)
+		return err;
+
 	tmr_cancel(&conn->tmr);
 	--conn->w2->n_pending;
 	++conn->w2->n_ws;
 	conn->state = C_WS;
+	conn->id = ++conn->w2->next_id;
+	hash_append(conn->w2->ht_ws, (uint32_t)conn->id, &conn->he, conn);
 
 	log_info("%J: WebSocket open (origin %r, %u connections)",
 		 &conn->peer, &up->origin, conn->w2->n_ws);
@@ -507,4 +530,55 @@ void w2_conn_shutdown(struct w2_conn *conn)
 const struct sa *w2_conn_peer(const struct w2_conn *conn)
 {
 	return conn ? &conn->peer : NULL;
+}
+
+
+static bool id_cmp(struct le *le, void *arg)
+{
+	const struct w2_conn *conn = le->data;
+
+	return conn->id == *(const uint64_t *)arg;
+}
+
+
+/**
+ * Find an open WebSocket connection by its id
+ *
+ * @param w2 W2 listener
+ * @param id Connection id
+ *
+ * @return Connection, or NULL if it has gone
+ */
+struct w2_conn *w2_conn_find(const struct w2 *w2, uint64_t id)
+{
+	if (!w2 || !id)
+		return NULL;
+
+	return list_ledata(hash_lookup(w2->ht_ws, (uint32_t)id, id_cmp, &id));
+}
+
+
+/**
+ * Unique id of an upgraded connection (0 before the upgrade)
+ *
+ * @param conn W2 connection
+ *
+ * @return Id
+ */
+uint64_t w2_conn_id(const struct w2_conn *conn)
+{
+	return conn ? conn->id : 0;
+}
+
+
+/**
+ * Origin the WebSocket was opened from
+ *
+ * @param conn W2 connection
+ *
+ * @return Origin, or NULL
+ */
+const char *w2_conn_origin(const struct w2_conn *conn)
+{
+	return conn ? conn->origin : NULL;
 }

@@ -19,6 +19,7 @@ static void destructor(void *arg)
 	w2->ts = mem_deref(w2->ts);
 	w2->idleh = NULL;
 	list_flush(&w2->conns);
+	mem_deref(w2->ht_ws);
 	mem_deref(w2->tls);
 	mem_deref(w2->conf);
 }
@@ -96,6 +97,10 @@ int w2_alloc(struct w2 **w2p, struct imsedge_conf *conf)
 
 	w2->conf = mem_ref(conf);
 
+	err = hash_alloc(&w2->ht_ws, 256);
+	if (err)
+		goto out;
+
 	err = tls_load(&w2->tls, conf);
 	if (err)
 		goto out;
@@ -166,19 +171,23 @@ int w2_reload(struct w2 *w2, struct imsedge_conf *conf)
 
 
 /**
- * Set the handler for SIP messages from browsers
+ * Set the handlers for SIP messages from browsers and for the end of an
+ * upgraded connection
  *
- * @param w2   W2 listener
- * @param siph Handler
- * @param arg  Handler argument
+ * @param w2     W2 listener
+ * @param siph   SIP message handler
+ * @param closeh Called when an upgraded connection is going away
+ * @param arg    Handler argument
  */
-void w2_set_handler(struct w2 *w2, w2_sip_h *siph, void *arg)
+void w2_set_handler(struct w2 *w2, w2_sip_h *siph, w2_close_h *closeh,
+		    void *arg)
 {
 	if (!w2)
 		return;
 
-	w2->siph = siph;
-	w2->arg  = arg;
+	w2->siph   = siph;
+	w2->closeh = closeh;
+	w2->arg    = arg;
 }
 
 

@@ -8,10 +8,13 @@ struct w2 {
 	struct imsedge_conf *conf;
 	struct sa laddr;
 	struct list conns;
+	struct hash *ht_ws;     /**< Upgraded connections by id           */
+	uint64_t next_id;
 	uint32_t n_ws;          /**< Upgraded connections                 */
 	uint32_t n_pending;     /**< TLS or HTTP stage                    */
 	bool shutdown;
 	w2_sip_h *siph;
+	w2_close_h *closeh;
 	void *arg;
 	w2_idle_h *idleh;
 	void *idle_arg;
