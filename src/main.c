@@ -13,6 +13,7 @@
 #include "core/conf.h"
 #include "tls/tlsx.h"
 #include "w2/w2.h"
+#include "pcscf/pcscf.h"
 
 #define LOG_MODULE "main"
 
@@ -28,6 +29,7 @@ static struct {
 	const char *path;
 	struct imsedge_conf *conf;
 	struct w2 *w2;
+	struct pcscf *pcscf;
 	struct tmr tmr_exit;
 	int sigfd[2];
 	bool stopping;
@@ -67,6 +69,7 @@ static void stop(void)
 
 	app.stopping = true;
 	log_info("shutting down");
+	pcscf_shutdown(app.pcscf);
 
 	if (!w2_shutdown(app.w2, exit_now, NULL)) {
 		re_cancel();
@@ -208,6 +211,10 @@ static int run(void)
 	if (err)
 		return err;
 
+	err = pcscf_alloc(&app.pcscf, app.conf, app.w2);
+	if (err)
+		return err;
+
 	log_info("ready");
 
 	err = re_main(NULL);
@@ -282,6 +289,7 @@ int main(int argc, char *argv[])
 
  out:
 	tmr_cancel(&app.tmr_exit);
+	app.pcscf = mem_deref(app.pcscf);
 	app.w2 = mem_deref(app.w2);
 	app.conf = mem_deref(app.conf);
 	sig_close();

@@ -37,6 +37,7 @@ static void destructor(void *arg)
 	mem_deref(conf->tls_cert);
 	mem_deref(conf->tls_key);
 	mem_deref(conf->mw_next_hop);
+	mem_deref(conf->visited_network_id);
 }
 
 
@@ -218,6 +219,44 @@ static int k_mw_next_hop(struct ctx *ctx, const struct pl *val)
 }
 
 
+static int k_visited_network_id(struct ctx *ctx, const struct pl *val)
+{
+	size_t i;
+
+	for (i = 0; i < val->l; i++) {
+		char c = val->p[i];
+
+		if (c <= ' ' || c == '"' || c == ',' || c == ';' || c > '~')
+			return fail(ctx, "'%r' is not a network name (token "
+				    "characters only)", val);
+	}
+
+	ctx->conf->visited_network_id =
+		mem_deref(ctx->conf->visited_network_id);
+
+	return pl_strdup(&ctx->conf->visited_network_id, val);
+}
+
+
+static int k_mw_timeout(struct ctx *ctx, const struct pl *val)
+{
+	return parse_u32(ctx, &ctx->conf->mw_timeout, val, 1, 64);
+}
+
+
+static int k_max_registrations(struct ctx *ctx, const struct pl *val)
+{
+	return parse_u32(ctx, &ctx->conf->max_registrations, val, 1,
+			 1000000);
+}
+
+
+static int k_w2_rate_limit(struct ctx *ctx, const struct pl *val)
+{
+	return parse_u32(ctx, &ctx->conf->w2_rate_limit, val, 0, 10000);
+}
+
+
 static int k_max_connections(struct ctx *ctx, const struct pl *val)
 {
 	return parse_u32(ctx, &ctx->conf->max_connections, val, 1, 1000000);
@@ -283,6 +322,10 @@ static const struct conf_key keys[] = {
 	{"w2_handshake_timeout", k_w2_handshake_timeout, false, false},
 	{"mw_listen",            k_mw_listen,            false, true },
 	{"mw_next_hop",          k_mw_next_hop,          false, true },
+	{"visited_network_id",   k_visited_network_id,   false, false},
+	{"mw_timeout",           k_mw_timeout,           false, false},
+	{"max_registrations",    k_max_registrations,    false, false},
+	{"w2_rate_limit",        k_w2_rate_limit,        false, false},
 	{"log_level",            k_log_level,            false, false},
 	{"log_syslog",           k_log_syslog,           false, false},
 };
@@ -308,6 +351,9 @@ static void defaults(struct imsedge_conf *conf)
 	conf->w2_ping_interval     = 30;
 	conf->w2_idle_timeout      = 600;
 	conf->w2_handshake_timeout = 10;
+	conf->mw_timeout           = 10;
+	conf->max_registrations    = 1000;
+	conf->w2_rate_limit        = 20;
 	conf->log_level            = LOG_LVL_INFO;
 	conf->log_syslog           = false;
 }
@@ -413,7 +459,8 @@ int conf_parse(struct imsedge_conf **confp, const char *name,
 
 	defaults(ctx.conf);
 
-	err = str_dup(&ctx.conf->path, name);
+	err  = str_dup(&ctx.conf->path, name);
+	err |= str_dup(&ctx.conf->visited_network_id, "imsedge");
 	while (!err && p < end) {
 		const char *nl = memchr(p, '\n', end - p);
 		struct pl line, key, val;

@@ -7,6 +7,9 @@
  * "FILE:LINE: reason".
  */
 
+#ifndef IMSEDGE_CORE_CONF_H
+#define IMSEDGE_CORE_CONF_H
+
 #include "log.h"
 
 struct imsedge_conf {
@@ -26,6 +29,10 @@ struct imsedge_conf {
 	/* Mw: toward the IMS core */
 	struct sa mw_listen;
 	char *mw_next_hop;
+	char *visited_network_id; /**< P-Visited-Network-ID value        */
+	uint32_t mw_timeout;      /**< seconds for the core to answer    */
+	uint32_t max_registrations;
+	uint32_t w2_rate_limit;   /**< SIP requests/s per connection     */
 
 	/* logging */
 	enum log_level log_level;
@@ -44,3 +51,5 @@ int  conf_parse(struct imsedge_conf **confp, const char *name,
 		const char *text, size_t len, char *err, size_t errsz);
 bool conf_origin_allowed(const struct imsedge_conf *conf,
 			 const struct pl *origin);
+
+#endif

@@ -2,6 +2,9 @@
  * @file log.h  One-line event logging to stderr or syslog
  */
 
+#ifndef IMSEDGE_CORE_LOG_H
+#define IMSEDGE_CORE_LOG_H
+
 enum log_level {
 	LOG_LVL_DEBUG = 0,
 	LOG_LVL_INFO,
@@ -19,3 +22,5 @@ void log_msg(enum log_level level, const char *mod, const char *fmt, ...);
 #define log_info(...)  log_msg(LOG_LVL_INFO,  LOG_MODULE, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LVL_WARN,  LOG_MODULE, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_LVL_ERROR, LOG_MODULE, __VA_ARGS__)
+
+#endif

@@ -202,14 +202,19 @@ describe('W2 listener', () => {
 				assertAnswers(parseSip((await c.next()).text), r);
 		});
 
-	test('other requests get 501 Not Implemented', async () => {
-		const c = await open();
-		for (const method of ['MESSAGE', 'REGISTER', 'INVITE']) {
-			const req = sipRequest({ method });
-			const res = await c.request(req.text);
-			assertAnswers(res, req, 501, 'Not Implemented');
-		}
-	});
+	// D-20 (non-token users): only a registered flow may send requests
+	// other than REGISTER toward the core.
+	test('D-20: requests from an unregistered connection get 403',
+		async () => {
+			const c = await open();
+			for (const method of ['MESSAGE', 'INVITE', 'SUBSCRIBE']) {
+				const req = sipRequest({ method });
+				const res = await c.request(req.text);
+				assertAnswers(res, req, 403, 'Not Registered');
+			}
+			await ims.waitLog(peerLine(c.localPort,
+				'rejected: Not Registered'));
+		});
 
 	// A response must copy the Call-ID (RFC 3261 8.2.6.2): without one the
 	// request cannot be answered, so it is treated as garbage (close 1007).

@@ -1,0 +1,543 @@
+/**
+ * @file orig.c  Requests from browsers toward the core, and the
+ *               responses coming back (24.229 5.2.6.3, 5.2.7)
+ *
+ * Only a registered flow may send anything but REGISTER; an initial
+ * request must name one of its registered identities, gets it asserted
+ * in P-Asserted-Identity and the Service-Route as its route set (D-20
+ * for users without tokens). Dialog-forming requests get two
+ * Record-Route entries: one facing the core, one (with the flow token)
+ * facing the browser.
+ */
+#include <string.h>
+#include <re.h>
+#include "../core/conf.h"
+#include "../core/log.h"
+#include "../w2/w2.h"
+#include "pcscf.h"
+#include "pcscf_int.h"
+
+#define LOG_MODULE "pcscf"
+
+enum { ACK_WAIT = 32000 };
+
+struct otx {
+	struct le le;
+	struct pcscf *p;
+	struct flow *fl;          /**< NULL once the flow has gone       */
+	struct sip_msg *msg;      /**< The request as the browser sent it */
+	struct sip_request *req;
+	struct tmr tmr;
+	bool invite;
+	bool reg;
+	bool prov;
+	uint16_t scode;           /**< Final status, 0 until then        */
+};
+
+static const struct pl tcp_params = PL(";lr;transport=tcp");
+
+
+static void otx_destructor(void *arg)
+{
+	struct otx *otx = arg;
+
+	tmr_cancel(&otx->tmr);
+	list_unlink(&otx->le);
+	mem_deref(otx->req);
+	mem_deref(otx->msg);
+}
+
+
+static void reply(struct otx *otx, uint16_t scode, const char *reason)
+{
+	if (otx->fl && otx->fl->conn)
+		w2_conn_reply(otx->fl->conn, otx->msg, scode, reason, NULL);
+}
+
+
+static void relay_response(struct otx *otx, const struct sip_msg *rsp)
+{
+	struct mbuf *mb;
+	int err;
+
+	if (!otx->fl || !otx->fl->conn)
+		return;
+
+	mb = mbuf_alloc(512 + mbuf_get_left(rsp->mb));
+	if (!mb)
+		return;
+
+	err = pc_response_relay(mb, rsp, otx->reg ? reg_skip_rsp : NULL,
+				NULL);
+	if (otx->reg)
+		err |= reg_print_challenge(mb, rsp);
+	err |= pc_print_body(mb, rsp);
+
+	if (!err) {
+		mb->pos = 0;
+		(void)w2_conn_send(otx->fl->conn, mb);
+	}
+
+	mem_deref(mb);
+}
+
+
+static void otx_timeout(void *arg)
+{
+	struct otx *otx = arg;
+
+	if (otx->scode) {              /* waited long enough for an ACK */
+		mem_deref(otx);
+		return;
+	}
+
+	if (otx->invite && otx->prov) { /* Timer C: give up on the callee */
+		sip_request_cancel(otx->req);
+		return;
+	}
+
+	log_info("%r to %r: no answer from the core in %u s",
+		 &otx->msg->met, &otx->msg->ruri, otx->p->conf->mw_timeout);
+	otx->req = mem_deref(otx->req);
+	reply(otx, 408, "Request Timeout");
+	mem_deref(otx);
+}
+
+
+static void resp_handler(int err, const struct sip_msg *rsp, void *arg)
+{
+	struct otx *otx = arg;
+
+	if (err || !rsp) {
+		log_info("%r to %r failed toward the core: %m",
+			 &otx->msg->met, &otx->msg->ruri, err);
+		reply(otx, err == ETIMEDOUT ? 408 : 503,
+		      err == ETIMEDOUT ? "Request Timeout" :
+		      "Service Unavailable");
+		mem_deref(otx);
+		return;
+	}
+
+	if (rsp->scode < 200) {
+		otx->prov = true;
+		if (otx->invite)
+			tmr_start(&otx->tmr, PC_TIMER_C, otx_timeout, otx);
+		relay_response(otx, rsp);
+		return;
+	}
+
+	otx->scode = rsp->scode;
+
+	if (otx->reg && otx->fl)
+		reg_response(otx->p, otx->fl, otx->msg, rsp);
+
+	relay_response(otx, rsp);
+
+	/* keep a failed INVITE so the browser's ACK is absorbed here (the
+	   core was ACKed hop by hop) */
+	if (otx->invite && rsp->scode >= 300)
+		tmr_start(&otx->tmr, ACK_WAIT, otx_timeout, otx);
+	else
+		mem_deref(otx);
+}
+
+
+/* The same INVITE transaction: Call-ID, CSeq number, top Via branch */
+static struct otx *otx_find(struct pcscf *p, const struct sip_msg *msg)
+{
+	struct le *le;
+
+	for (le = p->otxl.head; le; le = le->next) {
+		struct otx *otx = le->data;
+
+		if (otx->invite &&
+		    !pl_cmp(&otx->msg->callid, &msg->callid) &&
+		    otx->msg->cseq.num == msg->cseq.num &&
+		    !pl_cmp(&otx->msg->via.branch, &msg->via.branch))
+			return otx;
+	}
+
+	return NULL;
+}
+
+
+struct routes {
+	struct pcscf *p;
+	struct mbuf *mb;
+	struct pl first;     /**< First Route not ours                  */
+	bool leading;        /**< Still popping our own entries         */
+};
+
+
+static bool route_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
+			void *arg)
+{
+	struct routes *r = arg;
+	uint64_t id;
+	(void)msg;
+
+	if (r->leading && pc_route_is_ours(r->p, &hdr->val, &id))
+		return false;
+
+	r->leading = false;
+	if (!pl_isset(&r->first))
+		r->first = hdr->val;
+
+	(void)mbuf_printf(r->mb, "Route: %r\r\n", &hdr->val);
+	return false;
+}
+
+
+static bool skip_fwd(const struct sip_hdr *hdr, void *arg)
+{
+	(void)arg;
+
+	switch (hdr->id) {
+
+	case SIP_HDR_ROUTE:
+	case SIP_HDR_MAX_FORWARDS:
+	case SIP_HDR_P_ASSERTED_IDENTITY:
+	case SIP_HDR_P_PREFERRED_IDENTITY:
+		return true;
+
+	default:
+		return false;
+	}
+}
+
+
+static int send_to_core(struct pcscf *p, struct otx *otx,
+			const struct sip_msg *msg, struct mbuf *mb,
+			const struct pl *hop, bool stateful)
+{
+	struct uri uri;
+	struct pl pl;
+	int err;
+
+	if (hop && pl_isset(hop)) {
+		err = pc_hdr_value_uri(&pl, hop);
+		if (!err)
+			err = uri_decode(&uri, &pl);
+	}
+	else {
+		err = 0;
+		uri = p->next_hop;
+	}
+	if (err)
+		return err;
+
+	pl = tcp_params;
+	(void)pc_next_hop(p, &uri, &pl, mb);
+
+	mb->pos = 0;
+
+	return sip_request(stateful ? &otx->req : NULL, p->sip, stateful,
+			   msg->met.p, (int)msg->met.l, msg->ruri.p,
+			   (int)msg->ruri.l, &uri, mb, 0, NULL,
+			   stateful ? resp_handler : NULL, otx);
+}
+
+
+/* An ACK for a 2xx (or anything without a transaction here): forward
+   statelessly along its route */
+static void ack_forward(struct pcscf *p, const struct sip_msg *msg)
+{
+	struct mbuf *mb = mbuf_alloc(512 + mbuf_get_left(msg->mb));
+	struct routes r = {p, mb, PL_INIT, true};
+	int err;
+
+	if (!mb)
+		return;
+
+	err = mbuf_printf(mb, "Max-Forwards: %u\r\n",
+			  pl_isset(&msg->maxfwd) ? pl_u32(&msg->maxfwd) - 1 :
+			  70);
+	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_ROUTE, route_print, &r);
+	err |= pc_print_hdrs(mb, msg, skip_fwd, NULL);
+	err |= pc_print_body(mb, msg);
+
+	if (!err) {
+		if (pl_isset(&r.first))
+			err = send_to_core(p, NULL, msg, mb, &r.first, false);
+		else {
+			/* no route left: to the Request-URI */
+			struct pl ruri = msg->ruri;
+
+			err = send_to_core(p, NULL, msg, mb, &ruri, false);
+		}
+	}
+
+	if (err)
+		log_info("ACK not forwarded: %m", err);
+
+	mem_deref(mb);
+}
+
+
+static void cancel(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
+{
+	struct otx *otx = otx_find(p, msg);
+
+	if (!otx) {
+		w2_conn_reply(fl->conn, msg, 481,
+			      "Call/Transaction Does Not Exist", NULL);
+		return;
+	}
+
+	w2_conn_reply(fl->conn, msg, 200, "OK", NULL);
+
+	if (!otx->scode && otx->req)
+		sip_request_cancel(otx->req);
+}
+
+
+static int print_initial(struct mbuf *mb, struct pcscf *p, struct flow *fl,
+			 const struct sip_msg *msg, const struct binding *b,
+			 const struct pl *id, struct pl *hop)
+{
+	int err = 0;
+
+	if (pc_dialog_forming(&msg->met))
+		err |= mbuf_printf(mb, "Record-Route: <sip:%J;lr>\r\n"
+				   "Record-Route: <sip:%s@%J;lr;ob>\r\n",
+				   &p->mw_addr, fl->token, &p->mw_addr);
+
+	if (b->service_route) {
+		err |= mbuf_printf(mb, "Route: %s\r\n", b->service_route);
+		pl_set_str(hop, b->service_route);
+
+		/* the first entry only */
+		{
+			const char *c = pl_strchr(hop, ',');
+
+			if (c)
+				hop->l = c - hop->p;
+		}
+	}
+
+	err |= mbuf_printf(mb, "P-Asserted-Identity: <%r>\r\n", id);
+
+	return err;
+}
+
+
+static int identity(struct pl *id, const struct sip_msg *msg)
+{
+	const struct sip_hdr *ppi;
+
+	ppi = sip_msg_hdr(msg, SIP_HDR_P_PREFERRED_IDENTITY);
+	if (ppi)
+		return pc_hdr_value_uri(id, &ppi->val);
+
+	*id = msg->from.auri;
+	return 0;
+}
+
+
+static int otx_alloc(struct otx **otxp, struct pcscf *p, struct flow *fl,
+		     const struct sip_msg *msg)
+{
+	struct otx *otx = mem_zalloc(sizeof(*otx), otx_destructor);
+
+	if (!otx)
+		return ENOMEM;
+
+	otx->p      = p;
+	otx->fl     = fl;
+	otx->msg    = mem_ref((void *)msg);
+	otx->invite = !pl_strcmp(&msg->met, "INVITE");
+	otx->reg    = !pl_strcmp(&msg->met, "REGISTER");
+	list_append(&p->otxl, &otx->le, otx);
+
+	*otxp = otx;
+	return 0;
+}
+
+
+static int forward(struct pcscf *p, struct flow *fl,
+		   const struct sip_msg *msg, const char **why)
+{
+	struct pl hop = PL_INIT, id;
+	struct routes r = {p, NULL, PL_INIT, true};
+	const struct binding *b = NULL;
+	struct otx *otx = NULL;
+	struct mbuf *mb;
+	bool initial = !pl_isset(&msg->to.tag);
+	int err;
+
+	if (!fl->regl.head) {
+		*why = "Not Registered";
+		return EPERM;
+	}
+
+	if (initial) {
+		if (identity(&id, msg) || !(b = flow_identity(fl, &id))) {
+			*why = "Identity Not Registered";
+			return EPERM;
+		}
+	}
+
+	mb = mbuf_alloc(1024 + mbuf_get_left(msg->mb));
+	if (!mb)
+		return ENOMEM;
+
+	err = mbuf_printf(mb, "Max-Forwards: %u\r\n",
+			  pl_u32(&msg->maxfwd) - 1);
+
+	if (initial) {
+		err |= print_initial(mb, p, fl, msg, b, &id, &hop);
+	}
+	else {
+		r.mb = mb;
+		(void)sip_msg_hdr_apply(msg, true, SIP_HDR_ROUTE, route_print,
+					&r);
+		hop = r.first;
+		if (!pl_isset(&hop))
+			hop = msg->ruri;
+	}
+
+	err |= pc_print_hdrs(mb, msg, skip_fwd, NULL);
+	err |= pc_print_body(mb, msg);
+	if (err)
+		goto out;
+
+	err = otx_alloc(&otx, p, fl, msg);
+	if (err)
+		goto out;
+
+	err = send_to_core(p, otx, msg, mb, &hop, true);
+	if (err) {
+		*why = "Service Unavailable";
+		mem_deref(otx);
+		goto out;
+	}
+
+	tmr_start(&otx->tmr, p->conf->mw_timeout * 1000, otx_timeout, otx);
+
+ out:
+	mem_deref(mb);
+	return err;
+}
+
+
+static int forward_register(struct pcscf *p, struct flow *fl,
+			    const struct sip_msg *msg, const char **why)
+{
+	struct otx *otx = NULL;
+	struct mbuf *mb;
+	int err;
+
+	if (reg_over_limit(p, fl, msg)) {
+		*why = "Too Many Registrations";
+		return EOVERFLOW;
+	}
+
+	mb = mbuf_alloc(1024 + mbuf_get_left(msg->mb));
+	if (!mb)
+		return ENOMEM;
+
+	err = reg_print_request(mb, p, fl, msg);
+	if (err)
+		goto out;
+
+	err = otx_alloc(&otx, p, fl, msg);
+	if (err)
+		goto out;
+
+	err = send_to_core(p, otx, msg, mb, NULL, true);
+	if (err) {
+		*why = "Service Unavailable";
+		mem_deref(otx);
+		goto out;
+	}
+
+	tmr_start(&otx->tmr, p->conf->mw_timeout * 1000, otx_timeout, otx);
+
+ out:
+	mem_deref(mb);
+	return err;
+}
+
+
+/**
+ * Handle a request from a browser
+ *
+ * @param p   eP-CSCF
+ * @param fl  Flow it came on
+ * @param msg Request (valid per sipx_validate)
+ *
+ * @return true (handled)
+ */
+bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
+{
+	const char *why = "Server Internal Error";
+	int err;
+
+	if (!pl_strcmp(&msg->met, "ACK")) {
+		struct otx *otx = otx_find(p, msg);
+
+		if (otx && otx->scode >= 300)
+			mem_deref(otx);    /* hop-by-hop ACK: done here */
+		else if (fl->regl.head)
+			ack_forward(p, msg);
+		return true;
+	}
+
+	if (!pl_strcmp(&msg->met, "CANCEL")) {
+		cancel(p, fl, msg);
+		return true;
+	}
+
+	if (!flow_rate_ok(fl)) {
+		log_info("%J: request rate over %u/s, 503",
+			 w2_conn_peer(fl->conn), p->conf->w2_rate_limit);
+		w2_conn_reply(fl->conn, msg, 503, "Service Unavailable",
+			      "Retry-After: 1\r\n");
+		return true;
+	}
+
+	if (pl_u32(&msg->maxfwd) == 0) {
+		w2_conn_reply(fl->conn, msg, 483, "Too Many Hops", NULL);
+		return true;
+	}
+
+	if (!pl_strcmp(&msg->met, "REGISTER"))
+		err = forward_register(p, fl, msg, &why);
+	else
+		err = forward(p, fl, msg, &why);
+
+	if (!err)
+		return true;
+
+	log_info("%J: %r %r rejected: %s", w2_conn_peer(fl->conn),
+		 &msg->met, &msg->ruri, why);
+
+	if (err == EPERM)
+		w2_conn_reply(fl->conn, msg, 403, why, NULL);
+	else if (err == EOVERFLOW)
+		w2_conn_reply(fl->conn, msg, 503, why, "Retry-After: 60\r\n");
+	else
+		w2_conn_reply(fl->conn, msg, 503, why, NULL);
+
+	return true;
+}
+
+
+/**
+ * A flow has gone: its transactions toward the core go on (the core
+ * still answers) but nothing is relayed any more
+ *
+ * @param p  eP-CSCF
+ * @param fl Flow
+ */
+void orig_flow_gone(struct pcscf *p, struct flow *fl)
+{
+	struct le *le;
+
+	for (le = p->otxl.head; le; le = le->next) {
+		struct otx *otx = le->data;
+
+		if (otx->fl == fl)
+			otx->fl = NULL;
+	}
+}

@@ -1,0 +1,116 @@
+/**
+ * @file pcscf_int.h  eP-CSCF internals
+ *
+ * Browser side (W2): requests arrive through the W2 handler and leave
+ * toward the core with libre's client transactions (sip_request);
+ * responses come back with our Via on top, which is stripped.
+ * Core side (Mw): requests arrive on libre's SIP stack, get a libre
+ * server transaction and go to the browser named by the flow token in
+ * the top Route (our Path or Record-Route); the browser's responses are
+ * matched by the branch of the Via we added.
+ */
+
+enum {
+	PC_TOKEN_LEN = 26,       /* "fl" + 16 hex id + 8 hex MAC          */
+	PC_TIMER_C   = 180000,   /* INVITE after a provisional (RFC 3261) */
+};
+
+#define PC_FLOW_STALE UINT64_MAX  /* a token of ours that does not verify */
+
+struct pcscf {
+	struct imsedge_conf *conf;
+	struct w2 *w2;
+	struct dnsc *dnsc;
+	struct sip *sip;
+	struct sip_lsnr *lsnr_req;
+	struct sip_lsnr *lsnr_rsp;
+	char *next_hop_str;
+	struct uri next_hop;
+	struct sa mw_addr;       /**< Our address as the core sees it     */
+	struct sa w2_addr;       /**< sent-by of our Via toward browsers  */
+	struct hash *flows;      /**< struct flow by W2 connection id     */
+	struct hash *ttx;        /**< struct ttx by our WS-side branch    */
+	struct list otxl;        /**< struct otx                          */
+	uint8_t key[32];         /**< flow token MAC key                  */
+	uint32_t nreg;
+};
+
+/* Our view of one W2 connection */
+struct flow {
+	struct le he;
+	struct pcscf *p;
+	uint64_t id;
+	struct w2_conn *conn;    /**< NULL once the WebSocket has gone    */
+	struct list regl;        /**< struct binding                      */
+	char *impi_bound;        /**< Digest IMPI this TLS session proved */
+	char token[PC_TOKEN_LEN + 1];
+	uint64_t rate_t0;        /**< Rate limit window start (ms)        */
+	uint32_t rate_n;
+};
+
+/* A registered public identity on a flow */
+struct binding {
+	struct le le;
+	struct flow *flow;
+	char *aor;
+	char *impi;
+	char *service_route;     /**< Service-Route values, comma-joined  */
+	struct list assoc;       /**< struct pc_str: P-Associated-URI     */
+	struct tmr tmr;
+};
+
+struct pc_str {
+	struct le le;
+	char *s;
+};
+
+/* flow.c */
+struct flow *flow_get(struct pcscf *p, struct w2_conn *conn);
+struct flow *flow_lookup(struct pcscf *p, uint64_t id);
+void flow_gone(struct pcscf *p, struct w2_conn *conn);
+int  flow_token_decode(const struct pcscf *p, const struct pl *user,
+		       uint64_t *idp);
+bool flow_rate_ok(struct flow *fl);
+const struct binding *flow_identity(const struct flow *fl,
+				    const struct pl *uri);
+
+/* msg.c */
+typedef bool (pc_hdr_skip_h)(const struct sip_hdr *hdr, void *arg);
+int  pc_print_hdrs(struct mbuf *mb, const struct sip_msg *msg,
+		   pc_hdr_skip_h *skiph, void *arg);
+int  pc_print_body(struct mbuf *mb, const struct sip_msg *msg);
+int  pc_response_relay(struct mbuf *mb, const struct sip_msg *msg,
+		       pc_hdr_skip_h *skiph, void *arg);
+bool pc_route_is_ours(const struct pcscf *p, const struct pl *val,
+		      uint64_t *idp);
+bool pc_uri_eq(const struct pl *a, const struct pl *b);
+bool pc_dialog_forming(const struct pl *met);
+int  pc_hdr_value_uri(struct pl *uri, const struct pl *val);
+int  pc_strip_params(struct mbuf *mb, const struct pl *val,
+		     const char * const *names, size_t n);
+void pc_trim(struct pl *pl);
+bool pc_prefix(const struct pl *pl, const char *prefix);
+int  pc_next_hop(struct pcscf *p, struct uri *uri, struct pl *str,
+		 const struct mbuf *mb);
+
+/* orig.c: browser -> core */
+bool orig_request(struct pcscf *p, struct flow *fl,
+		  const struct sip_msg *msg);
+void orig_flow_gone(struct pcscf *p, struct flow *fl);
+
+/* reg.c */
+int  reg_print_request(struct mbuf *mb, struct pcscf *p, struct flow *fl,
+		       const struct sip_msg *msg);
+bool reg_over_limit(struct pcscf *p, struct flow *fl,
+		    const struct sip_msg *req);
+void reg_response(struct pcscf *p, struct flow *fl,
+		  const struct sip_msg *req, const struct sip_msg *rsp);
+bool reg_skip_rsp(const struct sip_hdr *hdr, void *arg);
+int  reg_print_challenge(struct mbuf *mb, const struct sip_msg *rsp);
+void binding_flush(struct pcscf *p, struct flow *fl);
+
+/* term.c: core -> browser */
+bool term_request(const struct sip_msg *msg, void *arg);
+void term_response(struct pcscf *p, struct flow *fl,
+		   const struct sip_msg *msg);
+void term_flow_gone(struct pcscf *p, struct flow *fl);

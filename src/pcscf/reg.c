@@ -1,0 +1,504 @@
+/**
+ * @file reg.c  Registration at the eP-CSCF (24.229 5.2.2; 24.371 6.4.1):
+ *              the REGISTER edits toward the core and the bindings kept
+ *              from the 200 OK
+ *
+ * Toward the core: Path with the flow token, Require/Supported path,
+ * P-Visited-Network-ID, a fresh P-Charging-Vector, no Security-Client
+ * or sec-agree (D-4..D-6), and the integrity-protected parameter:
+ * "tls-connected" for IMS-AKA, "tls-pending" then "tls-yes" for Digest
+ * (D-7, D-10). Toward the browser: no ck/ik in the challenge and no
+ * Security-Server (D-8, D-9).
+ */
+#include <string.h>
+#include <re.h>
+#include "../core/conf.h"
+#include "../core/log.h"
+#include "../tls/tlsx.h"
+#include "../w2/w2.h"
+#include "pcscf.h"
+#include "pcscf_int.h"
+
+#define LOG_MODULE "pcscf"
+
+
+static void str_destructor(void *arg)
+{
+	struct pc_str *s = arg;
+
+	mem_deref(s->s);
+}
+
+
+static void binding_destructor(void *arg)
+{
+	struct binding *b = arg;
+
+	tmr_cancel(&b->tmr);
+	list_unlink(&b->le);
+	list_flush(&b->assoc);
+	mem_deref(b->aor);
+	mem_deref(b->impi);
+	mem_deref(b->service_route);
+
+	if (b->flow)
+		--b->flow->p->nreg;
+}
+
+
+static bool skip_reg(const struct sip_hdr *hdr, void *arg)
+{
+	(void)arg;
+
+	switch (hdr->id) {
+
+	case SIP_HDR_ROUTE:
+	case SIP_HDR_MAX_FORWARDS:
+	case SIP_HDR_REQUIRE:
+	case SIP_HDR_PROXY_REQUIRE:
+	case SIP_HDR_SUPPORTED:
+	case SIP_HDR_AUTHORIZATION:
+	case SIP_HDR_SECURITY_CLIENT:
+	case SIP_HDR_SECURITY_VERIFY:
+	case SIP_HDR_PATH:
+	case SIP_HDR_P_VISITED_NETWORK_ID:
+	case SIP_HDR_P_CHARGING_VECTOR:
+	case SIP_HDR_P_ASSERTED_IDENTITY:
+		return true;
+
+	default:
+		return false;
+	}
+}
+
+
+struct tokens {
+	struct mbuf *mb;
+	const char *drop;
+	const char *add;
+	bool add_seen;
+	unsigned n;
+};
+
+
+static bool token_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
+			void *arg)
+{
+	struct tokens *t = arg;
+	struct pl list = hdr->val;
+	(void)msg;
+
+	while (list.l) {
+		const char *c = pl_strchr(&list, ',');
+		struct pl tok;
+
+		tok.p = list.p;
+		tok.l = c ? (size_t)(c - list.p) : list.l;
+		list.l -= tok.l + (c ? 1 : 0);
+		list.p += tok.l + (c ? 1 : 0);
+
+		pc_trim(&tok);
+		if (!tok.l || (t->drop && !pl_strcasecmp(&tok, t->drop)))
+			continue;
+
+		if (t->add && !pl_strcasecmp(&tok, t->add))
+			t->add_seen = true;
+
+		(void)mbuf_printf(t->mb, "%s%r", t->n++ ? ", " : "", &tok);
+	}
+
+	return false;
+}
+
+
+/* One header line from the option tags of all headers of an id, minus
+   one tag, plus one tag */
+static int print_tags(struct mbuf *mb, const struct sip_msg *msg,
+		      enum sip_hdrid id, const char *name, const char *drop,
+		      const char *add)
+{
+	struct tokens t = {NULL, drop, add, false, 0};
+	struct mbuf *val = mbuf_alloc(64);
+	int err = 0;
+
+	if (!val)
+		return ENOMEM;
+
+	t.mb = val;
+	(void)sip_msg_hdr_apply(msg, true, id, token_print, &t);
+
+	if (add && !t.add_seen)
+		(void)mbuf_printf(val, "%s%s", t.n++ ? ", " : "", add);
+
+	if (t.n)
+		err = mbuf_printf(mb, "%s: %b\r\n", name, val->buf, val->end);
+
+	mem_deref(val);
+	return err;
+}
+
+
+static bool is_aka(const struct pl *val)
+{
+	struct pl alg;
+
+	if (re_regex(val->p, val->l, "algorithm=[\"]*[^\", ]+", NULL, &alg))
+		return false;
+
+	return pc_prefix(&alg, "AKAv");
+}
+
+
+static int auth_username(struct pl *user, const struct pl *val)
+{
+	return re_regex(val->p, val->l, "username=\"[^\"]*\"", user);
+}
+
+
+struct authctx {
+	struct mbuf *mb;
+	const struct flow *fl;
+};
+
+
+static bool auth_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		       void *arg)
+{
+	static const char * const drop[] = {"integrity-protected"};
+	struct authctx *a = arg;
+	const char *ip;
+	struct pl user;
+	(void)msg;
+
+	if (!pc_prefix(&hdr->val, "Digest")) {
+		(void)mbuf_printf(a->mb, "Authorization: %r\r\n", &hdr->val);
+		return false;
+	}
+
+	if (is_aka(&hdr->val))
+		ip = "tls-connected";
+	else if (!auth_username(&user, &hdr->val) && a->fl->impi_bound &&
+		 !pl_strcmp(&user, a->fl->impi_bound))
+		ip = "tls-yes";
+	else
+		ip = "tls-pending";
+
+	(void)mbuf_write_str(a->mb, "Authorization: ");
+	(void)pc_strip_params(a->mb, &hdr->val, drop, ARRAY_SIZE(drop));
+	(void)mbuf_printf(a->mb, ", integrity-protected=\"%s\"\r\n", ip);
+
+	return false;
+}
+
+
+/**
+ * Print the headers and body of a REGISTER toward the core (after the
+ * request line and our Via)
+ *
+ * @param mb  Buffer
+ * @param p   eP-CSCF
+ * @param fl  Flow the REGISTER came on
+ * @param msg REGISTER from the browser
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int reg_print_request(struct mbuf *mb, struct pcscf *p, struct flow *fl,
+		      const struct sip_msg *msg)
+{
+	struct authctx a = {mb, fl};
+	uint8_t icid[16];
+	int err;
+
+	err = tls_random(icid, sizeof(icid));
+	if (err)
+		return err;
+
+	err  = mbuf_printf(mb, "Path: <sip:%s@%J;lr;ob>\r\n", fl->token,
+			   &p->mw_addr);
+	err |= mbuf_printf(mb, "Max-Forwards: %u\r\n",
+			   pl_u32(&msg->maxfwd) - 1);
+	err |= print_tags(mb, msg, SIP_HDR_REQUIRE, "Require", "sec-agree",
+			  "path");
+	err |= print_tags(mb, msg, SIP_HDR_PROXY_REQUIRE, "Proxy-Require",
+			  "sec-agree", NULL);
+	err |= print_tags(mb, msg, SIP_HDR_SUPPORTED, "Supported",
+			  "sec-agree", "path");
+	err |= mbuf_printf(mb, "P-Visited-Network-ID: %s\r\n",
+			   p->conf->visited_network_id);
+	err |= mbuf_printf(mb, "P-Charging-Vector: icid-value=%w;"
+			   "icid-generated-at=%j\r\n", icid, sizeof(icid),
+			   &p->mw_addr);
+	if (err)
+		return err;
+
+	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_AUTHORIZATION, auth_print,
+				&a);
+
+	err  = pc_print_hdrs(mb, msg, skip_reg, NULL);
+	err |= pc_print_body(mb, msg);
+
+	return err;
+}
+
+
+/**
+ * Headers of a REGISTER response not relayed as they are
+ *
+ * @param hdr Header
+ * @param arg Unused
+ *
+ * @return true to skip
+ */
+bool reg_skip_rsp(const struct sip_hdr *hdr, void *arg)
+{
+	(void)arg;
+
+	return hdr->id == SIP_HDR_SECURITY_SERVER ||
+		hdr->id == SIP_HDR_WWW_AUTHENTICATE ||
+		hdr->id == SIP_HDR_PROXY_AUTHENTICATE;
+}
+
+
+static bool chall_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
+			void *arg)
+{
+	static const char * const drop[] = {"ck", "ik"};
+	struct mbuf *mb = arg;
+	(void)msg;
+
+	(void)mbuf_printf(mb, "%r:", &hdr->name);
+	(void)pc_strip_params(mb, &hdr->val, drop, ARRAY_SIZE(drop));
+	(void)mbuf_write_str(mb, "\r\n");
+
+	return false;
+}
+
+
+/**
+ * Print the challenges of a 401/407 without the AKA keys
+ *
+ * @param mb  Buffer
+ * @param rsp Response from the core
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int reg_print_challenge(struct mbuf *mb, const struct sip_msg *rsp)
+{
+	(void)sip_msg_hdr_apply(rsp, true, SIP_HDR_WWW_AUTHENTICATE,
+				chall_print, mb);
+	(void)sip_msg_hdr_apply(rsp, true, SIP_HDR_PROXY_AUTHENTICATE,
+				chall_print, mb);
+	return 0;
+}
+
+
+static struct binding *binding_find(struct flow *fl, const struct pl *aor)
+{
+	struct le *le;
+
+	for (le = fl->regl.head; le; le = le->next) {
+		struct binding *b = le->data;
+		struct pl a;
+
+		pl_set_str(&a, b->aor);
+		if (pc_uri_eq(&a, aor))
+			return b;
+	}
+
+	return NULL;
+}
+
+
+static void binding_expired(void *arg)
+{
+	struct binding *b = arg;
+
+	log_info("%s: registration of %s expired", b->flow->token, b->aor);
+	mem_deref(b);
+}
+
+
+struct contact_match {
+	struct pl uri;       /* the Contact of the REGISTER */
+	int32_t expires;
+};
+
+
+static bool contact_expires(const struct sip_hdr *hdr,
+			    const struct sip_msg *msg, void *arg)
+{
+	struct contact_match *m = arg;
+	struct sip_addr addr;
+	struct pl ex;
+	(void)msg;
+
+	if (sip_addr_decode(&addr, &hdr->val) ||
+	    !pc_uri_eq(&addr.auri, &m->uri))
+		return false;
+
+	if (!msg_param_decode(&addr.params, "expires", &ex))
+		m->expires = (int32_t)pl_u32(&ex);
+	else if (pl_isset(&msg->expires))
+		m->expires = (int32_t)pl_u32(&msg->expires);
+
+	return true;
+}
+
+
+static bool list_add_uri(const struct sip_hdr *hdr, const struct sip_msg *msg,
+			 void *arg)
+{
+	struct list *l = arg;
+	struct pc_str *s;
+	struct pl uri;
+	(void)msg;
+
+	if (pc_hdr_value_uri(&uri, &hdr->val))
+		return false;
+
+	s = mem_zalloc(sizeof(*s), str_destructor);
+	if (!s || pl_strdup(&s->s, &uri)) {
+		mem_deref(s);
+		return true;
+	}
+
+	list_append(l, &s->le, s);
+	return false;
+}
+
+
+static bool route_join(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		       void *arg)
+{
+	struct mbuf *mb = arg;
+	(void)msg;
+
+	(void)mbuf_printf(mb, "%s%r", mb->end ? ", " : "", &hdr->val);
+	return false;
+}
+
+
+static int binding_update(struct binding *b, const struct sip_msg *req,
+			  const struct sip_msg *rsp, uint32_t expires)
+{
+	struct mbuf *sr = mbuf_alloc(128);
+	const struct sip_hdr *hdr;
+	struct pl user;
+	int err = 0;
+
+	if (!sr)
+		return ENOMEM;
+
+	list_flush(&b->assoc);
+	(void)sip_msg_hdr_apply(rsp, true, SIP_HDR_P_ASSOCIATED_URI,
+				list_add_uri, &b->assoc);
+
+	b->service_route = mem_deref(b->service_route);
+	(void)sip_msg_hdr_apply(rsp, true, SIP_HDR_SERVICE_ROUTE, route_join,
+				sr);
+	if (sr->end)
+		err = re_sdprintf(&b->service_route, "%b", sr->buf, sr->end);
+
+	hdr = sip_msg_hdr(req, SIP_HDR_AUTHORIZATION);
+	b->impi = mem_deref(b->impi);
+	if (hdr && !auth_username(&user, &hdr->val))
+		err |= pl_strdup(&b->impi, &user);
+	else
+		err |= pl_strdup(&b->impi, &req->to.uri.user);
+
+	tmr_start(&b->tmr, (uint64_t)expires * 1000, binding_expired, b);
+
+	mem_deref(sr);
+	return err;
+}
+
+
+/**
+ * Tell whether a REGISTER would add a binding beyond max_registrations
+ *
+ * @param p   eP-CSCF
+ * @param fl  Flow
+ * @param req REGISTER
+ *
+ * @return true if over the limit
+ */
+bool reg_over_limit(struct pcscf *p, struct flow *fl,
+		    const struct sip_msg *req)
+{
+	return !binding_find(fl, &req->to.auri) &&
+		p->nreg >= p->conf->max_registrations;
+}
+
+
+/**
+ * Keep what a final response to a REGISTER says: the binding with its
+ * Service-Route and P-Associated-URI, or its removal
+ *
+ * @param p   eP-CSCF
+ * @param fl  Flow
+ * @param req REGISTER as the browser sent it
+ * @param rsp Final response from the core
+ */
+void reg_response(struct pcscf *p, struct flow *fl,
+		  const struct sip_msg *req, const struct sip_msg *rsp)
+{
+	struct contact_match m = {PL_INIT, -1};
+	const struct sip_hdr *c;
+	struct binding *b;
+
+	if (rsp->scode < 200 || rsp->scode >= 300)
+		return;
+
+	c = sip_msg_hdr(req, SIP_HDR_CONTACT);
+	if (c && !pc_hdr_value_uri(&m.uri, &c->val))
+		(void)sip_msg_hdr_apply(rsp, true, SIP_HDR_CONTACT,
+					contact_expires, &m);
+
+	b = binding_find(fl, &req->to.auri);
+
+	if (m.expires <= 0) {
+		if (b) {
+			log_info("%s: %s deregistered", fl->token, b->aor);
+			mem_deref(b);
+		}
+		return;
+	}
+
+	if (!b) {
+		b = mem_zalloc(sizeof(*b), binding_destructor);
+		if (!b || pl_strdup(&b->aor, &req->to.auri)) {
+			mem_deref(b);
+			return;
+		}
+
+		b->flow = fl;
+		++p->nreg;
+		list_append(&fl->regl, &b->le, b);
+	}
+
+	if (binding_update(b, req, rsp, (uint32_t)m.expires)) {
+		mem_deref(b);
+		return;
+	}
+
+	fl->impi_bound = mem_deref(fl->impi_bound);
+	(void)str_dup(&fl->impi_bound, b->impi);
+
+	log_info("%s: %s registered for %d s (%u identities)", fl->token,
+		 b->aor, m.expires, list_count(&b->assoc));
+}
+
+
+/**
+ * Drop every binding of a flow
+ *
+ * @param p  eP-CSCF
+ * @param fl Flow
+ */
+void binding_flush(struct pcscf *p, struct flow *fl)
+{
+	(void)p;
+
+	while (fl->regl.head)
+		mem_deref(fl->regl.head->data);
+}
