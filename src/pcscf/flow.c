@@ -42,6 +42,22 @@ static uint32_t token_mac(const struct pcscf *p, uint64_t id)
 }
 
 
+/**
+ * Print the flow token of a connection id
+ *
+ * @param p   eP-CSCF
+ * @param id  Connection id
+ * @param buf Buffer of at least PC_TOKEN_LEN + 1 bytes
+ * @param sz  Size of buf
+ */
+void flow_token_print(const struct pcscf *p, uint64_t id, char *buf,
+		      size_t sz)
+{
+	(void)re_snprintf(buf, sz, "fl%016llx%08x", (unsigned long long)id,
+			  token_mac(p, id));
+}
+
+
 static bool id_cmp(struct le *le, void *arg)
 {
 	const struct flow *fl = le->data;
@@ -87,8 +103,7 @@ struct flow *flow_get(struct pcscf *p, struct w2_conn *conn)
 	fl->p    = p;
 	fl->id   = id;
 	fl->conn = conn;
-	(void)re_snprintf(fl->token, sizeof(fl->token), "fl%016llx%08x",
-			  (unsigned long long)id, token_mac(p, id));
+	flow_token_print(p, id, fl->token, sizeof(fl->token));
 	hash_append(p->flows, (uint32_t)id, &fl->he, fl);
 
 	return fl;

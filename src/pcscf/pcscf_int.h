@@ -70,6 +70,8 @@ struct flow *flow_lookup(struct pcscf *p, uint64_t id);
 void flow_gone(struct pcscf *p, struct w2_conn *conn);
 int  flow_token_decode(const struct pcscf *p, const struct pl *user,
 		       uint64_t *idp);
+void flow_token_print(const struct pcscf *p, uint64_t id, char *buf,
+		      size_t sz);
 bool flow_rate_ok(struct flow *fl);
 const struct binding *flow_identity(const struct flow *fl,
 				    const struct pl *uri);

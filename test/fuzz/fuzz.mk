@@ -7,11 +7,11 @@
 #
 # Built with clang (-fsanitize=fuzzer,address,undefined) for the host only.
 
-FUZZ_TARGETS := ws_upgrade ws_frame sip_w2 conf
+FUZZ_TARGETS := ws_upgrade ws_frame sip_w2 pcscf conf
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build/host-fuzz
 FUZZ_CC      ?= clang
-FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc \
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -DIMSEDGE_VERSION=\"$(VERSION)\" \
 	-fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=undefined $(DEPS_CFLAGS)
 FUZZ_LIB_OBJS := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRCS))

@@ -57,6 +57,10 @@ const char *test_datapath(const char *name);
 	X(test_sipx_decode)      \
 	X(test_sipx_validate)    \
 	X(test_sipx_reply)       \
+	X(test_pcscf_token)      \
+	X(test_pcscf_strip_params) \
+	X(test_pcscf_uri)        \
+	X(test_pcscf_register_rewrite) \
 	X(test_tls_loopback)     \
 	X(test_tls_bad_cert)
 

@@ -1,0 +1,279 @@
+/**
+ * @file pcscf.c  Tests for the eP-CSCF message helpers: flow tokens,
+ *                route recognition, auth-param stripping, the REGISTER
+ *                rewrite (D-4..D-10)
+ */
+#include <string.h>
+#include <re.h>
+#include "core/conf.h"
+#include "sip/sipx.h"
+#include "w2/w2.h"
+#include "pcscf/pcscf.h"
+#include "pcscf/pcscf_int.h"
+#include "test.h"
+
+
+static int fake_pcscf(struct pcscf *p, struct imsedge_conf **confp)
+{
+	static const char cfg[] =
+		"w2_listen 127.0.0.1:7443\ntls_cert c\ntls_key k\n"
+		"w2_origin https://a.example\nmw_listen 127.0.0.1:5070\n"
+		"mw_next_hop sip:127.0.0.1:5060\n"
+		"visited_network_id visited.example.net\n";
+	char errbuf[128];
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	memset(p->key, 0x5a, sizeof(p->key));
+	err = conf_parse(confp, "t", cfg, sizeof(cfg) - 1, errbuf,
+			 sizeof(errbuf));
+	if (err)
+		return err;
+
+	p->conf = *confp;
+	return sa_set_str(&p->mw_addr, "127.0.0.1", 5070);
+}
+
+
+int test_pcscf_token(void)
+{
+	struct imsedge_conf *conf = NULL;
+	struct pcscf p, other;
+	char tok[PC_TOKEN_LEN + 1], buf[128];
+	struct pl user, val;
+	uint64_t id = 0;
+	int err;
+
+	TEST_ERR(fake_pcscf(&p, &conf));
+
+	/* a token names its connection id */
+	flow_token_print(&p, 42, tok, sizeof(tok));
+	TEST_EQ(strlen(tok), PC_TOKEN_LEN);
+	pl_set_str(&user, tok);
+	TEST_ERR(flow_token_decode(&p, &user, &id));
+	TEST_EQ(id, 42);
+
+	/* any change to it, or another process' key, breaks it */
+	tok[PC_TOKEN_LEN - 1] ^= 1;
+	TEST_EQ(flow_token_decode(&p, &user, &id), EBADMSG);
+	tok[PC_TOKEN_LEN - 1] ^= 1;
+	tok[10] = tok[10] == '0' ? '1' : '0';
+	TEST_EQ(flow_token_decode(&p, &user, &id), EBADMSG);
+	flow_token_print(&p, 42, tok, sizeof(tok));
+	other = p;
+	other.key[0] ^= 1;
+	TEST_EQ(flow_token_decode(&other, &user, &id), EBADMSG);
+
+	/* id 0, short, upper case, wrong prefix */
+	flow_token_print(&p, 0, tok, sizeof(tok));
+	TEST_EQ(flow_token_decode(&p, &user, &id), EBADMSG);
+	pl_set_str(&user, "fl00000000000000");
+	TEST_EQ(flow_token_decode(&p, &user, &id), EBADMSG);
+	pl_set_str(&user, "FL000000000000002A00000000");
+	TEST_EQ(flow_token_decode(&p, &user, &id), EBADMSG);
+
+	/* Route entries: a token is ours and names its flow */
+	flow_token_print(&p, 9, tok, sizeof(tok));
+	(void)re_snprintf(buf, sizeof(buf), "<sip:%s@127.0.0.1:5070;lr;ob>",
+			  tok);
+	pl_set_str(&val, buf);
+	TEST_ASSERT(pc_route_is_ours(&p, &val, &id));
+	TEST_EQ(id, 9);
+
+	/* our address without token is ours too; others are not */
+	pl_set_str(&val, "<sip:127.0.0.1:5070;lr>");
+	TEST_ASSERT(pc_route_is_ours(&p, &val, &id));
+	TEST_EQ(id, 0);
+	pl_set_str(&val, "<sip:orig@127.0.0.1:5060;lr>");
+	TEST_ASSERT(!pc_route_is_ours(&p, &val, &id));
+
+	/* a token-like user that does not verify, at our address: stale
+	   (from before a restart), so the flow has gone */
+	(void)re_snprintf(buf, sizeof(buf), "<sip:fl%016llx%08x@127.0.0.1:"
+			  "5070;lr;ob>", 7ULL, 1);
+	pl_set_str(&val, buf);
+	TEST_ASSERT(pc_route_is_ours(&p, &val, &id));
+	TEST_ASSERT(id == PC_FLOW_STALE);
+
+ out:
+	mem_deref(conf);
+	return err;
+}
+
+
+static int strip(const char *in, const char *want)
+{
+	static const char * const names[] = {"ck", "ik",
+					     "integrity-protected"};
+	struct mbuf *mb = mbuf_alloc(256);
+	struct pl val;
+	int err = 0;
+
+	TEST_ASSERT(mb);
+	pl_set_str(&val, in);
+	TEST_ERR(pc_strip_params(mb, &val, names, ARRAY_SIZE(names)));
+	TEST_ERR(mbuf_write_u8(mb, 0));
+	TEST_STREQ((char *)mb->buf, want);
+
+ out:
+	mem_deref(mb);
+	return err;
+}
+
+
+int test_pcscf_strip_params(void)
+{
+	int err = 0;
+
+	TEST_ERR(strip("Digest realm=\"ims.test\", nonce=\"abc\", "
+		       "algorithm=AKAv1-MD5, ck=\"0011\", ik=\"ffee\", "
+		       "qop=\"auth\"",
+		       "Digest realm=\"ims.test\", nonce=\"abc\", "
+		       "algorithm=AKAv1-MD5, qop=\"auth\""));
+
+	/* a comma inside quotes is not a separator */
+	TEST_ERR(strip("Digest realm=\"a,ck=1\",ck=\"x\"",
+		       "Digest realm=\"a,ck=1\""));
+
+	/* an existing integrity-protected is removed, not duplicated */
+	TEST_ERR(strip("Digest username=\"alice@ims.test\", "
+		       "integrity-protected=\"yes\", response=\"\"",
+		       "Digest username=\"alice@ims.test\", response=\"\""));
+
+	TEST_ERR(strip("Digest", "Digest"));
+	TEST_ERR(strip("Digest ck=\"1\"", "Digest"));
+
+ out:
+	return err;
+}
+
+
+int test_pcscf_uri(void)
+{
+	struct pl a, b;
+	int err = 0;
+
+	pl_set_str(&a, "sip:alice@ims.test");
+	pl_set_str(&b, "sip:alice@IMS.TEST;user=phone");
+	TEST_ASSERT(pc_uri_eq(&a, &b));
+	pl_set_str(&b, "sip:Alice@ims.test");
+	TEST_ASSERT(!pc_uri_eq(&a, &b));
+	pl_set_str(&b, "sips:alice@ims.test");
+	TEST_ASSERT(!pc_uri_eq(&a, &b));
+	pl_set_str(&a, "tel:+15550001");
+	pl_set_str(&b, "tel:+15550001");
+	TEST_ASSERT(pc_uri_eq(&a, &b));
+
+	pl_set_str(&a, "INVITE");
+	TEST_ASSERT(pc_dialog_forming(&a));
+	pl_set_str(&a, "MESSAGE");
+	TEST_ASSERT(!pc_dialog_forming(&a));
+
+ out:
+	return err;
+}
+
+
+static const char reg[] =
+	"REGISTER sip:ims.test SIP/2.0\r\n"
+	"Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKnashds7\r\n"
+	"Max-Forwards: 70\r\n"
+	"To: <sip:alice@ims.test>\r\n"
+	"From: <sip:alice@ims.test>;tag=456248\r\n"
+	"Call-ID: 843817637684230@998sdasdh09\r\n"
+	"CSeq: 1826 REGISTER\r\n"
+	"Contact: <sip:x@df7jal23ls0d.invalid;transport=ws>;expires=600\r\n"
+	"Authorization: Digest username=\"alice@ims.test\", "
+	"realm=\"ims.test\", nonce=\"\", uri=\"sip:ims.test\", "
+	"response=\"\", integrity-protected=\"yes\"\r\n"
+	"Security-Client: ipsec-3gpp; alg=hmac-sha-1-96; spi-c=1\r\n"
+	"Require: sec-agree\r\n"
+	"Proxy-Require: sec-agree\r\n"
+	"Supported: sec-agree, outbound\r\n"
+	"Content-Length: 0\r\n"
+	"\r\n";
+
+
+static int rewrite(struct pcscf *p, struct flow *fl, const char *in,
+		   char *out, size_t sz)
+{
+	struct sip_msg *msg = NULL;
+	struct mbuf *mb = mbuf_alloc(1024);
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+
+	err = sipx_decode(&msg, (const uint8_t *)in, strlen(in));
+	if (!err)
+		err = reg_print_request(mb, p, fl, msg);
+	if (!err)
+		(void)re_snprintf(out, sz, "%b", mb->buf, mb->end);
+
+	mem_deref(msg);
+	mem_deref(mb);
+	return err;
+}
+
+
+int test_pcscf_register_rewrite(void)
+{
+	struct imsedge_conf *conf = NULL;
+	struct pcscf p;
+	struct flow fl;
+	char out[2048], aka[1024];
+	const char *s;
+	int err;
+
+	TEST_ERR(fake_pcscf(&p, &conf));
+	memset(&fl, 0, sizeof(fl));
+	fl.p = &p;
+	(void)re_snprintf(fl.token, sizeof(fl.token),
+			  "fl00000000000000010000abcd");
+
+	TEST_ERR(rewrite(&p, &fl, reg, out, sizeof(out)));
+
+	/* D-4 */
+	TEST_ASSERT(strstr(out, "Path: <sip:fl00000000000000010000abcd@"
+			   "127.0.0.1:5070;lr;ob>\r\n"));
+	TEST_ASSERT(strstr(out, "\r\nRequire: path\r\n"));
+	TEST_ASSERT(strstr(out, "\r\nSupported: outbound, path\r\n"));
+	/* D-5 */
+	TEST_ASSERT(strstr(out, "P-Visited-Network-ID: visited.example.net"
+			   "\r\n"));
+	s = strstr(out, "P-Charging-Vector: icid-value=");
+	TEST_ASSERT(s);
+	TEST_ASSERT(!strncmp(s + 30 + 32, ";icid-generated-at=127.0.0.1"
+			     "\r\n", 30));
+	/* D-6 */
+	TEST_ASSERT(!strstr(out, "Security-Client"));
+	TEST_ASSERT(!strstr(out, "sec-agree"));
+	TEST_ASSERT(!strstr(out, "Proxy-Require"));
+	/* D-10: first Digest REGISTER on a TLS session */
+	TEST_ASSERT(strstr(out, ", integrity-protected=\"tls-pending\"\r\n"));
+	TEST_ASSERT(!strstr(out, "integrity-protected=\"yes\""));
+	TEST_ASSERT(strstr(out, "Max-Forwards: 69\r\n"));
+	TEST_ASSERT(strstr(out, "Content-Length: 0\r\n\r\n"));
+
+	/* D-10: once the session is bound to the IMPI: tls-yes */
+	fl.impi_bound = "alice@ims.test";
+	TEST_ERR(rewrite(&p, &fl, reg, out, sizeof(out)));
+	fl.impi_bound = NULL;
+	TEST_ASSERT(strstr(out, ", integrity-protected=\"tls-yes\"\r\n"));
+
+	/* D-7: IMS-AKA over TLS, even on a bound session */
+	s = strstr(reg, "response=\"\"");
+	TEST_ASSERT(s);
+	(void)re_snprintf(aka, sizeof(aka), "%b%s", reg, (size_t)(s - reg),
+			  "algorithm=AKAv1-MD5, response=\"\"\r\n"
+			  "Content-Length: 0\r\n\r\n");
+	fl.impi_bound = "alice@ims.test";
+	TEST_ERR(rewrite(&p, &fl, aka, out, sizeof(out)));
+	fl.impi_bound = NULL;
+	TEST_ASSERT(strstr(out, "algorithm=AKAv1-MD5, response=\"\", "
+			   "integrity-protected=\"tls-connected\"\r\n"));
+
+ out:
+	mem_deref(conf);
+	return err;
+}
