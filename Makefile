@@ -118,9 +118,9 @@ test: setup
 	$(MAKE) --no-print-directory integration
 
 # --- run: imsedge with a development config -------------------------------
-run: setup $(BIN)
-	tools/devcerts build/run
-	$(BIN) -c rootfs/etc/imsedge/dev.conf
+run: setup
+	$(MAKE) --no-print-directory BOARD=host all
+	tools/run
 
 # --- figures --------------------------------------------------------------
 size:
