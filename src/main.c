@@ -176,15 +176,10 @@ static void sig_close(void)
 
 static int check_tls_files(const struct imsedge_conf *conf)
 {
-	struct tls *tls;
+	struct tls *tls = NULL;
 	int err;
 
-	err = tls_alloc(&tls, TLS_METHOD_SSLV23, NULL, NULL);
-	if (err)
-		return err;
-
-	err = tls_set_certificate_files(tls, conf->tls_cert, conf->tls_key,
-					NULL);
+	err = tls_alloc_files(&tls, conf->tls_cert, conf->tls_key);
 	if (err)
 		(void)fprintf(stderr, "%s: tls_cert %s / tls_key %s: "
 			      "cannot load: %s\n", conf->path, conf->tls_cert,

@@ -354,13 +354,37 @@ static int otx_alloc(struct otx **otxp, struct pcscf *p, struct flow *fl,
 }
 
 
+/* A client transaction toward the core, bounded by mw_timeout */
+static int otx_send(struct pcscf *p, struct flow *fl,
+		    const struct sip_msg *msg, struct mbuf *mb,
+		    const struct pl *hop, const char **why)
+{
+	struct otx *otx = NULL;
+	int err;
+
+	err = otx_alloc(&otx, p, fl, msg);
+	if (err)
+		return err;
+
+	err = send_to_core(p, otx, msg, mb, hop, true);
+	if (err) {
+		*why = "Service Unavailable";
+		mem_deref(otx);
+		return err;
+	}
+
+	tmr_start(&otx->tmr, p->conf->mw_timeout * 1000, otx_timeout, otx);
+
+	return 0;
+}
+
+
 static int forward(struct pcscf *p, struct flow *fl,
 		   const struct sip_msg *msg, const char **why)
 {
 	struct pl hop = PL_INIT, id;
 	struct routes r = {p, NULL, PL_INIT, true};
 	const struct binding *b = NULL;
-	struct otx *otx = NULL;
 	struct mbuf *mb;
 	bool initial = !pl_isset(&msg->to.tag);
 	int err;
@@ -398,23 +422,9 @@ static int forward(struct pcscf *p, struct flow *fl,
 
 	err |= pc_print_hdrs(mb, msg, skip_fwd, NULL);
 	err |= pc_print_body(mb, msg);
-	if (err)
-		goto out;
+	if (!err)
+		err = otx_send(p, fl, msg, mb, &hop, why);
 
-	err = otx_alloc(&otx, p, fl, msg);
-	if (err)
-		goto out;
-
-	err = send_to_core(p, otx, msg, mb, &hop, true);
-	if (err) {
-		*why = "Service Unavailable";
-		mem_deref(otx);
-		goto out;
-	}
-
-	tmr_start(&otx->tmr, p->conf->mw_timeout * 1000, otx_timeout, otx);
-
- out:
 	mem_deref(mb);
 	return err;
 }
@@ -423,7 +433,6 @@ static int forward(struct pcscf *p, struct flow *fl,
 static int forward_register(struct pcscf *p, struct flow *fl,
 			    const struct sip_msg *msg, const char **why)
 {
-	struct otx *otx = NULL;
 	struct mbuf *mb;
 	int err;
 
@@ -437,23 +446,9 @@ static int forward_register(struct pcscf *p, struct flow *fl,
 		return ENOMEM;
 
 	err = reg_print_request(mb, p, fl, msg);
-	if (err)
-		goto out;
+	if (!err)
+		err = otx_send(p, fl, msg, mb, NULL, why);
 
-	err = otx_alloc(&otx, p, fl, msg);
-	if (err)
-		goto out;
-
-	err = send_to_core(p, otx, msg, mb, NULL, true);
-	if (err) {
-		*why = "Service Unavailable";
-		mem_deref(otx);
-		goto out;
-	}
-
-	tmr_start(&otx->tmr, p->conf->mw_timeout * 1000, otx_timeout, otx);
-
- out:
 	mem_deref(mb);
 	return err;
 }

@@ -18,6 +18,9 @@ static void destructor(void *arg)
 {
 	struct pcscf *p = arg;
 
+	/* W2 may outlive us: it must not call back into freed memory */
+	w2_set_handler(p->w2, NULL, NULL, NULL);
+
 	hash_flush(p->flows);
 	hash_flush(p->ttx);
 	list_flush(&p->otxl);

@@ -271,6 +271,38 @@ int tls_set_certificate_files(struct tls *tls, const char *certfile,
 
 
 /**
+ * Allocate a TLS context with its certificate chain and key from files
+ *
+ * @param tlsp     Returned TLS context
+ * @param certfile Certificate chain file
+ * @param keyfile  Private key file
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int tls_alloc_files(struct tls **tlsp, const char *certfile,
+		    const char *keyfile)
+{
+	struct tls *tls;
+	int err;
+
+	if (!tlsp)
+		return EINVAL;
+
+	err = tls_alloc(&tls, TLS_METHOD_SSLV23, NULL, NULL);
+	if (err)
+		return err;
+
+	err = tls_set_certificate_files(tls, certfile, keyfile, NULL);
+	if (err)
+		mem_deref(tls);
+	else
+		*tlsp = tls;
+
+	return err;
+}
+
+
+/**
  * Set the own certificate and key from a PEM buffer
  *
  * @param tls      TLS context

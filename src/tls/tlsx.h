@@ -4,5 +4,7 @@
 
 int tls_set_certificate_files(struct tls *tls, const char *certfile,
 			      const char *keyfile, const char *pwd);
+int tls_alloc_files(struct tls **tlsp, const char *certfile,
+		    const char *keyfile);
 bool tls_conn_established(const struct tls_conn *tc);
 int  tls_random(void *buf, size_t len);

@@ -54,24 +54,13 @@ static void connect_handler(const struct sa *peer, void *arg)
 
 static int tls_load(struct tls **tlsp, const struct imsedge_conf *conf)
 {
-	struct tls *tls;
-	int err;
+	int err = tls_alloc_files(tlsp, conf->tls_cert, conf->tls_key);
 
-	err = tls_alloc(&tls, TLS_METHOD_SSLV23, NULL, NULL);
 	if (err)
-		return err;
-
-	err = tls_set_certificate_files(tls, conf->tls_cert, conf->tls_key,
-					NULL);
-	if (err) {
 		log_error("cannot load certificate %s / key %s: %m",
 			  conf->tls_cert, conf->tls_key, err);
-		mem_deref(tls);
-		return err;
-	}
 
-	*tlsp = tls;
-	return 0;
+	return err;
 }
 
 
