@@ -122,7 +122,10 @@ static void resp_handler(int err, const struct sip_msg *rsp, void *arg)
 		otx->prov = true;
 		if (otx->invite)
 			tmr_start(&otx->tmr, PC_TIMER_C, otx_timeout, otx);
-		relay_response(otx, rsp);
+
+		/* 100 is hop by hop (RFC 3261 16.7) */
+		if (rsp->scode > 100)
+			relay_response(otx, rsp);
 		return;
 	}
 
