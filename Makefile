@@ -109,12 +109,14 @@ links-check: $(BIN)
 		{ echo "links-check does not catch libssl" >&2; exit 1; }
 
 include test/fuzz/fuzz.mk
+include openwrt/ipk.mk
 
 test: setup
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory links-check
 	$(MAKE) --no-print-directory unit-cross
 	$(MAKE) --no-print-directory fuzz-replay
+	$(MAKE) --no-print-directory ipk-test
 	$(MAKE) --no-print-directory integration
 
 # --- run: imsedge with a development config -------------------------------

@@ -12,6 +12,7 @@
 #include <re.h>
 #include "core/conf.h"
 #include "tls/tlsx.h"
+#include "keygen/keygen.h"
 #include "w2/w2.h"
 #include "pcscf/pcscf.h"
 
@@ -40,10 +41,22 @@ static void usage(FILE *f)
 {
 	(void)fprintf(f,
 		      "usage: imsedge [-t] -c FILE\n"
+		      "       imsedge -k KEYFILE -x CERTFILE [-n CN] "
+		      "[-a DNS:name|IP:addr]... [-f]\n"
 		      "       imsedge -v | -h\n"
 		      "\n"
 		      "  -c FILE  configuration file (runs in the foreground)\n"
 		      "  -t       check the configuration and exit\n"
+		      "  -k FILE  make an EC P-256 private key (mode 0600) "
+		      "if missing, and exit\n"
+		      "  -x FILE  make a self-signed certificate for it "
+		      "if missing (10 years)\n"
+		      "  -n CN    the certificate's common name "
+		      "(default imsedge)\n"
+		      "  -a SAN   add a subjectAltName DNS:name or IP:addr "
+		      "(repeatable)\n"
+		      "  -f       replace the key and certificate "
+		      "if they exist\n"
 		      "  -v       print the version\n"
 		      "  -h       print this help\n");
 }
@@ -222,11 +235,14 @@ static int run(void)
 
 int main(int argc, char *argv[])
 {
+	struct keygen_prm kg;
 	char errbuf[512];
-	bool test = false;
+	bool test = false, keygen = false;
 	int c, err;
 
-	while ((c = getopt(argc, argv, "c:thv")) != -1) {
+	memset(&kg, 0, sizeof(kg));
+
+	while ((c = getopt(argc, argv, "c:thvk:x:n:a:f")) != -1) {
 		switch (c) {
 
 		case 'c':
@@ -245,10 +261,32 @@ int main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 
+		case 'k':
+		case 'x':
+		case 'n':
+		case 'a':
+		case 'f':
+			keygen = true;
+			if (keygen_opt(&kg, c, optarg)) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+
 		default:
 			usage(stderr);
 			return 2;
 		}
+	}
+
+	if (keygen) {
+		if (app.path || test || optind != argc || !kg.keyfile ||
+		    !kg.certfile) {
+			usage(stderr);
+			return 2;
+		}
+
+		return keygen_cmd(&kg) ? 1 : 0;
 	}
 
 	if (!app.path || optind != argc) {

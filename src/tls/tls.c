@@ -98,7 +98,9 @@ static int config_setup(struct tls *tls, mbedtls_ssl_config *c, int endpoint)
  * Allocate a TLS context
  *
  * @param tlsp    Returned TLS context
- * @param method  Method (only TLS_METHOD_SSLV23 for streams here)
+ * @param method  Method; the role and transport are chosen per connection
+ *                (tls_start_tcp, dtls_sess_alloc), so any method is the
+ *                same context
  * @param keyfile Optional PEM file holding certificate chain and key
  * @param pwd     Optional password for the key
  *
@@ -113,8 +115,17 @@ int tls_alloc(struct tls **tlsp, enum tls_method method, const char *keyfile,
 	if (!tlsp)
 		return EINVAL;
 
-	if (method != TLS_METHOD_SSLV23)
+	switch (method) {
+
+	case TLS_METHOD_SSLV23:
+	case TLS_METHOD_DTLSV1:
+	case TLS_METHOD_DTLS:
+	case TLS_METHOD_DTLSV1_2:
+		break;
+
+	default:
 		return ENOTSUP;
+	}
 
 	tls = mem_zalloc(sizeof(*tls), destructor);
 	if (!tls)

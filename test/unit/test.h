@@ -62,7 +62,15 @@ const char *test_datapath(const char *name);
 	X(test_pcscf_uri)        \
 	X(test_pcscf_register_rewrite) \
 	X(test_tls_loopback)     \
-	X(test_tls_bad_cert)
+	X(test_tls_bad_cert)     \
+	X(test_dtls_handshake)   \
+	X(test_dtls_bad_fingerprint) \
+	X(test_dtls_loss)        \
+	X(test_dtls_srtp)        \
+	X(test_srtp_vectors)     \
+	X(test_keygen_pair)      \
+	X(test_keygen_keep)      \
+	X(test_keygen_opt)
 
 #define DECLARE(name) int name(void);
 TESTS(DECLARE)

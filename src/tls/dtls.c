@@ -1,0 +1,350 @@
+/**
+ * @file dtls.c  DTLS 1.2 session on mbedtls, detached from any socket:
+ *               set-up and the public interface (dtls.h)
+ *
+ * The owner feeds received DTLS datagrams in and gets datagrams to send
+ * through a handler (dtls_io.c). One mbedtls configuration per session:
+ * the key export callback mbedtls 2.28 offers takes its context from the
+ * configuration, and the handshake timeouts may differ per session. The
+ * certificate and key are the struct tls's, shared.
+ */
+#include <string.h>
+#include <re.h>
+#include "tls.h"
+#include "dtls.h"
+#include "dtls_int.h"
+
+enum {
+	MTU_DEFAULT = 1200,
+};
+
+static const int suites[] = {
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	0
+};
+
+static const mbedtls_ecp_group_id curves[] = {
+	MBEDTLS_ECP_DP_CURVE25519,
+	MBEDTLS_ECP_DP_SECP256R1,
+	MBEDTLS_ECP_DP_SECP384R1,
+	MBEDTLS_ECP_DP_NONE
+};
+
+
+static void destructor(void *arg)
+{
+	struct dtls_sess *s = arg;
+
+	tmr_cancel(&s->tmr);
+	tmr_cancel(&s->tmr_verdict);
+	dtls_keys_wipe(s);
+	mbedtls_ssl_free(&s->ssl);
+	mbedtls_ssl_cookie_free(&s->cookie);
+	mbedtls_ssl_config_free(&s->conf);
+	mem_deref(s->tls);
+}
+
+
+static int conf_setup(struct dtls_sess *s)
+{
+	mbedtls_ssl_config *c = &s->conf;
+	int ret;
+
+	ret = mbedtls_ssl_config_defaults(c, s->role == DTLS_CLIENT ?
+					  MBEDTLS_SSL_IS_CLIENT :
+					  MBEDTLS_SSL_IS_SERVER,
+					  MBEDTLS_SSL_TRANSPORT_DATAGRAM,
+					  MBEDTLS_SSL_PRESET_DEFAULT);
+	if (ret)
+		return ENOMEM;
+
+	mbedtls_ssl_conf_rng(c, mbedtls_ctr_drbg_random, &s->tls->rng->drbg);
+	mbedtls_ssl_conf_min_version(c, MBEDTLS_SSL_MAJOR_VERSION_3,
+				     MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_ciphersuites(c, suites);
+	mbedtls_ssl_conf_curves(c, curves);
+	mbedtls_ssl_conf_renegotiation(c, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+
+	/* no HelloVerifyRequest unless a client id is given */
+	mbedtls_ssl_conf_dtls_cookies(c, NULL, NULL, NULL);
+
+	if (mbedtls_ssl_conf_own_cert(c, &s->tls->crt, &s->tls->key))
+		return ENOMEM;
+
+	return dtls_keys_conf(s);
+}
+
+
+static int ssl_setup(struct dtls_sess *s)
+{
+	if (mbedtls_ssl_setup(&s->ssl, &s->conf))
+		return ENOMEM;
+
+	dtls_io_attach(s);
+	mbedtls_ssl_set_mtu(&s->ssl, MTU_DEFAULT);
+
+	return 0;
+}
+
+
+/**
+ * Allocate a DTLS session
+ *
+ * @param sp     Returned session
+ * @param tls    TLS context with the own certificate (holds a reference)
+ * @param role   Client or server
+ * @param sendh  Send handler (called with each datagram to send)
+ * @param estabh Established handler: keys exported, peer verified
+ * @param recvh  Optional handler for application data
+ * @param closeh Close handler (handshake failure, alert, close_notify)
+ * @param arg    Handler argument
+ *
+ * @return 0 if success, ENOENT if tls has no certificate, else errorcode
+ */
+int dtls_sess_alloc(struct dtls_sess **sp, struct tls *tls,
+		    enum dtls_role role, dtls_sess_send_h *sendh,
+		    dtls_estab_h *estabh, dtls_recv_h *recvh,
+		    dtls_close_h *closeh, void *arg)
+{
+	struct dtls_sess *s;
+	int err;
+
+	if (!sp || !tls || !sendh)
+		return EINVAL;
+
+	if (!tls->crt.raw.len)
+		return ENOENT;
+
+	s = mem_zalloc(sizeof(*s), destructor);
+	if (!s)
+		return ENOMEM;
+
+	mbedtls_ssl_init(&s->ssl);
+	mbedtls_ssl_config_init(&s->conf);
+	mbedtls_ssl_cookie_init(&s->cookie);
+	tmr_init(&s->tmr);
+	tmr_init(&s->tmr_verdict);
+
+	s->tls    = mem_ref(tls);
+	s->role   = role;
+	s->sendh  = sendh;
+	s->estabh = estabh;
+	s->recvh  = recvh;
+	s->closeh = closeh;
+	s->arg    = arg;
+
+	err = conf_setup(s);
+	if (!err)
+		err = ssl_setup(s);
+
+	if (err)
+		mem_deref(s);
+	else
+		*sp = s;
+
+	return err;
+}
+
+
+/**
+ * Set the largest datagram the session sends (default 1200)
+ *
+ * @param s   DTLS session
+ * @param mtu Largest UDP payload
+ */
+void dtls_sess_set_mtu(struct dtls_sess *s, size_t mtu)
+{
+	if (!s || !mtu)
+		return;
+
+	mbedtls_ssl_set_mtu(&s->ssl, (uint16_t)min(mtu, 65535));
+}
+
+
+/**
+ * Set the handshake retransmission timeouts (default 1 s doubling to
+ * 60 s, after which the handshake fails); before the handshake starts
+ *
+ * @param s      DTLS session
+ * @param min_ms Initial timeout
+ * @param max_ms Largest timeout
+ */
+void dtls_sess_set_timeout(struct dtls_sess *s, uint32_t min_ms,
+			   uint32_t max_ms)
+{
+	if (!s || !min_ms || max_ms < min_ms)
+		return;
+
+	mbedtls_ssl_conf_handshake_timeout(&s->conf, min_ms, max_ms);
+}
+
+
+/**
+ * Turn on HelloVerifyRequest cookies (server), bound to the client's
+ * transport address; before the first datagram
+ *
+ * @param s   DTLS session (server role)
+ * @param id  Client id, e.g. the peer's address and port as bytes
+ * @param len Length of id
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int dtls_sess_set_client_id(struct dtls_sess *s, const uint8_t *id,
+			    size_t len)
+{
+	if (!s || !id || !len || len > sizeof(s->clid))
+		return EINVAL;
+
+	if (s->role != DTLS_SERVER || s->state != DTLS_ST_IDLE)
+		return EPROTO;
+
+	if (!s->clid_len) {
+		if (mbedtls_ssl_cookie_setup(&s->cookie,
+					     mbedtls_ctr_drbg_random,
+					     &s->tls->rng->drbg))
+			return EIO;
+
+		mbedtls_ssl_conf_dtls_cookies(&s->conf,
+					      mbedtls_ssl_cookie_write,
+					      mbedtls_ssl_cookie_check,
+					      &s->cookie);
+	}
+
+	memcpy(s->clid, id, len);
+	s->clid_len = len;
+
+	return mbedtls_ssl_set_client_transport_id(&s->ssl, id, len) ?
+		ENOMEM : 0;
+}
+
+
+/**
+ * Start the handshake: a client sends its ClientHello, a server waits
+ * for one (it takes one also before this call)
+ *
+ * @param s DTLS session
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int dtls_sess_start(struct dtls_sess *s)
+{
+	int ret;
+
+	if (!s)
+		return EINVAL;
+
+	if (s->role != DTLS_CLIENT || s->state != DTLS_ST_IDLE)
+		return 0;
+
+	s->state = DTLS_ST_HANDSHAKE;
+
+	ret = mbedtls_ssl_handshake(&s->ssl);
+	if (ret == MBEDTLS_ERR_SSL_WANT_READ ||
+	    ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+		return 0;
+
+	dtls_io_log("DTLS handshake start", ret);
+	s->state = DTLS_ST_CLOSED;
+
+	return dtls_io_err(ret);
+}
+
+
+/**
+ * Feed one received DTLS datagram (content type 20..63, RFC 7983)
+ *
+ * Handlers may be called, and may release the session, before this
+ * returns.
+ *
+ * @param s DTLS session
+ * @param p Datagram
+ * @param n Length of the datagram
+ *
+ * @return 0 if taken, otherwise errorcode
+ */
+int dtls_sess_recv(struct dtls_sess *s, const uint8_t *p, size_t n)
+{
+	if (!s || !p || !n)
+		return EINVAL;
+
+	if (s->state == DTLS_ST_CLOSED)
+		return ENOTCONN;
+
+	/* a client speaks first */
+	if (s->role == DTLS_CLIENT && s->state == DTLS_ST_IDLE)
+		return ENOTCONN;
+
+	s->rx     = p;
+	s->rx_len = n;
+
+	mem_ref(s);
+	dtls_io_process(s);
+	s->rx = NULL;
+	mem_deref(s);
+
+	return 0;
+}
+
+
+/**
+ * Send application data in one record (a data channel's SCTP packet)
+ *
+ * @param s DTLS session (established)
+ * @param p Data
+ * @param n Length, at most what the MTU leaves
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int dtls_sess_send(struct dtls_sess *s, const uint8_t *p, size_t n)
+{
+	int ret;
+
+	if (!s || !p || !n)
+		return EINVAL;
+
+	if (s->state != DTLS_ST_UP)
+		return ENOTCONN;
+
+	ret = mbedtls_ssl_write(&s->ssl, p, n);
+	if (ret == MBEDTLS_ERR_SSL_BAD_INPUT_DATA)
+		return EMSGSIZE;
+
+	if (ret < 0) {
+		dtls_io_log("DTLS write failed", ret);
+		return EPROTO;
+	}
+
+	return (size_t)ret == n ? 0 : EMSGSIZE;
+}
+
+
+/**
+ * Tell whether the handshake is over and the peer authenticated
+ *
+ * @param s DTLS session
+ *
+ * @return true if established
+ */
+bool dtls_sess_established(const struct dtls_sess *s)
+{
+	return s && s->state == DTLS_ST_UP;
+}
+
+
+/**
+ * Get the role of a DTLS session
+ *
+ * @param s DTLS session
+ *
+ * @return Role
+ */
+enum dtls_role dtls_sess_role(const struct dtls_sess *s)
+{
+	return s ? s->role : DTLS_CLIENT;
+}
+
