@@ -1,0 +1,109 @@
+/**
+ * @file agw.h  eIMS-AGW: the media plane, driven by the eP-CSCF through
+ *              this in-process Iq interface (23.334 IMS-ALG/IMS-AGW)
+ *
+ * A session is one call's media. Each SDP m-line is a stream; each
+ * stream has a browser-side (W3) transport, shared by the streams of a
+ * BUNDLE group, and its own core-side RTP port (RTCP on the next port
+ * unless the core muxes). On W3 one UDP port carries STUN, DTLS and
+ * SRTP/SRTCP (RFC 7983): ICE-lite answers checks (MESSAGE-INTEGRITY with
+ * the AGW's password, FINGERPRINT) and tracks consent (RFC 7675); DTLS
+ * runs in the role the SDP gave the AGW, checks the browser's
+ * fingerprint and keys SRTP. Media flows only between addresses that
+ * passed a check (W3) or were latched (core side, symmetric RTP).
+ *
+ * Call order. Browser offer: agw_sess_transport() with the browser's
+ * parameters (and the role the AGW takes), agw_sess_stream() per m-line;
+ * later agw_sess_core_peer() from the core's answer. Core offer:
+ * agw_sess_transport() with prm NULL (the AGW offers actpass), streams,
+ * agw_sess_core_peer() from the offer; agw_sess_transport_remote() once
+ * the browser's answer is known. Calling agw_sess_transport() again for
+ * a tid (re-INVITE) keeps the port; a changed fingerprint, tls-id or
+ * ICE credentials starts a new DTLS association. Core-to-browser media
+ * is held back until agw_sess_early_media(s, true) (a 2xx, or an
+ * authorizing P-Early-Media; D-38).
+ *
+ * Include re.h first.
+ */
+
+struct agw;
+struct agw_sess;
+struct tls;
+
+/** Limits and addresses (from the config file) */
+struct agw_conf {
+	struct sa media_listen;    /**< W3 address (port ignored)         */
+	struct sa media_core_addr; /**< Core-side address (port ignored)  */
+	uint16_t port_min;         /**< rtp_ports MIN                     */
+	uint16_t port_max;         /**< rtp_ports MAX                     */
+	uint32_t max_calls;        /**< Sessions at once                  */
+	uint8_t dscp;              /**< media_dscp, 0 = leave unmarked    */
+	uint32_t consent_timeout;  /**< seconds (RFC 7675: 30)            */
+};
+
+/** The AGW's DTLS role on a W3 transport (a=setup it answers with) */
+enum agw_setup {
+	AGW_SETUP_ACTIVE,          /**< AGW is the DTLS client            */
+	AGW_SETUP_PASSIVE,         /**< AGW is the DTLS server            */
+};
+
+/** What the browser's SDP says about one W3 transport */
+struct agw_w3_prm {
+	char ufrag[257];           /**< Browser's ice-ufrag               */
+	char pwd[257];             /**< Browser's ice-pwd                 */
+	enum tls_fingerprint fp_type;
+	uint8_t fp[64];            /**< Browser's certificate fingerprint */
+	size_t fp_len;
+	enum agw_setup setup;      /**< The AGW's role                    */
+};
+
+/** What the AGW puts in its SDP for one W3 transport */
+struct agw_w3_info {
+	struct sa cand;            /**< Host candidate (UDP)              */
+	char ufrag[33];            /**< AGW's ice-ufrag                   */
+	char pwd[65];              /**< AGW's ice-pwd                     */
+	char fingerprint[128];     /**< "sha-256 AB:CD:..." of the AGW    */
+};
+
+/** One stream (m-line) */
+struct agw_stream_prm {
+	unsigned tid;              /**< W3 transport it uses              */
+	bool core_rtcp_mux;        /**< Core side muxes RTP and RTCP      */
+	uint32_t *ssrcv;           /**< Browser SSRCs of this m-line, for */
+	size_t ssrcc;              /**<  splitting a BUNDLE (may be empty) */
+	uint8_t *ptv;              /**< Payload types of this m-line      */
+	size_t ptc;
+};
+
+/** What the AGW puts in the core-side SDP for one stream */
+struct agw_stream_info {
+	struct sa rtp;             /**< Core-side RTP address and port    */
+	struct sa rtcp;            /**< RTCP (rtp port + 1 unless muxed)  */
+};
+
+/** Why a session ended on its own */
+enum agw_close_reason {
+	AGW_CLOSE_CONSENT,         /**< Browser's consent expired         */
+	AGW_CLOSE_DTLS,            /**< DTLS failed (fingerprint, alert)  */
+	AGW_CLOSE_ERROR,
+};
+
+typedef void (agw_close_h)(enum agw_close_reason reason, void *arg);
+
+int  agw_alloc(struct agw **agwp, const struct agw_conf *conf,
+	       struct tls *tls);
+uint32_t agw_session_count(const struct agw *agw);
+
+int  agw_sess_alloc(struct agw_sess **sp, struct agw *agw, bool emergency,
+		    agw_close_h *closeh, void *arg);
+int  agw_sess_transport(struct agw_sess *s, unsigned tid,
+			const struct agw_w3_prm *prm,
+			struct agw_w3_info *info);
+int  agw_sess_transport_remote(struct agw_sess *s, unsigned tid,
+			       const struct agw_w3_prm *prm);
+int  agw_sess_stream(struct agw_sess *s, unsigned idx,
+		     const struct agw_stream_prm *prm,
+		     struct agw_stream_info *info);
+int  agw_sess_core_peer(struct agw_sess *s, unsigned idx,
+			const struct sa *rtp, const struct sa *rtcp);
+void agw_sess_early_media(struct agw_sess *s, bool allowed);
