@@ -33,6 +33,8 @@ static void destructor(void *arg)
 	struct imsedge_conf *conf = arg;
 
 	list_flush(&conf->origins);
+	list_flush(&conf->emergency_numbers);
+	mem_deref(conf->mw_emergency_next_hop);
 	mem_deref(conf->path);
 	mem_deref(conf->tls_cert);
 	mem_deref(conf->tls_key);
@@ -257,6 +259,118 @@ static int k_w2_rate_limit(struct ctx *ctx, const struct pl *val)
 }
 
 
+static int parse_ip(struct ctx *ctx, struct sa *sa, const struct pl *val)
+{
+	if (sa_set(sa, val, 0))
+		return fail(ctx, "'%r' is not an IP address", val);
+
+	return 0;
+}
+
+
+static int k_media_listen(struct ctx *ctx, const struct pl *val)
+{
+	return parse_ip(ctx, &ctx->conf->media_listen, val);
+}
+
+
+static int k_media_core_addr(struct ctx *ctx, const struct pl *val)
+{
+	return parse_ip(ctx, &ctx->conf->media_core_addr, val);
+}
+
+
+static int k_rtp_ports(struct ctx *ctx, const struct pl *val)
+{
+	struct pl lo, hi;
+	uint32_t a, b;
+	int err;
+
+	if (re_regex(val->p, val->l, "[0-9]+-[0-9]+", &lo, &hi) ||
+	    lo.l + hi.l + 1 != val->l)
+		return fail(ctx, "'%r' is not a port range MIN-MAX", val);
+
+	err  = parse_u32(ctx, &a, &lo, 1024, 65534);
+	err |= err ? 0 : parse_u32(ctx, &b, &hi, 1025, 65535);
+	if (err)
+		return EINVAL;
+
+	if (b < a + 3)
+		return fail(ctx, "'%r' holds fewer than 4 ports", val);
+
+	ctx->conf->rtp_port_min = (uint16_t)a;
+	ctx->conf->rtp_port_max = (uint16_t)b;
+
+	return 0;
+}
+
+
+static int k_max_calls(struct ctx *ctx, const struct pl *val)
+{
+	return parse_u32(ctx, &ctx->conf->max_calls, val, 1, 100000);
+}
+
+
+static int k_media_dscp(struct ctx *ctx, const struct pl *val)
+{
+	uint32_t v;
+	int err = parse_u32(ctx, &v, val, 0, 63);
+
+	if (!err)
+		ctx->conf->media_dscp = (uint8_t)v;
+
+	return err;
+}
+
+
+static int k_consent_timeout(struct ctx *ctx, const struct pl *val)
+{
+	return parse_u32(ctx, &ctx->conf->consent_timeout, val, 1, 3600);
+}
+
+
+static int k_mw_emergency_next_hop(struct ctx *ctx, const struct pl *val)
+{
+	struct uri uri;
+	struct pl pl = *val;
+
+	if (uri_decode(&uri, &pl) || (pl_strcmp(&uri.scheme, "sip") &&
+				      pl_strcmp(&uri.scheme, "sips")))
+		return fail(ctx, "'%r' is not a SIP URI", val);
+
+	return pl_strdup(&ctx->conf->mw_emergency_next_hop, val);
+}
+
+
+static int k_emergency_number(struct ctx *ctx, const struct pl *val)
+{
+	struct conf_str *s;
+	size_t i;
+	int err;
+
+	for (i = 0; i < val->l; i++) {
+		char c = val->p[i];
+
+		if (!((c >= '0' && c <= '9') || c == '*' || c == '#' ||
+		      (c == '+' && i == 0)))
+			return fail(ctx, "'%r' is not a dialled number", val);
+	}
+
+	s = mem_zalloc(sizeof(*s), str_destructor);
+	if (!s)
+		return ENOMEM;
+
+	err = pl_strdup(&s->val, val);
+	if (err) {
+		mem_deref(s);
+		return err;
+	}
+
+	list_append(&ctx->conf->emergency_numbers, &s->le, s);
+	return 0;
+}
+
+
 static int k_max_connections(struct ctx *ctx, const struct pl *val)
 {
 	return parse_u32(ctx, &ctx->conf->max_connections, val, 1, 1000000);
@@ -326,6 +440,14 @@ static const struct conf_key keys[] = {
 	{"mw_timeout",           k_mw_timeout,           false, false},
 	{"max_registrations",    k_max_registrations,    false, false},
 	{"w2_rate_limit",        k_w2_rate_limit,        false, false},
+	{"media_listen",         k_media_listen,         false, false},
+	{"media_core_addr",      k_media_core_addr,      false, false},
+	{"rtp_ports",            k_rtp_ports,            false, false},
+	{"max_calls",            k_max_calls,            false, false},
+	{"media_dscp",           k_media_dscp,           false, false},
+	{"consent_timeout",      k_consent_timeout,      false, false},
+	{"mw_emergency_next_hop", k_mw_emergency_next_hop, false, false},
+	{"emergency_number",     k_emergency_number,     true,  false},
 	{"log_level",            k_log_level,            false, false},
 	{"log_syslog",           k_log_syslog,           false, false},
 };
@@ -352,6 +474,10 @@ static void defaults(struct imsedge_conf *conf)
 	conf->w2_idle_timeout      = 600;
 	conf->w2_handshake_timeout = 10;
 	conf->mw_timeout           = 10;
+	conf->rtp_port_min         = 30000;
+	conf->rtp_port_max         = 39999;
+	conf->max_calls            = 100;
+	conf->consent_timeout      = 30;
 	conf->max_registrations    = 1000;
 	conf->w2_rate_limit        = 20;
 	conf->log_level            = LOG_LVL_INFO;
@@ -428,6 +554,38 @@ static int check_required(struct ctx *ctx, const uint8_t *seen)
 }
 
 
+static int add_number(struct imsedge_conf *conf, const char *num)
+{
+	struct conf_str *s = mem_zalloc(sizeof(*s), str_destructor);
+
+	if (!s || str_dup(&s->val, num)) {
+		mem_deref(s);
+		return ENOMEM;
+	}
+
+	list_append(&conf->emergency_numbers, &s->le, s);
+	return 0;
+}
+
+
+/* Values that default to others */
+static int finish(struct imsedge_conf *conf)
+{
+	int err = 0;
+
+	if (sa_isset(&conf->media_listen, SA_ADDR) &&
+	    !sa_isset(&conf->media_core_addr, SA_ADDR))
+		conf->media_core_addr = conf->media_listen;
+
+	if (!conf->emergency_numbers.head) {
+		err  = add_number(conf, "112");
+		err |= add_number(conf, "911");
+	}
+
+	return err;
+}
+
+
 /**
  * Parse a configuration held in memory
  *
@@ -495,6 +653,8 @@ int conf_parse(struct imsedge_conf **confp, const char *name,
 	err = check_required(&ctx, seen);
 	if (err)
 		(void)re_snprintf(errbuf, errsz, "%s: %s", name, reason);
+	else
+		err = finish(ctx.conf);
 
  out:
 	if (err)

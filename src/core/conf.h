@@ -34,6 +34,17 @@ struct imsedge_conf {
 	uint32_t max_registrations;
 	uint32_t w2_rate_limit;   /**< SIP requests/s per connection     */
 
+	/* eIMS-AGW (media); media_listen unset: no calls */
+	struct sa media_listen;
+	struct sa media_core_addr;
+	uint16_t rtp_port_min;
+	uint16_t rtp_port_max;
+	uint32_t max_calls;
+	uint8_t media_dscp;
+	uint32_t consent_timeout;     /**< seconds                       */
+	char *mw_emergency_next_hop;
+	struct list emergency_numbers;  /**< struct conf_str             */
+
 	/* logging */
 	enum log_level log_level;
 	bool log_syslog;

@@ -43,6 +43,9 @@ int test_conf_good(void)
 	TEST_ASSERT(conf->log_syslog);
 
 	/* defaults */
+	TEST_EQ(conf->consent_timeout, 30);
+	TEST_EQ(list_count(&conf->emergency_numbers), 2);
+	TEST_ASSERT(!sa_isset(&conf->media_listen, SA_ADDR));
 	TEST_EQ(conf->w2_max_message, 65536);
 	TEST_EQ(conf->w2_ping_interval, 30);
 	TEST_EQ(conf->w2_handshake_timeout, 10);
@@ -102,6 +105,13 @@ int test_conf_errors(void)
 		{"w2_origin ftp:/x\n", "t.conf:7: 'ftp:/x' is not an origin like https://host[:port]"},
 		{"w2_origin https://a.example/path\n", "t.conf:7: 'https://a.example/path' is not an origin like https://host[:port]"},
 		{"w2_origin https://a.example:\n", "t.conf:7: 'https://a.example:' is not an origin like https://host[:port]"},
+		{"media_listen nowhere\n", "t.conf:7: 'nowhere' is not an IP address"},
+		{"rtp_ports 30000\n", "t.conf:7: '30000' is not a port range MIN-MAX"},
+		{"rtp_ports 30000-30002\n", "t.conf:7: '30000-30002' holds fewer than 4 ports"},
+		{"rtp_ports 80-1000\n", "t.conf:7: '80' is not a number in 1024..65534"},
+		{"media_dscp 64\n", "t.conf:7: '64' is not a number in 0..63"},
+		{"emergency_number 11a\n", "t.conf:7: '11a' is not a dialled number"},
+		{"mw_emergency_next_hop tel:112\n", "t.conf:7: 'tel:112' is not a SIP URI"},
 	};
 	size_t i;
 	int err = 0;
