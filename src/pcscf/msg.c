@@ -342,3 +342,49 @@ int pc_next_hop(struct pcscf *p, struct uri *uri, struct pl *str,
 
 	return 0;
 }
+
+
+/**
+ * Send a request toward the core: to the first Route (hop), or to
+ * mw_next_hop; over TCP when large (RFC 3261 18.1.1)
+ *
+ * @param p     eP-CSCF
+ * @param met   Method
+ * @param ruri  Request-URI
+ * @param mb    Headers after our Via, and body
+ * @param hop   Header value naming the next hop, or NULL
+ * @param reqp  Client transaction (NULL: stateless)
+ * @param resph Response handler (NULL: stateless)
+ * @param arg   Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int pc_send_core(struct pcscf *p, const struct pl *met, const struct pl *ruri,
+		 struct mbuf *mb, const struct pl *hop,
+		 struct sip_request **reqp, sip_resp_h *resph, void *arg)
+{
+	static const struct pl tcp_params = PL(";lr;transport=tcp");
+	struct uri uri;
+	struct pl pl;
+	int err = 0;
+
+	if (hop && pl_isset(hop)) {
+		err = pc_hdr_value_uri(&pl, hop);
+		if (!err)
+			err = uri_decode(&uri, &pl);
+	}
+	else {
+		uri = p->next_hop;
+	}
+	if (err)
+		return err;
+
+	pl = tcp_params;
+	(void)pc_next_hop(p, &uri, &pl, mb);
+
+	mb->pos = 0;
+
+	return sip_request(reqp, p->sip, reqp != NULL, met->p, (int)met->l,
+			   ruri->p, (int)ruri->l, &uri, mb, 0, NULL, resph,
+			   arg);
+}

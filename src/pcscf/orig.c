@@ -34,9 +34,6 @@ struct otx {
 	uint16_t scode;           /**< Final status, 0 until then        */
 };
 
-static const struct pl tcp_params = PL(";lr;transport=tcp");
-
-
 static void otx_destructor(void *arg)
 {
 	struct otx *otx = arg;
@@ -213,31 +210,9 @@ static int send_to_core(struct pcscf *p, struct otx *otx,
 			const struct sip_msg *msg, struct mbuf *mb,
 			const struct pl *hop, bool stateful)
 {
-	struct uri uri;
-	struct pl pl;
-	int err;
-
-	if (hop && pl_isset(hop)) {
-		err = pc_hdr_value_uri(&pl, hop);
-		if (!err)
-			err = uri_decode(&uri, &pl);
-	}
-	else {
-		err = 0;
-		uri = p->next_hop;
-	}
-	if (err)
-		return err;
-
-	pl = tcp_params;
-	(void)pc_next_hop(p, &uri, &pl, mb);
-
-	mb->pos = 0;
-
-	return sip_request(stateful ? &otx->req : NULL, p->sip, stateful,
-			   msg->met.p, (int)msg->met.l, msg->ruri.p,
-			   (int)msg->ruri.l, &uri, mb, 0, NULL,
-			   stateful ? resp_handler : NULL, otx);
+	return pc_send_core(p, &msg->met, &msg->ruri, mb, hop,
+			    stateful ? &otx->req : NULL,
+			    stateful ? resp_handler : NULL, otx);
 }
 
 

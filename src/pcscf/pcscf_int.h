@@ -94,6 +94,9 @@ void pc_trim(struct pl *pl);
 bool pc_prefix(const struct pl *pl, const char *prefix);
 int  pc_next_hop(struct pcscf *p, struct uri *uri, struct pl *str,
 		 const struct mbuf *mb);
+int  pc_send_core(struct pcscf *p, const struct pl *met,
+		  const struct pl *ruri, struct mbuf *mb, const struct pl *hop,
+		  struct sip_request **reqp, sip_resp_h *resph, void *arg);
 
 /* orig.c: browser -> core */
 bool orig_request(struct pcscf *p, struct flow *fl,
