@@ -9,7 +9,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <getopt.h>
+#include <sys/resource.h>
 #include <re.h>
+#define DEBUG_MODULE "main"
+#define DEBUG_LEVEL 4
+#include <re_dbg.h>
 #include "core/conf.h"
 #include "tls/tlsx.h"
 #include "keygen/keygen.h"
@@ -203,11 +207,63 @@ static int check_tls_files(const struct imsedge_conf *conf)
 }
 
 
+/* libre's own diagnostics go through our logger, one line each */
+static void dbg_print(int level, const char *p, size_t len, void *arg)
+{
+	enum log_level lvl = level <= DBG_WARNING ? LOG_LVL_WARN :
+		level <= DBG_INFO ? LOG_LVL_INFO : LOG_LVL_DEBUG;
+	(void)arg;
+
+	while (len && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+		--len;
+
+	log_msg(lvl, "libre", "%b", p, len);
+}
+
+
+/* Enough descriptors for every connection, call and transaction the
+   limits allow (libre's default table holds 1024) */
+static int fd_limits(const struct imsedge_conf *conf)
+{
+	uint64_t want = (uint64_t)conf->max_connections * 5 / 4 + 64 +
+		(uint64_t)conf->max_calls * 4 + 256;
+	struct rlimit rl;
+	int err;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < want) {
+		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			log_warn("cannot raise the descriptor limit to %llu",
+				 (unsigned long long)want);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+		if (rl.rlim_cur < want)
+			log_warn("descriptor limit %llu is below the %llu the "
+				 "configured limits need",
+				 (unsigned long long)rl.rlim_cur,
+				 (unsigned long long)want);
+		want = rl.rlim_cur;
+	}
+
+	err = fd_setsize((int)min(want, (uint64_t)INT32_MAX));
+	if (err)
+		log_error("fd_setsize(%llu): %m", (unsigned long long)want, err);
+
+	return err;
+}
+
+
 static int run(void)
 {
 	int err;
 
 	log_info("imsedge %s starting", IMSEDGE_VERSION);
+
+	dbg_handler_set(dbg_print, NULL);
+	dbg_init(DBG_WARNING, DBG_NONE);
+
+	err = fd_limits(app.conf);
+	if (err)
+		return err;
 
 	err = sig_init();
 	if (err) {
