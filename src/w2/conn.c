@@ -41,7 +41,8 @@ struct w2_conn {
 	struct tls_conn *sc;
 	struct ws_conn *wc;
 	struct mbuf *hbuf;
-	struct tmr tmr;
+	struct tmr tmr;        /**< Linger after an error response      */
+	uint64_t deadline;     /**< End of the TLS + Upgrade stage       */
 	enum conn_state state;
 };
 
@@ -319,7 +320,6 @@ static int ws_start(struct w2_conn *conn, const struct ws_upgrade *up)
 	if (err)
 		return err;
 
-	tmr_cancel(&conn->tmr);
 	--conn->w2->n_pending;
 	++conn->w2->n_ws;
 	conn->state = C_WS;
@@ -446,13 +446,34 @@ static void tls_estab(void *arg)
 }
 
 
-static void handshake_timeout(void *arg)
+/**
+ * Check a connection's deadlines (W2 calls this for every connection
+ * a few times a second; see ws_conn_tick)
+ *
+ * @param conn W2 connection (may be freed)
+ * @param now  Current time (tmr_jiffies())
+ */
+void w2_conn_tick(struct w2_conn *conn, uint64_t now)
 {
-	struct w2_conn *conn = arg;
+	switch (conn->state) {
 
-	log_info("%J: handshake timeout in %s stage", &conn->peer,
-		 conn->state == C_TLS ? "TLS" : "HTTP");
-	mem_deref(conn);
+	case C_TLS:
+	case C_HTTP:
+		if (now < conn->deadline)
+			break;
+
+		log_info("%J: handshake timeout in %s stage", &conn->peer,
+			 conn->state == C_TLS ? "TLS" : "HTTP");
+		mem_deref(conn);
+		break;
+
+	case C_WS:
+		ws_conn_tick(conn->wc, now);
+		break;
+
+	default:
+		break;
+	}
 }
 
 
@@ -493,8 +514,8 @@ int w2_conn_accept(struct w2 *w2, const struct sa *peer)
 	if (err)
 		goto out;
 
-	tmr_start(&conn->tmr, w2->conf->w2_handshake_timeout * 1000,
-		  handshake_timeout, conn);
+	conn->deadline = tmr_jiffies() +
+		(uint64_t)w2->conf->w2_handshake_timeout * 1000;
 
  out:
 	if (err) {

@@ -9,19 +9,41 @@
 
 #define LOG_MODULE "w2"
 
-enum { W2_BACKLOG = 256 };
+enum {
+	W2_BACKLOG = 256,
+	W2_TICK_MS = 250,   /* resolution of pings and handshake timeouts */
+};
 
 
 static void destructor(void *arg)
 {
 	struct w2 *w2 = arg;
 
+	tmr_cancel(&w2->tick);
 	w2->ts = mem_deref(w2->ts);
 	w2->idleh = NULL;
 	list_flush(&w2->conns);
 	mem_deref(w2->ht_ws);
 	mem_deref(w2->tls);
 	mem_deref(w2->conf);
+}
+
+
+/* One timer for all connections' deadlines */
+static void tick_handler(void *arg)
+{
+	struct w2 *w2 = arg;
+	uint64_t now = tmr_jiffies();
+	struct le *le = w2->conns.head;
+
+	tmr_start(&w2->tick, W2_TICK_MS, tick_handler, w2);
+
+	while (le) {
+		struct w2_conn *conn = le->data;
+
+		le = le->next;
+		w2_conn_tick(conn, now);
+	}
 }
 
 
@@ -109,6 +131,8 @@ int w2_alloc(struct w2 **w2p, struct imsedge_conf *conf)
 	err = tcp_sock_local_get(w2->ts, &w2->laddr);
 	if (err)
 		goto out;
+
+	tmr_start(&w2->tick, W2_TICK_MS, tick_handler, w2);
 
 	log_info("listening on wss://%J (max %u connections)", &w2->laddr,
 		 conf->max_connections);

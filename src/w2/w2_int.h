@@ -8,6 +8,7 @@ struct w2 {
 	struct imsedge_conf *conf;
 	struct sa laddr;
 	struct list conns;
+	struct tmr tick;        /**< Deadlines of all connections         */
 	struct hash *ht_ws;     /**< Upgraded connections by id           */
 	uint64_t next_id;
 	uint32_t n_ws;          /**< Upgraded connections                 */
@@ -22,5 +23,6 @@ struct w2 {
 
 int  w2_conn_accept(struct w2 *w2, const struct sa *peer);
 void w2_conn_shutdown(struct w2_conn *conn);
+void w2_conn_tick(struct w2_conn *conn, uint64_t now);
 void w2_conn_gone(struct w2 *w2);
 bool w2_local_request(struct w2_conn *conn, const struct sip_msg *msg);

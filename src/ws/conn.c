@@ -5,6 +5,12 @@
  * to prm.max_message (larger: close 1009); text must be UTF-8 (else
  * 1007). A ping goes out every ping_interval; a peer that sends nothing
  * in reply within one more interval is dead and its TCP is dropped.
+ *
+ * Pings and the idle timeout are deadlines checked by ws_conn_tick(),
+ * which the owner calls for all its connections once a second: a
+ * thousand connections then put nothing in libre's timer list, which
+ * short SIP transaction timers would otherwise walk past on every
+ * insertion.
  */
 #include <string.h>
 #include <re.h>
@@ -22,8 +28,8 @@ struct ws_conn {
 	struct mbuf *rx;       /**< Bytes not yet decoded                */
 	struct mbuf *msg;      /**< Message being reassembled            */
 	enum ws_opcode msg_op; /**< Opcode of msg, WS_CONT if none       */
-	struct tmr tmr_ping;
-	struct tmr tmr_idle;
+	uint64_t ping_due;     /**< Next ping (jiffies), 0 = off         */
+	uint64_t idle_due;     /**< Idle close (jiffies), 0 = off        */
 	struct tmr tmr_close;
 	enum state state;
 	uint16_t code;         /**< Close code sent or received          */
@@ -38,8 +44,6 @@ static void destructor(void *arg)
 {
 	struct ws_conn *wc = arg;
 
-	tmr_cancel(&wc->tmr_ping);
-	tmr_cancel(&wc->tmr_idle);
 	tmr_cancel(&wc->tmr_close);
 	mem_deref(wc->tc);
 	mem_deref(wc->rx);
@@ -56,8 +60,8 @@ static void conn_closed(struct ws_conn *wc, int err)
 		return;
 
 	wc->state = ST_CLOSED;
-	tmr_cancel(&wc->tmr_ping);
-	tmr_cancel(&wc->tmr_idle);
+	wc->ping_due = 0;
+	wc->idle_due = 0;
 	tmr_cancel(&wc->tmr_close);
 	wc->tc = mem_deref(wc->tc);
 	wc->closedh = NULL;
@@ -124,8 +128,8 @@ void ws_conn_close(struct ws_conn *wc, uint16_t code, const char *reason)
 
 	wc->code  = code;
 	wc->state = ST_CLOSING;
-	tmr_cancel(&wc->tmr_ping);
-	tmr_cancel(&wc->tmr_idle);
+	wc->ping_due = 0;
+	wc->idle_due = 0;
 
 	if (send_frame(wc, WS_CLOSE, buf, n + 2)) {
 		conn_closed(wc, EPIPE);
@@ -136,9 +140,25 @@ void ws_conn_close(struct ws_conn *wc, uint16_t code, const char *reason)
 }
 
 
-static void ping_handler(void *arg)
+/**
+ * Check a connection's deadlines: send a ping when one is due, drop a
+ * peer that did not answer the last one, close an idle connection
+ *
+ * @param wc  WebSocket connection
+ * @param now Current time (tmr_jiffies())
+ */
+void ws_conn_tick(struct ws_conn *wc, uint64_t now)
 {
-	struct ws_conn *wc = arg;
+	if (!wc || wc->state != ST_OPEN)
+		return;
+
+	if (wc->idle_due && now >= wc->idle_due) {
+		ws_conn_close(wc, WS_CLOSE_GOING_AWAY, "idle timeout");
+		return;
+	}
+
+	if (!wc->ping_due || now < wc->ping_due)
+		return;
 
 	if (wc->pong_wait) {
 		wc->code = WS_CLOSE_GOING_AWAY;
@@ -147,14 +167,8 @@ static void ping_handler(void *arg)
 	}
 
 	wc->pong_wait = true;
+	wc->ping_due  = now + wc->prm.ping_interval;
 	(void)send_frame(wc, WS_PING, (const uint8_t *)"ka", 2);
-	tmr_start(&wc->tmr_ping, wc->prm.ping_interval, ping_handler, wc);
-}
-
-
-static void idle_handler(void *arg)
-{
-	ws_conn_close(arg, WS_CLOSE_GOING_AWAY, "idle timeout");
 }
 
 
@@ -199,8 +213,7 @@ static int deliver(struct ws_conn *wc, enum ws_opcode op, struct mbuf *mb)
 		return EILSEQ;
 
 	if (wc->prm.idle_timeout)
-		tmr_start(&wc->tmr_idle, wc->prm.idle_timeout, idle_handler,
-			  wc);
+		wc->idle_due = tmr_jiffies() + wc->prm.idle_timeout;
 
 	wc->msgh(op, mb, wc->arg);
 
@@ -477,11 +490,9 @@ int ws_conn_alloc(struct ws_conn **wcp, struct tcp_conn *tc,
 	}
 
 	if (wc->prm.ping_interval)
-		tmr_start(&wc->tmr_ping, wc->prm.ping_interval, ping_handler,
-			  wc);
+		wc->ping_due = tmr_jiffies() + wc->prm.ping_interval;
 	if (wc->prm.idle_timeout)
-		tmr_start(&wc->tmr_idle, wc->prm.idle_timeout, idle_handler,
-			  wc);
+		wc->idle_due = tmr_jiffies() + wc->prm.idle_timeout;
 
 	*wcp = wc;
 

@@ -65,7 +65,7 @@ struct ws_conn;
 
 struct ws_conn_prm {
 	size_t max_message;       /**< Largest reassembled message      */
-	uint32_t ping_interval;   /**< ms, 0 = off                      */
+	uint32_t ping_interval;   /**< ms, 0 = off (see ws_conn_tick)   */
 	uint32_t idle_timeout;    /**< ms without a data message        */
 	uint32_t close_timeout;   /**< ms to wait for the peer's close  */
 	size_t txq_max;           /**< Bytes queued for sending         */
@@ -81,4 +81,5 @@ int  ws_conn_recv(struct ws_conn *wc, struct mbuf *mb);
 int  ws_conn_send(struct ws_conn *wc, enum ws_opcode op,
 		  const uint8_t *p, size_t n);
 void ws_conn_close(struct ws_conn *wc, uint16_t code, const char *reason);
+void ws_conn_tick(struct ws_conn *wc, uint64_t now);
 bool ws_conn_is_open(const struct ws_conn *wc);
