@@ -109,6 +109,7 @@ links-check: $(BIN)
 		{ echo "links-check does not catch libssl" >&2; exit 1; }
 
 include test/fuzz/fuzz.mk
+include test/browser/browser.mk
 include openwrt/ipk.mk
 
 test: setup
@@ -118,6 +119,7 @@ test: setup
 	$(MAKE) --no-print-directory fuzz-replay
 	$(MAKE) --no-print-directory ipk-test
 	$(MAKE) --no-print-directory integration
+	$(MAKE) --no-print-directory browser-test
 
 # --- run: imsedge with a development config -------------------------------
 run: setup

@@ -1,0 +1,16 @@
+# test/browser/browser.mk -- the real-browser tests (headless Chromium via
+# playwright-core, the test WIC page in test/browser/wic/, Kamailio as the
+# S-CSCF stand-in, a Node IMS UE on the core side)
+#
+#   make browser-test                   registration, Origin policy, D-22
+#   make browser-test IMSEDGE_CALLS=1   also the call and media tests
+#
+# Included from the top Makefile (after BIN is set). The page bundle and
+# screenshots go to build/browser/.
+
+IMSEDGE_CALLS ?=
+
+.PHONY: browser-test
+browser-test: $(BIN)
+	IMSEDGE_BIN=$(BIN) IMSEDGE_CALLS=$(IMSEDGE_CALLS) \
+		node --test --test-concurrency=1 test/browser/

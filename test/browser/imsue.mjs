@@ -1,0 +1,790 @@
+// A plain IMS-side UE for the browser call tests, in Node: SIP over UDP
+// straight to the Kamailio S-CSCF stand-in (no P-CSCF of its own), RTP/AVP
+// with G.711 (PCMU/PCMA), symmetric RTP on one UDP port.
+//
+// - register(): Digest REGISTER (e.g. carol/carolpw), Contact = this UE
+// - incoming INVITE: 100, 180, then 200 with an RTP/AVP answer (or wait for
+//   answer()); re-INVITEs are answered with the mirrored direction (hold)
+// - invite(target): an RTP/AVP offer toward the browser, ACK, dialog kept
+// - bye(), reinvite(direction), message(to, body)
+// - media: while a call is up and the direction allows it, a 20 ms G.711
+//   stream (own SSRC) goes to the far end's SDP address, or to where its
+//   RTP comes from once some has arrived (latching); the payload echoes the
+//   last payload received (a tone until then). Everything received is
+//   counted (packets, bytes, payload types, SSRCs, source addresses).
+//
+// Every SIP message in and out is in `trace` ({dir, msg, at}); requests
+// that arrive are also in `requests`.
+
+import crypto from 'node:crypto';
+import dgram from 'node:dgram';
+import {
+	parseSipMessage, digestAuthorization, Waitable, within,
+} from '../integration/helpers.mjs';
+
+const rnd = (n = 6) => crypto.randomBytes(n).toString('hex');
+const T1 = 500;
+
+/** Parse the first audio m-line of an SDP (and the session-level bits) */
+export function parseSdp(text) {
+	const lines = String(text ?? '').split(/\r?\n/).filter(Boolean);
+	const sess = { c: null, attrs: [] };
+	let m = null;
+	for (const l of lines) {
+		if (l.startsWith('m=')) {
+			if (m)
+				break;
+			const [media, port, proto, ...fmts] = l.slice(2).split(' ');
+			m = { media, port: Number(port), proto, pts: fmts.map(Number),
+				c: null, attrs: [] };
+			continue;
+		}
+		const tgt = m ?? sess;
+		if (l.startsWith('c='))
+			tgt.c = l.split(' ')[2] ?? null;
+		else if (l.startsWith('a='))
+			tgt.attrs.push(l.slice(2));
+	}
+	const all = [...sess.attrs, ...(m?.attrs ?? [])];
+	const dirs = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
+	const direction = (m?.attrs.find((a) => dirs.includes(a)) ??
+		sess.attrs.find((a) => dirs.includes(a))) ?? 'sendrecv';
+	const rtpmap = {};
+	for (const a of all) {
+		const r = /^rtpmap:(\d+) ([^/\s]+)\/(\d+)/.exec(a);
+		if (r)
+			rtpmap[r[1]] = { name: r[2].toUpperCase(), rate: Number(r[3]) };
+	}
+	return { raw: String(text ?? ''), lines, media: m?.media ?? null,
+		port: m?.port ?? null, proto: m?.proto ?? null, pts: m?.pts ?? [],
+		addr: m?.c ?? sess.c, direction, rtpmap, attrs: all,
+		has: (re) => lines.some((l) => re.test(l)) };
+}
+
+const MIRROR = { sendrecv: 'sendrecv', sendonly: 'recvonly',
+	recvonly: 'sendonly', inactive: 'inactive' };
+
+/* G.711 mu-law / A-law of a 400 Hz tone, one 20 ms frame (160 samples) */
+function linearToUlaw(s) {
+	const BIAS = 0x84;
+	let sign = 0;
+	if (s < 0) {
+		s = -s;
+		sign = 0x80;
+	}
+	s = Math.min(s, 32635) + BIAS;
+	let exp = 7;
+	for (let mask = 0x4000; (s & mask) === 0 && exp > 0; mask >>= 1)
+		exp--;
+	const mant = (s >> (exp + 3)) & 0x0f;
+	return ~(sign | (exp << 4) | mant) & 0xff;
+}
+
+function linearToAlaw(s) {
+	let sign = 0x80;
+	if (s < 0) {
+		s = -s - 1;
+		sign = 0;
+	}
+	s = Math.min(s, 32767);
+	let out;
+	if (s < 256) {
+		out = s >> 4;
+	} else {
+		let exp = 1;
+		for (let v = s >> 8; v > 1; v >>= 1)
+			exp++;
+		out = (exp << 4) | ((s >> (exp + 3)) & 0x0f);
+	}
+	return (out | sign) ^ 0x55;
+}
+
+function toneFrame(pt, phase) {
+	const b = Buffer.alloc(160);
+	for (let i = 0; i < 160; i++) {
+		const v = Math.round(8000 * Math.sin(2 * Math.PI * 400 *
+			(phase + i) / 8000));
+		b[i] = pt === 8 ? linearToAlaw(v) : linearToUlaw(v);
+	}
+	return b;
+}
+
+function uriHostPort(uri) {
+	const r = /^<?sips?:(?:[^@>]*@)?(\[[^\]]+\]|[^:;>?]+)(?::(\d+))?/i
+		.exec(String(uri).trim());
+	if (!r)
+		return null;
+	return { host: r[1], port: r[2] ? Number(r[2]) : 5060 };
+}
+
+const nameAddr = (h) => /<([^>]+)>/.exec(h)?.[1] ?? h.split(';')[0].trim();
+const tagOf = (h) => /;\s*tag=([^;>\s]+)/i.exec(h ?? '')?.[1] ?? null;
+
+/** Split a header value that may hold several comma-separated entries */
+function splitList(values) {
+	const out = [];
+	for (const v of values) {
+		let depth = 0, cur = '';
+		for (const ch of v) {
+			if (ch === '<')
+				depth++;
+			else if (ch === '>')
+				depth--;
+			if (ch === ',' && depth === 0) {
+				out.push(cur.trim());
+				cur = '';
+			} else {
+				cur += ch;
+			}
+		}
+		if (cur.trim())
+			out.push(cur.trim());
+	}
+	return out;
+}
+
+export class ImsUe {
+	/**
+	 * A UE bound to 127.0.0.1 (SIP and RTP ports chosen by the kernel),
+	 * talking to the registrar/proxy on kamPort
+	 */
+	static async start({ kamPort, user = 'carol', password = `${user}pw`,
+		domain = 'ims.test', autoAnswer = true, answerDelay = 100,
+		name = user } = {}) {
+		const ue = new ImsUe();
+		Object.assign(ue, { kamPort, user, password, domain, autoAnswer,
+			answerDelay, name });
+		ue.aor = `sip:${user}@${domain}`;
+		ue.trace = new Waitable(`a SIP message at UE ${name}`);
+		ue.requests = new Waitable(`a SIP request at UE ${name}`);
+		ue.pendingTx = new Map();   // branch -> client transaction
+		ue.serverTx = new Map();    // branch+method -> last response text
+		ue.acks = new Map();        // call-id cseq -> ACK text (2xx retx)
+		ue.calls = [];
+		ue.call = null;
+		ue.regCallId = `${rnd(8)}@ue.invalid`;
+		ue.regCseq = 0;
+		ue.resetRtp();
+		ue.sock = dgram.createSocket('udp4');
+		ue.rtp = dgram.createSocket('udp4');
+		await Promise.all([
+			new Promise((r) => ue.sock.bind(0, '127.0.0.1', r)),
+			new Promise((r) => ue.rtp.bind(0, '127.0.0.1', r)),
+		]);
+		ue.port = ue.sock.address().port;
+		ue.rtpPort = ue.rtp.address().port;
+		ue.contact = `<sip:${user}@127.0.0.1:${ue.port}>`;
+		ue.sock.on('message', (buf, rinfo) => ue.onSip(buf, rinfo));
+		ue.rtp.on('message', (buf, rinfo) => ue.onRtp(buf, rinfo));
+		ue.sock.on('error', () => {});
+		ue.rtp.on('error', () => {});
+		ue.ssrc = crypto.randomBytes(4).readUInt32BE(0);
+		ue.seq = crypto.randomBytes(2).readUInt16BE(0);
+		ue.ts = crypto.randomBytes(4).readUInt32BE(0);
+		ue.phase = 0;
+		ue.timer = setInterval(() => ue.tick(), 20);
+		return ue;
+	}
+
+	/* ---- SIP transport ---------------------------------------------- */
+
+	send(text, port, host = '127.0.0.1') {
+		this.trace.push({ dir: 'out', msg: parseSipMessage(text),
+			at: Date.now(), to: `${host}:${port}` });
+		this.sock.send(text, port, host);
+	}
+
+	via(branch) {
+		return `SIP/2.0/UDP 127.0.0.1:${this.port};branch=${branch};rport`;
+	}
+
+	onSip(buf, rinfo) {
+		const text = buf.toString('utf8');
+		if (!text.trim())
+			return;     // keepalive
+		const m = parseSipMessage(text);
+		m.at = Date.now();
+		m.rinfo = rinfo;
+		this.trace.push({ dir: 'in', msg: m, at: m.at });
+		if (m.isRequest) {
+			this.requests.push(m);
+			this.onRequest(m, rinfo);
+		} else {
+			this.onResponse(m);
+		}
+	}
+
+	onResponse(m) {
+		const tx = this.pendingTx.get(m.branch);
+		if (!tx) {
+			// a retransmitted 2xx to an INVITE: ACK it again
+			if (m.cseq?.method === 'INVITE' && m.status >= 200 &&
+				m.status < 300) {
+				const ack = this.acks.get(`${m.get('call-id')} ${
+					m.cseq.num}`);
+				if (ack)
+					this.send(ack.text, ack.port, ack.host);
+			}
+			return;
+		}
+		if (m.status < 200) {
+			tx.provisional.push(m);
+			if (tx.invite)
+				tx.stopRetransmit();
+			tx.onProvisional?.(m);
+			return;
+		}
+		this.pendingTx.delete(m.branch);
+		tx.stopRetransmit();
+		tx.resolve(m);
+	}
+
+	/**
+	 * Send a request built by build(via, branch); resolve the final
+	 * response (provisionals in .provisional)
+	 */
+	transact(build, { host = '127.0.0.1', port = this.kamPort,
+		invite = false, onProvisional, ms = 10000 } = {}) {
+		const branch = `z9hG4bK${rnd(8)}`;
+		const text = build(this.via(branch), branch);
+		return new Promise((resolve, reject) => {
+			let interval = T1, timer = null, done = false;
+			const tx = { invite, provisional: [], onProvisional, text,
+				host, port, branch,
+				stopRetransmit: () => {
+					if (timer)
+						clearTimeout(timer);
+					timer = null;
+				},
+				resolve: (m) => {
+					done = true;
+					clearTimeout(deadline);
+					m.provisional = tx.provisional;
+					m.request = parseSipMessage(text);
+					resolve(m);
+				} };
+			const retx = () => {
+				if (done)
+					return;
+				this.sock.send(text, port, host);
+				interval = Math.min(interval * 2, 4000);
+				timer = setTimeout(retx, interval);
+			};
+			const deadline = setTimeout(() => {
+				tx.stopRetransmit();
+				this.pendingTx.delete(branch);
+				reject(new Error(`UE ${this.name}: no final response to ${
+					text.split('\r\n', 1)[0]} within ${ms} ms`));
+			}, ms);
+			this.pendingTx.set(branch, tx);
+			this.send(text, port, host);
+			timer = setTimeout(retx, interval);
+		});
+	}
+
+	respond(req, status, reason, { toTag, extra = [], body = '',
+		contentType = 'application/sdp', rinfo = req.rinfo } = {}) {
+		let to = req.get('to');
+		if (toTag && !tagOf(to))
+			to += `;tag=${toTag}`;
+		const lines = [`SIP/2.0 ${status} ${reason}`,
+			...req.all('via').map((v) => `Via: ${v}`),
+			`From: ${req.get('from')}`, `To: ${to}`,
+			`Call-ID: ${req.get('call-id')}`, `CSeq: ${req.get('cseq')}`,
+			...extra];
+		if (body)
+			lines.push(`Content-Type: ${contentType}`);
+		lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+		const text = lines.join('\r\n') + '\r\n\r\n' + body;
+		this.serverTx.set(`${req.branch} ${req.method}`, text);
+		this.send(text, rinfo.port, rinfo.address);
+		return text;
+	}
+
+	/* ---- requests from the network ----------------------------------- */
+
+	onRequest(req, rinfo) {
+		const key = `${req.branch} ${req.method}`;
+		if (req.method !== 'ACK' && this.serverTx.has(key)) {
+			// retransmission: repeat the last answer
+			this.sock.send(this.serverTx.get(key), rinfo.port,
+				rinfo.address);
+			return;
+		}
+		const callId = req.get('call-id');
+		const call = this.calls.find((c) => c.callId === callId);
+		switch (req.method) {
+		case 'INVITE':
+			if (tagOf(req.get('to')) && call)
+				return this.onReinvite(call, req);
+			if (tagOf(req.get('to')))
+				return this.respond(req, 481, 'Call/Transaction Does Not Exist');
+			return this.onInvite(req);
+		case 'ACK':
+			if (call) {
+				call.acked = true;
+				call.ackAt = Date.now();
+				call.stop200?.();
+				if (call.state === 'answered')
+					call.state = 'confirmed';
+				call.events.push({ ev: 'ack', at: Date.now() });
+			}
+			return;
+		case 'BYE':
+			this.respond(req, call ? 200 : 481, call ? 'OK' :
+				'Call/Transaction Does Not Exist');
+			if (call)
+				this.ended(call, 'remote', req);
+			return;
+		case 'CANCEL': {
+			this.respond(req, 200, 'OK');
+			if (call && !call.answered) {
+				this.respond(call.invite, 487, 'Request Terminated',
+					{ toTag: call.localTag });
+				this.ended(call, 'remote', req);
+			}
+			return;
+		}
+		default:
+			this.respond(req, 200, 'OK');
+		}
+	}
+
+	onInvite(req) {
+		if (this.call && this.call.state !== 'ended') {
+			this.respond(req, 486, 'Busy Here', { toTag: rnd(4) });
+			return;
+		}
+		const offer = parseSdp(req.body);
+		const call = this.newCall({
+			role: 'uas', callId: req.get('call-id'), invite: req,
+			localTag: rnd(4), remoteTag: tagOf(req.get('from')),
+			localUri: req.get('to'), remoteUri: req.get('from'),
+			remoteTarget: nameAddr(req.get('contact') ?? ''),
+			routeSet: splitList(req.all('record-route')),
+			remoteCseq: req.cseq.num, offer,
+		});
+		this.respond(req, 100, 'Trying');
+		const answerSdp = this.answerFor(call, offer);
+		if (!answerSdp) {
+			this.respond(req, 488, 'Not Acceptable Here',
+				{ toTag: call.localTag });
+			call.failed = 488;
+			this.ended(call, 'local');
+			return;
+		}
+		call.pendingAnswer = answerSdp;
+		this.respond(req, 180, 'Ringing', { toTag: call.localTag,
+			extra: this.dialogHeaders(call, req) });
+		call.state = 'ringing';
+		if (this.autoAnswer)
+			setTimeout(() => this.answer(), this.answerDelay);
+	}
+
+	/** 200 OK to the ringing INVITE (retransmitted until the ACK) */
+	answer() {
+		const call = this.call;
+		if (!call || call.state !== 'ringing')
+			throw new Error(`UE ${this.name}: no call ringing`);
+		call.answered = true;
+		call.state = 'answered';
+		call.answeredAt = Date.now();
+		this.applyAnswer(call, call.offer, call.pendingAnswer);
+		const text = this.respond(call.invite, 200, 'OK', {
+			toTag: call.localTag, body: call.pendingAnswer.text,
+			extra: this.dialogHeaders(call, call.invite) });
+		this.retransmit200(call, text, call.invite.rinfo);
+		call.events.push({ ev: 'answered', at: Date.now() });
+	}
+
+	retransmit200(call, text, rinfo) {
+		let interval = T1, timer;
+		const stopAt = Date.now() + 32000;
+		const again = () => {
+			if (call.acked || Date.now() > stopAt || call.state === 'ended')
+				return;
+			this.sock.send(text, rinfo.port, rinfo.address);
+			interval = Math.min(interval * 2, 4000);
+			timer = setTimeout(again, interval);
+		};
+		call.acked = false;
+		timer = setTimeout(again, interval);
+		call.stop200 = () => clearTimeout(timer);
+	}
+
+	onReinvite(call, req) {
+		const offer = parseSdp(req.body);
+		call.remoteCseq = req.cseq.num;
+		call.reinvites.push({ dir: 'in', offer, at: Date.now() });
+		if (req.get('contact'))
+			call.remoteTarget = nameAddr(req.get('contact'));
+		const answerSdp = this.answerFor(call, offer);
+		if (!answerSdp) {
+			this.respond(req, 488, 'Not Acceptable Here');
+			return;
+		}
+		this.applyAnswer(call, offer, answerSdp);
+		const text = this.respond(req, 200, 'OK', { body: answerSdp.text,
+			extra: [`Contact: ${this.contact}`] });
+		this.retransmit200(call, text, req.rinfo);
+		call.events.push({ ev: 'reinvite', direction: offer.direction,
+			at: Date.now() });
+	}
+
+	dialogHeaders(call, req) {
+		return [...req.all('record-route').map((r) => `Record-Route: ${r}`),
+			`Contact: ${this.contact}`];
+	}
+
+	newCall(fields) {
+		const call = { ...fields, state: 'new', reinvites: [],
+			events: new Waitable(`a call event at UE ${this.name}`),
+			sdpVersion: 1, startedAt: Date.now(), endedAt: null,
+			endedBy: null, remoteMedia: null, direction: 'sendrecv',
+			pt: null, answered: false };
+		this.calls.push(call);
+		this.call = call;
+		this.resetRtp();
+		return call;
+	}
+
+	/* ---- SDP ---------------------------------------------------------- */
+
+	sdpText(call, { pts, direction }) {
+		const maps = { 0: 'PCMU/8000', 8: 'PCMA/8000',
+			101: 'telephone-event/8000' };
+		return ['v=0',
+			`o=${this.user} ${call.sessId ??= Date.now()} ${
+				call.sdpVersion++} IN IP4 127.0.0.1`,
+			's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
+			`m=audio ${this.rtpPort} RTP/AVP ${pts.join(' ')}`,
+			...pts.map((pt) => `a=rtpmap:${pt} ${maps[pt]}`),
+			...(pts.includes(101) ? ['a=fmtp:101 0-15'] : []),
+			'a=ptime:20', `a=${direction}`, ''].join('\r\n');
+	}
+
+	/** The RTP/AVP G.711 answer to an offer, or null (not acceptable) */
+	answerFor(call, offer) {
+		if (offer.media !== 'audio' || !/^RTP\/AVPF?$/.test(offer.proto))
+			return null;
+		const g711 = offer.pts.filter((pt) => pt === 0 || pt === 8 ||
+			['PCMU', 'PCMA'].includes(offer.rtpmap[pt]?.name));
+		if (!g711.length)
+			return null;
+		const pt = offer.rtpmap[g711[0]]?.name === 'PCMA' ? 8 :
+			offer.rtpmap[g711[0]]?.name === 'PCMU' ? 0 : g711[0];
+		const direction = MIRROR[offer.direction];
+		return { pt, direction, text: this.sdpText(call,
+			{ pts: [pt], direction }) };
+	}
+
+	/** Apply a negotiated exchange: where to send, which PT, direction */
+	applyAnswer(call, remote, local) {
+		call.pt = local.pt;
+		call.direction = local.direction;
+		call.remoteSdp = remote;
+		call.localSdp = local.text;
+		call.remoteMedia = remote.port && remote.addr &&
+			remote.addr !== '0.0.0.0' ?
+			{ address: remote.addr, port: remote.port } : null;
+	}
+
+	/* ---- calls from this UE ------------------------------------------- */
+
+	/**
+	 * INVITE target with an RTP/AVP G.711 offer; on 2xx the ACK is sent
+	 * and the call is up. Resolves { response, call }.
+	 */
+	async invite(target, { direction = 'sendrecv', pts = [0, 8, 101],
+		ms = 15000 } = {}) {
+		const call = this.newCall({ role: 'uac', callId: `${rnd(8)}@ue.invalid`,
+			localTag: rnd(4), remoteTag: null,
+			localUri: `<${this.aor}>`, remoteUri: `<${target}>`,
+			remoteTarget: target, routeSet: [], localCseq: 1 });
+		call.state = 'calling';
+		const offerText = this.sdpText(call, { pts, direction });
+		call.localOffer = parseSdp(offerText);
+		const response = await this.transact((via) => [
+			`INVITE ${target} SIP/2.0`, `Via: ${via}`, 'Max-Forwards: 70',
+			`From: ${call.localUri};tag=${call.localTag}`,
+			`To: ${call.remoteUri}`, `Call-ID: ${call.callId}`,
+			`CSeq: 1 INVITE`, `Contact: ${this.contact}`,
+			`P-Asserted-Identity: <${this.aor}>`,
+			'Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE',
+			'Content-Type: application/sdp',
+			`Content-Length: ${Buffer.byteLength(offerText)}`, '',
+			offerText].join('\r\n'), { invite: true, ms,
+			onProvisional: (m) => call.events.push({ ev: 'provisional',
+				status: m.status, at: Date.now() }) });
+		call.response = response;
+		if (response.status >= 300) {
+			// ACK for a non-2xx: same branch, hop by hop
+			const req = response.request;
+			this.send([`ACK ${target} SIP/2.0`, `Via: ${req.get('via')}`,
+				'Max-Forwards: 70', `From: ${req.get('from')}`,
+				`To: ${response.get('to')}`, `Call-ID: ${call.callId}`,
+				'CSeq: 1 ACK', 'Content-Length: 0', '', ''].join('\r\n'),
+			this.kamPort);
+			call.failed = response.status;
+			this.ended(call, 'remote', response);
+			return { response, call };
+		}
+		call.remoteTag = tagOf(response.get('to'));
+		call.remoteUri = response.get('to').replace(/;\s*tag=[^;]*/i, '');
+		call.remoteTarget = nameAddr(response.get('contact') ?? target);
+		call.routeSet = splitList(response.all('record-route')).reverse();
+		const answer = parseSdp(response.body);
+		const pt = answer.pts.find((p) => p === 0 || p === 8);
+		call.answerSdp = answer;
+		this.applyAnswer(call, answer, { pt: pt ?? 0,
+			direction: MIRROR[answer.direction] ?? 'sendrecv',
+			text: offerText });
+		this.sendAck(call, 1);
+		call.answered = true;
+		call.state = 'confirmed';
+		call.events.push({ ev: 'confirmed', at: Date.now() });
+		return { response, call };
+	}
+
+	/** Where an in-dialog request goes: the first Route, else the target */
+	dialogDest(call) {
+		const first = call.routeSet[0];
+		return uriHostPort(first ? nameAddr(first) : call.remoteTarget);
+	}
+
+	inDialog(call, method, cseq, via, { extra = [], body = '' } = {}) {
+		return [`${method} ${call.remoteTarget} SIP/2.0`, `Via: ${via}`,
+			'Max-Forwards: 70',
+			...call.routeSet.map((r) => `Route: ${r}`),
+			`From: ${call.localUri.replace(/;\s*tag=[^;]*/i, '')};tag=${
+				call.localTag}`,
+			`To: ${call.remoteUri.replace(/;\s*tag=[^;]*/i, '')};tag=${
+				call.remoteTag}`,
+			`Call-ID: ${call.callId}`, `CSeq: ${cseq} ${method}`,
+			...(method === 'INVITE' ? [`Contact: ${this.contact}`] : []),
+			...extra,
+			...(body ? ['Content-Type: application/sdp'] : []),
+			`Content-Length: ${Buffer.byteLength(body)}`, '',
+			body].join('\r\n');
+	}
+
+	sendAck(call, cseq) {
+		const dest = this.dialogDest(call);
+		const branch = `z9hG4bK${rnd(8)}`;
+		const text = this.inDialog(call, 'ACK', cseq, this.via(branch));
+		this.acks.set(`${call.callId} ${cseq}`, { text, host: dest.host,
+			port: dest.port });
+		this.send(text, dest.port, dest.host);
+	}
+
+	nextCseq(call) {
+		call.localCseq = (call.localCseq ?? 0) + 1;
+		return call.localCseq;
+	}
+
+	/** BYE the current call (from either role); resolves the response */
+	async bye(call = this.call, ms = 5000) {
+		if (!call || call.state === 'ended')
+			throw new Error(`UE ${this.name}: no call to hang up`);
+		const dest = this.dialogDest(call);
+		const cseq = this.nextCseq(call);
+		call.byeSentAt = Date.now();
+		const r = await this.transact((via) => this.inDialog(call, 'BYE',
+			cseq, via), { host: dest.host, port: dest.port, ms });
+		this.ended(call, 'local', r);
+		return r;
+	}
+
+	/** re-INVITE with the same codecs and a new direction (hold) */
+	async reinvite(direction, call = this.call, ms = 10000) {
+		const dest = this.dialogDest(call);
+		const cseq = this.nextCseq(call);
+		const pts = call.pt === 8 ? [8] : [0];
+		const body = this.sdpText(call, { pts, direction });
+		call.reinvites.push({ dir: 'out', direction, at: Date.now() });
+		const r = await this.transact((via) => this.inDialog(call,
+			'INVITE', cseq, via, { body }), { host: dest.host,
+			port: dest.port, invite: true, ms });
+		if (r.status >= 200 && r.status < 300) {
+			const answer = parseSdp(r.body);
+			this.applyAnswer(call, answer, { pt: call.pt, direction,
+				text: body });
+			call.direction = direction === 'sendrecv' ?
+				MIRROR[answer.direction] : direction;
+			this.sendAck(call, cseq);
+		}
+		return r;
+	}
+
+	ended(call, by, msg) {
+		if (call.state === 'ended')
+			return;
+		call.state = 'ended';
+		call.endedBy = by;
+		call.endedAt = Date.now();
+		call.endMsg = msg;
+		call.stop200?.();
+		call.events.push({ ev: 'ended', by, at: call.endedAt });
+	}
+
+	/** Wait for the current (or given) call to reach a state */
+	waitCall(pred, ms = 5000, what = 'a call event', call = this.call) {
+		if (!call)
+			return Promise.reject(new Error(`UE ${this.name}: no call`));
+		return call.events.wait(pred, ms, 0, `UE ${this.name}: ${what}`);
+	}
+
+	/** The next request of this method that arrives (index from mark) */
+	waitRequest(method, ms = 5000, from = 0) {
+		return this.requests.wait((m) => m.method === method, ms, from,
+			`UE ${this.name}: ${method}`);
+	}
+
+	/* ---- registration and messages ------------------------------------ */
+
+	async register({ expires = 300 } = {}) {
+		const ruri = `sip:${this.domain}`;
+		const tag = rnd(4);
+		const build = (cseq, auth) => (via) => [
+			`REGISTER ${ruri} SIP/2.0`, `Via: ${via}`, 'Max-Forwards: 70',
+			`From: <${this.aor}>;tag=${tag}`, `To: <${this.aor}>`,
+			`Call-ID: ${this.regCallId}`, `CSeq: ${cseq} REGISTER`,
+			`Contact: ${this.contact};expires=${expires}`,
+			`Expires: ${expires}`,
+			...(auth ? [`Authorization: ${auth}`] : []),
+			'Content-Length: 0', '', ''].join('\r\n');
+		let r = await this.transact(build(++this.regCseq));
+		if (r.status === 401) {
+			const auth = digestAuthorization({
+				challenge: r.get('www-authenticate'), method: 'REGISTER',
+				uri: ruri, username: `${this.user}@${this.domain}`,
+				password: this.password });
+			r = await this.transact(build(++this.regCseq, auth));
+		}
+		if (r.status !== 200)
+			throw new Error(`UE ${this.name}: REGISTER got ${r.first}`);
+		this.registered = expires > 0;
+		return r;
+	}
+
+	unregister() {
+		return this.register({ expires: 0 });
+	}
+
+	/** A MESSAGE through the core; resolves the final response */
+	message(to, body = 'hello', ms = 5000) {
+		return this.transact((via) => [
+			`MESSAGE ${to} SIP/2.0`, `Via: ${via}`, 'Max-Forwards: 70',
+			`From: <${this.aor}>;tag=${rnd(4)}`, `To: <${to}>`,
+			`Call-ID: ${rnd(8)}@ue.invalid`, 'CSeq: 1 MESSAGE',
+			`P-Asserted-Identity: <${this.aor}>`,
+			'Content-Type: text/plain',
+			`Content-Length: ${Buffer.byteLength(body)}`, '', body]
+			.join('\r\n'), { ms });
+	}
+
+	/* ---- RTP ------------------------------------------------------------ */
+
+	resetRtp() {
+		this.rx = { packets: 0, bytes: 0, pts: new Set(), ssrcs: new Set(),
+			sources: new Map(), first: null, last: null, bad: 0 };
+		this.tx = { packets: 0, to: new Map() };
+		this.latched = null;
+		this.lastPayload = null;
+	}
+
+	onRtp(buf, rinfo) {
+		if (buf.length < 12 || (buf[0] >> 6) !== 2) {
+			this.rx.bad++;
+			return;
+		}
+		const pt = buf[1] & 0x7f;
+		const cc = buf[0] & 0x0f;
+		const x = (buf[0] >> 4) & 1;
+		let off = 12 + 4 * cc;
+		if (x && buf.length >= off + 4)
+			off += 4 + 4 * buf.readUInt16BE(off + 2);
+		const now = Date.now();
+		this.rx.packets++;
+		this.rx.bytes += buf.length;
+		this.rx.pts.add(pt);
+		this.rx.ssrcs.add(buf.readUInt32BE(8));
+		const src = `${rinfo.address}:${rinfo.port}`;
+		this.rx.sources.set(src, (this.rx.sources.get(src) ?? 0) + 1);
+		this.rx.first ??= now;
+		this.rx.last = now;
+		this.latched = { address: rinfo.address, port: rinfo.port };
+		if (buf.length > off && (pt === 0 || pt === 8))
+			this.lastPayload = { pt, data: Buffer.from(buf.subarray(off)) };
+	}
+
+	/** Every 20 ms: one G.711 packet to the far end, if sending */
+	tick() {
+		const call = this.call;
+		if (!call || !['answered', 'confirmed'].includes(call.state))
+			return;
+		if (!['sendrecv', 'sendonly'].includes(call.direction))
+			return;
+		const dest = this.latched ?? call.remoteMedia;
+		if (!dest)
+			return;
+		const pt = call.pt ?? 0;
+		const payload = this.lastPayload?.pt === pt &&
+			this.lastPayload.data.length === 160 ? this.lastPayload.data :
+			toneFrame(pt, this.phase);
+		this.phase = (this.phase + 160) % 8000;
+		const h = Buffer.alloc(12);
+		h[0] = 0x80;
+		h[1] = pt;
+		h.writeUInt16BE(this.seq, 2);
+		h.writeUInt32BE(this.ts >>> 0, 4);
+		h.writeUInt32BE(this.ssrc, 8);
+		this.seq = (this.seq + 1) & 0xffff;
+		this.ts = (this.ts + 160) >>> 0;
+		const to = `${dest.address}:${dest.port}`;
+		this.tx.packets++;
+		this.tx.to.set(to, (this.tx.to.get(to) ?? 0) + 1);
+		this.rtp.send(Buffer.concat([h, payload]), dest.port, dest.address);
+	}
+
+	rtpSnapshot() {
+		return { packets: this.rx.packets, bytes: this.rx.bytes,
+			pts: [...this.rx.pts], ssrcs: this.rx.ssrcs.size,
+			sources: Object.fromEntries(this.rx.sources),
+			sent: this.tx.packets, sentTo: Object.fromEntries(this.tx.to),
+			at: Date.now() };
+	}
+
+	/** Wait until at least n more RTP packets have arrived than at `from` */
+	async waitRtp(n, ms = 5000, from = this.rtpSnapshot()) {
+		const deadline = Date.now() + ms;
+		while (this.rx.packets - from.packets < n) {
+			if (Date.now() > deadline)
+				throw new Error(`UE ${this.name}: ${this.rx.packets -
+					from.packets} RTP packets in ${ms} ms, wanted ${n}; ${
+					JSON.stringify(this.rtpSnapshot())}`);
+			await new Promise((r) => setTimeout(r, 50));
+		}
+		return this.rtpSnapshot();
+	}
+
+	/** The SIP trace as text (first lines, or whole messages) */
+	traceText({ full = false } = {}) {
+		return this.trace.items.map(({ dir, msg, at }) =>
+			`${new Date(at).toISOString().slice(11, 23)} ${dir === 'in' ?
+				'<-' : '->'} ${full ? msg.text : msg.first}`).join('\n');
+	}
+
+	async close() {
+		clearInterval(this.timer);
+		for (const tx of this.pendingTx.values())
+			tx.stopRetransmit();
+		for (const c of this.calls)
+			c.stop200?.();
+		if (this.registered)
+			await within(this.unregister(), 2000, 'UE unregister')
+				.catch(() => {});
+		this.sock.close();
+		this.rtp.close();
+	}
+}

@@ -1,0 +1,533 @@
+// imsedge test WIC: a minimal WebRTC IMS client on JsSIP, driven by the
+// browser tests through window.wic (and usable by hand through the page).
+//
+// Settings from the URL query:
+//   wss         wss://HOST:PORT of imsedge's W2 listener (required)
+//   user        IMPU user part or full URI (alice or sip:alice@ims.test)
+//   password    Digest password
+//   impi        Authorization username (default user@domain)
+//   domain      home domain when `user` is a bare name (default ims.test)
+//   bundle      max-bundle (default) | balanced
+//   autoanswer  1: answer incoming calls at once
+//   dtls        test only: passive = answer with a=setup:passive (the
+//               browser becomes the DTLS server); default leaves Chromium's
+//               choice (active) alone
+//   debug       1: JsSIP debug output on the console
+//
+// window.wic: register(), unregister(), call(target), answer(), hangup(),
+// hold(), unhold(), state(), stats(), sdp(), closeSocket(), log (events),
+// sip (every SIP message in and out).
+
+import JsSIP from 'jssip';
+
+const q = new URLSearchParams(location.search);
+const DOMAIN = q.get('domain') || 'ims.test';
+const USER = q.get('user') || '';
+const AOR = USER.startsWith('sip:') || USER.startsWith('sips:') ?
+	USER : `sip:${USER}@${DOMAIN}`;
+const IMPI = q.get('impi') || AOR.replace(/^sips?:/, '');
+const WSS = q.get('wss') || '';
+const BUNDLE = q.get('bundle') === 'balanced' ? 'balanced' : 'max-bundle';
+const AUTOANSWER = q.get('autoanswer') === '1';
+const DTLS = q.get('dtls') || 'auto';
+
+const PC_CONFIG = { bundlePolicy: BUNDLE, rtcpMuxPolicy: 'require',
+	iceServers: [] };
+const MEDIA = { audio: true, video: false };
+
+if (q.get('debug') === '1')
+	JsSIP.debug.enable('JsSIP:*');
+else
+	JsSIP.debug.disable('JsSIP:*');
+
+const t0 = performance.now();
+const st = {
+	ws: 'disconnected',
+	registration: 'unregistered',
+	call: 'idle',
+	direction: null,
+	status: null,
+	reason: null,
+	cause: null,
+	regStatus: null,
+	regCause: null,
+	hold: { local: false, remote: false },
+	calls: 0,
+	ended: null,
+};
+const log = [];
+const sip = [];
+let ua = null;
+let session = null;
+let pc = null;
+
+const $ = (id) => document.getElementById(id);
+
+function ev(name, data = {}) {
+	const e = { t: Math.round(performance.now() - t0), ev: name, ...data };
+	log.push(e);
+	const extra = Object.entries(data).map(([k, v]) =>
+		`${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ');
+	console.log(`[wic] ${name} ${extra}`);
+	const pre = $('log');
+	if (pre) {
+		pre.textContent += `${String(e.t).padStart(6)} ms  ${name} ${
+			extra}\n`;
+		pre.scrollTop = pre.scrollHeight;
+	}
+	render();
+}
+
+function render() {
+	const set = (id, text, state) => {
+		const el = $(id);
+		if (!el)
+			return;
+		el.textContent = text;
+		if (state !== undefined)
+			el.dataset.state = state;
+	};
+	set('identity', `${AOR} (IMPI ${IMPI})`);
+	set('wss', WSS || '(no wss= in the URL)');
+	set('ws-state', st.ws, st.ws);
+	set('reg-state', st.registration + (st.regStatus ?
+		` (${st.regStatus})` : ''), st.registration);
+	const hold = st.hold.local ? ', on hold' : st.hold.remote ?
+		', held by peer' : '';
+	set('call-state', `${st.call}${st.direction ? ` (${st.direction})` :
+		''}${hold}`, st.call);
+	set('last-status', st.status ? `${st.status} ${st.reason ?? ''}${
+		st.cause ? ` - ${st.cause}` : ''}` : st.cause ?? '-');
+}
+
+/* ---- SIP trace: every message through the WebSocket ------------------ */
+
+class TracedSocket extends JsSIP.WebSocketInterface {
+	send(message) {
+		const text = String(message);
+		sip.push({ t: Math.round(performance.now() - t0), dir: 'out',
+			text });
+		console.log(`[wic] sip out: ${text.split('\r\n', 1)[0]}`);
+		return super.send(message);
+	}
+
+	_onMessage(e) {
+		const text = typeof e.data === 'string' ? e.data :
+			new TextDecoder().decode(e.data);
+		sip.push({ t: Math.round(performance.now() - t0), dir: 'in',
+			text });
+		console.log(`[wic] sip in: ${text.split('\r\n', 1)[0]}`);
+		super._onMessage(e);
+	}
+
+	/** Close the WebSocket (a close frame, as a tab closing does) */
+	closeNow(code = 1000) {
+		if (this._ws)
+			this._ws.close(code);
+	}
+}
+
+let socket = null;
+
+function uaStart() {
+	if (ua)
+		return ua;
+	if (!WSS)
+		throw new Error('no wss= in the page URL');
+	socket = new TracedSocket(WSS);
+	ua = new JsSIP.UA({
+		sockets: [socket],
+		uri: AOR,
+		password: q.get('password') || undefined,
+		authorization_user: IMPI,
+		register: false,
+		register_expires: 600,
+		session_timers: false,
+		// A closed WebSocket stays closed long enough for a test to see
+		// what the edge does about it
+		connection_recovery_min_interval: 30,
+		connection_recovery_max_interval: 60,
+		user_agent: 'imsedge-test-wic JsSIP/' + JsSIP.version,
+	});
+	ua.on('connecting', () => { st.ws = 'connecting'; ev('ws-connecting'); });
+	ua.on('connected', () => { st.ws = 'connected'; ev('ws-connected'); });
+	ua.on('disconnected', (e) => {
+		st.ws = 'disconnected';
+		ev('ws-disconnected', { error: !!e?.error,
+			code: e?.code ?? null });
+		if (st.registration === 'registering') {
+			st.registration = 'failed';
+			st.regCause = 'WebSocket closed';
+			regDone();
+		}
+	});
+	ua.on('registered', (e) => {
+		st.registration = 'registered';
+		st.regStatus = e.response?.status_code ?? null;
+		st.regCause = null;
+		ev('registered', { status: st.regStatus,
+			pau: e.response?.getHeader('P-Associated-URI') ?? null });
+		regDone();
+	});
+	ua.on('unregistered', (e) => {
+		st.registration = 'unregistered';
+		st.regStatus = e?.response?.status_code ?? null;
+		ev('unregistered', { status: st.regStatus,
+			cause: e?.cause ?? null });
+		regDone();
+	});
+	ua.on('registrationFailed', (e) => {
+		st.registration = 'failed';
+		st.regStatus = e.response?.status_code ?? null;
+		st.regCause = e.cause;
+		ev('registration-failed', { status: st.regStatus,
+			cause: e.cause });
+		regDone();
+	});
+	ua.on('newRTCSession', onNewSession);
+	ua.on('newMessage', (e) => {
+		if (e.originator !== 'remote')
+			return;
+		ev('message', { from: e.request.from.uri.toString(),
+			body: e.request.body });
+	});
+	ua.start();
+	return ua;
+}
+
+/* ---- registration ---------------------------------------------------- */
+
+let regWaiters = [];
+function regDone() {
+	const w = regWaiters;
+	regWaiters = [];
+	for (const f of w)
+		f(state());
+}
+
+function waitReg(ms) {
+	return new Promise((resolve) => {
+		const t = setTimeout(() => resolve(state()), ms);
+		regWaiters.push((s) => { clearTimeout(t); resolve(s); });
+	});
+}
+
+/** REGISTER (connecting first); resolves state() once it is decided */
+function register(ms = 10000) {
+	uaStart();
+	st.registration = 'registering';
+	st.regStatus = null;
+	st.regCause = null;
+	ev('register');
+	const p = waitReg(ms);
+	// JsSIP fails a REGISTER at once ("Connection Error") while the
+	// WebSocket is still connecting: send it once connected
+	if (ua.isConnected()) {
+		ua.register();
+	} else {
+		const go = () => {
+			ua.removeListener('disconnected', stop);
+			if (st.registration === 'registering')
+				ua.register();
+		};
+		const stop = () => ua.removeListener('connected', go);
+		ua.once('connected', go);
+		ua.once('disconnected', stop);
+	}
+	return p;
+}
+
+function unregister(ms = 5000) {
+	if (!ua)
+		return Promise.resolve(state());
+	const p = waitReg(ms);
+	ua.unregister();
+	return p;
+}
+
+/* ---- calls ----------------------------------------------------------- */
+
+function attachPc(connection) {
+	pc = connection;
+	ev('peerconnection', { bundlePolicy: pc.getConfiguration().bundlePolicy });
+	if (DTLS === 'passive') {
+		// Test only: answer a=setup:passive so the browser is the DTLS
+		// server and the far end (the AGW) has to be the client
+		const createAnswer = pc.createAnswer.bind(pc);
+		pc.createAnswer = async (...a) => {
+			const d = await createAnswer(...a);
+			return { type: d.type, sdp: d.sdp.replace(
+				/^a=setup:(active|actpass)\r?$/gm, 'a=setup:passive') };
+		};
+	}
+	pc.addEventListener('track', (e) => {
+		const audio = $('remote');
+		if (audio && e.streams[0])
+			audio.srcObject = e.streams[0];
+		ev('track', { kind: e.track.kind });
+	});
+	pc.addEventListener('iceconnectionstatechange', () =>
+		ev('ice', { state: pc.iceConnectionState }));
+	pc.addEventListener('connectionstatechange', () =>
+		ev('pc', { state: pc.connectionState }));
+}
+
+function onNewSession(e) {
+	const s = e.session;
+	if (session && !session.isEnded()) {
+		// one call at a time: refuse the second
+		if (e.originator === 'remote')
+			s.terminate({ status_code: 486, reason_phrase: 'Busy Here' });
+		return;
+	}
+	session = s;
+	// an outgoing session's RTCPeerConnection exists (attachPc ran) before
+	// newRTCSession; an incoming one's is made when answering
+	pc = s.connection ?? null;
+	st.calls++;
+	st.direction = e.originator === 'local' ? 'outgoing' : 'incoming';
+	st.call = e.originator === 'local' ? 'calling' : 'incoming';
+	st.status = null;
+	st.reason = null;
+	st.cause = null;
+	st.ended = null;
+	st.hold = { local: false, remote: false };
+	ev('session', { direction: st.direction,
+		remote: s.remote_identity.uri.toString() });
+
+	if (e.originator === 'remote')
+		s.on('peerconnection', (x) => attachPc(x.peerconnection));
+	s.on('progress', (x) => {
+		st.call = st.direction === 'outgoing' ? 'progress' : st.call;
+		if (x.response) {
+			st.status = x.response.status_code;
+			st.reason = x.response.reason_phrase;
+		}
+		ev('progress', { status: st.status });
+	});
+	s.on('accepted', (x) => {
+		st.call = 'accepted';
+		if (x.response) {
+			st.status = x.response.status_code;
+			st.reason = x.response.reason_phrase;
+		}
+		ev('accepted', { status: x.response?.status_code ?? null });
+	});
+	s.on('confirmed', () => {
+		st.call = 'connected';
+		ev('confirmed');
+	});
+	s.on('ended', (x) => {
+		st.call = 'ended';
+		st.cause = x.cause;
+		st.ended = { originator: x.originator, cause: x.cause };
+		ev('ended', { originator: x.originator, cause: x.cause });
+	});
+	s.on('failed', (x) => {
+		st.call = 'failed';
+		st.cause = x.cause;
+		if (x.message && x.message.status_code) {
+			st.status = x.message.status_code;
+			st.reason = x.message.reason_phrase;
+		}
+		st.ended = { originator: x.originator, cause: x.cause };
+		ev('failed', { originator: x.originator, cause: x.cause,
+			status: x.message?.status_code ?? null });
+	});
+	s.on('hold', (x) => {
+		st.hold[x.originator === 'local' ? 'local' : 'remote'] = true;
+		ev('hold', { originator: x.originator });
+	});
+	s.on('unhold', (x) => {
+		st.hold[x.originator === 'local' ? 'local' : 'remote'] = false;
+		ev('unhold', { originator: x.originator });
+	});
+	s.on('reinvite', () => ev('reinvite-in'));
+	s.on('sdp', (x) => ev('sdp', { originator: x.originator, type: x.type }));
+	s.on('peerconnection:setremotedescriptionfailed', (err) =>
+		ev('setremotedescription-failed', { error: String(err) }));
+	s.on('peerconnection:createanswerfailed', (err) =>
+		ev('createanswer-failed', { error: String(err) }));
+	s.on('getusermediafailed', (err) =>
+		ev('getusermedia-failed', { error: String(err) }));
+
+	if (e.originator === 'remote' && AUTOANSWER)
+		setTimeout(() => answer(), 0);
+}
+
+function call(target) {
+	uaStart();
+	if (session && !session.isEnded())
+		throw new Error('a call is already up');
+	if (!/^(sips?|tel):/.test(target))
+		target = `sip:${target}${target.includes('@') ? '' : `@${DOMAIN}`}`;
+	ev('call', { target });
+	ua.call(target, {
+		mediaConstraints: MEDIA,
+		pcConfig: PC_CONFIG,
+		eventHandlers: {
+			peerconnection: (x) => attachPc(x.peerconnection),
+		},
+	});
+	return state();
+}
+
+function answer() {
+	if (!session || session.direction !== 'incoming' ||
+		!session.isInProgress())
+		throw new Error('no incoming call to answer');
+	st.call = 'answering';
+	ev('answer');
+	session.answer({ mediaConstraints: MEDIA, pcConfig: PC_CONFIG });
+	return state();
+}
+
+function hangup() {
+	if (session && !session.isEnded()) {
+		ev('hangup');
+		session.terminate();
+	}
+	return state();
+}
+
+function hold() {
+	if (!session)
+		throw new Error('no call');
+	ev('hold-request');
+	return session.hold({ useUpdate: false }) !== false;
+}
+
+function unhold() {
+	if (!session)
+		throw new Error('no call');
+	ev('unhold-request');
+	return session.unhold({ useUpdate: false }) !== false;
+}
+
+/** Close the WebSocket to imsedge (a close frame), keeping the call's
+ *  media as it is */
+function closeSocket(code = 1000) {
+	ev('close-socket', { code });
+	socket?.closeNow(code);
+}
+
+function state() {
+	return {
+		aor: AOR, impi: IMPI, bundle: BUNDLE, dtls: DTLS,
+		ws: st.ws,
+		registration: st.registration,
+		regStatus: st.regStatus,
+		regCause: st.regCause,
+		call: st.call,
+		direction: st.direction,
+		status: st.status,
+		reason: st.reason,
+		cause: st.cause,
+		ended: st.ended,
+		hold: { ...st.hold },
+		calls: st.calls,
+		pc: pc ? { connection: pc.connectionState,
+			ice: pc.iceConnectionState,
+			signaling: pc.signalingState } : null,
+	};
+}
+
+/** Audio RTP counters and the transport, from getStats() */
+async function stats() {
+	const out = { at: Math.round(performance.now() - t0),
+		inbound: null, outbound: null, transport: null, pair: null };
+	if (!pc)
+		return out;
+	const r = await pc.getStats();
+	const byId = new Map();
+	r.forEach((s) => byId.set(s.id, s));
+	r.forEach((s) => {
+		if (s.type === 'inbound-rtp' && s.kind === 'audio')
+			out.inbound = { packetsReceived: s.packetsReceived ?? 0,
+				bytesReceived: s.bytesReceived ?? 0,
+				packetsLost: s.packetsLost ?? 0, jitter: s.jitter,
+				ssrc: s.ssrc, codec: byId.get(s.codecId)?.mimeType };
+		else if (s.type === 'outbound-rtp' && s.kind === 'audio')
+			out.outbound = { packetsSent: s.packetsSent ?? 0,
+				bytesSent: s.bytesSent ?? 0, ssrc: s.ssrc,
+				codec: byId.get(s.codecId)?.mimeType };
+		else if (s.type === 'transport' && !out.transport)
+			out.transport = { dtlsState: s.dtlsState,
+				dtlsRole: s.dtlsRole, iceState: s.iceState,
+				iceRole: s.iceRole, srtpCipher: s.srtpCipher,
+				tlsVersion: s.tlsVersion,
+				selectedCandidatePairId: s.selectedCandidatePairId };
+	});
+	const pair = out.transport &&
+		byId.get(out.transport.selectedCandidatePairId);
+	if (pair) {
+		const l = byId.get(pair.localCandidateId);
+		const rc = byId.get(pair.remoteCandidateId);
+		out.pair = { state: pair.state, nominated: pair.nominated,
+			requestsSent: pair.requestsSent,
+			responsesReceived: pair.responsesReceived,
+			requestsReceived: pair.requestsReceived,
+			consentRequestsSent: pair.consentRequestsSent,
+			local: l && `${l.address}:${l.port}/${l.protocol}`,
+			remote: rc && `${rc.address}:${rc.port}/${rc.protocol}` };
+	}
+	return out;
+}
+
+/** The current local and remote SDP of the call */
+function sdp() {
+	return { local: pc?.localDescription?.sdp ?? null,
+		remote: pc?.remoteDescription?.sdp ?? null,
+		localType: pc?.localDescription?.type ?? null };
+}
+
+window.wic = { register, unregister, call, answer, hangup, hold, unhold,
+	state, stats, sdp, closeSocket, log, sip, version: JsSIP.version,
+	config: { pcConfig: PC_CONFIG, mediaConstraints: MEDIA } };
+
+/* ---- the page's own controls ---------------------------------------- */
+
+function guard(f) {
+	return (...a) => {
+		try {
+			const r = f(...a);
+			if (r && typeof r.catch === 'function')
+				r.catch((e) => ev('error', { error: e.message }));
+		} catch (e) {
+			ev('error', { error: e.message });
+		}
+	};
+}
+
+function wire() {
+	$('btn-register')?.addEventListener('click', guard(() => register()));
+	$('dial')?.addEventListener('submit', (e) => {
+		e.preventDefault();
+		guard(() => call($('target').value.trim()))();
+	});
+	$('btn-answer')?.addEventListener('click', guard(answer));
+	$('btn-hangup')?.addEventListener('click', guard(hangup));
+	$('btn-hold')?.addEventListener('click', guard(hold));
+	$('btn-unhold')?.addEventListener('click', guard(unhold));
+	setInterval(async () => {
+		if (!pc || !session || session.isEnded())
+			return;
+		const s = await stats().catch(() => null);
+		const el = $('media');
+		if (el && s)
+			el.textContent = `rx ${s.inbound?.packetsReceived ?? 0} pkts / ${
+				s.inbound?.bytesReceived ?? 0} B, tx ${
+				s.outbound?.packetsSent ?? 0} pkts; DTLS ${
+				s.transport?.dtlsState ?? '-'} (${
+				s.transport?.dtlsRole ?? '-'}), ICE ${
+				s.transport?.iceState ?? '-'}`;
+	}, 1000);
+	render();
+	ev('ready', { aor: AOR, bundle: BUNDLE, autoanswer: AUTOANSWER,
+		jssip: JsSIP.version });
+}
+
+if (document.readyState === 'loading')
+	document.addEventListener('DOMContentLoaded', wire);
+else
+	wire();
