@@ -18,6 +18,7 @@
 #include "tls/tlsx.h"
 #include "keygen/keygen.h"
 #include "w2/w2.h"
+#include "agw/agw.h"
 #include "pcscf/pcscf.h"
 
 #define LOG_MODULE "main"
@@ -35,6 +36,7 @@ static struct {
 	struct imsedge_conf *conf;
 	struct w2 *w2;
 	struct pcscf *pcscf;
+	struct agw *agw;
 	struct tmr tmr_exit;
 	int sigfd[2];
 	bool stopping;
@@ -252,6 +254,40 @@ static int fd_limits(const struct imsedge_conf *conf)
 }
 
 
+/* The media gateway, when media_listen is set; its DTLS certificate is
+   the W2 one (browsers check it by the fingerprint in SDP) */
+static int agw_start(const struct imsedge_conf *conf)
+{
+	struct agw_conf ac;
+	struct tls *tls = NULL;
+	int err;
+
+	if (!sa_isset(&conf->media_listen, SA_ADDR)) {
+		log_info("no media_listen: calls are refused with 488");
+		return 0;
+	}
+
+	memset(&ac, 0, sizeof(ac));
+	ac.media_listen    = conf->media_listen;
+	ac.media_core_addr = conf->media_core_addr;
+	ac.port_min        = conf->rtp_port_min;
+	ac.port_max        = conf->rtp_port_max;
+	ac.max_calls       = conf->max_calls;
+	ac.dscp            = conf->media_dscp;
+	ac.consent_timeout = conf->consent_timeout;
+
+	err = tls_alloc_files(&tls, conf->tls_cert, conf->tls_key);
+	if (!err)
+		err = agw_alloc(&app.agw, &ac, tls);
+	mem_deref(tls);
+
+	if (err)
+		log_error("media gateway: %m", err);
+
+	return err;
+}
+
+
 static int run(void)
 {
 	int err;
@@ -275,7 +311,11 @@ static int run(void)
 	if (err)
 		return err;
 
-	err = pcscf_alloc(&app.pcscf, app.conf, app.w2);
+	err = agw_start(app.conf);
+	if (err)
+		return err;
+
+	err = pcscf_alloc(&app.pcscf, app.conf, app.w2, app.agw);
 	if (err)
 		return err;
 
@@ -379,6 +419,7 @@ int main(int argc, char *argv[])
  out:
 	tmr_cancel(&app.tmr_exit);
 	app.pcscf = mem_deref(app.pcscf);
+	app.agw = mem_deref(app.agw);
 	app.w2 = mem_deref(app.w2);
 	app.conf = mem_deref(app.conf);
 	sig_close();

@@ -107,3 +107,18 @@ int  agw_sess_stream(struct agw_sess *s, unsigned idx,
 int  agw_sess_core_peer(struct agw_sess *s, unsigned idx,
 			const struct sa *rtp, const struct sa *rtcp);
 void agw_sess_early_media(struct agw_sess *s, bool allowed);
+
+/** Packet counters of one stream (agw_sess_stats) */
+struct agw_stats {
+	uint64_t w3_pkts;          /**< Browser to core, relayed          */
+	uint64_t w3_bytes;         /**< ... plain RTP/RTCP bytes sent     */
+	uint64_t w3_dropped;       /**< From the browser, not relayed     */
+	uint64_t core_pkts;        /**< Core to browser, relayed          */
+	uint64_t core_bytes;       /**< ... plain RTP/RTCP bytes received */
+	uint64_t core_dropped;     /**< From the core, not relayed        */
+	uint64_t core_unlatched;   /**< ... of those: not the latched
+				        source                            */
+};
+
+int  agw_sess_stats(const struct agw_sess *s, unsigned idx,
+		    struct agw_stats *st);

@@ -6,3 +6,4 @@
  */
 
 int net_tcp_nodelay(int fd);
+int net_udp_dscp(int fd, int af, uint8_t dscp);

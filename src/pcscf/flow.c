@@ -125,6 +125,7 @@ void flow_gone(struct pcscf *p, struct w2_conn *conn)
 		return;
 
 	fl->conn = NULL;
+	call_flow_gone(p, fl);
 	term_flow_gone(p, fl);
 	orig_flow_gone(p, fl);
 	binding_flush(p, fl);

@@ -54,21 +54,30 @@ static void reply(struct otx *otx, uint16_t scode, const char *reason)
 
 static void relay_response(struct otx *otx, const struct sip_msg *rsp)
 {
-	struct mbuf *mb;
+	struct mbuf *mb, *body = NULL;
 	int err;
 
-	if (!otx->fl || !otx->fl->conn)
-		return;
+	/* calls follow the core's answers even when the browser has gone */
+	call_core_response(otx->p, otx->msg, rsp, &body);
 
-	mb = mbuf_alloc(512 + mbuf_get_left(rsp->mb));
-	if (!mb)
+	if (!otx->fl || !otx->fl->conn) {
+		mem_deref(body);
 		return;
+	}
+
+	mb = mbuf_alloc(512 + mbuf_get_left(rsp->mb) +
+			(body ? body->end : 0));
+	if (!mb) {
+		mem_deref(body);
+		return;
+	}
 
 	err = pc_response_relay(mb, rsp, otx->reg ? reg_skip_rsp : NULL,
 				NULL);
 	if (otx->reg)
 		err |= reg_print_challenge(mb, rsp);
-	err |= pc_print_body(mb, rsp);
+	err |= body ? call_print_body(mb, body) : pc_print_body(mb, rsp);
+	mem_deref(body);
 
 	if (!err) {
 		mb->pos = 0;
@@ -218,21 +227,26 @@ static int send_to_core(struct pcscf *p, struct otx *otx,
 
 /* An ACK for a 2xx (or anything without a transaction here): forward
    statelessly along its route */
-static void ack_forward(struct pcscf *p, const struct sip_msg *msg)
+static void ack_forward(struct pcscf *p, struct flow *fl,
+			const struct sip_msg *msg)
 {
-	struct mbuf *mb = mbuf_alloc(512 + mbuf_get_left(msg->mb));
+	struct mbuf *mb = mbuf_alloc(1024 + mbuf_get_left(msg->mb));
 	struct routes r = {p, mb, PL_INIT, true};
+	struct mbuf *body = NULL;
 	int err;
 
 	if (!mb)
 		return;
+
+	(void)call_browser_request(p, fl, msg, false, &body);
 
 	err = mbuf_printf(mb, "Max-Forwards: %u\r\n",
 			  pl_isset(&msg->maxfwd) ? pl_u32(&msg->maxfwd) - 1 :
 			  70);
 	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_ROUTE, route_print, &r);
 	err |= pc_print_hdrs(mb, msg, skip_fwd, NULL);
-	err |= pc_print_body(mb, msg);
+	err |= body ? call_print_body(mb, body) : pc_print_body(mb, msg);
+	mem_deref(body);
 
 	if (!err) {
 		if (pl_isset(&r.first))
@@ -358,35 +372,58 @@ static int otx_send(struct pcscf *p, struct flow *fl,
 
 
 static int forward(struct pcscf *p, struct flow *fl,
-		   const struct sip_msg *msg, const char **why)
+		   const struct sip_msg *msg, const char **why,
+		   uint16_t *scode)
 {
 	struct pl hop = PL_INIT, id;
 	struct routes r = {p, NULL, PL_INIT, true};
 	const struct binding *b = NULL;
-	struct mbuf *mb;
+	struct mbuf *mb, *body = NULL;
 	bool initial = !pl_isset(&msg->to.tag);
+	bool sos = call_is_emergency(p, msg);
 	int err;
 
-	if (!fl->regl.head) {
+	if (!fl->regl.head && !sos) {
 		*why = "Not Registered";
 		return EPERM;
 	}
 
-	if (initial) {
+	if (initial && !sos) {
 		if (identity(&id, msg) || !(b = flow_identity(fl, &id))) {
 			*why = "Identity Not Registered";
 			return EPERM;
 		}
 	}
 
-	mb = mbuf_alloc(1024 + mbuf_get_left(msg->mb));
-	if (!mb)
+	*scode = call_browser_request(p, fl, msg, sos, &body);
+	if (*scode) {
+		*why = *scode == 488 ? "Not Acceptable Here" :
+			*scode == 503 ? "Service Unavailable" :
+			"Server Internal Error";
+		return EPROTO;
+	}
+
+	mb = mbuf_alloc(1024 + mbuf_get_left(msg->mb) +
+			(body ? body->end : 0));
+	if (!mb) {
+		mem_deref(body);
 		return ENOMEM;
+	}
 
 	err = mbuf_printf(mb, "Max-Forwards: %u\r\n",
 			  pl_u32(&msg->maxfwd) - 1);
 
-	if (initial) {
+	if (sos) {
+		/* D-39: to the emergency next hop when there is one */
+		if (pc_dialog_forming(&msg->met))
+			err |= mbuf_printf(mb, "Record-Route: <sip:%J;lr>\r\n"
+					   "Record-Route: <sip:%s@%J;lr;ob>\r\n",
+					   &p->mw_addr, fl->token,
+					   &p->mw_addr);
+		if (p->emergency_hop)
+			pl_set_str(&hop, p->emergency_hop);
+	}
+	else if (initial) {
 		err |= print_initial(mb, p, fl, msg, b, &id, &hop);
 	}
 	else {
@@ -399,10 +436,11 @@ static int forward(struct pcscf *p, struct flow *fl,
 	}
 
 	err |= pc_print_hdrs(mb, msg, skip_fwd, NULL);
-	err |= pc_print_body(mb, msg);
+	err |= body ? call_print_body(mb, body) : pc_print_body(mb, msg);
 	if (!err)
 		err = otx_send(p, fl, msg, mb, &hop, why);
 
+	mem_deref(body);
 	mem_deref(mb);
 	return err;
 }
@@ -444,6 +482,7 @@ static int forward_register(struct pcscf *p, struct flow *fl,
 bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 {
 	const char *why = "Server Internal Error";
+	uint16_t scode = 0;
 	int err;
 
 	if (!pl_strcmp(&msg->met, "ACK")) {
@@ -452,7 +491,7 @@ bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 		if (otx && otx->scode >= 300)
 			mem_deref(otx);    /* hop-by-hop ACK: done here */
 		else if (fl->regl.head)
-			ack_forward(p, msg);
+			ack_forward(p, fl, msg);
 		return true;
 	}
 
@@ -461,7 +500,7 @@ bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 		return true;
 	}
 
-	if (!flow_rate_ok(fl)) {
+	if (!call_is_emergency(p, msg) && !flow_rate_ok(fl)) {
 		log_info("%J: request rate over %u/s, 503",
 			 w2_conn_peer(fl->conn), p->conf->w2_rate_limit);
 		w2_conn_reply(fl->conn, msg, 503, "Service Unavailable",
@@ -477,7 +516,7 @@ bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 	if (!pl_strcmp(&msg->met, "REGISTER"))
 		err = forward_register(p, fl, msg, &why);
 	else
-		err = forward(p, fl, msg, &why);
+		err = forward(p, fl, msg, &why, &scode);
 
 	if (!err)
 		return true;
@@ -485,7 +524,13 @@ bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 	log_info("%J: %r %r rejected: %s", w2_conn_peer(fl->conn),
 		 &msg->met, &msg->ruri, why);
 
-	if (err == EPERM)
+	if (scode == 488)
+		w2_conn_reply(fl->conn, msg, 488, why,
+			      "Warning: 305 imsedge \"Incompatible media "
+			      "format\"\r\n");
+	else if (scode)
+		w2_conn_reply(fl->conn, msg, scode, why, NULL);
+	else if (err == EPERM)
 		w2_conn_reply(fl->conn, msg, 403, why, NULL);
 	else if (err == EOVERFLOW)
 		w2_conn_reply(fl->conn, msg, 503, why, "Retry-After: 60\r\n");
@@ -510,7 +555,13 @@ void orig_flow_gone(struct pcscf *p, struct flow *fl)
 	for (le = p->otxl.head; le; le = le->next) {
 		struct otx *otx = le->data;
 
-		if (otx->fl == fl)
-			otx->fl = NULL;
+		if (otx->fl != fl)
+			continue;
+
+		otx->fl = NULL;
+
+		/* a call still ringing: stop it at the core */
+		if (otx->invite && !otx->scode && otx->req)
+			sip_request_cancel(otx->req);
 	}
 }

@@ -21,6 +21,7 @@ static void destructor(void *arg)
 	/* W2 may outlive us: it must not call back into freed memory */
 	w2_set_handler(p->w2, NULL, NULL, NULL);
 
+	list_flush(&p->calls);
 	hash_flush(p->flows);
 	hash_flush(p->ttx);
 	list_flush(&p->otxl);
@@ -33,6 +34,7 @@ static void destructor(void *arg)
 	mem_deref(p->flows);
 	mem_deref(p->ttx);
 	mem_deref(p->next_hop_str);
+	mem_deref(p->emergency_hop);
 	mem_deref(p->conf);
 }
 
@@ -140,10 +142,12 @@ static int transports(struct pcscf *p)
  * @param pp   Returned eP-CSCF
  * @param conf Configuration (a reference is kept)
  * @param w2   W2 listener
+ * @param agw  Media gateway, or NULL (then calls get 488)
  *
  * @return 0 if success, otherwise errorcode
  */
-int pcscf_alloc(struct pcscf **pp, struct imsedge_conf *conf, struct w2 *w2)
+int pcscf_alloc(struct pcscf **pp, struct imsedge_conf *conf, struct w2 *w2,
+		struct agw *agw)
 {
 	struct pcscf *p;
 	struct pl pl;
@@ -158,6 +162,13 @@ int pcscf_alloc(struct pcscf **pp, struct imsedge_conf *conf, struct w2 *w2)
 
 	p->conf = mem_ref(conf);
 	p->w2   = w2;
+	p->agw  = agw;
+
+	if (conf->mw_emergency_next_hop) {
+		err = str_dup(&p->emergency_hop, conf->mw_emergency_next_hop);
+		if (err)
+			goto out;
+	}
 
 	err  = hash_alloc(&p->flows, 256);
 	err |= hash_alloc(&p->ttx, 256);

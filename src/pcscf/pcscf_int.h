@@ -20,6 +20,9 @@ enum {
 struct pcscf {
 	struct imsedge_conf *conf;
 	struct w2 *w2;
+	struct agw *agw;         /**< NULL: no media gateway, no calls    */
+	struct list calls;       /**< struct call                         */
+	char *emergency_hop;     /**< mw_emergency_next_hop, or NULL      */
 	struct dnsc *dnsc;
 	struct sip *sip;
 	struct sip_lsnr *lsnr_req;
@@ -113,6 +116,23 @@ void reg_response(struct pcscf *p, struct flow *fl,
 bool reg_skip_rsp(const struct sip_hdr *hdr, void *arg);
 int  reg_print_challenge(struct mbuf *mb, const struct sip_msg *rsp);
 void binding_flush(struct pcscf *p, struct flow *fl);
+
+/* call.c: calls (IMS-ALG) */
+struct call;
+struct call *call_find(struct pcscf *p, const struct sip_msg *msg);
+void call_release(struct call *c, const char *why);
+void call_flow_gone(struct pcscf *p, struct flow *fl);
+bool call_is_emergency(const struct pcscf *p, const struct sip_msg *msg);
+uint16_t call_browser_request(struct pcscf *p, struct flow *fl,
+			      const struct sip_msg *msg, bool emergency,
+			      struct mbuf **bodyp);
+void call_core_response(struct pcscf *p, const struct sip_msg *req,
+			const struct sip_msg *rsp, struct mbuf **bodyp);
+uint16_t call_core_request(struct pcscf *p, struct flow *fl,
+			   const struct sip_msg *msg, struct mbuf **bodyp);
+void call_browser_response(struct pcscf *p, const struct sip_msg *req,
+			   const struct sip_msg *rsp, struct mbuf **bodyp);
+int  call_print_body(struct mbuf *mb, const struct mbuf *body);
 
 /* term.c: core -> browser */
 bool term_request(const struct sip_msg *msg, void *arg);

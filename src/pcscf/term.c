@@ -150,7 +150,8 @@ static bool skip_fwd(const struct sip_hdr *hdr, void *arg)
 
 /* The request as it goes to the browser, with our Via on top */
 static int print_request(struct mbuf *mb, struct pcscf *p, struct flow *fl,
-			 const struct sip_msg *msg, const char *branch)
+			 const struct sip_msg *msg, const char *branch,
+			 const struct mbuf *body)
 {
 	struct routes r = {p, mb, 0, 0, true};
 	int err;
@@ -168,16 +169,18 @@ static int print_request(struct mbuf *mb, struct pcscf *p, struct flow *fl,
 			   pl_u32(&msg->maxfwd) - 1);
 	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_ROUTE, route_scan, &r);
 	err |= pc_print_hdrs(mb, msg, skip_fwd, NULL);
-	err |= pc_print_body(mb, msg);
+	err |= body ? call_print_body(mb, body) : pc_print_body(mb, msg);
 
 	return err;
 }
 
 
 static int send_request(struct pcscf *p, struct flow *fl,
-			const struct sip_msg *msg, char *branch, size_t sz)
+			const struct sip_msg *msg, char *branch, size_t sz,
+			const struct mbuf *body)
 {
-	struct mbuf *mb = mbuf_alloc(1024 + mbuf_get_left(msg->mb));
+	struct mbuf *mb = mbuf_alloc(1024 + mbuf_get_left(msg->mb) +
+				     (body ? body->end : 0));
 	int err;
 
 	if (!mb)
@@ -185,7 +188,7 @@ static int send_request(struct pcscf *p, struct flow *fl,
 
 	(void)re_snprintf(branch, sz, "z9hG4bK%016llx", rand_u64());
 
-	err = print_request(mb, p, fl, msg, branch);
+	err = print_request(mb, p, fl, msg, branch, body);
 	if (!err) {
 		mb->pos = 0;
 		err = w2_conn_send(fl->conn, mb);
@@ -221,6 +224,8 @@ static int ttx_start(struct pcscf *p, struct flow *fl,
 {
 	struct ttx *ttx = mem_zalloc(sizeof(*ttx), ttx_destructor);
 	bool invite = !pl_strcmp(&msg->met, "INVITE");
+	struct mbuf *body = NULL;
+	uint16_t scode;
 	int err;
 
 	if (!ttx)
@@ -237,7 +242,24 @@ static int ttx_start(struct pcscf *p, struct flow *fl,
 	if (invite)
 		(void)sip_treply(&ttx->st, p->sip, msg, 100, "Trying");
 
-	err = send_request(p, fl, msg, ttx->branch, sizeof(ttx->branch));
+	scode = call_core_request(p, fl, msg, &body);
+	if (scode == 488) {
+		(void)sip_treplyf(&ttx->st, NULL, p->sip, msg, false, 488,
+				  "Not Acceptable Here",
+				  "Warning: 305 imsedge \"Incompatible media "
+				  "format\"\r\nContent-Length: 0\r\n\r\n");
+		mem_deref(ttx);
+		return EPROTO;
+	}
+	else if (scode) {
+		ttx_finish(ttx, scode, scode == 503 ? "Service Unavailable" :
+			   "Server Internal Error");
+		return EPROTO;
+	}
+
+	err = send_request(p, fl, msg, ttx->branch, sizeof(ttx->branch),
+			   body);
+	mem_deref(body);
 	if (err)
 		goto out;
 
@@ -295,7 +317,11 @@ bool term_request(const struct sip_msg *msg, void *arg)
 	}
 
 	if (!pl_strcmp(&msg->met, "ACK")) {
-		(void)send_request(p, fl, msg, branch, sizeof(branch));
+		struct mbuf *body = NULL;
+
+		(void)call_core_request(p, fl, msg, &body);
+		(void)send_request(p, fl, msg, branch, sizeof(branch), body);
+		mem_deref(body);
 		return true;
 	}
 
@@ -329,7 +355,7 @@ void term_response(struct pcscf *p, struct flow *fl,
 		   const struct sip_msg *msg)
 {
 	struct ttx *ttx;
-	struct mbuf *mb;
+	struct mbuf *mb, *body = NULL;
 	struct sa dst;
 	int err;
 
@@ -345,12 +371,18 @@ void term_response(struct pcscf *p, struct flow *fl,
 	if (!pl_strcmp(&msg->cseq.met, "CANCEL"))
 		return;
 
-	mb = mbuf_alloc(512 + mbuf_get_left(msg->mb));
-	if (!mb)
+	call_browser_response(p, ttx->msg, msg, &body);
+
+	mb = mbuf_alloc(512 + mbuf_get_left(msg->mb) +
+			(body ? body->end : 0));
+	if (!mb) {
+		mem_deref(body);
 		return;
+	}
 
 	err  = pc_response_relay(mb, msg, NULL, NULL);
-	err |= pc_print_body(mb, msg);
+	err |= body ? call_print_body(mb, body) : pc_print_body(mb, msg);
+	mem_deref(body);
 	if (!err) {
 		mb->pos = 0;
 		sip_reply_addr(&dst, ttx->msg, true);

@@ -13,6 +13,7 @@
 #include "tls.h"
 #include "dtls.h"
 #include "dtls_int.h"
+#include "dtls_frag.h"
 
 enum {
 	MTU_DEFAULT = 1200,
@@ -46,6 +47,7 @@ static void destructor(void *arg)
 	mbedtls_ssl_free(&s->ssl);
 	mbedtls_ssl_cookie_free(&s->cookie);
 	mbedtls_ssl_config_free(&s->conf);
+	mem_deref(s->frag);
 	mem_deref(s->tls);
 }
 
@@ -269,6 +271,8 @@ int dtls_sess_start(struct dtls_sess *s)
  */
 int dtls_sess_recv(struct dtls_sess *s, const uint8_t *p, size_t n)
 {
+	struct mbuf *whole = NULL;
+
 	if (!s || !p || !n)
 		return EINVAL;
 
@@ -279,6 +283,20 @@ int dtls_sess_recv(struct dtls_sess *s, const uint8_t *p, size_t n)
 	if (s->role == DTLS_CLIENT && s->state == DTLS_ST_IDLE)
 		return ENOTCONN;
 
+	/* a fragmented ClientHello is given to mbedtls whole */
+	if (s->role == DTLS_SERVER && s->state != DTLS_ST_UP) {
+		if (dtls_frag_process(&s->frag, p, n, &whole))
+			return 0;
+		if (whole && !whole->end) {
+			mem_deref(whole);
+			return 0;          /* waiting for more fragments */
+		}
+		if (whole) {
+			p = whole->buf;
+			n = whole->end;
+		}
+	}
+
 	s->rx     = p;
 	s->rx_len = n;
 
@@ -286,6 +304,7 @@ int dtls_sess_recv(struct dtls_sess *s, const uint8_t *p, size_t n)
 	dtls_io_process(s);
 	s->rx = NULL;
 	mem_deref(s);
+	mem_deref(whole);
 
 	return 0;
 }

@@ -43,6 +43,7 @@ struct dtls_sess {
 	struct tmr tmr_verdict;      /**< Deferred fingerprint verdict   */
 	uint64_t tmr_t0;
 	uint32_t tmr_int, tmr_fin;
+	struct dtls_frag *frag;      /**< ClientHello reassembly (server) */
 	const uint8_t *rx;           /**< Datagram being fed in          */
 	size_t rx_len;
 	uint8_t clid[DTLS_CLID_MAX];

@@ -394,7 +394,10 @@ btest('D-24..D-27, D-33: hold and resume by re-INVITE, from the browser ' +
 	const h0 = await page.stats();
 	await sleep(1000);
 	const h1 = await page.stats();
-	assert.ok(h1.inbound.packetsReceived - h0.inbound.packetsReceived <= 3,
+	// while sendonly, Chromium may drop the inbound-rtp entry: none is
+	// no packets received
+	const rx = (x) => x.inbound?.packetsReceived ?? 0;
+	assert.ok(rx(h1) - rx(h0) <= 3,
 		`media to the browser while held: ${JSON.stringify([h0, h1])}`);
 
 	mark = ue.requests.mark();
@@ -485,8 +488,14 @@ async (t, ctx) => {
 		mark);
 	const ms = bye.at - t0;
 	t.diagnostic(`BYE ${ms} ms after the browser froze`);
-	assert.ok(ms >= (CONSENT_TIMEOUT - 1) * 1000,
+	// consent runs out consent_timeout after the last check that passed
+	// (RFC 7675), and Chromium's checks come up to ~2.5 s apart: the
+	// release may come that much before consent_timeout after the freeze
+	assert.ok(ms >= CONSENT_TIMEOUT * 1000 - 2600,
 		`released after ${ms} ms: before consent could have expired`);
+	assert.ok(ctx.ims.lines.some((l) => /no consent from/.test(l)) &&
+		ctx.ims.lines.some((l) => /consent expired/.test(l)),
+		'imsedge did not log a consent expiry');
 	assert.ok(ms <= CONSENT_TIMEOUT * 1000 + 2500, `BYE after ${ms} ms`);
 	// the WebSocket is still open: the release came from the media plane
 	assert.ok(!ctx.ims.lines.some((l) => /WebSocket closed/.test(l)),

@@ -61,6 +61,7 @@ const char *test_datapath(const char *name);
 	X(test_pcscf_strip_params) \
 	X(test_pcscf_uri)        \
 	X(test_pcscf_register_rewrite) \
+	X(test_dtls_frag)        \
 	X(test_tls_loopback)     \
 	X(test_tls_bad_cert)     \
 	X(test_dtls_handshake)   \
@@ -70,7 +71,29 @@ const char *test_datapath(const char *name);
 	X(test_srtp_vectors)     \
 	X(test_keygen_pair)      \
 	X(test_keygen_keep)      \
-	X(test_keygen_opt)
+	X(test_keygen_opt)      \
+	X(test_agw_active)      \
+	X(test_agw_passive)     \
+	X(test_agw_reject)      \
+	X(test_agw_consent)     \
+	X(test_agw_latch)       \
+	X(test_agw_limits) \
+	X(test_sdpx_offer_to_core) \
+	X(test_sdpx_offer_roles) \
+	X(test_sdpx_answer_to_browser) \
+	X(test_sdpx_answer_rtcp_reject) \
+	X(test_sdpx_bundle_av_dc) \
+	X(test_sdpx_unbundled) \
+	X(test_sdpx_reoffer_hold) \
+	X(test_sdpx_reoffer_changes) \
+	X(test_sdpx_offer_to_browser) \
+	X(test_sdpx_answer_to_core) \
+	X(test_sdpx_core_offer_codecs) \
+	X(test_sdpx_malformed) \
+	X(test_sdpx_limits) \
+	X(test_sdpx_lf) \
+	X(test_sdpx_is_sdp) \
+	X(test_sdpx_oom)
 
 #define DECLARE(name) int name(void);
 TESTS(DECLARE)

@@ -1,0 +1,156 @@
+/**
+ * @file agw_int.h  eIMS-AGW internals: the AGW and its port pool
+ *                  (agw.c), sessions (sess.c), browser-side transports
+ *                  (w3.c, ice.c), core-side sockets (core.c) and the
+ *                  packet paths between them (relay.c)
+ *
+ * Include re.h, tls/dtls.h, srtp/srtp.h and agw.h first.
+ */
+
+enum {
+	AGW_PKT_MAX     = 1500,      /**< Largest datagram relayed         */
+	AGW_TRAILER_MAX = 32,        /**< SRTCP index + the longest tag    */
+	AGW_UFRAG_LEN   = 8,
+	AGW_PWD_LEN     = 24,
+	AGW_CHECKED_MAX = 4,         /**< Browser addresses remembered     */
+	AGW_SSRC_MAX    = 32,        /**< Browser SSRCs per stream         */
+	AGW_DTLS_MTU    = 1200,
+	AGW_LATCH_MS    = 5000,      /**< Silence before re-latching       */
+};
+
+/** The AGW: configuration, port pool, the one packet buffer */
+struct agw {
+	struct agw_conf conf;
+	struct tls *tls;
+	struct list sessl;           /**< struct agw_sess                  */
+	uint8_t *portmap;            /**< Bit per port of the range: used  */
+	uint32_t nports;
+	uint32_t cursor;             /**< Index the next search starts at  */
+	uint32_t latch_ms;           /**< AGW_LATCH_MS (tests shorten it)  */
+	char fingerprint[128];       /**< "sha-256 AB:CD:..."              */
+	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
+};
+
+/** One call's media */
+struct agw_sess {
+	struct le le;                /**< In agw->sessl                    */
+	struct agw *agw;             /**< Holds a reference                */
+	struct list w3l;             /**< struct agw_w3                    */
+	struct list streaml;         /**< struct agw_stream                */
+	agw_close_h *closeh;
+	void *arg;
+	bool emergency;
+	bool early;                  /**< Core-to-browser media allowed    */
+	bool closed;                 /**< closeh called: nothing flows     */
+};
+
+/** A browser address that passed a connectivity check */
+struct agw_checked {
+	struct sa addr;
+	uint64_t ts;
+};
+
+/** Browser-side (W3) transport: one UDP port, ICE-lite, DTLS, SRTP */
+struct agw_w3 {
+	struct le le;                /**< In sess->w3l                     */
+	struct agw_sess *sess;
+	unsigned tid;
+	uint16_t port;
+	struct udp_sock *us;
+	struct sa laddr;             /**< Host candidate                   */
+	char ufrag[AGW_UFRAG_LEN + 1];
+	char pwd[AGW_PWD_LEN + 1];
+	struct agw_w3_prm rprm;      /**< Browser's side, if have_remote   */
+	bool have_remote;
+	struct dtls_sess *dtls;      /**< Once the remote side is known    */
+	bool clid_set;               /**< DTLS cookie bound to the peer    */
+	struct srtpx *srtp;          /**< Once DTLS is established         */
+	struct agw_checked checked[AGW_CHECKED_MAX];
+	unsigned checkedc;
+	struct sa peer;              /**< Selected: nominated, or the last
+					checked address until then         */
+	bool have_peer;
+	bool nominated;
+	struct tmr tmr_consent;
+	uint64_t consent_ts;         /**< Last valid check from peer       */
+};
+
+/** Symmetric RTP: the source a core-side socket is latched to */
+struct agw_latch {
+	struct sa src;
+	uint64_t ts;                 /**< Last packet from src             */
+	bool set;
+};
+
+/** One stream (m-line): its core-side RTP and RTCP sockets */
+struct agw_stream {
+	struct le le;                /**< In sess->streaml                 */
+	struct agw_sess *sess;
+	struct agw_w3 *w3;           /**< Browser-side transport           */
+	unsigned idx;
+	uint16_t port;               /**< RTP, even; RTCP is port + 1,
+					reserved also when muxed           */
+	bool rtcp_mux;               /**< Core side muxes RTP and RTCP     */
+	struct udp_sock *rtp;
+	struct udp_sock *rtcp;       /**< NULL when muxed                  */
+	uint32_t ssrcv[AGW_SSRC_MAX];
+	size_t ssrcc;
+	uint32_t ptmap[4];           /**< Payload types, a bit each        */
+	struct sa peer_rtp;          /**< From the core's SDP              */
+	struct sa peer_rtcp;
+	struct agw_latch latch_rtp;
+	struct agw_latch latch_rtcp;
+	struct agw_stats stats;
+};
+
+/* agw.c */
+typedef int (agw_bind_h)(uint16_t port, void *arg);
+
+int  agw_port_take(struct agw *agw, bool pair, agw_bind_h *bindh,
+		   void *arg, uint16_t *portp);
+void agw_port_release(struct agw *agw, uint16_t port, bool pair);
+int  agw_udp_open(struct agw *agw, struct udp_sock **usp,
+		  const struct sa *addr, uint16_t port, udp_recv_h *rh,
+		  void *arg);
+int  agw_udp_send(struct udp_sock *us, const struct sa *dst, uint8_t *buf,
+		  size_t len);
+
+/* sess.c */
+void agw_sess_close(struct agw_sess *s, enum agw_close_reason reason);
+struct agw_w3 *agw_sess_w3(const struct agw_sess *s, unsigned tid);
+struct agw_stream *agw_sess_stream_find(const struct agw_sess *s,
+					unsigned idx);
+
+/* w3.c */
+int  agw_w3_alloc(struct agw_w3 **wp, struct agw_sess *s, unsigned tid);
+int  agw_w3_remote(struct agw_w3 *w3, const struct agw_w3_prm *prm,
+		   bool answer);
+void agw_w3_info(const struct agw_w3 *w3, struct agw_w3_info *info);
+void agw_w3_peer_ready(struct agw_w3 *w3);
+void agw_w3_drop(struct agw_w3 *w3);
+void agw_w3_recv_test(struct agw_w3 *w3, const struct sa *src,
+		      struct mbuf *mb);
+
+/* ice.c */
+void agw_ice_recv(struct agw_w3 *w3, const struct sa *src,
+		  struct mbuf *mb);
+bool agw_ice_checked(const struct agw_w3 *w3, const struct sa *src);
+void agw_ice_restart(struct agw_w3 *w3);
+
+/* core.c */
+int  agw_core_open(struct agw_stream *st);
+int  agw_core_mux(struct agw_stream *st, bool mux);
+void agw_core_close(struct agw_stream *st);
+void agw_core_peer(struct agw_stream *st, const struct sa *rtp,
+		   const struct sa *rtcp);
+int  agw_core_send(struct agw_stream *st, bool rtcp, uint8_t *buf,
+		   size_t len);
+void agw_core_recv_test(struct agw_stream *st, bool rtcp,
+			const struct sa *src, struct mbuf *mb);
+
+/* relay.c */
+bool agw_is_rtcp(const uint8_t *p, size_t n);
+void agw_relay_w3(struct agw_w3 *w3, const struct sa *src,
+		  const uint8_t *p, size_t n);
+void agw_relay_core(struct agw_stream *st, bool rtcp, const uint8_t *p,
+		    size_t n);

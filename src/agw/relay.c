@@ -1,0 +1,193 @@
+/**
+ * @file relay.c  eIMS-AGW packet paths: SRTP/SRTCP from the browser to
+ *                plain RTP/RTCP toward the core, and back
+ *
+ * Each packet is copied into the AGW's one buffer, converted in place
+ * and sent from there: no allocation, work bounded by the packet and
+ * the number of streams in the transport's BUNDLE group.
+ *
+ * Browser to core: only from an address that passed a check, only once
+ * DTLS has keyed SRTP; a BUNDLE is split by SSRC (the stream that lists
+ * it), then by payload type (the first stream that lists it); RTCP by
+ * the sender's SSRC, else to the first stream. A transport with one
+ * stream needs neither. Core to browser: RTP only once early media is
+ * allowed (D-38), to the selected address.
+ */
+#include <string.h>
+#include <re.h>
+#include "../tls/dtls.h"
+#include "../srtp/srtp.h"
+#include "agw.h"
+#include "agw_int.h"
+
+
+/**
+ * Tell RTCP from RTP on a muxed port (RFC 5761 4: second byte 192..223)
+ *
+ * @param p Packet
+ * @param n Length
+ *
+ * @return true if RTCP
+ */
+bool agw_is_rtcp(const uint8_t *p, size_t n)
+{
+	return n >= 2 && p[1] >= 192 && p[1] <= 223;
+}
+
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		(uint32_t)p[2] << 8 | p[3];
+}
+
+
+static bool has_ssrc(const struct agw_stream *st, uint32_t ssrc)
+{
+	size_t i;
+
+	for (i = 0; i < st->ssrcc; i++) {
+
+		if (st->ssrcv[i] == ssrc)
+			return true;
+	}
+
+	return false;
+}
+
+
+static bool has_pt(const struct agw_stream *st, uint8_t pt)
+{
+	return (st->ptmap[pt >> 5] >> (pt & 31)) & 1;
+}
+
+
+/* The stream of a packet from the browser; RTP header of 12 bytes or
+   RTCP of 8 (sender SSRC at 4) */
+static struct agw_stream *pick(const struct agw_w3 *w3, const uint8_t *p,
+			       bool rtcp)
+{
+	struct agw_stream *first = NULL, *by_pt = NULL;
+	uint32_t ssrc = be32(p + (rtcp ? 4 : 8));
+	uint8_t pt = p[1] & 0x7f;
+	struct le *le;
+	unsigned n = 0;
+
+	for (le = w3->sess->streaml.head; le; le = le->next) {
+		struct agw_stream *st = le->data;
+
+		if (st->w3 != w3)
+			continue;
+
+		if (has_ssrc(st, ssrc))
+			return st;
+
+		if (!first)
+			first = st;
+		if (!rtcp && !by_pt && has_pt(st, pt))
+			by_pt = st;
+		++n;
+	}
+
+	if (by_pt)
+		return by_pt;
+
+	return rtcp || n == 1 ? first : NULL;
+}
+
+
+static int unprotect(struct agw_w3 *w3, uint8_t *buf, size_t *len,
+		     bool rtcp)
+{
+	if (rtcp)
+		return srtpx_unprotect_rtcp(w3->srtp, buf, len);
+
+	return srtpx_unprotect(w3->srtp, buf, len);
+}
+
+
+/**
+ * Relay SRTP or SRTCP from the browser to the core
+ *
+ * @param w3  Transport it arrived on
+ * @param src Source address
+ * @param p   Packet (first byte 128..191)
+ * @param n   Length, at most AGW_PKT_MAX
+ */
+void agw_relay_w3(struct agw_w3 *w3, const struct sa *src,
+		  const uint8_t *p, size_t n)
+{
+	uint8_t *buf = w3->sess->agw->buf;
+	bool rtcp = agw_is_rtcp(p, n);
+	struct agw_stream *st;
+	size_t len = n;
+
+	if (n < 12 || !w3->srtp || !agw_ice_checked(w3, src))
+		goto drop;
+
+	memcpy(buf, p, n);
+	if (unprotect(w3, buf, &len, rtcp) || len < (rtcp ? 8u : 12u))
+		goto drop;
+
+	st = pick(w3, buf, rtcp);
+	if (!st)
+		goto drop;
+
+	if (agw_core_send(st, rtcp, buf, len)) {
+		++st->stats.w3_dropped;
+		return;
+	}
+
+	++st->stats.w3_pkts;
+	st->stats.w3_bytes += len;
+	return;
+
+ drop:
+	agw_w3_drop(w3);
+}
+
+
+static int protect(struct agw_w3 *w3, uint8_t *buf, size_t *len,
+		   size_t cap, bool rtcp)
+{
+	if (rtcp)
+		return srtpx_protect_rtcp(w3->srtp, buf, len, cap);
+
+	return srtpx_protect(w3->srtp, buf, len, cap);
+}
+
+
+/**
+ * Relay plain RTP or RTCP from the core to the browser as SRTP/SRTCP
+ *
+ * @param st   Stream it arrived on (source already latched)
+ * @param rtcp RTCP
+ * @param p    Packet
+ * @param n    Length, at most AGW_PKT_MAX
+ */
+void agw_relay_core(struct agw_stream *st, bool rtcp, const uint8_t *p,
+		    size_t n)
+{
+	struct agw_sess *s = st->sess;
+	struct agw_w3 *w3 = st->w3;
+	uint8_t *buf = s->agw->buf;
+	size_t len = n;
+
+	if (s->closed || (!rtcp && !s->early) || !w3 || !w3->srtp ||
+	    !w3->have_peer)
+		goto drop;
+
+	memcpy(buf, p, n);
+	if (protect(w3, buf, &len, sizeof(s->agw->buf), rtcp))
+		goto drop;
+
+	if (agw_udp_send(w3->us, &w3->peer, buf, len))
+		goto drop;
+
+	++st->stats.core_pkts;
+	st->stats.core_bytes += n;
+	return;
+
+ drop:
+	++st->stats.core_dropped;
+}

@@ -1,0 +1,408 @@
+/**
+ * @file sess.c  eIMS-AGW sessions (one call's media) and streams
+ *
+ * A session owns its W3 transports and streams; freeing it closes
+ * every socket and returns the ports to the pool at once (D-40).
+ */
+#include <string.h>
+#include <re.h>
+#include "../tls/dtls.h"
+#include "../srtp/srtp.h"
+#include "../core/log.h"
+#include "agw.h"
+#include "agw_int.h"
+
+#define LOG_MODULE "agw"
+
+
+static void destructor(void *arg)
+{
+	struct agw_sess *s = arg;
+
+	/* streams first: they point at transports */
+	list_flush(&s->streaml);
+	list_flush(&s->w3l);
+	list_unlink(&s->le);
+	mem_deref(s->agw);
+}
+
+
+/**
+ * Allocate a session: refused with EOVERFLOW at max_calls sessions,
+ * unless it is an emergency call (which counts, but is never refused)
+ *
+ * @param sp        Returned session
+ * @param agw       AGW
+ * @param emergency Emergency call (Iq Emergency Call Indicator)
+ * @param closeh    Called when the session ends on its own (optional)
+ * @param arg       Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int agw_sess_alloc(struct agw_sess **sp, struct agw *agw, bool emergency,
+		   agw_close_h *closeh, void *arg)
+{
+	struct agw_sess *s;
+
+	if (!sp || !agw)
+		return EINVAL;
+
+	if (!emergency && list_count(&agw->sessl) >= agw->conf.max_calls)
+		return EOVERFLOW;
+
+	s = mem_zalloc(sizeof(*s), destructor);
+	if (!s)
+		return ENOMEM;
+
+	s->agw       = mem_ref(agw);
+	s->emergency = emergency;
+	s->closeh    = closeh;
+	s->arg       = arg;
+	list_append(&agw->sessl, &s->le, s);
+
+	*sp = s;
+
+	return 0;
+}
+
+
+/**
+ * End a session on its own: media stops, the owner is told once (it
+ * may free the session from its handler)
+ *
+ * @param s      Session
+ * @param reason Why
+ */
+void agw_sess_close(struct agw_sess *s, enum agw_close_reason reason)
+{
+	struct le *le;
+
+	if (s->closed)
+		return;
+
+	s->closed = true;
+
+	for (le = s->w3l.head; le; le = le->next) {
+		struct agw_w3 *w3 = le->data;
+
+		tmr_cancel(&w3->tmr_consent);
+	}
+
+	log_info("session %p closes (%s)", s,
+		 reason == AGW_CLOSE_CONSENT ? "consent expired" :
+		 reason == AGW_CLOSE_DTLS ? "DTLS failed" : "error");
+
+	if (s->closeh)
+		s->closeh(reason, s->arg);
+}
+
+
+/**
+ * Find a W3 transport of a session
+ *
+ * @param s   Session
+ * @param tid Transport id
+ *
+ * @return Transport, NULL if none
+ */
+struct agw_w3 *agw_sess_w3(const struct agw_sess *s, unsigned tid)
+{
+	struct le *le;
+
+	for (le = s->w3l.head; le; le = le->next) {
+		struct agw_w3 *w3 = le->data;
+
+		if (w3->tid == tid)
+			return w3;
+	}
+
+	return NULL;
+}
+
+
+/**
+ * Find a stream of a session
+ *
+ * @param s   Session
+ * @param idx Stream index (m-line)
+ *
+ * @return Stream, NULL if none
+ */
+struct agw_stream *agw_sess_stream_find(const struct agw_sess *s,
+					unsigned idx)
+{
+	struct le *le;
+
+	for (le = s->streaml.head; le; le = le->next) {
+		struct agw_stream *st = le->data;
+
+		if (st->idx == idx)
+			return st;
+	}
+
+	return NULL;
+}
+
+
+/**
+ * Set up a W3 transport, or update it (re-INVITE: the port stays; a
+ * changed fingerprint, role or ICE credentials starts a new DTLS
+ * association, changed ICE credentials also new local ones)
+ *
+ * @param s    Session
+ * @param tid  Transport id
+ * @param prm  Browser's parameters, NULL if not known yet (the AGW
+ *             offers; see agw_sess_transport_remote())
+ * @param info Returned parameters for the AGW's SDP (optional)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int agw_sess_transport(struct agw_sess *s, unsigned tid,
+		       const struct agw_w3_prm *prm,
+		       struct agw_w3_info *info)
+{
+	struct agw_w3 *w3;
+	int err = 0;
+
+	if (!s)
+		return EINVAL;
+
+	w3 = agw_sess_w3(s, tid);
+	if (!w3) {
+		err = agw_w3_alloc(&w3, s, tid);
+		if (err)
+			return err;
+	}
+
+	if (prm)
+		err = agw_w3_remote(w3, prm, true);
+
+	if (!err && info)
+		agw_w3_info(w3, info);
+
+	return err;
+}
+
+
+/**
+ * Give a W3 transport the browser's parameters (its SDP answer)
+ *
+ * @param s   Session
+ * @param tid Transport id
+ * @param prm Browser's parameters
+ *
+ * @return 0 if success, ENOENT if no such transport, else errorcode
+ */
+int agw_sess_transport_remote(struct agw_sess *s, unsigned tid,
+			      const struct agw_w3_prm *prm)
+{
+	struct agw_w3 *w3;
+
+	if (!s || !prm)
+		return EINVAL;
+
+	w3 = agw_sess_w3(s, tid);
+	if (!w3)
+		return ENOENT;
+
+	return agw_w3_remote(w3, prm, false);
+}
+
+
+static void stream_destructor(void *arg)
+{
+	struct agw_stream *st = arg;
+
+	agw_core_close(st);
+	list_unlink(&st->le);
+}
+
+
+static int stream_prm(struct agw_stream *st,
+		      const struct agw_stream_prm *prm)
+{
+	struct agw_w3 *w3 = agw_sess_w3(st->sess, prm->tid);
+	size_t i;
+	int err;
+
+	if (!w3)
+		return ENOENT;
+
+	if (prm->ssrcc > AGW_SSRC_MAX || (prm->ssrcc && !prm->ssrcv) ||
+	    (prm->ptc && !prm->ptv))
+		return EINVAL;
+
+	err = agw_core_mux(st, prm->core_rtcp_mux);
+	if (err)
+		return err;
+
+	st->w3 = w3;
+	st->ssrcc = prm->ssrcc;
+	for (i = 0; i < prm->ssrcc; i++)
+		st->ssrcv[i] = prm->ssrcv[i];
+
+	memset(st->ptmap, 0, sizeof(st->ptmap));
+	for (i = 0; i < prm->ptc; i++) {
+		uint8_t pt = prm->ptv[i] & 0x7f;
+
+		st->ptmap[pt >> 5] |= 1u << (pt & 31);
+	}
+
+	return 0;
+}
+
+
+static int stream_new(struct agw_stream **stp, struct agw_sess *s,
+		      unsigned idx, const struct agw_stream_prm *prm)
+{
+	struct agw_stream *st;
+	int err;
+
+	if (!agw_sess_w3(s, prm->tid))
+		return ENOENT;
+
+	st = mem_zalloc(sizeof(*st), stream_destructor);
+	if (!st)
+		return ENOMEM;
+
+	st->sess     = s;
+	st->idx      = idx;
+	st->rtcp_mux = prm->core_rtcp_mux;
+
+	err = agw_core_open(st);
+	if (err)
+		goto out;
+
+	list_append(&s->streaml, &st->le, st);
+
+ out:
+	if (err)
+		mem_deref(st);
+	else
+		*stp = st;
+
+	return err;
+}
+
+
+/**
+ * Set up a stream (m-line) or update it (re-INVITE: the ports stay)
+ *
+ * @param s    Session
+ * @param idx  Stream index
+ * @param prm  Stream parameters (the transport must exist)
+ * @param info Returned core-side addresses (optional)
+ *
+ * @return 0 if success, ENOSPC if the port pool is exhausted, ENOENT if
+ *         the transport does not exist, otherwise errorcode
+ */
+int agw_sess_stream(struct agw_sess *s, unsigned idx,
+		    const struct agw_stream_prm *prm,
+		    struct agw_stream_info *info)
+{
+	struct agw_stream *st;
+	bool is_new = false;
+	int err;
+
+	if (!s || !prm)
+		return EINVAL;
+
+	st = agw_sess_stream_find(s, idx);
+	if (!st) {
+		err = stream_new(&st, s, idx, prm);
+		if (err)
+			return err;
+
+		is_new = true;
+	}
+
+	err = stream_prm(st, prm);
+	if (err) {
+		if (is_new)
+			mem_deref(st);
+		return err;
+	}
+
+	if (info) {
+		info->rtp  = s->agw->conf.media_core_addr;
+		info->rtcp = s->agw->conf.media_core_addr;
+		sa_set_port(&info->rtp, st->port);
+		sa_set_port(&info->rtcp, st->rtcp_mux ? st->port :
+			    st->port + 1);
+	}
+
+	return 0;
+}
+
+
+/**
+ * Set where the core receives a stream's media (its SDP); until a
+ * packet from the core latches a source, media goes there
+ *
+ * @param s    Session
+ * @param idx  Stream index
+ * @param rtp  Core's RTP address
+ * @param rtcp Core's RTCP address (NULL: RTP port + 1, or the RTP
+ *             address if the core muxes)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int agw_sess_core_peer(struct agw_sess *s, unsigned idx,
+		       const struct sa *rtp, const struct sa *rtcp)
+{
+	struct agw_stream *st;
+
+	if (!s || !rtp)
+		return EINVAL;
+
+	st = agw_sess_stream_find(s, idx);
+	if (!st)
+		return ENOENT;
+
+	agw_core_peer(st, rtp, rtcp);
+
+	return 0;
+}
+
+
+/**
+ * Allow or hold back core-to-browser RTP (D-38: a 2xx or an authorizing
+ * P-Early-Media allows it); RTCP is not held back
+ *
+ * @param s       Session
+ * @param allowed Let it through
+ */
+void agw_sess_early_media(struct agw_sess *s, bool allowed)
+{
+	if (!s)
+		return;
+
+	s->early = allowed;
+}
+
+
+/**
+ * Get the packet counters of a stream
+ *
+ * @param s   Session
+ * @param idx Stream index
+ * @param st  Returned counters
+ *
+ * @return 0 if success, ENOENT if no such stream
+ */
+int agw_sess_stats(const struct agw_sess *s, unsigned idx,
+		   struct agw_stats *st)
+{
+	const struct agw_stream *stream;
+
+	if (!s || !st)
+		return EINVAL;
+
+	stream = agw_sess_stream_find(s, idx);
+	if (!stream)
+		return ENOENT;
+
+	*st = stream->stats;
+
+	return 0;
+}

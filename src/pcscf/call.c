@@ -1,0 +1,789 @@
+/**
+ * @file call.c  Calls through the eP-CSCF as IMS-ALG: SDP interworking
+ *               (src/sdp) driving the eIMS-AGW (src/agw), and ending a
+ *               call on the browser's behalf (D-40)
+ *
+ * A call is keyed by Call-ID and tied to the flow of its browser. SDP
+ * from the browser goes through sdpx_offer_to_core/sdpx_answer_to_core,
+ * SDP from the core through sdpx_offer_to_browser/sdpx_answer_to_browser.
+ * The dialog is followed as it passes so that, when the WebSocket closes
+ * or the browser's consent expires, a BYE can go to the core at once.
+ */
+#include <string.h>
+#include <re.h>
+#include "../core/conf.h"
+#include "../core/log.h"
+#include "../agw/agw.h"
+#include "../sdp/sdpx.h"
+#include "../w2/w2.h"
+#include "pcscf.h"
+#include "pcscf_int.h"
+
+#define LOG_MODULE "call"
+
+enum offer {
+	OFFER_NONE = 0,
+	OFFER_BROWSER,       /* an offer from the browser awaits an answer */
+	OFFER_CORE,          /* an offer from the core awaits an answer    */
+};
+
+struct call {
+	struct le le;
+	struct pcscf *p;
+	struct flow *fl;
+	char *callid;
+	bool from_browser;   /**< The browser sent the initial INVITE      */
+	bool emergency;
+	bool confirmed;
+	enum offer offer;
+	struct sdpx_call *sdp;
+	struct agw_sess *media;
+	/* the dialog as the browser's side of it, to send a BYE */
+	char *target;        /**< Remote target on the core side          */
+	char *route;         /**< Route set toward the core, comma-joined */
+	char *from;          /**< From: the browser's end, with tag       */
+	char *to;            /**< To: the core's end, with tag            */
+	uint32_t cseq;       /**< Highest CSeq the browser's end used     */
+	struct sip_request *bye;
+};
+
+
+static void call_destructor(void *arg)
+{
+	struct call *c = arg;
+
+	list_unlink(&c->le);
+	mem_deref(c->media);
+	mem_deref(c->sdp);
+	mem_deref(c->callid);
+	mem_deref(c->target);
+	mem_deref(c->route);
+	mem_deref(c->from);
+	mem_deref(c->to);
+	mem_deref(c->bye);
+}
+
+
+/* sdpx ops: thin wrappers over the AGW session */
+static int op_transport(void *arg, unsigned tid, const struct agw_w3_prm *prm,
+			struct agw_w3_info *info)
+{
+	struct call *c = arg;
+
+	return agw_sess_transport(c->media, tid, prm, info);
+}
+
+
+static int op_transport_remote(void *arg, unsigned tid,
+			       const struct agw_w3_prm *prm)
+{
+	struct call *c = arg;
+
+	return agw_sess_transport_remote(c->media, tid, prm);
+}
+
+
+static int op_stream(void *arg, unsigned idx, const struct agw_stream_prm *prm,
+		     struct agw_stream_info *info)
+{
+	struct call *c = arg;
+
+	return agw_sess_stream(c->media, idx, prm, info);
+}
+
+
+static int op_core_peer(void *arg, unsigned idx, const struct sa *rtp,
+			const struct sa *rtcp)
+{
+	struct call *c = arg;
+
+	return agw_sess_core_peer(c->media, idx, rtp, rtcp);
+}
+
+
+static const struct sdpx_ops ops = {
+	op_transport, op_transport_remote, op_stream, op_core_peer
+};
+
+
+static bool callid_cmp(struct le *le, void *arg)
+{
+	const struct call *c = le->data;
+
+	return 0 == pl_strcmp(arg, c->callid);
+}
+
+
+/**
+ * The call a message belongs to
+ *
+ * @param p   eP-CSCF
+ * @param msg SIP message
+ *
+ * @return Call, or NULL
+ */
+struct call *call_find(struct pcscf *p, const struct sip_msg *msg)
+{
+	return list_ledata(list_apply(&p->calls, true, callid_cmp,
+				      (void *)&msg->callid));
+}
+
+
+static void media_closed(enum agw_close_reason reason, void *arg)
+{
+	struct call *c = arg;
+
+	log_info("%s: media ended (%s): releasing the call", c->callid,
+		 reason == AGW_CLOSE_CONSENT ? "consent expired" :
+		 reason == AGW_CLOSE_DTLS ? "DTLS failed" : "error");
+
+	call_release(c, "media ended");
+}
+
+
+static int call_alloc(struct call **cp, struct pcscf *p, struct flow *fl,
+		      const struct sip_msg *msg, bool from_browser,
+		      bool emergency)
+{
+	struct call *c;
+	int err;
+
+	if (!p->agw)
+		return ENOSYS;
+
+	c = mem_zalloc(sizeof(*c), call_destructor);
+	if (!c)
+		return ENOMEM;
+
+	c->p = p;
+	c->fl = fl;
+	c->from_browser = from_browser;
+	c->emergency = emergency;
+
+	err = pl_strdup(&c->callid, &msg->callid);
+	if (!err)
+		err = agw_sess_alloc(&c->media, p->agw, emergency,
+				     media_closed, c);
+	if (err) {
+		mem_deref(c);
+		return err;
+	}
+
+	list_append(&p->calls, &c->le, c);
+	*cp = c;
+
+	return 0;
+}
+
+
+static bool has_sdp(const struct sip_msg *msg)
+{
+	return mbuf_get_left(msg->mb) &&
+		!pl_strcasecmp(&msg->ctyp.type, "application") &&
+		!pl_strcasecmp(&msg->ctyp.subtype, "sdp");
+}
+
+
+static void body_of(struct pl *pl, const struct sip_msg *msg)
+{
+	pl->p = (const char *)mbuf_buf(msg->mb);
+	pl->l = mbuf_get_left(msg->mb);
+}
+
+
+static int keep_str(char **dst, const struct pl *pl)
+{
+	*dst = mem_deref(*dst);
+
+	return pl_strdup(dst, pl);
+}
+
+
+static int contact_target(char **dst, const struct sip_msg *msg)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	struct pl uri;
+
+	if (!h || pc_hdr_value_uri(&uri, &h->val))
+		return EBADMSG;
+
+	return keep_str(dst, &uri);
+}
+
+
+struct rr {
+	struct pcscf *p;
+	struct mbuf *mb;
+	bool reverse;
+};
+
+
+static bool rr_collect(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		       void *arg)
+{
+	struct rr *r = arg;
+	uint64_t id;
+	(void)msg;
+
+	if (pc_route_is_ours(r->p, &hdr->val, &id))
+		return false;
+
+	if (!r->reverse) {
+		(void)mbuf_printf(r->mb, "%s%r", r->mb->end ? ", " : "",
+				  &hdr->val);
+		return false;
+	}
+
+	/* prepend: the UAC's route set is the Record-Route reversed */
+	{
+		struct mbuf *tmp = mbuf_alloc(r->mb->end + hdr->val.l + 2);
+
+		if (!tmp)
+			return true;
+
+		(void)mbuf_printf(tmp, "%r%s%b", &hdr->val,
+				  r->mb->end ? ", " : "", r->mb->buf,
+				  r->mb->end);
+		mbuf_reset(r->mb);
+		(void)mbuf_write_mem(r->mb, tmp->buf, tmp->end);
+		mem_deref(tmp);
+	}
+
+	return false;
+}
+
+
+static int route_set(struct call *c, const struct sip_msg *msg,
+		     bool reverse)
+{
+	struct rr r = {c->p, mbuf_alloc(256), reverse};
+	int err = 0;
+
+	if (!r.mb)
+		return ENOMEM;
+
+	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_RECORD_ROUTE, rr_collect,
+				&r);
+
+	c->route = mem_deref(c->route);
+	if (r.mb->end)
+		err = re_sdprintf(&c->route, "%b", r.mb->buf, r.mb->end);
+
+	mem_deref(r.mb);
+	return err;
+}
+
+
+/* The dialog from the core's 2xx to the browser's INVITE */
+static int dialog_uac(struct call *c, const struct sip_msg *req,
+		      const struct sip_msg *rsp)
+{
+	int err;
+
+	err  = contact_target(&c->target, rsp);
+	err |= route_set(c, rsp, true);
+	err |= keep_str(&c->from, &sip_msg_hdr(req, SIP_HDR_FROM)->val);
+	err |= keep_str(&c->to, &sip_msg_hdr(rsp, SIP_HDR_TO)->val);
+	c->cseq = max(c->cseq, req->cseq.num);
+
+	return err;
+}
+
+
+/* The dialog from the core's INVITE and the browser's 2xx */
+static int dialog_uas(struct call *c, const struct sip_msg *req,
+		      const struct sip_msg *rsp)
+{
+	int err;
+
+	err  = contact_target(&c->target, req);
+	err |= route_set(c, req, false);
+	err |= keep_str(&c->from, &sip_msg_hdr(rsp, SIP_HDR_TO)->val);
+	err |= keep_str(&c->to, &sip_msg_hdr(req, SIP_HDR_FROM)->val);
+
+	return err;
+}
+
+
+struct byetx {
+	struct sip_request *req;
+	char *callid;
+};
+
+
+static void byetx_destructor(void *arg)
+{
+	struct byetx *b = arg;
+
+	mem_deref(b->req);
+	mem_deref(b->callid);
+}
+
+
+static void bye_resp(int err, const struct sip_msg *msg, void *arg)
+{
+	struct byetx *b = arg;
+
+	if (msg && msg->scode < 200)
+		return;
+
+	if (err)
+		log_info("%s: BYE to the core failed: %m", b->callid, err);
+	else
+		log_info("%s: BYE to the core answered %u", b->callid,
+			 msg ? msg->scode : 0);
+	mem_deref(b);
+}
+
+
+/* End a confirmed call toward the core on the browser's behalf */
+static int send_bye(struct call *c, const char *why)
+{
+	struct byetx *b;
+	struct mbuf *mb;
+	struct pl ruri, hop = PL_INIT;
+	int err;
+
+	if (!c->target || !c->from || !c->to)
+		return EINVAL;
+
+	b = mem_zalloc(sizeof(*b), byetx_destructor);
+	mb = mbuf_alloc(512);
+	if (!b || !mb) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	err = str_dup(&b->callid, c->callid);
+	err |= mbuf_printf(mb, "Max-Forwards: 70\r\n");
+	if (c->route) {
+		err |= mbuf_printf(mb, "Route: %s\r\n", c->route);
+		pl_set_str(&hop, c->route);
+		if (pl_strchr(&hop, ','))
+			hop.l = pl_strchr(&hop, ',') - hop.p;
+	}
+	err |= mbuf_printf(mb, "From: %s\r\nTo: %s\r\nCall-ID: %s\r\n"
+			   "CSeq: %u BYE\r\n"
+			   "Reason: SIP;cause=480;text=\"%s\"\r\n"
+			   "Content-Length: 0\r\n\r\n",
+			   c->from, c->to, c->callid, c->cseq + 1, why);
+	if (err)
+		goto out;
+
+	pl_set_str(&ruri, c->target);
+	err = pc_send_core(c->p, &(struct pl)PL("BYE"), &ruri, mb,
+			   pl_isset(&hop) ? &hop : &ruri, &b->req, bye_resp,
+			   b);
+
+ out:
+	if (err)
+		mem_deref(b);
+	mem_deref(mb);
+	return err;
+}
+
+
+/**
+ * Release a call: its media at once, and a BYE to the core if the call
+ * was answered and has not been ended by a BYE already
+ *
+ * @param c   Call
+ * @param why Reason text
+ */
+void call_release(struct call *c, const char *why)
+{
+	if (!c)
+		return;
+
+	if (c->confirmed) {
+		int err = send_bye(c, why);
+
+		if (err)
+			log_info("%s: released (%s), BYE to the core failed: "
+				 "%m", c->callid, why, err);
+		else
+			log_info("%s: released (%s), BYE to the core",
+				 c->callid, why);
+	}
+	else {
+		log_info("%s: released (%s)", c->callid, why);
+	}
+
+	mem_deref(c);
+}
+
+
+/**
+ * A flow has gone: end every call on it (D-40)
+ *
+ * @param p  eP-CSCF
+ * @param fl Flow
+ */
+void call_flow_gone(struct pcscf *p, struct flow *fl)
+{
+	struct le *le = p->calls.head;
+
+	while (le) {
+		struct call *c = le->data;
+
+		le = le->next;
+		if (c->fl == fl)
+			call_release(c, "WebSocket closed");
+	}
+}
+
+
+static int new_body(struct mbuf **bodyp)
+{
+	*bodyp = mbuf_alloc(1024);
+
+	return *bodyp ? 0 : ENOMEM;
+}
+
+
+static uint16_t sdp_status(int err)
+{
+	switch (err) {
+
+	case 0:         return 0;
+	case EOVERFLOW: return 503;
+	case ENOSPC:    return 503;
+	case ENOMEM:    return 500;
+	default:        return 488;
+	}
+}
+
+
+static bool is_met(const struct sip_msg *msg, const char *met)
+{
+	return 0 == pl_strcmp(msg->req ? &msg->met : &msg->cseq.met, met);
+}
+
+
+/* SDP in a message from the browser toward the core */
+static int browser_sdp(struct call *c, const struct sip_msg *msg,
+		       bool offer_ok, struct mbuf **bodyp)
+{
+	struct pl sdp;
+	int err;
+
+	body_of(&sdp, msg);
+
+	err = new_body(bodyp);
+	if (err)
+		return err;
+
+	if (c->offer == OFFER_CORE) {
+		err = sdpx_answer_to_core(*bodyp, c->sdp, &sdp, &ops, c);
+		if (!err)
+			c->offer = OFFER_NONE;
+	}
+	else if (offer_ok) {
+		err = sdpx_offer_to_core(*bodyp, &c->sdp, &sdp, &ops, c);
+		if (!err)
+			c->offer = OFFER_BROWSER;
+	}
+	else {
+		err = EPROTO;
+	}
+
+	if (err)
+		*bodyp = mem_deref(*bodyp);
+
+	return err;
+}
+
+
+/* SDP in a message from the core toward the browser */
+static int core_sdp(struct call *c, const struct sip_msg *msg, bool offer_ok,
+		    struct mbuf **bodyp)
+{
+	struct pl sdp;
+	int err;
+
+	body_of(&sdp, msg);
+
+	err = new_body(bodyp);
+	if (err)
+		return err;
+
+	if (c->offer == OFFER_BROWSER || (!offer_ok && c->sdp)) {
+		/* an answer, or the same answer again (183, then 200) */
+		err = sdpx_answer_to_browser(*bodyp, c->sdp, &sdp, &ops, c);
+		if (!err)
+			c->offer = OFFER_NONE;
+	}
+	else if (offer_ok) {
+		err = sdpx_offer_to_browser(*bodyp, &c->sdp, &sdp, &ops, c);
+		if (!err)
+			c->offer = OFFER_CORE;
+	}
+	else {
+		err = EPROTO;
+	}
+
+	if (err)
+		*bodyp = mem_deref(*bodyp);
+
+	return err;
+}
+
+
+/**
+ * A request from the browser, before it goes to the core: a new call,
+ * its SDP rewritten, or its end
+ *
+ * @param p         eP-CSCF
+ * @param fl        Flow
+ * @param msg       Request
+ * @param emergency An emergency call (never refused for the call limit)
+ * @param bodyp     Set to the body to send instead, if any
+ *
+ * @return 0, or a status code to answer the browser with
+ */
+uint16_t call_browser_request(struct pcscf *p, struct flow *fl,
+			      const struct sip_msg *msg, bool emergency,
+			      struct mbuf **bodyp)
+{
+	struct call *c = call_find(p, msg);
+	bool sdp = has_sdp(msg);
+	int err = 0;
+
+	*bodyp = NULL;
+
+	if (!c) {
+		if (!is_met(msg, "INVITE") || pl_isset(&msg->to.tag))
+			return 0;   /* not a call: MESSAGE, SUBSCRIBE, ... */
+
+		err = call_alloc(&c, p, fl, msg, true, emergency);
+		if (err == ENOSYS)
+			return 488;
+		if (err)
+			return sdp_status(err);
+
+		if (emergency)
+			log_warn("%s: emergency call to %r", c->callid,
+				 &msg->ruri);
+	}
+
+	c->cseq = max(c->cseq, msg->cseq.num);
+
+	if (is_met(msg, "BYE")) {
+		mem_deref(c);      /* the browser ends it: media goes now */
+		return 0;
+	}
+
+	if (!sdp)
+		return 0;
+
+	err = browser_sdp(c, msg, is_met(msg, "INVITE") ||
+			  is_met(msg, "UPDATE") || is_met(msg, "PRACK"),
+			  bodyp);
+	if (err) {
+		log_info("%s: SDP from the browser not usable: %m",
+			 c->callid, err);
+		if (!pl_isset(&msg->to.tag))
+			mem_deref(c);
+	}
+
+	return sdp_status(err);
+}
+
+
+/**
+ * A response from the core to a request of the browser, before it is
+ * relayed: the answer (or a late offer) rewritten, early media, the
+ * dialog remembered, or the end of a call that failed
+ *
+ * @param p     eP-CSCF
+ * @param req   The browser's request
+ * @param rsp   The core's response
+ * @param bodyp Set to the body to send instead, if any
+ */
+void call_core_response(struct pcscf *p, const struct sip_msg *req,
+			const struct sip_msg *rsp, struct mbuf **bodyp)
+{
+	struct call *c = call_find(p, req);
+	const struct sip_hdr *pem;
+	int err;
+
+	*bodyp = NULL;
+
+	if (!c || rsp->scode < 101)
+		return;
+
+	if (is_met(req, "INVITE") && rsp->scode >= 300) {
+		if (!pl_isset(&req->to.tag))
+			call_release(c, "call failed");
+		return;
+	}
+
+	if (has_sdp(rsp) && rsp->scode < 300) {
+		err = core_sdp(c, rsp, is_met(req, "INVITE") && !has_sdp(req),
+			       bodyp);
+		if (err)
+			log_info("%s: SDP from the core not usable: %m",
+				 c->callid, err);
+	}
+
+	pem = sip_msg_xhdr(rsp, "P-Early-Media");
+	if (pem && (re_regex(pem->val.p, pem->val.l, "sendrecv") == 0 ||
+		    re_regex(pem->val.p, pem->val.l, "sendonly") == 0))
+		agw_sess_early_media(c->media, true);
+
+	if (is_met(req, "INVITE") && rsp->scode < 300 && rsp->scode >= 200) {
+		agw_sess_early_media(c->media, true);
+		c->confirmed = true;
+		(void)dialog_uac(c, req, rsp);
+	}
+}
+
+
+/**
+ * A request from the core, before it goes to the browser
+ *
+ * @param p     eP-CSCF
+ * @param fl    Flow of the browser
+ * @param msg   Request
+ * @param bodyp Set to the body to send instead, if any
+ *
+ * @return 0, or a status code to answer the core with
+ */
+uint16_t call_core_request(struct pcscf *p, struct flow *fl,
+			   const struct sip_msg *msg, struct mbuf **bodyp)
+{
+	struct call *c = call_find(p, msg);
+	int err;
+
+	*bodyp = NULL;
+
+	if (!c) {
+		if (!is_met(msg, "INVITE") || pl_isset(&msg->to.tag))
+			return 0;
+
+		err = call_alloc(&c, p, fl, msg, false, false);
+		if (err == ENOSYS)
+			return 488;
+		if (err)
+			return sdp_status(err);
+	}
+
+	if (is_met(msg, "BYE")) {
+		mem_deref(c);     /* the core ends it */
+		return 0;
+	}
+
+	if (!has_sdp(msg))
+		return 0;
+
+	err = core_sdp(c, msg, is_met(msg, "INVITE") ||
+		       is_met(msg, "UPDATE") || is_met(msg, "PRACK"), bodyp);
+	if (err) {
+		log_info("%s: SDP from the core not usable: %m", c->callid,
+			 err);
+		if (!pl_isset(&msg->to.tag))
+			mem_deref(c);
+	}
+
+	return sdp_status(err);
+}
+
+
+/**
+ * A response from the browser to a request of the core, before it is
+ * relayed
+ *
+ * @param p     eP-CSCF
+ * @param req   The core's request
+ * @param rsp   The browser's response
+ * @param bodyp Set to the body to send instead, if any
+ */
+void call_browser_response(struct pcscf *p, const struct sip_msg *req,
+			   const struct sip_msg *rsp, struct mbuf **bodyp)
+{
+	struct call *c = call_find(p, req);
+	int err;
+
+	*bodyp = NULL;
+
+	if (!c || rsp->scode < 101)
+		return;
+
+	if (is_met(req, "INVITE") && rsp->scode >= 300) {
+		if (!pl_isset(&req->to.tag))
+			call_release(c, "call declined");
+		return;
+	}
+
+	if (has_sdp(rsp) && rsp->scode < 300) {
+		err = browser_sdp(c, rsp, is_met(req, "INVITE") &&
+				  !has_sdp(req), bodyp);
+		if (err)
+			log_info("%s: SDP from the browser not usable: %m",
+				 c->callid, err);
+	}
+
+	if (is_met(req, "INVITE") && rsp->scode >= 200 && rsp->scode < 300) {
+		agw_sess_early_media(c->media, true);
+		c->confirmed = true;
+		(void)dialog_uas(c, req, rsp);
+	}
+}
+
+
+/**
+ * Tell whether a request is an emergency call (D-39): a SOS service URN
+ * or a configured emergency number as the Request-URI's user
+ *
+ * @param p   eP-CSCF
+ * @param msg Request
+ *
+ * @return true if emergency
+ */
+bool call_is_emergency(const struct pcscf *p, const struct sip_msg *msg)
+{
+	struct le *le;
+	struct pl user;
+
+	if (!is_met(msg, "INVITE") || pl_isset(&msg->to.tag))
+		return false;
+
+	if (pc_prefix(&msg->ruri, "urn:service:sos"))
+		return true;
+
+	if (pc_prefix(&msg->ruri, "tel:")) {
+		user.p = msg->ruri.p + 4;
+		user.l = msg->ruri.l - 4;
+		if (pl_strchr(&user, ';'))
+			user.l = pl_strchr(&user, ';') - user.p;
+	}
+	else {
+		user = msg->uri.user;
+		if (pl_strchr(&user, ';'))
+			user.l = pl_strchr(&user, ';') - user.p;
+	}
+
+	for (le = p->conf->emergency_numbers.head; le; le = le->next) {
+		const struct conf_str *s = le->data;
+
+		if (!pl_strcmp(&user, s->val))
+			return true;
+	}
+
+	return false;
+}
+
+
+/**
+ * Print Content-Length and a replacement body
+ *
+ * @param mb   Buffer
+ * @param body Body (from pos 0 to end)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int call_print_body(struct mbuf *mb, const struct mbuf *body)
+{
+	return mbuf_printf(mb, "Content-Length: %zu\r\n\r\n%b", body->end,
+			   body->buf, body->end);
+}

@@ -1,0 +1,189 @@
+/**
+ * @file sdpx_int.h  SDP interworking: the line model and per-call state
+ */
+
+enum {
+	SDPX_MAX_SIZE  = 65536,  /**< Bytes of one SDP                     */
+	SDPX_MAX_MEDIA = 16,     /**< m-lines                              */
+	SDPX_MAX_LINES = 256,    /**< Lines per section                    */
+	SDPX_MAX_LLEN  = 1024,   /**< Bytes per line (without CRLF)        */
+	SDPX_MAX_FMT   = 64,     /**< Formats per m-line                   */
+	SDPX_MAX_SSRC  = 32,     /**< Distinct a=ssrc per m-line           */
+	SDPX_MAX_GROUP = 16,     /**< a=group:BUNDLE lines                 */
+	SDPX_TOKEN_SZ  = 33,     /**< media, proto, first format, mid      */
+};
+
+/* --- the line model (parse.c) ------------------------------------------ */
+
+/** One line "x=val"; val points into the parsed text */
+struct sdpx_line {
+	char type;
+	struct pl val;
+};
+
+/** One m-line and the lines of its section */
+struct sdpx_media {
+	const struct sdpx_line *linev;  /**< Lines after the m-line        */
+	size_t linec;
+	struct pl type;                 /**< audio, video, application...  */
+	struct pl proto;
+	struct pl fmts;                 /**< Format list as written        */
+	struct pl fmt1;                 /**< First format                  */
+	uint16_t port;
+	bool rtp;                       /**< Proto is an RTP profile       */
+	uint8_t ptv[SDPX_MAX_FMT];      /**< Payload types (RTP only)      */
+	size_t ptc;
+	struct sa conn;                 /**< c= (media, else session)      */
+	bool has_conn;
+};
+
+/** A parsed SDP; lines point into the caller's text */
+struct sdpx_sdp {
+	struct sdpx_line *linev;        /**< All lines                     */
+	size_t sessc;                   /**< Session-level: linev[0, sessc) */
+	struct sdpx_media mv[SDPX_MAX_MEDIA];
+	size_t mc;
+};
+
+int  sdpx_parse(struct sdpx_sdp **sdpp, const struct pl *pl);
+
+/* --- attributes (attr.c) ----------------------------------------------- */
+
+enum sdpx_dir {
+	SDPX_SENDRECV = 0,
+	SDPX_SENDONLY,
+	SDPX_RECVONLY,
+	SDPX_INACTIVE,
+};
+
+enum sdpx_kind {
+	SDPX_OTHER = 0,
+	SDPX_AUDIO,
+	SDPX_VIDEO,
+};
+
+/** Where an SDP goes: decides which attributes pass (strip lists) */
+enum sdpx_to {
+	SDPX_TO_CORE,
+	SDPX_TO_BROWSER,
+};
+
+void sdpx_attr_split(const struct pl *val, struct pl *name, struct pl *arg);
+bool sdpx_attr_find(const struct sdpx_line *linev, size_t linec,
+		    const char *name, struct pl *arg);
+bool sdpx_attr(const struct sdpx_sdp *sdp, const struct sdpx_media *m,
+	       const char *name, struct pl *arg);
+enum sdpx_dir sdpx_dir(const struct sdpx_sdp *sdp,
+		       const struct sdpx_media *m);
+const char *sdpx_dir_name(enum sdpx_dir dir);
+enum sdpx_kind sdpx_kind(const struct sdpx_media *m);
+bool sdpx_pt_of(const struct pl *arg, int *pt);
+bool sdpx_pt_has(const uint8_t *ptv, size_t ptc, int pt);
+bool sdpx_rtpmap(const struct sdpx_media *m, uint8_t pt, struct pl *enc,
+		 uint32_t *rate, uint32_t *chans);
+bool sdpx_strip(enum sdpx_to to, const struct pl *name);
+bool sdpx_token(struct pl *rest, struct pl *tok);
+bool sdpx_digits(const struct pl *pl, size_t max);
+int  sdpx_ssrcs(const struct sdpx_media *m, uint32_t *ssrcv, size_t *ssrcc);
+bool sdpx_rtcp_addr(const struct sdpx_media *m, struct sa *rtcp);
+
+/* --- W3 parameters from a browser's SDP (w3.c) ------------------------- */
+
+int  sdpx_w3_prm(struct agw_w3_prm *prm, const struct sdpx_sdp *sdp,
+		 const struct sdpx_media *m);
+int  sdpx_w3_setup(const struct sdpx_sdp *sdp, const struct sdpx_media *m,
+		   bool offer, bool *actpass, enum agw_setup *setup);
+
+/* --- per-call state (call.c) ------------------------------------------- */
+
+/** Who made the last offer */
+enum sdpx_offerer {
+	SDPX_NONE = 0,
+	SDPX_BROWSER,
+	SDPX_CORE,
+};
+
+/** One m-line of the call */
+struct sdpx_ml {
+	char media[SDPX_TOKEN_SZ];      /**< As offered                    */
+	char proto[SDPX_TOKEN_SZ];      /**< Offerer's proto               */
+	char fmt[SDPX_TOKEN_SZ];        /**< First format (rejected line)  */
+	char mid[SDPX_TOKEN_SZ];        /**< Browser-side mid, "" if none  */
+	enum sdpx_kind kind;
+	int grp;                        /**< BUNDLE group, -1 if none      */
+	unsigned tid;                   /**< W3 transport (if has_tid)     */
+	bool has_tid;
+	bool rejected;                  /**< Not usable in the offer       */
+	bool declined;                  /**< Rejected by the answer        */
+	bool avpf;                      /**< Core side is RTP/AVPF         */
+	bool core_rtcp_mux;             /**< Core side muxes RTCP          */
+	enum sdpx_dir core_dir;         /**< Direction in the core's SDP   */
+	uint8_t bptv[SDPX_MAX_FMT];     /**< Browser's payload types       */
+	size_t bptc;
+	uint8_t cptv[SDPX_MAX_FMT];     /**< Core's payload types          */
+	size_t cptc;
+	struct agw_stream_info core;    /**< AGW's core-side addresses     */
+};
+
+/** One W3 transport (index = tid) */
+struct sdpx_tp {
+	struct agw_w3_info info;
+	enum agw_setup setup;           /**< AGW's DTLS role               */
+	bool used;
+};
+
+struct sdpx_call {
+	struct sdpx_ml *mlv;            /**< m-lines of the last offer     */
+	size_t mlc;
+	struct sdpx_tp *tpv;
+	size_t tpc;
+	enum sdpx_offerer offerer;
+	bool answered;
+	uint64_t csess;                 /**< o= toward the core            */
+	uint32_t cver;
+	uint64_t bsess;                 /**< o= toward the browser         */
+	uint32_t bver;
+};
+
+int  sdpx_call_stage(struct sdpx_call **nextp, const struct sdpx_call *call,
+		     size_t mlc);
+void sdpx_call_commit(struct sdpx_call **callp, struct sdpx_call *next);
+bool sdpx_tid_leader(const struct sdpx_call *call, size_t i);
+void sdpx_tids_assign(struct sdpx_call *call);
+void sdpx_ml_store(struct sdpx_ml *ml, const struct sdpx_media *m);
+const struct sdpx_tp *sdpx_first_tp(const struct sdpx_call *call);
+const struct sa *sdpx_core_addr(const struct sdpx_call *call);
+void sdpx_core_peer(struct sa *rtp, struct sa *rtcp,
+		    const struct sdpx_media *m, bool mux);
+int  sdpx_answer_check(const struct sdpx_call *call,
+		       const struct sdpx_sdp *sdp, enum sdpx_offerer offerer);
+size_t sdpx_pt_common(uint8_t *ptv, const struct sdpx_media *m,
+		      const uint8_t *offv, size_t offc);
+
+/* --- writing (write.c) ------------------------------------------------- */
+
+int  sdpx_write_head(struct mbuf *mb, const struct sdpx_sdp *sdp,
+		     uint64_t sess, uint32_t ver, const struct sa *addr,
+		     bool conn);
+int  sdpx_write_sess_attrs(struct mbuf *mb, const struct sdpx_sdp *sdp,
+			   enum sdpx_to to);
+int  sdpx_write_mline(struct mbuf *mb, const char *media, uint16_t port,
+		      const char *proto, const uint8_t *ptv, size_t ptc);
+int  sdpx_write_rejected(struct mbuf *mb, const struct sdpx_ml *ml,
+			 const char *proto);
+int  sdpx_write_conn(struct mbuf *mb, const struct sa *addr);
+int  sdpx_write_lines(struct mbuf *mb, const struct sdpx_media *m, char type);
+int  sdpx_write_attrs(struct mbuf *mb, const struct sdpx_media *m,
+		      enum sdpx_to to, const uint8_t *ptv, size_t ptc,
+		      bool fb);
+int  sdpx_write_w3(struct mbuf *mb, const char *mid,
+		   const struct agw_w3_info *info, const char *setup);
+int  sdpx_write_group(struct mbuf *mb, const struct sdpx_call *call);
+int  sdpx_write_rtcp(struct mbuf *mb, const struct agw_stream_info *info);
+
+/* --- what a browser can receive (codec.c) ------------------------------ */
+
+size_t sdpx_codec_filter(uint8_t *ptv, size_t *ptc,
+			 const struct sdpx_media *m);
+int  sdpx_write_static_rtpmaps(struct mbuf *mb, const struct sdpx_media *m,
+			       const uint8_t *ptv, size_t ptc);

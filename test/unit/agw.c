@@ -1,0 +1,1029 @@
+/**
+ * @file agw.c  Tests for the eIMS-AGW media plane over real loopback UDP:
+ *              the "browser" is a dtls_sess + srtpx behind a UDP socket
+ *              that sends hand-built STUN checks, the "core" plain UDP
+ *              sockets
+ *
+ * Ports come from a range picked by the process id, so that boards run
+ * at the same time do not collide; a port in use elsewhere is skipped
+ * by the AGW anyway. DTLS handshakes are few (ECDSA is slow under qemu).
+ */
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <re.h>
+#include "tls/tlsx.h"
+#include "tls/dtls.h"
+#include "srtp/srtp.h"
+#include "agw/agw.h"
+#include "agw/agw_int.h"
+#include "test.h"
+
+enum {
+	GUARD_MS = 20000,
+	POLL_MS  = 2,
+	PKT      = 256,
+	DSCP_EF  = 46,
+	PT       = 111,
+	SSRC     = 0x11223344,
+};
+
+static const char br_ufrag[] = "brUfrag1";
+static const char br_pwd[]   = "browserPassword0123456789";
+
+/* What a wait waits for */
+enum until {
+	U_STUN,                      /* br.stun_rx >= want */
+	U_DTLS,                      /* both sides keyed */
+	U_RTP,                       /* rtp.rx >= want */
+	U_RTCP,
+	U_BR_RX,                     /* br.rx >= want */
+	U_STAT,                      /* a stats counter >= want */
+	U_CLOSED,
+};
+
+struct browser {
+	struct udp_sock *us;
+	struct sa addr;
+	struct sa agw;               /* the AGW's candidate */
+	struct tls *tls;
+	struct dtls_sess *dtls;
+	struct srtpx *srtp;
+	char rufrag[33];             /* the AGW's */
+	char rpwd[65];
+	unsigned stun_rx;
+	unsigned stun_ok;            /* success with good MI and FP */
+	uint16_t scode;              /* last error code */
+	struct sa mapped;
+	unsigned rx;                 /* SRTP that decrypted */
+	uint8_t buf[PKT];
+	size_t len;
+	bool estab;
+	bool closed;
+};
+
+struct sock {
+	struct udp_sock *us;
+	struct sa addr;
+	unsigned rx;
+	uint8_t buf[PKT];
+	size_t len;
+};
+
+struct fix {
+	struct tls *tls;
+	struct agw *agw;
+	struct agw_sess *s;
+	struct agw_w3_info wi;
+	struct agw_stream_info si;
+	struct browser br;
+	struct sock rtp, rtcp, rtp2;
+	bool closed;
+	bool free_on_close;          /* closeh frees the session */
+	enum agw_close_reason reason;
+	uint64_t close_ts;
+	enum until until;
+	uint64_t want;
+	size_t stat_off;
+	struct tmr poll, guard;
+	bool timeout;
+};
+
+static const uint8_t rtp_pkt[32] = {
+	0x80, PT, 0x00, 0x01, 0x00, 0x00, 0x00, 0xa0,
+	0x11, 0x22, 0x33, 0x44, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+	11, 12, 13, 14, 15, 16, 17, 18, 19, 20
+};
+
+static const uint8_t rtcp_pkt[8] = {
+	0x80, 0xc9, 0x00, 0x01, 0x11, 0x22, 0x33, 0x44
+};
+
+
+static uint16_t port_base(void)
+{
+	return (uint16_t)(20000 + (getpid() % 120) * 100);
+}
+
+
+static void conf_std(struct agw_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	(void)sa_set_str(&c->media_listen, "127.0.0.1", 0);
+	(void)sa_set_str(&c->media_core_addr, "127.0.0.1", 0);
+	c->port_min = port_base();
+	c->port_max = c->port_min + 95;
+	c->max_calls = 4;
+	c->dscp = DSCP_EF;
+	c->consent_timeout = 30;
+}
+
+
+/* --- waiting in the main loop --------------------------------------- */
+
+static uint64_t stat_get(const struct fix *f)
+{
+	struct agw_stats st;
+
+	memset(&st, 0, sizeof(st));
+	(void)agw_sess_stats(f->s, 0, &st);
+
+	return *(const uint64_t *)(const void *)((const uint8_t *)&st +
+						  f->stat_off);
+}
+
+
+static bool done(const struct fix *f)
+{
+	const struct agw_w3 *w3;
+
+	switch (f->until) {
+
+	case U_STUN:   return f->br.stun_rx >= f->want;
+	case U_RTP:    return f->rtp.rx >= f->want;
+	case U_RTCP:   return f->rtcp.rx >= f->want;
+	case U_BR_RX:  return f->br.rx >= f->want;
+	case U_STAT:   return stat_get(f) >= f->want;
+	case U_CLOSED: return f->closed;
+	case U_DTLS:
+		w3 = agw_sess_w3(f->s, 0);
+		return f->br.srtp && w3 && w3->srtp;
+	default:       return true;
+	}
+}
+
+
+static void poll_h(void *arg)
+{
+	struct fix *f = arg;
+
+	if (done(f))
+		re_cancel();
+	else
+		tmr_start(&f->poll, POLL_MS, poll_h, f);
+}
+
+
+static void guard_h(void *arg)
+{
+	struct fix *f = arg;
+
+	f->timeout = true;
+	re_cancel();
+}
+
+
+static int wait_for(struct fix *f, enum until until, uint64_t want,
+		    uint32_t ms)
+{
+	int err;
+
+	f->until = until;
+	f->want = want;
+	if (done(f))
+		return 0;
+
+	f->timeout = false;
+	tmr_start(&f->poll, POLL_MS, poll_h, f);
+	tmr_start(&f->guard, ms, guard_h, f);
+	err = re_main(NULL);
+	tmr_cancel(&f->poll);
+	tmr_cancel(&f->guard);
+
+	if (err)
+		return err;
+
+	return f->timeout ? ETIMEDOUT : 0;
+}
+
+
+static int wait_stat(struct fix *f, size_t off, uint64_t want)
+{
+	f->stat_off = off;
+
+	return wait_for(f, U_STAT, want, GUARD_MS);
+}
+
+
+/* Run the loop for a while: what is waited for must not happen */
+static int expect_nothing(struct fix *f, enum until until, uint64_t want,
+			  uint32_t ms)
+{
+	int err = wait_for(f, until, want, ms);
+
+	return err == ETIMEDOUT ? 0 : err ? err : EALREADY;
+}
+
+
+/* --- the browser ---------------------------------------------------- */
+
+static void br_stun(struct browser *b, struct mbuf *mb)
+{
+	struct stun_msg *msg;
+	struct stun_attr *a;
+
+	if (stun_msg_decode(&msg, mb, NULL))
+		return;
+
+	++b->stun_rx;
+
+	if (stun_msg_class(msg) == STUN_CLASS_ERROR_RESP) {
+		a = stun_msg_attr(msg, STUN_ATTR_ERR_CODE);
+		b->scode = a ? a->v.err_code.code : 999;
+	}
+	else if (stun_msg_class(msg) == STUN_CLASS_SUCCESS_RESP &&
+		 !stun_msg_chk_mi(msg, (uint8_t *)b->rpwd, strlen(b->rpwd)) &&
+		 !stun_msg_chk_fingerprint(msg)) {
+		a = stun_msg_attr(msg, STUN_ATTR_XOR_MAPPED_ADDR);
+		if (a)
+			b->mapped = a->v.xor_mapped_addr;
+		++b->stun_ok;
+	}
+
+	mem_deref(msg);
+}
+
+
+static void br_srtp(struct browser *b, const uint8_t *p, size_t n)
+{
+	uint8_t buf[PKT];
+	size_t len = n;
+
+	if (!b->srtp || n > sizeof(buf))
+		return;
+
+	memcpy(buf, p, n);
+	if (srtpx_unprotect(b->srtp, buf, &len))
+		return;
+
+	memcpy(b->buf, buf, len);
+	b->len = len;
+	++b->rx;
+}
+
+
+static void br_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct browser *b = arg;
+	const uint8_t *p = mbuf_buf(mb);
+	size_t n = mbuf_get_left(mb);
+
+	if (!n || !sa_cmp(src, &b->agw, SA_ALL))
+		return;
+
+	if (p[0] <= 3)
+		br_stun(b, mb);
+	else if (p[0] >= 20 && p[0] <= 63 && b->dtls)
+		(void)dtls_sess_recv(b->dtls, p, n);
+	else if (p[0] >= 128 && p[0] <= 191)
+		br_srtp(b, p, n);
+}
+
+
+static int br_send_h(struct mbuf *mb, void *arg)
+{
+	struct browser *b = arg;
+
+	return udp_send(b->us, &b->agw, mb);
+}
+
+
+static void br_estab_h(void *arg)
+{
+	struct browser *b = arg;
+	uint8_t ck[46], sk[46];
+	enum srtp_suite suite;
+	bool cli = dtls_sess_role(b->dtls) == DTLS_CLIENT;
+
+	b->estab = true;
+
+	if (dtls_sess_srtp_keys(b->dtls, &suite, ck, sizeof(ck), sk,
+				sizeof(sk)))
+		return;
+
+	(void)srtpx_alloc(&b->srtp, suite, cli ? ck : sk, cli ? sk : ck);
+}
+
+
+static void br_close_h(int err, void *arg)
+{
+	struct browser *b = arg;
+
+	(void)err;
+	b->closed = true;
+}
+
+
+static int br_dtls(struct fix *f, enum dtls_role role)
+{
+	struct browser *b = &f->br;
+	uint8_t md[32];
+	int err;
+
+	err = dtls_sess_alloc(&b->dtls, b->tls, role, br_send_h, br_estab_h,
+			      NULL, br_close_h, b);
+	if (!err)
+		err = tls_fingerprint(f->tls, TLS_FINGERPRINT_SHA256, md,
+				      sizeof(md));
+	if (!err)
+		err = dtls_sess_set_peer_fingerprint(b->dtls,
+			TLS_FINGERPRINT_SHA256, md, sizeof(md));
+	if (!err)
+		dtls_sess_set_timeout(b->dtls, 100, 800);
+
+	return err;
+}
+
+
+/* A connectivity check as a browser (controlling) sends it */
+static int br_check_from(struct browser *b, struct udp_sock *us,
+			 const char *pwd, const char *lufrag, bool use_cand)
+{
+	uint32_t prio = 0x6e001eff;
+	uint64_t tiebrk = 0x0123456789abcdefULL;
+	uint8_t tid[12];
+	char user[80];
+	struct mbuf *mb;
+	int err;
+
+	mb = mbuf_alloc(256);
+	if (!mb)
+		return ENOMEM;
+
+	rand_bytes(tid, sizeof(tid));
+	(void)re_snprintf(user, sizeof(user), "%s:%s", b->rufrag, lufrag);
+
+	err = stun_msg_encode(mb, STUN_METHOD_BINDING, STUN_CLASS_REQUEST,
+			      tid, NULL, (const uint8_t *)pwd, strlen(pwd),
+			      true, 0, 4,
+			      STUN_ATTR_USERNAME, user,
+			      STUN_ATTR_PRIORITY, &prio,
+			      STUN_ATTR_CONTROLLING, &tiebrk,
+			      STUN_ATTR_USE_CAND, use_cand ? &use_cand : NULL);
+	if (!err) {
+		mb->pos = 0;
+		err = udp_send(us, &b->agw, mb);
+	}
+
+	mem_deref(mb);
+	return err;
+}
+
+
+static int br_check(struct fix *f, bool use_cand)
+{
+	unsigned n = f->br.stun_rx;
+	int err;
+
+	err = br_check_from(&f->br, f->br.us, f->br.rpwd, br_ufrag,
+			    use_cand);
+
+	return err ? err : wait_for(f, U_STUN, n + 1, GUARD_MS);
+}
+
+
+/* RTP or RTCP, as SRTP from the browser */
+static int br_send_srtp(struct browser *b, const uint8_t *p, size_t n,
+			bool rtcp)
+{
+	uint8_t buf[PKT];
+	size_t len = n;
+	struct mbuf mb;
+	int err;
+
+	memcpy(buf, p, n);
+	err = rtcp ? srtpx_protect_rtcp(b->srtp, buf, &len, sizeof(buf)) :
+		srtpx_protect(b->srtp, buf, &len, sizeof(buf));
+	if (err)
+		return err;
+
+	mb.buf = buf;
+	mb.size = sizeof(buf);
+	mb.pos = 0;
+	mb.end = len;
+
+	return udp_send(b->us, &b->agw, &mb);
+}
+
+
+/* --- the core and the fixture --------------------------------------- */
+
+static void sock_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct sock *k = arg;
+
+	(void)src;
+	k->len = min(mbuf_get_left(mb), sizeof(k->buf));
+	memcpy(k->buf, mbuf_buf(mb), k->len);
+	++k->rx;
+}
+
+
+static int sock_open(struct sock *k, udp_recv_h *rh, void *arg)
+{
+	struct sa laddr;
+	int err;
+
+	(void)sa_set_str(&laddr, "127.0.0.1", 0);
+
+	err = udp_listen(&k->us, &laddr, rh, arg);
+	if (!err)
+		err = udp_local_get(k->us, &k->addr);
+
+	return err;
+}
+
+
+static int sock_send(struct sock *k, const struct sa *dst, const uint8_t *p,
+		     size_t n)
+{
+	struct mbuf mb;
+
+	mb.buf = (uint8_t *)p;
+	mb.size = n;
+	mb.pos = 0;
+	mb.end = n;
+
+	return udp_send(k->us, dst, &mb);
+}
+
+
+static void close_h(enum agw_close_reason reason, void *arg)
+{
+	struct fix *f = arg;
+
+	f->closed = true;
+	f->reason = reason;
+	f->close_ts = tmr_jiffies();
+
+	if (f->free_on_close)
+		f->s = mem_deref(f->s);
+}
+
+
+static int tls_load(struct tls **tlsp, const char *cert, const char *key)
+{
+	int err;
+
+	err = tls_alloc(tlsp, TLS_METHOD_SSLV23, NULL, NULL);
+	if (!err)
+		err = tls_set_certificate_files(*tlsp, test_datapath(cert),
+						test_datapath(key), NULL);
+
+	return err;
+}
+
+
+static int fix_open(struct fix *f, const struct agw_conf *conf)
+{
+	int err;
+
+	memset(f, 0, sizeof(*f));
+
+	err = tls_load(&f->tls, "cert.pem", "key.pem");
+	if (!err)
+		err = tls_load(&f->br.tls, "cert2.pem", "key2.pem");
+	if (!err)
+		err = agw_alloc(&f->agw, conf, f->tls);
+	if (!err)
+		err = agw_sess_alloc(&f->s, f->agw, false, close_h, f);
+	if (!err)
+		err = sock_open(&f->rtp, sock_recv, &f->rtp);
+	if (!err)
+		err = sock_open(&f->rtcp, sock_recv, &f->rtcp);
+	if (!err)
+		err = sock_open(&f->rtp2, sock_recv, &f->rtp2);
+	if (!err) {
+		struct sock k;
+
+		err = sock_open(&k, br_recv, &f->br);
+		f->br.us = k.us;
+		f->br.addr = k.addr;
+	}
+
+	return err;
+}
+
+
+static void fix_close(struct fix *f)
+{
+	tmr_cancel(&f->poll);
+	tmr_cancel(&f->guard);
+	f->s = mem_deref(f->s);
+	f->agw = mem_deref(f->agw);
+	f->tls = mem_deref(f->tls);
+	mem_deref(f->br.dtls);
+	mem_deref(f->br.srtp);
+	mem_deref(f->br.us);
+	mem_deref(f->br.tls);
+	mem_deref(f->rtp.us);
+	mem_deref(f->rtcp.us);
+	mem_deref(f->rtp2.us);
+}
+
+
+static int prm_make(struct fix *f, struct agw_w3_prm *prm,
+		    enum agw_setup setup, const struct tls *fp_of)
+{
+	memset(prm, 0, sizeof(*prm));
+	str_ncpy(prm->ufrag, br_ufrag, sizeof(prm->ufrag));
+	str_ncpy(prm->pwd, br_pwd, sizeof(prm->pwd));
+	prm->fp_type = TLS_FINGERPRINT_SHA256;
+	prm->fp_len = 32;
+	prm->setup = setup;
+
+	return tls_fingerprint(fp_of, TLS_FINGERPRINT_SHA256, prm->fp, 32);
+}
+
+
+/* Transport 0 (prm NULL: the AGW offers), stream 0 with one SSRC and
+   one payload type, the core's RTP and RTCP sockets as its peer */
+static int call_setup(struct fix *f, const struct agw_w3_prm *prm)
+{
+	uint32_t ssrc = SSRC;
+	uint8_t pt = PT;
+	struct agw_stream_prm sp;
+	int err;
+
+	err = agw_sess_transport(f->s, 0, prm, &f->wi);
+	if (err)
+		return err;
+
+	f->br.agw = f->wi.cand;
+	str_ncpy(f->br.rufrag, f->wi.ufrag, sizeof(f->br.rufrag));
+	str_ncpy(f->br.rpwd, f->wi.pwd, sizeof(f->br.rpwd));
+
+	memset(&sp, 0, sizeof(sp));
+	sp.tid = 0;
+	sp.ssrcv = &ssrc;
+	sp.ssrcc = 1;
+	sp.ptv = &pt;
+	sp.ptc = 1;
+
+	err = agw_sess_stream(f->s, 0, &sp, &f->si);
+	if (err)
+		return err;
+
+	return agw_sess_core_peer(f->s, 0, &f->rtp.addr, &f->rtcp.addr);
+}
+
+
+static int tos_get(struct udp_sock *us)
+{
+	int tos = -1;
+	socklen_t len = sizeof(tos);
+
+	if (getsockopt(udp_sock_fd(us, AF_INET), IPPROTO_IP, IP_TOS, &tos,
+		       &len))
+		return -1;
+
+	return tos;
+}
+
+
+#define STAT(field) offsetof(struct agw_stats, field)
+
+
+/* What the AGW puts in its SDP; DSCP on every media socket */
+static int info_check(const struct fix *f)
+{
+	static const char ice_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const struct agw_stream *st = agw_sess_stream_find(f->s, 0);
+	const struct agw_w3 *w3 = agw_sess_w3(f->s, 0);
+	char fp[128];
+	uint8_t md[32];
+	uint16_t port = sa_port(&f->wi.cand), rtp = sa_port(&f->si.rtp);
+	size_t i;
+	int n, err;
+
+	TEST_EQ(strlen(f->wi.ufrag), 8);
+	TEST_EQ(strlen(f->wi.pwd), 24);
+	TEST_EQ(strspn(f->wi.ufrag, ice_chars), 8);
+	TEST_EQ(strspn(f->wi.pwd, ice_chars), 24);
+
+	TEST_ERR(tls_fingerprint(f->tls, TLS_FINGERPRINT_SHA256, md,
+				 sizeof(md)));
+	n = re_snprintf(fp, sizeof(fp), "sha-256 ");
+	for (i = 0; i < sizeof(md); i++)
+		n += re_snprintf(fp + n, sizeof(fp) - n, "%s%02X",
+				 i ? ":" : "", md[i]);
+	TEST_STREQ(f->wi.fingerprint, fp);
+
+	TEST_ASSERT(sa_cmp(&f->wi.cand, &f->agw->conf.media_listen, SA_ADDR));
+	TEST_ASSERT(port >= f->agw->conf.port_min &&
+		    port <= f->agw->conf.port_max);
+	TEST_EQ(rtp % 2, 0);
+	TEST_ASSERT(rtp >= f->agw->conf.port_min && rtp != port &&
+		    rtp + 1 <= f->agw->conf.port_max);
+	TEST_EQ(sa_port(&f->si.rtcp), rtp + 1);
+
+	TEST_ASSERT(st && w3);
+	TEST_EQ(tos_get(w3->us), DSCP_EF << 2);
+	TEST_EQ(tos_get(st->rtp), DSCP_EF << 2);
+	TEST_EQ(tos_get(st->rtcp), DSCP_EF << 2);
+
+ out:
+	return err;
+}
+
+
+/* Re-INVITE: the same parameters keep the association; a new
+   fingerprint starts a new one; new ICE credentials new local ones */
+static int reinvite_check(struct fix *f, struct agw_w3_prm *prm)
+{
+	const struct agw_w3 *w3 = agw_sess_w3(f->s, 0);
+	struct agw_w3_info wi;
+	int err;
+
+	TEST_ERR(agw_sess_transport(f->s, 0, prm, &wi));
+	TEST_ASSERT(sa_cmp(&wi.cand, &f->wi.cand, SA_ALL));
+	TEST_STREQ(wi.ufrag, f->wi.ufrag);
+	TEST_ASSERT(w3->srtp && dtls_sess_established(w3->dtls));
+
+	prm->fp[0] ^= 1;
+	TEST_ERR(agw_sess_transport(f->s, 0, prm, &wi));
+	TEST_ASSERT(!w3->srtp && !dtls_sess_established(w3->dtls));
+	TEST_STREQ(wi.ufrag, f->wi.ufrag);
+	TEST_STREQ(wi.pwd, f->wi.pwd);
+
+	str_ncpy(prm->ufrag, "restart1", sizeof(prm->ufrag));
+	TEST_ERR(agw_sess_transport(f->s, 0, prm, &wi));
+	TEST_ASSERT(sa_cmp(&wi.cand, &f->wi.cand, SA_ALL));
+	TEST_ASSERT(strcmp(wi.ufrag, f->wi.ufrag) != 0);
+	TEST_ASSERT(strcmp(wi.pwd, f->wi.pwd) != 0);
+
+ out:
+	return err;
+}
+
+
+/* BUNDLE: a second stream on transport 0, split by SSRC (before
+   payload type), then by payload type; neither matches: dropped */
+static int bundle_check(struct fix *f)
+{
+	uint32_t ssrc = 0x55667788;
+	uint8_t pt = 96, pkt[sizeof(rtp_pkt)];
+	struct agw_stream_prm sp;
+	struct agw_stats st;
+	int err;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.ssrcv = &ssrc;
+	sp.ssrcc = 1;
+	sp.ptv = &pt;
+	sp.ptc = 1;
+	TEST_ERR(agw_sess_stream(f->s, 1, &sp, NULL));
+	TEST_ERR(agw_sess_core_peer(f->s, 1, &f->rtp2.addr, NULL));
+
+	memcpy(pkt, rtp_pkt, sizeof(pkt));
+	pkt[3] = 2;
+	pkt[8] = 0x55; pkt[9] = 0x66; pkt[10] = 0x77; pkt[11] = 0x88;
+	TEST_ERR(br_send_srtp(&f->br, pkt, sizeof(pkt), false));
+
+	pkt[1] = 96;
+	pkt[3] = 3;
+	pkt[8] = 0x99;
+	TEST_ERR(br_send_srtp(&f->br, pkt, sizeof(pkt), false));
+
+	pkt[1] = 8;
+	pkt[3] = 4;
+	TEST_ERR(br_send_srtp(&f->br, pkt, sizeof(pkt), false));
+	TEST_ERR(wait_stat(f, STAT(w3_dropped), 1));
+
+	TEST_EQ(f->rtp2.rx, 2);
+	TEST_EQ(f->rtp2.buf[1], 96);
+	TEST_ERR(agw_sess_stats(f->s, 1, &st));
+	TEST_EQ(st.w3_pkts, 2);
+	TEST_EQ(st.w3_dropped, 0);
+
+ out:
+	return err;
+}
+
+
+/* (1) The browser offers, the AGW is the DTLS client: check, handshake,
+   media both ways, early media held back until allowed */
+int test_agw_active(void)
+{
+	struct agw_w3_prm prm;
+	struct agw_conf conf;
+	struct agw_stats st;
+	struct fix f;
+	int err;
+
+	conf_std(&conf);
+	TEST_ERR(fix_open(&f, &conf));
+	TEST_ERR(prm_make(&f, &prm, AGW_SETUP_ACTIVE, f.br.tls));
+	TEST_ERR(call_setup(&f, &prm));
+	TEST_ERR(info_check(&f));
+	TEST_ERR(br_dtls(&f, DTLS_SERVER));
+
+	TEST_ERR(br_check(&f, true));
+	TEST_EQ(f.br.stun_ok, 1);
+	TEST_ASSERT(sa_cmp(&f.br.mapped, &f.br.addr, SA_ALL));
+
+	/* the AGW starts DTLS toward the checked address */
+	TEST_ERR(wait_for(&f, U_DTLS, 1, GUARD_MS));
+
+	/* SRTP in, the same RTP out; SRTCP (muxed) to the RTCP port */
+	TEST_ERR(br_send_srtp(&f.br, rtp_pkt, sizeof(rtp_pkt), false));
+	TEST_ERR(wait_for(&f, U_RTP, 1, GUARD_MS));
+	TEST_EQ(f.rtp.len, sizeof(rtp_pkt));
+	TEST_ASSERT(!memcmp(f.rtp.buf, rtp_pkt, sizeof(rtp_pkt)));
+
+	TEST_ERR(br_send_srtp(&f.br, rtcp_pkt, sizeof(rtcp_pkt), true));
+	TEST_ERR(wait_for(&f, U_RTCP, 1, GUARD_MS));
+	TEST_EQ(f.rtcp.len, sizeof(rtcp_pkt));
+	TEST_ASSERT(!memcmp(f.rtcp.buf, rtcp_pkt, sizeof(rtcp_pkt)));
+
+	/* core to browser: held back before early media is allowed */
+	TEST_ERR(sock_send(&f.rtp, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&f, STAT(core_dropped), 1));
+	TEST_EQ(f.br.rx, 0);
+
+	agw_sess_early_media(f.s, true);
+	TEST_ERR(sock_send(&f.rtp, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_for(&f, U_BR_RX, 1, GUARD_MS));
+	TEST_EQ(f.br.len, sizeof(rtp_pkt));
+	TEST_ASSERT(!memcmp(f.br.buf, rtp_pkt, sizeof(rtp_pkt)));
+
+	TEST_ERR(agw_sess_stats(f.s, 0, &st));
+	TEST_EQ(st.w3_pkts, 2);
+	TEST_EQ(st.w3_bytes, sizeof(rtp_pkt) + sizeof(rtcp_pkt));
+	TEST_EQ(st.w3_dropped, 0);
+	TEST_EQ(st.core_pkts, 1);
+	TEST_EQ(st.core_bytes, sizeof(rtp_pkt));
+	TEST_EQ(st.core_dropped, 1);
+	TEST_EQ(st.core_unlatched, 0);
+	TEST_EQ(agw_sess_stats(f.s, 1, &st), ENOENT);
+	TEST_ASSERT(!f.closed);
+
+	TEST_ERR(bundle_check(&f));
+	TEST_ERR(reinvite_check(&f, &prm));
+
+ out:
+	fix_close(&f);
+	return err;
+}
+
+
+/* (2) The core offers (browser's side known later), the AGW is the DTLS
+   server: DTLS waits for the browser's answer */
+int test_agw_passive(void)
+{
+	struct agw_w3_prm prm;
+	struct agw_conf conf;
+	struct fix f;
+	int err;
+
+	conf_std(&conf);
+	TEST_ERR(fix_open(&f, &conf));
+	TEST_ERR(call_setup(&f, NULL));
+	TEST_ERR(br_dtls(&f, DTLS_CLIENT));
+
+	/* a check is answered before the answer is known ... */
+	TEST_ERR(br_check(&f, false));
+	TEST_EQ(f.br.stun_ok, 1);
+
+	/* ... but DTLS waits for it: the ClientHello is dropped */
+	TEST_ERR(dtls_sess_start(f.br.dtls));
+	TEST_ERR(wait_stat(&f, STAT(w3_dropped), 1));
+
+	TEST_ERR(prm_make(&f, &prm, AGW_SETUP_PASSIVE, f.br.tls));
+	TEST_ERR(agw_sess_transport_remote(f.s, 0, &prm));
+	TEST_EQ(agw_sess_transport_remote(f.s, 9, &prm), ENOENT);
+
+	/* the browser's retransmission gets a HelloVerifyRequest, then the
+	   handshake completes */
+	TEST_ERR(wait_for(&f, U_DTLS, 1, GUARD_MS));
+	TEST_EQ(dtls_sess_role(agw_sess_w3(f.s, 0)->dtls), DTLS_SERVER);
+
+	TEST_ERR(br_send_srtp(&f.br, rtp_pkt, sizeof(rtp_pkt), false));
+	TEST_ERR(wait_for(&f, U_RTP, 1, GUARD_MS));
+	TEST_ASSERT(f.rtp.len == sizeof(rtp_pkt) &&
+		    !memcmp(f.rtp.buf, rtp_pkt, sizeof(rtp_pkt)));
+
+	/* with the answer known, the browser's ufrag is checked too */
+	TEST_ERR(br_check_from(&f.br, f.br.us, f.br.rpwd, "otherUfr", true));
+	TEST_ERR(wait_for(&f, U_STUN, 2, GUARD_MS));
+	TEST_EQ(f.br.scode, 401);
+	TEST_EQ(f.br.stun_ok, 1);
+	TEST_ASSERT(!f.closed);
+
+ out:
+	fix_close(&f);
+	return err;
+}
+
+
+static const uint8_t dtls_junk[16] = {
+	22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0, 0
+};
+
+
+/* (3) Media and DTLS from an address without a check are dropped, a
+   wrong password gets a 401, a browser certificate that is not the one
+   in SDP ends the session */
+int test_agw_reject(void)
+{
+	struct agw_w3_prm prm;
+	struct agw_conf conf;
+	struct fix f;
+	int err;
+
+	conf_std(&conf);
+	TEST_ERR(fix_open(&f, &conf));
+	TEST_ERR(prm_make(&f, &prm, AGW_SETUP_ACTIVE, f.tls));
+	TEST_ERR(call_setup(&f, &prm));
+	TEST_ERR(br_dtls(&f, DTLS_SERVER));
+
+	TEST_ERR(sock_send(&f.rtp2, &f.br.agw, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(sock_send(&f.rtp2, &f.br.agw, dtls_junk,
+			   sizeof(dtls_junk)));
+	TEST_ERR(wait_stat(&f, STAT(w3_dropped), 2));
+
+	TEST_ERR(br_check_from(&f.br, f.br.us, "wrongPassword01234567890",
+			       br_ufrag, true));
+	TEST_ERR(wait_for(&f, U_STUN, 1, GUARD_MS));
+	TEST_EQ(f.br.scode, 401);
+	TEST_EQ(f.br.stun_ok, 0);
+	TEST_ASSERT(!agw_sess_w3(f.s, 0)->have_peer);
+
+	/* a good check: the AGW starts DTLS and meets the wrong cert; the
+	   owner frees the session from its close handler */
+	f.free_on_close = true;
+	TEST_ERR(br_check(&f, true));
+	TEST_EQ(f.br.stun_ok, 1);
+	TEST_ERR(wait_for(&f, U_CLOSED, 1, GUARD_MS));
+	TEST_EQ(f.reason, AGW_CLOSE_DTLS);
+	TEST_ASSERT(!f.br.estab && !f.s);
+	TEST_EQ(agw_session_count(f.agw), 0);
+
+ out:
+	fix_close(&f);
+	return err;
+}
+
+
+/* (4) Consent: checks refresh it; without one for consent_timeout the
+   session closes */
+int test_agw_consent(void)
+{
+	struct agw_w3_prm prm;
+	struct agw_conf conf;
+	struct fix f;
+	uint64_t t0, t1;
+	int err;
+
+	conf_std(&conf);
+	conf.consent_timeout = 1;
+	TEST_ERR(fix_open(&f, &conf));
+	TEST_ERR(prm_make(&f, &prm, AGW_SETUP_PASSIVE, f.br.tls));
+	TEST_ERR(call_setup(&f, &prm));
+
+	t0 = tmr_jiffies();
+	TEST_ERR(br_check(&f, true));
+	TEST_ERR(expect_nothing(&f, U_CLOSED, 1, 500));
+
+	t1 = tmr_jiffies();
+	TEST_ERR(br_check(&f, false));
+	TEST_EQ(f.br.stun_ok, 2);
+
+	TEST_ERR(wait_for(&f, U_CLOSED, 1, 3000));
+	TEST_EQ(f.reason, AGW_CLOSE_CONSENT);
+	TEST_ASSERT(f.close_ts - t0 >= 1400);
+	TEST_ASSERT(f.close_ts - t1 >= 950 && f.close_ts - t1 <= 1600);
+
+	/* closed: checks go unanswered */
+	TEST_ERR(br_check_from(&f.br, f.br.us, f.br.rpwd, br_ufrag, true));
+	TEST_ERR(expect_nothing(&f, U_STUN, 3, 100));
+
+ out:
+	fix_close(&f);
+	return err;
+}
+
+
+/* (5) Symmetric RTP: the first source latches; another is dropped until
+   the latched one has been silent long enough */
+int test_agw_latch(void)
+{
+	struct agw_conf conf;
+	struct agw_stream *st;
+	uint8_t buf[sizeof(rtp_pkt)];
+	struct fix f;
+	int err;
+
+	conf_std(&conf);
+	TEST_ERR(fix_open(&f, &conf));
+	TEST_ERR(call_setup(&f, NULL));
+	TEST_ERR(agw_sess_core_peer(f.s, 0, &f.rtp2.addr, NULL));
+	f.agw->latch_ms = 300;
+	st = agw_sess_stream_find(f.s, 0);
+	TEST_ASSERT(st);
+
+	/* the first packet latches (and is held back: no early media) */
+	TEST_ERR(sock_send(&f.rtp, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&f, STAT(core_dropped), 1));
+	TEST_ASSERT(st->latch_rtp.set &&
+		    sa_cmp(&st->latch_rtp.src, &f.rtp.addr, SA_ALL));
+
+	TEST_ERR(sock_send(&f.rtp2, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&f, STAT(core_unlatched), 1));
+
+	/* toward the core: the latched source, not the SDP address */
+	memcpy(buf, rtp_pkt, sizeof(buf));
+	TEST_ERR(agw_core_send(st, false, buf, sizeof(buf)));
+	TEST_ERR(wait_for(&f, U_RTP, 1, GUARD_MS));
+	TEST_EQ(f.rtp2.rx, 0);
+
+	/* silence: the next source latches, the old one is now foreign */
+	TEST_ERR(expect_nothing(&f, U_CLOSED, 1, 350));
+	TEST_ERR(sock_send(&f.rtp2, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&f, STAT(core_dropped), 3));
+	TEST_ASSERT(sa_cmp(&st->latch_rtp.src, &f.rtp2.addr, SA_ALL));
+	TEST_ERR(sock_send(&f.rtp, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&f, STAT(core_unlatched), 2));
+
+ out:
+	fix_close(&f);
+	return err;
+}
+
+
+static int busy(struct udp_sock **usv, uint16_t port, size_t n)
+{
+	struct sa laddr;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++) {
+		(void)sa_set_str(&laddr, "127.0.0.1", port + i);
+		err = udp_listen(&usv[i], &laddr, NULL, NULL);
+	}
+
+	return err;
+}
+
+
+/* (6) max_calls (emergency calls pass), port exhaustion, ports back
+   to the pool when a session ends */
+int test_agw_limits(void)
+{
+	struct agw_stream_info si, si2;
+	struct agw_stream_prm sp;
+	struct agw_w3_info wi;
+	struct agw_sess *s2 = NULL, *se = NULL;
+	struct udp_sock *busyv[3] = {NULL, NULL, NULL};
+	struct agw_conf conf;
+	size_t i;
+	struct fix f;
+	int err;
+
+	conf_std(&conf);
+	conf.max_calls = 1;
+	conf.port_min = port_base() + 96;
+	conf.port_max = conf.port_min + 3;
+	TEST_ERR(fix_open(&f, &conf));
+
+	TEST_EQ(agw_sess_alloc(&s2, f.agw, false, NULL, NULL), EOVERFLOW);
+	TEST_ERR(agw_sess_alloc(&se, f.agw, true, NULL, NULL));
+	TEST_EQ(agw_session_count(f.agw), 2);
+
+	memset(&sp, 0, sizeof(sp));
+	TEST_EQ(agw_sess_stream(f.s, 0, &sp, NULL), ENOENT);
+	TEST_ERR(agw_sess_transport(f.s, 0, NULL, &wi));
+	TEST_ERR(agw_sess_stream(f.s, 0, &sp, &si));
+	TEST_EQ(agw_sess_stream(f.s, 1, &sp, NULL), ENOSPC);
+	TEST_ERR(agw_sess_transport(se, 0, NULL, NULL));
+	TEST_EQ(agw_sess_transport(se, 1, NULL, NULL), ENOSPC);
+	TEST_EQ(agw_sess_stream(se, 0, &sp, NULL), ENOSPC);
+
+	/* the session ends: its ports are free at once (D-40) */
+	f.s = mem_deref(f.s);
+	TEST_EQ(agw_session_count(f.agw), 1);
+	TEST_ERR(agw_sess_stream(se, 0, &sp, &si2));
+	TEST_EQ(sa_port(&si2.rtp), sa_port(&si.rtp));
+	TEST_ERR(agw_sess_transport(se, 1, NULL, NULL));
+
+	/* the emergency call counts */
+	TEST_EQ(agw_sess_alloc(&s2, f.agw, false, NULL, NULL), EOVERFLOW);
+	se = mem_deref(se);
+	TEST_ERR(agw_sess_alloc(&s2, f.agw, false, NULL, NULL));
+
+	/* ports some other socket holds are skipped */
+	TEST_ERR(busy(busyv, conf.port_min, 3));
+	TEST_ERR(agw_sess_transport(s2, 0, NULL, &wi));
+	TEST_EQ(sa_port(&wi.cand), conf.port_max);
+
+ out:
+	for (i = 0; i < ARRAY_SIZE(busyv); i++)
+		mem_deref(busyv[i]);
+	mem_deref(s2);
+	mem_deref(se);
+	fix_close(&f);
+	return err;
+}

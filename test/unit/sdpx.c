@@ -1,0 +1,1424 @@
+/**
+ * @file sdpx.c  Tests for the SDP interworking (D-24..D-30, D-34): the
+ *               four rewrites against a fake AGW, line by line
+ */
+#include <string.h>
+#include <re.h>
+#include "core/file.h"
+#include "agw/agw.h"
+#include "sdp/sdpx.h"
+#include "sip/sipx.h"
+#include "test.h"
+
+
+/* --- a fake AGW ---------------------------------------------------------- */
+
+struct fake {
+	unsigned ntp, nremote, nstream, npeer;
+	bool tp_null[4];
+	struct agw_w3_prm tp[4];         /* last prm per tid               */
+	struct agw_w3_prm remote[4];
+	unsigned stid[16];
+	bool smux[16];
+	uint32_t ssrcv[16][4];
+	size_t ssrcc[16];
+	uint8_t ptv[16][64];
+	size_t ptc[16];
+	struct sa rtp[16], rtcp[16];
+	int fail;                        /* error for the next op call     */
+};
+
+
+static int fake_transport(void *arg, unsigned tid,
+			  const struct agw_w3_prm *prm,
+			  struct agw_w3_info *info)
+{
+	struct fake *f = arg;
+
+	if (f->fail || tid >= 4)
+		return f->fail ? f->fail : EINVAL;
+
+	++f->ntp;
+	f->tp_null[tid] = !prm;
+	if (prm)
+		f->tp[tid] = *prm;
+
+	memset(info, 0, sizeof(*info));
+	(void)sa_set_str(&info->cand, "192.0.2.10", 40000 + 2 * tid);
+	(void)re_snprintf(info->ufrag, sizeof(info->ufrag), "agwU%u", tid);
+	(void)re_snprintf(info->pwd, sizeof(info->pwd),
+			  "agwPasswordAgwPassword%u", tid);
+	str_ncpy(info->fingerprint, "sha-256 0A:1B:2C:3D:4E:5F:60:71:82:93:"
+		 "A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:"
+		 "D7:E8:F9", sizeof(info->fingerprint));
+
+	return 0;
+}
+
+
+static int fake_remote(void *arg, unsigned tid, const struct agw_w3_prm *prm)
+{
+	struct fake *f = arg;
+
+	if (tid >= 4)
+		return EINVAL;
+
+	++f->nremote;
+	f->remote[tid] = *prm;
+
+	return 0;
+}
+
+
+static int fake_stream(void *arg, unsigned idx,
+		       const struct agw_stream_prm *prm,
+		       struct agw_stream_info *info)
+{
+	struct fake *f = arg;
+
+	if (idx >= 16 || prm->ptc > 64)
+		return EINVAL;
+
+	++f->nstream;
+	f->stid[idx] = prm->tid;
+	f->smux[idx] = prm->core_rtcp_mux;
+	f->ssrcc[idx] = prm->ssrcc;
+	if (prm->ssrcc)
+		memcpy(f->ssrcv[idx], prm->ssrcv,
+		       min(prm->ssrcc, (size_t)4) * 4);
+	f->ptc[idx] = prm->ptc;
+	memcpy(f->ptv[idx], prm->ptv, prm->ptc);
+
+	(void)sa_set_str(&info->rtp, "198.51.100.7", 30000 + 2 * idx);
+	info->rtcp = info->rtp;
+	sa_set_port(&info->rtcp, 30001 + 2 * idx);
+
+	return 0;
+}
+
+
+static int fake_peer(void *arg, unsigned idx, const struct sa *rtp,
+		     const struct sa *rtcp)
+{
+	struct fake *f = arg;
+
+	if (idx >= 16)
+		return EINVAL;
+
+	++f->npeer;
+	f->rtp[idx] = *rtp;
+	f->rtcp[idx] = *rtcp;
+
+	return 0;
+}
+
+
+static const struct sdpx_ops fake_ops = {
+	fake_transport, fake_remote, fake_stream, fake_peer
+};
+
+
+/* --- SDP text helpers ---------------------------------------------------- */
+
+static int load(struct mbuf **mbp, const char *name)
+{
+	char path[256];
+	struct mbuf *mb = mbuf_alloc(8192);
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+
+	(void)re_snprintf(path, sizeof(path), "sdp/%s", name);
+	err = file_read(mb, test_datapath(path), 65536);
+	if (err)
+		mem_deref(mb);
+	else
+		*mbp = mb;
+
+	return err;
+}
+
+
+static struct pl mbpl(const struct mbuf *mb)
+{
+	struct pl pl;
+
+	pl.p = (const char *)mb->buf;
+	pl.l = mb->end;
+
+	return pl;
+}
+
+
+/* a copy of src with every "from" replaced by "to" */
+static int subst(struct mbuf **mbp, const struct mbuf *src,
+		 const char *from, const char *to)
+{
+	struct mbuf *mb = mbuf_alloc(src->end + 256);
+	const char *p = (const char *)src->buf, *end = p + src->end;
+	size_t fl = strlen(from);
+	int err = 0;
+
+	if (!mb)
+		return ENOMEM;
+
+	while (!err && p < end) {
+		const char *hit = memmem(p, end - p, from, fl);
+		size_t n = hit ? (size_t)(hit - p) : (size_t)(end - p);
+
+		err = mbuf_write_mem(mb, (const uint8_t *)p, n);
+		if (hit && !err)
+			err = mbuf_write_str(mb, to);
+		p += n + (hit ? fl : 0);
+	}
+
+	if (err)
+		mem_deref(mb);
+	else
+		*mbp = mb;
+
+	return err;
+}
+
+
+/* section i of an SDP: -1 the session, 0.. the m-lines */
+static struct pl section(const struct mbuf *mb, int i)
+{
+	struct pl all = mbpl(mb), s = PL_INIT;
+	const char *p = all.p, *end = all.p + all.l, *m;
+	int n = -1;
+
+	for (;;) {
+		m = memmem(p, end - p, "\r\nm=", 4);
+		if (n == i) {
+			s.p = p;
+			s.l = (m ? m + 2 : end) - p;
+			return s;
+		}
+		if (!m)
+			return s;
+		p = m + 2;
+		++n;
+	}
+}
+
+
+static bool has_line(const struct pl *s, const char *line)
+{
+	const char *p = s->p, *end = s->p + s->l;
+	size_t n = strlen(line);
+
+	while (p && p < end) {
+		const char *e = memmem(p, end - p, "\r\n", 2);
+
+		if (e && (size_t)(e - p) == n && !memcmp(p, line, n))
+			return true;
+		p = e ? e + 2 : NULL;
+	}
+
+	return false;
+}
+
+
+static unsigned count_prefix(const struct pl *s, const char *prefix)
+{
+	const char *p = s->p, *end = s->p + s->l;
+	size_t n = strlen(prefix);
+	unsigned c = 0;
+
+	while (p && p < end) {
+		const char *e = memmem(p, end - p, "\r\n", 2);
+
+		if (e && (size_t)(e - p) >= n && !memcmp(p, prefix, n))
+			++c;
+		p = e ? e + 2 : NULL;
+	}
+
+	return c;
+}
+
+
+static bool crlf_only(const struct mbuf *mb)
+{
+	size_t i;
+
+	if (mb->end < 2 || mb->buf[mb->end - 1] != '\n')
+		return false;
+
+	for (i = 0; i < mb->end; i++) {
+		if (mb->buf[i] == '\n' && (!i || mb->buf[i-1] != '\r'))
+			return false;
+		if (mb->buf[i] == '\r' && mb->buf[i+1] != '\n')
+			return false;
+	}
+
+	return true;
+}
+
+
+#define HAS(mb, i, line) TEST_ASSERT(sect_has((mb), (i), (line)))
+#define HASNT(mb, i, prefix) TEST_EQ(sect_count((mb), (i), (prefix)), 0)
+
+static bool sect_has(const struct mbuf *mb, int i, const char *line)
+{
+	struct pl s = section(mb, i);
+
+	if (!has_line(&s, line)) {
+		(void)re_fprintf(stderr, "  no \"%s\" in section %d of:\n%b",
+				 line, i, mb->buf, mb->end);
+		return false;
+	}
+
+	return true;
+}
+
+
+static unsigned sect_count(const struct mbuf *mb, int i, const char *prefix)
+{
+	struct pl s = i < -1 ? mbpl(mb) : section(mb, i);
+
+	return count_prefix(&s, prefix);
+}
+
+
+/* D-24..D-27: nothing of ICE, DTLS, BUNDLE, rtcp-mux, SSRC toward IMS */
+static int no_webrtc(const struct mbuf *mb)
+{
+	static const char *gone[] = {
+		"a=ice-", "a=candidate", "a=end-of-candidates",
+		"a=fingerprint", "a=setup", "a=tls-id", "a=group", "a=mid",
+		"a=msid", "a=ssrc", "a=extmap", "a=rtcp-mux", "a=rtcp-rsize",
+		"a=rtcp-fb", "a=bundle-only", "a=sctp", "a=max-message-size",
+	};
+	struct pl all = mbpl(mb);
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(gone); i++)
+		TEST_EQ(count_prefix(&all, gone[i]), 0);
+
+	TEST_ASSERT(!memmem(all.p, all.l, "SAVPF", 5));
+	TEST_ASSERT(crlf_only(mb));
+
+ out:
+	return err;
+}
+
+
+static const char core_answer[] =
+	"v=0\r\n"
+	"o=core 77 77 IN IP4 10.20.30.40\r\n"
+	"s=-\r\n"
+	"c=IN IP4 10.20.30.40\r\n"
+	"t=0 0\r\n"
+	"m=audio 31000 RTP/AVP 8 126\r\n"
+	"a=rtpmap:8 PCMA/8000\r\n"
+	"a=rtpmap:126 telephone-event/8000\r\n"
+	"a=fmtp:126 0-15\r\n"
+	"a=ptime:20\r\n"
+	"a=sendrecv\r\n";
+
+
+static int rewrite(struct mbuf *out, struct sdpx_call **callp, int which,
+		   const struct mbuf *in, struct fake *f)
+{
+	struct pl pl = mbpl(in);
+
+	mbuf_reset(out);
+
+	switch (which) {
+
+	case 0: return sdpx_offer_to_core(out, callp, &pl, &fake_ops, f);
+	case 1: return sdpx_answer_to_browser(out, *callp, &pl, &fake_ops,
+					      f);
+	case 2: return sdpx_offer_to_browser(out, callp, &pl, &fake_ops, f);
+	default: return sdpx_answer_to_core(out, *callp, &pl, &fake_ops, f);
+	}
+}
+
+
+static int rewrite_str(struct mbuf *out, struct sdpx_call **callp,
+		       int which, const char *s, struct fake *f)
+{
+	struct mbuf mb;
+
+	mbuf_init(&mb);
+	mb.buf = (uint8_t *)(uintptr_t)s;
+	mb.end = mb.size = strlen(s);
+
+	return rewrite(out, callp, which, &mb, f);
+}
+
+
+/* 1. browser offer -> core offer, Chromium audio-only (D-24..D-27) */
+int test_sdpx_offer_to_core(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *out = mbuf_alloc(4096);
+	struct fake f;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "chrome-offer-audio.sdp"));
+	TEST_ERR(rewrite(out, &call, 0, in, &f));
+
+	/* the AGW got the browser's transport and its own role */
+	TEST_EQ(f.ntp, 1);
+	TEST_ASSERT(!f.tp_null[0]);
+	TEST_STREQ(f.tp[0].ufrag, "Xk7q");
+	TEST_STREQ(f.tp[0].pwd, "4wEhZ9m1tV0nLq8sRbY2pF6c");
+	TEST_EQ(f.tp[0].fp_type, TLS_FINGERPRINT_SHA256);
+	TEST_EQ(f.tp[0].fp_len, 32);
+	TEST_EQ(f.tp[0].fp[0], 0x3b);
+	TEST_EQ(f.tp[0].fp[1], 0x8f);
+	TEST_EQ(f.tp[0].fp[31], 0x64);
+	TEST_EQ(f.tp[0].setup, AGW_SETUP_ACTIVE);
+
+	/* one stream on that transport with the SSRC and payload types */
+	TEST_EQ(f.nstream, 1);
+	TEST_EQ(f.stid[0], 0);
+	TEST_ASSERT(!f.smux[0]);
+	TEST_EQ(f.ssrcc[0], 1);
+	TEST_EQ(f.ssrcv[0][0], 2147483901u);
+	TEST_EQ(f.ptc[0], 8);
+	TEST_EQ(f.ptv[0][0], 111);
+	TEST_EQ(f.ptv[0][7], 126);
+	TEST_EQ(f.npeer, 0);
+
+	/* the core offer */
+	TEST_ERR(no_webrtc(out));
+	HAS(out, -1, "v=0");
+	TEST_EQ(sect_count(out, -1, "o=- "), 1);
+	TEST_EQ(sect_count(out, -2, "m="), 1);
+	HAS(out, -1, "c=IN IP4 198.51.100.7");
+	HAS(out, -1, "t=0 0");
+	HASNT(out, -1, "a=extmap-allow-mixed");
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 63 9 0 8 13 110 126");
+	HAS(out, 0, "c=IN IP4 198.51.100.7");
+	HAS(out, 0, "a=rtpmap:111 opus/48000/2");
+	HAS(out, 0, "a=fmtp:111 minptime=10;useinbandfec=1");
+	HAS(out, 0, "a=rtpmap:63 red/48000/2");
+	HAS(out, 0, "a=rtpmap:0 PCMU/8000");
+	HAS(out, 0, "a=rtpmap:8 PCMA/8000");
+	HAS(out, 0, "a=rtpmap:110 telephone-event/48000");
+	HAS(out, 0, "a=rtpmap:126 telephone-event/8000");
+	HAS(out, 0, "a=sendrecv");
+	HASNT(out, 0, "a=rtcp:");        /* RTCP on 30001: the default */
+	TEST_EQ(sect_count(out, 0, "a=sendrecv"), 1);
+
+ out:
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+static int role_of(const struct mbuf *offer, const char *setup,
+		   enum agw_setup *role)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *out = mbuf_alloc(4096);
+	struct fake f;
+	int err;
+
+	memset(&f, 0, sizeof(f));
+	if (!out)
+		return ENOMEM;
+
+	err = subst(&in, offer, "a=setup:actpass", setup);
+	if (!err)
+		err = rewrite(out, &call, 0, in, &f);
+	if (!err)
+		*role = f.tp[0].setup;
+
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+static int expect_eproto(const struct mbuf *offer, const char *from,
+			 const char *to)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *out = mbuf_alloc(4096);
+	struct fake f;
+	int err;
+
+	memset(&f, 0, sizeof(f));
+	if (!out)
+		return ENOMEM;
+
+	err = subst(&in, offer, from, to);
+	if (!err) {
+		err = rewrite(out, &call, 0, in, &f);
+		err = err == EPROTO && !call && !out->end && !f.ntp ?
+			0 : EINVAL;
+		if (err)
+			test_fail(__FILE__, __LINE__, from, 0);
+	}
+
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+/* roles for actpass/active/passive offers; what makes an offer 488 */
+int test_sdpx_offer_roles(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *sha1 = NULL, *out = mbuf_alloc(4096);
+	enum agw_setup role = AGW_SETUP_PASSIVE;
+	struct fake f;
+	int err = 0;
+
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "chrome-offer-audio.sdp"));
+
+	TEST_ERR(role_of(in, "a=setup:actpass", &role));
+	TEST_EQ(role, AGW_SETUP_ACTIVE);
+	TEST_ERR(role_of(in, "a=setup:active", &role));
+	TEST_EQ(role, AGW_SETUP_PASSIVE);
+	TEST_ERR(role_of(in, "a=setup:passive", &role));
+	TEST_EQ(role, AGW_SETUP_ACTIVE);
+	TEST_ERR(role_of(in, "a=ice-options:trickle", &role));  /* none */
+	TEST_EQ(role, AGW_SETUP_PASSIVE);
+
+	/* no fingerprint, no ICE credentials, no rtcp-mux, bad role */
+	TEST_ERR(expect_eproto(in, "a=fingerprint:", "a=x-fingerprint:"));
+	TEST_ERR(expect_eproto(in, "a=ice-pwd:", "a=x-pwd:"));
+	TEST_ERR(expect_eproto(in, "a=ice-ufrag:", "a=x-ufrag:"));
+	TEST_ERR(expect_eproto(in, "a=rtcp-mux\r\n", "a=x-mux\r\n"));
+	TEST_ERR(expect_eproto(in, "a=setup:actpass", "a=setup:holdconn"));
+	TEST_ERR(expect_eproto(in, "sha-256 3B:8F:", "sha-256 3B8F:"));
+	TEST_ERR(expect_eproto(in, "sha-256", "sha-512"));
+
+	/* session-level credentials and a sha-1 fingerprint do */
+	TEST_ERR(subst(&sha1, in, "a=fingerprint:sha-256 3B:8F:1C:D2:5E:90:"
+		       "A7:64:0B:F3:28:C1:9D:E5:47:7A:12:B6:83:4F:D9:20:6E:"
+		       "AC:F1:35:98:0D:C7:5B:E2:64",
+		       "a=fingerprint:sha-1 01:02:03:04:05:06:07:08:09:0A:"
+		       "0B:0C:0D:0E:0F:10:11:12:13:14"));
+	in = mem_deref(in);
+	TEST_ERR(subst(&in, sha1, "a=group:BUNDLE 0\r\n",
+		       "a=group:BUNDLE 0\r\na=ice-ufrag:Sess\r\n"));
+	sha1 = mem_deref(sha1);
+	TEST_ERR(subst(&sha1, in, "a=ice-ufrag:Xk7q\r\n", ""));
+
+	memset(&f, 0, sizeof(f));
+	TEST_ERR(rewrite(out, &call, 0, sha1, &f));
+	TEST_STREQ(f.tp[0].ufrag, "Sess");
+	TEST_EQ(f.tp[0].fp_type, TLS_FINGERPRINT_SHA1);
+	TEST_EQ(f.tp[0].fp_len, 20);
+	TEST_EQ(f.tp[0].fp[19], 0x14);
+
+ out:
+	mem_deref(call);
+	mem_deref(sha1);
+	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+/* 2. core answer -> browser answer (D-28..D-30) */
+int test_sdpx_answer_to_browser(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *out = mbuf_alloc(4096);
+	struct sa core;
+	struct fake f;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "chrome-offer-audio.sdp"));
+	TEST_ERR(rewrite(out, &call, 0, in, &f));
+
+	/* an answer that does not fit the offer */
+	TEST_EQ(rewrite_str(out, &call, 1, "v=0\r\nc=IN IP4 10.0.0.1\r\n"
+			    "m=audio 5 RTP/AVP 0\r\nm=audio 7 RTP/AVP 0\r\n",
+			    &f), EPROTO);
+	TEST_EQ(rewrite_str(out, &call, 1, "v=0\r\nc=IN IP4 10.0.0.1\r\n"
+			    "m=video 5 RTP/AVP 0\r\n", &f), EPROTO);
+	TEST_EQ(rewrite_str(out, &call, 1, "v=0\r\nc=IN IP4 10.0.0.1\r\n"
+			    "m=audio 5 RTP/AVP 18\r\n", &f), EPROTO);
+	TEST_EQ(rewrite_str(out, &call, 3, core_answer, &f), EPROTO);
+	TEST_EQ(f.npeer, 0);
+	TEST_EQ(out->end, 0);
+
+	TEST_ERR(rewrite_str(out, &call, 1, core_answer, &f));
+
+	/* the AGW learnt the core's addresses */
+	TEST_EQ(f.npeer, 1);
+	TEST_ERR(sa_set_str(&core, "10.20.30.40", 31000));
+	TEST_ASSERT(sa_cmp(&f.rtp[0], &core, SA_ALL));
+	TEST_EQ(sa_port(&f.rtcp[0]), 31001);
+	TEST_ASSERT(sa_cmp(&f.rtp[0], &f.rtcp[0], SA_ADDR));
+
+	TEST_ASSERT(crlf_only(out));
+	HAS(out, -1, "a=ice-lite");
+	HAS(out, -1, "a=group:BUNDLE 0");
+	HAS(out, 0, "m=audio 40000 UDP/TLS/RTP/SAVPF 8 126");
+	HAS(out, 0, "c=IN IP4 192.0.2.10");
+	HAS(out, 0, "a=mid:0");
+	HAS(out, 0, "a=ice-ufrag:agwU0");
+	HAS(out, 0, "a=ice-pwd:agwPasswordAgwPassword0");
+	HAS(out, 0, "a=fingerprint:sha-256 0A:1B:2C:3D:4E:5F:60:71:82:93:"
+	    "A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:"
+	    "E8:F9");
+	HAS(out, 0, "a=setup:active");
+	HAS(out, 0, "a=rtcp-mux");
+	HAS(out, 0, "a=candidate:1 1 udp 2130706431 192.0.2.10 40000 typ "
+	    "host");
+	HAS(out, 0, "a=end-of-candidates");
+	HAS(out, 0, "a=rtpmap:8 PCMA/8000");
+	HAS(out, 0, "a=rtpmap:126 telephone-event/8000");
+	HAS(out, 0, "a=fmtp:126 0-15");
+	HAS(out, 0, "a=ptime:20");
+	HAS(out, 0, "a=sendrecv");
+	HASNT(out, -2, "a=rtcp:");
+	HASNT(out, -2, "RTP/AVP");
+	TEST_ASSERT(!memmem(out->buf, out->end, "10.20.30.40", 11));
+
+ out:
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+/* a=rtcp in the core's answer; the core rejects the m-line */
+int test_sdpx_answer_rtcp_reject(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *ans = NULL, *out = mbuf_alloc(4096);
+	struct mbuf ca;
+	struct fake f;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	mbuf_init(&ca);
+	ca.buf = (uint8_t *)(uintptr_t)core_answer;
+	ca.end = ca.size = sizeof(core_answer) - 1;
+
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "chrome-offer-audio.sdp"));
+	TEST_ERR(rewrite(out, &call, 0, in, &f));
+
+	TEST_ERR(subst(&ans, &ca, "a=ptime:20", "a=rtcp:31007 IN IP4 "
+		       "10.20.30.41"));
+	TEST_ERR(rewrite(out, &call, 1, ans, &f));
+	TEST_EQ(sa_port(&f.rtcp[0]), 31007);
+	TEST_ASSERT(!sa_cmp(&f.rtp[0], &f.rtcp[0], SA_ADDR));
+
+	/* a 200 after a 183 may answer again */
+	ans = mem_deref(ans);
+	TEST_ERR(subst(&ans, &ca, "m=audio 31000", "m=audio 0"));
+	f.npeer = 0;
+	TEST_ERR(rewrite(out, &call, 1, ans, &f));
+	TEST_EQ(f.npeer, 0);
+	HAS(out, 0, "m=audio 0 UDP/TLS/RTP/SAVPF 111");
+	HAS(out, 0, "a=mid:0");
+	HASNT(out, -2, "a=candidate");
+	HASNT(out, -2, "a=group");
+	TEST_EQ(sect_count(out, -2, "m="), 1);
+
+ out:
+	mem_deref(call);
+	mem_deref(ans);
+	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+static const char core_answer_avdc[] =
+	"v=0\r\n"
+	"o=core 78 78 IN IP4 10.20.30.40\r\n"
+	"s=-\r\n"
+	"c=IN IP4 10.20.30.40\r\n"
+	"t=0 0\r\n"
+	"m=audio 31000 RTP/AVP 111 110\r\n"
+	"a=rtpmap:111 opus/48000/2\r\n"
+	"a=fmtp:111 minptime=10;useinbandfec=1\r\n"
+	"a=rtpmap:110 telephone-event/48000\r\n"
+	"m=video 31002 RTP/AVP 103\r\n"
+	"b=AS:2000\r\n"
+	"a=rtpmap:103 H264/90000\r\n"
+	"a=fmtp:103 packetization-mode=1;profile-level-id=42001f\r\n"
+	"a=recvonly\r\n"
+	"m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n";
+
+
+/* audio + video + data channel in one BUNDLE group (D-26, D-41) */
+int test_sdpx_bundle_av_dc(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *out = mbuf_alloc(8192);
+	struct fake f;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "chrome-offer-av-dc.sdp"));
+	TEST_ERR(rewrite(out, &call, 0, in, &f));
+
+	/* one transport for the group, a stream per RTP m-line */
+	TEST_EQ(f.ntp, 1);
+	TEST_EQ(f.nstream, 2);
+	TEST_EQ(f.stid[0], 0);
+	TEST_EQ(f.stid[1], 0);
+	TEST_EQ(f.ssrcc[0], 1);
+	TEST_EQ(f.ssrcc[1], 2);
+	TEST_EQ(f.ssrcv[1][0], 1811213442u);
+	TEST_EQ(f.ssrcv[1][1], 3209513318u);
+	TEST_EQ(f.ptc[1], 23);
+
+	TEST_ERR(no_webrtc(out));
+	TEST_EQ(sect_count(out, -2, "m="), 3);
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 63 9 0 8 13 110 126");
+	HAS(out, 1, "m=video 30002 RTP/AVP 96 97 103 104 107 108 109 114 "
+	    "115 116 117 118 39 40 45 46 98 99 100 101 119 120 121");
+	HAS(out, 1, "c=IN IP4 198.51.100.7");
+	HAS(out, 1, "a=rtpmap:96 VP8/90000");
+	HAS(out, 1, "a=fmtp:97 apt=96");
+	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+	TEST_EQ(sect_count(out, 2, "a="), 0);
+	TEST_EQ(sect_count(out, 2, "c="), 0);
+
+	TEST_ERR(rewrite_str(out, &call, 1, core_answer_avdc, &f));
+	TEST_EQ(f.npeer, 2);
+	TEST_EQ(sa_port(&f.rtp[1]), 31002);
+	HAS(out, -1, "a=group:BUNDLE 0 1");
+	HAS(out, 0, "m=audio 40000 UDP/TLS/RTP/SAVPF 111 110");
+	HAS(out, 1, "m=video 40000 UDP/TLS/RTP/SAVPF 103");
+	HAS(out, 1, "a=mid:1");
+	HAS(out, 1, "b=AS:2000");
+	HAS(out, 1, "a=recvonly");
+	HAS(out, 1, "a=setup:active");
+	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 2, "a=mid:2");
+	TEST_EQ(sect_count(out, 2, "a="), 1);
+
+ out:
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+/* one transport per m-line without BUNDLE */
+int test_sdpx_unbundled(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *out = mbuf_alloc(8192);
+	static const char ans[] =
+		"v=0\r\nc=IN IP4 10.20.30.40\r\nt=0 0\r\n"
+		"m=audio 31000 RTP/AVP 0\r\n"
+		"m=video 31002 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n";
+	struct fake f;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "chrome-offer-unbundled.sdp"));
+	TEST_ERR(rewrite(out, &call, 0, in, &f));
+
+	TEST_EQ(f.ntp, 2);
+	TEST_STREQ(f.tp[0].ufrag, "Ab3d");
+	TEST_STREQ(f.tp[1].ufrag, "Ef6g");
+	TEST_STREQ(f.tp[1].pwd, "9pQrS7tUvW2xYz1aBc4dEf5g");
+	TEST_EQ(f.tp[1].fp[0], 0xc4);
+	TEST_EQ(f.stid[0], 0);
+	TEST_EQ(f.stid[1], 1);
+	TEST_ERR(no_webrtc(out));
+
+	TEST_ERR(rewrite_str(out, &call, 1, ans, &f));
+	HASNT(out, -1, "a=group");
+	HAS(out, 0, "m=audio 40000 UDP/TLS/RTP/SAVPF 0");
+	HAS(out, 0, "a=ice-ufrag:agwU0");
+	HAS(out, 1, "m=video 40002 UDP/TLS/RTP/SAVPF 96");
+	HAS(out, 1, "a=ice-ufrag:agwU1");
+	HAS(out, 1, "a=candidate:1 1 udp 2130706431 192.0.2.10 40002 typ "
+	    "host");
+	HAS(out, 1, "a=rtpmap:96 VP8/90000");
+
+ out:
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+static int o_version(const struct mbuf *mb, struct pl *sess, uint32_t *ver)
+{
+	struct pl v;
+
+	if (re_regex((const char *)mb->buf, mb->end,
+		     "o=- [0-9]+ [0-9]+ IN", sess, &v))
+		return EBADMSG;
+
+	*ver = pl_u32(&v);
+
+	return 0;
+}
+
+
+/* hold and resume by re-INVITE: same transport and ports, o= version + 1,
+   actpass keeps the association's roles */
+int test_sdpx_reoffer_hold(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *hold = NULL, *ans = NULL;
+	struct mbuf *out = mbuf_alloc(4096);
+	struct mbuf ca;
+	struct pl sess1, sess2;
+	char s1[32];
+	uint32_t v1, v2;
+	struct fake f;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	mbuf_init(&ca);
+	ca.buf = (uint8_t *)(uintptr_t)core_answer;
+	ca.end = ca.size = sizeof(core_answer) - 1;
+	TEST_ASSERT(out);
+
+	/* the browser starts active: the AGW is passive */
+	TEST_ERR(load(&hold, "chrome-offer-audio.sdp"));
+	TEST_ERR(subst(&in, hold, "a=setup:actpass", "a=setup:active"));
+	hold = mem_deref(hold);
+	TEST_ERR(rewrite(out, &call, 0, in, &f));
+	TEST_ERR(o_version(out, &sess1, &v1));
+	TEST_ERR(pl_strcpy(&sess1, s1, sizeof(s1)));
+	TEST_ERR(rewrite(out, &call, 1, &ca, &f));
+	HAS(out, 0, "a=setup:passive");
+
+	/* hold: the browser re-offers sendonly with actpass */
+	TEST_ERR(subst(&ans, in, "a=sendrecv", "a=sendonly"));
+	TEST_ERR(subst(&hold, ans, "a=setup:active", "a=setup:actpass"));
+	ans = mem_deref(ans);
+	f.ntp = f.nstream = 0;
+	TEST_ERR(rewrite(out, &call, 0, hold, &f));
+	TEST_EQ(f.ntp, 1);
+	TEST_EQ(f.nstream, 1);
+	TEST_EQ(f.stid[0], 0);
+	TEST_EQ(f.tp[0].setup, AGW_SETUP_PASSIVE);
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 63 9 0 8 13 110 126");
+	HAS(out, 0, "a=sendonly");
+	HASNT(out, -2, "a=sendrecv");
+	TEST_ERR(o_version(out, &sess2, &v2));
+	TEST_ASSERT(!pl_strcmp(&sess2, s1));
+	TEST_EQ(v2, v1 + 1);
+
+	TEST_ERR(subst(&ans, &ca, "a=sendrecv", "a=recvonly"));
+	TEST_ERR(rewrite(out, &call, 1, ans, &f));
+	HAS(out, 0, "m=audio 40000 UDP/TLS/RTP/SAVPF 8 126");
+	HAS(out, 0, "a=recvonly");
+	HAS(out, 0, "a=setup:passive");
+
+	/* resume */
+	TEST_ERR(rewrite(out, &call, 0, in, &f));
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 63 9 0 8 13 110 126");
+	HAS(out, 0, "a=sendrecv");
+	TEST_ERR(o_version(out, &sess2, &v2));
+	TEST_EQ(v2, v1 + 2);
+
+ out:
+	mem_deref(call);
+	mem_deref(ans);
+	mem_deref(hold);
+	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+/* re-offers that change the m-lines: an added m-line, BUNDLE on and
+   off, a core re-offer on a browser-started call keeps the mids */
+int test_sdpx_reoffer_changes(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *a = NULL, *av = NULL, *unb = NULL, *ims = NULL;
+	struct mbuf *tmp = NULL, *out = mbuf_alloc(8192);
+	struct fake f;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ASSERT(out);
+	TEST_ERR(load(&tmp, "chrome-offer-audio.sdp"));
+	TEST_ERR(subst(&a, tmp, "a=mid:0", "a=mid:audio"));
+	tmp = mem_deref(tmp);
+	TEST_ERR(subst(&tmp, a, "BUNDLE 0", "BUNDLE audio"));
+	a = mem_deref(a);
+	a = tmp;
+	tmp = NULL;
+	TEST_ERR(load(&av, "chrome-offer-av-dc.sdp"));
+	TEST_ERR(load(&unb, "chrome-offer-unbundled.sdp"));
+	TEST_ERR(load(&ims, "ims-offer.sdp"));
+
+	/* audio, then the browser adds video and a data channel */
+	TEST_ERR(rewrite(out, &call, 0, a, &f));
+	TEST_ERR(rewrite(out, &call, 0, av, &f));
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 63 9 0 8 13 110 126");
+	HAS(out, 1, "m=video 30002 RTP/AVP 96 97 103 104 107 108 109 114 "
+	    "115 116 117 118 39 40 45 46 98 99 100 101 119 120 121");
+	TEST_EQ(f.stid[1], 0);
+
+	/* unbundled: audio keeps transport 0, video gets its own */
+	TEST_ERR(rewrite(out, &call, 0, unb, &f));
+	TEST_EQ(f.stid[0], 0);
+	TEST_EQ(f.stid[1], 1);
+	TEST_STREQ(f.tp[1].ufrag, "Ef6g");
+
+	/* bundled again: one transport, the audio's */
+	TEST_ERR(rewrite(out, &call, 0, av, &f));
+	TEST_EQ(f.stid[0], 0);
+	TEST_EQ(f.stid[1], 0);
+	call = mem_deref(call);
+
+	/* the core re-offers a browser-started call: the browser's mid */
+	TEST_ERR(rewrite(out, &call, 0, a, &f));
+	TEST_ERR(rewrite_str(out, &call, 1, core_answer, &f));
+	TEST_ERR(rewrite(out, &call, 2, ims, &f));
+	HAS(out, -1, "a=group:BUNDLE audio");
+	HAS(out, 0, "a=mid:audio");
+	HAS(out, 0, "m=audio 40000 UDP/TLS/RTP/SAVPF 8 0 100");
+	TEST_EQ(f.stid[0], 0);
+	TEST_ASSERT(f.tp_null[0]);
+
+ out:
+	mem_deref(call);
+	mem_deref(tmp);
+	mem_deref(a);
+	mem_deref(av);
+	mem_deref(unb);
+	mem_deref(ims);
+	mem_deref(out);
+	return err;
+}
+
+
+static const char browser_answer[] =
+	"v=0\r\n"
+	"o=- 2890844526 2 IN IP4 127.0.0.1\r\n"
+	"s=-\r\n"
+	"t=0 0\r\n"
+	"a=group:BUNDLE 0\r\n"
+	"a=msid-semantic: WMS\r\n"
+	"m=audio 9 UDP/TLS/RTP/SAVPF 8 100\r\n"
+	"c=IN IP4 0.0.0.0\r\n"
+	"a=rtcp:9 IN IP4 0.0.0.0\r\n"
+	"a=ice-ufrag:Wb7Y\r\n"
+	"a=ice-pwd:Zq1xR8cV3nM6bT0pL5kJ9hGf\r\n"
+	"a=ice-options:trickle\r\n"
+	"a=fingerprint:sha-256 11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:"
+	"FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:01\r\n"
+	"a=setup:active\r\n"
+	"a=mid:0\r\n"
+	"a=sendrecv\r\n"
+	"a=msid:- 8d6e0b3a-44c1-4a73-9b2e-5f1d7c9a0e62\r\n"
+	"a=rtcp-mux\r\n"
+	"a=rtpmap:8 PCMA/8000\r\n"
+	"a=rtpmap:100 telephone-event/8000\r\n"
+	"a=fmtp:100 0-15\r\n"
+	"a=ssrc:3456789012 cname:Jc8sKd0qPw2mXn4v\r\n";
+
+
+/* 3. core offer -> browser offer: ICE-lite, actpass, BUNDLE, codecs */
+int test_sdpx_offer_to_browser(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *out = mbuf_alloc(4096);
+	struct sa core;
+	struct fake f;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "ims-offer.sdp"));
+	TEST_ERR(rewrite(out, &call, 2, in, &f));
+
+	TEST_EQ(f.ntp, 1);
+	TEST_ASSERT(f.tp_null[0]);
+	TEST_EQ(f.nstream, 1);
+	TEST_ASSERT(!f.smux[0]);
+	TEST_EQ(f.ptc[0], 3);
+	TEST_EQ(f.ptv[0][0], 8);
+	TEST_EQ(f.ptv[0][1], 0);
+	TEST_EQ(f.ptv[0][2], 100);
+	TEST_EQ(f.npeer, 1);
+	TEST_ERR(sa_set_str(&core, "10.20.30.40", 31000));
+	TEST_ASSERT(sa_cmp(&f.rtp[0], &core, SA_ALL));
+	TEST_EQ(sa_port(&f.rtcp[0]), 31001);
+
+	TEST_ASSERT(crlf_only(out));
+	HAS(out, -1, "a=ice-lite");
+	HAS(out, -1, "a=group:BUNDLE 0");
+	HAS(out, -1, "s=-");
+	HAS(out, -1, "b=AS:80");
+	HASNT(out, -1, "c=");
+	HAS(out, 0, "m=audio 40000 UDP/TLS/RTP/SAVPF 8 0 100");
+	HAS(out, 0, "c=IN IP4 192.0.2.10");
+	HAS(out, 0, "a=mid:0");
+	HAS(out, 0, "a=ice-ufrag:agwU0");
+	HAS(out, 0, "a=setup:actpass");
+	HAS(out, 0, "a=rtcp-mux");
+	HAS(out, 0, "a=candidate:1 1 udp 2130706431 192.0.2.10 40000 typ "
+	    "host");
+	HAS(out, 0, "a=rtpmap:8 PCMA/8000");
+	HAS(out, 0, "a=rtpmap:0 PCMU/8000");
+	HAS(out, 0, "a=rtpmap:100 telephone-event/8000");
+	HAS(out, 0, "a=fmtp:100 0-15");
+	HAS(out, 0, "a=ptime:20");
+	HAS(out, 0, "a=maxptime:240");
+	HAS(out, 0, "a=sendrecv");
+	HAS(out, 0, "b=RS:1000");
+	HASNT(out, 0, "a=rtpmap:104");
+	HASNT(out, 0, "a=fmtp:104");
+	HASNT(out, 0, "a=rtpmap:105");
+	HASNT(out, 0, "a=rtcp:");
+	TEST_ASSERT(!memmem(out->buf, out->end, "10.20.30.40", 11));
+
+ out:
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+/* 4. browser answer -> core answer; the role from the browser's setup */
+int test_sdpx_answer_to_core(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *ans = NULL, *out = mbuf_alloc(4096);
+	struct mbuf ba;
+	struct fake f;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	mbuf_init(&ba);
+	ba.buf = (uint8_t *)(uintptr_t)browser_answer;
+	ba.end = ba.size = sizeof(browser_answer) - 1;
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "ims-offer.sdp"));
+	TEST_ERR(rewrite(out, &call, 2, in, &f));
+
+	/* answers that cannot be taken */
+	TEST_EQ(rewrite(out, &call, 1, &ba, &f), EPROTO);
+	TEST_ERR(subst(&ans, &ba, "a=setup:active", "a=setup:actpass"));
+	TEST_EQ(rewrite(out, &call, 3, ans, &f), EPROTO);
+	ans = mem_deref(ans);
+	TEST_ERR(subst(&ans, &ba, "a=ice-pwd:", "a=x:"));
+	TEST_EQ(rewrite(out, &call, 3, ans, &f), EPROTO);
+	ans = mem_deref(ans);
+	TEST_EQ(f.nremote, 0);
+
+	TEST_ERR(rewrite(out, &call, 3, &ba, &f));
+	TEST_EQ(f.nremote, 1);
+	TEST_STREQ(f.remote[0].ufrag, "Wb7Y");
+	TEST_STREQ(f.remote[0].pwd, "Zq1xR8cV3nM6bT0pL5kJ9hGf");
+	TEST_EQ(f.remote[0].fp_len, 32);
+	TEST_EQ(f.remote[0].fp[31], 0x01);
+	TEST_EQ(f.remote[0].setup, AGW_SETUP_PASSIVE);
+
+	TEST_ERR(no_webrtc(out));
+	HAS(out, -1, "c=IN IP4 198.51.100.7");
+	HAS(out, 0, "m=audio 30000 RTP/AVP 8 100");
+	HAS(out, 0, "c=IN IP4 198.51.100.7");
+	HAS(out, 0, "a=rtpmap:8 PCMA/8000");
+	HAS(out, 0, "a=rtpmap:100 telephone-event/8000");
+	HAS(out, 0, "a=fmtp:100 0-15");
+	HAS(out, 0, "a=sendrecv");
+	HASNT(out, 0, "a=rtcp");
+
+	/* a passive browser makes the AGW the DTLS client */
+	TEST_ERR(subst(&ans, &ba, "a=setup:active", "a=setup:passive"));
+	TEST_ERR(rewrite(out, &call, 3, ans, &f));
+	TEST_EQ(f.remote[0].setup, AGW_SETUP_ACTIVE);
+
+ out:
+	mem_deref(call);
+	mem_deref(ans);
+	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+/* core-side rtcp-mux, a video m-line the browser cannot take, AMR only */
+int test_sdpx_core_offer_codecs(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *out = mbuf_alloc(4096);
+	static const char offer[] =
+		"v=0\r\no=x 1 1 IN IP4 10.1.1.1\r\ns=x\r\nt=0 0\r\n"
+		"m=audio 20000 RTP/AVP 9 101\r\nc=IN IP4 10.1.1.1\r\n"
+		"a=rtcp-mux\r\na=rtpmap:101 telephone-event/48000\r\n"
+		"a=sendonly\r\n"
+		"m=video 20002 RTP/AVP 31\r\nc=IN IP4 10.1.1.1\r\n"
+		"m=text 20004 RTP/AVP 98\r\nc=IN IP4 10.1.1.1\r\n"
+		"a=rtpmap:98 t140/1000\r\n";
+	static const char answer[] =
+		"v=0\r\nt=0 0\r\n"
+		"m=audio 9 UDP/TLS/RTP/SAVPF 9 101\r\n"
+		"a=ice-ufrag:Wb7Y\r\na=ice-pwd:Zq1xR8cV3nM6bT0pL5kJ9hGf\r\n"
+		"a=fingerprint:sha-1 01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:"
+		"0E:0F:10:11:12:13:14\r\n"
+		"a=setup:active\r\na=mid:0\r\na=recvonly\r\na=rtcp-mux\r\n"
+		"m=video 0 UDP/TLS/RTP/SAVPF 31\r\na=mid:1\r\n"
+		"m=text 0 RTP/AVP 98\r\na=mid:2\r\n";
+	struct fake f;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ASSERT(out);
+	TEST_ERR(rewrite_str(out, &call, 2, offer, &f));
+	TEST_EQ(f.nstream, 1);
+	TEST_ASSERT(f.smux[0]);
+	TEST_ASSERT(sa_cmp(&f.rtp[0], &f.rtcp[0], SA_ALL));
+	HAS(out, -1, "a=group:BUNDLE 0");
+	HAS(out, 0, "m=audio 40000 UDP/TLS/RTP/SAVPF 9 101");
+	HAS(out, 0, "a=rtpmap:9 G722/8000");
+	HAS(out, 0, "a=sendonly");
+	HAS(out, 1, "m=video 0 UDP/TLS/RTP/SAVPF 31");
+	HAS(out, 1, "a=mid:1");
+	HAS(out, 2, "m=text 0 RTP/AVP 98");
+	HASNT(out, 2, "a=candidate");
+
+	TEST_ERR(rewrite_str(out, &call, 3, answer, &f));
+	TEST_EQ(f.remote[0].fp_type, TLS_FINGERPRINT_SHA1);
+	HAS(out, 0, "m=audio 30000 RTP/AVP 9 101");
+	HAS(out, 0, "a=rtcp-mux");
+	HAS(out, 0, "a=recvonly");
+	HAS(out, 1, "m=video 0 RTP/AVP 31");
+	HAS(out, 2, "m=text 0 RTP/AVP 98");
+	call = mem_deref(call);
+
+	/* AMR only: no common codec (488 + Warning 305), the AGW untouched */
+	memset(&f, 0, sizeof(f));
+	TEST_ERR(load(&in, "ims-offer-amr.sdp"));
+	TEST_EQ(rewrite(out, &call, 2, in, &f), ENOTSUP);
+	TEST_ASSERT(!call);
+	TEST_EQ(f.ntp + f.nstream + f.npeer, 0);
+	TEST_EQ(out->end, 0);
+
+	/* no audio or video at all */
+	TEST_EQ(rewrite_str(out, &call, 2, "v=0\r\nc=IN IP4 10.1.1.1\r\n"
+			    "m=text 5 RTP/AVP 98\r\n", &f), ENOENT);
+	TEST_EQ(rewrite_str(out, &call, 0, "v=0\r\n"
+			    "m=application 9 UDP/DTLS/SCTP x\r\n", &f),
+		ENOENT);
+	TEST_ASSERT(!call);
+
+ out:
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+static int all_four(const char *sdp, int want)
+{
+	struct sdpx_call *call = NULL, *keep;
+	struct mbuf *out = mbuf_alloc(1024), *chrome = NULL, *ims = NULL;
+	struct fake f;
+	int which, e, err = 0;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ASSERT(out);
+	TEST_ERR(load(&chrome, "chrome-offer-audio.sdp"));
+	TEST_ERR(load(&ims, "ims-offer.sdp"));
+
+	for (which = 0; which < 4; which++) {
+
+		call = mem_deref(call);
+		if (which == 1)
+			TEST_ERR(rewrite(out, &call, 0, chrome, &f));
+		else if (which == 3)
+			TEST_ERR(rewrite(out, &call, 2, ims, &f));
+
+		keep = call;
+		e = rewrite_str(out, &call, which, sdp, &f);
+		if (e != want) {
+			(void)re_fprintf(stderr, "  rewrite %d of [%s]: %m\n",
+					 which, sdp, e);
+			err = EINVAL;
+			goto out;
+		}
+		TEST_ASSERT(call == keep);
+		TEST_EQ(out->end, 0);
+	}
+
+ out:
+	mem_deref(call);
+	mem_deref(chrome);
+	mem_deref(ims);
+	mem_deref(out);
+	return err;
+}
+
+
+/* malformed SDP: EBADMSG from every rewrite, call and output untouched */
+int test_sdpx_malformed(void)
+{
+	static const char *bad[] = {
+		"",
+		"\r\n\r\n",
+		"x",
+		"v=1\r\n",
+		"V=0\r\n",
+		"s=-\r\nv=0\r\n",
+		"v=0\r\nmm\r\n",
+		"v=0\r\n=x\r\n",
+		"v=0\r\ns=a\rb\r\n",
+		"v=0\r\ns=a\001b\r\n",
+		"v=0\r\nm=audio\r\n",
+		"v=0\r\nm=audio 9\r\n",
+		"v=0\r\nm=audio 9 RTP/AVP\r\n",
+		"v=0\r\nm=audio 9 RTP/AVP \r\n",
+		"v=0\r\nm=audio 65536 RTP/AVP 0\r\n",
+		"v=0\r\nm=audio -1 RTP/AVP 0\r\n",
+		"v=0\r\nm=audio 9/x RTP/AVP 0\r\n",
+		"v=0\r\nm=audio 9 RTP/AVP 128\r\n",
+		"v=0\r\nm=audio 9 RTP/AVP 0 0\r\n",
+		"v=0\r\nm=audio 9 RTP/AVP pcmu\r\n",
+		"v=0\r\nm=audio 9 RTP/AVP 0\r\nc=IN IP4\r\n",
+		"v=0\r\nm=audio 9 RTP/AVP 0\r\nc=IN IP4 1.2.3.4.5\r\n",
+		"v=0\r\nc=IN IP4 999.1.1.1\r\nm=audio 9 RTP/AVP 0\r\n",
+		"v=0\r\nc=IN IP6 1.2.3.4\r\nm=audio 9 RTP/AVP 0\r\n",
+		"v=0\r\nc=IN IP4 ::1\r\nm=audio 9 RTP/AVP 0\r\n",
+		"v=0\r\nc=XX IP4 1.2.3.4\r\nm=audio 9 RTP/AVP 0\r\n",
+		"v=0\r\nc=IN IP4 host.example\r\nm=audio 9 RTP/AVP 0\r\n",
+		"v=0\r\nc=IN IP4 1.2.3.4 x\r\nm=audio 9 RTP/AVP 0\r\n",
+	};
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		TEST_ERR(all_four(bad[i], EBADMSG));
+
+ out:
+	return err;
+}
+
+
+/* an SDP with mlines m-lines of lines lines each, an s= of llen bytes
+   and an i= of pad bytes */
+static int big(char **sp, size_t mlines, size_t lines, size_t llen,
+	       size_t pad)
+{
+	struct mbuf *mb = mbuf_alloc(70000);
+	size_t i, j;
+	int err = 0;
+
+	if (!mb)
+		return ENOMEM;
+
+	err |= mbuf_write_str(mb, "v=0\r\nc=IN IP4 10.1.1.1\r\ns=");
+	err |= mbuf_fill(mb, 'x', llen - 2);
+	err |= mbuf_write_str(mb, "\r\ni=");
+	if (pad)
+		err |= mbuf_fill(mb, 'x', pad);
+	err |= mbuf_write_str(mb, "\r\n");
+	for (i = 0; i < mlines; i++) {
+		err |= mbuf_printf(mb, "m=audio %zu RTP/AVP 0\r\n", 9 + i);
+		for (j = 0; j + 1 < lines; j++)
+			err |= mbuf_write_str(mb, "a=x\r\n");
+	}
+	err |= mbuf_write_u8(mb, 0);
+
+	if (!err)
+		err = str_dup(sp, (const char *)mb->buf);
+
+	mem_deref(mb);
+	return err;
+}
+
+
+/* limits: 64 KiB, 16 m-lines, 256 lines per section, 1024-byte lines */
+int test_sdpx_limits(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *out = mbuf_alloc(65536);
+	char *s = NULL;
+	struct fake f;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ASSERT(out);
+
+	TEST_ERR(big(&s, 16, 256, 1024, 100));
+	TEST_ERR(rewrite_str(out, &call, 2, s, &f));
+	TEST_EQ(sect_count(out, -2, "m="), 16);
+	TEST_EQ(f.nstream, 16);
+	call = mem_deref(call);
+	s = mem_deref(s);
+
+	TEST_ERR(big(&s, 17, 2, 100, 0));
+	TEST_ERR(all_four(s, EMSGSIZE));
+	s = mem_deref(s);
+	TEST_ERR(big(&s, 1, 257, 100, 0));
+	TEST_ERR(all_four(s, EMSGSIZE));
+	s = mem_deref(s);
+	TEST_ERR(big(&s, 1, 2, 1025, 0));
+	TEST_ERR(all_four(s, EMSGSIZE));
+	s = mem_deref(s);
+	TEST_ERR(big(&s, 1, 2, 100, 65536));
+	TEST_ERR(all_four(s, EMSGSIZE));
+
+ out:
+	mem_deref(call);
+	mem_deref(s);
+	mem_deref(out);
+	return err;
+}
+
+
+/* LF line ends are read; CRLF is written */
+int test_sdpx_lf(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *lf = NULL, *out = mbuf_alloc(4096);
+	struct fake f;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "chrome-offer-audio.sdp"));
+	TEST_ERR(subst(&lf, in, "\r\n", "\n"));
+	TEST_ASSERT(!memchr(lf->buf, '\r', lf->end));
+	TEST_ERR(rewrite(out, &call, 0, lf, &f));
+	TEST_ERR(no_webrtc(out));
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 63 9 0 8 13 110 126");
+	HAS(out, 0, "a=fmtp:111 minptime=10;useinbandfec=1");
+
+ out:
+	mem_deref(call);
+	mem_deref(lf);
+	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+int test_sdpx_is_sdp(void)
+{
+	static const char head[] =
+		"INVITE sip:bob@example.net SIP/2.0\r\n"
+		"Via: SIP/2.0/WSS a.invalid;branch=z9hG4bK1\r\n"
+		"Max-Forwards: 70\r\n"
+		"To: <sip:bob@example.net>\r\n"
+		"From: <sip:alice@example.net>;tag=1\r\n"
+		"Call-ID: c1\r\n"
+		"CSeq: 1 INVITE\r\n";
+	struct sip_msg *msg = NULL;
+	char buf[512];
+	int err = 0;
+
+	(void)re_snprintf(buf, sizeof(buf), "%sContent-Type: application/SDP"
+			  "\r\nContent-Length: 5\r\n\r\nv=0\r\n", head);
+	TEST_ERR(sipx_decode(&msg, (uint8_t *)buf, strlen(buf)));
+	TEST_ASSERT(sdpx_is_sdp(msg));
+	msg = mem_deref(msg);
+
+	(void)re_snprintf(buf, sizeof(buf), "%sContent-Type: application/sdp"
+			  "\r\nContent-Length: 0\r\n\r\n", head);
+	TEST_ERR(sipx_decode(&msg, (uint8_t *)buf, strlen(buf)));
+	TEST_ASSERT(!sdpx_is_sdp(msg));
+	msg = mem_deref(msg);
+
+	(void)re_snprintf(buf, sizeof(buf), "%sContent-Type: text/plain"
+			  "\r\nContent-Length: 5\r\n\r\nv=0\r\n", head);
+	TEST_ERR(sipx_decode(&msg, (uint8_t *)buf, strlen(buf)));
+	TEST_ASSERT(!sdpx_is_sdp(msg));
+	TEST_ASSERT(!sdpx_is_sdp(NULL));
+
+ out:
+	mem_deref(msg);
+	return err;
+}
+
+
+/* every allocation failing in turn: ENOMEM, nothing leaked (with libre's
+   memory bookkeeping; a RELEASE build never fails and ends at once) */
+static int oom_one(int which, const char *prep, int prep_which,
+		   const struct mbuf *in)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *pre = NULL, *out = mbuf_alloc(8);
+	struct memstat st;
+	struct fake f;
+	int n, e = ENOMEM, err = 0;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ASSERT(out);
+	if (prep) {
+		TEST_ERR(load(&pre, prep));
+		TEST_ERR(rewrite(out, &call, prep_which, pre, &f));
+	}
+
+	for (n = 0; e == ENOMEM && n < 200; n++) {
+
+		mbuf_reset(out);
+		if (!mem_get_stat(&st))
+			mem_threshold_set((ssize_t)(st.blocks_cur + n));
+		e = rewrite(out, &call, which, in, &f);
+		mem_threshold_set(-1);
+	}
+
+	TEST_EQ(e, 0);
+
+	/* with bookkeeping, the first attempts failed */
+	TEST_ASSERT(mem_get_stat(&st) || n > 2);
+
+ out:
+	mem_threshold_set(-1);
+	mem_deref(call);
+	mem_deref(pre);
+	mem_deref(out);
+	return err;
+}
+
+
+int test_sdpx_oom(void)
+{
+	struct mbuf *av = NULL, *a = NULL, *ims = NULL, ca, ba;
+	int err = 0;
+
+	mbuf_init(&ca);
+	ca.buf = (uint8_t *)(uintptr_t)core_answer;
+	ca.end = ca.size = sizeof(core_answer) - 1;
+	mbuf_init(&ba);
+	ba.buf = (uint8_t *)(uintptr_t)browser_answer;
+	ba.end = ba.size = sizeof(browser_answer) - 1;
+
+	TEST_ERR(load(&av, "chrome-offer-av-dc.sdp"));
+	TEST_ERR(load(&a, "chrome-offer-audio.sdp"));
+	TEST_ERR(load(&ims, "ims-offer.sdp"));
+
+	TEST_ERR(oom_one(0, NULL, 0, av));
+	TEST_ERR(oom_one(0, "chrome-offer-audio.sdp", 0, a));
+	TEST_ERR(oom_one(1, "chrome-offer-audio.sdp", 0, &ca));
+	TEST_ERR(oom_one(2, NULL, 0, ims));
+	TEST_ERR(oom_one(2, "chrome-offer-audio.sdp", 0, ims));
+	TEST_ERR(oom_one(3, "ims-offer.sdp", 2, &ba));
+
+ out:
+	mem_deref(av);
+	mem_deref(a);
+	mem_deref(ims);
+	return err;
+}
