@@ -19,24 +19,6 @@ enum {
 	MTU_DEFAULT = 1200,
 };
 
-static const int suites[] = {
-	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-	MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	0
-};
-
-static const mbedtls_ecp_group_id curves[] = {
-	MBEDTLS_ECP_DP_CURVE25519,
-	MBEDTLS_ECP_DP_SECP256R1,
-	MBEDTLS_ECP_DP_SECP384R1,
-	MBEDTLS_ECP_DP_NONE
-};
-
-
 static void destructor(void *arg)
 {
 	struct dtls_sess *s = arg;
@@ -68,8 +50,8 @@ static int conf_setup(struct dtls_sess *s)
 	mbedtls_ssl_conf_rng(c, mbedtls_ctr_drbg_random, &s->tls->rng->drbg);
 	mbedtls_ssl_conf_min_version(c, MBEDTLS_SSL_MAJOR_VERSION_3,
 				     MBEDTLS_SSL_MINOR_VERSION_3);
-	mbedtls_ssl_conf_ciphersuites(c, suites);
-	mbedtls_ssl_conf_curves(c, curves);
+	mbedtls_ssl_conf_ciphersuites(c, tls_suites);
+	mbedtls_ssl_conf_curves(c, tls_curves);
 	mbedtls_ssl_conf_renegotiation(c, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 
 	/* no HelloVerifyRequest unless a client id is given */

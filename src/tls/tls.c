@@ -17,7 +17,8 @@
 
 enum { PEM_FILE_MAX = 262144 };
 
-static const int suites[] = {
+/* TLS and DTLS offer the same: ECDHE with AEAD only */
+const int tls_suites[] = {
 	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
 	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
@@ -27,7 +28,7 @@ static const int suites[] = {
 	0
 };
 
-static const mbedtls_ecp_group_id curves[] = {
+const mbedtls_ecp_group_id tls_curves[] = {
 	MBEDTLS_ECP_DP_CURVE25519,
 	MBEDTLS_ECP_DP_SECP256R1,
 	MBEDTLS_ECP_DP_SECP384R1,
@@ -86,8 +87,8 @@ static int config_setup(struct tls *tls, mbedtls_ssl_config *c, int endpoint)
 	mbedtls_ssl_conf_rng(c, mbedtls_ctr_drbg_random, &tls->rng->drbg);
 	mbedtls_ssl_conf_min_version(c, MBEDTLS_SSL_MAJOR_VERSION_3,
 				     MBEDTLS_SSL_MINOR_VERSION_3);
-	mbedtls_ssl_conf_ciphersuites(c, suites);
-	mbedtls_ssl_conf_curves(c, curves);
+	mbedtls_ssl_conf_ciphersuites(c, tls_suites);
+	mbedtls_ssl_conf_curves(c, tls_curves);
 	mbedtls_ssl_conf_renegotiation(c, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 
 	return 0;

@@ -26,5 +26,8 @@ struct tls_rng {
 	mbedtls_ctr_drbg_context drbg;
 };
 
+extern const int tls_suites[];
+extern const mbedtls_ecp_group_id tls_curves[];
+
 int  tls_rng_get(struct tls_rng **rngp);
 void tls_log_mbedtls(const char *what, const struct tcp_conn *tc, int ret);
