@@ -283,6 +283,11 @@ static int agw_start(const struct imsedge_conf *conf)
 
 	if (err)
 		log_error("media gateway: %m", err);
+	else
+		log_info("media: browsers on %j, core on %j, ports %u-%u, "
+			 "max %u calls", &conf->media_listen,
+			 &conf->media_core_addr, conf->rtp_port_min,
+			 conf->rtp_port_max, conf->max_calls);
 
 	return err;
 }
