@@ -5,6 +5,10 @@
 // - register(): Digest REGISTER (e.g. carol/carolpw), Contact = this UE
 // - incoming INVITE: 100, 180, then 200 with an RTP/AVP answer (or wait for
 //   answer()); re-INVITEs are answered with the mirrored direction (hold)
+// - early: { pem }: instead of 180, 183 Session Progress with the SDP
+//   answer (and `P-Early-Media: <pem>` if pem is set); RTP flows at once
+//   (early media); answer() then sends the 200 with the same SDP
+// - cancel(): CANCEL the INVITE this UE sent (still unanswered)
 // - invite(target): an RTP/AVP offer toward the browser, ACK, dialog kept
 // - bye(), reinvite(direction), message(to, body)
 // - media: while a call is up and the direction allows it, a 20 ms G.711
@@ -150,14 +154,15 @@ export class ImsUe {
 	 */
 	static async start({ kamPort, user = 'carol', password = `${user}pw`,
 		domain = 'ims.test', autoAnswer = true, answerDelay = 100,
-		name = user } = {}) {
+		name = user, early = null } = {}) {
 		const ue = new ImsUe();
 		Object.assign(ue, { kamPort, user, password, domain, autoAnswer,
-			answerDelay, name });
+			answerDelay, name, early });
 		ue.aor = `sip:${user}@${domain}`;
 		ue.trace = new Waitable(`a SIP message at UE ${name}`);
 		ue.requests = new Waitable(`a SIP request at UE ${name}`);
 		ue.pendingTx = new Map();   // branch -> client transaction
+		ue.cancelTx = new Map();    // branch -> CANCEL transaction
 		ue.serverTx = new Map();    // branch+method -> last response text
 		ue.acks = new Map();        // call-id cseq -> ACK text (2xx retx)
 		ue.calls = [];
@@ -215,6 +220,14 @@ export class ImsUe {
 	}
 
 	onResponse(m) {
+		if (m.cseq?.method === 'CANCEL') {
+			const ctx = this.cancelTx.get(m.branch);
+			if (ctx && m.status >= 200) {
+				this.cancelTx.delete(m.branch);
+				ctx.resolve(m);
+			}
+			return;
+		}
 		const tx = this.pendingTx.get(m.branch);
 		if (!tx) {
 			// a retransmitted 2xx to an INVITE: ACK it again
@@ -374,6 +387,20 @@ export class ImsUe {
 			return;
 		}
 		call.pendingAnswer = answerSdp;
+		if (this.early) {
+			// 183 with the answer: early media from now on
+			this.applyAnswer(call, offer, answerSdp);
+			this.respond(req, 183, 'Session Progress', {
+				toTag: call.localTag, body: answerSdp.text,
+				extra: [...this.dialogHeaders(call, req),
+					...(this.early.pem ?
+						[`P-Early-Media: ${this.early.pem}`] : []),
+					...(this.early.extra ?? [])] });
+			call.state = 'early';
+			call.earlyAt = Date.now();
+			call.events.push({ ev: 'early', at: call.earlyAt });
+			return;
+		}
 		this.respond(req, 180, 'Ringing', { toTag: call.localTag,
 			extra: this.dialogHeaders(call, req) });
 		call.state = 'ringing';
@@ -384,7 +411,7 @@ export class ImsUe {
 	/** 200 OK to the ringing INVITE (retransmitted until the ACK) */
 	answer() {
 		const call = this.call;
-		if (!call || call.state !== 'ringing')
+		if (!call || !['ringing', 'early'].includes(call.state))
 			throw new Error(`UE ${this.name}: no call ringing`);
 		call.answered = true;
 		call.state = 'answered';
@@ -452,7 +479,7 @@ export class ImsUe {
 
 	sdpText(call, { pts, direction }) {
 		const maps = { 0: 'PCMU/8000', 8: 'PCMA/8000',
-			101: 'telephone-event/8000' };
+			96: 'AMR-WB/16000', 101: 'telephone-event/8000' };
 		return ['v=0',
 			`o=${this.user} ${call.sessId ??= Date.now()} ${
 				call.sdpVersion++} IN IP4 127.0.0.1`,
@@ -595,11 +622,15 @@ export class ImsUe {
 		return r;
 	}
 
-	/** re-INVITE with the same codecs and a new direction (hold) */
-	async reinvite(direction, call = this.call, ms = 10000) {
+	/**
+	 * re-INVITE with the same codecs (or `pts`: a codec change) and a new
+	 * direction (hold)
+	 */
+	async reinvite(direction, call = this.call, ms = 10000, { pts } = {}) {
 		const dest = this.dialogDest(call);
 		const cseq = this.nextCseq(call);
-		const pts = call.pt === 8 ? [8] : [0];
+		const change = !!pts;
+		pts ??= call.pt === 8 ? [8] : [0];
 		const body = this.sdpText(call, { pts, direction });
 		call.reinvites.push({ dir: 'out', direction, at: Date.now() });
 		const r = await this.transact((via) => this.inDialog(call,
@@ -607,13 +638,53 @@ export class ImsUe {
 			port: dest.port, invite: true, ms });
 		if (r.status >= 200 && r.status < 300) {
 			const answer = parseSdp(r.body);
-			this.applyAnswer(call, answer, { pt: call.pt, direction,
+			const pt = change ? answer.pts.find((p) => pts.includes(p)) ??
+				call.pt : call.pt;
+			this.applyAnswer(call, answer, { pt, direction,
 				text: body });
 			call.direction = direction === 'sendrecv' ?
 				MIRROR[answer.direction] : direction;
 			this.sendAck(call, cseq);
 		}
 		return r;
+	}
+
+	/**
+	 * CANCEL the unanswered INVITE this UE sent (same Via branch);
+	 * resolves the final response to the CANCEL
+	 */
+	cancel(call = this.call, ms = 5000) {
+		const tx = [...this.pendingTx.values()].find((x) => x.invite &&
+			call && x.text.includes(`\r\nCall-ID: ${call.callId}\r\n`));
+		if (!tx)
+			throw new Error(`UE ${this.name}: no INVITE to cancel`);
+		const req = parseSipMessage(tx.text);
+		const text = [`CANCEL ${req.ruri} SIP/2.0`, `Via: ${req.get('via')}`,
+			'Max-Forwards: 70', `From: ${req.get('from')}`,
+			`To: ${req.get('to')}`, `Call-ID: ${req.get('call-id')}`,
+			`CSeq: ${req.cseq.num} CANCEL`, 'Content-Length: 0', '', '']
+			.join('\r\n');
+		call.cancelSentAt = Date.now();
+		return new Promise((resolve, reject) => {
+			let interval = T1, timer = null;
+			const retx = () => {
+				this.sock.send(text, tx.port, tx.host);
+				interval = Math.min(interval * 2, 4000);
+				timer = setTimeout(retx, interval);
+			};
+			const deadline = setTimeout(() => {
+				clearTimeout(timer);
+				this.cancelTx.delete(tx.branch);
+				reject(new Error(`UE ${this.name}: no response to CANCEL`));
+			}, ms);
+			this.cancelTx.set(tx.branch, { resolve: (m) => {
+				clearTimeout(timer);
+				clearTimeout(deadline);
+				resolve(m);
+			} });
+			this.send(text, tx.port, tx.host);
+			timer = setTimeout(retx, interval);
+		});
 	}
 
 	ended(call, by, msg) {
@@ -721,7 +792,7 @@ export class ImsUe {
 	/** Every 20 ms: one G.711 packet to the far end, if sending */
 	tick() {
 		const call = this.call;
-		if (!call || !['answered', 'confirmed'].includes(call.state))
+		if (!call || !['early', 'answered', 'confirmed'].includes(call.state))
 			return;
 		if (!['sendrecv', 'sendonly'].includes(call.direction))
 			return;

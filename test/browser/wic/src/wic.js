@@ -15,8 +15,10 @@
 //   debug       1: JsSIP debug output on the console
 //
 // window.wic: register(), unregister(), call(target), answer(), hangup(),
-// hold(), unhold(), state(), stats(), sdp(), closeSocket(), log (events),
-// sip (every SIP message in and out).
+// hold(), unhold(), message(target, body), connect(), state(), stats(), sdp(),
+// closeSocket(), log (events), sip (every SIP message in and out).
+// call() takes sip:/sips:/tel: URIs, a service URN (urn:service:sos, sent
+// as the Request-URI as it is), or a user (sip:user@domain).
 
 import JsSIP from 'jssip';
 
@@ -102,6 +104,22 @@ function render() {
 
 /* ---- SIP trace: every message through the WebSocket ------------------ */
 
+/**
+ * JsSIP's grammar has no URN URIs (RFC 5031): a response with
+ * `To: <urn:service:sos>` fails to parse and is dropped. For JsSIP only
+ * (the trace keeps the original), <urn:X> in the headers becomes
+ * <sip:X@urn.invalid>; null when there is none
+ */
+function urnShim(text) {
+	const i = text.indexOf('\r\n\r\n');
+	const head = i >= 0 ? text.slice(0, i) : text;
+	if (!/<urn:/i.test(head))
+		return null;
+	return { data: head.replace(/<urn:([^>]*)>/gi, (m, u) =>
+		`<sip:${u.replace(/[^A-Za-z0-9.-]/g, '.')}@urn.invalid>`) +
+		(i >= 0 ? text.slice(i) : '') };
+}
+
 class TracedSocket extends JsSIP.WebSocketInterface {
 	send(message) {
 		const text = String(message);
@@ -117,7 +135,7 @@ class TracedSocket extends JsSIP.WebSocketInterface {
 		sip.push({ t: Math.round(performance.now() - t0), dir: 'in',
 			text });
 		console.log(`[wic] sip in: ${text.split('\r\n', 1)[0]}`);
-		super._onMessage(e);
+		super._onMessage(urnShim(text) ?? e);
 	}
 
 	/** Close the WebSocket (a close frame, as a tab closing does) */
@@ -235,6 +253,17 @@ function register(ms = 10000) {
 		ua.once('disconnected', stop);
 	}
 	return p;
+}
+
+/** Open the WebSocket without registering; resolves state() */
+function connect(ms = 5000) {
+	uaStart();
+	if (ua.isConnected())
+		return Promise.resolve(state());
+	return new Promise((resolve) => {
+		const t = setTimeout(() => resolve(state()), ms);
+		ua.once('connected', () => { clearTimeout(t); resolve(state()); });
+	});
 }
 
 function unregister(ms = 5000) {
@@ -359,10 +388,14 @@ function call(target) {
 	uaStart();
 	if (session && !session.isEnded())
 		throw new Error('a call is already up');
-	if (!/^(sips?|tel):/.test(target))
+	let uri = null;
+	if (/^urn:/i.test(target))
+		// JsSIP only parses SIP URIs: a URI object prints as urn:<host>
+		uri = new JsSIP.URI('urn', null, target.slice(4));
+	else if (!/^(sips?|tel):/.test(target))
 		target = `sip:${target}${target.includes('@') ? '' : `@${DOMAIN}`}`;
 	ev('call', { target });
-	ua.call(target, {
+	ua.call(uri ?? target, {
 		mediaConstraints: MEDIA,
 		pcConfig: PC_CONFIG,
 		eventHandlers: {
@@ -402,6 +435,22 @@ function unhold() {
 		throw new Error('no call');
 	ev('unhold-request');
 	return session.unhold({ useUpdate: false }) !== false;
+}
+
+/** A MESSAGE; resolves { status } of the final response (0: none) */
+function message(target, body = 'hello', ms = 5000) {
+	uaStart();
+	ev('message-send', { target });
+	return new Promise((resolve) => {
+		const t = setTimeout(() => resolve({ status: 0 }), ms);
+		const done = (e) => {
+			clearTimeout(t);
+			resolve({ status: e.response?.status_code ?? 0,
+				cause: e.cause ?? null });
+		};
+		ua.sendMessage(target, body, { eventHandlers: {
+			succeeded: done, failed: done } });
+	});
 }
 
 /** Close the WebSocket to imsedge (a close frame), keeping the call's
@@ -482,7 +531,7 @@ function sdp() {
 }
 
 window.wic = { register, unregister, call, answer, hangup, hold, unhold,
-	state, stats, sdp, closeSocket, log, sip, version: JsSIP.version,
+	message, connect, state, stats, sdp, closeSocket, log, sip, version: JsSIP.version,
 	config: { pcConfig: PC_CONFIG, mediaConstraints: MEDIA } };
 
 /* ---- the page's own controls ---------------------------------------- */
