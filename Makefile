@@ -110,6 +110,7 @@ links-check: $(BIN)
 
 include test/fuzz/fuzz.mk
 include test/browser/browser.mk
+include tools/mediabench/mediabench.mk
 include openwrt/ipk.mk
 
 test: setup

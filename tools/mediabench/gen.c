@@ -1,0 +1,580 @@
+/**
+ * @file gen.c  mediabench: the load generator
+ *
+ * N browsers (a UDP socket, an ICE check as the controlling agent, a
+ * dtls_sess and an srtpx) and N core endpoints (a UDP socket, plain RTP).
+ * Each stream sends one 172-byte packet every 20 ms; calls are spread
+ * over the 20 one-millisecond slots of a period. Every packet carries the
+ * generator's send time (CLOCK_MONOTONIC, taken before SRTP protect) and
+ * the call index; the receive handler computes the one-way delay.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <re.h>
+#include "tls/dtls.h"
+#include "srtp/srtp.h"
+#include "mb.h"
+
+enum {
+	SETUP_MS   = 60000,
+	CHECK_MS   = 200,            /* ICE check retransmission */
+	INFLIGHT   = 16,             /* DTLS handshakes at once */
+	CONSENT_MS = 5000,           /* consent freshness checks */
+	WARMUP_MS  = 2000,
+	DRAIN_MS   = 300,
+	BUF        = 512,
+};
+
+struct gen;
+
+struct call {
+	struct gen *g;
+	unsigned idx;
+	struct mb_call_prm prm;
+
+	/* browser */
+	struct udp_sock *bus;
+	struct sa baddr;
+	struct dtls_sess *dtls;
+	struct srtpx *srtp;
+	bool stun_ok;
+	bool dtls_started;
+	bool failed;
+	uint64_t last_check;
+	uint16_t bseq;
+	uint32_t bts;
+
+	/* core */
+	struct udp_sock *cus;
+	struct sa caddr;
+	uint16_t cseq;
+	uint32_t cts;
+};
+
+struct gen {
+	struct call *cv;
+	unsigned calls;
+	unsigned keyed;
+	unsigned failed;
+	unsigned started;            /* DTLS handshakes started */
+	struct tls *tls;
+	char lfp[128];
+	struct tmr tmr;
+	uint64_t t0;                 /* traffic start (ns) */
+	uint64_t next_slot;
+	uint64_t deadline;
+	bool traffic;
+	bool drain;
+	bool measure;
+	uint64_t tx, rx, tx_all, rx_all;
+	uint64_t rx_dir[2];          /* to the core, to the browser */
+	uint64_t bad;                /* undecryptable or foreign */
+	unsigned suite;
+	bool setup_timeout;
+};
+
+static const char br_ufrag[] = "mbBrUfrag";
+static const char br_pwd[]   = "mbBrowserPassword012345";
+
+
+/* --- receiving ------------------------------------------------------ */
+
+static void media_rx(struct gen *g, uint64_t now, const uint8_t *p,
+		     size_t n, unsigned idx, int dir)
+{
+	uint64_t t;
+	uint32_t i;
+
+	if (n != MB_PKT) {
+		++g->bad;
+		return;
+	}
+
+	memcpy(&t, p + MB_HDR, sizeof(t));
+	memcpy(&i, p + MB_HDR + 8, sizeof(i));
+	if (i != idx || t > now) {
+		++g->bad;
+		return;
+	}
+
+	++g->rx_all;
+	if (g->measure) {
+		++g->rx;
+		++g->rx_dir[dir];
+		mb_hist_add(now - t);
+	}
+}
+
+
+static void core_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct call *c = arg;
+	uint64_t now = mb_now_ns();
+
+	(void)src;
+	media_rx(c->g, now, mbuf_buf(mb), mbuf_get_left(mb), c->idx, 0);
+}
+
+
+static void br_stun(struct call *c, const struct sa *src, struct mbuf *mb)
+{
+	struct stun_msg *msg;
+
+	if (stun_msg_decode(&msg, mb, NULL))
+		return;
+
+	switch (stun_msg_class(msg)) {
+
+	case STUN_CLASS_REQUEST:
+		/* a full ICE agent (rtpengine) checks us too */
+		if (!stun_msg_chk_mi(msg, (const uint8_t *)br_pwd,
+				     strlen(br_pwd)))
+			(void)stun_reply(IPPROTO_UDP, c->bus, src, 0, msg,
+					 (const uint8_t *)br_pwd,
+					 strlen(br_pwd), true, 1,
+					 STUN_ATTR_XOR_MAPPED_ADDR, src);
+		break;
+
+	case STUN_CLASS_SUCCESS_RESP:
+		if (!stun_msg_chk_mi(msg, (const uint8_t *)c->prm.rpwd,
+				     strlen(c->prm.rpwd)))
+			c->stun_ok = true;
+		break;
+
+	default:
+		break;
+	}
+
+	mem_deref(msg);
+}
+
+
+static void br_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct call *c = arg;
+	uint64_t now = mb_now_ns();
+	uint8_t buf[BUF];
+	const uint8_t *p = mbuf_buf(mb);
+	size_t n = mbuf_get_left(mb);
+
+	if (!n)
+		return;
+
+	if (p[0] <= 3) {
+		br_stun(c, src, mb);
+	}
+	else if (p[0] >= 20 && p[0] <= 63) {
+		if (c->dtls)
+			(void)dtls_sess_recv(c->dtls, p, n);
+	}
+	else if (p[0] >= 128 && p[0] <= 191 && c->srtp && n <= sizeof(buf)) {
+		memcpy(buf, p, n);
+		if (srtpx_unprotect(c->srtp, buf, &n)) {
+			++c->g->bad;
+			return;
+		}
+		media_rx(c->g, now, buf, n, c->idx, 1);
+	}
+}
+
+
+/* --- ICE and DTLS as a browser -------------------------------------- */
+
+static int br_send_h(struct mbuf *mb, void *arg)
+{
+	struct call *c = arg;
+
+	return udp_send(c->bus, &c->prm.w3, mb);
+}
+
+
+static void br_estab_h(void *arg)
+{
+	struct call *c = arg;
+	uint8_t ck[46], sk[46];
+	enum srtp_suite suite;
+	bool cli = dtls_sess_role(c->dtls) == DTLS_CLIENT;
+
+	if (c->srtp)
+		return;
+
+	if (dtls_sess_srtp_keys(c->dtls, &suite, ck, sizeof(ck), sk,
+				sizeof(sk)) ||
+	    srtpx_alloc(&c->srtp, suite, cli ? ck : sk, cli ? sk : ck)) {
+		c->failed = true;
+		++c->g->failed;
+		return;
+	}
+
+	c->g->suite = suite;
+	++c->g->keyed;
+}
+
+
+static void br_close_h(int err, void *arg)
+{
+	struct call *c = arg;
+
+	(void)re_fprintf(stderr, "mediabench: call %u: DTLS closed (%m)\n",
+		      c->idx, err);
+	if (!c->failed) {
+		c->failed = true;
+		++c->g->failed;
+	}
+}
+
+
+static int br_check(struct call *c, bool nominate)
+{
+	uint32_t prio = 0x6e001eff;
+	uint64_t tiebrk = 0x0123456789abcdefULL + c->idx;
+	uint8_t tid[12];
+	char user[200];
+	struct mbuf *mb;
+	int err;
+
+	mb = mbuf_alloc(256);
+	if (!mb)
+		return ENOMEM;
+
+	rand_bytes(tid, sizeof(tid));
+	(void)re_snprintf(user, sizeof(user), "%s:%s", c->prm.rufrag,
+			  br_ufrag);
+
+	err = stun_msg_encode(mb, STUN_METHOD_BINDING, STUN_CLASS_REQUEST,
+			      tid, NULL, (const uint8_t *)c->prm.rpwd,
+			      strlen(c->prm.rpwd), true, 0, 4,
+			      STUN_ATTR_USERNAME, user,
+			      STUN_ATTR_PRIORITY, &prio,
+			      STUN_ATTR_CONTROLLING, &tiebrk,
+			      STUN_ATTR_USE_CAND, nominate ? &nominate : NULL);
+	if (!err) {
+		mb->pos = 0;
+		err = udp_send(c->bus, &c->prm.w3, mb);
+	}
+
+	mem_deref(mb);
+	return err;
+}
+
+
+static int br_dtls_start(struct call *c)
+{
+	enum dtls_role role = c->prm.br_server ? DTLS_SERVER : DTLS_CLIENT;
+	int err;
+
+	err = dtls_sess_alloc(&c->dtls, c->g->tls, role, br_send_h,
+			      br_estab_h, NULL, br_close_h, c);
+	if (!err)
+		err = dtls_sess_set_peer_fingerprint(c->dtls,
+			TLS_FINGERPRINT_SHA256, c->prm.rfp, MB_FP_LEN);
+	if (!err) {
+		dtls_sess_set_timeout(c->dtls, 200, 2000);
+		if (role == DTLS_CLIENT)
+			err = dtls_sess_start(c->dtls);
+	}
+
+	c->dtls_started = true;
+	return err;
+}
+
+
+/* --- sending -------------------------------------------------------- */
+
+static void rtp_hdr(uint8_t *p, uint16_t seq, uint32_t ts, uint32_t ssrc)
+{
+	p[0] = 0x80;
+	p[1] = 0;                    /* PCMU */
+	p[2] = (uint8_t)(seq >> 8);
+	p[3] = (uint8_t)seq;
+	p[4] = (uint8_t)(ts >> 24);
+	p[5] = (uint8_t)(ts >> 16);
+	p[6] = (uint8_t)(ts >> 8);
+	p[7] = (uint8_t)ts;
+	p[8] = (uint8_t)(ssrc >> 24);
+	p[9] = (uint8_t)(ssrc >> 16);
+	p[10] = (uint8_t)(ssrc >> 8);
+	p[11] = (uint8_t)ssrc;
+}
+
+
+static void send_pkt(struct call *c, bool browser)
+{
+	uint8_t buf[BUF];
+	size_t len = MB_PKT;
+	struct mbuf mb;
+	uint64_t t;
+	uint32_t idx = c->idx;
+	struct gen *g = c->g;
+
+	memset(buf, 0, MB_PKT);
+	if (browser)
+		rtp_hdr(buf, c->bseq++, c->bts += 160, 0x10000000u + idx);
+	else
+		rtp_hdr(buf, c->cseq++, c->cts += 160, 0x20000000u + idx);
+
+	memcpy(buf + MB_HDR + 8, &idx, sizeof(idx));
+	t = mb_now_ns();
+	memcpy(buf + MB_HDR, &t, sizeof(t));
+
+	if (browser && srtpx_protect(c->srtp, buf, &len, sizeof(buf)))
+		return;
+
+	mb.buf = buf;
+	mb.size = sizeof(buf);
+	mb.pos = 0;
+	mb.end = len;
+
+	if (udp_send(browser ? c->bus : c->cus,
+		     browser ? &c->prm.w3 : &c->prm.core, &mb))
+		return;
+
+	++g->tx_all;
+	if (g->measure)
+		++g->tx;
+}
+
+
+/* --- the 1 ms tick ---------------------------------------------------- */
+
+static void tick(void *arg)
+{
+	struct gen *g = arg;
+	uint64_t now = mb_now_ns();
+	unsigned i;
+
+	tmr_start(&g->tmr, 1, tick, g);
+
+	if (g->drain) {
+		if (now >= g->deadline)
+			re_cancel();
+		return;
+	}
+
+	if (!g->traffic) {
+		/* setup: ICE checks until answered, then DTLS */
+		for (i = 0; i < g->calls; i++) {
+			struct call *c = &g->cv[i];
+
+			if (c->failed || c->srtp)
+				continue;
+			if (!c->stun_ok &&
+			    now - c->last_check > CHECK_MS * 1000000ull) {
+				c->last_check = now;
+				(void)br_check(c, true);
+			}
+			if (!c->stun_ok || c->dtls_started ||
+			    g->started - g->keyed - g->failed >= INFLIGHT)
+				continue;
+			++g->started;
+			if (br_dtls_start(c)) {
+				c->failed = true;
+				++g->failed;
+			}
+		}
+
+		if (g->keyed + g->failed >= g->calls)
+			re_cancel();
+		else if (now > g->deadline) {
+			g->setup_timeout = true;
+			re_cancel();
+		}
+		return;
+	}
+
+	/* traffic: every 1 ms slot since the last tick; call i sends in
+	   slot i % 20 of each 20 ms period, both directions */
+	for (; g->t0 + g->next_slot * 1000000ull <= now; g->next_slot++) {
+		unsigned slot = (unsigned)(g->next_slot % MB_PTIME_MS);
+
+		for (i = slot; i < g->calls; i += MB_PTIME_MS) {
+			send_pkt(&g->cv[i], true);
+			send_pkt(&g->cv[i], false);
+		}
+
+		/* consent freshness, spread too */
+		if (g->next_slot % CONSENT_MS == 0)
+			for (i = 0; i < g->calls; i++)
+				(void)br_check(&g->cv[i], false);
+	}
+
+	if (now >= g->deadline)
+		re_cancel();
+}
+
+
+static int run_until(struct gen *g, uint64_t ms)
+{
+	g->deadline = mb_now_ns() + ms * 1000000ull;
+	tmr_start(&g->tmr, 1, tick, g);
+
+	return re_main(NULL);
+}
+
+
+/* --- the run ---------------------------------------------------------- */
+
+static int sock_open(struct udp_sock **usp, struct sa *addr, udp_recv_h *rh,
+		     void *arg)
+{
+	struct sa laddr;
+	int err;
+
+	(void)sa_set_str(&laddr, "127.0.0.1", 0);
+
+	err = udp_listen(usp, &laddr, rh, arg);
+	if (!err)
+		err = udp_local_get(*usp, addr);
+	if (!err)
+		(void)udp_sockbuf_set(*usp, 256 * 1024);
+
+	return err;
+}
+
+
+static void gen_close(struct gen *g)
+{
+	unsigned i;
+
+	tmr_cancel(&g->tmr);
+	for (i = 0; g->cv && i < g->calls; i++) {
+		mem_deref(g->cv[i].dtls);
+		mem_deref(g->cv[i].srtp);
+		mem_deref(g->cv[i].bus);
+		mem_deref(g->cv[i].cus);
+	}
+	free(g->cv);
+}
+
+
+int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
+	       struct tls *tls, struct mb_result *res)
+{
+	struct gen g;
+	uint8_t md[MB_FP_LEN];
+	double c0, c1, s0, s1;
+	long rss0 = 0, rss1 = 0;
+	uint64_t ts;
+	unsigned i;
+	int err;
+
+	memset(&g, 0, sizeof(g));
+	memset(res, 0, sizeof(*res));
+	res->name = t->name;
+	res->calls = calls;
+	res->secs = secs;
+	g.calls = calls;
+	g.tls = tls;
+	g.cv = calloc(calls, sizeof(*g.cv));
+	if (!g.cv)
+		return ENOMEM;
+
+	err = tls_fingerprint(tls, TLS_FINGERPRINT_SHA256, md, sizeof(md));
+	if (err)
+		goto out;
+	mb_fp_hex(g.lfp, sizeof(g.lfp), md, sizeof(md));
+
+	(void)mb_proc_rss(t->pid, &rss0);
+
+	/* signalling: the target allocates each call */
+	ts = mb_now_ns();
+	for (i = 0; i < calls; i++) {
+		struct call *c = &g.cv[i];
+
+		c->g = &g;
+		c->idx = i;
+		err = sock_open(&c->bus, &c->baddr, br_recv, c);
+		if (!err)
+			err = sock_open(&c->cus, &c->caddr, core_recv, c);
+		if (!err)
+			err = t->setup(t->arg, i, &c->baddr, &c->caddr,
+				       br_ufrag, br_pwd, g.lfp, &c->prm);
+		if (err) {
+			(void)re_fprintf(stderr, "mediabench: %s: call %u "
+				      "setup: %m\n", t->name, i, err);
+			goto out;
+		}
+	}
+
+	/* ICE + DTLS for all calls at once */
+	err = run_until(&g, SETUP_MS);
+	res->setup_ms = (mb_now_ns() - ts) / 1000000;
+	if (err)
+		goto out;
+	if (g.keyed < calls) {
+		(void)re_fprintf(stderr, "mediabench: %s: only %u of %u calls "
+			      "keyed SRTP (%u failed%s)\n", t->name, g.keyed,
+			      calls, g.failed,
+			      g.setup_timeout ? ", setup timed out" : "");
+		err = ETIMEDOUT;
+		goto out;
+	}
+	res->srtp_suite = g.suite;
+
+	/* traffic: warm-up, then the measured window */
+	mb_hist_reset();
+	g.traffic = true;
+	g.t0 = mb_now_ns();
+	g.next_slot = 0;
+	err = run_until(&g, WARMUP_MS);
+	if (err)
+		goto out;
+
+	if (g.rx_all == 0) {
+		(void)re_fprintf(stderr, "mediabench: %s: no packet came "
+			      "through in the warm-up\n", t->name);
+		err = EPROTO;
+		goto out;
+	}
+
+	err = mb_proc_cpu(t->pid, &c0);
+	if (err)
+		goto out;
+	s0 = mb_self_cpu();
+	ts = mb_now_ns();
+	g.measure = true;
+
+	err = run_until(&g, secs * 1000ull);
+	g.measure = false;
+	res->secs = (double)(mb_now_ns() - ts) / 1e9;
+	(void)mb_proc_cpu(t->pid, &c1);
+	s1 = mb_self_cpu();
+	(void)mb_proc_rss(t->pid, &rss1);
+	if (err)
+		goto out;
+
+	/* let what is in flight arrive */
+	g.drain = true;
+	(void)run_until(&g, DRAIN_MS);
+
+	res->tx = g.tx;
+	res->rx = g.rx;
+	res->rx_dir[0] = g.rx_dir[0];
+	res->rx_dir[1] = g.rx_dir[1];
+	res->tx_all = g.tx_all;
+	res->rx_all = g.rx_all;
+	res->cpu_s = c1 - c0;
+	res->gen_cpu_s = s1 - s0;
+	res->lat_p50 = mb_hist_pct(50);
+	res->lat_p99 = mb_hist_pct(99);
+	res->lat_max = mb_hist_max();
+	res->rss_call_kib = (double)(rss1 - rss0) / calls;
+
+	if (g.bad)
+		(void)snprintf(res->note, sizeof(res->note),
+			       "%llu foreign/undecryptable packets",
+			       (unsigned long long)g.bad);
+
+	if (!g.rx_dir[0] || !g.rx_dir[1]) {
+		(void)re_fprintf(stderr, "mediabench: %s: no packets in the "
+			      "window toward the %s\n", t->name,
+			      g.rx_dir[0] ? "browser" : "core");
+		err = EPROTO;
+	}
+
+ out:
+	gen_close(&g);
+	return err;
+}

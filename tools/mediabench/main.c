@@ -1,0 +1,353 @@
+/**
+ * @file main.c  mediabench: media relay benchmark, imsedge AGW vs rtpengine
+ *
+ *   mediabench [--calls N] [--seconds S] [--only agw|rtpengine]
+ *              [--data DIR] [--log FILE]
+ *
+ * Runs the same traffic through (1) the AGW in a child process (agwd) and
+ * (2) rtpengine-daemon in userspace mode, then measures the floor, and
+ * prints one table. Exits non-zero if calls do not establish or media
+ * does not flow.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <re.h>
+#include "tls/tlsx.h"
+#include "core/log.h"
+#include "agw/agw.h"
+#include "mb.h"
+
+enum {
+	AGW_PORT_MIN = 30000,
+	AGW_PORT_MAX = 34999,
+};
+
+static int agwd_pid = -1;
+static int rtpe_pid = -1;
+
+
+void mb_stop_child(int *pidp)
+{
+	int i, st;
+
+	if (*pidp <= 0)
+		return;
+
+	(void)kill(*pidp, SIGTERM);
+	for (i = 0; i < 50; i++) {
+		if (waitpid(*pidp, &st, WNOHANG) == *pidp)
+			goto out;
+		usleep(100000);
+	}
+	(void)kill(*pidp, SIGKILL);
+	(void)waitpid(*pidp, &st, 0);
+ out:
+	*pidp = -1;
+}
+
+
+static void cleanup(void)
+{
+	mb_stop_child(&agwd_pid);
+	mb_stop_child(&rtpe_pid);
+}
+
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cleanup();
+	_exit(2);
+}
+
+
+static void row(const struct mb_result *r, const char *name)
+{
+	double rate = r->rx / r->secs;
+
+	(void)printf("| %-22s | %5u | %9.0f | %10.0f | %6.2f | %7.0f | %7.0f |"
+		     " %6.1f |\n", name, r->calls, rate,
+		     r->cpu_s > 0 ? r->rx / r->cpu_s : 0,
+		     r->rx ? r->cpu_s * 1e6 / r->rx : 0,
+		     r->lat_p50, r->lat_p99, r->rss_call_kib);
+}
+
+
+static void detail(const struct mb_result *r)
+{
+	double loss = r->tx_all ?
+		100.0 * (double)(r->tx_all - min(r->rx_all, r->tx_all)) /
+		(double)r->tx_all : 0;
+
+	(void)printf("  %s: setup of %u calls (signalling, ICE, DTLS) %llu ms;"
+		     " SRTP suite %s; window %.1f s: sent %llu, received %llu "
+		     "(to core %llu, to browser %llu); loss over the run "
+		     "%.3f%%; latency max %.0f us; target CPU %.1f%% of one "
+		     "core, generator CPU %.1f%%%s%s\n",
+		     r->name, r->calls, (unsigned long long)r->setup_ms,
+		     srtp_suite_name((enum srtp_suite)r->srtp_suite), r->secs,
+		     (unsigned long long)r->tx, (unsigned long long)r->rx,
+		     (unsigned long long)r->rx_dir[0],
+		     (unsigned long long)r->rx_dir[1], loss, r->lat_max,
+		     100.0 * r->cpu_s / r->secs,
+		     100.0 * r->gen_cpu_s / r->secs,
+		     r->note[0] ? "; " : "", r->note);
+}
+
+
+static void machine(void)
+{
+	struct utsname u;
+	char line[256], model[128] = "?";
+	FILE *f;
+
+	if (uname(&u))
+		memset(&u, 0, sizeof(u));
+
+	f = fopen("/proc/cpuinfo", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		if (!strncmp(line, "model name", 10) && p) {
+			str_ncpy(model, p + 2, sizeof(model));
+			model[strcspn(model, "\n")] = '\0';
+			break;
+		}
+	}
+	if (f)
+		(void)fclose(f);
+
+	(void)printf("machine: %s %s %s; %s; %ld CPUs online\n", u.sysname,
+		     u.release, u.machine, model, sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+
+static int run_agw(const char *self, const char *data, unsigned calls,
+		   unsigned secs, struct tls *tls, struct mb_result *res)
+{
+	struct mb_target t;
+	struct sa ctl;
+	char rsp[256];
+	int err;
+
+	err = mb_agwd_start(&agwd_pid, &ctl, self, data, calls);
+	if (err) {
+		(void)re_fprintf(stderr, "mediabench: agwd did not start: %m\n",
+			      err);
+		return err;
+	}
+
+	memset(&t, 0, sizeof(t));
+	t.name = "imsedge-agw";
+	t.setup = mb_agwd_setup;
+	t.arg = &ctl;
+	t.pid = agwd_pid;
+
+	err = mb_gen_run(&t, calls, secs, tls, res);
+
+	if (!mb_agwd_cmd(&ctl, "stats", rsp, sizeof(rsp))) {
+		unsigned long long w3, w3d, co, cod, unl;
+		unsigned n, closed;
+
+		if (sscanf(rsp, "stats %llu %llu %llu %llu %llu %u %u", &w3,
+			   &w3d, &co, &cod, &unl, &n, &closed) == 7) {
+			(void)snprintf(res->note + strlen(res->note),
+				       sizeof(res->note) - strlen(res->note),
+				       "%sAGW counters: relayed %llu+%llu, "
+				       "dropped w3 %llu core %llu "
+				       "(unlatched %llu), sessions %u, "
+				       "closed %u", res->note[0] ? "; " : "",
+				       w3, co, w3d, cod, unl, n, closed);
+			if (closed && !err) {
+				(void)re_fprintf(stderr, "mediabench: AGW "
+					      "closed %u sessions\n", closed);
+				err = EPROTO;
+			}
+		}
+	}
+
+	(void)mb_agwd_cmd(&ctl, "quit", rsp, sizeof(rsp));
+	mb_stop_child(&agwd_pid);
+
+	return err;
+}
+
+
+static int run_rtpe(const char *log, unsigned calls, unsigned secs,
+		    struct tls *tls, struct mb_result *res)
+{
+	struct mb_target t;
+	struct sa ng;
+	int err;
+
+	err = mb_rtpe_start(&rtpe_pid, &ng, log);
+	if (err) {
+		(void)re_fprintf(stderr, "mediabench: rtpengine did not answer "
+			      "ng ping (%m); see %s (is rtpengine-daemon "
+			      "installed? tools/setup)\n", err, log);
+		return err;
+	}
+
+	memset(&t, 0, sizeof(t));
+	t.name = "rtpengine";
+	t.setup = mb_rtpe_setup;
+	t.arg = &ng;
+	t.pid = rtpe_pid;
+
+	err = mb_gen_run(&t, calls, secs, tls, res);
+	mb_stop_child(&rtpe_pid);
+
+	return err;
+}
+
+
+static void usage(void)
+{
+	(void)re_fprintf(stderr, "usage: mediabench [--calls N] [--seconds S] "
+		      "[--only agw|rtpengine] [--data DIR] [--log FILE]\n");
+}
+
+
+int main(int argc, char *argv[])
+{
+	struct mb_result ra, rr, rf;
+	struct rlimit rl;
+	struct tls *tls = NULL;
+	const char *data = getenv("IMSEDGE_TEST_DATA");
+	const char *only = NULL, *log = "build/mediabench-rtpengine.log";
+	char cert[512], key[512], self[512];
+	unsigned calls = 50, secs = 20, suite = SRTP_AES_CM_128_HMAC_SHA1_80;
+	double pns = 0, uns = 0, sns = 0;
+	bool have_a = false, have_r = false;
+	ssize_t n;
+	int i, err = 0;
+
+	if (!data)
+		data = "test/data";
+
+	if (argc == 5 && !strcmp(argv[1], "agwd"))
+		return mb_agwd_main(atoi(argv[2]), argv[3], AGW_PORT_MIN,
+				    AGW_PORT_MAX, (unsigned)atoi(argv[4])) ?
+			1 : 0;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--calls") && i + 1 < argc)
+			calls = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+			secs = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
+		else if (!strcmp(argv[i], "--data") && i + 1 < argc)
+			data = argv[++i];
+		else if (!strcmp(argv[i], "--log") && i + 1 < argc)
+			log = argv[++i];
+		else {
+			usage();
+			return 2;
+		}
+	}
+	if (!calls || !secs || calls > 1000) {
+		usage();
+		return 2;
+	}
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return 1;
+	self[n] = '\0';
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < 8192) {
+		rl.rlim_cur = rl.rlim_max < 8192 ? rl.rlim_max : 8192;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	(void)signal(SIGINT, on_signal);
+	(void)signal(SIGTERM, on_signal);
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)atexit(cleanup);
+
+	if (libre_init())
+		return 1;
+	(void)fd_setsize(8192);
+	log_init(LOG_LVL_WARN, false);
+
+	(void)snprintf(cert, sizeof(cert), "%s/cert2.pem", data);
+	(void)snprintf(key, sizeof(key), "%s/key2.pem", data);
+	err = tls_alloc_files(&tls, cert, key);
+	if (err) {
+		(void)re_fprintf(stderr, "mediabench: %s: %m\n", cert, err);
+		goto out;
+	}
+
+	(void)printf("mediabench: %u calls, %u s window (after 2 s warm-up), "
+		     "%u-byte RTP payload, 50 packets/s per stream, 2 streams "
+		     "per call\n", calls, secs, MB_PAYLOAD);
+	(void)fflush(stdout);
+
+	if (!only || !strcmp(only, "agw")) {
+		err = run_agw(self, data, calls, secs, tls, &ra);
+		if (err)
+			goto out;
+		have_a = true;
+		suite = ra.srtp_suite;
+	}
+
+	if (!only || !strcmp(only, "rtpengine")) {
+		err = run_rtpe(log, calls, secs, tls, &rr);
+		if (err)
+			goto out;
+		have_r = true;
+	}
+
+	err = mb_floor(suite, &rf, &pns, &uns, &sns);
+	if (err) {
+		(void)re_fprintf(stderr, "mediabench: floor: %m\n", err);
+		goto out;
+	}
+
+	(void)printf("\n");
+	machine();
+	(void)printf("\n| %-22s | calls | pkts relayed/s | pkts per CPU-s |"
+		     " CPU us/pkt | lat p50 us | lat p99 us | RSS per call "
+		     "KiB |\n|---|---|---|---|---|---|---|---|\n", "target");
+	if (have_a)
+		row(&ra, "imsedge-agw");
+	if (have_r)
+		row(&rr, "rtpengine (userspace)");
+	(void)printf("| %-22s |     - |         - | %10.0f | %6.2f |       - |"
+		     "       - |      - |\n", "floor: p+u+2 syscalls",
+		     1e9 / (pns + uns + sns), (pns + uns + sns) / 1000);
+	(void)printf("| %-22s |     - |         - | %10.0f | %6.2f |       - |"
+		     "       - |      - |\n", "floor: 1 op+2 syscalls",
+		     1e9 / ((pns + uns) / 2 + sns), ((pns + uns) / 2 + sns) /
+		     1000);
+
+	(void)printf("\nfloor: %s protect %.0f ns, unprotect %.0f ns "
+		     "(172-byte packet); sendto+recvfrom on loopback %.0f ns. "
+		     "A relayed packet needs one of protect/unprotect and the "
+		     "two syscalls (second floor line).\n",
+		     srtp_suite_name((enum srtp_suite)suite), pns, uns, sns);
+	if (have_a)
+		detail(&ra);
+	if (have_r)
+		detail(&rr);
+	(void)printf("latency: generator send time (before SRTP protect) to "
+		     "generator receive handler, one way through the relay, "
+		     "both directions pooled.\n");
+
+ out:
+	cleanup();
+	mem_deref(tls);
+	libre_close();
+
+	if (err)
+		(void)re_fprintf(stderr, "mediabench: FAILED (%m)\n", err);
+
+	return err ? 1 : 0;
+}

@@ -1,0 +1,97 @@
+/**
+ * @file mb.h  mediabench: media relay load tool (imsedge AGW vs rtpengine)
+ *
+ * Two processes: the target under test (agwd, a child running the AGW
+ * from libimsedge.a, or rtpengine-daemon) and this load generator with N
+ * simulated browsers (ICE check, DTLS client, SRTP) and N core endpoints
+ * (plain RTP). Include re.h first.
+ */
+
+enum {
+	MB_PAYLOAD  = 160,           /* bytes of RTP payload (20 ms PCMU) */
+	MB_HDR      = 12,
+	MB_PKT      = MB_HDR + MB_PAYLOAD,
+	MB_PTIME_MS = 20,            /* 50 packets/s per stream */
+	MB_FP_LEN   = 32,            /* sha-256 */
+};
+
+/** What the generator needs to know of one call's target side */
+struct mb_call_prm {
+	struct sa w3;                /* where the browser sends */
+	char rufrag[65];             /* the target's ICE credentials */
+	char rpwd[129];
+	uint8_t rfp[MB_FP_LEN];      /* the target's certificate */
+	bool br_server;              /* browser is the DTLS server */
+	struct sa core;              /* where the core sends RTP */
+};
+
+/** A target: sets up calls for the generator */
+struct mb_target {
+	const char *name;
+	int (*setup)(void *arg, unsigned idx, const struct sa *br,
+		     const struct sa *core, const char *lufrag,
+		     const char *lpwd, const char *lfp,
+		     struct mb_call_prm *prm);
+	void *arg;
+	int pid;                     /* for CPU time and RSS */
+};
+
+/** One line of the result table */
+struct mb_result {
+	const char *name;
+	unsigned calls;
+	double secs;
+	uint64_t tx, rx;             /* packets in the window, both ways */
+	uint64_t rx_dir[2];          /* ... to the core, to the browser   */
+	uint64_t tx_all, rx_all;     /* over the whole run (loss)         */
+	double cpu_s;                /* target CPU in the window          */
+	double gen_cpu_s;            /* generator CPU in the window       */
+	double lat_p50, lat_p99, lat_max;   /* µs */
+	double rss_call_kib;
+	uint64_t setup_ms;
+	unsigned srtp_suite;
+	char note[256];
+};
+
+/* util.c */
+uint64_t mb_now_ns(void);
+int    mb_proc_cpu(int pid, double *secs);
+int    mb_proc_rss(int pid, long *kib);
+double mb_self_cpu(void);
+void   mb_hist_reset(void);
+void   mb_hist_add(uint64_t ns);
+double mb_hist_pct(double pct);
+double mb_hist_max(void);
+uint64_t mb_hist_count(void);
+void   mb_fp_hex(char *buf, size_t sz, const uint8_t *md, size_t len);
+int    mb_fp_parse(uint8_t *md, size_t len, const char *s);
+
+/* gen.c */
+int  mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
+		struct tls *tls, struct mb_result *res);
+
+/* agwd.c */
+int  mb_agwd_main(int fd, const char *datadir, uint16_t pmin,
+		  uint16_t pmax, unsigned calls);
+int  mb_agwd_start(int *pidp, struct sa *ctl, const char *self,
+		   const char *datadir, unsigned calls);
+int  mb_agwd_setup(void *arg, unsigned idx, const struct sa *br,
+		   const struct sa *core, const char *lufrag,
+		   const char *lpwd, const char *lfp,
+		   struct mb_call_prm *prm);
+int  mb_agwd_cmd(const struct sa *ctl, const char *req, char *rsp,
+		 size_t sz);
+
+/* ng.c */
+int  mb_rtpe_start(int *pidp, struct sa *ng, const char *log);
+int  mb_rtpe_setup(void *arg, unsigned idx, const struct sa *br,
+		   const struct sa *core, const char *lufrag,
+		   const char *lpwd, const char *lfp,
+		   struct mb_call_prm *prm);
+
+/* floor.c */
+int  mb_floor(unsigned suite, struct mb_result *res, double *prot_ns,
+	      double *unprot_ns, double *sys_ns);
+
+/* main.c */
+void mb_stop_child(int *pidp);

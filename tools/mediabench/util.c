@@ -1,0 +1,175 @@
+/**
+ * @file util.c  mediabench: clocks, /proc, latency histogram
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <re.h>
+#include "mb.h"
+
+enum { HIST_BINS = 200000 };         /* 1 µs bins up to 200 ms */
+
+static uint32_t hist[HIST_BINS + 1];
+static uint64_t hist_n;
+static uint64_t hist_maxns;
+
+
+uint64_t mb_now_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+
+/* utime + stime of the whole thread group */
+int mb_proc_cpu(int pid, double *secs)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+	size_t n;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return errno;
+
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	(void)fclose(f);
+	buf[n] = '\0';
+
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+			 "%*u %lu %lu", &ut, &st) != 2)
+		return EPROTO;
+
+	*secs = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+
+	return 0;
+}
+
+
+int mb_proc_rss(int pid, long *kib)
+{
+	char path[64], line[256];
+	FILE *f;
+	int err = ENOENT;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return errno;
+
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %ld", kib) == 1) {
+			err = 0;
+			break;
+		}
+	}
+
+	(void)fclose(f);
+	return err;
+}
+
+
+double mb_self_cpu(void)
+{
+	struct rusage ru;
+
+	(void)getrusage(RUSAGE_SELF, &ru);
+
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		(double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+
+void mb_hist_reset(void)
+{
+	memset(hist, 0, sizeof(hist));
+	hist_n = 0;
+	hist_maxns = 0;
+}
+
+
+void mb_hist_add(uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+
+	++hist[us < HIST_BINS ? us : HIST_BINS];
+	++hist_n;
+	if (ns > hist_maxns)
+		hist_maxns = ns;
+}
+
+
+uint64_t mb_hist_count(void)
+{
+	return hist_n;
+}
+
+
+/* The bin (µs, upper edge) below which pct percent of samples lie */
+double mb_hist_pct(double pct)
+{
+	uint64_t want, sum = 0;
+	size_t i;
+
+	if (!hist_n)
+		return 0;
+
+	want = (uint64_t)((double)hist_n * pct / 100.0);
+	if (want >= hist_n)
+		want = hist_n - 1;
+
+	for (i = 0; i <= HIST_BINS; i++) {
+		sum += hist[i];
+		if (sum > want)
+			return (double)i + 1;
+	}
+
+	return HIST_BINS;
+}
+
+
+double mb_hist_max(void)
+{
+	return (double)hist_maxns / 1000.0;
+}
+
+
+void mb_fp_hex(char *buf, size_t sz, const uint8_t *md, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < len && n + 4 <= sz; i++)
+		n += (size_t)snprintf(buf + n, sz - n, "%s%02X", i ? ":" : "",
+				      md[i]);
+}
+
+
+/* "AB:CD:..." (optionally after "sha-256 ") */
+int mb_fp_parse(uint8_t *md, size_t len, const char *s)
+{
+	size_t i;
+	unsigned v;
+
+	if (!strncasecmp(s, "sha-256 ", 8))
+		s += 8;
+
+	for (i = 0; i < len; i++) {
+		if (sscanf(s, "%2x", &v) != 1)
+			return EBADMSG;
+		md[i] = (uint8_t)v;
+		s += 2;
+		if (i + 1 < len && *s++ != ':')
+			return EBADMSG;
+	}
+
+	return 0;
+}
