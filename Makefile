@@ -112,6 +112,7 @@ include test/fuzz/fuzz.mk
 include test/browser/browser.mk
 include tools/mediabench/mediabench.mk
 include openwrt/ipk.mk
+include tools/crypto.mk
 
 test: setup
 	$(MAKE) --no-print-directory unit

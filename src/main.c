@@ -19,6 +19,7 @@
 #include "keygen/keygen.h"
 #include "w2/w2.h"
 #include "agw/agw.h"
+#include "crypto/crypto.h"
 #include "pcscf/pcscf.h"
 
 #define LOG_MODULE "main"
@@ -313,6 +314,10 @@ static int run(void)
 	}
 
 	err = w2_alloc(&app.w2, app.conf);
+	if (err)
+		return err;
+
+	err = crypto_select(app.conf->crypto_provider);
 	if (err)
 		return err;
 

@@ -35,3 +35,7 @@ QEMU := qemu-arm-static
 
 BOARD_SANITIZE :=
 BOARD_RELEASE  ?= yes
+
+# Crypto provider used when the config has no crypto_provider line
+# (software | afalg; docs/crypto.md). tools/crypto.mk passes it on.
+BOARD_CRYPTO ?= software

@@ -37,3 +37,7 @@ BOARD_SANITIZE := yes
 # Build libre with RELEASE (no mem/mbuf debugging); host keeps the debug
 # bookkeeping (mem_debug(), magic checks) for tests.
 BOARD_RELEASE ?=
+
+# Crypto provider used when the config has no crypto_provider line
+# (software | afalg; docs/crypto.md). tools/crypto.mk passes it on.
+BOARD_CRYPTO ?= software

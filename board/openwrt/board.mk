@@ -76,3 +76,7 @@ QEMU := $(if $(QEMU_ARCH_$(OPENWRT_ARCH)),qemu-$(QEMU_ARCH_$(OPENWRT_ARCH))-stat
 
 BOARD_SANITIZE :=
 BOARD_RELEASE  ?= yes
+
+# Crypto provider used when the config has no crypto_provider line
+# (software | afalg; docs/crypto.md). tools/crypto.mk passes it on.
+BOARD_CRYPTO ?= software

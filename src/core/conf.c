@@ -40,6 +40,7 @@ static void destructor(void *arg)
 	mem_deref(conf->tls_key);
 	mem_deref(conf->mw_next_hop);
 	mem_deref(conf->visited_network_id);
+	mem_deref(conf->crypto_provider);
 }
 
 
@@ -402,6 +403,15 @@ static int k_w2_handshake_timeout(struct ctx *ctx, const struct pl *val)
 }
 
 
+static int k_crypto_provider(struct ctx *ctx, const struct pl *val)
+{
+	if (pl_strcmp(val, "software") && pl_strcmp(val, "afalg"))
+		return fail(ctx, "'%r' is not one of software, afalg", val);
+
+	return pl_strdup(&ctx->conf->crypto_provider, val);
+}
+
+
 static int k_log_level(struct ctx *ctx, const struct pl *val)
 {
 	char name[16];
@@ -448,6 +458,7 @@ static const struct conf_key keys[] = {
 	{"consent_timeout",      k_consent_timeout,      false, false},
 	{"mw_emergency_next_hop", k_mw_emergency_next_hop, false, false},
 	{"emergency_number",     k_emergency_number,     true,  false},
+	{"crypto_provider",      k_crypto_provider,      false, false},
 	{"log_level",            k_log_level,            false, false},
 	{"log_syslog",           k_log_syslog,           false, false},
 };

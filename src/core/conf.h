@@ -45,6 +45,9 @@ struct imsedge_conf {
 	char *mw_emergency_next_hop;
 	struct list emergency_numbers;  /**< struct conf_str             */
 
+	/* crypto offload: "software", "afalg"; NULL: the board's default */
+	char *crypto_provider;
+
 	/* logging */
 	enum log_level log_level;
 	bool log_syslog;

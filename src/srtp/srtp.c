@@ -11,6 +11,7 @@
 #include <srtp2/srtp.h>
 #include <mbedtls/platform_util.h>
 #include "srtp.h"
+#include "../crypto/crypto.h"
 
 enum {
 	REPLAY_WINDOW = 128,
@@ -55,7 +56,9 @@ static int lib_get(struct srtpx_lib **libp)
 	if (!lib)
 		return ENOMEM;
 
-	if (srtp_init() != srtp_err_status_ok) {
+	/* the active crypto provider replaces libsrtp2's AES-CM and
+	   HMAC-SHA1 unless it is mbedtls itself (src/crypto) */
+	if (srtp_init() != srtp_err_status_ok || crypto_srtp_install()) {
 		mem_deref(lib);
 		return EIO;
 	}

@@ -93,7 +93,13 @@ const char *test_datapath(const char *name);
 	X(test_sdpx_limits) \
 	X(test_sdpx_lf) \
 	X(test_sdpx_is_sdp) \
-	X(test_sdpx_oom)
+	X(test_sdpx_oom) \
+	X(test_crypto_kat) \
+	X(test_crypto_ctr_add) \
+	X(test_crypto_fallback) \
+	X(test_crypto_refuse) \
+	X(test_crypto_srtp_plugin) \
+	X(test_crypto_conf)
 
 #define DECLARE(name) int name(void);
 TESTS(DECLARE)

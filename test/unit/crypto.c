@@ -1,0 +1,307 @@
+/**
+ * @file crypto.c  Tests for the crypto providers: known answers, the
+ *                 fallback to software, refusal of a wrong provider, the
+ *                 libsrtp2 plug-in and the crypto_provider config key
+ */
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <re.h>
+#include "core/conf.h"
+#include "crypto/crypto.h"
+#include "srtp/srtp.h"
+#include "test.h"
+
+#ifndef AF_ALG
+#define AF_ALG 38
+#endif
+
+static unsigned calls_ctr, calls_hmac;
+
+
+/* A provider that flips one bit of what software computes */
+static int flip_ctr_crypt(struct crypto_ctr *c,
+			  const uint8_t iv[CRYPTO_AES_BLOCK],
+			  const uint8_t *in, uint8_t *out, size_t len)
+{
+	int err = crypto_software.ctr_crypt(c, iv, in, out, len);
+
+	if (!err && len > 20)
+		out[20] ^= 0x04;
+
+	return err;
+}
+
+
+static int flip_hmac_final(struct crypto_hmac *h,
+			   uint8_t mac[CRYPTO_SHA1_LEN])
+{
+	int err = crypto_software.hmac_final(h, mac);
+
+	if (!err)
+		mac[7] ^= 0x80;
+
+	return err;
+}
+
+
+/* Software behind the libsrtp2 plug-in, counting what goes through it */
+static int count_ctr_crypt(struct crypto_ctr *c,
+			   const uint8_t iv[CRYPTO_AES_BLOCK],
+			   const uint8_t *in, uint8_t *out, size_t len)
+{
+	++calls_ctr;
+	return crypto_software.ctr_crypt(c, iv, in, out, len);
+}
+
+
+static int count_hmac_final(struct crypto_hmac *h,
+			    uint8_t mac[CRYPTO_SHA1_LEN])
+{
+	++calls_hmac;
+	return crypto_software.hmac_final(h, mac);
+}
+
+
+static bool afalg_present(void)
+{
+	int fd = socket(AF_ALG, SOCK_SEQPACKET, 0);
+
+	if (fd < 0)
+		return false;
+
+	(void)close(fd);
+	return true;
+}
+
+
+int test_crypto_kat(void)
+{
+	int err = 0;
+
+	TEST_ERR(crypto_kat(&crypto_software, NULL, 0));
+	TEST_ERR(crypto_select("software"));
+	TEST_STREQ(crypto_active(), "software");
+	TEST_ERR(crypto_select(NULL));
+	TEST_STREQ(crypto_active(), "software");
+	TEST_EQ(crypto_select("quantum"), ENOENT);
+	TEST_EQ(crypto_kat(NULL, NULL, 0), EINVAL);
+	TEST_ASSERT(crypto_provider_find("afalg") == &crypto_afalg);
+	TEST_ASSERT(crypto_provider_get(0) == &crypto_software);
+	TEST_ASSERT(crypto_provider_get(2) == NULL);
+
+ out:
+	return err;
+}
+
+
+int test_crypto_ctr_add(void)
+{
+	uint8_t c[CRYPTO_AES_BLOCK];
+	int err = 0;
+
+	memset(c, 0, sizeof(c));
+	c[15] = 0xff;
+	c[14] = 0xff;
+	crypto_ctr_add(c, 1);
+	TEST_EQ(c[13], 1);
+	TEST_EQ(c[14], 0);
+	TEST_EQ(c[15], 0);
+
+	memset(c, 0xff, sizeof(c));
+	crypto_ctr_add(c, 0x102);
+	TEST_EQ(c[0], 0);
+	TEST_EQ(c[14], 1);
+	TEST_EQ(c[15], 1);
+
+ out:
+	return err;
+}
+
+
+int test_crypto_fallback(void)
+{
+	int err = 0;
+
+	TEST_ERR(crypto_select("afalg"));
+
+	if (afalg_present()) {
+		/* a kernel with AF_ALG (the QEMU guest): the real thing */
+		TEST_STREQ(crypto_active(), "afalg");
+		TEST_ERR(crypto_kat(&crypto_afalg, NULL, 0));
+	}
+	else {
+		TEST_STREQ(crypto_active(), "software");
+		TEST_ASSERT(crypto_provider_active() == &crypto_software);
+		TEST_ASSERT(crypto_use(&crypto_afalg) != 0);
+		TEST_STREQ(crypto_active(), "software");
+	}
+
+ out:
+	crypto_close();
+	return err;
+}
+
+
+int test_crypto_refuse(void)
+{
+	struct crypto_provider bad_ctr = crypto_software;
+	struct crypto_provider bad_mac = crypto_software;
+	char why[128] = "";
+	int err = 0;
+
+	bad_ctr.name        = "flip-ctr";
+	bad_ctr.srtp_native = false;
+	bad_ctr.ctr_crypt   = flip_ctr_crypt;
+	bad_mac.name        = "flip-hmac";
+	bad_mac.srtp_native = false;
+	bad_mac.hmac_final  = flip_hmac_final;
+
+	TEST_EQ(crypto_kat(&bad_ctr, why, sizeof(why)), EBADMSG);
+	TEST_STREQ(why, "AES-CM known-answer test failed");
+	TEST_EQ(crypto_kat(&bad_mac, why, sizeof(why)), EBADMSG);
+	TEST_STREQ(why, "HMAC-SHA1 known-answer test failed");
+
+	TEST_EQ(crypto_use(&bad_ctr), EBADMSG);
+	TEST_STREQ(crypto_active(), "software");
+	TEST_EQ(crypto_use(&bad_mac), EBADMSG);
+	TEST_STREQ(crypto_active(), "software");
+
+ out:
+	crypto_close();
+	return err;
+}
+
+
+/* libsrtp2's reference packet (srtp_driver.c srtp_validate) */
+static const uint8_t vec_key[30] = {
+	0xe1, 0xf9, 0x7a, 0x0d, 0x3e, 0x01, 0x8b, 0xe0,
+	0xd6, 0x4f, 0xa3, 0x2c, 0x06, 0xde, 0x41, 0x39,
+	0x0e, 0xc6, 0x75, 0xad, 0x49, 0x8a, 0xfe, 0xeb,
+	0xb6, 0x96, 0x0b, 0x3a, 0xab, 0xe6
+};
+
+static const uint8_t vec_rtp[28] = {
+	0x80, 0x0f, 0x12, 0x34, 0xde, 0xca, 0xfb, 0xad,
+	0xca, 0xfe, 0xba, 0xbe, 0xab, 0xab, 0xab, 0xab,
+	0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
+	0xab, 0xab, 0xab, 0xab
+};
+
+static const uint8_t vec_srtp[38] = {
+	0x80, 0x0f, 0x12, 0x34, 0xde, 0xca, 0xfb, 0xad,
+	0xca, 0xfe, 0xba, 0xbe, 0x4e, 0x55, 0xdc, 0x4c,
+	0xe7, 0x99, 0x78, 0xd8, 0x8c, 0xa4, 0xd2, 0x15,
+	0x94, 0x9d, 0x24, 0x02, 0xb7, 0x8d, 0x6a, 0xcc,
+	0x99, 0xea, 0x17, 0x9b, 0x8d, 0xbb
+};
+
+
+/* The libsrtp2 plug-in, with software behind it (as afalg would be) */
+int test_crypto_srtp_plugin(void)
+{
+	struct crypto_provider glue = crypto_software;
+	struct srtpx *first = NULL, *s = NULL;
+	uint8_t buf[64];
+	size_t len;
+	int err = 0;
+
+	glue.name        = "soft-glue";
+	glue.srtp_native = false;
+	glue.ctr_crypt   = count_ctr_crypt;
+	glue.hmac_final  = count_hmac_final;
+
+	TEST_ERR(crypto_use(&glue));
+	TEST_STREQ(crypto_active(), "soft-glue");
+
+	/* libsrtp2 is initialised by the first srtpx object (srtp_init()
+	   twice fails); the plug-in goes in after that */
+	TEST_ERR(srtpx_alloc(&first, SRTP_AES_CM_128_HMAC_SHA1_80, vec_key,
+			     vec_key));
+	TEST_ERR(crypto_srtp_install());
+
+	calls_ctr = calls_hmac = 0;
+	TEST_ERR(srtpx_alloc(&s, SRTP_AES_CM_128_HMAC_SHA1_80, vec_key,
+			     vec_key));
+	TEST_ASSERT(calls_ctr > 0);   /* the key derivation */
+
+	len = sizeof(vec_rtp);
+	memcpy(buf, vec_rtp, len);
+	calls_ctr = calls_hmac = 0;
+	TEST_ERR(srtpx_protect(s, buf, &len, sizeof(buf)));
+	TEST_ASSERT(len == sizeof(vec_srtp) && !memcmp(buf, vec_srtp, len));
+	TEST_ASSERT(calls_ctr > 0 && calls_hmac > 0);
+
+	TEST_ERR(srtpx_unprotect(s, buf, &len));
+	TEST_ASSERT(len == sizeof(vec_rtp) && !memcmp(buf, vec_rtp, len));
+
+	/* the next packet, one bit changed on the way */
+	buf[3] = 0x35;
+	TEST_ERR(srtpx_protect(s, buf, &len, sizeof(buf)));
+	buf[20] ^= 1;
+	TEST_EQ(srtpx_unprotect(s, buf, &len), EAUTH);
+
+ out:
+	mem_deref(s);
+	mem_deref(first);
+	crypto_close();
+	return err;
+}
+
+
+static int conf_try(const char *line, char *errbuf, size_t errsz,
+		    char **valp)
+{
+	struct imsedge_conf *conf = NULL;
+	char text[512];
+	int err = 0;
+
+	(void)re_snprintf(text, sizeof(text),
+			  "w2_listen 127.0.0.1:7443\n"
+			  "tls_cert c.pem\n"
+			  "tls_key k.pem\n"
+			  "w2_origin https://a.example\n"
+			  "mw_listen 127.0.0.1:5070\n"
+			  "mw_next_hop sip:127.0.0.1\n%s", line);
+
+	err = conf_parse(&conf, "t.conf", text, strlen(text), errbuf, errsz);
+	if (!err && valp && conf->crypto_provider)
+		err = str_dup(valp, conf->crypto_provider);
+
+	mem_deref(conf);
+	return err;
+}
+
+
+int test_crypto_conf(void)
+{
+	char errbuf[256] = "";
+	char *val = NULL;
+	int err = 0;
+
+	TEST_ERR(conf_try("", errbuf, sizeof(errbuf), &val));
+	TEST_ASSERT(val == NULL);   /* the board's default: software */
+
+	TEST_ERR(conf_try("crypto_provider afalg\n", errbuf, sizeof(errbuf),
+			  &val));
+	TEST_STREQ(val, "afalg");
+	val = mem_deref(val);
+
+	TEST_ERR(conf_try("crypto_provider software\n", errbuf,
+			  sizeof(errbuf), &val));
+	TEST_STREQ(val, "software");
+	val = mem_deref(val);
+
+	TEST_EQ(conf_try("crypto_provider x\n", errbuf, sizeof(errbuf),
+			 NULL), EINVAL);
+	TEST_STREQ(errbuf, "t.conf:7: 'x' is not one of software, afalg");
+
+	TEST_EQ(conf_try("crypto_provider AFALG\n", errbuf, sizeof(errbuf),
+			 NULL), EINVAL);
+	TEST_STREQ(errbuf, "t.conf:7: 'AFALG' is not one of software, "
+		   "afalg");
+
+ out:
+	mem_deref(val);
+	return err;
+}
