@@ -113,6 +113,7 @@ include test/browser/browser.mk
 include tools/mediabench/mediabench.mk
 include openwrt/ipk.mk
 include tools/crypto.mk
+include tools/image/image.mk
 
 test: setup
 	$(MAKE) --no-print-directory unit
@@ -120,6 +121,8 @@ test: setup
 	$(MAKE) --no-print-directory unit-cross
 	$(MAKE) --no-print-directory fuzz-replay
 	$(MAKE) --no-print-directory ipk-test
+	$(MAKE) --no-print-directory BOARD=armhf image-test
+	$(MAKE) --no-print-directory BOARD=mipsel image-test
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory browser-test
 

@@ -41,8 +41,12 @@ $(IPK): $(BIN) $(IPK_INPUTS)
 	openwrt/mkipk $(BIN) $(STRIP) $(IPK_ARCH) $(IPK_VERSION) \
 		$(IPK_EPOCH) $@
 
-# The check, and a second build that must give the same bytes
-ipk-check: $(IPK)
+# The check, and a second build that must give the same bytes. The
+# package is rebuilt first: its mtimes follow the last commit, which
+# make's dependencies do not see.
+ipk-check: $(BIN) $(IPK_INPUTS)
+	openwrt/mkipk $(BIN) $(STRIP) $(IPK_ARCH) $(IPK_VERSION) \
+		$(IPK_EPOCH) $(IPK)
 	test/ipk-check $(BOARD) $(IPK) $(IPK_VERSION)
 	@openwrt/mkipk $(BIN) $(STRIP) $(IPK_ARCH) $(IPK_VERSION) \
 		$(IPK_EPOCH) $(IPK).again >/dev/null
