@@ -12,6 +12,12 @@
 // client registers alice through the guest's eP-CSCF; the guest's own
 // certificate (printed on the console by /init) is the only trusted one.
 //
+// The guest config says `crypto_provider afalg`: imsedge must log
+// `crypto: provider afalg` (its known-answer tests passed against the guest
+// kernel's ctr(aes)/hmac(sha1)), not the fallback to software. /init then
+// runs cryptobench once (2000 packets); its ns/packet figures are printed as
+// emulated (QEMU TCG) figures, useful only to compare providers.
+//
 // Environment: QEMU_SYSTEM (default qemu-system-arm / -mipsel), IMAGE_TEST_TIMEOUT
 // (seconds for the whole run, default 150), IMAGE_TEST_LOG=1 echoes the
 // console.
@@ -267,8 +273,46 @@ async function main() {
 	'guest certificate (imsedge -k/-x): CN imsedge-guest, IP:10.0.2.15',
 	cert ? `${cert.subject} ${cert.subjectAltName}` : pem))
 		throw new Error('no usable guest certificate');
-	// first figures after "ready" (stats every second)
-	const idle = await con.wait(/^image-stats: /, 3000, ready.index + 1);
+	// --- crypto provider: afalg admitted by its known-answer tests ------
+	const cl = con.lines.slice(0, ready.index + 1).map((l) => l.line)
+		.filter((l) => /^imsedge: .*crypto: provider /.test(l));
+	const fb = cl.find((l) => /provider afalg unavailable/.test(l));
+	ok(!fb && cl.some((l) => /crypto: provider afalg$/.test(l)),
+		'imsedge selected crypto_provider afalg (KATs passed in the ' +
+		'guest kernel, no fallback)', cl.join('\n') || 'no crypto line');
+	console.log(`crypto selection (guest log): ${cl.join(' | ')}`);
+
+	// --- cryptobench, once, after ready (emulated figures) ---------------
+	const cbb = await con.wait(/^image-cryptobench-begin$/, 5000,
+		ready.index + 1);
+	const cbe = await con.wait(/^image-cryptobench-end /, 25000, cbb.index);
+	const cbl = con.lines.slice(cbb.index + 1, cbe.index).map((l) => l.line);
+	const fig = {};
+	for (const l of cbl) {
+		const f = /^(\S+)\s+(\d+) ns\/packet/.exec(l);
+		if (f)
+			fig[f[1]] = Number(f[2]);
+	}
+	const drv = cbl.find((l) => /^image-crypto-drivers: /.test(l));
+	if (ok(cbe.line === 'image-cryptobench-end (0)' && fig.software &&
+		fig.afalg, 'cryptobench in the guest: software and afalg figures',
+	cbl.join('\n'))) {
+		console.log(`cryptobench (EMULATED, qemu ${board} TCG; compare ` +
+			`providers only), SRTP protect of a 172-byte RTP packet:`);
+		for (const [k, v] of Object.entries(fig))
+			console.log(`  ${k.padEnd(14)} ${String(v).padStart(8)} ` +
+				'ns/packet (emulated)');
+		console.log(`  afalg/software: ${(fig.afalg / fig.software)
+			.toFixed(1)}x`);
+		if (drv)
+			console.log(`  kernel drivers: ${drv.replace(
+				/^image-crypto-drivers: /, '').trim()}`);
+		console.log(`  bench wall time in guest: ${((cbe.at - cbb.at) /
+			1000).toFixed(1)} s`);
+	}
+
+	// first figures after "ready" and the bench (stats every second)
+	const idle = await con.wait(/^image-stats: /, 3000, cbe.index + 1);
 	console.log(`idle after start: ${idle.line.replace(/^image-stats: /,
 		'')}`);
 

@@ -12,11 +12,11 @@ IMAGE_DIR    := build/$(BOARD)/image
 
 .PHONY: image image-test
 
-image: $(BIN)
+image: $(BIN) $(CB_BIN)
 	@case " $(IMAGE_BOARDS) " in *" $(BOARD) "*) ;; *) \
 		echo "make image: BOARD=$(BOARD) has no image (one of:$(IMAGE_BOARDS))" >&2; \
 		exit 1;; esac
-	IMSEDGE_BIN=$(BIN) tools/image/mkimage $(BOARD) $(IMAGE_DIR)
+	IMSEDGE_BIN=$(BIN) CRYPTOBENCH_BIN=$(CB_BIN) tools/image/mkimage $(BOARD) $(IMAGE_DIR)
 
 image-test: image
 	tools/image/image-test $(BOARD)
