@@ -13,94 +13,20 @@
 //   node --test --test-concurrency=1 test/browser/
 //   IMSEDGE_CALLS=1 node --test --test-concurrency=1 test/browser/
 
-import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kamailio, UdpSip } from '../integration/helpers.mjs';
-import { ImsUe, parseSdp } from './imsue.mjs';
+import { parseSdp } from './imsue.mjs';
+import { browserSuite } from './suite.mjs';
 import {
-	build, startServer, startEdge, Browser, withDiagnostics, linesSource,
-	cleanups, sleep, CALLS, CONSENT_TIMEOUT, CALL_CONF,
+	Browser, sleep, CALLS, CONSENT_TIMEOUT, CALL_CONF,
 } from './harness.mjs';
 
 const USERS = ['alice', 'bob', 'carol'];
 const NEED_CALLS = CALLS ? false :
 	'call tests need the eIMS-AGW: set IMSEDGE_CALLS=1';
-const T = { timeout: 30000 };
 const [RTP_MIN, RTP_MAX] = CALL_CONF.rtp_ports.split('-').map(Number);
 
-let kam, srv, udp, browser;
-
-before(async () => {
-	await build();
-	[kam, srv, udp] = await Promise.all([Kamailio.start(), startServer(),
-		UdpSip.open()]);
-	browser = await Browser.launch();
-});
-
-after(async () => {
-	await browser?.close();
-	await srv?.close();
-	udp?.close();
-	await kam?.stop();
-});
-
-beforeEach(async () => {
-	for (const u of USERS)
-		await udp.unregisterAll(kam.port, u);
-});
-
-/**
- * A test with a context (ctx.ims, ctx.ue, ctx.pages, ctx.defer) whose
- * logs are gathered if it fails
- */
-function btest(name, opts, fn) {
-	test(name, { ...T, ...opts }, (t) => {
-		const ctx = { pages: [], defer: cleanups(t) };
-		const sources = () => [
-			...ctx.pages,
-			ctx.ue && { text: () => `--- UE ${ctx.ue.name} SIP trace\n${
-				ctx.ue.traceText({ full: true })}\nRTP: ${JSON.stringify(
-				ctx.ue.rtpSnapshot())}` },
-			ctx.ims && linesSource('imsedge', () => ctx.ims.lines),
-			linesSource('kamailio', () => kam.log.items, 60),
-		];
-		return withDiagnostics(name, sources, () => fn(t, ctx));
-	});
-}
-
-async function edge(ctx, over) {
-	ctx.ims = await startEdge({ kam, origin: srv.origin, over });
-	ctx.defer(() => ctx.ims.stopExpectRunning());
-	return ctx.ims;
-}
-
-/** The page for a user, on this (or another) browser */
-async function wicPage(ctx, { user = 'alice', query = {}, on = browser,
-	host } = {}) {
-	const url = srv.pageUrl({ wss: `wss://127.0.0.1:${ctx.ims.port}`, user,
-		password: `${user}pw`, impi: `${user}@ims.test`, ...query },
-	host ? { host } : {});
-	const page = await on.newPage(url, { name: `${user}@browser` });
-	ctx.pages.push(page);
-	ctx.defer(() => on.closed || on.killed || on.frozen ? null :
-		page.page.context().close().catch(() => {}));
-	return page;
-}
-
-async function registeredPage(ctx, opts) {
-	const page = await wicPage(ctx, opts);
-	const s = await page.call('register');
-	assert.equal(s.registration, 'registered',
-		`REGISTER from the page failed: ${JSON.stringify(s)}`);
-	return page;
-}
-
-async function imsUe(ctx, opts = {}) {
-	ctx.ue = await ImsUe.start({ kamPort: kam.port, user: 'carol', ...opts });
-	ctx.defer(() => ctx.ue.close());
-	await ctx.ue.register();
-	return ctx.ue;
-}
+const S = browserSuite({ users: USERS });
+const { btest, edge, wicPage, registeredPage, imsUe } = S;
 
 /* ================================================================== */
 /* Always on                                                           */
@@ -111,7 +37,7 @@ btest('D-1, D-4, D-9: the WIC page registers through imsedge to the ' +
 async (t, ctx) => {
 	const ims = await edge(ctx);
 	const page = await wicPage(ctx);
-	const kmark = kam.log.mark();
+	const kmark = S.kam.log.mark();
 	const s = await page.call('register');
 	assert.equal(s.registration, 'registered', JSON.stringify(s));
 	assert.equal(s.regStatus, 200);
@@ -119,7 +45,7 @@ async (t, ctx) => {
 
 	// D-1: the page's Origin was allowed
 	await ims.waitLog(new RegExp(`WebSocket open \\(origin ${
-		srv.origin.replace(/\./g, '\\.')}`));
+		S.srv.origin.replace(/\./g, '\\.')}`));
 
 	// the browser saw the Digest round trip: REGISTER, 401, REGISTER, 200
 	const sip = await page.page.evaluate(() => window.wic.sip);
@@ -139,7 +65,7 @@ async (t, ctx) => {
 	assert.doesNotMatch(ok.text, /\r\nSecurity-Server:/i);
 
 	// D-4: the S-CSCF stored the binding with imsedge's flow-token Path
-	const line = await kam.waitLog(/REGISTER sip:alice@ims\.test done/, 3000,
+	const line = await S.kam.waitLog(/REGISTER sip:alice@ims\.test done/, 3000,
 		kmark);
 	assert.match(line, new RegExp(`Path: <sip:fl[0-9a-f]+@127\\.0\\.0\\.1:${
 		ims.mwPort};lr;ob>`));

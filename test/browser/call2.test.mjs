@@ -9,89 +9,23 @@
 //
 //   IMSEDGE_CALLS=1 node --test --test-concurrency=1 test/browser/
 
-import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import {
-	Kamailio, UdpSip, parseSipMessage, sipResponseTo, Waitable,
+	parseSipMessage, sipResponseTo, Waitable,
 } from '../integration/helpers.mjs';
-import { ImsUe, parseSdp } from './imsue.mjs';
+import { parseSdp } from './imsue.mjs';
+import { browserSuite } from './suite.mjs';
 import {
-	build, startServer, startEdge, Browser, withDiagnostics, linesSource,
-	cleanups, sleep, CALLS, CALL_CONF,
+	sleep, CALLS,
 } from './harness.mjs';
 
 const USERS = ['alice', 'carol'];
 const NEED_CALLS = CALLS ? false :
 	'call tests need the eIMS-AGW: set IMSEDGE_CALLS=1';
-const T = { timeout: 30000 };
 
-let kam, srv, udp, browser;
-
-before(async () => {
-	await build();
-	[kam, srv, udp] = await Promise.all([Kamailio.start(), startServer(),
-		UdpSip.open()]);
-	browser = await Browser.launch();
-});
-
-after(async () => {
-	await browser?.close();
-	await srv?.close();
-	udp?.close();
-	await kam?.stop();
-});
-
-beforeEach(async () => {
-	for (const u of USERS)
-		await udp.unregisterAll(kam.port, u);
-});
-
-function btest(name, opts, fn) {
-	test(name, { ...T, ...opts }, (t) => {
-		const ctx = { pages: [], defer: cleanups(t), extra: [] };
-		const sources = () => [
-			...ctx.pages,
-			ctx.ue && { text: () => `--- UE ${ctx.ue.name} SIP trace\n${
-				ctx.ue.traceText({ full: true })}\nRTP: ${JSON.stringify(
-				ctx.ue.rtpSnapshot())}` },
-			...ctx.extra,
-			ctx.ims && linesSource('imsedge', () => ctx.ims.lines),
-			linesSource('kamailio', () => kam.log.items, 60),
-		];
-		return withDiagnostics(name, sources, () => fn(t, ctx));
-	});
-}
-
-async function edge(ctx, over) {
-	ctx.ims = await startEdge({ kam, origin: srv.origin, over });
-	ctx.defer(() => ctx.ims.stopExpectRunning());
-	return ctx.ims;
-}
-
-async function wicPage(ctx, { user = 'alice', query = {} } = {}) {
-	const url = srv.pageUrl({ wss: `wss://127.0.0.1:${ctx.ims.port}`, user,
-		password: `${user}pw`, impi: `${user}@ims.test`, ...query });
-	const page = await browser.newPage(url, { name: `${user}@browser` });
-	ctx.pages.push(page);
-	ctx.defer(() => page.page.context().close().catch(() => {}));
-	return page;
-}
-
-async function registeredPage(ctx, opts) {
-	const page = await wicPage(ctx, opts);
-	const s = await page.call('register');
-	assert.equal(s.registration, 'registered',
-		`REGISTER from the page failed: ${JSON.stringify(s)}`);
-	return page;
-}
-
-async function imsUe(ctx, opts = {}) {
-	ctx.ue = await ImsUe.start({ kamPort: kam.port, user: 'carol', ...opts });
-	ctx.defer(() => ctx.ue.close());
-	await ctx.ue.register();
-	return ctx.ue;
-}
+const S = browserSuite({ users: USERS });
+const { btest, edge, wicPage, registeredPage, imsUe } = S;
 
 const rx = (s) => s.inbound?.packetsReceived ?? 0;
 
@@ -331,7 +265,7 @@ async function emergencyCall(ctx, page, e, target, ruri) {
 	const { ims } = ctx;
 	const mark = e.requests.mark();
 	const imark = ims.mark();
-	const kmark = kam.log.mark();
+	const kmark = S.kam.log.mark();
 	const calls0 = (await page.state()).calls;
 	await page.call('call', target);
 	const inv = await e.requests.wait((m) => m.method === 'INVITE', 5000,
@@ -346,9 +280,9 @@ async function emergencyCall(ctx, page, e, target, ruri) {
 	await e.requests.wait((m) => m.method === 'ACK', 3000, mark,
 		'the ACK at the E-CSCF');
 	await sleep(200);
-	assert.ok(!kam.log.items.slice(kmark).some((l) =>
+	assert.ok(!S.kam.log.items.slice(kmark).some((l) =>
 		/originating INVITE/.test(l)),
-	`the emergency INVITE went to the S-CSCF:\n${kam.log.items.slice(
+	`the emergency INVITE went to the S-CSCF:\n${S.kam.log.items.slice(
 		kmark).join('\n')}`);
 	// not refused by imsedge
 	assert.ok(!ims.lines.slice(imark).some((l) => /INVITE .* rejected/

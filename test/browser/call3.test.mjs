@@ -19,7 +19,6 @@
 //
 //   IMSEDGE_CALLS=1 node --test --test-concurrency=1 test/browser/call3.test.mjs
 
-import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -28,12 +27,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-	Kamailio, UdpSip, freeUdpTcpPort, within,
+	freeUdpTcpPort, within,
 } from '../integration/helpers.mjs';
 import { parseSdp } from './imsue.mjs';
+import { browserSuite } from './suite.mjs';
 import {
-	build, startServer, startEdge, Browser, withDiagnostics, linesSource,
-	cleanups, sleep, CALLS, CALL_CONF,
+	sleep, CALLS, CALL_CONF,
 } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -42,46 +41,11 @@ const HAVE_SIPP = spawnSync('sipp', ['-v'], { stdio: 'ignore' }).error ===
 	undefined;
 const SKIP = !CALLS ? 'call tests need the eIMS-AGW: set IMSEDGE_CALLS=1' :
 	!HAVE_SIPP ? 'sipp is not installed' : false;
-const T = { timeout: 30000 };
 const [RTP_MIN, RTP_MAX] = CALL_CONF.rtp_ports.split('-').map(Number);
 const inRange = (p) => p >= RTP_MIN && p <= RTP_MAX;
 
-let kam, srv, udp, browser;
-
-before(async () => {
-	if (SKIP)
-		return;
-	await build();
-	[kam, srv, udp] = await Promise.all([Kamailio.start(), startServer(),
-		UdpSip.open()]);
-	browser = await Browser.launch();
-});
-
-after(async () => {
-	await browser?.close();
-	await srv?.close();
-	udp?.close();
-	await kam?.stop();
-});
-
-beforeEach(async () => {
-	if (!SKIP)
-		for (const u of ['alice', 'carol'])
-			await udp.unregisterAll(kam.port, u);
-});
-
-function btest(name, opts, fn) {
-	test(name, { ...T, ...opts }, (t) => {
-		const ctx = { pages: [], defer: cleanups(t), extra: [] };
-		const sources = () => [
-			...ctx.pages,
-			...ctx.extra,
-			ctx.ims && linesSource('imsedge', () => ctx.ims.lines),
-			linesSource('kamailio', () => kam.log.items, 60),
-		];
-		return withDiagnostics(name, sources, () => fn(t, ctx));
-	});
-}
+const S = browserSuite({ users: ['alice', 'carol'], skip: SKIP });
+const { btest } = S;
 
 /** A scenario from sipp/ with its @NAME@ placeholders filled in */
 function render(dir, name, vars) {
@@ -216,19 +180,6 @@ async function rtpRelay(ctx, sippPort) {
 	return c;
 }
 
-async function registeredPage(ctx) {
-	const url = srv.pageUrl({ wss: `wss://127.0.0.1:${ctx.ims.port}`,
-		user: 'alice', password: 'alicepw', impi: 'alice@ims.test',
-		bundle: 'max-bundle' });
-	const page = await browser.newPage(url, { name: 'alice@browser' });
-	ctx.pages.push(page);
-	ctx.defer(() => page.page.context().close().catch(() => {}));
-	const s = await page.call('register');
-	assert.equal(s.registration, 'registered',
-		`REGISTER from the page failed: ${JSON.stringify(s)}`);
-	return page;
-}
-
 btest('D-24..D-27, D-33 with a real IMS-side UA: the page calls carol, ' +
 	'registered by SIPp (Digest) and answered by SIPp with RTP echo; ' +
 	'the relay before SIPp counts G.711 RTP from the AGW, the browser\'s ' +
@@ -236,8 +187,7 @@ btest('D-24..D-27, D-33 with a real IMS-side UA: the page calls carol, ' +
 	'SIPp answers the BYE', { skip: SKIP }, async (t, ctx) => {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsedge-call3-'));
 	ctx.defer(() => fs.rmSync(dir, { recursive: true, force: true }));
-	ctx.ims = await startEdge({ kam, origin: srv.origin });
-	ctx.defer(() => ctx.ims.stopExpectRunning());
+	await S.edge(ctx);
 
 	const uasPort = await freeUdpTcpPort();
 	const mediaPort = await freeTriple();
@@ -252,10 +202,11 @@ btest('D-24..D-27, D-33 with a real IMS-side UA: the page calls carol, ' +
 		PASS: 'carolpw', CPORT: uasPort, EXPIRES: 600 });
 	const regPort = await freeUdpTcpPort();
 	const reg = sipp(ctx, dir, 'register', ['-p', String(regPort),
-		`127.0.0.1:${kam.port}`], 10);
+		`127.0.0.1:${S.kam.port}`], 10);
 	assert.equal(await reg.done, 0, 'SIPp REGISTER of carol failed');
 
-	const page = await registeredPage(ctx);
+	const page = await S.registeredPage(ctx,
+		{ query: { bundle: 'max-bundle' } });
 	await page.call('call', 'sip:carol@ims.test');
 	const s = await page.waitCall(['connected', 'failed', 'ended'], 10000);
 	assert.equal(s.call, 'connected', `the call did not connect: ${
