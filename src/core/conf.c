@@ -52,6 +52,26 @@ static void str_destructor(void *arg)
 }
 
 
+/* Append a copy of a string to a list of struct conf_str */
+static int str_append(struct list *l, const struct pl *val)
+{
+	struct conf_str *s = mem_zalloc(sizeof(*s), str_destructor);
+	int err;
+
+	if (!s)
+		return ENOMEM;
+
+	err = pl_strdup(&s->val, val);
+	if (err) {
+		mem_deref(s);
+		return err;
+	}
+
+	list_append(l, &s->le, s);
+	return 0;
+}
+
+
 static int fail(struct ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
@@ -187,25 +207,11 @@ static bool origin_valid(const struct pl *val)
 
 static int k_w2_origin(struct ctx *ctx, const struct pl *val)
 {
-	struct conf_str *s;
-	int err;
-
 	if (!origin_valid(val))
 		return fail(ctx, "'%r' is not an origin like "
 			    "https://host[:port]", val);
 
-	s = mem_zalloc(sizeof(*s), str_destructor);
-	if (!s)
-		return ENOMEM;
-
-	err = pl_strdup(&s->val, val);
-	if (err) {
-		mem_deref(s);
-		return err;
-	}
-
-	list_append(&ctx->conf->origins, &s->le, s);
-	return 0;
+	return str_append(&ctx->conf->origins, val);
 }
 
 
@@ -345,9 +351,7 @@ static int k_mw_emergency_next_hop(struct ctx *ctx, const struct pl *val)
 
 static int k_emergency_number(struct ctx *ctx, const struct pl *val)
 {
-	struct conf_str *s;
 	size_t i;
-	int err;
 
 	for (i = 0; i < val->l; i++) {
 		char c = val->p[i];
@@ -357,18 +361,7 @@ static int k_emergency_number(struct ctx *ctx, const struct pl *val)
 			return fail(ctx, "'%r' is not a dialled number", val);
 	}
 
-	s = mem_zalloc(sizeof(*s), str_destructor);
-	if (!s)
-		return ENOMEM;
-
-	err = pl_strdup(&s->val, val);
-	if (err) {
-		mem_deref(s);
-		return err;
-	}
-
-	list_append(&ctx->conf->emergency_numbers, &s->le, s);
-	return 0;
+	return str_append(&ctx->conf->emergency_numbers, val);
 }
 
 
@@ -567,15 +560,11 @@ static int check_required(struct ctx *ctx, const uint8_t *seen)
 
 static int add_number(struct imsedge_conf *conf, const char *num)
 {
-	struct conf_str *s = mem_zalloc(sizeof(*s), str_destructor);
+	struct pl pl;
 
-	if (!s || str_dup(&s->val, num)) {
-		mem_deref(s);
-		return ENOMEM;
-	}
+	pl_set_str(&pl, num);
 
-	list_append(&conf->emergency_numbers, &s->le, s);
-	return 0;
+	return str_append(&conf->emergency_numbers, &pl);
 }
 
 
