@@ -173,28 +173,7 @@ int test_crypto_refuse(void)
 }
 
 
-/* libsrtp2's reference packet (srtp_driver.c srtp_validate) */
-static const uint8_t vec_key[30] = {
-	0xe1, 0xf9, 0x7a, 0x0d, 0x3e, 0x01, 0x8b, 0xe0,
-	0xd6, 0x4f, 0xa3, 0x2c, 0x06, 0xde, 0x41, 0x39,
-	0x0e, 0xc6, 0x75, 0xad, 0x49, 0x8a, 0xfe, 0xeb,
-	0xb6, 0x96, 0x0b, 0x3a, 0xab, 0xe6
-};
-
-static const uint8_t vec_rtp[28] = {
-	0x80, 0x0f, 0x12, 0x34, 0xde, 0xca, 0xfb, 0xad,
-	0xca, 0xfe, 0xba, 0xbe, 0xab, 0xab, 0xab, 0xab,
-	0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
-	0xab, 0xab, 0xab, 0xab
-};
-
-static const uint8_t vec_srtp[38] = {
-	0x80, 0x0f, 0x12, 0x34, 0xde, 0xca, 0xfb, 0xad,
-	0xca, 0xfe, 0xba, 0xbe, 0x4e, 0x55, 0xdc, 0x4c,
-	0xe7, 0x99, 0x78, 0xd8, 0x8c, 0xa4, 0xd2, 0x15,
-	0x94, 0x9d, 0x24, 0x02, 0xb7, 0x8d, 0x6a, 0xcc,
-	0x99, 0xea, 0x17, 0x9b, 0x8d, 0xbb
-};
+/* libsrtp2's reference packet: test_srtp_* from srtp.c (test.h) */
 
 
 /* The libsrtp2 plug-in, with software behind it (as afalg would be) */
@@ -216,24 +195,26 @@ int test_crypto_srtp_plugin(void)
 
 	/* libsrtp2 is initialised by the first srtpx object (srtp_init()
 	   twice fails); the plug-in goes in after that */
-	TEST_ERR(srtpx_alloc(&first, SRTP_AES_CM_128_HMAC_SHA1_80, vec_key,
-			     vec_key));
+	TEST_ERR(srtpx_alloc(&first, SRTP_AES_CM_128_HMAC_SHA1_80, test_srtp_key_cm,
+			     test_srtp_key_cm));
 	TEST_ERR(crypto_srtp_install());
 
 	calls_ctr = calls_hmac = 0;
-	TEST_ERR(srtpx_alloc(&s, SRTP_AES_CM_128_HMAC_SHA1_80, vec_key,
-			     vec_key));
+	TEST_ERR(srtpx_alloc(&s, SRTP_AES_CM_128_HMAC_SHA1_80, test_srtp_key_cm,
+			     test_srtp_key_cm));
 	TEST_ASSERT(calls_ctr > 0);   /* the key derivation */
 
-	len = sizeof(vec_rtp);
-	memcpy(buf, vec_rtp, len);
+	len = sizeof(test_srtp_rtp);
+	memcpy(buf, test_srtp_rtp, len);
 	calls_ctr = calls_hmac = 0;
 	TEST_ERR(srtpx_protect(s, buf, &len, sizeof(buf)));
-	TEST_ASSERT(len == sizeof(vec_srtp) && !memcmp(buf, vec_srtp, len));
+	TEST_ASSERT(len == sizeof(test_srtp_cm) &&
+		    !memcmp(buf, test_srtp_cm, len));
 	TEST_ASSERT(calls_ctr > 0 && calls_hmac > 0);
 
 	TEST_ERR(srtpx_unprotect(s, buf, &len));
-	TEST_ASSERT(len == sizeof(vec_rtp) && !memcmp(buf, vec_rtp, len));
+	TEST_ASSERT(len == sizeof(test_srtp_rtp) &&
+		    !memcmp(buf, test_srtp_rtp, len));
 
 	/* the next packet, one bit changed on the way */
 	buf[3] = 0x35;

@@ -11,7 +11,8 @@ enum {
 	PKT_MAX = 256,
 };
 
-static const uint8_t rtp_pkt[28] = {
+/* shared with crypto.c (test.h) */
+const uint8_t test_srtp_rtp[28] = {
 	0x80, 0x0f, 0x12, 0x34, 0xde, 0xca, 0xfb, 0xad,
 	0xca, 0xfe, 0xba, 0xbe, 0xab, 0xab, 0xab, 0xab,
 	0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
@@ -27,14 +28,14 @@ static const uint8_t rtcp_pkt[24] = {
 
 /* libsrtp's own reference packets (test/srtp_driver.c, srtp_validate
    and srtp_validate_gcm), through the mbedtls backend */
-static const uint8_t vec_key_cm[30] = {
+const uint8_t test_srtp_key_cm[30] = {
 	0xe1, 0xf9, 0x7a, 0x0d, 0x3e, 0x01, 0x8b, 0xe0,
 	0xd6, 0x4f, 0xa3, 0x2c, 0x06, 0xde, 0x41, 0x39,
 	0x0e, 0xc6, 0x75, 0xad, 0x49, 0x8a, 0xfe, 0xeb,
 	0xb6, 0x96, 0x0b, 0x3a, 0xab, 0xe6
 };
 
-static const uint8_t vec_srtp_cm[38] = {
+const uint8_t test_srtp_cm[38] = {
 	0x80, 0x0f, 0x12, 0x34, 0xde, 0xca, 0xfb, 0xad,
 	0xca, 0xfe, 0xba, 0xbe, 0x4e, 0x55, 0xdc, 0x4c,
 	0xe7, 0x99, 0x78, 0xd8, 0x8c, 0xa4, 0xd2, 0x15,
@@ -87,12 +88,13 @@ static int vector(enum srtp_suite suite, const uint8_t *key,
 
 	TEST_ERR(srtpx_alloc(&s, suite, key, key));
 
-	len = sizeof(rtp_pkt);
-	memcpy(buf, rtp_pkt, len);
+	len = sizeof(test_srtp_rtp);
+	memcpy(buf, test_srtp_rtp, len);
 	TEST_ERR(srtpx_protect(s, buf, &len, sizeof(buf)));
 	TEST_ASSERT(len == srtp_len && !memcmp(buf, srtp, len));
 	TEST_ERR(srtpx_unprotect(s, buf, &len));
-	TEST_ASSERT(len == sizeof(rtp_pkt) && !memcmp(buf, rtp_pkt, len));
+	TEST_ASSERT(len == sizeof(test_srtp_rtp) &&
+		    !memcmp(buf, test_srtp_rtp, len));
 
 	len = sizeof(rtcp_pkt);
 	memcpy(buf, rtcp_pkt, len);
@@ -112,15 +114,15 @@ int test_srtp_vectors(void)
 	struct srtpx *s = NULL;
 	int err;
 
-	TEST_ERR(vector(SRTP_AES_CM_128_HMAC_SHA1_80, vec_key_cm,
-			vec_srtp_cm, sizeof(vec_srtp_cm),
+	TEST_ERR(vector(SRTP_AES_CM_128_HMAC_SHA1_80, test_srtp_key_cm,
+			test_srtp_cm, sizeof(test_srtp_cm),
 			vec_srtcp_cm, sizeof(vec_srtcp_cm)));
 	TEST_ERR(vector(SRTP_AES_128_GCM, vec_key_gcm,
 			vec_srtp_gcm, sizeof(vec_srtp_gcm),
 			vec_srtcp_gcm, sizeof(vec_srtcp_gcm)));
 
 	TEST_EQ(srtpx_key_salt_len(SRTP_AES_256_GCM), 44);
-	TEST_EQ(srtpx_alloc(&s, (enum srtp_suite)99, vec_key_cm, vec_key_cm),
+	TEST_EQ(srtpx_alloc(&s, (enum srtp_suite)99, test_srtp_key_cm, test_srtp_key_cm),
 		ENOTSUP);
 
  out:

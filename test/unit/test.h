@@ -42,6 +42,11 @@ void test_fail_str(const char *file, int line, const char *got,
 		   const char *want);
 const char *test_datapath(const char *name);
 
+/* libsrtp2's AES-CM-80 reference packet (srtp_driver.c srtp_validate) */
+extern const uint8_t test_srtp_key_cm[30];
+extern const uint8_t test_srtp_rtp[28];
+extern const uint8_t test_srtp_cm[38];
+
 #define TESTS(X)                 \
 	X(test_conf_good)        \
 	X(test_conf_errors)      \
