@@ -122,8 +122,8 @@ int test_srtp_vectors(void)
 			vec_srtcp_gcm, sizeof(vec_srtcp_gcm)));
 
 	TEST_EQ(srtpx_key_salt_len(SRTP_AES_256_GCM), 44);
-	TEST_EQ(srtpx_alloc(&s, (enum srtp_suite)99, test_srtp_key_cm, test_srtp_key_cm),
-		ENOTSUP);
+	TEST_EQ(srtpx_alloc(&s, (enum srtp_suite)99, test_srtp_key_cm,
+			    test_srtp_key_cm), ENOTSUP);
 
  out:
 	mem_deref(s);
