@@ -529,6 +529,51 @@ static int core_sdp(struct call *c, const struct sip_msg *msg, bool offer_ok,
 }
 
 
+/* Requests that may carry an offer (RFC 3261, 3311, 3262) */
+static bool may_offer(const struct sip_msg *req)
+{
+	return is_met(req, "INVITE") || is_met(req, "UPDATE") ||
+		is_met(req, "PRACK");
+}
+
+
+/* The call of a request; a new one for an initial INVITE. *cp stays
+   NULL for requests outside calls */
+static uint16_t call_get(struct call **cp, struct pcscf *p, struct flow *fl,
+			 const struct sip_msg *msg, bool from_browser,
+			 bool emergency)
+{
+	int err;
+
+	*cp = call_find(p, msg);
+	if (*cp)
+		return 0;
+
+	if (!is_met(msg, "INVITE") || pl_isset(&msg->to.tag))
+		return 0;   /* not a call: MESSAGE, SUBSCRIBE, ... */
+
+	err = call_alloc(cp, p, fl, msg, from_browser, emergency);
+
+	return err == ENOSYS ? 488 : sdp_status(err);
+}
+
+
+/* After an SDP rewrite of a request: a failed initial offer ends the
+   call before it starts */
+static uint16_t sdp_done(struct call *c, const struct sip_msg *msg, int err,
+			 const char *from)
+{
+	if (err) {
+		log_info("%s: SDP from the %s not usable: %m", c->callid, from,
+			 err);
+		if (!pl_isset(&msg->to.tag))
+			mem_deref(c);
+	}
+
+	return sdp_status(err);
+}
+
+
 /**
  * A request from the browser, before it goes to the core: a new call,
  * its SDP rewritten, or its end
@@ -545,26 +590,18 @@ uint16_t call_browser_request(struct pcscf *p, struct flow *fl,
 			      const struct sip_msg *msg, bool emergency,
 			      struct mbuf **bodyp)
 {
-	struct call *c = call_find(p, msg);
-	bool sdp = has_sdp(msg);
-	int err = 0;
+	struct call *c;
+	uint16_t scode;
+	int err;
 
 	*bodyp = NULL;
 
-	if (!c) {
-		if (!is_met(msg, "INVITE") || pl_isset(&msg->to.tag))
-			return 0;   /* not a call: MESSAGE, SUBSCRIBE, ... */
+	scode = call_get(&c, p, fl, msg, true, emergency);
+	if (scode || !c)
+		return scode;
 
-		err = call_alloc(&c, p, fl, msg, true, emergency);
-		if (err == ENOSYS)
-			return 488;
-		if (err)
-			return sdp_status(err);
-
-		if (emergency)
-			log_warn("%s: emergency call to %r", c->callid,
-				 &msg->ruri);
-	}
+	if (emergency)      /* only ever an initial INVITE: a new call */
+		log_warn("%s: emergency call to %r", c->callid, &msg->ruri);
 
 	c->cseq = max(c->cseq, msg->cseq.num);
 
@@ -573,20 +610,12 @@ uint16_t call_browser_request(struct pcscf *p, struct flow *fl,
 		return 0;
 	}
 
-	if (!sdp)
+	if (!has_sdp(msg))
 		return 0;
 
-	err = browser_sdp(c, msg, is_met(msg, "INVITE") ||
-			  is_met(msg, "UPDATE") || is_met(msg, "PRACK"),
-			  bodyp);
-	if (err) {
-		log_info("%s: SDP from the browser not usable: %m",
-			 c->callid, err);
-		if (!pl_isset(&msg->to.tag))
-			mem_deref(c);
-	}
+	err = browser_sdp(c, msg, may_offer(msg), bodyp);
 
-	return sdp_status(err);
+	return sdp_done(c, msg, err, "browser");
 }
 
 
@@ -652,21 +681,15 @@ void call_core_response(struct pcscf *p, const struct sip_msg *req,
 uint16_t call_core_request(struct pcscf *p, struct flow *fl,
 			   const struct sip_msg *msg, struct mbuf **bodyp)
 {
-	struct call *c = call_find(p, msg);
+	struct call *c;
+	uint16_t scode;
 	int err;
 
 	*bodyp = NULL;
 
-	if (!c) {
-		if (!is_met(msg, "INVITE") || pl_isset(&msg->to.tag))
-			return 0;
-
-		err = call_alloc(&c, p, fl, msg, false, false);
-		if (err == ENOSYS)
-			return 488;
-		if (err)
-			return sdp_status(err);
-	}
+	scode = call_get(&c, p, fl, msg, false, false);
+	if (scode || !c)
+		return scode;
 
 	if (is_met(msg, "BYE")) {
 		mem_deref(c);     /* the core ends it */
@@ -676,16 +699,9 @@ uint16_t call_core_request(struct pcscf *p, struct flow *fl,
 	if (!has_sdp(msg))
 		return 0;
 
-	err = core_sdp(c, msg, is_met(msg, "INVITE") ||
-		       is_met(msg, "UPDATE") || is_met(msg, "PRACK"), bodyp);
-	if (err) {
-		log_info("%s: SDP from the core not usable: %m", c->callid,
-			 err);
-		if (!pl_isset(&msg->to.tag))
-			mem_deref(c);
-	}
+	err = core_sdp(c, msg, may_offer(msg), bodyp);
 
-	return sdp_status(err);
+	return sdp_done(c, msg, err, "core");
 }
 
 
