@@ -6,16 +6,11 @@
 #include <re.h>
 #include "conf.h"
 #include "file.h"
+#include "conf_int.h"
 
 enum {
 	CONF_FILE_MAX = 65536,
 	CONF_LINE_MAX = 1024,
-};
-
-struct ctx {
-	struct imsedge_conf *conf;
-	char *err;
-	size_t errsz;
 };
 
 typedef int (conf_key_h)(struct ctx *ctx, const struct pl *val);
@@ -41,6 +36,7 @@ static void destructor(void *arg)
 	mem_deref(conf->mw_next_hop);
 	mem_deref(conf->visited_network_id);
 	mem_deref(conf->crypto_provider);
+	conf_web_free(conf);
 }
 
 
@@ -53,7 +49,7 @@ static void str_destructor(void *arg)
 
 
 /* Append a copy of a string to a list of struct conf_str */
-static int str_append(struct list *l, const struct pl *val)
+int conf_str_append(struct list *l, const struct pl *val)
 {
 	struct conf_str *s = mem_zalloc(sizeof(*s), str_destructor);
 	int err;
@@ -72,7 +68,7 @@ static int str_append(struct list *l, const struct pl *val)
 }
 
 
-static int fail(struct ctx *ctx, const char *fmt, ...)
+int conf_fail(struct ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -84,18 +80,18 @@ static int fail(struct ctx *ctx, const char *fmt, ...)
 }
 
 
-static int parse_addr(struct ctx *ctx, struct sa *sa, const struct pl *val)
+int conf_parse_addr(struct ctx *ctx, struct sa *sa, const struct pl *val)
 {
 	int err = sa_decode(sa, val->p, val->l);
 
 	if (err || !sa_port(sa))
-		return fail(ctx, "'%r' is not an ADDR:PORT", val);
+		return conf_fail(ctx, "'%r' is not an ADDR:PORT", val);
 
 	return 0;
 }
 
 
-static int parse_u32(struct ctx *ctx, uint32_t *v, const struct pl *val,
+int conf_parse_u32(struct ctx *ctx, uint32_t *v, const struct pl *val,
 		     uint32_t min, uint32_t max)
 {
 	uint64_t n;
@@ -117,7 +113,7 @@ static int parse_u32(struct ctx *ctx, uint32_t *v, const struct pl *val,
 	return 0;
 
  bad:
-	return fail(ctx, "'%r' is not a number in %u..%u", val, min, max);
+	return conf_fail(ctx, "'%r' is not a number in %u..%u", val, min, max);
 }
 
 
@@ -134,19 +130,19 @@ static int parse_bool(struct ctx *ctx, bool *v, const struct pl *val)
 		return 0;
 	}
 
-	return fail(ctx, "'%r' is not yes or no", val);
+	return conf_fail(ctx, "'%r' is not yes or no", val);
 }
 
 
 static int k_w2_listen(struct ctx *ctx, const struct pl *val)
 {
-	return parse_addr(ctx, &ctx->conf->w2_listen, val);
+	return conf_parse_addr(ctx, &ctx->conf->w2_listen, val);
 }
 
 
 static int k_mw_listen(struct ctx *ctx, const struct pl *val)
 {
-	return parse_addr(ctx, &ctx->conf->mw_listen, val);
+	return conf_parse_addr(ctx, &ctx->conf->mw_listen, val);
 }
 
 
@@ -171,7 +167,7 @@ static bool host_char(char c)
 
 
 /* An Origin as RFC 6454 serializes it: scheme "://" host [":" port] */
-static bool origin_valid(const struct pl *val)
+bool conf_origin_valid(const struct pl *val)
 {
 	const char *p = val->p, *end = val->p + val->l, *colon = NULL;
 	const char *host;
@@ -207,11 +203,11 @@ static bool origin_valid(const struct pl *val)
 
 static int k_w2_origin(struct ctx *ctx, const struct pl *val)
 {
-	if (!origin_valid(val))
-		return fail(ctx, "'%r' is not an origin like "
+	if (!conf_origin_valid(val))
+		return conf_fail(ctx, "'%r' is not an origin like "
 			    "https://host[:port]", val);
 
-	return str_append(&ctx->conf->origins, val);
+	return conf_str_append(&ctx->conf->origins, val);
 }
 
 
@@ -222,7 +218,7 @@ static int k_mw_next_hop(struct ctx *ctx, const struct pl *val)
 
 	if (uri_decode(&uri, &pl) || (pl_strcmp(&uri.scheme, "sip") &&
 				      pl_strcmp(&uri.scheme, "sips")))
-		return fail(ctx, "'%r' is not a SIP URI", val);
+		return conf_fail(ctx, "'%r' is not a SIP URI", val);
 
 	return pl_strdup(&ctx->conf->mw_next_hop, val);
 }
@@ -236,7 +232,7 @@ static int k_visited_network_id(struct ctx *ctx, const struct pl *val)
 		char c = val->p[i];
 
 		if (c <= ' ' || c == '"' || c == ',' || c == ';' || c > '~')
-			return fail(ctx, "'%r' is not a network name (token "
+			return conf_fail(ctx, "'%r' is not a network name (token "
 				    "characters only)", val);
 	}
 
@@ -249,27 +245,27 @@ static int k_visited_network_id(struct ctx *ctx, const struct pl *val)
 
 static int k_mw_timeout(struct ctx *ctx, const struct pl *val)
 {
-	return parse_u32(ctx, &ctx->conf->mw_timeout, val, 1, 64);
+	return conf_parse_u32(ctx, &ctx->conf->mw_timeout, val, 1, 64);
 }
 
 
 static int k_max_registrations(struct ctx *ctx, const struct pl *val)
 {
-	return parse_u32(ctx, &ctx->conf->max_registrations, val, 1,
+	return conf_parse_u32(ctx, &ctx->conf->max_registrations, val, 1,
 			 1000000);
 }
 
 
 static int k_w2_rate_limit(struct ctx *ctx, const struct pl *val)
 {
-	return parse_u32(ctx, &ctx->conf->w2_rate_limit, val, 0, 10000);
+	return conf_parse_u32(ctx, &ctx->conf->w2_rate_limit, val, 0, 10000);
 }
 
 
 static int parse_ip(struct ctx *ctx, struct sa *sa, const struct pl *val)
 {
 	if (sa_set(sa, val, 0))
-		return fail(ctx, "'%r' is not an IP address", val);
+		return conf_fail(ctx, "'%r' is not an IP address", val);
 
 	return 0;
 }
@@ -295,15 +291,15 @@ static int k_rtp_ports(struct ctx *ctx, const struct pl *val)
 
 	if (re_regex(val->p, val->l, "[0-9]+-[0-9]+", &lo, &hi) ||
 	    lo.l + hi.l + 1 != val->l)
-		return fail(ctx, "'%r' is not a port range MIN-MAX", val);
+		return conf_fail(ctx, "'%r' is not a port range MIN-MAX", val);
 
-	err  = parse_u32(ctx, &a, &lo, 1024, 65534);
-	err |= err ? 0 : parse_u32(ctx, &b, &hi, 1025, 65535);
+	err  = conf_parse_u32(ctx, &a, &lo, 1024, 65534);
+	err |= err ? 0 : conf_parse_u32(ctx, &b, &hi, 1025, 65535);
 	if (err)
 		return EINVAL;
 
 	if (b < a + 3)
-		return fail(ctx, "'%r' holds fewer than 4 ports", val);
+		return conf_fail(ctx, "'%r' holds fewer than 4 ports", val);
 
 	ctx->conf->rtp_port_min = (uint16_t)a;
 	ctx->conf->rtp_port_max = (uint16_t)b;
@@ -314,14 +310,14 @@ static int k_rtp_ports(struct ctx *ctx, const struct pl *val)
 
 static int k_max_calls(struct ctx *ctx, const struct pl *val)
 {
-	return parse_u32(ctx, &ctx->conf->max_calls, val, 1, 100000);
+	return conf_parse_u32(ctx, &ctx->conf->max_calls, val, 1, 100000);
 }
 
 
 static int k_media_dscp(struct ctx *ctx, const struct pl *val)
 {
 	uint32_t v;
-	int err = parse_u32(ctx, &v, val, 0, 63);
+	int err = conf_parse_u32(ctx, &v, val, 0, 63);
 
 	if (!err)
 		ctx->conf->media_dscp = (uint8_t)v;
@@ -332,7 +328,7 @@ static int k_media_dscp(struct ctx *ctx, const struct pl *val)
 
 static int k_consent_timeout(struct ctx *ctx, const struct pl *val)
 {
-	return parse_u32(ctx, &ctx->conf->consent_timeout, val, 1, 3600);
+	return conf_parse_u32(ctx, &ctx->conf->consent_timeout, val, 1, 3600);
 }
 
 
@@ -343,7 +339,7 @@ static int k_mw_emergency_next_hop(struct ctx *ctx, const struct pl *val)
 
 	if (uri_decode(&uri, &pl) || (pl_strcmp(&uri.scheme, "sip") &&
 				      pl_strcmp(&uri.scheme, "sips")))
-		return fail(ctx, "'%r' is not a SIP URI", val);
+		return conf_fail(ctx, "'%r' is not a SIP URI", val);
 
 	return pl_strdup(&ctx->conf->mw_emergency_next_hop, val);
 }
@@ -358,48 +354,48 @@ static int k_emergency_number(struct ctx *ctx, const struct pl *val)
 
 		if (!((c >= '0' && c <= '9') || c == '*' || c == '#' ||
 		      (c == '+' && i == 0)))
-			return fail(ctx, "'%r' is not a dialled number", val);
+			return conf_fail(ctx, "'%r' is not a dialled number", val);
 	}
 
-	return str_append(&ctx->conf->emergency_numbers, val);
+	return conf_str_append(&ctx->conf->emergency_numbers, val);
 }
 
 
 static int k_max_connections(struct ctx *ctx, const struct pl *val)
 {
-	return parse_u32(ctx, &ctx->conf->max_connections, val, 1, 1000000);
+	return conf_parse_u32(ctx, &ctx->conf->max_connections, val, 1, 1000000);
 }
 
 
 static int k_w2_max_message(struct ctx *ctx, const struct pl *val)
 {
-	return parse_u32(ctx, &ctx->conf->w2_max_message, val,
+	return conf_parse_u32(ctx, &ctx->conf->w2_max_message, val,
 			 1024, 1048576);
 }
 
 
 static int k_w2_ping_interval(struct ctx *ctx, const struct pl *val)
 {
-	return parse_u32(ctx, &ctx->conf->w2_ping_interval, val, 0, 3600);
+	return conf_parse_u32(ctx, &ctx->conf->w2_ping_interval, val, 0, 3600);
 }
 
 
 static int k_w2_idle_timeout(struct ctx *ctx, const struct pl *val)
 {
-	return parse_u32(ctx, &ctx->conf->w2_idle_timeout, val, 1, 86400);
+	return conf_parse_u32(ctx, &ctx->conf->w2_idle_timeout, val, 1, 86400);
 }
 
 
 static int k_w2_handshake_timeout(struct ctx *ctx, const struct pl *val)
 {
-	return parse_u32(ctx, &ctx->conf->w2_handshake_timeout, val, 1, 120);
+	return conf_parse_u32(ctx, &ctx->conf->w2_handshake_timeout, val, 1, 120);
 }
 
 
 static int k_crypto_provider(struct ctx *ctx, const struct pl *val)
 {
 	if (pl_strcmp(val, "software") && pl_strcmp(val, "afalg"))
-		return fail(ctx, "'%r' is not one of software, afalg", val);
+		return conf_fail(ctx, "'%r' is not one of software, afalg", val);
 
 	return pl_strdup(&ctx->conf->crypto_provider, val);
 }
@@ -417,7 +413,7 @@ static int k_log_level(struct ctx *ctx, const struct pl *val)
 		return 0;
 
  bad:
-	return fail(ctx, "'%r' is not one of debug, info, warn, error", val);
+	return conf_fail(ctx, "'%r' is not one of debug, info, warn, error", val);
 }
 
 
@@ -451,6 +447,15 @@ static const struct conf_key keys[] = {
 	{"consent_timeout",      k_consent_timeout,      false, false},
 	{"mw_emergency_next_hop", k_mw_emergency_next_hop, false, false},
 	{"emergency_number",     k_emergency_number,     true,  false},
+	{"wwsf_listen",          k_wwsf_listen,          false, false},
+	{"wwsf_root",            k_wwsf_root,            false, false},
+	{"wwsf_users",           k_wwsf_users,           false, false},
+	{"wwsf_origin",          k_wwsf_origin,          false, false},
+	{"token_key",            k_token_key,            false, false},
+	{"token_lifetime",       k_token_lifetime,       false, false},
+	{"identity_pool",        k_identity_pool,        true,  false},
+	{"waf_pubkey",           k_waf_pubkey,           true,  false},
+	{"w2_public_url",        k_w2_public_url,        false, false},
 	{"crypto_provider",      k_crypto_provider,      false, false},
 	{"log_level",            k_log_level,            false, false},
 	{"log_syslog",           k_log_syslog,           false, false},
@@ -486,6 +491,7 @@ static void defaults(struct imsedge_conf *conf)
 	conf->w2_rate_limit        = 20;
 	conf->log_level            = LOG_LVL_INFO;
 	conf->log_syslog           = false;
+	conf_web_defaults(conf);
 }
 
 
@@ -530,15 +536,15 @@ static int parse_line(struct ctx *ctx, uint8_t *seen, const struct pl *key,
 	const struct conf_key *k = key_find(key);
 
 	if (!k)
-		return fail(ctx, "unknown key '%r'", key);
+		return conf_fail(ctx, "unknown key '%r'", key);
 
 	if (seen[k - keys] && !k->repeat)
-		return fail(ctx, "key '%s' given twice", k->name);
+		return conf_fail(ctx, "key '%s' given twice", k->name);
 
 	seen[k - keys] = 1;
 
 	if (!val->l)
-		return fail(ctx, "key '%s' needs a value", k->name);
+		return conf_fail(ctx, "key '%s' needs a value", k->name);
 
 	return k->h(ctx, val);
 }
@@ -550,7 +556,7 @@ static int check_required(struct ctx *ctx, const uint8_t *seen)
 
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
 		if (keys[i].required && !seen[i])
-			return fail(ctx, "missing required key '%s'",
+			return conf_fail(ctx, "missing required key '%s'",
 				    keys[i].name);
 	}
 
@@ -564,13 +570,14 @@ static int add_number(struct imsedge_conf *conf, const char *num)
 
 	pl_set_str(&pl, num);
 
-	return str_append(&conf->emergency_numbers, &pl);
+	return conf_str_append(&conf->emergency_numbers, &pl);
 }
 
 
-/* Values that default to others */
-static int finish(struct imsedge_conf *conf)
+/* Values that default to others, and checks across keys */
+static int finish(struct ctx *ctx)
 {
+	struct imsedge_conf *conf = ctx->conf;
 	int err = 0;
 
 	if (sa_isset(&conf->media_listen, SA_ADDR) &&
@@ -582,7 +589,7 @@ static int finish(struct imsedge_conf *conf)
 		err |= add_number(conf, "911");
 	}
 
-	return err;
+	return err ? err : conf_web_finish(ctx);
 }
 
 
@@ -629,13 +636,13 @@ int conf_parse(struct imsedge_conf **confp, const char *name,
 		++lineno;
 
 		if (line.l > CONF_LINE_MAX) {
-			err = fail(&ctx, "line longer than %u bytes",
+			err = conf_fail(&ctx, "line longer than %u bytes",
 				   CONF_LINE_MAX);
 			break;
 		}
 
 		if (memchr(line.p, '\0', line.l)) {
-			err = fail(&ctx, "NUL byte in line");
+			err = conf_fail(&ctx, "NUL byte in line");
 			break;
 		}
 
@@ -653,8 +660,8 @@ int conf_parse(struct imsedge_conf **confp, const char *name,
 	err = check_required(&ctx, seen);
 	if (err)
 		(void)re_snprintf(errbuf, errsz, "%s: %s", name, reason);
-	else
-		err = finish(ctx.conf);
+	else if ((err = finish(&ctx)) == EINVAL)
+		(void)re_snprintf(errbuf, errsz, "%s: %s", name, reason);
 
  out:
 	if (err)

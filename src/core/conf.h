@@ -45,6 +45,17 @@ struct imsedge_conf {
 	char *mw_emergency_next_hop;
 	struct list emergency_numbers;  /**< struct conf_str             */
 
+	/* WWSF/WAF (W1) and web authentication at the eP-CSCF (D-11..D-20) */
+	struct sa wwsf_listen;    /**< unset: no WWSF                     */
+	char *wwsf_root;          /**< directory of the page              */
+	char *wwsf_users;         /**< users file, NULL: no password login */
+	char *wwsf_origin;        /**< the page's origin; tokens' "iss"   */
+	char *token_key;          /**< P-256 signing key of our WAF       */
+	uint32_t token_lifetime;  /**< seconds                            */
+	struct list pools;        /**< struct conf_pool                   */
+	struct list waf_keys;     /**< struct conf_waf_key: trusted WAFs  */
+	char *w2_public_url;      /**< wss:// URL of W2; tokens' "aud"    */
+
 	/* crypto offload: "software", "afalg"; NULL: the board's default */
 	char *crypto_provider;
 
@@ -59,10 +70,26 @@ struct conf_str {
 	char *val;
 };
 
+/** One identity_pool: NAME and a SIP URI template with one {A-B} */
+struct conf_pool {
+	struct le le;
+	char *name;
+	char *tmpl;
+};
+
+/** One waf_pubkey: an issuer (a WWSF origin) and its key file */
+struct conf_waf_key {
+	struct le le;
+	char *issuer;
+	char *file;
+};
+
 int  conf_load(struct imsedge_conf **confp, const char *path,
 	       char *err, size_t errsz);
 int  conf_parse(struct imsedge_conf **confp, const char *name,
 		const char *text, size_t len, char *err, size_t errsz);
+int  conf_pool_range(const struct pl *tmpl, struct pl *pre, uint32_t *lo,
+		     uint32_t *hi, struct pl *post);
 bool conf_origin_allowed(const struct imsedge_conf *conf,
 			 const struct pl *origin);
 

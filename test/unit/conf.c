@@ -176,3 +176,77 @@ int test_conf_origin(void)
 	mem_deref(conf);
 	return err;
 }
+
+
+/* The WWSF/WAF keys: values, defaults and the checks across keys */
+int test_conf_web(void)
+{
+	static const struct {
+		const char *extra;
+		const char *want;
+	} v[] = {
+		{"token_key k\n", "t.conf: wwsf_users, token_key, identity_pool and wwsf_origin need wwsf_listen"},
+		{"waf_pubkey https://w.example k.pem\n", "t.conf: missing key 'w2_public_url' (the wss:// URL browsers reach W2 at)"},
+		{"wwsf_listen 0.0.0.0:8443\nw2_public_url wss://e.example:7443\n", "t.conf: missing key 'token_key' (the WAF's signing key; imsedge -k FILE makes one)"},
+		{"w2_public_url https://e.example\n", "t.conf:7: 'https://e.example' is not a wss:// URL"},
+		{"w2_public_url wss://\n", "t.conf:7: 'wss://' is not a wss:// URL"},
+		{"token_lifetime 5\n", "t.conf:7: '5' is not a number in 10..86400"},
+		{"wwsf_origin http://w.example\n", "t.conf:7: 'http://w.example' is not an origin like https://host[:port]"},
+		{"waf_pubkey https://w.example\n", "t.conf:7: 'https://w.example' is not ISSUER FILE (ISSUER: the WWSF's origin, https://host[:port])"},
+		{"identity_pool g sip:guest@x\n", "t.conf:7: 'sip:guest@x' is not a sip:, sips: or tel: URI with one {FIRST-LAST} range of at most 100000 numbers"},
+		{"identity_pool g sip:g{5-1}@x\n", "t.conf:7: 'sip:g{5-1}@x' is not a sip:, sips: or tel: URI with one {FIRST-LAST} range of at most 100000 numbers"},
+		{"identity_pool g sip:g{0-100000}@x\n", "t.conf:7: 'sip:g{0-100000}@x' is not a sip:, sips: or tel: URI with one {FIRST-LAST} range of at most 100000 numbers"},
+		{"identity_pool g http:g{1-2}@x\n", "t.conf:7: 'http:g{1-2}@x' is not a sip:, sips: or tel: URI with one {FIRST-LAST} range of at most 100000 numbers"},
+		{"identity_pool g sip:g{1-2}{3-4}@x\n", "t.conf:7: 'sip:g{1-2}{3-4}@x' is not a sip:, sips: or tel: URI with one {FIRST-LAST} range of at most 100000 numbers"},
+		{"identity_pool g/x sip:g{1-2}@x\n", "t.conf:7: 'g/x sip:g{1-2}@x' is not NAME TEMPLATE (NAME: letters, digits, - and _)"},
+		{"identity_pool g sip:a{1-2}@x\nidentity_pool g sip:b{1-2}@x\n", "t.conf:8: identity pool 'g' given twice"},
+	};
+	static const char web[] =
+		"wwsf_listen 0.0.0.0:8443\n"
+		"w2_public_url wss://edge.example:7443/sip\n"
+		"token_key /etc/imsedge/token.pem\n"
+		"identity_pool guests sip:guest{1-50}@ims.test\n"
+		"identity_pool lobby tel:+1555000{100-199}\n"
+		"waf_pubkey https://other.example /etc/imsedge/other.pem\n";
+	struct imsedge_conf *conf = NULL;
+	const struct conf_pool *pool;
+	char text[1024], errbuf[256] = "";
+	struct pl o, pre, post;
+	uint32_t lo, hi;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		err = expect_error(v[i].extra, v[i].want);
+		if (err)
+			return err;
+	}
+
+	(void)re_snprintf(text, sizeof(text), "%s%s", base, web);
+	TEST_ERR(conf_parse(&conf, "t.conf", text, strlen(text), errbuf,
+			    sizeof(errbuf)));
+	TEST_EQ(sa_port(&conf->wwsf_listen), 8443);
+	TEST_STREQ(conf->wwsf_root, "/usr/share/imsedge/www");
+	TEST_STREQ(conf->wwsf_origin, "https://edge.example:8443");
+	TEST_EQ(conf->token_lifetime, 3600);
+	TEST_EQ(list_count(&conf->pools), 2);
+	TEST_EQ(list_count(&conf->waf_keys), 1);
+	TEST_ASSERT(conf->wwsf_users == NULL);
+
+	/* the page we serve may open W2 without a w2_origin line */
+	pl_set_str(&o, "https://edge.example:8443");
+	TEST_ASSERT(conf_origin_allowed(conf, &o));
+
+	pool = list_ledata(list_tail(&conf->pools));
+	TEST_STREQ(pool->name, "lobby");
+	pl_set_str(&o, pool->tmpl);
+	TEST_ERR(conf_pool_range(&o, &pre, &lo, &hi, &post));
+	TEST_ASSERT(!pl_strcmp(&pre, "tel:+1555000"));
+	TEST_EQ(lo, 100);
+	TEST_EQ(hi, 199);
+	TEST_ASSERT(!pl_strcmp(&post, ""));
+
+ out:
+	mem_deref(conf);
+	return err;
+}

@@ -51,6 +51,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_conf_good)        \
 	X(test_conf_errors)      \
 	X(test_conf_origin)      \
+	X(test_conf_web)         \
 	X(test_ws_frame_rfc)     \
 	X(test_ws_frame_lengths) \
 	X(test_ws_frame_bad)     \

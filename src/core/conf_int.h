@@ -1,0 +1,30 @@
+/**
+ * @file conf_int.h  Configuration parser internals shared by its files
+ */
+
+struct ctx {
+	struct imsedge_conf *conf;
+	char *err;
+	size_t errsz;
+};
+
+int  conf_fail(struct ctx *ctx, const char *fmt, ...);
+int  conf_parse_addr(struct ctx *ctx, struct sa *sa, const struct pl *val);
+int  conf_parse_u32(struct ctx *ctx, uint32_t *v, const struct pl *val,
+		    uint32_t min, uint32_t max);
+bool conf_origin_valid(const struct pl *val);
+int  conf_str_append(struct list *l, const struct pl *val);
+
+/* conf_web.c: the WWSF/WAF keys */
+int  k_wwsf_listen(struct ctx *ctx, const struct pl *val);
+int  k_wwsf_root(struct ctx *ctx, const struct pl *val);
+int  k_wwsf_users(struct ctx *ctx, const struct pl *val);
+int  k_wwsf_origin(struct ctx *ctx, const struct pl *val);
+int  k_token_key(struct ctx *ctx, const struct pl *val);
+int  k_token_lifetime(struct ctx *ctx, const struct pl *val);
+int  k_identity_pool(struct ctx *ctx, const struct pl *val);
+int  k_waf_pubkey(struct ctx *ctx, const struct pl *val);
+int  k_w2_public_url(struct ctx *ctx, const struct pl *val);
+void conf_web_defaults(struct imsedge_conf *conf);
+int  conf_web_finish(struct ctx *ctx);
+void conf_web_free(struct imsedge_conf *conf);
