@@ -105,7 +105,16 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_crypto_fallback) \
 	X(test_crypto_refuse) \
 	X(test_crypto_srtp_plugin) \
-	X(test_crypto_conf)
+	X(test_crypto_conf) \
+	X(test_jwt_b64) \
+	X(test_jwt_keys) \
+	X(test_jwt_roundtrip) \
+	X(test_jwt_tamper) \
+	X(test_jwt_times) \
+	X(test_jwt_keyring) \
+	X(test_jwt_claims) \
+	X(test_jwt_malformed) \
+	X(test_jwt_node)
 
 #define DECLARE(name) int name(void);
 TESTS(DECLARE)

@@ -1,0 +1,1 @@
+6sM-rcclWExBJcNqvmA5Ddx_GiC4gYnXAb754HhGaA8
