@@ -23,6 +23,8 @@ static void flow_destructor(void *arg)
 	hash_unlink(&fl->he);
 	list_flush(&fl->regl);
 	mem_deref(fl->impi_bound);
+	mem_deref(fl->tok);
+	mem_deref(fl->claims);
 }
 
 

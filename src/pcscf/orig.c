@@ -13,6 +13,7 @@
 #include <re.h>
 #include "../core/conf.h"
 #include "../core/log.h"
+#include "../jwt/jwt.h"
 #include "../w2/w2.h"
 #include "pcscf.h"
 #include "pcscf_int.h"
@@ -27,6 +28,7 @@ struct otx {
 	struct flow *fl;          /**< NULL once the flow has gone       */
 	struct sip_msg *msg;      /**< The request as the browser sent it */
 	struct sip_request *req;
+	struct jwt_claims *claims; /**< REGISTER with a verified token    */
 	struct tmr tmr;
 	bool invite;
 	bool reg;
@@ -42,6 +44,7 @@ static void otx_destructor(void *arg)
 	list_unlink(&otx->le);
 	mem_deref(otx->req);
 	mem_deref(otx->msg);
+	mem_deref(otx->claims);
 }
 
 
@@ -138,7 +141,7 @@ static void resp_handler(int err, const struct sip_msg *rsp, void *arg)
 	otx->scode = rsp->scode;
 
 	if (otx->reg && otx->fl)
-		reg_response(otx->p, otx->fl, otx->msg, rsp);
+		reg_response(otx->p, otx->fl, otx->msg, rsp, otx->claims);
 
 	relay_response(otx, rsp);
 
@@ -208,6 +211,9 @@ static bool skip_fwd(const struct sip_hdr *hdr, void *arg)
 	case SIP_HDR_P_ASSERTED_IDENTITY:
 	case SIP_HDR_P_PREFERRED_IDENTITY:
 		return true;
+
+	case SIP_HDR_AUTHORIZATION:   /* tokens stay at the edge */
+		return pc_prefix(&hdr->val, "Bearer");
 
 	default:
 		return false;
@@ -349,7 +355,8 @@ static int otx_alloc(struct otx **otxp, struct pcscf *p, struct flow *fl,
 /* A client transaction toward the core, bounded by mw_timeout */
 static int otx_send(struct pcscf *p, struct flow *fl,
 		    const struct sip_msg *msg, struct mbuf *mb,
-		    const struct pl *hop, const char **why)
+		    const struct pl *hop, struct jwt_claims *claims,
+		    const char **why)
 {
 	struct otx *otx = NULL;
 	int err;
@@ -357,6 +364,8 @@ static int otx_send(struct pcscf *p, struct flow *fl,
 	err = otx_alloc(&otx, p, fl, msg);
 	if (err)
 		return err;
+
+	otx->claims = mem_ref(claims);
 
 	err = send_to_core(p, otx, msg, mb, hop, true);
 	if (err) {
@@ -438,7 +447,7 @@ static int forward(struct pcscf *p, struct flow *fl,
 	err |= pc_print_hdrs(mb, msg, skip_fwd, NULL);
 	err |= body ? call_print_body(mb, body) : pc_print_body(mb, msg);
 	if (!err)
-		err = otx_send(p, fl, msg, mb, &hop, why);
+		err = otx_send(p, fl, msg, mb, &hop, NULL, why);
 
 	mem_deref(body);
 	mem_deref(mb);
@@ -449,22 +458,46 @@ static int forward(struct pcscf *p, struct flow *fl,
 static int forward_register(struct pcscf *p, struct flow *fl,
 			    const struct sip_msg *msg, const char **why)
 {
-	struct mbuf *mb;
+	struct jwt_claims *c = NULL;
+	struct mbuf *mb = NULL;
+	struct pl tok;
 	int err;
+
+	/* D-11: a Bearer token takes the web path; nothing reaches the
+	   core unless it verifies (D-13) */
+	err = webauth_bearer(msg, &tok);
+	if (err == EBADMSG) {
+		*why = JWT_REASON_MALFORMED;
+		return EACCES;
+	}
+	else if (!err) {
+		err = webauth_register(p, fl, msg, &tok, &c, why);
+		if (err)
+			return EACCES;
+	}
+	else if (fl->web) {
+		*why = "Token required";
+		return EACCES;
+	}
 
 	if (reg_over_limit(p, fl, msg)) {
 		*why = "Too Many Registrations";
-		return EOVERFLOW;
+		err = EOVERFLOW;
+		goto out;
 	}
 
 	mb = mbuf_alloc(1024 + mbuf_get_left(msg->mb));
-	if (!mb)
-		return ENOMEM;
+	if (!mb) {
+		err = ENOMEM;
+		goto out;
+	}
 
-	err = reg_print_request(mb, p, fl, msg);
+	err = reg_print_request(mb, p, fl, msg, c);
 	if (!err)
-		err = otx_send(p, fl, msg, mb, NULL, why);
+		err = otx_send(p, fl, msg, mb, NULL, c, why);
 
+ out:
+	mem_deref(c);
 	mem_deref(mb);
 	return err;
 }
@@ -515,7 +548,7 @@ bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 
 	if (!pl_strcmp(&msg->met, "REGISTER"))
 		err = forward_register(p, fl, msg, &why);
-	else
+	else if (!(err = webauth_request(p, fl, msg, &why)))
 		err = forward(p, fl, msg, &why, &scode);
 
 	if (!err)
@@ -530,7 +563,7 @@ bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 			      "format\"\r\n");
 	else if (scode)
 		w2_conn_reply(fl->conn, msg, scode, why, NULL);
-	else if (err == EPERM)
+	else if (err == EPERM || err == EACCES)
 		w2_conn_reply(fl->conn, msg, 403, why, NULL);
 	else if (err == EOVERFLOW)
 		w2_conn_reply(fl->conn, msg, 503, why, "Retry-After: 60\r\n");

@@ -35,6 +35,7 @@ static void destructor(void *arg)
 	mem_deref(p->ttx);
 	mem_deref(p->next_hop_str);
 	mem_deref(p->emergency_hop);
+	mem_deref(p->ring);
 	mem_deref(p->conf);
 }
 
@@ -252,4 +253,26 @@ void pcscf_shutdown(struct pcscf *p)
 uint32_t pcscf_registrations(const struct pcscf *p)
 {
 	return p ? p->nreg : 0;
+}
+
+
+/**
+ * Accept web authentication: Bearer tokens signed by the keys of a
+ * keyring (24.371 6.4.2, 6.4.3)
+ *
+ * @param p      eP-CSCF
+ * @param ring   Trusted (issuer, key) pairs; NULL turns tokens off
+ * @param leaseh Pool lease handler of our own WAF, or NULL
+ * @param arg    Handler argument
+ */
+void pcscf_set_web_auth(struct pcscf *p, struct jwt_keyring *ring,
+			pcscf_lease_h *leaseh, void *arg)
+{
+	if (!p)
+		return;
+
+	mem_deref(p->ring);
+	p->ring      = mem_ref(ring);
+	p->leaseh    = leaseh;
+	p->lease_arg = arg;
 }

@@ -36,6 +36,9 @@ struct pcscf {
 	struct list otxl;        /**< struct otx                          */
 	uint8_t key[32];         /**< flow token MAC key                  */
 	uint32_t nreg;
+	struct jwt_keyring *ring;  /**< Trusted WAF keys; NULL: no tokens */
+	pcscf_lease_h *leaseh;   /**< Pool leases of our own WAF          */
+	void *lease_arg;
 };
 
 /* Our view of one W2 connection */
@@ -49,6 +52,9 @@ struct flow {
 	char token[PC_TOKEN_LEN + 1];
 	uint64_t rate_t0;        /**< Rate limit window start (ms)        */
 	uint32_t rate_n;
+	bool web;                /**< Registered with a token (D-20)      */
+	char *tok;               /**< Last token that verified, and its   */
+	struct jwt_claims *claims; /**< claims                            */
 };
 
 /* A registered public identity on a flow */
@@ -60,6 +66,9 @@ struct binding {
 	char *service_route;     /**< Service-Route values, comma-joined  */
 	struct list assoc;       /**< struct pc_str: P-Associated-URI     */
 	struct tmr tmr;
+	bool web;                /**< Registered with a token             */
+	char *pool_iss;          /**< Pool identity: issuer and token id  */
+	char *pool_jti;
 };
 
 struct pc_str {
@@ -107,15 +116,29 @@ bool orig_request(struct pcscf *p, struct flow *fl,
 void orig_flow_gone(struct pcscf *p, struct flow *fl);
 
 /* reg.c */
+struct jwt_claims;
 int  reg_print_request(struct mbuf *mb, struct pcscf *p, struct flow *fl,
-		       const struct sip_msg *msg);
+		       const struct sip_msg *msg, const struct jwt_claims *c);
 bool reg_over_limit(struct pcscf *p, struct flow *fl,
 		    const struct sip_msg *req);
 void reg_response(struct pcscf *p, struct flow *fl,
-		  const struct sip_msg *req, const struct sip_msg *rsp);
+		  const struct sip_msg *req, const struct sip_msg *rsp,
+		  const struct jwt_claims *c);
 bool reg_skip_rsp(const struct sip_hdr *hdr, void *arg);
 int  reg_print_challenge(struct mbuf *mb, const struct sip_msg *rsp);
 void binding_flush(struct pcscf *p, struct flow *fl);
+
+/* webauth.c: Bearer tokens and TNA (D-11..D-20) */
+int  webauth_bearer(const struct sip_msg *msg, struct pl *tok);
+bool webauth_pool_holds(const struct imsedge_conf *conf, const char *pool,
+			const struct pl *uri);
+int  webauth_register(struct pcscf *p, struct flow *fl,
+		      const struct sip_msg *msg, const struct pl *tok,
+		      struct jwt_claims **cp, const char **why);
+int  webauth_request(struct pcscf *p, struct flow *fl,
+		     const struct sip_msg *msg, const char **why);
+int  webauth_print_register(struct mbuf *mb, const struct sip_msg *msg,
+			    const struct jwt_claims *c);
 
 /* call.c: calls (IMS-ALG) */
 struct call;

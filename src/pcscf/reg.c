@@ -14,6 +14,7 @@
 #include <re.h>
 #include "../core/conf.h"
 #include "../core/log.h"
+#include "../jwt/jwt.h"
 #include "../tls/tlsx.h"
 #include "../w2/w2.h"
 #include "pcscf.h"
@@ -40,6 +41,8 @@ static void binding_destructor(void *arg)
 	mem_deref(b->aor);
 	mem_deref(b->impi);
 	mem_deref(b->service_route);
+	mem_deref(b->pool_iss);
+	mem_deref(b->pool_jti);
 
 	if (b->flow)
 		--b->flow->p->nreg;
@@ -48,9 +51,13 @@ static void binding_destructor(void *arg)
 
 static bool skip_reg(const struct sip_hdr *hdr, void *arg)
 {
-	(void)arg;
+	const struct jwt_claims *c = arg;
 
 	switch (hdr->id) {
+
+	case SIP_HDR_CONTACT:
+	case SIP_HDR_EXPIRES:
+		return c != NULL;   /* webauth_print_register() prints them */
 
 	case SIP_HDR_ROUTE:
 	case SIP_HDR_MAX_FORWARDS:
@@ -199,11 +206,12 @@ static bool auth_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
  * @param p   eP-CSCF
  * @param fl  Flow the REGISTER came on
  * @param msg REGISTER from the browser
+ * @param c   Claims of its verified token, NULL without one
  *
  * @return 0 if success, otherwise errorcode
  */
 int reg_print_request(struct mbuf *mb, struct pcscf *p, struct flow *fl,
-		      const struct sip_msg *msg)
+		      const struct sip_msg *msg, const struct jwt_claims *c)
 {
 	struct authctx a = {mb, fl};
 	uint8_t icid[16];
@@ -231,10 +239,13 @@ int reg_print_request(struct mbuf *mb, struct pcscf *p, struct flow *fl,
 	if (err)
 		return err;
 
-	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_AUTHORIZATION, auth_print,
-				&a);
+	if (c)
+		err = webauth_print_register(mb, msg, c);
+	else
+		(void)sip_msg_hdr_apply(msg, true, SIP_HDR_AUTHORIZATION,
+					auth_print, &a);
 
-	err  = pc_print_hdrs(mb, msg, skip_reg, NULL);
+	err |= pc_print_hdrs(mb, msg, skip_reg, (void *)c);
 	err |= pc_print_body(mb, msg);
 
 	return err;
@@ -309,12 +320,26 @@ static struct binding *binding_find(struct flow *fl, const struct pl *aor)
 }
 
 
+/* A pool identity is free again when its registration ends (not when
+   the WebSocket drops: the page may come back with the same token) */
+static void binding_end(struct binding *b)
+{
+	struct pcscf *p = b->flow->p;
+
+	if (b->pool_jti && p->leaseh)
+		(void)p->leaseh(b->pool_iss, b->aor, b->pool_jti, true,
+				p->lease_arg);
+
+	mem_deref(b);
+}
+
+
 static void binding_expired(void *arg)
 {
 	struct binding *b = arg;
 
 	log_info("%s: registration of %s expired", b->flow->token, b->aor);
-	mem_deref(b);
+	binding_end(b);
 }
 
 
@@ -379,7 +404,8 @@ static bool route_join(const struct sip_hdr *hdr, const struct sip_msg *msg,
 
 
 static int binding_update(struct binding *b, const struct sip_msg *req,
-			  const struct sip_msg *rsp, uint32_t expires)
+			  const struct sip_msg *rsp, uint32_t expires,
+			  const struct jwt_claims *c)
 {
 	struct mbuf *sr = mbuf_alloc(128);
 	const struct sip_hdr *hdr;
@@ -401,7 +427,17 @@ static int binding_update(struct binding *b, const struct sip_msg *req,
 
 	hdr = sip_msg_hdr(req, SIP_HDR_AUTHORIZATION);
 	b->impi = mem_deref(b->impi);
-	if (hdr && !auth_username(&user, &hdr->val))
+	b->pool_iss = mem_deref(b->pool_iss);
+	b->pool_jti = mem_deref(b->pool_jti);
+	b->web = c != NULL;
+	if (c) {
+		err |= str_dup(&b->impi, c->impi);
+		if (c->pool) {
+			err |= str_dup(&b->pool_iss, c->iss);
+			err |= str_dup(&b->pool_jti, c->jti ? c->jti : "");
+		}
+	}
+	else if (hdr && !auth_username(&user, &hdr->val))
 		err |= pl_strdup(&b->impi, &user);
 	else
 		err |= pl_strdup(&b->impi, &req->to.uri.user);
@@ -438,19 +474,21 @@ bool reg_over_limit(struct pcscf *p, struct flow *fl,
  * @param fl  Flow
  * @param req REGISTER as the browser sent it
  * @param rsp Final response from the core
+ * @param c   Claims of the token it carried, or NULL
  */
 void reg_response(struct pcscf *p, struct flow *fl,
-		  const struct sip_msg *req, const struct sip_msg *rsp)
+		  const struct sip_msg *req, const struct sip_msg *rsp,
+		  const struct jwt_claims *c)
 {
 	struct contact_match m = {PL_INIT, -1};
-	const struct sip_hdr *c;
+	const struct sip_hdr *ct;
 	struct binding *b;
 
 	if (rsp->scode < 200 || rsp->scode >= 300)
 		return;
 
-	c = sip_msg_hdr(req, SIP_HDR_CONTACT);
-	if (c && !pc_hdr_value_uri(&m.uri, &c->val))
+	ct = sip_msg_hdr(req, SIP_HDR_CONTACT);
+	if (ct && !pc_hdr_value_uri(&m.uri, &ct->val))
 		(void)sip_msg_hdr_apply(rsp, true, SIP_HDR_CONTACT,
 					contact_expires, &m);
 
@@ -459,7 +497,7 @@ void reg_response(struct pcscf *p, struct flow *fl,
 	if (m.expires <= 0) {
 		if (b) {
 			log_info("%s: %s deregistered", fl->token, b->aor);
-			mem_deref(b);
+			binding_end(b);
 		}
 		return;
 	}
@@ -476,13 +514,17 @@ void reg_response(struct pcscf *p, struct flow *fl,
 		list_append(&fl->regl, &b->le, b);
 	}
 
-	if (binding_update(b, req, rsp, (uint32_t)m.expires)) {
+	if (binding_update(b, req, rsp, (uint32_t)m.expires, c)) {
 		mem_deref(b);
 		return;
 	}
 
-	fl->impi_bound = mem_deref(fl->impi_bound);
-	(void)str_dup(&fl->impi_bound, b->impi);
+	if (c)
+		fl->web = true;
+	else {
+		fl->impi_bound = mem_deref(fl->impi_bound);
+		(void)str_dup(&fl->impi_bound, b->impi);
+	}
 
 	log_info("%s: %s registered for %d s (%u identities)", fl->token,
 		 b->aor, m.expires, list_count(&b->assoc));

@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fl.impi_bound = "alice@ims.test";
 		flow_token_print(&p, 1, fl.token, sizeof(fl.token));
 		if (pl_isset(&msg->maxfwd))
-			(void)reg_print_request(mb, &p, &fl, msg);
+			(void)reg_print_request(mb, &p, &fl, msg, NULL);
 	}
 	else {
 		(void)pc_response_relay(mb, msg, reg_skip_rsp, NULL);

@@ -4,11 +4,13 @@
  *                rewrite (D-4..D-10)
  */
 #include <string.h>
+#include <time.h>
 #include <re.h>
 #include "core/conf.h"
 #include "sip/sipx.h"
 #include "w2/w2.h"
 #include "pcscf/pcscf.h"
+#include "jwt/jwt.h"
 #include "pcscf/pcscf_int.h"
 #include "test.h"
 
@@ -206,7 +208,7 @@ static int rewrite(struct pcscf *p, struct flow *fl, const char *in,
 
 	err = sipx_decode(&msg, (const uint8_t *)in, strlen(in));
 	if (!err)
-		err = reg_print_request(mb, p, fl, msg);
+		err = reg_print_request(mb, p, fl, msg, NULL);
 	if (!err)
 		(void)re_snprintf(out, sz, "%b", mb->buf, mb->end);
 
@@ -274,6 +276,134 @@ int test_pcscf_register_rewrite(void)
 			   "integrity-protected=\"tls-connected\"\r\n"));
 
  out:
+	mem_deref(conf);
+	return err;
+}
+
+
+static const char reg_bearer[] =
+	"REGISTER sip:ims.test SIP/2.0\r\n"
+	"Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKnashd92\r\n"
+	"Max-Forwards: 70\r\n"
+	"To: <sip:alice@ims.test>\r\n"
+	"From: <sip:alice@ims.test>;tag=456248\r\n"
+	"Call-ID: 843817637684231@998sdasdh09\r\n"
+	"CSeq: 1 REGISTER\r\n"
+	"Contact: <sip:x@df7jal23ls0d.invalid;transport=ws>;expires=7200"
+	";+sip.instance=\"<urn:uuid:1>\"\r\n"
+	"Expires: 7200\r\n"
+	"Authorization: %s\r\n"
+	"Content-Length: 0\r\n"
+	"\r\n";
+
+
+static int bearer_of(const char *auth, char *tok, size_t sz)
+{
+	struct sip_msg *msg = NULL;
+	char text[1024];
+	struct pl pl;
+	int err;
+
+	(void)re_snprintf(text, sizeof(text), reg_bearer, auth);
+	err = sipx_decode(&msg, (const uint8_t *)text, strlen(text));
+	if (!err)
+		err = webauth_bearer(msg, &pl);
+	if (!err)
+		(void)pl_strcpy(&pl, tok, sz);
+
+	mem_deref(msg);
+	return err;
+}
+
+
+/* D-12 (both Bearer syntaxes), D-18 (pool membership), D-16/D-17/D-19
+   (the TNA header, Bearer gone, Expires capped) */
+int test_pcscf_webauth(void)
+{
+	static const char cfg[] =
+		"w2_listen 127.0.0.1:7443\ntls_cert c\ntls_key k\n"
+		"w2_origin https://a.example\nmw_listen 127.0.0.1:5070\n"
+		"mw_next_hop sip:127.0.0.1:5060\n"
+		"wwsf_listen 127.0.0.1:8443\ntoken_key t.pem\n"
+		"w2_public_url wss://e.example\n"
+		"identity_pool g sip:guest{1-20}@ims.test\n"
+		"identity_pool t tel:+1555{0-9}\n";
+	struct imsedge_conf *conf = NULL;
+	struct jwt_claims *c = NULL;
+	struct sip_msg *msg = NULL;
+	struct mbuf *mb = NULL;
+	struct pcscf p;
+	struct flow fl;
+	char tok[64], text[1024], out[2048], errbuf[128];
+	struct pl uri;
+	int err;
+
+	TEST_ERR(bearer_of("Bearer eyJ.abc.d_-", tok, sizeof(tok)));
+	TEST_STREQ(tok, "eyJ.abc.d_-");
+	TEST_ERR(bearer_of("Bearer   access_token=\"eyJ.x.y\"", tok,
+			   sizeof(tok)));
+	TEST_STREQ(tok, "eyJ.x.y");
+	TEST_ERR(bearer_of("Bearer access_token=eyJ.x.z", tok, sizeof(tok)));
+	TEST_STREQ(tok, "eyJ.x.z");
+	TEST_EQ(bearer_of("Bearer a b", tok, sizeof(tok)), EBADMSG);
+	TEST_EQ(bearer_of("Bearer access_token=\"a", tok, sizeof(tok)),
+		EBADMSG);
+	TEST_EQ(bearer_of("Digest username=\"a\"", tok, sizeof(tok)),
+		ENOENT);
+	TEST_EQ(bearer_of("Bearerx", tok, sizeof(tok)), ENOENT);
+
+	TEST_ERR(conf_parse(&conf, "t", cfg, sizeof(cfg) - 1, errbuf,
+			    sizeof(errbuf)));
+	pl_set_str(&uri, "sip:guest7@ims.test");
+	TEST_ASSERT(webauth_pool_holds(conf, "g", &uri));
+	TEST_ASSERT(!webauth_pool_holds(conf, "t", &uri));
+	TEST_ASSERT(!webauth_pool_holds(conf, "nope", &uri));
+	pl_set_str(&uri, "sip:guest21@ims.test");
+	TEST_ASSERT(!webauth_pool_holds(conf, "g", &uri));
+	pl_set_str(&uri, "sip:guest07@ims.test");
+	TEST_ASSERT(!webauth_pool_holds(conf, "g", &uri));
+	pl_set_str(&uri, "sip:guest7@ims.test.evil");
+	TEST_ASSERT(!webauth_pool_holds(conf, "g", &uri));
+	pl_set_str(&uri, "sip:alice@ims.test");
+	TEST_ASSERT(!webauth_pool_holds(conf, "g", &uri));
+	pl_set_str(&uri, "tel:+15550");
+	TEST_ASSERT(webauth_pool_holds(conf, "t", &uri));
+
+	/* the REGISTER toward the core */
+	memset(&p, 0, sizeof(p));
+	p.conf = conf;
+	TEST_ERR(sa_set_str(&p.mw_addr, "127.0.0.1", 5070));
+	memset(&fl, 0, sizeof(fl));
+	fl.p = &p;
+	(void)re_snprintf(fl.token, sizeof(fl.token),
+			  "fl00000000000000010000abcd");
+	TEST_ERR(jwt_claims_alloc(&c));
+	TEST_ERR(str_dup(&c->impi, "alice@ims.test"));
+	c->exp = (int64_t)time(NULL) + 100;
+
+	(void)re_snprintf(text, sizeof(text), reg_bearer, "Bearer a.b.c");
+	TEST_ERR(sipx_decode(&msg, (const uint8_t *)text, strlen(text)));
+	mb = mbuf_alloc(1024);
+	TEST_ASSERT(mb);
+	TEST_ERR(reg_print_request(mb, &p, &fl, msg, c));
+	(void)re_snprintf(out, sizeof(out), "%b", mb->buf, mb->end);
+
+	TEST_ASSERT(strstr(out, "\r\nAuthorization: Digest username=\"alice@"
+			   "ims.test\", realm=\"ims.test\", uri=\"sip:ims."
+			   "test\", nonce=\"\", response=\"\", integrity-"
+			   "protected=\"auth-done\"\r\n"));
+	TEST_ASSERT(!strstr(out, "Bearer"));
+	TEST_ASSERT(strstr(out, "\r\nContact: <sip:x@df7jal23ls0d.invalid;"
+			   "transport=ws>;+sip.instance=\"<urn:uuid:1>\"\r\n"));
+	TEST_ASSERT(strstr(out, "\r\nExpires: 100\r\n") ||
+		    strstr(out, "\r\nExpires: 99\r\n"));
+	TEST_ASSERT(!strstr(out, "7200"));
+	TEST_ASSERT(strstr(out, "Path: <sip:fl00000000000000010000abcd@"));
+
+ out:
+	mem_deref(mb);
+	mem_deref(msg);
+	mem_deref(c);
 	mem_deref(conf);
 	return err;
 }

@@ -67,6 +67,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_pcscf_strip_params) \
 	X(test_pcscf_uri)        \
 	X(test_pcscf_register_rewrite) \
+	X(test_pcscf_webauth)    \
 	X(test_dtls_frag)        \
 	X(test_tls_loopback)     \
 	X(test_tls_bad_cert)     \

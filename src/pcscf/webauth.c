@@ -1,0 +1,413 @@
+/**
+ * @file webauth.c  Web authentication at the eP-CSCF (24.371 6.4.2/6.4.3;
+ *                  TS 23.228 U.2.1.3): Bearer tokens and Trusted Node
+ *                  Authentication toward the core
+ *
+ * A REGISTER with "Authorization: Bearer" takes this path (D-11), in
+ * either syntax (D-12). The token must verify with a key of its issuer
+ * (algorithm pinned), be current, name this eP-CSCF as audience, come
+ * from the WWSF whose page opened the WebSocket, and cover the identity
+ * being registered, from its pool if it is a pool identity (D-13..D-15,
+ * D-18). Any failure is a 403 and nothing goes to the core. A REGISTER
+ * that passes goes on with the Bearer replaced by a TNA Digest header
+ * (integrity-protected="auth-done", D-16, D-17) and an Expires no later
+ * than the token's expiry (D-19). Once a flow has registered with a
+ * token, every request on it must carry a valid token (D-20); tokens are
+ * never forwarded to the core.
+ */
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <re.h>
+#include "../core/conf.h"
+#include "../core/log.h"
+#include "../jwt/jwt.h"
+#include "../w2/w2.h"
+#include "pcscf.h"
+#include "pcscf_int.h"
+
+#define LOG_MODULE "pcscf"
+
+enum { EXPIRES_DEFAULT = 3600 };  /* RFC 3261 10.2.1.1 */
+
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+
+static bool bearer_find(const struct sip_hdr *hdr, const struct sip_msg *msg,
+			void *arg)
+{
+	struct pl *val = arg;
+	(void)msg;
+
+	if (!pc_prefix(&hdr->val, "Bearer") || hdr->val.l < 7 ||
+	    (hdr->val.p[6] != ' ' && hdr->val.p[6] != '\t'))
+		return false;
+
+	*val = hdr->val;
+	pl_advance(val, 6);
+	pc_trim(val);
+
+	return true;
+}
+
+
+/**
+ * Find a Bearer token in a request's Authorization headers: RFC 8898's
+ * "Bearer TOKEN" or the draft's "Bearer access_token="TOKEN"" (D-12)
+ *
+ * @param msg Request
+ * @param tok Returned token text
+ *
+ * @return 0 if found, ENOENT if none, EBADMSG if malformed
+ */
+int webauth_bearer(const struct sip_msg *msg, struct pl *tok)
+{
+	struct pl val = PL_INIT, q;
+
+	if (!sip_msg_hdr_apply(msg, true, SIP_HDR_AUTHORIZATION, bearer_find,
+			       &val))
+		return ENOENT;
+
+	if (pc_prefix(&val, "access_token=")) {
+		if (re_regex(val.p, val.l, "access_token=[\"]*[^\", \t]+[\"]*",
+			     NULL, tok, &q))
+			return EBADMSG;
+
+		if ((tok->p[-1] == '"') != (q.l == 1))
+			return EBADMSG;
+
+		return tok->l ? 0 : EBADMSG;
+	}
+
+	/* token68: no blanks, commas or quotes */
+	*tok = val;
+	if (!tok->l || pl_strchr(tok, ' ') || pl_strchr(tok, ',') ||
+	    pl_strchr(tok, '"') || pl_strchr(tok, '\t'))
+		return EBADMSG;
+
+	return 0;
+}
+
+
+/* "sip:guest{1-50}@ims.test" holds "sip:guest7@ims.test" */
+static bool pool_holds(const char *tmpl, const struct pl *uri)
+{
+	struct pl t, pre, post, num;
+	uint32_t lo, hi;
+	uint64_t n;
+	size_t i;
+
+	pl_set_str(&t, tmpl);
+	if (conf_pool_range(&t, &pre, &lo, &hi, &post))
+		return false;
+
+	if (uri->l <= pre.l + post.l ||
+	    strncasecmp(uri->p, pre.p, pre.l) ||
+	    memcmp(uri->p + uri->l - post.l, post.p, post.l))
+		return false;
+
+	num.p = uri->p + pre.l;
+	num.l = uri->l - pre.l - post.l;
+	if (num.l > 9 || (num.l > 1 && num.p[0] == '0'))
+		return false;
+
+	for (i = 0; i < num.l; i++) {
+		if (num.p[i] < '0' || num.p[i] > '9')
+			return false;
+	}
+
+	n = pl_u64(&num);
+	return n >= lo && n <= hi;
+}
+
+
+/**
+ * Tell whether an identity belongs to a configured pool (D-18)
+ *
+ * @param conf Configuration
+ * @param pool Pool name from the token
+ * @param uri  Identity
+ *
+ * @return true if the pool exists and holds the identity
+ */
+bool webauth_pool_holds(const struct imsedge_conf *conf, const char *pool,
+			const struct pl *uri)
+{
+	struct le *le;
+
+	for (le = conf->pools.head; le; le = le->next) {
+		const struct conf_pool *cp = le->data;
+
+		if (!strcmp(cp->name, pool))
+			return pool_holds(cp->tmpl, uri);
+	}
+
+	return false;
+}
+
+
+static bool impu_covered(const struct jwt_claims *c, const struct pl *uri)
+{
+	size_t i;
+
+	for (i = 0; i < c->impuc; i++) {
+		struct pl u;
+
+		pl_set_str(&u, c->impu[i]);
+		if (pc_uri_eq(&u, uri))
+			return true;
+	}
+
+	return false;
+}
+
+
+/* Verify, with the flow's last good token as a cache: ECDSA costs
+   milliseconds on a router and every request carries the token */
+static int verify(struct pcscf *p, struct flow *fl, const struct pl *tok,
+		  const struct jwt_claims **cp, const char **why)
+{
+	struct jwt_claims *c = NULL;
+	const char *origin;
+	int err;
+
+	if (fl->tok && !pl_strcmp(tok, fl->tok)) {
+		if (fl->claims->exp <= now_s()) {
+			*why = JWT_REASON_EXPIRED;
+			return EACCES;
+		}
+
+		*cp = fl->claims;
+		return 0;
+	}
+
+	err = jwt_verify(&c, tok, p->ring, now_s(), why);
+	if (err)
+		return err;
+
+	if (!jwt_claims_aud_has(c, p->conf->w2_public_url)) {
+		*why = "Token audience mismatch";
+		err = EACCES;
+		goto out;
+	}
+
+	/* D-15: the WWSF whose page opened this WebSocket issued it */
+	origin = w2_conn_origin(fl->conn);
+	if (!origin || strcasecmp(origin, c->iss)) {
+		*why = "Token issuer not allowed for this origin";
+		err = EACCES;
+		goto out;
+	}
+
+	if (c->exp <= now_s()) {
+		*why = JWT_REASON_EXPIRED;
+		err = EACCES;
+		goto out;
+	}
+
+	fl->tok = mem_deref(fl->tok);
+	fl->claims = mem_deref(fl->claims);
+	err = pl_strdup(&fl->tok, tok);
+	if (err)
+		goto out;
+
+	fl->claims = mem_ref(c);
+	*cp = c;
+
+ out:
+	mem_deref(c);
+	return err;
+}
+
+
+/**
+ * Check a REGISTER that carries a Bearer token (D-11..D-15, D-18)
+ *
+ * @param p   eP-CSCF
+ * @param fl  Flow
+ * @param msg REGISTER
+ * @param tok Token text (from webauth_bearer)
+ * @param cp  Returned claims (a reference)
+ * @param why Reason phrase for the 403 on failure
+ *
+ * @return 0 if the token allows this registration, otherwise errorcode
+ */
+int webauth_register(struct pcscf *p, struct flow *fl,
+		     const struct sip_msg *msg, const struct pl *tok,
+		     struct jwt_claims **cp, const char **why)
+{
+	const struct jwt_claims *c;
+	int err;
+
+	if (!p->ring) {
+		*why = "Web authentication not enabled";
+		return EACCES;
+	}
+
+	err = verify(p, fl, tok, &c, why);
+	if (err)
+		return err;
+
+	if (!impu_covered(c, &msg->to.auri)) {
+		*why = "Identity not covered by the token";
+		return EACCES;
+	}
+
+	if (c->pool) {
+		if (!webauth_pool_holds(p->conf, c->pool, &msg->to.auri)) {
+			*why = "Identity not in the WWSF's pool";
+			return EACCES;
+		}
+
+		if (p->leaseh && !p->leaseh(c->iss, c->impu[0], c->jti,
+					    false, p->lease_arg)) {
+			*why = "Pool identity not leased to this token";
+			return EACCES;
+		}
+	}
+
+	*cp = mem_ref((void *)c);
+	return 0;
+}
+
+
+/**
+ * Check a request other than REGISTER on a flow registered with a token:
+ * it must carry a valid token of the same registration (D-20). ACK and
+ * CANCEL are exempt (they complete or stop a checked INVITE).
+ *
+ * @param p   eP-CSCF
+ * @param fl  Flow
+ * @param msg Request
+ * @param why Reason phrase for the 403 on failure
+ *
+ * @return 0 if allowed, otherwise errorcode
+ */
+int webauth_request(struct pcscf *p, struct flow *fl,
+		    const struct sip_msg *msg, const char **why)
+{
+	const struct jwt_claims *c;
+	struct le *le;
+	struct pl tok;
+	int err;
+
+	if (!fl->web)
+		return 0;
+
+	err = webauth_bearer(msg, &tok);
+	if (err) {
+		*why = err == ENOENT ? "Token required" : JWT_REASON_MALFORMED;
+		return EACCES;
+	}
+
+	err = verify(p, fl, &tok, &c, why);
+	if (err)
+		return err;
+
+	for (le = fl->regl.head; le; le = le->next) {
+		const struct binding *b = le->data;
+		struct pl aor;
+
+		pl_set_str(&aor, b->aor);
+		if (b->web && impu_covered(c, &aor))
+			return 0;
+	}
+
+	*why = "Token not for this registration";
+	return EACCES;
+}
+
+
+/* One Contact without its expires parameter (the header field
+   parameters after the name-addr; quoted strings kept whole) */
+static bool contact_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
+			  void *arg)
+{
+	const char *p = hdr->val.p, *end = p + hdr->val.l, *gt;
+	struct mbuf *mb = arg;
+	(void)msg;
+
+	gt = pl_strchr(&hdr->val, '>');
+	p = gt ? gt + 1 : p;
+	while (p < end && *p != ';')
+		++p;
+
+	(void)mbuf_printf(mb, "Contact: %b", hdr->val.p,
+			  (size_t)(p - hdr->val.p));
+
+	while (p < end) {
+		const char *start = p++;
+		bool quote = false;
+
+		for (; p < end && (quote || *p != ';'); p++) {
+			if (*p == '"')
+				quote = !quote;
+		}
+
+		if ((size_t)(p - start) >= 8 &&
+		    !strncasecmp(start, ";expires", 8) &&
+		    (start + 8 == p || start[8] == '=' || start[8] == ' '))
+			continue;
+
+		(void)mbuf_write_mem(mb, (const uint8_t *)start, p - start);
+	}
+
+	(void)mbuf_write_str(mb, "\r\n");
+
+	return false;
+}
+
+
+static uint32_t expires_requested(const struct sip_msg *msg)
+{
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	struct sip_addr addr;
+	struct pl ex;
+
+	if (hdr && !sip_addr_decode(&addr, &hdr->val) &&
+	    !msg_param_decode(&addr.params, "expires", &ex))
+		return pl_u32(&ex);
+
+	if (pl_isset(&msg->expires))
+		return pl_u32(&msg->expires);
+
+	return EXPIRES_DEFAULT;
+}
+
+
+/**
+ * Print the TNA Authorization (D-16, D-17), the Contacts and an Expires
+ * capped at the token's remaining lifetime (D-19)
+ *
+ * @param mb  Buffer
+ * @param msg REGISTER from the browser
+ * @param c   Its token's claims
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int webauth_print_register(struct mbuf *mb, const struct sip_msg *msg,
+			   const struct jwt_claims *c)
+{
+	int64_t left = c->exp - now_s();
+	uint32_t expires = expires_requested(msg);
+	int err;
+
+	if (left < 1)
+		left = 1;
+	if ((int64_t)expires > left)
+		expires = (uint32_t)left;
+
+	err = mbuf_printf(mb, "Authorization: Digest username=\"%s\", "
+			  "realm=\"%r\", uri=\"%r\", nonce=\"\", "
+			  "response=\"\", integrity-protected=\"auth-done\""
+			  "\r\n", c->impi, &msg->uri.host, &msg->ruri);
+	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_CONTACT, contact_print,
+				mb);
+	err |= mbuf_printf(mb, "Expires: %u\r\n", expires);
+
+	return err;
+}
