@@ -104,7 +104,12 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_crypto_fallback) \
 	X(test_crypto_refuse) \
 	X(test_crypto_srtp_plugin) \
-	X(test_crypto_conf)
+	X(test_crypto_conf) \
+	X(test_wwsf_path_map) \
+	X(test_wwsf_files) \
+	X(test_wwsf_limits) \
+	X(test_wwsf_api) \
+	X(test_wwsf_https)
 
 #define DECLARE(name) int name(void);
 TESTS(DECLARE)
