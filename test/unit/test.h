@@ -115,7 +115,12 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_jwt_keyring) \
 	X(test_jwt_claims) \
 	X(test_jwt_malformed) \
-	X(test_jwt_node)
+	X(test_jwt_node) \
+	X(test_wwsf_path_map) \
+	X(test_wwsf_files) \
+	X(test_wwsf_limits) \
+	X(test_wwsf_api) \
+	X(test_wwsf_https)
 
 #define DECLARE(name) int name(void);
 TESTS(DECLARE)

@@ -1,0 +1,1009 @@
+/**
+ * @file http.c  One WWSF HTTP connection, detached from sockets
+ *
+ * Fed with plaintext bytes (wwsf_sess_recv), it parses one request at a
+ * time (pipelined bytes wait in order), answers files and API requests
+ * through a send handler, and streams file bodies in chunks while the
+ * send queue is short (wwsf_sess_drain continues).
+ *
+ * Limits: head 8 KiB (431, or 414 while the request line has not ended),
+ * 64 header lines (431), API body 4096 bytes with Content-Length (413;
+ * Transfer-Encoding is refused with 411 Length Required: there is no
+ * chunked decoder), 100 requests per connection. Deadlines: 10 s for
+ * the first head (it includes TLS), 10 s per head once its first byte
+ * has arrived, 10 s for a body, 15 s keep-alive idle; a late head or
+ * body is answered 408. An error response that leaves the framing in
+ * doubt (any request with an unread body, every 4xx but 404/405, 5xx)
+ * closes the connection.
+ */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <re.h>
+#include "../core/log.h"
+#include "wwsf.h"
+#include "wwsf_int.h"
+
+#define LOG_MODULE "wwsf"
+
+enum {
+	CHUNK    = 16384,
+	TXQ_HIGH = 65536,       /* stop reading the file above this      */
+	RX_MAX   = WWSF_HEAD_MAX + WWSF_BODY_MAX + 4096,
+};
+
+enum sess_state {
+	S_HEAD = 0,    /* waiting for (the rest of) a request head */
+	S_IDLE,        /* keep-alive, no byte of the next request yet */
+	S_BODY,        /* receiving an API request body */
+	S_SEND,        /* streaming a file body */
+	S_DONE,        /* no more requests: the owner closes */
+};
+
+struct wwsf_sess {
+	struct wwsf_site *site;
+	struct sa peer;
+	struct mbuf *rx;        /**< Received, not yet consumed           */
+	struct mbuf *head;      /**< Head of the current request          */
+	struct http_msg *msg;   /**< Current request                      */
+	size_t scan;            /**< Head-end search resumes here         */
+	size_t clen;            /**< Body length of the current request   */
+	uint64_t deadline;
+	struct wwsf_file file;  /**< File body being sent                 */
+	size_t left;            /**< File bytes still to send             */
+	unsigned nreq;
+	bool head_only;         /**< HEAD request                         */
+	bool keep;              /**< Keep-alive after this response       */
+	bool drop;              /**< Discard input (too much pipelined)   */
+	enum sess_state state;
+	wwsf_send_h *sendh;
+	wwsf_txq_h *txqh;
+	void *arg;
+};
+
+struct wwsf_req {
+	struct wwsf_sess *s;
+	const uint8_t *body;
+	size_t len;
+	bool replied;
+};
+
+
+static void destructor(void *arg)
+{
+	struct wwsf_sess *s = arg;
+
+	wwsf_file_close(&s->file);
+	mem_deref(s->msg);
+	mem_deref(s->head);
+	mem_deref(s->rx);
+	mem_deref(s->site);
+}
+
+
+static void finish(struct wwsf_sess *s)
+{
+	s->state = S_DONE;
+	s->left = 0;
+	wwsf_file_close(&s->file);
+	s->rx = mem_deref(s->rx);
+}
+
+
+static int send_mb(struct wwsf_sess *s, struct mbuf *mb)
+{
+	int err;
+
+	mb->pos = 0;
+	err = s->sendh(mb, s->arg);
+	if (err) {
+		log_info("%J: send failed: %m", &s->peer, err);
+		finish(s);
+	}
+
+	return err;
+}
+
+
+/* Status line and the headers every response carries */
+static int head_print(struct mbuf *mb, const struct wwsf_sess *s,
+		      uint16_t scode, const char *reason)
+{
+	char date[40];
+
+	(void)wwsf_http_date(date, sizeof(date), (int64_t)time(NULL));
+
+	return mbuf_printf(mb,
+			   "HTTP/1.1 %u %s\r\n"
+			   "Server: imsedge\r\n"
+			   "Date: %s\r\n"
+			   "Strict-Transport-Security: max-age=31536000\r\n"
+			   "X-Content-Type-Options: nosniff\r\n"
+			   "Content-Security-Policy: %s\r\n"
+			   "Referrer-Policy: no-referrer\r\n"
+			   "X-Frame-Options: DENY\r\n"
+			   "Permissions-Policy: microphone=(self), "
+			   "camera=(self)\r\n"
+			   "%s",
+			   scode, reason, date, s->site->csp,
+			   !s->keep ? "Connection: close\r\n" :
+			   s->msg && !pl_strcmp(&s->msg->ver, "1.0") ?
+			   "Connection: keep-alive\r\n" : "");
+}
+
+
+/* A whole response with an in-memory body */
+static int respond(struct wwsf_sess *s, uint16_t scode, const char *reason,
+		   const char *hdrs, const char *ctype, const uint8_t *body,
+		   size_t len)
+{
+	struct mbuf *mb = mbuf_alloc(1024 + len);
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+
+	err = head_print(mb, s, scode, reason);
+	if (!err && ctype)
+		err = mbuf_printf(mb, "Content-Type: %s\r\n", ctype);
+	if (!err)
+		err = mbuf_printf(mb, "Content-Length: %zu\r\n%s\r\n", len,
+				  hdrs ? hdrs : "");
+	if (!err && len && !s->head_only)
+		err = mbuf_write_mem(mb, body, len);
+	if (!err)
+		err = send_mb(s, mb);
+
+	mem_deref(mb);
+	return err;
+}
+
+
+static void request_done(struct wwsf_sess *s);
+
+
+/* An error response with a small text body and a log line; ends the
+   request */
+static void fail(struct wwsf_sess *s, uint16_t scode, const char *reason,
+		 const char *hdrs, const char *why)
+{
+	char body[128];
+	int n;
+
+	if (s->clen || (scode >= 400 && scode != 404 && scode != 405))
+		s->keep = false;
+
+	if (s->msg)
+		log_info("%J: %r %r%r: %u %s (%s)", &s->peer, &s->msg->met,
+			 &s->msg->path, &s->msg->prm, scode, reason, why);
+	else
+		log_info("%J: %u %s (%s)", &s->peer, scode, reason, why);
+
+	n = re_snprintf(body, sizeof(body), "%u %s\n", scode, reason);
+	(void)respond(s, scode, reason, hdrs, "text/plain; charset=utf-8",
+		      (uint8_t *)body, n > 0 ? (size_t)n : 0);
+	request_done(s);
+}
+
+
+static void request_done(struct wwsf_sess *s)
+{
+	s->msg  = mem_deref(s->msg);
+	s->head = mem_deref(s->head);
+	s->clen = 0;
+	s->scan = 0;
+	s->head_only = false;
+
+	if (s->state == S_DONE)
+		return;
+
+	if (!s->keep) {
+		finish(s);
+		return;
+	}
+
+	s->state = S_IDLE;
+	s->deadline = tmr_jiffies() + WWSF_IDLE_TMO;
+}
+
+
+static void pump(struct wwsf_sess *s)
+{
+	struct mbuf *mb = NULL;
+
+	while (s->state == S_SEND && s->left) {
+		size_t n = min(s->left, (size_t)CHUNK);
+		ssize_t r;
+
+		if (s->txqh && s->txqh(s->arg) >= TXQ_HIGH)
+			goto out;
+
+		if (!mb) {
+			mb = mbuf_alloc(CHUNK);
+			if (!mb) {
+				finish(s);
+				goto out;
+			}
+		}
+
+		r = read(s->file.fd, mb->buf, n);
+		if (r != (ssize_t)n) {
+			log_warn("%J: file read failed (%zd of %zu bytes): %m",
+				 &s->peer, r, n, r < 0 ? errno : EIO);
+			finish(s);
+			goto out;
+		}
+
+		mb->end = n;
+		if (send_mb(s, mb))
+			goto out;
+
+		s->left -= n;
+		s->deadline = tmr_jiffies() + WWSF_SEND_TMO;
+	}
+
+	if (s->state == S_SEND) {
+		wwsf_file_close(&s->file);
+		request_done(s);
+	}
+
+ out:
+	mem_deref(mb);
+}
+
+
+static int file_head(struct wwsf_sess *s, const struct wwsf_file *f,
+		     uint16_t scode, const char *reason)
+{
+	struct mbuf *mb = mbuf_alloc(1024);
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+
+	err = head_print(mb, s, scode, reason);
+	if (!err)
+		err = mbuf_printf(mb,
+				  "ETag: %s\r\n"
+				  "Last-Modified: %s\r\n"
+				  "Cache-Control: no-cache\r\n"
+				  "%s%s",
+				  f->etag, f->lastmod,
+				  f->has_gzip ? "Vary: Accept-Encoding\r\n" :
+				  "",
+				  f->gzip ? "Content-Encoding: gzip\r\n" : "");
+	if (!err && scode == 200)
+		err = mbuf_printf(mb, "Content-Type: %s\r\n"
+				  "Content-Length: %zu\r\n",
+				  f->ctype, f->size);
+	if (!err)
+		err = mbuf_write_str(mb, "\r\n");
+	if (!err)
+		err = send_mb(s, mb);
+
+	mem_deref(mb);
+	return err;
+}
+
+
+static void path_fail(struct wwsf_sess *s, int err)
+{
+	char loc[WWSF_PATH_MAX + 32];
+
+	switch (err) {
+
+	case EINVAL:
+		fail(s, 400, "Bad Request", NULL, "bad request-target");
+		break;
+
+	case ENAMETOOLONG:
+		fail(s, 414, "URI Too Long", NULL, "path too long");
+		break;
+
+	case EACCES:
+		fail(s, 404, "Not Found", NULL, "refused path");
+		break;
+
+	case EISDIR:
+		if (re_snprintf(loc, sizeof(loc), "Location: %r/\r\n",
+				&s->msg->path) < 0) {
+			fail(s, 414, "URI Too Long", NULL, "path too long");
+			break;
+		}
+
+		fail(s, 301, "Moved Permanently", loc, "directory");
+		break;
+
+	default:
+		fail(s, 404, "Not Found", NULL, "no such file");
+		break;
+	}
+}
+
+
+static void file_request(struct wwsf_sess *s)
+{
+	const struct http_msg *msg = s->msg;
+	char path[WWSF_PATH_MAX];
+	struct pl target;
+	int err;
+
+	if (pl_strcmp(&msg->met, "GET") && pl_strcmp(&msg->met, "HEAD")) {
+		fail(s, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n",
+		     "method");
+		return;
+	}
+
+	s->head_only = !pl_strcmp(&msg->met, "HEAD");
+
+	target.p = msg->path.p;
+	target.l = msg->path.l + msg->prm.l;
+
+	err = wwsf_path_map(s->site->root, &target, path, sizeof(path));
+	if (err) {
+		path_fail(s, err);
+		return;
+	}
+
+	err = wwsf_file_open(&s->file, path, wwsf_gzip_accepted(msg));
+	if (err == EFBIG) {
+		log_warn("%J: %s is larger than %u bytes", &s->peer, path,
+			 WWSF_FILE_MAX);
+		fail(s, 500, "Internal Server Error", NULL, "file too large");
+		return;
+	}
+	if (err) {
+		fail(s, 404, "Not Found", NULL, "cannot open file");
+		return;
+	}
+
+	if (wwsf_etag_match(msg, s->file.etag)) {
+		wwsf_file_close(&s->file);
+		if (!file_head(s, &s->file, 304, "Not Modified"))
+			request_done(s);
+		return;
+	}
+
+	if (file_head(s, &s->file, 200, "OK"))
+		return;
+
+	if (s->head_only) {
+		wwsf_file_close(&s->file);
+		request_done(s);
+		return;
+	}
+
+	s->left = s->file.size;
+	s->state = S_SEND;
+	s->deadline = tmr_jiffies() + WWSF_SEND_TMO;
+	pump(s);
+}
+
+
+static void api_call(struct wwsf_sess *s, const uint8_t *body, size_t len)
+{
+	struct wwsf_req req;
+
+	memset(&req, 0, sizeof(req));
+	req.s = s;
+	req.body = body;
+	req.len = len;
+
+	s->site->apih(&req, s->site->arg);
+
+	if (!req.replied) {
+		log_warn("%J: API handler did not reply", &s->peer);
+		fail(s, 500, "Internal Server Error", NULL, "no API reply");
+		return;
+	}
+
+	request_done(s);
+}
+
+
+static void api_request(struct wwsf_sess *s)
+{
+	const struct http_msg *msg = s->msg;
+	const bool post = !pl_strcmp(&msg->met, "POST");
+
+	if (!post && pl_strcmp(&msg->met, "GET")) {
+		fail(s, 405, "Method Not Allowed", "Allow: GET, POST\r\n",
+		     "method");
+		return;
+	}
+
+	if (!s->site->apih) {
+		fail(s, 404, "Not Found", NULL, "no API");
+		return;
+	}
+
+	if (post && !http_msg_hdr(msg, HTTP_HDR_CONTENT_LENGTH)) {
+		fail(s, 411, "Length Required", NULL, "POST without length");
+		return;
+	}
+
+	if (post && !msg_ctype_cmp(&msg->ctyp, "application", "json")) {
+		fail(s, 415, "Unsupported Media Type", NULL,
+		     "not application/json");
+		return;
+	}
+
+	if (s->clen) {
+		s->state = S_BODY;
+		s->deadline = tmr_jiffies() + WWSF_BODY_TMO;
+		return;
+	}
+
+	api_call(s, NULL, 0);
+}
+
+
+/* Content-Length: digits only, all copies equal */
+static bool clen_handler(const struct http_hdr *hdr, void *arg)
+{
+	int64_t *v = arg;
+	int64_t n = 0;
+	size_t i;
+
+	if (!hdr->val.l || hdr->val.l > 9)
+		goto bad;
+
+	for (i = 0; i < hdr->val.l; i++) {
+		if (hdr->val.p[i] < '0' || hdr->val.p[i] > '9')
+			goto bad;
+		n = n * 10 + (hdr->val.p[i] - '0');
+	}
+
+	if (*v >= 0 && *v != n)
+		goto bad;
+
+	*v = n;
+	return false;
+
+ bad:
+	*v = -2;
+	return true;
+}
+
+
+static bool keep_alive(const struct http_msg *msg)
+{
+	if (http_msg_hdr_has_value(msg, HTTP_HDR_CONNECTION, "close"))
+		return false;
+
+	if (!pl_strcmp(&msg->ver, "1.1"))
+		return true;
+
+	return http_msg_hdr_has_value(msg, HTTP_HDR_CONNECTION,
+				      "keep-alive");
+}
+
+
+static void request(struct wwsf_sess *s)
+{
+	const struct http_msg *msg = s->msg;
+	int64_t clen = -1;
+
+	++s->nreq;
+	s->keep = keep_alive(msg) && s->nreq < WWSF_REQ_MAX;
+
+	if (pl_strcmp(&msg->ver, "1.1") && pl_strcmp(&msg->ver, "1.0")) {
+		fail(s, 505, "HTTP Version Not Supported", NULL, "version");
+		return;
+	}
+
+	if (!pl_strcmp(&msg->ver, "1.1") && !http_msg_hdr(msg, HTTP_HDR_HOST)) {
+		fail(s, 400, "Bad Request", NULL, "no Host");
+		return;
+	}
+
+	if (http_msg_hdr(msg, HTTP_HDR_TRANSFER_ENCODING)) {
+		s->keep = false;
+		fail(s, 411, "Length Required", NULL,
+		     "Transfer-Encoding not supported");
+		return;
+	}
+
+	(void)http_msg_hdr_apply(msg, true, HTTP_HDR_CONTENT_LENGTH,
+				 clen_handler, &clen);
+	if (clen == -2) {
+		s->keep = false;
+		fail(s, 400, "Bad Request", NULL, "bad Content-Length");
+		return;
+	}
+	if (clen > WWSF_BODY_MAX) {
+		s->keep = false;
+		fail(s, 413, "Content Too Large", NULL, "body too large");
+		return;
+	}
+
+	s->clen = clen > 0 ? (size_t)clen : 0;
+
+	if (s->clen && pl_strcmp(&msg->met, "POST")) {
+		fail(s, 400, "Bad Request", NULL, "body not allowed");
+		return;
+	}
+
+	if (msg->path.l >= 5 && !memcmp(msg->path.p, "/api/", 5))
+		api_request(s);
+	else
+		file_request(s);
+}
+
+
+/* Length of the head up to its empty line, or 0 if not complete */
+static size_t head_end(const uint8_t *p, size_t n, size_t *scan)
+{
+	size_t i;
+
+	for (i = max(*scan, (size_t)1); i < n; i++) {
+		if (p[i] != '\n')
+			continue;
+
+		if (p[i - 1] == '\n' ||
+		    (i >= 2 && p[i - 1] == '\r' && p[i - 2] == '\n'))
+			return i + 1;
+	}
+
+	*scan = n;
+
+	return 0;
+}
+
+
+/* Header lines within limits; no obsolete line folding */
+static int head_check(const uint8_t *p, size_t n, const char **why)
+{
+	unsigned lines = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i++) {
+		if (p[i] != '\n')
+			continue;
+
+		++lines;
+
+		if (p[i + 1] == ' ' || p[i + 1] == '\t') {
+			*why = "obsolete line folding";
+			return 400;
+		}
+	}
+
+	/* the request line and the empty line are not headers */
+	if (lines > WWSF_HDR_MAX + 1) {
+		*why = "too many header lines";
+		return 431;
+	}
+
+	return 0;
+}
+
+
+static void head_too_large(struct wwsf_sess *s, const uint8_t *p, size_t n)
+{
+	if (!memchr(p, '\n', min(n, (size_t)WWSF_HEAD_MAX)))
+		fail(s, 414, "URI Too Long", NULL, "request line too long");
+	else
+		fail(s, 431, "Request Header Fields Too Large", NULL,
+		     "request head too large");
+}
+
+
+/* Parse a head from rx; false if more bytes are needed */
+static bool head_parse(struct wwsf_sess *s)
+{
+	const uint8_t *p;
+	const char *why = NULL;
+	size_t n, len;
+	int scode, err;
+
+	/* empty lines before a request are ignored (RFC 9112 2.2) */
+	while (mbuf_get_left(s->rx) && (mbuf_buf(s->rx)[0] == '\r' ||
+					mbuf_buf(s->rx)[0] == '\n'))
+		++s->rx->pos;
+
+	p = mbuf_buf(s->rx);
+	n = mbuf_get_left(s->rx);
+	if (!n)
+		return false;
+
+	if (s->state == S_IDLE) {
+		s->state = S_HEAD;
+		s->deadline = tmr_jiffies() + WWSF_HEAD_TMO;
+	}
+
+	len = head_end(p, n, &s->scan);
+	if (!len && n <= WWSF_HEAD_MAX)
+		return false;
+
+	if (!len || len > WWSF_HEAD_MAX) {
+		head_too_large(s, p, n);
+		return true;
+	}
+
+	scode = head_check(p, len, &why);
+	if (scode) {
+		fail(s, (uint16_t)scode, scode == 400 ? "Bad Request" :
+		     "Request Header Fields Too Large", NULL, why);
+		return true;
+	}
+
+	s->head = mbuf_alloc(len);
+	if (!s->head) {
+		finish(s);
+		return true;
+	}
+
+	(void)mbuf_write_mem(s->head, p, len);
+	s->head->pos = 0;
+	s->rx->pos += len;
+
+	err = http_msg_decode(&s->msg, s->head, true);
+	if (err) {
+		fail(s, 400, "Bad Request", NULL, "malformed request");
+		return true;
+	}
+
+	request(s);
+
+	return true;
+}
+
+
+static bool body_ready(struct wwsf_sess *s)
+{
+	if (mbuf_get_left(s->rx) < s->clen)
+		return false;
+
+	s->rx->pos += s->clen;
+	api_call(s, mbuf_buf(s->rx) - s->clen, s->clen);
+
+	return true;
+}
+
+
+/* Handle what rx holds, request by request, until more is needed */
+static void process(struct wwsf_sess *s)
+{
+	bool more = true;
+
+	while (more && s->rx) {
+
+		switch (s->state) {
+
+		case S_HEAD:
+		case S_IDLE:
+			more = head_parse(s);
+			break;
+
+		case S_BODY:
+			more = body_ready(s);
+			break;
+
+		default:
+			more = false;
+			break;
+		}
+	}
+
+	/* an idle connection holds no buffer */
+	if (s->rx && !mbuf_get_left(s->rx) && s->state != S_SEND)
+		s->rx = mem_deref(s->rx);
+}
+
+
+static int rx_append(struct wwsf_sess *s, const uint8_t *p, size_t n)
+{
+	size_t left;
+	int err;
+
+	if (!s->rx) {
+		s->rx = mbuf_alloc(max(n, (size_t)1024));
+		if (!s->rx)
+			return ENOMEM;
+	}
+
+	left = mbuf_get_left(s->rx);
+	if (left + n > RX_MAX)
+		return EOVERFLOW;
+
+	if (s->rx->pos) {
+		memmove(s->rx->buf, mbuf_buf(s->rx), left);
+		s->rx->end = left;
+	}
+
+	s->rx->pos = left;
+	err = mbuf_write_mem(s->rx, p, n);
+	s->rx->pos = 0;
+
+	return err;
+}
+
+
+/**
+ * Feed bytes received from the client
+ *
+ * @param s Session
+ * @param p Bytes
+ * @param n Number of bytes
+ */
+void wwsf_sess_recv(struct wwsf_sess *s, const uint8_t *p, size_t n)
+{
+	int err;
+
+	if (!s || !p || !n || s->state == S_DONE || s->drop)
+		return;
+
+	err = rx_append(s, p, n);
+	if (err == EOVERFLOW && s->state == S_SEND) {
+		log_info("%J: too much pipelined input, closing after this "
+			 "response", &s->peer);
+		s->keep = false;
+		s->drop = true;
+		return;
+	}
+	if (err == EOVERFLOW) {
+		fail(s, 431, "Request Header Fields Too Large", NULL,
+		     "request too large");
+		return;
+	}
+	if (err) {
+		finish(s);
+		return;
+	}
+
+	process(s);
+}
+
+
+/**
+ * Continue after the send queue has drained: the next part of a file
+ * body, then any pipelined request
+ *
+ * @param s Session
+ */
+void wwsf_sess_drain(struct wwsf_sess *s)
+{
+	if (!s || s->state != S_SEND)
+		return;
+
+	pump(s);
+	process(s);
+}
+
+
+/**
+ * Check the session's deadline
+ *
+ * @param s   Session
+ * @param now Current time (tmr_jiffies())
+ */
+void wwsf_sess_tick(struct wwsf_sess *s, uint64_t now)
+{
+	if (!s || s->state == S_DONE || now < s->deadline)
+		return;
+
+	switch (s->state) {
+
+	case S_HEAD:
+		s->rx = mem_deref(s->rx);
+		fail(s, 408, "Request Timeout", NULL, "request head too slow");
+		break;
+
+	case S_BODY:
+		fail(s, 408, "Request Timeout", NULL, "request body too slow");
+		break;
+
+	case S_IDLE:
+		log_debug("%J: keep-alive idle timeout", &s->peer);
+		finish(s);
+		break;
+
+	case S_SEND:
+		log_info("%J: client stopped reading, closing", &s->peer);
+		finish(s);
+		break;
+
+	default:
+		break;
+	}
+}
+
+
+/**
+ * Tell whether a file body is waiting for the send queue to drain
+ *
+ * @param s Session
+ *
+ * @return true if wwsf_sess_drain() should be called when it has
+ */
+bool wwsf_sess_sending(const struct wwsf_sess *s)
+{
+	return s && s->state == S_SEND;
+}
+
+
+/**
+ * Tell whether the session has ended (the owner sends what is queued,
+ * then closes)
+ *
+ * @param s Session
+ *
+ * @return true if done
+ */
+bool wwsf_sess_done(const struct wwsf_sess *s)
+{
+	return !s || s->state == S_DONE;
+}
+
+
+/**
+ * Number of requests received so far
+ *
+ * @param s Session
+ *
+ * @return Count
+ */
+unsigned wwsf_sess_requests(const struct wwsf_sess *s)
+{
+	return s ? s->nreq : 0;
+}
+
+
+/**
+ * Create a session for one connection; the first request head is due
+ * within WWSF_HEAD_TMO
+ *
+ * @param sp    Returned session
+ * @param site  Site (a reference is kept)
+ * @param peer  Client address
+ * @param sendh Queues bytes toward the client
+ * @param txqh  Bytes still queued (may be NULL: never waits)
+ * @param arg   Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int wwsf_sess_alloc(struct wwsf_sess **sp, struct wwsf_site *site,
+		    const struct sa *peer, wwsf_send_h *sendh,
+		    wwsf_txq_h *txqh, void *arg)
+{
+	struct wwsf_sess *s;
+
+	if (!sp || !site || !peer || !sendh)
+		return EINVAL;
+
+	s = mem_zalloc(sizeof(*s), destructor);
+	if (!s)
+		return ENOMEM;
+
+	s->site  = mem_ref(site);
+	s->peer  = *peer;
+	s->sendh = sendh;
+	s->txqh  = txqh;
+	s->arg   = arg;
+	s->file.fd = -1;
+	s->keep  = true;
+	s->state = S_HEAD;
+	s->deadline = tmr_jiffies() + WWSF_HEAD_TMO;
+
+	*sp = s;
+
+	return 0;
+}
+
+
+/**
+ * The HTTP request of an API call
+ *
+ * @param req API request
+ *
+ * @return Request (method, path, headers)
+ */
+const struct http_msg *wwsf_req_msg(const struct wwsf_req *req)
+{
+	return req ? req->s->msg : NULL;
+}
+
+
+/**
+ * Client address of an API call
+ *
+ * @param req API request
+ *
+ * @return Address
+ */
+const struct sa *wwsf_req_peer(const struct wwsf_req *req)
+{
+	return req ? &req->s->peer : NULL;
+}
+
+
+/**
+ * Body of an API call (POST; empty for GET)
+ *
+ * @param req API request
+ * @param p   Returned body
+ * @param n   Returned length
+ */
+void wwsf_req_body(const struct wwsf_req *req, const uint8_t **p,
+		   size_t *n)
+{
+	if (p)
+		*p = req ? req->body : NULL;
+	if (n)
+		*n = req ? req->len : 0;
+}
+
+
+static bool line_valid(const char *p, size_t n)
+{
+	return !memchr(p, '\r', n) && !memchr(p, '\n', n);
+}
+
+
+/* Only whole "Name: value\r\n" lines */
+static bool hdrs_valid(const char *h)
+{
+	const char *line = h;
+
+	while (*line) {
+		const char *eol = strstr(line, "\r\n");
+		const char *colon = strchr(line, ':');
+
+		if (!eol || !colon || colon > eol || colon == line ||
+		    line[0] == ' ' || line[0] == '\t' ||
+		    !line_valid(line, eol - line))
+			return false;
+
+		line = eol + 2;
+	}
+
+	return true;
+}
+
+
+/**
+ * Answer an API call (exactly once, from within the handler). The
+ * security headers and Cache-Control: no-store are added.
+ *
+ * @param req        API request
+ * @param scode      Status code (200..599)
+ * @param reason     Reason phrase
+ * @param extra_hdrs Header lines, each ending in CRLF, or NULL
+ * @param ctype      Content-Type of the body, or NULL without a body
+ * @param body       Body, or NULL
+ * @param len        Length of body
+ *
+ * @return 0 if success, EALREADY if already answered, EINVAL for a
+ *         malformed status, header or type, otherwise errorcode
+ */
+int wwsf_reply(struct wwsf_req *req, uint16_t scode, const char *reason,
+	       const char *extra_hdrs, const char *ctype,
+	       const uint8_t *body, size_t len)
+{
+	char hdrs[1024];
+	int err;
+
+	if (!req || !reason || (len && (!body || !ctype)))
+		return EINVAL;
+
+	if (req->replied)
+		return EALREADY;
+
+	if (scode < 200 || scode > 599 ||
+	    !line_valid(reason, str_len(reason)) ||
+	    (ctype && !line_valid(ctype, str_len(ctype))) ||
+	    (extra_hdrs && !hdrs_valid(extra_hdrs)))
+		return EINVAL;
+
+	if (re_snprintf(hdrs, sizeof(hdrs), "Cache-Control: no-store\r\n%s",
+			extra_hdrs ? extra_hdrs : "") < 0)
+		return EINVAL;
+
+	req->replied = true;
+	err = respond(req->s, scode, reason, hdrs, ctype, body, len);
+	if (err == ENOMEM)
+		finish(req->s);
+
+	return err;
+}
