@@ -231,6 +231,47 @@ static int pair_write(const struct keygen_prm *prm, mbedtls_pk_context *pk,
 }
 
 
+/* A key alone (the WAF's token key): made if missing, or with force */
+static int key_only(const struct keygen_prm *prm, enum keygen_made *madep,
+		    char *errbuf, size_t errsz)
+{
+	struct pending key = {prm->keyfile, NULL};
+	uint8_t kpem[KEY_PEM_MAX];
+	mbedtls_pk_context pk;
+	bool have;
+	int err;
+
+	err = exists(&have, prm->keyfile);
+	if (err || (have && !prm->force)) {
+		if (err)
+			(void)re_snprintf(errbuf, errsz, "%s: %m",
+					  prm->keyfile, err);
+		*madep = KEYGEN_KEPT;
+		return err;
+	}
+
+	mbedtls_pk_init(&pk);
+	err = keygen_key_new(&pk);
+	if (!err)
+		err = keygen_key_pem(kpem, sizeof(kpem), &pk);
+	if (!err)
+		err = pending_write(&key, (char *)kpem, 0600);
+	if (!err)
+		err = pending_commit(&key);
+
+	if (err)
+		(void)re_snprintf(errbuf, errsz, "%s: %m", prm->keyfile, err);
+	else
+		*madep = KEYGEN_KEY;
+
+	pending_drop(&key);
+	mbedtls_platform_zeroize(kpem, sizeof(kpem));
+	mbedtls_pk_free(&pk);
+
+	return err;
+}
+
+
 /* Decide what to make; *madep says it */
 static int plan(const struct keygen_prm *prm, enum keygen_made *madep,
 		char *errbuf, size_t errsz)
@@ -284,11 +325,13 @@ int keygen_files(const struct keygen_prm *prm, enum keygen_made *madep,
 	mbedtls_pk_context pk;
 	int err;
 
-	if (!prm || !prm->keyfile || !prm->certfile || !madep || !errbuf ||
-	    !errsz)
+	if (!prm || !prm->keyfile || !madep || !errbuf || !errsz)
 		return EINVAL;
 
 	errbuf[0] = '\0';
+
+	if (!prm->certfile)
+		return key_only(prm, madep, errbuf, errsz);
 
 	if (!strcmp(prm->keyfile, prm->certfile)) {
 		(void)re_snprintf(errbuf, errsz, "the key and the certificate "
@@ -348,9 +391,17 @@ int keygen_cmd(const struct keygen_prm *prm)
 	switch (made) {
 
 	case KEYGEN_KEPT:
-		(void)printf("imsedge: %s and %s exist, left unchanged "
-			     "(-f replaces them)\n", prm->keyfile,
-			     prm->certfile);
+		if (prm->certfile)
+			(void)printf("imsedge: %s and %s exist, left "
+				     "unchanged (-f replaces them)\n",
+				     prm->keyfile, prm->certfile);
+		else
+			(void)printf("imsedge: %s exists, left unchanged "
+				     "(-f replaces it)\n", prm->keyfile);
+		break;
+
+	case KEYGEN_KEY:
+		(void)printf("imsedge: wrote %s\n", prm->keyfile);
 		break;
 
 	case KEYGEN_CERT:

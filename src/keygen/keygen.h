@@ -22,7 +22,8 @@ enum {
 /** What to make: the two files and the names in the certificate */
 struct keygen_prm {
 	const char *keyfile;    /**< PEM private key                      */
-	const char *certfile;   /**< PEM self-signed certificate          */
+	const char *certfile;   /**< PEM self-signed certificate, or NULL
+				     for a key alone (a token key)        */
 	const char *cn;         /**< Subject CN, NULL for "imsedge"       */
 	const char *san[KEYGEN_SAN_MAX]; /**< "DNS:name" or "IP:addr"     */
 	size_t sanc;            /**< Entries used in san[]                */
@@ -34,6 +35,7 @@ enum keygen_made {
 	KEYGEN_KEPT = 0,        /**< Both files existed: left unchanged   */
 	KEYGEN_CERT,            /**< A certificate for the existing key   */
 	KEYGEN_BOTH,            /**< A new key and certificate            */
+	KEYGEN_KEY,             /**< A new key alone (no certfile asked)  */
 };
 
 int keygen_opt(struct keygen_prm *prm, int opt, const char *arg);

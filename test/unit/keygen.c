@@ -312,6 +312,19 @@ int test_keygen_keep(void)
 	prm.certfile = s.key;
 	TEST_EQ(keygen_files(&prm, &made, errbuf, sizeof(errbuf)), EINVAL);
 
+	/* a key alone (the WAF's token key): made once, then kept */
+	prm.certfile = NULL;
+	TEST_ERR(keygen_files(&prm, &made, errbuf, sizeof(errbuf)));
+	TEST_EQ(made, KEYGEN_KEY);
+	key2 = mem_deref(key2);
+	TEST_ERR(read_all(&key2, s.key));
+	TEST_ASSERT(strstr((char *)key2->buf, "PRIVATE KEY") != NULL);
+	TEST_ERR(keygen_files(&prm, &made, errbuf, sizeof(errbuf)));
+	TEST_EQ(made, KEYGEN_KEPT);
+	prm.force = true;
+	TEST_ERR(keygen_files(&prm, &made, errbuf, sizeof(errbuf)));
+	TEST_EQ(made, KEYGEN_KEY);
+
  out:
 	mem_deref(key);
 	mem_deref(cert);
