@@ -168,7 +168,7 @@ function renderPhone() {
 	reg.dataset.state = st.registration;
 	reg.textContent = { connecting: st.regText || 'Connecting…',
 		registered: 'Registered', unregistered: 'Not registered',
-		failed: 'Not registered' }[st.registration];
+		failed: 'Failed' }[st.registration];
 	reg.title = st.regReason ?? '';
 	if (st.registration === 'failed')
 		reg.dataset.reason = st.regError ?? 'rejected';
