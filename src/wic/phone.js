@@ -394,7 +394,8 @@ export class Phone {
 		try {
 			stream = await this._mic();
 		} catch (err) {
-			this._ended({ kind: 'microphone', text: micErrorText(err),
+			this._ended({ kind: 'microphone',
+				text: 'No access to the microphone',
 				cause: 'media-denied', status: null, micError: err.name });
 			throw err;
 		}
