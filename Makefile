@@ -114,6 +114,7 @@ include tools/mediabench/mediabench.mk
 include openwrt/ipk.mk
 include tools/crypto.mk
 include tools/image/image.mk
+include src/wic/wic.mk
 
 test: setup
 	$(MAKE) --no-print-directory unit

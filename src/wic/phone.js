@@ -1,0 +1,604 @@
+// The SIP side of the page: one JsSIP UA registered to imsedge's eP-CSCF
+// over wss with `Authorization: Bearer <token>`, one call at a time.
+//
+// Phone keeps a plain state object and calls onChange(state) after every
+// change; app.js renders it. Registration states: connecting, registered,
+// failed, unregistered. Call states: idle, calling, ringing, incoming,
+// connecting, in-call, on-hold, ended.
+
+import JsSIP from 'jssip';
+import { audioStats } from './stats.js';
+import { displayUri, domainOf } from './address.js';
+import * as tones from './tones.js';
+
+JsSIP.debug.disable('JsSIP:*');
+
+const PC_CONFIG = { bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require',
+	iceServers: [] };
+const AUDIO_ONLY = { audio: true, video: false };
+// after a failed REGISTER (503, timeout...) try again after this long
+const REGISTER_RETRY_S = 30;
+const TRACE_MAX = 200;
+
+/**
+ * JsSIP's grammar has no tel: or urn: URIs: a message with
+ * `From: <tel:+4930...>` would be dropped. For JsSIP only, those become
+ * <sip:X@tel.invalid;user=phone> and <sip:X@urn.invalid> (displayUri()
+ * shows them as they were). Returns the rewritten text or null.
+ */
+export function uriShim(text) {
+	const i = text.indexOf('\r\n\r\n');
+	const head = i >= 0 ? text.slice(0, i) : text;
+	if (!/(<|:\s*)(tel|urn):/i.test(head))
+		return null;
+	const clean = (u) => u.replace(/[^A-Za-z0-9+.*#-]/g, '.')
+		.replace(/#/g, '%23');
+	const map = (scheme, u) => scheme.toLowerCase() === 'tel' ?
+		`sip:${clean(u)}@tel.invalid;user=phone` :
+		`sip:${clean(u)}@urn.invalid`;
+	let out = head.replace(/<(tel|urn):([^>;]*)(;[^>]*)?>/gi,
+		(m, s, u) => `<${map(s, u)}>`);
+	// name-addr without <>: From: tel:+49...;tag=x
+	out = out.replace(/^((?:From|f|To|t|P-Asserted-Identity)\s*:\s*)(tel|urn):([^;,\s]*)/gim,
+		(m, h, s, u) => `${h}<${map(s, u)}>`);
+	return out === head ? null : out + (i >= 0 ? text.slice(i) : '');
+}
+
+/** A SIP message with the bearer token blanked, for the trace */
+function redact(text) {
+	return text.replace(/^(Authorization\s*:\s*Bearer\s+)\S+/gim,
+		'$1<redacted>');
+}
+
+/** Plain words for how a call ended; { kind, text } */
+export function callEndText({ originator, cause, status, reason,
+	direction }) {
+	const C = JsSIP.C.causes;
+	const code = status ?? 0;
+	if (cause === C.USER_DENIED_MEDIA_ACCESS || cause === 'media-denied')
+		return { kind: 'microphone',
+			text: 'No access to the microphone' };
+	if (originator === 'remote' || code >= 300) {
+		if (code === 486 || code === 600)
+			return { kind: 'busy', text: 'The other party is busy' };
+		if (code === 404 || code === 604)
+			return { kind: 'not-found',
+				text: 'Number or address not found' };
+		if (code === 480 || code === 410)
+			return { kind: 'unavailable',
+				text: 'The other party is not available' };
+		if (code === 408)
+			return { kind: 'no-answer', text: 'No answer' };
+		if (code === 488 || code === 606)
+			return { kind: 'incompatible',
+				text: 'The call could not be connected: the other ' +
+					'phone does not support this call\'s audio format' };
+		if (code === 484)
+			return { kind: 'incomplete',
+				text: 'The number or address is incomplete' };
+		if (code === 603)
+			return { kind: 'declined', text: 'The call was declined' };
+		if (code === 403)
+			return { kind: 'forbidden', text: 'This call is not allowed' };
+		if (code === 487 && direction === 'outgoing')
+			return { kind: 'canceled', text: 'Call canceled' };
+		if (code === 503 || code === 502 || code === 504 || code === 500)
+			return { kind: 'unreachable',
+				text: 'The phone service is unreachable' };
+		if (code >= 300)
+			return { kind: 'failed', text: `The call failed (${code}${
+				reason ? ` ${reason}` : ''})` };
+	}
+	switch (cause) {
+	case C.CANCELED:
+		return direction === 'incoming' ?
+			{ kind: 'missed', text: 'Missed call' } :
+			{ kind: 'canceled', text: 'Call canceled' };
+	case C.REJECTED:
+		return originator === 'local' ?
+			{ kind: 'declined', text: 'You declined the call' } :
+			{ kind: 'declined', text: 'The call was declined' };
+	case C.NO_ANSWER:
+	case C.EXPIRES:
+		return { kind: 'no-answer', text: 'No answer' };
+	case C.BYE:
+		return originator === 'local' ?
+			{ kind: 'normal', text: 'You hung up' } :
+			{ kind: 'normal', text: 'The other party hung up' };
+	case C.CONNECTION_ERROR:
+	case C.REQUEST_TIMEOUT:
+		return { kind: 'unreachable',
+			text: 'Connection to the phone service lost' };
+	case C.RTP_TIMEOUT:
+		return { kind: 'media', text: 'The call dropped (no audio)' };
+	case C.BAD_MEDIA_DESCRIPTION:
+	case C.INCOMPATIBLE_SDP:
+	case C.WEBRTC_ERROR:
+	case C.MISSING_SDP:
+		return { kind: 'incompatible',
+			text: 'The call could not be connected (audio set-up failed)' };
+	case C.ADDRESS_INCOMPLETE:
+		return { kind: 'incomplete',
+			text: 'The number or address is incomplete' };
+	default:
+		return { kind: 'failed', text: cause ? `The call failed (${cause})` :
+			'The call ended' };
+	}
+}
+
+/** What a getUserMedia error means for the user */
+export function micErrorText(err) {
+	switch (err?.name) {
+	case 'NotAllowedError':
+	case 'SecurityError':
+		return 'The browser does not allow this page to use the ' +
+			'microphone. Click the lock or settings icon next to the ' +
+			'address bar, allow the microphone for this site, then try ' +
+			'again.';
+	case 'NotFoundError':
+	case 'OverconstrainedError':
+		return 'No microphone was found. Connect one and try again.';
+	case 'NotReadableError':
+	case 'AbortError':
+		return 'The microphone is in use by another application or ' +
+			'could not be started. Close the other application and ' +
+			'try again.';
+	default:
+		return `The microphone could not be opened (${err?.name ??
+			'unknown error'}).`;
+	}
+}
+
+class TracedSocket extends JsSIP.WebSocketInterface {
+	constructor(url, trace) {
+		super(url);
+		this._trace = trace;
+	}
+
+	send(message) {
+		this._trace('out', String(message));
+		return super.send(message);
+	}
+
+	_onMessage(e) {
+		const text = typeof e.data === 'string' ? e.data :
+			new TextDecoder().decode(e.data);
+		this._trace('in', text);
+		const shim = uriShim(text);
+		super._onMessage(shim === null ? e : { data: shim });
+	}
+}
+
+export class Phone {
+	/**
+	 * @param {object} o
+	 * @param {string} o.w2Url     wss://... of imsedge's eP-CSCF
+	 * @param {string[]} o.impu    public identities; the first SIP one is used
+	 * @param {string} o.token     the bearer token (without "Bearer ")
+	 * @param {function} o.onChange   (state) after every change
+	 * @param {function} o.onExpired  the edge refused the token (401/403)
+	 * @param {HTMLAudioElement} o.audio  where the far end is played
+	 */
+	constructor({ w2Url, impu, impi, token, onChange, onExpired, audio }) {
+		this.impu = impu.find((u) => /^sips?:/i.test(u)) ?? impu[0];
+		this.domain = domainOf(this.impu);
+		this.impi = impi;
+		this.w2Url = w2Url;
+		this.onChange = onChange;
+		this.onExpired = onExpired;
+		this.audio = audio;
+		this.trace = [];
+		this.st = {
+			registration: 'connecting',
+			regStatus: null,
+			regReason: null,
+			regError: null,
+			regText: 'Connecting…',
+			ws: 'disconnected',
+			call: 'idle',
+			direction: null,
+			peer: null,
+			peerName: null,
+			hold: { local: false, remote: false },
+			muted: false,
+			startedAt: null,
+			endedAt: null,
+			end: null,
+			calls: 0,
+		};
+		this.session = null;
+		this.pc = null;
+		this.localStream = null;
+		this.stopping = false;
+		this.retryTimer = null;
+		this.reregister = false;
+		this._token = token;
+	}
+
+	/* ---- registration ------------------------------------------------ */
+
+	start() {
+		const socket = new TracedSocket(this.w2Url, (dir, text) =>
+			this._traceMsg(dir, text));
+		const ua = new JsSIP.UA({
+			sockets: [socket],
+			uri: this.impu,
+			authorization_jwt: `Bearer ${this._token}`,
+			authorization_user: this.impi || undefined,
+			register: true,
+			register_expires: 600,
+			session_timers: false,
+			no_answer_timeout: 90,
+			connection_recovery_min_interval: 2,
+			connection_recovery_max_interval: 30,
+			user_agent: `imsedge-wic JsSIP/${JsSIP.version}`,
+		});
+		this.ua = ua;
+		ua.on('connecting', () => {
+			this.st.ws = 'connecting';
+			if (this.st.registration !== 'registered' &&
+				this.st.registration !== 'failed')
+				this._reg('connecting', 'Connecting…');
+			else
+				this._changed();
+		});
+		ua.on('connected', () => {
+			this.st.ws = 'connected';
+			if (this.st.registration !== 'registered')
+				this._reg('connecting', 'Registering…');
+		});
+		ua.on('disconnected', (e) => {
+			this.st.ws = 'disconnected';
+			if (this.stopping)
+				return this._changed();
+			this._reg('failed', 'The phone service is unreachable. ' +
+				'Trying again…', { error: 'unreachable',
+				reason: e?.error ? 'WebSocket error' : 'WebSocket closed' });
+		});
+		ua.on('registered', (e) => {
+			clearTimeout(this.retryTimer);
+			this._reg('registered', 'Registered', {
+				status: e.response?.status_code ?? null });
+			if (this.reregister) {
+				this.reregister = false;
+				ua.register();
+			}
+		});
+		ua.on('unregistered', (e) => {
+			if (this.stopping || this.st.ws !== 'connected')
+				return this._reg('unregistered', 'Not registered', {
+					status: e?.response?.status_code ?? null });
+			this._reg('unregistered', 'Not registered', {
+				status: e?.response?.status_code ?? null,
+				reason: e?.cause ?? null });
+		});
+		ua.on('registrationFailed', (e) => this._regFailed(e));
+		ua.on('newRTCSession', (e) => this._newSession(e));
+		ua.start();
+	}
+
+	_regFailed(e) {
+		const status = e.response?.status_code ?? null;
+		const reason = e.response?.reason_phrase ?? e.cause ?? null;
+		this.reregister = false;
+		if (this.stopping)
+			return;
+		if (status === 401 || status === 403) {
+			this._reg('failed', 'Your session has expired', {
+				status, reason, error: 'expired' });
+			this.onExpired?.('register', status);
+			return;
+		}
+		const C = JsSIP.C.causes;
+		const unreachable = status === 503 || status === 408 ||
+			status === 480 || status === 504 || status === 502 ||
+			(!status && (e.cause === C.CONNECTION_ERROR ||
+				e.cause === C.REQUEST_TIMEOUT));
+		if (unreachable)
+			this._reg('failed', 'The phone service is unreachable. ' +
+				'Trying again…', { status, reason, error: 'unreachable' });
+		else
+			this._reg('failed', `Registration failed${status ?
+				` (${status} ${reason ?? ''})`.replace(/ \)$/, ')') :
+				reason ? ` (${reason})` : ''}`, { status, reason,
+				error: 'rejected' });
+		clearTimeout(this.retryTimer);
+		this.retryTimer = setTimeout(() => {
+			if (!this.stopping && this.ua?.isConnected() &&
+				!this.ua.isRegistered())
+				this.ua.register();
+		}, REGISTER_RETRY_S * 1000);
+	}
+
+	_reg(state, text, { status = null, reason = null, error = null } = {}) {
+		Object.assign(this.st, { registration: state, regText: text,
+			regStatus: status, regReason: reason, regError: error });
+		this._changed();
+	}
+
+	/** A new token: used from the next request on, and REGISTER again
+	 *  so the registration lasts as long as the token does */
+	setToken(token) {
+		this._token = token;
+		this.ua?.set('authorization_jwt', `Bearer ${token}`);
+		if (!this.ua?.isConnected())
+			return;
+		// a REGISTER in flight makes JsSIP ignore register(): redo after it
+		if (this.ua._registrator?._registering)
+			this.reregister = true;
+		else
+			this.ua.register();
+	}
+
+	/** Unregister (waiting at most `ms`), hang up, close the WebSocket */
+	async stop(ms = 3000) {
+		if (this.stopping || !this.ua)
+			return;
+		this.stopping = true;
+		clearTimeout(this.retryTimer);
+		tones.stopAll();
+		const ua = this.ua;
+		if (this.session && !this.session.isEnded()) {
+			try {
+				this.session.terminate();
+			} catch { /* already gone */ }
+		}
+		if (ua.isRegistered() && ua.isConnected()) {
+			await new Promise((resolve) => {
+				const t = setTimeout(resolve, ms);
+				const done = () => {
+					clearTimeout(t);
+					resolve();
+				};
+				ua.once('unregistered', done);
+				ua.unregister();
+			});
+		}
+		ua.stop();
+		this._releaseMic();
+		this._reg('unregistered', 'Not registered');
+	}
+
+	/* ---- calls ------------------------------------------------------- */
+
+	get busy() {
+		return !!this.session && !this.session.isEnded();
+	}
+
+	async _mic() {
+		this._releaseMic();
+		this.localStream = await navigator.mediaDevices.getUserMedia(
+			{ audio: true, video: false });
+		return this.localStream;
+	}
+
+	_releaseMic() {
+		for (const t of this.localStream?.getTracks() ?? [])
+			t.stop();
+		this.localStream = null;
+	}
+
+	/** Call `uri` (a SIP URI); throws a mic error ({ name }) if no mic */
+	async call(uri) {
+		if (this.busy)
+			throw new Error('A call is already in progress');
+		const target = JsSIP.URI.parse(uri);
+		if (!target)
+			throw new Error('Not a valid address');
+		Object.assign(this.st, { call: 'calling', direction: 'outgoing',
+			peer: uri, peerName: displayUri(uri, this.domain),
+			hold: { local: false, remote: false }, muted: false,
+			startedAt: null, endedAt: null, end: null });
+		this._changed();
+		let stream;
+		try {
+			stream = await this._mic();
+		} catch (err) {
+			this._ended({ kind: 'microphone',
+				text: 'No access to the microphone',
+				cause: 'media-denied', status: null, micError: err.name });
+			throw err;
+		}
+		if (this.stopping) {
+			this._releaseMic();
+			return;
+		}
+		this.ua.call(target, {
+			mediaStream: stream,
+			mediaConstraints: AUDIO_ONLY,
+			pcConfig: PC_CONFIG,
+			rtcOfferConstraints: { offerToReceiveAudio: true,
+				offerToReceiveVideo: false },
+		});
+	}
+
+	async answer() {
+		const s = this.session;
+		if (!s || s.direction !== 'incoming' || !s.isInProgress())
+			return;
+		tones.ringStop();
+		let stream;
+		try {
+			stream = await this._mic();
+		} catch (err) {
+			// keep it ringing: the user may allow the microphone and
+			// answer again, or decline
+			tones.ringStart();
+			throw err;
+		}
+		if (s !== this.session || s.isEnded()) {
+			this._releaseMic();
+			return;
+		}
+		this.st.call = 'connecting';
+		this._changed();
+		s.answer({ mediaStream: stream, mediaConstraints: AUDIO_ONLY,
+			pcConfig: PC_CONFIG });
+	}
+
+	decline() {
+		const s = this.session;
+		if (s && s.direction === 'incoming' && s.isInProgress())
+			s.terminate({ status_code: 603, reason_phrase: 'Decline' });
+	}
+
+	hangup() {
+		if (this.busy)
+			this.session.terminate();
+	}
+
+	toggleMute() {
+		const s = this.session;
+		if (!this.busy || !s.isEstablished())
+			return;
+		if (s.isMuted().audio)
+			s.unmute({ audio: true });
+		else
+			s.mute({ audio: true });
+	}
+
+	toggleHold() {
+		const s = this.session;
+		if (!this.busy || !s.isEstablished())
+			return false;
+		return s.isOnHold().local ? s.unhold({ useUpdate: false }) :
+			s.hold({ useUpdate: false });
+	}
+
+	/** A DTMF digit in the call (RFC 4733 in the RTP, else SIP INFO) */
+	dtmf(key) {
+		const s = this.session;
+		if (!this.busy || !s.isEstablished())
+			return;
+		try {
+			s.sendDTMF(key, { transportType: 'RFC2833', duration: 120 });
+		} catch {
+			try {
+				s.sendDTMF(key, { duration: 120 });
+			} catch { /* no DTMF for this call */ }
+		}
+	}
+
+	_attachPc(pc) {
+		this.pc = pc;
+		pc.addEventListener('track', (e) => {
+			if (e.track.kind !== 'audio')
+				return;
+			const stream = e.streams[0] ?? new MediaStream([e.track]);
+			this.audio.srcObject = stream;
+			this.audio.play().catch(() => {});
+			if (this.st.call === 'ringing')
+				// early media: the far end plays its own ringback
+				tones.ringbackStop();
+		});
+	}
+
+	_newSession(e) {
+		const s = e.session;
+		if (this.busy && s !== this.session) {
+			// one call at a time
+			if (e.originator === 'remote')
+				s.terminate({ status_code: 486, reason_phrase: 'Busy Here' });
+			return;
+		}
+		this.session = s;
+		this.pc = null;
+		this.st.calls++;
+		if (e.originator === 'remote') {
+			const uri = s.remote_identity.uri.toString();
+			const name = s.remote_identity.display_name;
+			Object.assign(this.st, { call: 'incoming',
+				direction: 'incoming', peer: uri,
+				peerName: name || displayUri(uri, this.domain),
+				hold: { local: false, remote: false }, muted: false,
+				startedAt: null, endedAt: null, end: null });
+			tones.ringStart();
+		}
+		if (s.connection)
+			this._attachPc(s.connection);
+		s.on('peerconnection', (x) => this._attachPc(x.peerconnection));
+		s.on('progress', (x) => {
+			if (s.direction !== 'outgoing')
+				return;
+			const code = x.response?.status_code;
+			this.st.call = 'ringing';
+			if (code === 180 && !x.response.body)
+				tones.ringbackStart();
+			else if (x.response?.body)
+				tones.ringbackStop();
+			this._changed();
+		});
+		s.on('accepted', () => {
+			tones.stopAll();
+			this.st.call = 'connecting';
+			this.st.startedAt ??= Date.now();
+			this._changed();
+		});
+		s.on('confirmed', () => {
+			this.st.call = 'in-call';
+			this.st.startedAt ??= Date.now();
+			this._holdState();
+		});
+		s.on('hold', () => this._holdState());
+		s.on('unhold', () => this._holdState());
+		s.on('muted', () => {
+			this.st.muted = true;
+			this._changed();
+		});
+		s.on('unmuted', () => {
+			this.st.muted = false;
+			this._changed();
+		});
+		s.on('ended', (x) => this._sessionEnded(s, x));
+		s.on('failed', (x) => this._sessionEnded(s, x));
+		this._changed();
+	}
+
+	_holdState() {
+		const h = this.session.isOnHold();
+		this.st.hold = { local: h.local, remote: h.remote };
+		if (this.st.call === 'in-call' || this.st.call === 'on-hold')
+			this.st.call = h.local || h.remote ? 'on-hold' : 'in-call';
+		this._changed();
+	}
+
+	_sessionEnded(s, x) {
+		if (s !== this.session)
+			return;
+		const status = x.message?.status_code ?? null;
+		const reason = x.message?.reason_phrase ?? null;
+		const end = callEndText({ originator: x.originator, cause: x.cause,
+			status, reason, direction: s.direction });
+		this._ended({ ...end, cause: x.cause, status,
+			originator: x.originator });
+	}
+
+	_ended(end) {
+		tones.stopAll();
+		this._releaseMic();
+		if (this.audio.srcObject) {
+			this.audio.pause();
+			this.audio.srcObject = null;
+		}
+		Object.assign(this.st, { call: 'ended', end,
+			endedAt: Date.now(), hold: { local: false, remote: false },
+			muted: false });
+		this._changed();
+	}
+
+	/* ---- state ------------------------------------------------------- */
+
+	async stats() {
+		return audioStats(this.busy ? this.pc : null);
+	}
+
+	_traceMsg(dir, text) {
+		this.trace.push({ t: Date.now(), dir, text: redact(text) });
+		if (this.trace.length > TRACE_MAX)
+			this.trace.splice(0, this.trace.length - TRACE_MAX);
+	}
+
+	_changed() {
+		this.onChange?.(this.st);
+	}
+}
