@@ -24,7 +24,7 @@ enum {
 struct net_udp_stats {
 	uint64_t rx;             /**< Datagrams handed to the handler       */
 	uint64_t rx_oversize;    /**< Longer than maxpkt: dropped           */
-	uint64_t reads;          /**< Receive system calls that got data    */
+	uint64_t reads;          /**< Receive calls that returned data      */
 };
 
 struct net_udp;
@@ -50,3 +50,4 @@ int  net_udp_dscp_set(struct net_udp *u, uint8_t dscp);
 int  net_udp_fd(const struct net_udp *u);
 unsigned net_udp_drain(struct net_udp *u);
 void net_udp_stats(const struct net_udp *u, struct net_udp_stats *st);
+bool net_udp_mmsg(void);

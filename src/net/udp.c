@@ -73,6 +73,8 @@ static unsigned rx_batch(struct net_udp *u, unsigned want)
 	if (n <= 0)
 		return 0;
 
+	++u->stats.reads;
+
 	for (i = 0; i < (unsigned)n; i++) {
 		rx_src[i].len = rx_msg[i].msg_hdr.msg_namelen;
 		rx_len[i]     = rx_msg[i].msg_len;
@@ -98,6 +100,7 @@ static unsigned rx_batch(struct net_udp *u, unsigned want)
 			break;
 
 		rx_len[i] = (size_t)n;
+		++u->stats.reads;
 	}
 
 	return i;
@@ -155,7 +158,6 @@ unsigned net_udp_drain(struct net_udp *u)
 		if (!n)
 			break;
 
-		++u->stats.reads;
 		total += n;
 
 		if (!deliver(u, n) || n < want)
@@ -324,6 +326,21 @@ int net_udp_dscp_set(struct net_udp *u, uint8_t dscp)
 int net_udp_fd(const struct net_udp *u)
 {
 	return u ? u->fd : -1;
+}
+
+
+/**
+ * Tell whether sockets read in batches (recvmmsg() compiled in)
+ *
+ * @return true if recvmmsg(), false if one recvfrom() per datagram
+ */
+bool net_udp_mmsg(void)
+{
+#ifdef NET_HAVE_MMSG
+	return true;
+#else
+	return false;
+#endif
 }
 
 

@@ -104,7 +104,13 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_crypto_fallback) \
 	X(test_crypto_refuse) \
 	X(test_crypto_srtp_plugin) \
-	X(test_crypto_conf)
+	X(test_crypto_conf) \
+	X(test_net_udp_loop) \
+	X(test_net_udp_batch) \
+	X(test_net_udp_oversize) \
+	X(test_net_udp_dscp) \
+	X(test_net_udp_errors) \
+	X(test_net_udp_close_in_handler)
 
 #define DECLARE(name) int name(void);
 TESTS(DECLARE)
