@@ -29,7 +29,7 @@
 #define net_sys_fcntl        lwip_fcntl
 #define net_sys_close        lwip_close
 
-#define net_sys_listen(fd, fh, arg)  0
+#define net_sys_listen(fd, fh, arg)  ((void)(fh), 0)
 #define net_sys_unlisten(fd)         ((void)(fd))
 
 #else
