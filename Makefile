@@ -3,6 +3,7 @@
 #   make [BOARD=host|armhf|mipsel]   build build/$(BOARD)/imsedge
 #   make run                         imsedge with a development config
 #   make test                        every test (what .ci/run calls)
+#   make lwip-test                   src/net/ and the AGW on lwIP
 #   make check                       unit tests under ASan + UBSan
 #   make fuzz [FUZZ_SECONDS=60]      run every fuzz target for a while
 #   make size                        stripped size per board
@@ -110,6 +111,7 @@ links-check: $(BIN)
 
 include test/fuzz/fuzz.mk
 include test/browser/browser.mk
+include test/lwip/lwip.mk
 include tools/mediabench/mediabench.mk
 include openwrt/ipk.mk
 include tools/crypto.mk
@@ -121,6 +123,7 @@ test: setup
 	$(MAKE) --no-print-directory links-check
 	$(MAKE) --no-print-directory unit-cross
 	$(MAKE) --no-print-directory fuzz-replay
+	$(MAKE) --no-print-directory lwip-test
 	$(MAKE) --no-print-directory ipk-test
 	$(MAKE) --no-print-directory BOARD=armhf image-test
 	$(MAKE) --no-print-directory BOARD=mipsel image-test

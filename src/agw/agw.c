@@ -225,11 +225,11 @@ void agw_port_release(struct agw *agw, uint16_t port, bool pair)
 
 
 /**
- * Open a media socket: datagrams up to AGW_PKT_MAX (a longer one
- * arrives as AGW_PKT_MAX + 1 bytes and is dropped), DSCP marking
+ * Open a media socket (src/net/): datagrams up to AGW_PKT_MAX (a longer
+ * one is dropped there), DSCP marking
  *
  * @param agw  AGW
- * @param usp  Returned socket
+ * @param up   Returned socket
  * @param addr Local address (its port is ignored)
  * @param port Local port
  * @param rh   Receive handler
@@ -237,56 +237,28 @@ void agw_port_release(struct agw *agw, uint16_t port, bool pair)
  *
  * @return 0 if success, otherwise errorcode
  */
-int agw_udp_open(struct agw *agw, struct udp_sock **usp,
-		 const struct sa *addr, uint16_t port, udp_recv_h *rh,
+int agw_udp_open(struct agw *agw, struct net_udp **up,
+		 const struct sa *addr, uint16_t port, net_udp_recv_h *rh,
 		 void *arg)
 {
-	struct udp_sock *us;
+	struct net_udp *u;
 	struct sa laddr = *addr;
 	int err;
 
 	sa_set_port(&laddr, port);
 
-	err = udp_listen(&us, &laddr, rh, arg);
+	err = net_udp_open(&u, &laddr, AGW_PKT_MAX, rh, arg);
 	if (err)
 		return err;
 
-	udp_rxsz_set(us, AGW_PKT_MAX + 1);
-
 	if (agw->conf.dscp) {
-		int af = sa_af(&laddr);
-
-		err = net_udp_dscp(udp_sock_fd(us, af), af, agw->conf.dscp);
+		err = net_udp_dscp_set(u, agw->conf.dscp);
 		if (err)
 			log_warn("DSCP %u on port %u: %m", agw->conf.dscp,
 				 port, err);
 	}
 
-	*usp = us;
+	*up = u;
 
 	return 0;
-}
-
-
-/**
- * Send a datagram from the AGW's packet buffer (no allocation)
- *
- * @param us  Socket
- * @param dst Destination
- * @param buf Datagram
- * @param len Length
- *
- * @return 0 if success, otherwise errorcode
- */
-int agw_udp_send(struct udp_sock *us, const struct sa *dst, uint8_t *buf,
-		 size_t len)
-{
-	struct mbuf mb;
-
-	mb.buf  = buf;
-	mb.size = len;
-	mb.pos  = 0;
-	mb.end  = len;
-
-	return udp_send(us, dst, &mb);
 }

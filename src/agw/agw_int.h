@@ -4,7 +4,7 @@
  *                  (w3.c, ice.c), core-side sockets (core.c) and the
  *                  packet paths between them (relay.c)
  *
- * Include re.h, tls/dtls.h, srtp/srtp.h and agw.h first.
+ * Include re.h, net/net.h, tls/dtls.h, srtp/srtp.h and agw.h first.
  */
 
 enum {
@@ -56,7 +56,7 @@ struct agw_w3 {
 	struct agw_sess *sess;
 	unsigned tid;
 	uint16_t port;
-	struct udp_sock *us;
+	struct net_udp *us;
 	struct sa laddr;             /**< Host candidate                   */
 	char ufrag[AGW_UFRAG_LEN + 1];
 	char pwd[AGW_PWD_LEN + 1];
@@ -91,8 +91,8 @@ struct agw_stream {
 	uint16_t port;               /**< RTP, even; RTCP is port + 1,
 					reserved also when muxed           */
 	bool rtcp_mux;               /**< Core side muxes RTP and RTCP     */
-	struct udp_sock *rtp;
-	struct udp_sock *rtcp;       /**< NULL when muxed                  */
+	struct net_udp *rtp;
+	struct net_udp *rtcp;        /**< NULL when muxed                  */
 	uint32_t ssrcv[AGW_SSRC_MAX];
 	size_t ssrcc;
 	uint32_t ptmap[4];           /**< Payload types, a bit each        */
@@ -109,11 +109,9 @@ typedef int (agw_bind_h)(uint16_t port, void *arg);
 int  agw_port_take(struct agw *agw, bool pair, agw_bind_h *bindh,
 		   void *arg, uint16_t *portp);
 void agw_port_release(struct agw *agw, uint16_t port, bool pair);
-int  agw_udp_open(struct agw *agw, struct udp_sock **usp,
-		  const struct sa *addr, uint16_t port, udp_recv_h *rh,
+int  agw_udp_open(struct agw *agw, struct net_udp **up,
+		  const struct sa *addr, uint16_t port, net_udp_recv_h *rh,
 		  void *arg);
-int  agw_udp_send(struct udp_sock *us, const struct sa *dst, uint8_t *buf,
-		  size_t len);
 
 /* sess.c */
 void agw_sess_close(struct agw_sess *s, enum agw_close_reason reason);
@@ -133,7 +131,7 @@ void agw_w3_recv_test(struct agw_w3 *w3, const struct sa *src,
 
 /* ice.c */
 void agw_ice_recv(struct agw_w3 *w3, const struct sa *src,
-		  struct mbuf *mb);
+		  const uint8_t *p, size_t n);
 bool agw_ice_checked(const struct agw_w3 *w3, const struct sa *src);
 void agw_ice_restart(struct agw_w3 *w3);
 

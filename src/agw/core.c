@@ -13,6 +13,7 @@
  */
 #include <string.h>
 #include <re.h>
+#include "../net/net.h"
 #include "../tls/dtls.h"
 #include "../srtp/srtp.h"
 #include "../core/log.h"
@@ -23,18 +24,20 @@
 
 
 static void core_recv(struct agw_stream *st, bool rtcp_sock,
-		      const struct sa *src, struct mbuf *mb);
+		      const struct sa *src, const uint8_t *p, size_t n);
 
 
-static void rtp_sock_h(const struct sa *src, struct mbuf *mb, void *arg)
+static void rtp_sock_h(const struct sa *src, uint8_t *buf, size_t len,
+		       void *arg)
 {
-	core_recv(arg, false, src, mb);
+	core_recv(arg, false, src, buf, len);
 }
 
 
-static void rtcp_sock_h(const struct sa *src, struct mbuf *mb, void *arg)
+static void rtcp_sock_h(const struct sa *src, uint8_t *buf, size_t len,
+			void *arg)
 {
-	core_recv(arg, true, src, mb);
+	core_recv(arg, true, src, buf, len);
 }
 
 
@@ -170,15 +173,15 @@ int agw_core_send(struct agw_stream *st, bool rtcp, uint8_t *buf,
 	bool own = rtcp && !st->rtcp_mux;
 	const struct agw_latch *l = own ? &st->latch_rtcp : &st->latch_rtp;
 	const struct sa *dst = own ? &st->peer_rtcp : &st->peer_rtp;
-	struct udp_sock *us = own ? st->rtcp : st->rtp;
+	struct net_udp *u = own ? st->rtcp : st->rtp;
 
 	if (l->set)
 		dst = &l->src;
 
-	if (!us || !sa_isset(dst, SA_ALL))
+	if (!u || !sa_isset(dst, SA_ALL))
 		return ENOTCONN;
 
-	return agw_udp_send(us, dst, buf, len);
+	return net_udp_send(u, dst, buf, len);
 }
 
 
@@ -215,10 +218,8 @@ static bool rtp_valid(const uint8_t *p, size_t n, bool rtcp)
 
 
 static void core_recv(struct agw_stream *st, bool rtcp_sock,
-		      const struct sa *src, struct mbuf *mb)
+		      const struct sa *src, const uint8_t *p, size_t n)
 {
-	const uint8_t *p = mbuf_buf(mb);
-	size_t n = mbuf_get_left(mb);
 	bool rtcp = rtcp_sock || agw_is_rtcp(p, n);
 	struct agw_latch *l = rtcp_sock ? &st->latch_rtcp : &st->latch_rtp;
 
@@ -248,5 +249,5 @@ static void core_recv(struct agw_stream *st, bool rtcp_sock,
 void agw_core_recv_test(struct agw_stream *st, bool rtcp,
 			const struct sa *src, struct mbuf *mb)
 {
-	core_recv(st, rtcp, src, mb);
+	core_recv(st, rtcp, src, mbuf_buf(mb), mbuf_get_left(mb));
 }

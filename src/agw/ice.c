@@ -20,6 +20,7 @@
  */
 #include <string.h>
 #include <re.h>
+#include "../net/net.h"
 #include "../tls/dtls.h"
 #include "../srtp/srtp.h"
 #include "../core/log.h"
@@ -208,17 +209,63 @@ static bool is_check(const struct stun_msg *msg)
 }
 
 
+/* A success response (integrity with our password, the mapped address)
+   or an error response (400 or 401, nothing signed) */
+static int reply_encode(struct mbuf *mb, const struct agw_w3 *w3,
+			const struct sa *src, const struct stun_msg *msg,
+			uint16_t scode)
+{
+	struct stun_errcode ec;
+
+	if (!scode)
+		return stun_msg_encode(mb, stun_msg_method(msg),
+				       STUN_CLASS_SUCCESS_RESP,
+				       stun_msg_tid(msg), NULL,
+				       (const uint8_t *)w3->pwd,
+				       strlen(w3->pwd), true, 0x00, 1,
+				       STUN_ATTR_XOR_MAPPED_ADDR, src);
+
+	ec.code   = scode;
+	ec.reason = scode == 400 ? "Bad Request" : "Unauthorized";
+
+	return stun_msg_encode(mb, stun_msg_method(msg),
+			       STUN_CLASS_ERROR_RESP, stun_msg_tid(msg), &ec,
+			       NULL, 0, true, 0x00, 0);
+}
+
+
 static int reply(struct agw_w3 *w3, const struct sa *src,
 		 const struct stun_msg *msg, uint16_t scode)
 {
-	if (scode)
-		return stun_ereply(IPPROTO_UDP, w3->us, src, 0, msg, scode,
-				   scode == 400 ? "Bad Request" :
-				   "Unauthorized", NULL, 0, true, 0);
+	struct mbuf *mb = mbuf_alloc(256);
+	int err;
 
-	return stun_reply(IPPROTO_UDP, w3->us, src, 0, msg,
-			  (const uint8_t *)w3->pwd, strlen(w3->pwd), true, 1,
-			  STUN_ATTR_XOR_MAPPED_ADDR, src);
+	if (!mb)
+		return ENOMEM;
+
+	err = reply_encode(mb, w3, src, msg, scode);
+	if (!err)
+		err = net_udp_send(w3->us, src, mb->buf, mb->end);
+
+	mem_deref(mb);
+
+	return err;
+}
+
+
+/* A copy the STUN message can hold a reference to */
+static struct mbuf *stun_buf(const uint8_t *p, size_t n)
+{
+	struct mbuf *mb = mbuf_alloc(n);
+
+	if (!mb || mbuf_write_mem(mb, p, n)) {
+		mem_deref(mb);
+		return NULL;
+	}
+
+	mb->pos = 0;
+
+	return mb;
 }
 
 
@@ -228,17 +275,19 @@ static int reply(struct agw_w3 *w3, const struct sa *src,
  *
  * @param w3  Transport
  * @param src Source address
- * @param mb  Datagram
+ * @param p   Datagram
+ * @param n   Length
  */
 void agw_ice_recv(struct agw_w3 *w3, const struct sa *src,
-		  struct mbuf *mb)
+		  const uint8_t *p, size_t n)
 {
 	struct stun_msg *msg = NULL;
+	struct mbuf *mb = stun_buf(p, n);
 	uint16_t scode;
 	bool use_cand;
 	int err;
 
-	if (stun_msg_decode(&msg, mb, NULL) || !is_check(msg)) {
+	if (!mb || stun_msg_decode(&msg, mb, NULL) || !is_check(msg)) {
 		agw_w3_drop(w3);
 		goto out;
 	}
@@ -258,10 +307,12 @@ void agw_ice_recv(struct agw_w3 *w3, const struct sa *src,
 	}
 
 	mem_deref(msg);
+	mem_deref(mb);
 	checked(w3, src, use_cand);
 	agw_w3_peer_ready(w3);
 	return;
 
  out:
 	mem_deref(msg);
+	mem_deref(mb);
 }

@@ -15,6 +15,7 @@
  */
 #include <string.h>
 #include <re.h>
+#include "../net/net.h"
 #include "../tls/dtls.h"
 #include "../srtp/srtp.h"
 #include "agw.h"
@@ -181,7 +182,7 @@ void agw_relay_core(struct agw_stream *st, bool rtcp, const uint8_t *p,
 	if (protect(w3, buf, &len, sizeof(s->agw->buf), rtcp))
 		goto drop;
 
-	if (agw_udp_send(w3->us, &w3->peer, buf, len))
+	if (net_udp_send(w3->us, &w3->peer, buf, len))
 		goto drop;
 
 	++st->stats.core_pkts;

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 #include <re.h>
+#include "../net/net.h"
 #include "../tls/dtls.h"
 #include "../srtp/srtp.h"
 #include "../core/log.h"

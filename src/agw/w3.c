@@ -12,6 +12,7 @@
  */
 #include <string.h>
 #include <re.h>
+#include "../net/net.h"
 #include "../tls/dtls.h"
 #include "../tls/tlsx.h"
 #include "../srtp/srtp.h"
@@ -85,7 +86,8 @@ static int ice_credentials(char *ufrag, char *pwd)
 }
 
 
-static void w3_recv(const struct sa *src, struct mbuf *mb, void *arg);
+static void w3_recv(const struct sa *src, uint8_t *buf, size_t len,
+		    void *arg);
 
 
 static int bind_h(uint16_t port, void *arg)
@@ -167,7 +169,8 @@ static int w3_send_h(struct mbuf *mb, void *arg)
 	if (!w3->have_peer || w3->sess->closed)
 		return ENOTCONN;
 
-	return udp_send(w3->us, &w3->peer, mb);
+	return net_udp_send(w3->us, &w3->peer, mbuf_buf(mb),
+			    mbuf_get_left(mb));
 }
 
 
@@ -425,11 +428,9 @@ static void dtls_recv(struct agw_w3 *w3, const struct sa *src,
 
 
 /* RFC 7983 demultiplexing by the first byte */
-static void w3_recv(const struct sa *src, struct mbuf *mb, void *arg)
+static void w3_recv(const struct sa *src, uint8_t *p, size_t n, void *arg)
 {
 	struct agw_w3 *w3 = arg;
-	const uint8_t *p = mbuf_buf(mb);
-	size_t n = mbuf_get_left(mb);
 
 	if (!n || n > AGW_PKT_MAX || w3->sess->closed) {
 		agw_w3_drop(w3);
@@ -437,7 +438,7 @@ static void w3_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	}
 
 	if (p[0] <= 3)
-		agw_ice_recv(w3, src, mb);
+		agw_ice_recv(w3, src, p, n);
 	else if (p[0] >= 20 && p[0] <= 63)
 		dtls_recv(w3, src, p, n);
 	else if (p[0] >= 128 && p[0] <= 191)
@@ -452,10 +453,10 @@ static void w3_recv(const struct sa *src, struct mbuf *mb, void *arg)
  *
  * @param w3  Transport
  * @param src Source address
- * @param mb  Datagram (a libre mbuf: STUN decoding references it)
+ * @param mb  Datagram
  */
 void agw_w3_recv_test(struct agw_w3 *w3, const struct sa *src,
 		      struct mbuf *mb)
 {
-	w3_recv(src, mb, w3);
+	w3_recv(src, mbuf_buf(mb), mbuf_get_left(mb), w3);
 }

@@ -2,10 +2,9 @@
  * @file net.c  Socket options (POSIX and lwIP sockets)
  */
 #include <errno.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <re.h>
+#include "net_sys.h"
+#include <netinet/tcp.h>
 #include "net.h"
 
 
@@ -24,7 +23,7 @@ int net_tcp_nodelay(int fd)
 	if (fd < 0)
 		return EBADF;
 
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)))
+	if (net_sys_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)))
 		return errno;
 
 	return 0;
@@ -56,7 +55,8 @@ int net_udp_dscp(int fd, int af, uint8_t dscp)
 
 	case AF_INET:
 #ifdef IP_TOS
-		if (setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)))
+		if (net_sys_setsockopt(fd, IPPROTO_IP, IP_TOS, &tos,
+				       sizeof(tos)))
 			return errno;
 		return 0;
 #else
@@ -65,7 +65,7 @@ int net_udp_dscp(int fd, int af, uint8_t dscp)
 
 	case AF_INET6:
 #ifdef IPV6_TCLASS
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos,
+		if (net_sys_setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos,
 			       sizeof(tos)))
 			return errno;
 		return 0;

@@ -1,9 +1,53 @@
 /**
- * @file net.h  Socket options, in the subset lwIP's BSD socket API offers
+ * @file net.h  Sockets, in the subset lwIP's BSD socket API offers
  *
- * Only this module includes socket headers; Linux-only options sit behind
+ * Only this module calls socket functions (net_sys.h picks the backend:
+ * the C library, or lwIP with -DNET_LWIP); Linux-only calls sit behind
  * compile-time capability checks with a portable fallback.
+ *
+ * Include re.h first.
  */
 
 int net_tcp_nodelay(int fd);
 int net_udp_dscp(int fd, int af, uint8_t dscp);
+
+
+/* UDP socket (udp.c) */
+
+enum {
+	NET_UDP_BATCH    = 16,   /**< Datagrams per recvmmsg() call         */
+	NET_UDP_WAKE_MAX = 64,   /**< Datagrams per wake-up, then yield     */
+	NET_UDP_PKT_MAX  = 2048, /**< Largest maxpkt of net_udp_open()      */
+};
+
+/** Counters of a UDP socket */
+struct net_udp_stats {
+	uint64_t rx;             /**< Datagrams handed to the handler       */
+	uint64_t rx_oversize;    /**< Longer than maxpkt: dropped           */
+	uint64_t reads;          /**< Receive calls that returned data      */
+};
+
+struct net_udp;
+
+/**
+ * Receive handler: one datagram, in a buffer of net_udp's that is valid
+ * (and may be changed) until the handler returns
+ *
+ * @param src Source address
+ * @param buf Datagram
+ * @param len Length, 0..maxpkt
+ * @param arg Handler argument
+ */
+typedef void (net_udp_recv_h)(const struct sa *src, uint8_t *buf,
+			      size_t len, void *arg);
+
+int  net_udp_open(struct net_udp **up, const struct sa *laddr,
+		  size_t maxpkt, net_udp_recv_h *rh, void *arg);
+int  net_udp_send(struct net_udp *u, const struct sa *dst,
+		  const uint8_t *buf, size_t len);
+int  net_udp_local(const struct net_udp *u, struct sa *laddr);
+int  net_udp_dscp_set(struct net_udp *u, uint8_t dscp);
+int  net_udp_fd(const struct net_udp *u);
+unsigned net_udp_drain(struct net_udp *u);
+void net_udp_stats(const struct net_udp *u, struct net_udp_stats *st);
+bool net_udp_mmsg(void);

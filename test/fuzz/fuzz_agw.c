@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <re.h>
+#include "net/net.h"
 #include "tls/tlsx.h"
 #include "tls/dtls.h"
 #include "srtp/srtp.h"

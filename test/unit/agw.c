@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <re.h>
+#include "net/net.h"
 #include "tls/tlsx.h"
 #include "tls/dtls.h"
 #include "srtp/srtp.h"
@@ -570,13 +571,12 @@ static int call_setup(struct fix *f, const struct agw_w3_prm *prm)
 }
 
 
-static int tos_get(struct udp_sock *us)
+static int tos_get(const struct net_udp *u)
 {
 	int tos = -1;
 	socklen_t len = sizeof(tos);
 
-	if (getsockopt(udp_sock_fd(us, AF_INET), IPPROTO_IP, IP_TOS, &tos,
-		       &len))
+	if (getsockopt(net_udp_fd(u), IPPROTO_IP, IP_TOS, &tos, &len))
 		return -1;
 
 	return tos;

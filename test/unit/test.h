@@ -120,7 +120,13 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_wwsf_files) \
 	X(test_wwsf_limits) \
 	X(test_wwsf_api) \
-	X(test_wwsf_https)
+	X(test_wwsf_https) \
+	X(test_net_udp_loop) \
+	X(test_net_udp_batch) \
+	X(test_net_udp_oversize) \
+	X(test_net_udp_dscp) \
+	X(test_net_udp_errors) \
+	X(test_net_udp_close_in_handler)
 
 #define DECLARE(name) int name(void);
 TESTS(DECLARE)

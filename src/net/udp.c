@@ -1,0 +1,362 @@
+/**
+ * @file udp.c  UDP sockets on plain BSD socket calls (POSIX or lwIP)
+ *
+ * A wake-up drains the socket: recvmmsg() fills up to NET_UDP_BATCH
+ * buffers per call where the C library has it, else recvfrom() is
+ * called until EAGAIN; after NET_UDP_WAKE_MAX datagrams the socket
+ * yields to the loop (readiness is level-triggered: it comes back).
+ *
+ * The receive buffers are the module's, shared by every socket: the
+ * loop is single-threaded and a handler finishes with its datagram
+ * before the next one is read. Nothing is allocated per datagram. A
+ * datagram longer than maxpkt (read as maxpkt + 1 bytes) is dropped.
+ *
+ * A handler may close its own socket: the drain holds a reference and
+ * stops when it is the last holder.
+ */
+#include <errno.h>
+#include <string.h>
+#include <re.h>
+#include "net_sys.h"
+#include "net.h"
+
+
+struct net_udp {
+	int fd;
+	int af;
+	size_t maxpkt;
+	net_udp_recv_h *rh;
+	void *arg;
+	struct net_udp_stats stats;
+};
+
+/* One batch of received datagrams */
+static uint8_t rx_buf[NET_UDP_BATCH][NET_UDP_PKT_MAX + 1];
+static struct sa rx_src[NET_UDP_BATCH];
+static size_t rx_len[NET_UDP_BATCH];
+
+
+static void destructor(void *arg)
+{
+	struct net_udp *u = arg;
+
+	if (u->fd >= 0) {
+		net_sys_unlisten(u->fd);
+		(void)net_sys_close(u->fd);
+	}
+}
+
+
+#ifdef NET_HAVE_MMSG
+
+static struct mmsghdr rx_msg[NET_UDP_BATCH];
+static struct iovec rx_iov[NET_UDP_BATCH];
+
+
+/* Up to want datagrams in one call; fewer: the queue is empty */
+static unsigned rx_batch(struct net_udp *u, unsigned want)
+{
+	unsigned i;
+	int n;
+
+	for (i = 0; i < want; i++) {
+		rx_iov[i].iov_base = rx_buf[i];
+		rx_iov[i].iov_len  = u->maxpkt + 1;
+		memset(&rx_msg[i].msg_hdr, 0, sizeof(rx_msg[i].msg_hdr));
+		rx_msg[i].msg_hdr.msg_iov     = &rx_iov[i];
+		rx_msg[i].msg_hdr.msg_iovlen  = 1;
+		rx_msg[i].msg_hdr.msg_name    = &rx_src[i].u;
+		rx_msg[i].msg_hdr.msg_namelen = sizeof(rx_src[i].u);
+	}
+
+	n = net_sys_recvmmsg(u->fd, rx_msg, want, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+
+	++u->stats.reads;
+
+	for (i = 0; i < (unsigned)n; i++) {
+		rx_src[i].len = rx_msg[i].msg_hdr.msg_namelen;
+		rx_len[i]     = rx_msg[i].msg_len;
+	}
+
+	return (unsigned)n;
+}
+
+#else
+
+/* recvfrom() until want datagrams or EAGAIN */
+static unsigned rx_batch(struct net_udp *u, unsigned want)
+{
+	unsigned i;
+	ssize_t n;
+
+	for (i = 0; i < want; i++) {
+
+		rx_src[i].len = sizeof(rx_src[i].u);
+		n = net_sys_recvfrom(u->fd, rx_buf[i], u->maxpkt + 1, 0,
+				     &rx_src[i].u.sa, &rx_src[i].len);
+		if (n < 0)
+			break;
+
+		rx_len[i] = (size_t)n;
+		++u->stats.reads;
+	}
+
+	return i;
+}
+
+#endif
+
+
+/* false: the owner let go of the socket in a handler */
+static bool deliver(struct net_udp *u, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+
+		if (rx_len[i] > u->maxpkt) {
+			++u->stats.rx_oversize;
+			continue;
+		}
+
+		++u->stats.rx;
+		u->rh(&rx_src[i], rx_buf[i], rx_len[i], u->arg);
+
+		if (mem_nrefs(u) == 1)
+			return false;
+	}
+
+	return true;
+}
+
+
+/**
+ * Read what is queued on a socket, at most NET_UDP_WAKE_MAX datagrams,
+ * and hand each to the receive handler. The readiness seam: the
+ * default build calls it from libre's fd_listen(); with NET_LWIP the
+ * loop that polls net_udp_fd() calls it. Not from a receive handler.
+ *
+ * @param u UDP socket
+ *
+ * @return Number of datagrams read (oversize ones included)
+ */
+unsigned net_udp_drain(struct net_udp *u)
+{
+	unsigned total = 0, want, n;
+
+	if (!u || u->fd < 0)
+		return 0;
+
+	mem_ref(u);
+
+	while (total < NET_UDP_WAKE_MAX) {
+
+		want = min(NET_UDP_BATCH, NET_UDP_WAKE_MAX - total);
+		n = rx_batch(u, want);
+		if (!n)
+			break;
+
+		total += n;
+
+		if (!deliver(u, n) || n < want)
+			break;
+	}
+
+	mem_deref(u);
+
+	return total;
+}
+
+
+static void read_h(int flags, void *arg)
+{
+	(void)flags;
+	(void)net_udp_drain(arg);
+}
+
+
+static int nonblock(int fd)
+{
+	int fl = net_sys_fcntl(fd, F_GETFL, 0);
+
+	if (fl < 0 || net_sys_fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return errno;
+
+	return 0;
+}
+
+
+/**
+ * Open a UDP socket bound to a local address; readiness through
+ * libre's fd_listen() (NET_LWIP: the owner's loop, net_udp_drain())
+ *
+ * @param up     Returned socket
+ * @param laddr  Local address and port (0: any port), IPv4 or IPv6
+ * @param maxpkt Longest datagram taken, 1..NET_UDP_PKT_MAX; longer
+ *               ones are dropped
+ * @param rh     Receive handler
+ * @param arg    Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int net_udp_open(struct net_udp **up, const struct sa *laddr,
+		 size_t maxpkt, net_udp_recv_h *rh, void *arg)
+{
+	struct net_udp *u;
+	int err;
+
+	if (!up || !laddr || !rh || !maxpkt || maxpkt > NET_UDP_PKT_MAX)
+		return EINVAL;
+
+	if (sa_af(laddr) != AF_INET && sa_af(laddr) != AF_INET6)
+		return EAFNOSUPPORT;
+
+	u = mem_zalloc(sizeof(*u), destructor);
+	if (!u)
+		return ENOMEM;
+
+	u->af     = sa_af(laddr);
+	u->maxpkt = maxpkt;
+	u->rh     = rh;
+	u->arg    = arg;
+
+	u->fd = net_sys_socket(u->af, SOCK_DGRAM, IPPROTO_UDP);
+	if (u->fd < 0) {
+		err = errno;
+		goto out;
+	}
+
+	err = nonblock(u->fd);
+	if (err)
+		goto out;
+
+	if (net_sys_bind(u->fd, &laddr->u.sa, laddr->len) < 0) {
+		err = errno;
+		goto out;
+	}
+
+	err = net_sys_listen(u->fd, read_h, u);
+
+ out:
+	if (err)
+		mem_deref(u);
+	else
+		*up = u;
+
+	return err;
+}
+
+
+/**
+ * Send a datagram
+ *
+ * @param u   UDP socket
+ * @param dst Destination, of the socket's address family
+ * @param buf Datagram
+ * @param len Length
+ *
+ * @return 0 if success, otherwise errorcode (EAGAIN: the socket's send
+ *         buffer is full, the datagram is not sent)
+ */
+int net_udp_send(struct net_udp *u, const struct sa *dst,
+		 const uint8_t *buf, size_t len)
+{
+	if (!u || !dst || (!buf && len))
+		return EINVAL;
+
+	if (sa_af(dst) != u->af)
+		return EAFNOSUPPORT;
+
+	if (net_sys_sendto(u->fd, buf, len, 0, &dst->u.sa, dst->len) < 0)
+		return errno;
+
+	return 0;
+}
+
+
+/**
+ * Get the local address of a socket (the port bind chose)
+ *
+ * @param u     UDP socket
+ * @param laddr Returned address
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int net_udp_local(const struct net_udp *u, struct sa *laddr)
+{
+	if (!u || !laddr)
+		return EINVAL;
+
+	laddr->len = sizeof(laddr->u);
+	if (net_sys_getsockname(u->fd, &laddr->u.sa, &laddr->len) < 0)
+		return errno;
+
+	return 0;
+}
+
+
+/**
+ * Mark what a socket sends with a DSCP (net_udp_dscp())
+ *
+ * @param u    UDP socket
+ * @param dscp Code point, 0..63
+ *
+ * @return 0 if success, ENOTSUP where the option is missing, otherwise
+ *         errorcode
+ */
+int net_udp_dscp_set(struct net_udp *u, uint8_t dscp)
+{
+	if (!u)
+		return EINVAL;
+
+	return net_udp_dscp(u->fd, u->af, dscp);
+}
+
+
+/**
+ * Get a socket's descriptor: for a loop that polls it (NET_LWIP: an
+ * lwIP socket) and for tests that read its options
+ *
+ * @param u UDP socket
+ *
+ * @return Descriptor, -1 if none
+ */
+int net_udp_fd(const struct net_udp *u)
+{
+	return u ? u->fd : -1;
+}
+
+
+/**
+ * Tell whether sockets read in batches (recvmmsg() compiled in)
+ *
+ * @return true if recvmmsg(), false if one recvfrom() per datagram
+ */
+bool net_udp_mmsg(void)
+{
+#ifdef NET_HAVE_MMSG
+	return true;
+#else
+	return false;
+#endif
+}
+
+
+/**
+ * Get a socket's counters
+ *
+ * @param u  UDP socket
+ * @param st Returned counters
+ */
+void net_udp_stats(const struct net_udp *u, struct net_udp_stats *st)
+{
+	if (!st)
+		return;
+
+	if (u)
+		*st = u->stats;
+	else
+		memset(st, 0, sizeof(*st));
+}
