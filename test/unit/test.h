@@ -113,7 +113,15 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_jwt_keyring) \
 	X(test_jwt_claims) \
 	X(test_jwt_malformed) \
-	X(test_jwt_node)
+	X(test_jwt_node) \
+	X(test_waf_users_parse) \
+	X(test_waf_users_set) \
+	X(test_waf_login) \
+	X(test_waf_rate_limit) \
+	X(test_waf_guest) \
+	X(test_waf_pool_tmpl) \
+	X(test_waf_refresh) \
+	X(test_waf_config)
 
 #define DECLARE(name) int name(void);
 TESTS(DECLARE)
