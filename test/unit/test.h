@@ -126,7 +126,15 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_net_udp_oversize) \
 	X(test_net_udp_dscp) \
 	X(test_net_udp_errors) \
-	X(test_net_udp_close_in_handler)
+	X(test_net_udp_close_in_handler) \
+	X(test_waf_users_parse) \
+	X(test_waf_users_set) \
+	X(test_waf_login) \
+	X(test_waf_rate_limit) \
+	X(test_waf_guest) \
+	X(test_waf_pool_tmpl) \
+	X(test_waf_refresh) \
+	X(test_waf_config)
 
 #define DECLARE(name) int name(void);
 TESTS(DECLARE)

@@ -1,0 +1,66 @@
+/**
+ * @file waf.h  The WAF: web logins (users file, PBKDF2) and guest
+ *              identity pools, answered with ES256 tokens for the
+ *              eP-CSCF; HTTP-free (JSON in, status and JSON out)
+ */
+
+#ifndef IMSEDGE_WAF_H
+#define IMSEDGE_WAF_H
+
+struct waf;
+struct jwt_key;
+
+enum {
+	WAF_BODY_MAX     = 4096,   /**< Largest request body accepted     */
+	WAF_PBKDF2_ITER  = 20000,  /**< Default PBKDF2 iterations         */
+	WAF_POOL_MAX     = 100000, /**< Most identities in one pool       */
+	WAF_IMPU_MAX     = 16,     /**< Most IMPUs of one user            */
+	WAF_LIFETIME     = 3600,   /**< Token lifetime if none configured */
+};
+
+/** One identity pool, from the config line "identity_pool NAME TMPL" */
+struct waf_pool_cfg {
+	struct le le;
+	char *name;
+	char *tmpl;     /**< e.g. sip:guest{1-50}@ims.test               */
+};
+
+/** What the WAF needs to know; strings are copied by waf_alloc() */
+struct waf_cfg {
+	const char *users_file;   /**< NULL: no password logins           */
+	const char *key_file;     /**< Token signing key (P-256 private)  */
+	const char *issuer;       /**< "iss": the WWSF's origin           */
+	const char *audience;     /**< "aud": the eP-CSCF's w2_public_url */
+	const char *w2_url;       /**< Returned to the page: wss://...    */
+	uint32_t lifetime;        /**< Token lifetime, s (0: default)     */
+	const struct list *pools; /**< struct waf_pool_cfg, may be empty  */
+};
+
+/** An answer: HTTP status, reason, Retry-After and a JSON body */
+struct waf_reply {
+	uint16_t scode;
+	const char *reason;
+	uint32_t retry_after;     /**< Seconds; 0 = no Retry-After        */
+	struct mbuf *body;        /**< JSON                               */
+};
+
+int  waf_alloc(struct waf **wp, const struct waf_cfg *cfg);
+int  waf_reload_users(struct waf *waf);
+int  waf_login(struct waf *waf, const struct sa *peer, const uint8_t *body,
+	       size_t len, struct waf_reply *r);
+int  waf_guest(struct waf *waf, const struct sa *peer, const uint8_t *body,
+	       size_t len, struct waf_reply *r);
+int  waf_refresh(struct waf *waf, const struct sa *peer,
+		 const struct pl *bearer, struct waf_reply *r);
+int  waf_config(struct waf *waf, struct waf_reply *r);
+void waf_lease_release(struct waf *waf, const char *impu);
+bool waf_lease_valid(struct waf *waf, const char *impu, const char *jti);
+struct jwt_key *waf_key(const struct waf *waf);
+bool waf_pool_match(const struct list *pools, const char *pool,
+		    const char *impu);
+int  waf_pool_check(const char *tmpl);
+void waf_reply_reset(struct waf_reply *r);
+int  waf_users_set(const char *path, const char *name, const char *password,
+		   const char *impi, const char *impus, uint32_t iterations);
+
+#endif

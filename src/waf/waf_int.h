@@ -1,0 +1,99 @@
+/**
+ * @file waf_int.h  Private: users table (users.c), identity pools and
+ *                  leases (pool.c), per-address limits (limit.c), and the
+ *                  WAF object they serve (waf.c)
+ */
+
+enum {
+	WAF_SALT_LEN   = 16,       /* PBKDF2 salt, bytes                  */
+	WAF_DK_LEN     = 32,       /* PBKDF2-HMAC-SHA256 output, bytes    */
+	WAF_ITER_MAX   = 1000000,  /* beyond: seconds per login on a router */
+	WAF_NAME_MAX   = 64,
+	WAF_JTI_LEN    = 23,       /* base64url of 128 bits, with NUL     */
+	WAF_USERS_MAX  = 1 << 20,  /* users file size limit, bytes        */
+};
+
+
+/* users.c */
+
+/** One user of the users file */
+struct waf_user {
+	struct le le;
+	char *name;
+	char *impi;
+	char *impu[WAF_IMPU_MAX];
+	size_t impuc;
+	uint32_t iter;
+	uint8_t salt[WAF_SALT_LEN];
+	size_t saltlen;
+	uint8_t dk[WAF_DK_LEN];
+};
+
+/** The users file, parsed */
+struct waf_users {
+	struct list users;
+	uint32_t iter_max;         /* the dummy check of unknown names   */
+};
+
+int waf_users_load(struct waf_users **up, const char *path);
+int waf_users_parse(struct waf_users **up, const char *path,
+		    const char *text, size_t len, char *errbuf, size_t errsz);
+const struct waf_user *waf_users_find(const struct waf_users *u,
+				      const char *name);
+bool waf_user_check(const struct waf_users *u, const struct waf_user *user,
+		    const char *password);
+bool waf_name_valid(const char *name);
+
+
+/* pool.c */
+
+/** A pool template "PRE{LO-HI}SUF", pointers into the template text */
+struct waf_tmpl {
+	struct pl pre, suf;
+	uint32_t lo, hi;
+};
+
+/** An identity pool and its leases (sorted by index) */
+struct waf_pool {
+	struct le le;
+	char *name;
+	char *tmpl;
+	struct waf_tmpl t;
+	struct list leases;
+	uint32_t nleases;
+};
+
+int  waf_tmpl_parse(struct waf_tmpl *t, const char *tmpl);
+bool waf_tmpl_index(const struct waf_tmpl *t, const char *impu,
+		    uint32_t *idx);
+int  waf_pool_alloc(struct waf_pool **pp, const struct waf_pool_cfg *cfg);
+int  waf_pool_lease(struct waf_pool *p, int64_t now, int64_t expires,
+		    const char *jti, uint32_t *idx, uint32_t *retry);
+int  waf_pool_renew(struct waf_pool *p, uint32_t idx, int64_t now,
+		    const char *old_jti, const char *jti, int64_t expires);
+bool waf_pool_release(struct waf_pool *p, uint32_t idx);
+bool waf_pool_leased(struct waf_pool *p, uint32_t idx, int64_t now,
+		     const char *jti);
+int  waf_pool_impu(char *buf, size_t sz, const struct waf_pool *p,
+		   uint32_t idx);
+
+
+/* limit.c */
+
+/** Events per client address in a fixed window, in a bounded table */
+struct waf_limiter;
+
+int  waf_limiter_alloc(struct waf_limiter **lp, uint32_t max_entries,
+		       uint32_t limit, uint32_t window);
+bool waf_limiter_blocked(struct waf_limiter *l, const struct sa *peer,
+			 int64_t now, uint32_t *retry);
+int  waf_limiter_hit(struct waf_limiter *l, const struct sa *peer,
+		     int64_t now);
+uint32_t waf_limiter_count(const struct waf_limiter *l);
+
+
+/* waf.c: for tests and the fuzz target */
+typedef int64_t (waf_clock_h)(void);
+
+void waf_set_clock(struct waf *waf, waf_clock_h *clock);
+void waf_set_budget(struct waf *waf, uint32_t iter_per_sec);
