@@ -43,7 +43,7 @@ IMS_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
 IMS_LDFLAGS += -fsanitize=address,undefined
 endif
 
-SRCS     := $(sort $(shell find src -name '*.c'))
+SRCS     := $(sort $(shell find src -name node_modules -prune -o -name '*.c' -print))
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 OBJ      := $(BUILD)/obj
 LIB_OBJS := $(patsubst src/%.c,$(OBJ)/%.o,$(LIB_SRCS))

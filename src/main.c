@@ -21,6 +21,9 @@
 #include "agw/agw.h"
 #include "crypto/crypto.h"
 #include "pcscf/pcscf.h"
+#include "jwt/jwt.h"
+#include "waf/waf.h"
+#include "web/web.h"
 
 #define LOG_MODULE "main"
 
@@ -38,6 +41,7 @@ static struct {
 	struct w2 *w2;
 	struct pcscf *pcscf;
 	struct agw *agw;
+	struct web *web;
 	struct tmr tmr_exit;
 	int sigfd[2];
 	bool stopping;
@@ -48,14 +52,17 @@ static void usage(FILE *f)
 {
 	(void)fprintf(f,
 		      "usage: imsedge [-t] -c FILE\n"
-		      "       imsedge -k KEYFILE -x CERTFILE [-n CN] "
-		      "[-a DNS:name|IP:addr]... [-f]\n"
+		      "       imsedge -k KEYFILE [-x CERTFILE [-n CN] "
+		      "[-a DNS:name|IP:addr]...] [-f]\n"
+		      "       imsedge -u USERSFILE NAME IMPI IMPU[,IMPU...] "
+		      "< password\n"
 		      "       imsedge -v | -h\n"
 		      "\n"
 		      "  -c FILE  configuration file (runs in the foreground)\n"
 		      "  -t       check the configuration and exit\n"
 		      "  -k FILE  make an EC P-256 private key (mode 0600) "
 		      "if missing, and exit\n"
+		      "           (alone: the WAF's token_key)\n"
 		      "  -x FILE  make a self-signed certificate for it "
 		      "if missing (10 years)\n"
 		      "  -n CN    the certificate's common name "
@@ -64,6 +71,9 @@ static void usage(FILE *f)
 		      "(repeatable)\n"
 		      "  -f       replace the key and certificate "
 		      "if they exist\n"
+		      "  -u FILE  add or replace a web login in a users "
+		      "file (wwsf_users);\n"
+		      "           the password is the first line of stdin\n"
 		      "  -v       print the version\n"
 		      "  -h       print this help\n");
 }
@@ -114,6 +124,8 @@ static void reload(void)
 	}
 
 	err = w2_reload(app.w2, conf);
+	if (!err)
+		err = web_reload(app.web, conf);
 	if (err) {
 		log_error("reload failed, keeping the running config: %m",
 			  err);
@@ -207,6 +219,82 @@ static int check_tls_files(const struct imsedge_conf *conf)
 
 	mem_deref(tls);
 	return err;
+}
+
+
+/* -t: the token keys load (the signing key must be a private key) */
+static int check_token_keys(const struct imsedge_conf *conf)
+{
+	struct jwt_key *key = NULL;
+	struct le *le;
+	int err = 0;
+
+	if (conf->token_key) {
+		err = jwt_key_load(&key, conf->token_key);
+		if (!err && !jwt_key_can_sign(key))
+			err = EINVAL;
+		if (err)
+			(void)fprintf(stderr, "%s: token_key %s: not an EC "
+				      "P-256 private key: %s\n", conf->path,
+				      conf->token_key, strerror(err));
+		key = mem_deref(key);
+	}
+
+	for (le = conf->waf_keys.head; le && !err; le = le->next) {
+		const struct conf_waf_key *k = le->data;
+
+		err = jwt_key_load(&key, k->file);
+		if (err)
+			(void)fprintf(stderr, "%s: waf_pubkey %s %s: not an "
+				      "EC P-256 key: %s\n", conf->path,
+				      k->issuer, k->file, strerror(err));
+		key = mem_deref(key);
+	}
+
+	return err;
+}
+
+
+/* imsedge -u FILE NAME IMPI IMPUS: the password is stdin's first line */
+static int users_cmd(const char *file, char *argv[], int argc)
+{
+	char pw[256];
+	size_t n;
+	int err;
+
+	if (argc != 3)
+		return EINVAL;
+
+	if (isatty(STDIN_FILENO))
+		(void)fprintf(stderr, "password for %s: ", argv[0]);
+
+	if (!fgets(pw, sizeof(pw), stdin)) {
+		(void)fprintf(stderr, "imsedge: no password on stdin\n");
+		return 1;
+	}
+
+	n = strcspn(pw, "\r\n");
+	pw[n] = '\0';
+	if (!n) {
+		(void)fprintf(stderr, "imsedge: empty password\n");
+		return 1;
+	}
+
+	err = libre_init();
+	if (!err)
+		err = waf_users_set(file, argv[0], pw, argv[1], argv[2],
+				    WAF_PBKDF2_ITER);
+	memset(pw, 0, sizeof(pw));
+	libre_close();
+
+	if (err) {
+		(void)fprintf(stderr, "imsedge: %s: cannot set %s: %s\n",
+			      file, argv[0], strerror(err));
+		return 1;
+	}
+
+	(void)printf("imsedge: %s: %s set\n", file, argv[0]);
+	return 0;
 }
 
 
@@ -329,6 +417,10 @@ static int run(void)
 	if (err)
 		return err;
 
+	err = web_alloc(&app.web, app.conf, app.pcscf);
+	if (err)
+		return err;
+
 	log_info("ready");
 
 	err = re_main(NULL);
@@ -344,11 +436,12 @@ int main(int argc, char *argv[])
 	struct keygen_prm kg;
 	char errbuf[512];
 	bool test = false, keygen = false;
+	const char *users = NULL;
 	int c, err;
 
 	memset(&kg, 0, sizeof(kg));
 
-	while ((c = getopt(argc, argv, "c:thvk:x:n:a:f")) != -1) {
+	while ((c = getopt(argc, argv, "c:thvk:x:n:a:fu:")) != -1) {
 		switch (c) {
 
 		case 'c':
@@ -366,6 +459,10 @@ int main(int argc, char *argv[])
 		case 'h':
 			usage(stdout);
 			return 0;
+
+		case 'u':
+			users = optarg;
+			break;
 
 		case 'k':
 		case 'x':
@@ -385,9 +482,22 @@ int main(int argc, char *argv[])
 		}
 	}
 
+	if (users) {
+		if (app.path || test || keygen) {
+			usage(stderr);
+			return 2;
+		}
+
+		err = users_cmd(users, argv + optind, argc - optind);
+		if (err == EINVAL)
+			usage(stderr);
+
+		return err == EINVAL ? 2 : err;
+	}
+
 	if (keygen) {
 		if (app.path || test || optind != argc || !kg.keyfile ||
-		    !kg.certfile) {
+		    (!kg.certfile && (kg.cn || kg.sanc))) {
 			usage(stderr);
 			return 2;
 		}
@@ -420,6 +530,8 @@ int main(int argc, char *argv[])
 	if (test) {
 		err = check_tls_files(app.conf);
 		if (!err)
+			err = check_token_keys(app.conf);
+		if (!err)
 			(void)printf("%s: configuration OK\n", app.path);
 		goto out;
 	}
@@ -428,6 +540,7 @@ int main(int argc, char *argv[])
 
  out:
 	tmr_cancel(&app.tmr_exit);
+	app.web = mem_deref(app.web);
 	app.pcscf = mem_deref(app.pcscf);
 	app.agw = mem_deref(app.agw);
 	app.w2 = mem_deref(app.w2);

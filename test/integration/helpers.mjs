@@ -122,9 +122,17 @@ export class Imsedge {
 	 * ports; `extra` is appended as is
 	 */
 	writeConfig(conf, extra = '') {
-		const text = configText({ ...conf,
+		// mw_ip: the Mw address (127.0.0.2 is the one Kamailio trusts
+		// for integrity-protected="auth-done"); the port is ours
+		// "@W2PORT@" in a value: the W2 port (e.g. in w2_public_url)
+		const { mw_ip: mwIp = '127.0.0.1', ...given } = conf;
+		const rest = Object.fromEntries(Object.entries(given).map(
+			([k, v]) => [k, typeof v === 'string' ?
+				v.replaceAll('@W2PORT@', String(this.port)) : v]));
+		this.mwIp = mwIp;
+		const text = configText({ ...rest,
 			w2_listen: `127.0.0.1:${this.port}`,
-			mw_listen: `127.0.0.1:${this.mwPort}` });
+			mw_listen: `${mwIp}:${this.mwPort}` });
 		fs.writeFileSync(this.confPath, text + extra);
 	}
 

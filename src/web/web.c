@@ -1,0 +1,335 @@
+/**
+ * @file web.c  Web access: the WWSF's HTTPS listener and its /api/
+ *              routes to the WAF, and the keyring the eP-CSCF checks
+ *              tokens with (our WAF's key for our origin, plus every
+ *              waf_pubkey)
+ *
+ * Routes (JSON in and out):
+ *   GET  /api/config   guest logins on or off, pool names, the W2 URL
+ *   POST /api/login    {"username","password"} -> token and identities
+ *   POST /api/guest    {"pool"?} -> a pool identity's token
+ *   POST /api/refresh  Authorization: Bearer -> a fresh token
+ * A POST whose Origin is not our page's is refused (403): the API is
+ * for our page only.
+ */
+#include <string.h>
+#include <strings.h>
+#include <re.h>
+#include "../core/conf.h"
+#include "../core/log.h"
+#include "../jwt/jwt.h"
+#include "../pcscf/pcscf.h"
+#include "../waf/waf.h"
+#include "../wwsf/wwsf.h"
+#include "web.h"
+
+#define LOG_MODULE "web"
+
+struct web {
+	struct imsedge_conf *conf;
+	struct jwt_keyring *ring;
+	struct waf *waf;
+	struct wwsf *wwsf;
+	struct pcscf *pcscf;
+};
+
+
+static void destructor(void *arg)
+{
+	struct web *web = arg;
+
+	pcscf_set_web_auth(web->pcscf, NULL, NULL, NULL);
+	mem_deref(web->wwsf);
+	mem_deref(web->waf);
+	mem_deref(web->ring);
+	mem_deref(web->conf);
+}
+
+
+static void reply_json(struct wwsf_req *req, uint16_t scode,
+		       const char *reason, const char *json)
+{
+	(void)wwsf_reply(req, scode, reason, NULL, "application/json",
+			 (const uint8_t *)json, strlen(json));
+}
+
+
+static void reply_waf(struct wwsf_req *req, struct waf_reply *r, int err)
+{
+	char hdr[48] = "";
+
+	if (err || !r->body) {
+		log_warn("%J: API failure: %m", wwsf_req_peer(req), err);
+		reply_json(req, 500, "Internal Server Error",
+			   "{\"error\":\"internal\",\"message\":\"The server "
+			   "could not answer; try again\"}");
+		return;
+	}
+
+	if (r->retry_after)
+		(void)re_snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
+				  r->retry_after);
+
+	(void)wwsf_reply(req, r->scode, r->reason, hdr[0] ? hdr : NULL,
+			 "application/json", r->body->buf, r->body->end);
+}
+
+
+static bool bearer(const struct http_msg *msg, struct pl *tok)
+{
+	const struct http_hdr *h = http_msg_hdr(msg, HTTP_HDR_AUTHORIZATION);
+
+	if (!h || h->val.l < 8 || strncasecmp(h->val.p, "Bearer ", 7))
+		return false;
+
+	*tok = h->val;
+	pl_advance(tok, 7);
+	while (tok->l && (tok->p[0] == ' ' || tok->p[0] == '\t'))
+		pl_advance(tok, 1);
+
+	return tok->l > 0;
+}
+
+
+/* Our page's requests only: a POST from another origin is refused */
+static bool origin_ok(const struct web *web, const struct http_msg *msg)
+{
+	const struct http_hdr *h = http_msg_xhdr(msg, "Origin");
+
+	return !h || !pl_strcasecmp(&h->val, web->conf->wwsf_origin);
+}
+
+
+static void api_handler(struct wwsf_req *req, void *arg)
+{
+	struct web *web = arg;
+	const struct http_msg *msg = wwsf_req_msg(req);
+	const struct sa *peer = wwsf_req_peer(req);
+	struct waf_reply r = {0, NULL, 0, NULL};
+	bool post = !pl_strcmp(&msg->met, "POST");
+	const uint8_t *body;
+	size_t len;
+	struct pl tok;
+	int err;
+
+	wwsf_req_body(req, &body, &len);
+
+	if (post && !origin_ok(web, msg)) {
+		log_info("%J: %r from a foreign Origin refused", peer,
+			 &msg->path);
+		reply_json(req, 403, "Forbidden", "{\"error\":\"origin\","
+			   "\"message\":\"Requests from other sites are not "
+			   "accepted\"}");
+		return;
+	}
+
+	if (!pl_strcmp(&msg->path, "/api/config") && !post)
+		err = waf_config(web->waf, &r);
+	else if (!pl_strcmp(&msg->path, "/api/login") && post)
+		err = waf_login(web->waf, peer, body, len, &r);
+	else if (!pl_strcmp(&msg->path, "/api/guest") && post)
+		err = waf_guest(web->waf, peer, body, len, &r);
+	else if (!pl_strcmp(&msg->path, "/api/refresh") && post) {
+		if (!bearer(msg, &tok))
+			pl_set_str(&tok, "");
+		err = waf_refresh(web->waf, peer, &tok, &r);
+	}
+	else {
+		reply_json(req, 404, "Not Found", "{\"error\":\"not_found\","
+			   "\"message\":\"No such API\"}");
+		return;
+	}
+
+	reply_waf(req, &r, err);
+	waf_reply_reset(&r);
+}
+
+
+/* Pool leases live in our WAF; another WAF's pools are its business */
+static bool lease_handler(const char *iss, const char *impu,
+			  const char *jti, bool release, void *arg)
+{
+	struct web *web = arg;
+
+	if (!web->waf || !iss || strcasecmp(iss, web->conf->wwsf_origin))
+		return true;
+
+	if (release) {
+		waf_lease_release(web->waf, impu);
+		return true;
+	}
+
+	return waf_lease_valid(web->waf, impu, jti);
+}
+
+
+static int keys_load(struct web *web)
+{
+	struct le *le;
+	int err = 0;
+
+	if (web->waf) {
+		err = jwt_keyring_add(web->ring, web->conf->wwsf_origin,
+				      waf_key(web->waf));
+		if (err)
+			return err;
+	}
+
+	for (le = web->conf->waf_keys.head; le; le = le->next) {
+		const struct conf_waf_key *k = le->data;
+		struct jwt_key *key = NULL;
+
+		err = jwt_key_load(&key, k->file);
+		if (err) {
+			log_error("waf_pubkey %s %s: cannot load an EC P-256 "
+				  "key: %m", k->issuer, k->file, err);
+			return err;
+		}
+
+		err = jwt_keyring_add(web->ring, k->issuer, key);
+		mem_deref(key);
+		if (err)
+			return err;
+
+		log_info("tokens of %s trusted (key %s)", k->issuer, k->file);
+	}
+
+	return 0;
+}
+
+
+static int wwsf_start(struct web *web)
+{
+	const struct imsedge_conf *conf = web->conf;
+	struct waf_cfg wc;
+	struct wwsf_cfg hc;
+	int err;
+
+	memset(&wc, 0, sizeof(wc));
+	wc.users_file = conf->wwsf_users;
+	wc.key_file   = conf->token_key;
+	wc.issuer     = conf->wwsf_origin;
+	wc.audience   = conf->w2_public_url;
+	wc.w2_url     = conf->w2_public_url;
+	wc.lifetime   = conf->token_lifetime;
+	wc.pools      = &conf->pools;
+
+	err = waf_alloc(&web->waf, &wc);
+	if (err) {
+		log_error("WAF: %m", err);
+		return err;
+	}
+
+	memset(&hc, 0, sizeof(hc));
+	hc.listen      = conf->wwsf_listen;
+	hc.cert        = conf->tls_cert;
+	hc.key         = conf->tls_key;
+	hc.root        = conf->wwsf_root;
+	hc.connect_src = conf->w2_public_url;
+
+	err = wwsf_alloc(&web->wwsf, &hc);
+	if (err) {
+		log_error("WWSF on %J: %m", &conf->wwsf_listen, err);
+		return err;
+	}
+
+	wwsf_set_api(web->wwsf, api_handler, web);
+
+	log_info("WWSF: %s on %J from %s, tokens for %s (%u s)",
+		 conf->wwsf_origin, wwsf_laddr(web->wwsf), conf->wwsf_root,
+		 conf->w2_public_url, conf->token_lifetime);
+
+	return 0;
+}
+
+
+/**
+ * Start web access as configured: the WWSF and WAF when wwsf_listen is
+ * set, token checks at the eP-CSCF when there is any key to trust
+ *
+ * @param webp  Returned object (NULL if nothing is configured)
+ * @param conf  Configuration
+ * @param pcscf eP-CSCF that checks tokens
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int web_alloc(struct web **webp, struct imsedge_conf *conf,
+	      struct pcscf *pcscf)
+{
+	struct web *web;
+	int err;
+
+	if (!webp || !conf)
+		return EINVAL;
+
+	*webp = NULL;
+	if (!sa_isset(&conf->wwsf_listen, SA_PORT) && !conf->waf_keys.head)
+		return 0;
+
+	web = mem_zalloc(sizeof(*web), destructor);
+	if (!web)
+		return ENOMEM;
+
+	web->conf  = mem_ref(conf);
+	web->pcscf = pcscf;
+
+	err = jwt_keyring_alloc(&web->ring);
+	if (err)
+		goto out;
+
+	if (sa_isset(&conf->wwsf_listen, SA_PORT)) {
+		err = wwsf_start(web);
+		if (err)
+			goto out;
+	}
+
+	err = keys_load(web);
+	if (err)
+		goto out;
+
+	pcscf_set_web_auth(pcscf, web->ring, lease_handler, web);
+
+ out:
+	if (err)
+		mem_deref(web);
+	else
+		*webp = web;
+
+	return err;
+}
+
+
+/**
+ * SIGHUP: new TLS certificate for new connections, and the users file
+ *
+ * @param web  Web access (may be NULL)
+ * @param conf The new configuration
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int web_reload(struct web *web, struct imsedge_conf *conf)
+{
+	int err = 0;
+
+	if (!web || !web->wwsf)
+		return 0;
+
+	err = wwsf_reload(web->wwsf, conf->tls_cert, conf->tls_key);
+	if (!err)
+		err = waf_reload_users(web->waf);
+
+	return err;
+}
+
+
+/**
+ * The WWSF's listening address
+ *
+ * @param web Web access
+ *
+ * @return Address, or NULL without a WWSF
+ */
+const struct sa *web_laddr(const struct web *web)
+{
+	return web && web->wwsf ? wwsf_laddr(web->wwsf) : NULL;
+}

@@ -1,0 +1,13 @@
+/**
+ * @file web.h  Web access: the WWSF (page over HTTPS), its WAF (logins,
+ *              guest pools, tokens) and the keys the eP-CSCF trusts
+ */
+
+struct web;
+struct imsedge_conf;
+struct pcscf;
+
+int  web_alloc(struct web **webp, struct imsedge_conf *conf,
+	       struct pcscf *pcscf);
+int  web_reload(struct web *web, struct imsedge_conf *conf);
+const struct sa *web_laddr(const struct web *web);
