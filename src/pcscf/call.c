@@ -3,7 +3,10 @@
  *               (src/sdp) driving the eIMS-AGW (src/agw), and ending a
  *               call on the browser's behalf (D-40)
  *
- * A call is keyed by Call-ID and tied to the flow of its browser. SDP
+ * A call is one leg: a Call-ID, the flow of its browser and the browser's
+ * tag in the dialog. A call between two browsers of this eP-CSCF passes
+ * twice with one Call-ID (out through the core and back), as two legs,
+ * each with its own media session. SDP
  * from the browser goes through sdpx_offer_to_core/sdpx_answer_to_core,
  * SDP from the core through sdpx_offer_to_browser/sdpx_answer_to_browser.
  * The dialog is followed as it passes so that, when the WebSocket closes
@@ -32,6 +35,7 @@ struct call {
 	struct pcscf *p;
 	struct flow *fl;
 	char *callid;
+	char *btag;          /**< The browser's tag, once known           */
 	bool from_browser;   /**< The browser sent the initial INVITE      */
 	bool emergency;
 	bool confirmed;
@@ -56,6 +60,7 @@ static void call_destructor(void *arg)
 	mem_deref(c->media);
 	mem_deref(c->sdp);
 	mem_deref(c->callid);
+	mem_deref(c->btag);
 	mem_deref(c->target);
 	mem_deref(c->route);
 	mem_deref(c->from);
@@ -106,26 +111,65 @@ static const struct sdpx_ops ops = {
 };
 
 
-static bool callid_cmp(struct le *le, void *arg)
+/* Which leg: a Call-ID, on a flow (NULL: any), with the browser's tag
+   (unset: any), in a role (-1: either, 1: the browser called, 0: it
+   was called) */
+struct leg {
+	const struct pl *callid;
+	const struct flow *fl;
+	const struct pl *btag;
+	int from_browser;
+};
+
+
+static bool leg_cmp(struct le *le, void *arg)
 {
 	const struct call *c = le->data;
+	const struct leg *k = arg;
 
-	return 0 == pl_strcmp(arg, c->callid);
+	if (pl_strcmp(k->callid, c->callid))
+		return false;
+
+	if (k->fl && c->fl != k->fl)
+		return false;
+
+	if (k->from_browser >= 0 && c->from_browser != (k->from_browser > 0))
+		return false;
+
+	return !pl_isset(k->btag) || !c->btag || !pl_strcmp(k->btag, c->btag);
+}
+
+
+static struct call *leg_find(struct pcscf *p, const struct pl *callid,
+			     const struct flow *fl, const struct pl *btag,
+			     int from_browser)
+{
+	struct leg k = {callid, fl, btag, from_browser};
+
+	return list_ledata(list_apply(&p->calls, true, leg_cmp, &k));
 }
 
 
 /**
- * The call a message belongs to
+ * The call leg a request belongs to
  *
- * @param p   eP-CSCF
- * @param msg SIP message
+ * @param p            eP-CSCF
+ * @param fl           Flow of the leg's browser, NULL for any
+ * @param msg          Request
+ * @param from_browser The browser sent it (else the core did)
  *
  * @return Call, or NULL
  */
-struct call *call_find(struct pcscf *p, const struct sip_msg *msg)
+struct call *call_find(struct pcscf *p, const struct flow *fl,
+		       const struct sip_msg *msg, bool from_browser)
 {
-	return list_ledata(list_apply(&p->calls, true, callid_cmp,
-				      (void *)&msg->callid));
+	/* an initial request: the leg it started */
+	if (!pl_isset(&msg->to.tag))
+		return leg_find(p, &msg->callid, fl, NULL, from_browser);
+
+	/* in a dialog: the browser's own tag is From when it sends */
+	return leg_find(p, &msg->callid, fl, from_browser ? &msg->from.tag :
+			&msg->to.tag, -1);
 }
 
 
@@ -161,6 +205,8 @@ static int call_alloc(struct call **cp, struct pcscf *p, struct flow *fl,
 	c->emergency = emergency;
 
 	err = pl_strdup(&c->callid, &msg->callid);
+	if (!err && from_browser)
+		err = pl_strdup(&c->btag, &msg->from.tag);
 	if (!err)
 		err = agw_sess_alloc(&c->media, p->agw, emergency,
 				     media_closed, c);
@@ -545,7 +591,7 @@ static uint16_t call_get(struct call **cp, struct pcscf *p, struct flow *fl,
 {
 	int err;
 
-	*cp = call_find(p, msg);
+	*cp = call_find(p, fl, msg, from_browser);
 	if (*cp)
 		return 0;
 
@@ -625,14 +671,16 @@ uint16_t call_browser_request(struct pcscf *p, struct flow *fl,
  * dialog remembered, or the end of a call that failed
  *
  * @param p     eP-CSCF
+ * @param fl    Flow of the browser, NULL if it has gone
  * @param req   The browser's request
  * @param rsp   The core's response
  * @param bodyp Set to the body to send instead, if any
  */
-void call_core_response(struct pcscf *p, const struct sip_msg *req,
-			const struct sip_msg *rsp, struct mbuf **bodyp)
+void call_core_response(struct pcscf *p, const struct flow *fl,
+			const struct sip_msg *req, const struct sip_msg *rsp,
+			struct mbuf **bodyp)
 {
-	struct call *c = call_find(p, req);
+	struct call *c = call_find(p, fl, req, true);
 	const struct sip_hdr *pem;
 	int err;
 
@@ -710,19 +758,26 @@ uint16_t call_core_request(struct pcscf *p, struct flow *fl,
  * relayed
  *
  * @param p     eP-CSCF
+ * @param fl    Flow of the browser
  * @param req   The core's request
  * @param rsp   The browser's response
  * @param bodyp Set to the body to send instead, if any
  */
-void call_browser_response(struct pcscf *p, const struct sip_msg *req,
+void call_browser_response(struct pcscf *p, const struct flow *fl,
+			   const struct sip_msg *req,
 			   const struct sip_msg *rsp, struct mbuf **bodyp)
 {
-	struct call *c = call_find(p, req);
+	struct call *c = call_find(p, fl, req, false);
 	int err;
 
 	*bodyp = NULL;
 
 	if (!c || rsp->scode < 101)
+		return;
+
+	/* the browser's tag, from its first answer that has one */
+	if (!c->btag && pl_isset(&rsp->to.tag) &&
+	    pl_strdup(&c->btag, &rsp->to.tag))
 		return;
 
 	if (is_met(req, "INVITE") && rsp->scode >= 300) {

@@ -61,7 +61,7 @@ static void relay_response(struct otx *otx, const struct sip_msg *rsp)
 	int err;
 
 	/* calls follow the core's answers even when the browser has gone */
-	call_core_response(otx->p, otx->msg, rsp, &body);
+	call_core_response(otx->p, otx->fl, otx->msg, rsp, &body);
 
 	if (!otx->fl || !otx->fl->conn) {
 		mem_deref(body);

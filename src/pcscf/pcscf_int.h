@@ -142,18 +142,21 @@ int  webauth_print_register(struct mbuf *mb, const struct sip_msg *msg,
 
 /* call.c: calls (IMS-ALG) */
 struct call;
-struct call *call_find(struct pcscf *p, const struct sip_msg *msg);
+struct call *call_find(struct pcscf *p, const struct flow *fl,
+		       const struct sip_msg *msg, bool from_browser);
 void call_release(struct call *c, const char *why);
 void call_flow_gone(struct pcscf *p, struct flow *fl);
 bool call_is_emergency(const struct pcscf *p, const struct sip_msg *msg);
 uint16_t call_browser_request(struct pcscf *p, struct flow *fl,
 			      const struct sip_msg *msg, bool emergency,
 			      struct mbuf **bodyp);
-void call_core_response(struct pcscf *p, const struct sip_msg *req,
-			const struct sip_msg *rsp, struct mbuf **bodyp);
+void call_core_response(struct pcscf *p, const struct flow *fl,
+			const struct sip_msg *req, const struct sip_msg *rsp,
+			struct mbuf **bodyp);
 uint16_t call_core_request(struct pcscf *p, struct flow *fl,
 			   const struct sip_msg *msg, struct mbuf **bodyp);
-void call_browser_response(struct pcscf *p, const struct sip_msg *req,
+void call_browser_response(struct pcscf *p, const struct flow *fl,
+			   const struct sip_msg *req,
 			   const struct sip_msg *rsp, struct mbuf **bodyp);
 int  call_print_body(struct mbuf *mb, const struct mbuf *body);
 

@@ -371,7 +371,7 @@ void term_response(struct pcscf *p, struct flow *fl,
 	if (!pl_strcmp(&msg->cseq.met, "CANCEL"))
 		return;
 
-	call_browser_response(p, ttx->msg, msg, &body);
+	call_browser_response(p, fl, ttx->msg, msg, &body);
 
 	mb = mbuf_alloc(512 + mbuf_get_left(msg->mb) +
 			(body ? body->end : 0));

@@ -23,8 +23,8 @@ enum {
 	GUEST_LIMIT   = 10,     /* guest logins per address ...         */
 	GUEST_WINDOW  = 60,     /* ... in this many seconds             */
 	LIMIT_TABLE   = 1024,   /* addresses each limiter remembers     */
-	LIFETIME_MIN  = 60,
-	LIFETIME_MAX  = 7 * 86400,
+	LIFETIME_MIN  = 10,        /* as the token_lifetime key allows */
+	LIFETIME_MAX  = 86400,
 	IMPU_LEN      = 256,
 	PASSWORD_MAX  = 1024,
 	/* PBKDF2 work per second, all clients together: 50 checks at the
