@@ -27,10 +27,12 @@ enum {
 	LIFETIME_MAX  = 86400,
 	IMPU_LEN      = 256,
 	PASSWORD_MAX  = 1024,
-	/* PBKDF2 work per second, all clients together: 50 checks at the
-	   default count. A check runs on the one event-loop thread that
-	   also relays media, so this caps the share of it logins can take */
-	PBKDF2_BUDGET = 50 * WAF_PBKDF2_ITER,
+	/* PBKDF2 work per second, all clients together. A check runs on
+	   the one event-loop thread that also relays media, so logins may
+	   take at most a quarter of each second of it (measured at start),
+	   and never more than 50 checks at the default count */
+	BUDGET_SHARE  = 4,
+	BUDGET_MAX    = 50 * WAF_PBKDF2_ITER,
 };
 
 struct waf {
@@ -215,7 +217,8 @@ int waf_alloc(struct waf **wp, const struct waf_cfg *cfg)
 		return ENOMEM;
 
 	waf->lifetime = cfg->lifetime ? cfg->lifetime : WAF_LIFETIME;
-	waf->budget = PBKDF2_BUDGET;
+	waf->budget = min(waf_pbkdf2_rate() / BUDGET_SHARE,
+			  (uint32_t)BUDGET_MAX);
 
 	err  = str_dup(&waf->issuer, cfg->issuer);
 	err |= str_dup(&waf->audience, cfg->audience);
@@ -236,6 +239,8 @@ int waf_alloc(struct waf **wp, const struct waf_cfg *cfg)
 		if (err)
 			goto out;
 	}
+
+	log_info("PBKDF2 budget: %u iterations per second", waf->budget);
 
 	err = pools_make(waf, cfg->pools);
 	if (!err)

@@ -10,6 +10,15 @@
 struct waf;
 struct jwt_key;
 
+/*
+ * WAF_PBKDF2_ITER: a password check runs on the one event-loop thread
+ * that also relays media, so it must stay short: 20000 iterations of
+ * PBKDF2-HMAC-SHA256 take about 20 ms on a PC and, estimated, 20 times
+ * that on a MIPS router, which is as long as one login may hold up calls.
+ * That is far below what a server would use (OWASP: 600000), so the count
+ * is stored per users-file entry and operators on faster hardware can
+ * raise it (waf_users_set iterations).
+ */
 enum {
 	WAF_BODY_MAX     = 4096,   /**< Largest request body accepted     */
 	WAF_PBKDF2_ITER  = 20000,  /**< Default PBKDF2 iterations         */

@@ -43,6 +43,7 @@ const struct waf_user *waf_users_find(const struct waf_users *u,
 bool waf_user_check(const struct waf_users *u, const struct waf_user *user,
 		    const char *password);
 bool waf_name_valid(const char *name);
+uint32_t waf_pbkdf2_rate(void);
 
 
 /* pool.c */
