@@ -81,12 +81,13 @@ static void destructor(void *arg)
 }
 
 
+/* No more requests; rx is kept (an API handler may be reading its body
+   from it) until process() or the destructor */
 static void finish(struct wwsf_sess *s)
 {
 	s->state = S_DONE;
 	s->left = 0;
 	wwsf_file_close(&s->file);
-	s->rx = mem_deref(s->rx);
 }
 
 
@@ -686,8 +687,9 @@ static void process(struct wwsf_sess *s)
 		}
 	}
 
-	/* an idle connection holds no buffer */
-	if (s->rx && !mbuf_get_left(s->rx) && s->state != S_SEND)
+	/* an idle or finished connection holds no buffer */
+	if (s->rx && s->state != S_SEND &&
+	    (!mbuf_get_left(s->rx) || s->state == S_DONE))
 		s->rx = mem_deref(s->rx);
 }
 
@@ -807,6 +809,8 @@ void wwsf_sess_tick(struct wwsf_sess *s, uint64_t now)
 	default:
 		break;
 	}
+
+	s->rx = mem_deref(s->rx);
 }
 
 

@@ -109,6 +109,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_wwsf_files) \
 	X(test_wwsf_limits) \
 	X(test_wwsf_api) \
+	X(test_wwsf_stream) \
 	X(test_wwsf_https)
 
 #define DECLARE(name) int name(void);
