@@ -658,8 +658,8 @@ int test_wwsf_limits(void)
 	TEST_ERR(one(&r, (char *)mb->buf, 431, true));
 
 	/* framing the server will not guess at */
-	TEST_ERR(one(&r, "POST /api/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:"
-		     " chunked\r\n\r\n", 411, true));
+	TEST_ERR(one(&r, "POST /api/x HTTP/1.1\r\nHost: a\r\n"
+		     "Transfer-Encoding: chunked\r\n\r\n", 411, true));
 	TEST_ERR(one(&r, "POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length:"
 		     " 4097\r\n\r\n", 413, true));
 	TEST_ERR(one(&r, "POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length:"
@@ -781,7 +781,8 @@ int test_wwsf_api(void)
 
 	TEST_ERR(rig_sess(&r));
 	feed(&r, "POST /api/login HTTP/1.1\r\nHost: a\r\nContent-Type: "
-	     "application/json\r\nContent-Length: 13\r\n\r\n{\"user\":\"al\"}");
+	     "application/json\r\nContent-Length: 13\r\n\r\n"
+	     "{\"user\":\"al\"}");
 	TEST_STREQ(r.api_body, "POST /api/login {\"user\":\"al\"}");
 
 	/* what the API refuses before calling the handler */
