@@ -29,43 +29,7 @@
 enum {
 	CHUNK    = 16384,
 	TXQ_HIGH = 65536,       /* stop reading the file above this      */
-	RX_MAX   = WWSF_HEAD_MAX + WWSF_BODY_MAX + 4096,
-};
-
-enum sess_state {
-	S_HEAD = 0,    /* waiting for (the rest of) a request head */
-	S_IDLE,        /* keep-alive, no byte of the next request yet */
-	S_BODY,        /* receiving an API request body */
-	S_SEND,        /* streaming a file body */
-	S_DONE,        /* no more requests: the owner closes */
-};
-
-struct wwsf_sess {
-	struct wwsf_site *site;
-	struct sa peer;
-	struct mbuf *rx;        /**< Received, not yet consumed           */
-	struct mbuf *head;      /**< Head of the current request          */
-	struct http_msg *msg;   /**< Current request                      */
-	size_t scan;            /**< Head-end search resumes here         */
-	size_t clen;            /**< Body length of the current request   */
-	uint64_t deadline;
-	struct wwsf_file file;  /**< File body being sent                 */
-	size_t left;            /**< File bytes still to send             */
-	unsigned nreq;
-	bool head_only;         /**< HEAD request                         */
-	bool keep;              /**< Keep-alive after this response       */
-	bool drop;              /**< Discard input (too much pipelined)   */
-	enum sess_state state;
-	wwsf_send_h *sendh;
-	wwsf_txq_h *txqh;
-	void *arg;
-};
-
-struct wwsf_req {
-	struct wwsf_sess *s;
-	const uint8_t *body;
-	size_t len;
-	bool replied;
+	RX_MAX   = 65536 + WWSF_HEAD_MAX,  /* one TLS read, pipelined */
 };
 
 
@@ -81,12 +45,13 @@ static void destructor(void *arg)
 }
 
 
-static void finish(struct wwsf_sess *s)
+/* No more requests; rx is kept (an API handler may be reading its body
+   from it) until process() or the destructor */
+void wwsf_sess_finish(struct wwsf_sess *s)
 {
 	s->state = S_DONE;
 	s->left = 0;
 	wwsf_file_close(&s->file);
-	s->rx = mem_deref(s->rx);
 }
 
 
@@ -98,7 +63,7 @@ static int send_mb(struct wwsf_sess *s, struct mbuf *mb)
 	err = s->sendh(mb, s->arg);
 	if (err) {
 		log_info("%J: send failed: %m", &s->peer, err);
-		finish(s);
+		wwsf_sess_finish(s);
 	}
 
 	return err;
@@ -132,10 +97,10 @@ static int head_print(struct mbuf *mb, const struct wwsf_sess *s,
 }
 
 
-/* A whole response with an in-memory body */
-static int respond(struct wwsf_sess *s, uint16_t scode, const char *reason,
-		   const char *hdrs, const char *ctype, const uint8_t *body,
-		   size_t len)
+/* A whole response with an in-memory body (security headers added) */
+int wwsf_sess_respond(struct wwsf_sess *s, uint16_t scode,
+		      const char *reason, const char *hdrs, const char *ctype,
+		      const uint8_t *body, size_t len)
 {
 	struct mbuf *mb = mbuf_alloc(1024 + len);
 	int err;
@@ -159,13 +124,10 @@ static int respond(struct wwsf_sess *s, uint16_t scode, const char *reason,
 }
 
 
-static void request_done(struct wwsf_sess *s);
-
-
 /* An error response with a small text body and a log line; ends the
    request */
-static void fail(struct wwsf_sess *s, uint16_t scode, const char *reason,
-		 const char *hdrs, const char *why)
+void wwsf_sess_fail(struct wwsf_sess *s, uint16_t scode, const char *reason,
+		    const char *hdrs, const char *why)
 {
 	char body[128];
 	int n;
@@ -180,13 +142,15 @@ static void fail(struct wwsf_sess *s, uint16_t scode, const char *reason,
 		log_info("%J: %u %s (%s)", &s->peer, scode, reason, why);
 
 	n = re_snprintf(body, sizeof(body), "%u %s\n", scode, reason);
-	(void)respond(s, scode, reason, hdrs, "text/plain; charset=utf-8",
-		      (uint8_t *)body, n > 0 ? (size_t)n : 0);
-	request_done(s);
+	(void)wwsf_sess_respond(s, scode, reason, hdrs,
+				"text/plain; charset=utf-8", (uint8_t *)body,
+				n > 0 ? (size_t)n : 0);
+	wwsf_sess_end(s);
 }
 
 
-static void request_done(struct wwsf_sess *s)
+/* The current request is answered: wait for the next or finish */
+void wwsf_sess_end(struct wwsf_sess *s)
 {
 	s->msg  = mem_deref(s->msg);
 	s->head = mem_deref(s->head);
@@ -198,7 +162,7 @@ static void request_done(struct wwsf_sess *s)
 		return;
 
 	if (!s->keep) {
-		finish(s);
+		wwsf_sess_finish(s);
 		return;
 	}
 
@@ -221,7 +185,7 @@ static void pump(struct wwsf_sess *s)
 		if (!mb) {
 			mb = mbuf_alloc(CHUNK);
 			if (!mb) {
-				finish(s);
+				wwsf_sess_finish(s);
 				goto out;
 			}
 		}
@@ -230,7 +194,7 @@ static void pump(struct wwsf_sess *s)
 		if (r != (ssize_t)n) {
 			log_warn("%J: file read failed (%zd of %zu bytes): %m",
 				 &s->peer, r, n, r < 0 ? errno : EIO);
-			finish(s);
+			wwsf_sess_finish(s);
 			goto out;
 		}
 
@@ -244,7 +208,7 @@ static void pump(struct wwsf_sess *s)
 
 	if (s->state == S_SEND) {
 		wwsf_file_close(&s->file);
-		request_done(s);
+		wwsf_sess_end(s);
 	}
 
  out:
@@ -293,29 +257,31 @@ static void path_fail(struct wwsf_sess *s, int err)
 	switch (err) {
 
 	case EINVAL:
-		fail(s, 400, "Bad Request", NULL, "bad request-target");
+		wwsf_sess_fail(s, 400, "Bad Request", NULL,
+			       "bad request-target");
 		break;
 
 	case ENAMETOOLONG:
-		fail(s, 414, "URI Too Long", NULL, "path too long");
+		wwsf_sess_fail(s, 414, "URI Too Long", NULL, "path too long");
 		break;
 
 	case EACCES:
-		fail(s, 404, "Not Found", NULL, "refused path");
+		wwsf_sess_fail(s, 404, "Not Found", NULL, "refused path");
 		break;
 
 	case EISDIR:
 		if (re_snprintf(loc, sizeof(loc), "Location: %r/\r\n",
 				&s->msg->path) < 0) {
-			fail(s, 414, "URI Too Long", NULL, "path too long");
+			wwsf_sess_fail(s, 414, "URI Too Long", NULL,
+				       "path too long");
 			break;
 		}
 
-		fail(s, 301, "Moved Permanently", loc, "directory");
+		wwsf_sess_fail(s, 301, "Moved Permanently", loc, "directory");
 		break;
 
 	default:
-		fail(s, 404, "Not Found", NULL, "no such file");
+		wwsf_sess_fail(s, 404, "Not Found", NULL, "no such file");
 		break;
 	}
 }
@@ -329,8 +295,8 @@ static void file_request(struct wwsf_sess *s)
 	int err;
 
 	if (pl_strcmp(&msg->met, "GET") && pl_strcmp(&msg->met, "HEAD")) {
-		fail(s, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n",
-		     "method");
+		wwsf_sess_fail(s, 405, "Method Not Allowed",
+			       "Allow: GET, HEAD\r\n", "method");
 		return;
 	}
 
@@ -349,18 +315,19 @@ static void file_request(struct wwsf_sess *s)
 	if (err == EFBIG) {
 		log_warn("%J: %s is larger than %u bytes", &s->peer, path,
 			 WWSF_FILE_MAX);
-		fail(s, 500, "Internal Server Error", NULL, "file too large");
+		wwsf_sess_fail(s, 500, "Internal Server Error", NULL,
+			       "file too large");
 		return;
 	}
 	if (err) {
-		fail(s, 404, "Not Found", NULL, "cannot open file");
+		wwsf_sess_fail(s, 404, "Not Found", NULL, "cannot open file");
 		return;
 	}
 
 	if (wwsf_etag_match(msg, s->file.etag)) {
 		wwsf_file_close(&s->file);
 		if (!file_head(s, &s->file, 304, "Not Modified"))
-			request_done(s);
+			wwsf_sess_end(s);
 		return;
 	}
 
@@ -369,7 +336,7 @@ static void file_request(struct wwsf_sess *s)
 
 	if (s->head_only) {
 		wwsf_file_close(&s->file);
-		request_done(s);
+		wwsf_sess_end(s);
 		return;
 	}
 
@@ -379,63 +346,6 @@ static void file_request(struct wwsf_sess *s)
 	pump(s);
 }
 
-
-static void api_call(struct wwsf_sess *s, const uint8_t *body, size_t len)
-{
-	struct wwsf_req req;
-
-	memset(&req, 0, sizeof(req));
-	req.s = s;
-	req.body = body;
-	req.len = len;
-
-	s->site->apih(&req, s->site->arg);
-
-	if (!req.replied) {
-		log_warn("%J: API handler did not reply", &s->peer);
-		fail(s, 500, "Internal Server Error", NULL, "no API reply");
-		return;
-	}
-
-	request_done(s);
-}
-
-
-static void api_request(struct wwsf_sess *s)
-{
-	const struct http_msg *msg = s->msg;
-	const bool post = !pl_strcmp(&msg->met, "POST");
-
-	if (!post && pl_strcmp(&msg->met, "GET")) {
-		fail(s, 405, "Method Not Allowed", "Allow: GET, POST\r\n",
-		     "method");
-		return;
-	}
-
-	if (!s->site->apih) {
-		fail(s, 404, "Not Found", NULL, "no API");
-		return;
-	}
-
-	if (post && !http_msg_hdr(msg, HTTP_HDR_CONTENT_LENGTH)) {
-		fail(s, 411, "Length Required", NULL, "POST without length");
-		return;
-	}
-
-	if (post && !msg_ctype_cmp(&msg->ctyp, "application", "json")) {
-		fail(s, 415, "Unsupported Media Type", NULL,
-		     "not application/json");
-		return;
-	}
-
-	if (s->clen) {
-		s->state = S_BODY;
-		s->deadline = tmr_jiffies() + WWSF_BODY_TMO;
-		return;
-	}
-
-	api_call(s, NULL, 0);
-}
 
 
 /* Content-Length: digits only, all copies equal */
@@ -488,19 +398,21 @@ static void request(struct wwsf_sess *s)
 	s->keep = keep_alive(msg) && s->nreq < WWSF_REQ_MAX;
 
 	if (pl_strcmp(&msg->ver, "1.1") && pl_strcmp(&msg->ver, "1.0")) {
-		fail(s, 505, "HTTP Version Not Supported", NULL, "version");
+		wwsf_sess_fail(s, 505, "HTTP Version Not Supported", NULL,
+			       "version");
 		return;
 	}
 
-	if (!pl_strcmp(&msg->ver, "1.1") && !http_msg_hdr(msg, HTTP_HDR_HOST)) {
-		fail(s, 400, "Bad Request", NULL, "no Host");
+	if (!pl_strcmp(&msg->ver, "1.1") &&
+	    !http_msg_hdr(msg, HTTP_HDR_HOST)) {
+		wwsf_sess_fail(s, 400, "Bad Request", NULL, "no Host");
 		return;
 	}
 
 	if (http_msg_hdr(msg, HTTP_HDR_TRANSFER_ENCODING)) {
 		s->keep = false;
-		fail(s, 411, "Length Required", NULL,
-		     "Transfer-Encoding not supported");
+		wwsf_sess_fail(s, 411, "Length Required", NULL,
+			       "Transfer-Encoding not supported");
 		return;
 	}
 
@@ -508,24 +420,27 @@ static void request(struct wwsf_sess *s)
 				 clen_handler, &clen);
 	if (clen == -2) {
 		s->keep = false;
-		fail(s, 400, "Bad Request", NULL, "bad Content-Length");
+		wwsf_sess_fail(s, 400, "Bad Request", NULL,
+			       "bad Content-Length");
 		return;
 	}
 	if (clen > WWSF_BODY_MAX) {
 		s->keep = false;
-		fail(s, 413, "Content Too Large", NULL, "body too large");
+		wwsf_sess_fail(s, 413, "Content Too Large", NULL,
+			       "body too large");
 		return;
 	}
 
 	s->clen = clen > 0 ? (size_t)clen : 0;
 
 	if (s->clen && pl_strcmp(&msg->met, "POST")) {
-		fail(s, 400, "Bad Request", NULL, "body not allowed");
+		wwsf_sess_fail(s, 400, "Bad Request", NULL,
+			       "body not allowed");
 		return;
 	}
 
 	if (msg->path.l >= 5 && !memcmp(msg->path.p, "/api/", 5))
-		api_request(s);
+		wwsf_api_request(s);
 	else
 		file_request(s);
 }
@@ -582,10 +497,11 @@ static int head_check(const uint8_t *p, size_t n, const char **why)
 static void head_too_large(struct wwsf_sess *s, const uint8_t *p, size_t n)
 {
 	if (!memchr(p, '\n', min(n, (size_t)WWSF_HEAD_MAX)))
-		fail(s, 414, "URI Too Long", NULL, "request line too long");
+		wwsf_sess_fail(s, 414, "URI Too Long", NULL,
+			       "request line too long");
 	else
-		fail(s, 431, "Request Header Fields Too Large", NULL,
-		     "request head too large");
+		wwsf_sess_fail(s, 431, "Request Header Fields Too Large", NULL,
+			       "request head too large");
 }
 
 
@@ -623,14 +539,15 @@ static bool head_parse(struct wwsf_sess *s)
 
 	scode = head_check(p, len, &why);
 	if (scode) {
-		fail(s, (uint16_t)scode, scode == 400 ? "Bad Request" :
-		     "Request Header Fields Too Large", NULL, why);
+		wwsf_sess_fail(s, (uint16_t)scode, scode == 400 ?
+			       "Bad Request" :
+			       "Request Header Fields Too Large", NULL, why);
 		return true;
 	}
 
 	s->head = mbuf_alloc(len);
 	if (!s->head) {
-		finish(s);
+		wwsf_sess_finish(s);
 		return true;
 	}
 
@@ -640,7 +557,8 @@ static bool head_parse(struct wwsf_sess *s)
 
 	err = http_msg_decode(&s->msg, s->head, true);
 	if (err) {
-		fail(s, 400, "Bad Request", NULL, "malformed request");
+		wwsf_sess_fail(s, 400, "Bad Request", NULL,
+			       "malformed request");
 		return true;
 	}
 
@@ -656,7 +574,7 @@ static bool body_ready(struct wwsf_sess *s)
 		return false;
 
 	s->rx->pos += s->clen;
-	api_call(s, mbuf_buf(s->rx) - s->clen, s->clen);
+	wwsf_api_call(s, mbuf_buf(s->rx) - s->clen, s->clen);
 
 	return true;
 }
@@ -686,8 +604,9 @@ static void process(struct wwsf_sess *s)
 		}
 	}
 
-	/* an idle connection holds no buffer */
-	if (s->rx && !mbuf_get_left(s->rx) && s->state != S_SEND)
+	/* an idle or finished connection holds no buffer */
+	if (s->rx && s->state != S_SEND &&
+	    (!mbuf_get_left(s->rx) || s->state == S_DONE))
 		s->rx = mem_deref(s->rx);
 }
 
@@ -743,12 +662,12 @@ void wwsf_sess_recv(struct wwsf_sess *s, const uint8_t *p, size_t n)
 		return;
 	}
 	if (err == EOVERFLOW) {
-		fail(s, 431, "Request Header Fields Too Large", NULL,
-		     "request too large");
+		wwsf_sess_fail(s, 431, "Request Header Fields Too Large", NULL,
+			       "request too large");
 		return;
 	}
 	if (err) {
-		finish(s);
+		wwsf_sess_finish(s);
 		return;
 	}
 
@@ -787,26 +706,30 @@ void wwsf_sess_tick(struct wwsf_sess *s, uint64_t now)
 
 	case S_HEAD:
 		s->rx = mem_deref(s->rx);
-		fail(s, 408, "Request Timeout", NULL, "request head too slow");
+		wwsf_sess_fail(s, 408, "Request Timeout", NULL,
+			       "request head too slow");
 		break;
 
 	case S_BODY:
-		fail(s, 408, "Request Timeout", NULL, "request body too slow");
+		wwsf_sess_fail(s, 408, "Request Timeout", NULL,
+			       "request body too slow");
 		break;
 
 	case S_IDLE:
 		log_debug("%J: keep-alive idle timeout", &s->peer);
-		finish(s);
+		wwsf_sess_finish(s);
 		break;
 
 	case S_SEND:
 		log_info("%J: client stopped reading, closing", &s->peer);
-		finish(s);
+		wwsf_sess_finish(s);
 		break;
 
 	default:
 		break;
 	}
+
+	s->rx = mem_deref(s->rx);
 }
 
 
@@ -892,118 +815,3 @@ int wwsf_sess_alloc(struct wwsf_sess **sp, struct wwsf_site *site,
 }
 
 
-/**
- * The HTTP request of an API call
- *
- * @param req API request
- *
- * @return Request (method, path, headers)
- */
-const struct http_msg *wwsf_req_msg(const struct wwsf_req *req)
-{
-	return req ? req->s->msg : NULL;
-}
-
-
-/**
- * Client address of an API call
- *
- * @param req API request
- *
- * @return Address
- */
-const struct sa *wwsf_req_peer(const struct wwsf_req *req)
-{
-	return req ? &req->s->peer : NULL;
-}
-
-
-/**
- * Body of an API call (POST; empty for GET)
- *
- * @param req API request
- * @param p   Returned body
- * @param n   Returned length
- */
-void wwsf_req_body(const struct wwsf_req *req, const uint8_t **p,
-		   size_t *n)
-{
-	if (p)
-		*p = req ? req->body : NULL;
-	if (n)
-		*n = req ? req->len : 0;
-}
-
-
-static bool line_valid(const char *p, size_t n)
-{
-	return !memchr(p, '\r', n) && !memchr(p, '\n', n);
-}
-
-
-/* Only whole "Name: value\r\n" lines */
-static bool hdrs_valid(const char *h)
-{
-	const char *line = h;
-
-	while (*line) {
-		const char *eol = strstr(line, "\r\n");
-		const char *colon = strchr(line, ':');
-
-		if (!eol || !colon || colon > eol || colon == line ||
-		    line[0] == ' ' || line[0] == '\t' ||
-		    !line_valid(line, eol - line))
-			return false;
-
-		line = eol + 2;
-	}
-
-	return true;
-}
-
-
-/**
- * Answer an API call (exactly once, from within the handler). The
- * security headers and Cache-Control: no-store are added.
- *
- * @param req        API request
- * @param scode      Status code (200..599)
- * @param reason     Reason phrase
- * @param extra_hdrs Header lines, each ending in CRLF, or NULL
- * @param ctype      Content-Type of the body, or NULL without a body
- * @param body       Body, or NULL
- * @param len        Length of body
- *
- * @return 0 if success, EALREADY if already answered, EINVAL for a
- *         malformed status, header or type, otherwise errorcode
- */
-int wwsf_reply(struct wwsf_req *req, uint16_t scode, const char *reason,
-	       const char *extra_hdrs, const char *ctype,
-	       const uint8_t *body, size_t len)
-{
-	char hdrs[1024];
-	int err;
-
-	if (!req || !reason || (len && (!body || !ctype)))
-		return EINVAL;
-
-	if (req->replied)
-		return EALREADY;
-
-	if (scode < 200 || scode > 599 ||
-	    !line_valid(reason, str_len(reason)) ||
-	    (ctype && !line_valid(ctype, str_len(ctype))) ||
-	    (extra_hdrs && !hdrs_valid(extra_hdrs)))
-		return EINVAL;
-
-	if (re_snprintf(hdrs, sizeof(hdrs), "Cache-Control: no-store\r\n%s",
-			extra_hdrs ? extra_hdrs : "") < 0)
-		return EINVAL;
-
-	req->replied = true;
-	err = respond(req->s, scode, reason, hdrs, ctype, body, len);
-	if (err == ENOMEM)
-		finish(req->s);
-
-	return err;
-}

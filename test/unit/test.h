@@ -120,6 +120,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_wwsf_files) \
 	X(test_wwsf_limits) \
 	X(test_wwsf_api) \
+	X(test_wwsf_stream) \
 	X(test_wwsf_https) \
 	X(test_net_udp_loop) \
 	X(test_net_udp_batch) \

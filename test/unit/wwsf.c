@@ -233,6 +233,8 @@ struct rig {
 	bool api_silent;           /* handler does not reply             */
 	int reply_err2;            /* result of a second reply           */
 	int reply_bad;             /* result of a header-injection reply */
+	size_t txq;                /* bytes "queued" (stream test)       */
+	bool count_txq;
 };
 
 struct rsp {
@@ -249,6 +251,9 @@ static int out_send(struct mbuf *mb, void *arg)
 	struct rig *r = arg;
 	size_t pos = r->out->pos;
 	int err;
+
+	if (r->count_txq)
+		r->txq += mbuf_get_left(mb);
 
 	r->out->pos = r->out->end;
 	err = mbuf_write_mem(r->out, mbuf_buf(mb), mbuf_get_left(mb));
@@ -505,6 +510,88 @@ int test_wwsf_files(void)
 }
 
 
+static int one(struct rig *r, const char *req, uint16_t scode, bool done);
+
+
+static size_t out_txq(void *arg)
+{
+	const struct rig *r = arg;
+
+	return r->txq;
+}
+
+
+/* A large file goes out in pieces while the send queue is short; a
+   pipelined request waits its turn; over the size cap: 500 */
+int test_wwsf_stream(void)
+{
+	enum { BIG = 300000 };
+	char *big = NULL, path[160];
+	struct rig r;
+	struct rsp p;
+	unsigned rounds = 0;
+	int err;
+
+	TEST_ERR(rig_init(&r, NULL));
+	big = mem_alloc(BIG, NULL);
+	TEST_ASSERT(big);
+	for (size_t i = 0; i < BIG; i++)
+		big[i] = (char)('a' + i % 23);
+	TEST_ERR(put(&r.site, "root/big.txt", big, BIG));
+
+	r.s = mem_deref(r.s);
+	TEST_ERR(wwsf_sess_alloc(&r.s, r.ws, &(struct sa){0}, out_send,
+				 out_txq, &r));
+	r.count_txq = true;
+	feed(&r, "GET /big.txt HTTP/1.1\r\nHost: a\r\n\r\n"
+	     "GET /logo.png HTTP/1.1\r\nHost: a\r\n\r\n");
+	TEST_ASSERT(wwsf_sess_sending(r.s));
+	TEST_ASSERT(r.out->end < BIG);
+	while (wwsf_sess_sending(r.s) && rounds++ < 100) {
+		size_t before = r.out->end;
+
+		wwsf_sess_drain(r.s);          /* queue still full */
+		TEST_EQ(r.out->end, before);
+		r.txq = 0;
+		wwsf_sess_drain(r.s);
+		TEST_ASSERT(r.out->end > before);
+	}
+	TEST_ASSERT(rounds > 2);
+
+	r.out->pos = 0;
+	TEST_ERR(rsp_next(&r, &p, false));
+	TEST_EQ(p.scode, 200);
+	TEST_EQ(p.blen, BIG);
+	TEST_ASSERT(!memcmp(p.body, big, BIG));
+	TEST_ERR(rsp_next(&r, &p, false));
+	TEST_ASSERT(has(&p, "Content-Type: image/png"));
+	TEST_ASSERT(body_is(&p, "\x89PNG"));
+
+	/* a reader that stops: closed after WWSF_SEND_TMO */
+	r.txq = 0;
+	feed(&r, "GET /big.txt HTTP/1.1\r\nHost: a\r\n\r\n");
+	TEST_ASSERT(wwsf_sess_sending(r.s));
+	wwsf_sess_tick(r.s, tmr_jiffies() + WWSF_SEND_TMO + 1);
+	TEST_ASSERT(wwsf_sess_done(r.s));
+	r.count_txq = false;
+
+	(void)re_snprintf(path, sizeof(path), "%s/big.txt", r.site.root);
+	TEST_EQ(truncate(path, WWSF_FILE_MAX + 1), 0);
+	TEST_ERR(one(&r, "GET /big.txt HTTP/1.1\r\nHost: a\r\n\r\n", 500,
+		     true));
+
+ out:
+	if (r.site.root[0]) {
+		(void)re_snprintf(path, sizeof(path), "%s/big.txt",
+				  r.site.root);
+		(void)unlink(path);
+	}
+	mem_deref(big);
+	rig_close(&r);
+	return err;
+}
+
+
 /* One request on a new session: status, and whether it then closed */
 static int one(struct rig *r, const char *req, uint16_t scode, bool done)
 {
@@ -571,8 +658,8 @@ int test_wwsf_limits(void)
 	TEST_ERR(one(&r, (char *)mb->buf, 431, true));
 
 	/* framing the server will not guess at */
-	TEST_ERR(one(&r, "POST /api/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:"
-		     " chunked\r\n\r\n", 411, true));
+	TEST_ERR(one(&r, "POST /api/x HTTP/1.1\r\nHost: a\r\n"
+		     "Transfer-Encoding: chunked\r\n\r\n", 411, true));
 	TEST_ERR(one(&r, "POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length:"
 		     " 4097\r\n\r\n", 413, true));
 	TEST_ERR(one(&r, "POST /api/x HTTP/1.1\r\nHost: a\r\nContent-Length:"
@@ -694,7 +781,8 @@ int test_wwsf_api(void)
 
 	TEST_ERR(rig_sess(&r));
 	feed(&r, "POST /api/login HTTP/1.1\r\nHost: a\r\nContent-Type: "
-	     "application/json\r\nContent-Length: 13\r\n\r\n{\"user\":\"al\"}");
+	     "application/json\r\nContent-Length: 13\r\n\r\n"
+	     "{\"user\":\"al\"}");
 	TEST_STREQ(r.api_body, "POST /api/login {\"user\":\"al\"}");
 
 	/* what the API refuses before calling the handler */
