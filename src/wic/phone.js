@@ -210,6 +210,7 @@ export class Phone {
 		this.pc = null;
 		this.localStream = null;
 		this.stopping = false;
+		this.starting = false;     // waiting for the microphone
 		this.retryTimer = null;
 		this.reregister = false;
 		this._token = token;
@@ -380,7 +381,7 @@ export class Phone {
 
 	/** Call `uri` (a SIP URI); throws a mic error ({ name }) if no mic */
 	async call(uri) {
-		if (this.busy)
+		if (this.busy || this.starting)
 			throw new Error('A call is already in progress');
 		const target = JsSIP.URI.parse(uri);
 		if (!target)
@@ -391,14 +392,17 @@ export class Phone {
 			startedAt: null, endedAt: null, end: null });
 		this._changed();
 		let stream;
+		this.starting = true;
 		try {
 			stream = await this._mic();
 		} catch (err) {
+			this.starting = false;
 			this._ended({ kind: 'microphone',
 				text: 'No access to the microphone',
 				cause: 'media-denied', status: null, micError: err.name });
 			throw err;
 		}
+		this.starting = false;
 		if (this.stopping) {
 			this._releaseMic();
 			return;
@@ -414,18 +418,22 @@ export class Phone {
 
 	async answer() {
 		const s = this.session;
-		if (!s || s.direction !== 'incoming' || !s.isInProgress())
+		if (!s || s.direction !== 'incoming' || !s.isInProgress() ||
+			this.starting)
 			return;
 		tones.ringStop();
 		let stream;
+		this.starting = true;
 		try {
 			stream = await this._mic();
 		} catch (err) {
+			this.starting = false;
 			// keep it ringing: the user may allow the microphone and
 			// answer again, or decline
 			tones.ringStart();
 			throw err;
 		}
+		this.starting = false;
 		if (s !== this.session || s.isEnded()) {
 			this._releaseMic();
 			return;
@@ -495,7 +503,9 @@ export class Phone {
 
 	_newSession(e) {
 		const s = e.session;
-		if (this.busy && s !== this.session) {
+		if ((this.busy && s !== this.session) ||
+			(this.starting && e.originator === 'remote' &&
+				this.st.direction === 'outgoing')) {
 			// one call at a time
 			if (e.originator === 'remote')
 				s.terminate({ status_code: 486, reason_phrase: 'Busy Here' });
