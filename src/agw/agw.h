@@ -34,6 +34,8 @@ struct tls;
 struct agw_conf {
 	struct sa media_listen;    /**< W3 address (port ignored)         */
 	struct sa media_core_addr; /**< Core-side address (port ignored)  */
+	struct sa media_public;    /**< In W3 candidates; unset: listen   */
+	struct sa media_core_public; /**< c= to the core; unset: core_addr */
 	uint16_t port_min;         /**< rtp_ports MIN                     */
 	uint16_t port_max;         /**< rtp_ports MAX                     */
 	uint32_t max_calls;        /**< Sessions at once                  */
