@@ -115,6 +115,8 @@ struct agw_stats {
 	uint64_t w3_pkts;          /**< Browser to core, relayed          */
 	uint64_t w3_bytes;         /**< ... plain RTP/RTCP bytes sent     */
 	uint64_t w3_dropped;       /**< From the browser, not relayed     */
+	uint64_t w3_srtp_failed;   /**< ... of those: SRTP/SRTCP that
+				        failed authentication or replay   */
 	uint64_t core_pkts;        /**< Core to browser, relayed          */
 	uint64_t core_bytes;       /**< ... plain RTP/RTCP bytes received */
 	uint64_t core_dropped;     /**< From the core, not relayed        */

@@ -33,9 +33,32 @@ void agw_advertised(struct sa *out, const struct sa *pub,
 }
 
 
+/* One line per stream when a session ends: what it relayed */
+static void stats_log(const struct agw_sess *s)
+{
+	struct le *le;
+
+	for (le = s->streaml.head; le; le = le->next) {
+		const struct agw_stream *st = le->data;
+		const struct agw_stats *x = &st->stats;
+
+		log_info("session %p stream %u: browser->core %llu pkts "
+			 "(%llu dropped, %llu SRTP failed), core->browser "
+			 "%llu pkts (%llu dropped)", s, st->idx,
+			 (unsigned long long)x->w3_pkts,
+			 (unsigned long long)x->w3_dropped,
+			 (unsigned long long)x->w3_srtp_failed,
+			 (unsigned long long)x->core_pkts,
+			 (unsigned long long)x->core_dropped);
+	}
+}
+
+
 static void destructor(void *arg)
 {
 	struct agw_sess *s = arg;
+
+	stats_log(s);
 
 	/* streams first: they point at transports */
 	list_flush(&s->streaml);

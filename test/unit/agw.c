@@ -873,7 +873,10 @@ int test_agw_reject(void)
    through a 1:1 NAT or a port forward) and the call works */
 int test_agw_public(void)
 {
+	uint8_t bad[sizeof(rtp_pkt) + 10];
 	struct agw_w3_prm prm;
+	struct agw_stats st;
+	struct sock k;
 	struct agw_conf conf;
 	struct fix f;
 	int err;
@@ -903,6 +906,18 @@ int test_agw_public(void)
 	TEST_ERR(br_send_srtp(&f.br, rtp_pkt, sizeof(rtp_pkt), false));
 	TEST_ERR(wait_for(&f, U_RTP, 1, GUARD_MS));
 	TEST_ASSERT(!memcmp(f.rtp.buf, rtp_pkt, sizeof(rtp_pkt)));
+
+	/* from the checked address, a packet whose tag does not verify:
+	   dropped and counted as an SRTP failure */
+	memcpy(bad, rtp_pkt, sizeof(rtp_pkt));
+	memset(bad + sizeof(rtp_pkt), 0xa5, sizeof(bad) - sizeof(rtp_pkt));
+	k.us = f.br.us;
+	TEST_ERR(sock_send(&k, &f.br.agw, bad, sizeof(bad)));
+	TEST_ERR(wait_stat(&f, STAT(w3_srtp_failed), 1));
+	TEST_ERR(agw_sess_stats(f.s, 0, &st));
+	TEST_EQ(st.w3_pkts, 1);
+	TEST_EQ(st.w3_dropped, 1);
+	TEST_EQ(f.rtp.rx, 1);
 
  out:
 	fix_close(&f);
