@@ -359,6 +359,8 @@ static int agw_start(const struct imsedge_conf *conf)
 	memset(&ac, 0, sizeof(ac));
 	ac.media_listen    = conf->media_listen;
 	ac.media_core_addr = conf->media_core_addr;
+	ac.media_public    = conf->media_public;
+	ac.media_core_public = conf->media_core_public;
 	ac.port_min        = conf->rtp_port_min;
 	ac.port_max        = conf->rtp_port_max;
 	ac.max_calls       = conf->max_calls;
@@ -377,6 +379,13 @@ static int agw_start(const struct imsedge_conf *conf)
 			 "max %u calls", &conf->media_listen,
 			 &conf->media_core_addr, conf->rtp_port_min,
 			 conf->rtp_port_max, conf->max_calls);
+	if (!err && (sa_isset(&conf->media_public, SA_ADDR) ||
+		     sa_isset(&conf->media_core_public, SA_ADDR)))
+		log_info("media: advertised as %j (browsers), %j (core)",
+			 sa_isset(&conf->media_public, SA_ADDR) ?
+			 &conf->media_public : &conf->media_listen,
+			 sa_isset(&conf->media_core_public, SA_ADDR) ?
+			 &conf->media_core_public : &conf->media_core_addr);
 
 	return err;
 }

@@ -34,6 +34,8 @@ struct tls;
 struct agw_conf {
 	struct sa media_listen;    /**< W3 address (port ignored)         */
 	struct sa media_core_addr; /**< Core-side address (port ignored)  */
+	struct sa media_public;    /**< In W3 candidates; unset: listen   */
+	struct sa media_core_public; /**< c= to the core; unset: core_addr */
 	uint16_t port_min;         /**< rtp_ports MIN                     */
 	uint16_t port_max;         /**< rtp_ports MAX                     */
 	uint32_t max_calls;        /**< Sessions at once                  */
@@ -113,6 +115,8 @@ struct agw_stats {
 	uint64_t w3_pkts;          /**< Browser to core, relayed          */
 	uint64_t w3_bytes;         /**< ... plain RTP/RTCP bytes sent     */
 	uint64_t w3_dropped;       /**< From the browser, not relayed     */
+	uint64_t w3_srtp_failed;   /**< ... of those: SRTP/SRTCP that
+				        failed authentication or replay   */
 	uint64_t core_pkts;        /**< Core to browser, relayed          */
 	uint64_t core_bytes;       /**< ... plain RTP/RTCP bytes received */
 	uint64_t core_dropped;     /**< From the core, not relayed        */

@@ -115,6 +115,8 @@ int  agw_udp_open(struct agw *agw, struct net_udp **up,
 
 /* sess.c */
 void agw_sess_close(struct agw_sess *s, enum agw_close_reason reason);
+void agw_advertised(struct sa *out, const struct sa *pub,
+		    const struct sa *laddr, uint16_t port);
 struct agw_w3 *agw_sess_w3(const struct agw_sess *s, unsigned tid);
 struct agw_stream *agw_sess_stream_find(const struct agw_sess *s,
 					unsigned idx);

@@ -107,6 +107,23 @@ static int unprotect(struct agw_w3 *w3, uint8_t *buf, size_t *len,
 }
 
 
+/* An SRTP/SRTCP packet that did not authenticate (or was replayed):
+   counted on the transport's first stream, like every drop */
+static void srtp_failed(struct agw_w3 *w3)
+{
+	struct le *le;
+
+	for (le = w3->sess->streaml.head; le; le = le->next) {
+		struct agw_stream *st = le->data;
+
+		if (st->w3 == w3) {
+			++st->stats.w3_srtp_failed;
+			break;
+		}
+	}
+}
+
+
 /**
  * Relay SRTP or SRTCP from the browser to the core
  *
@@ -127,7 +144,12 @@ void agw_relay_w3(struct agw_w3 *w3, const struct sa *src,
 		goto drop;
 
 	memcpy(buf, p, n);
-	if (unprotect(w3, buf, &len, rtcp) || len < (rtcp ? 8u : 12u))
+	if (unprotect(w3, buf, &len, rtcp)) {
+		srtp_failed(w3);
+		goto drop;
+	}
+
+	if (len < (rtcp ? 8u : 12u))
 		goto drop;
 
 	st = pick(w3, buf, rtcp);

@@ -16,9 +16,50 @@
 #define LOG_MODULE "agw"
 
 
+/**
+ * The address the AGW puts in its SDP for a local port: the public one
+ * (media_public, media_core_public: NAT, port forwards) if set,
+ * otherwise the address it listens on
+ *
+ * @param out   Returned address and port
+ * @param pub   Public address (port ignored), may be unset
+ * @param laddr Local address (port ignored)
+ * @param port  Local port (a forward keeps it)
+ */
+void agw_advertised(struct sa *out, const struct sa *pub,
+		    const struct sa *laddr, uint16_t port)
+{
+	*out = sa_isset(pub, SA_ADDR) ? *pub : *laddr;
+	sa_set_port(out, port);
+}
+
+
+/* One line per stream when a session ends: what it relayed */
+static void stats_log(const struct agw_sess *s)
+{
+	struct le *le;
+
+	for (le = s->streaml.head; le; le = le->next) {
+		const struct agw_stream *st = le->data;
+		const struct agw_stats *x = &st->stats;
+
+		log_info("session %p stream %u: browser->core %llu pkts "
+			 "(%llu dropped, %llu SRTP failed), core->browser "
+			 "%llu pkts (%llu dropped)", s, st->idx,
+			 (unsigned long long)x->w3_pkts,
+			 (unsigned long long)x->w3_dropped,
+			 (unsigned long long)x->w3_srtp_failed,
+			 (unsigned long long)x->core_pkts,
+			 (unsigned long long)x->core_dropped);
+	}
+}
+
+
 static void destructor(void *arg)
 {
 	struct agw_sess *s = arg;
+
+	stats_log(s);
 
 	/* streams first: they point at transports */
 	list_flush(&s->streaml);
@@ -325,11 +366,13 @@ int agw_sess_stream(struct agw_sess *s, unsigned idx,
 	}
 
 	if (info) {
-		info->rtp  = s->agw->conf.media_core_addr;
-		info->rtcp = s->agw->conf.media_core_addr;
-		sa_set_port(&info->rtp, st->port);
-		sa_set_port(&info->rtcp, st->rtcp_mux ? st->port :
-			    st->port + 1);
+		const struct agw_conf *c = &s->agw->conf;
+
+		agw_advertised(&info->rtp, &c->media_core_public,
+			       &c->media_core_addr, st->port);
+		agw_advertised(&info->rtcp, &c->media_core_public,
+			       &c->media_core_addr, st->rtcp_mux ? st->port :
+			       st->port + 1);
 	}
 
 	return 0;

@@ -154,7 +154,8 @@ void agw_w3_info(const struct agw_w3 *w3, struct agw_w3_info *info)
 {
 	memset(info, 0, sizeof(*info));
 
-	info->cand = w3->laddr;
+	agw_advertised(&info->cand, &w3->sess->agw->conf.media_public,
+		       &w3->laddr, w3->port);
 	str_ncpy(info->ufrag, w3->ufrag, sizeof(info->ufrag));
 	str_ncpy(info->pwd, w3->pwd, sizeof(info->pwd));
 	str_ncpy(info->fingerprint, w3->sess->agw->fingerprint,

@@ -283,6 +283,20 @@ static int k_media_core_addr(struct ctx *ctx, const struct pl *val)
 }
 
 
+/* Addresses the AGW advertises instead of the ones it listens on, for
+   1:1 NAT and port forwards (the ports stay the same) */
+static int k_media_public(struct ctx *ctx, const struct pl *val)
+{
+	return parse_ip(ctx, &ctx->conf->media_public, val);
+}
+
+
+static int k_media_core_public(struct ctx *ctx, const struct pl *val)
+{
+	return parse_ip(ctx, &ctx->conf->media_core_public, val);
+}
+
+
 static int k_rtp_ports(struct ctx *ctx, const struct pl *val)
 {
 	struct pl lo, hi;
@@ -441,6 +455,8 @@ static const struct conf_key keys[] = {
 	{"w2_rate_limit",        k_w2_rate_limit,        false, false},
 	{"media_listen",         k_media_listen,         false, false},
 	{"media_core_addr",      k_media_core_addr,      false, false},
+	{"media_public",         k_media_public,         false, false},
+	{"media_core_public",    k_media_core_public,    false, false},
 	{"rtp_ports",            k_rtp_ports,            false, false},
 	{"max_calls",            k_max_calls,            false, false},
 	{"media_dscp",           k_media_dscp,           false, false},

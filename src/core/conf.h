@@ -37,6 +37,8 @@ struct imsedge_conf {
 	/* eIMS-AGW (media); media_listen unset: no calls */
 	struct sa media_listen;
 	struct sa media_core_addr;
+	struct sa media_public;       /**< advertised W3 address (NAT)   */
+	struct sa media_core_public;  /**< advertised core address (NAT) */
 	uint16_t rtp_port_min;
 	uint16_t rtp_port_max;
 	uint32_t max_calls;

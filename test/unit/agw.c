@@ -868,6 +868,63 @@ int test_agw_reject(void)
 }
 
 
+/* (3b) media_public / media_core_public: the SDP names the public
+   addresses with the bound ports; packets reach the listen address (as
+   through a 1:1 NAT or a port forward) and the call works */
+int test_agw_public(void)
+{
+	uint8_t bad[sizeof(rtp_pkt) + 10];
+	struct agw_w3_prm prm;
+	struct agw_stats st;
+	struct sock k;
+	struct agw_conf conf;
+	struct fix f;
+	int err;
+
+	conf_std(&conf);
+	(void)sa_set_str(&conf.media_public, "192.0.2.1", 0);
+	(void)sa_set_str(&conf.media_core_public, "198.51.100.7", 0);
+	TEST_ERR(fix_open(&f, &conf));
+	TEST_ERR(prm_make(&f, &prm, AGW_SETUP_ACTIVE, f.br.tls));
+	TEST_ERR(call_setup(&f, &prm));
+
+	TEST_ASSERT(sa_cmp(&f.wi.cand, &conf.media_public, SA_ADDR));
+	TEST_EQ(sa_port(&f.wi.cand), agw_sess_w3(f.s, 0)->port);
+	TEST_ASSERT(sa_cmp(&f.si.rtp, &conf.media_core_public, SA_ADDR));
+	TEST_ASSERT(sa_cmp(&f.si.rtcp, &conf.media_core_public, SA_ADDR));
+	TEST_EQ(sa_port(&f.si.rtp), agw_sess_stream_find(f.s, 0)->port);
+	TEST_EQ(sa_port(&f.si.rtcp), sa_port(&f.si.rtp) + 1);
+
+	/* the forward delivers to the listen address, same port */
+	f.br.agw = conf.media_listen;
+	sa_set_port(&f.br.agw, sa_port(&f.wi.cand));
+	TEST_ERR(br_dtls(&f, DTLS_SERVER));
+	TEST_ERR(br_check(&f, true));
+	TEST_EQ(f.br.stun_ok, 1);
+	TEST_ERR(wait_for(&f, U_DTLS, 1, GUARD_MS));
+
+	TEST_ERR(br_send_srtp(&f.br, rtp_pkt, sizeof(rtp_pkt), false));
+	TEST_ERR(wait_for(&f, U_RTP, 1, GUARD_MS));
+	TEST_ASSERT(!memcmp(f.rtp.buf, rtp_pkt, sizeof(rtp_pkt)));
+
+	/* from the checked address, a packet whose tag does not verify:
+	   dropped and counted as an SRTP failure */
+	memcpy(bad, rtp_pkt, sizeof(rtp_pkt));
+	memset(bad + sizeof(rtp_pkt), 0xa5, sizeof(bad) - sizeof(rtp_pkt));
+	k.us = f.br.us;
+	TEST_ERR(sock_send(&k, &f.br.agw, bad, sizeof(bad)));
+	TEST_ERR(wait_stat(&f, STAT(w3_srtp_failed), 1));
+	TEST_ERR(agw_sess_stats(f.s, 0, &st));
+	TEST_EQ(st.w3_pkts, 1);
+	TEST_EQ(st.w3_dropped, 1);
+	TEST_EQ(f.rtp.rx, 1);
+
+ out:
+	fix_close(&f);
+	return err;
+}
+
+
 /* (4) Consent: checks refresh it; without one for consent_timeout the
    session closes */
 int test_agw_consent(void)

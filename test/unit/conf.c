@@ -106,6 +106,8 @@ int test_conf_errors(void)
 		{"w2_origin https://a.example/path\n", "t.conf:7: 'https://a.example/path' is not an origin like https://host[:port]"},
 		{"w2_origin https://a.example:\n", "t.conf:7: 'https://a.example:' is not an origin like https://host[:port]"},
 		{"media_listen nowhere\n", "t.conf:7: 'nowhere' is not an IP address"},
+		{"media_public 1.2.3\n", "t.conf:7: '1.2.3' is not an IP address"},
+		{"media_core_public x\n", "t.conf:7: 'x' is not an IP address"},
 		{"rtp_ports 30000\n", "t.conf:7: '30000' is not a port range MIN-MAX"},
 		{"rtp_ports 30000-30002\n", "t.conf:7: '30000-30002' holds fewer than 4 ports"},
 		{"rtp_ports 80-1000\n", "t.conf:7: '80' is not a number in 1024..65534"},
@@ -245,6 +247,40 @@ int test_conf_web(void)
 	TEST_EQ(lo, 100);
 	TEST_EQ(hi, 199);
 	TEST_ASSERT(!pl_strcmp(&post, ""));
+
+ out:
+	mem_deref(conf);
+	return err;
+}
+
+
+/* The advertised media addresses: unset by default, parsed when given */
+int test_conf_media_public(void)
+{
+	static const char extra[] =
+		"media_listen 10.0.2.15\n"
+		"media_public 192.0.2.1\n"
+		"media_core_public 198.51.100.7\n";
+	struct imsedge_conf *conf = NULL;
+	char text[512], errbuf[256] = "";
+	struct sa a;
+	int err;
+
+	TEST_ERR(conf_parse(&conf, "t.conf", base, strlen(base), errbuf,
+			    sizeof(errbuf)));
+	TEST_ASSERT(!sa_isset(&conf->media_public, SA_ADDR));
+	TEST_ASSERT(!sa_isset(&conf->media_core_public, SA_ADDR));
+	conf = mem_deref(conf);
+
+	(void)re_snprintf(text, sizeof(text), "%s%s", base, extra);
+	TEST_ERR(conf_parse(&conf, "t.conf", text, strlen(text), errbuf,
+			    sizeof(errbuf)));
+	TEST_ERR(sa_set_str(&a, "192.0.2.1", 0));
+	TEST_ASSERT(sa_cmp(&conf->media_public, &a, SA_ADDR));
+	TEST_ERR(sa_set_str(&a, "198.51.100.7", 0));
+	TEST_ASSERT(sa_cmp(&conf->media_core_public, &a, SA_ADDR));
+	TEST_ERR(sa_set_str(&a, "10.0.2.15", 0));
+	TEST_ASSERT(sa_cmp(&conf->media_core_addr, &a, SA_ADDR));
 
  out:
 	mem_deref(conf);

@@ -52,6 +52,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_conf_errors)      \
 	X(test_conf_origin)      \
 	X(test_conf_web)         \
+	X(test_conf_media_public) \
 	X(test_ws_frame_rfc)     \
 	X(test_ws_frame_lengths) \
 	X(test_ws_frame_bad)     \
@@ -82,6 +83,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_agw_active)      \
 	X(test_agw_passive)     \
 	X(test_agw_reject)      \
+	X(test_agw_public)      \
 	X(test_agw_consent)     \
 	X(test_agw_latch)       \
 	X(test_agw_limits) \
