@@ -113,10 +113,10 @@ include test/fuzz/fuzz.mk
 include test/browser/browser.mk
 include test/lwip/lwip.mk
 include tools/mediabench/mediabench.mk
+include src/wic/wic.mk
 include openwrt/ipk.mk
 include tools/crypto.mk
 include tools/image/image.mk
-include src/wic/wic.mk
 
 test: setup
 	$(MAKE) --no-print-directory unit

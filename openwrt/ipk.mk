@@ -37,14 +37,14 @@ ipk ipk-check:
 else
 ipk: $(IPK)
 
-$(IPK): $(BIN) $(IPK_INPUTS)
+$(IPK): $(BIN) $(IPK_INPUTS) $(WWW_DIR)/.stamp
 	openwrt/mkipk $(BIN) $(STRIP) $(IPK_ARCH) $(IPK_VERSION) \
 		$(IPK_EPOCH) $@
 
 # The check, and a second build that must give the same bytes. The
 # package is rebuilt first: its mtimes follow the last commit, which
 # make's dependencies do not see.
-ipk-check: $(BIN) $(IPK_INPUTS)
+ipk-check: $(BIN) $(IPK_INPUTS) $(WWW_DIR)/.stamp
 	openwrt/mkipk $(BIN) $(STRIP) $(IPK_ARCH) $(IPK_VERSION) \
 		$(IPK_EPOCH) $(IPK)
 	test/ipk-check $(BOARD) $(IPK) $(IPK_VERSION)

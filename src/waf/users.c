@@ -411,7 +411,14 @@ int waf_users_load(struct waf_users **up, const char *path)
 		return ENOMEM;
 
 	err = file_read(mb, path, WAF_USERS_MAX);
-	if (err) {
+	if (err == ENOENT) {
+		/* a fresh install: no logins until imsedge -u adds some */
+		log_info("%s: no users file yet (imsedge -u adds users)",
+			 path);
+		err = waf_users_parse(up, path, "", 0, errbuf,
+				      sizeof(errbuf));
+	}
+	else if (err) {
 		log_warn("%s: cannot read the users file: %m", path, err);
 	}
 	else {
