@@ -12,6 +12,6 @@
 IMSEDGE_CALLS ?= 1
 
 .PHONY: browser-test
-browser-test: $(BIN)
+browser-test: $(BIN) build/www/.stamp
 	IMSEDGE_BIN=$(BIN) IMSEDGE_CALLS=$(IMSEDGE_CALLS) \
 		node --test --test-concurrency=1 test/browser/
