@@ -6,7 +6,7 @@
 #   make lwip-test                   src/net/ and the AGW on lwIP
 #   make check                       unit tests under ASan + UBSan
 #   make fuzz [FUZZ_SECONDS=60]      run every fuzz target for a while
-#   make size                        stripped size per board
+#   make size                        footprint figures -> docs/footprint.md
 #
 # Honours CC CFLAGS LDFLAGS DESTDIR BOARD as OpenWrt's package build
 # expects; no configure step and no run probes.
@@ -138,11 +138,19 @@ run: setup
 	tools/run
 
 # --- figures --------------------------------------------------------------
+# docs/footprint.md (generated): sizes, RSS idle/loaded on the host and in
+# the QEMU images, boot-to-ready, SRTP ns/packet; see tools/footprint.mjs
 size:
 	@for b in host $(BOARDS_CROSS); do \
 		$(MAKE) --no-print-directory BOARD=$$b all >/dev/null || exit 1; \
 	done
+	@$(MAKE) --no-print-directory BOARD=host build/host/cryptobench >/dev/null
+	@for b in $(IMAGE_BOARDS); do \
+		$(MAKE) --no-print-directory BOARD=$$b image >/dev/null || exit 1; \
+	done
 	@tools/size-report
+	@[ -d test/node_modules/ws ] || tools/npm-setup
+	timeout -k 5 420 node tools/footprint.mjs
 
 install: $(BIN)
 	install -d $(DESTDIR)/usr/sbin

@@ -18,29 +18,37 @@
 // runs cryptobench once (2000 packets); its ns/packet figures are printed as
 // emulated (QEMU TCG) figures, useful only to compare providers.
 //
+// Media relay through the guest (afalg): headless Chromium on the host
+// loads the test WIC page (test/browser), registers alice through the
+// guest and calls carol, a Node IMS UE on the host (test/browser/imsue.mjs,
+// registered straight at Kamailio, RTP echo). The guest's AGW advertises
+// 127.0.0.1 (media_public, media_core_public; /init's imsedge.mpub) with
+// its own port numbers, and QEMU forwards a small UDP range of those
+// ports from 127.0.0.1 to the guest: the browser's SRTP is decrypted in
+// the guest by the afalg provider and reaches the UE as G.711 RTP that
+// carries the browser's audio; the UE's echo comes back to Chromium as
+// SRTP the browser decodes (inbound-rtp packets and audio energy). At the
+// hang-up imsedge logs the stream's figures: packets both ways and no
+// SRTP authentication failure.
+//
 // Environment: QEMU_SYSTEM (default qemu-system-arm / -mipsel), IMAGE_TEST_TIMEOUT
-// (seconds for the whole run, default 150), IMAGE_TEST_LOG=1 echoes the
-// console.
+// (seconds for the whole run, default 180), IMAGE_TEST_LOG=1 echoes the
+// console, BROWSER_LOG=1 the page's console.
 
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import dgram from 'node:dgram';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, SipWs, within, sleep } from '../../test/integration/helpers.mjs';
+import { ImsUe, parseSdp } from '../../test/browser/imsue.mjs';
+import { startServer } from '../../test/browser/server.mjs';
+import { Browser } from '../../test/browser/harness.mjs';
+import {
+	BOARDS, GUEST, Lines, exited, stop, freePort, freeUdpRange, startGuest,
+	guestPem, guestTls, guestStats,
+} from './guest.mjs';
 
-const BOARDS = {
-	armhf: { qemu: 'qemu-system-arm', console: 'ttyAMA0',
-		machine: ['-M', 'virt', '-cpu', 'cortex-a7'],
-		devices: ['-device', 'virtio-net-device,netdev=n0',
-			'-device', 'virtio-rng-device'] },
-	mipsel: { qemu: 'qemu-system-mipsel', console: 'ttyS0',
-		machine: ['-M', 'malta', '-cpu', '24Kf', '-vga', 'none'],
-		devices: ['-device', 'virtio-net-pci,netdev=n0,romfile=',
-			'-device', 'virtio-rng-pci'] },
-};
 const board = process.env.IMAGE_BOARD || 'armhf';
 const B = BOARDS[board];
 if (!B) {
@@ -50,9 +58,9 @@ if (!B) {
 const imageDir = path.resolve(process.argv[2] ||
 	path.join(ROOT, 'build', board, 'image'));
 const qemuBin = process.env.QEMU_SYSTEM || B.qemu;
-const totalSec = Number(process.env.IMAGE_TEST_TIMEOUT || 150);
+const totalSec = Number(process.env.IMAGE_TEST_TIMEOUT || 180);
 const ORIGIN = 'https://wwsf.test';
-const GUEST = '10.0.2.15';
+const MEDIA_PORTS = 8;
 
 let passed = 0;
 let failed = 0;
@@ -67,116 +75,19 @@ function ok(cond, what, detail = '') {
 	return cond;
 }
 
-/** A port free for TCP and UDP on 127.0.0.1 a moment ago */
-async function freePort() {
-	for (let i = 0; i < 50; i++) {
-		const srv = net.createServer();
-		await new Promise((res, rej) => {
-			srv.once('error', rej);
-			srv.listen(0, '127.0.0.1', res);
-		});
-		const { port } = srv.address();
-		await new Promise((res) => srv.close(res));
-		const u = dgram.createSocket('udp4');
-		const free = await new Promise((res) => {
-			u.once('error', () => res(false));
-			u.bind(port, '127.0.0.1', () => res(true));
-		});
-		if (free)
-			await new Promise((res) => u.close(res));
-		if (free)
-			return port;
-	}
-	throw new Error('no free port');
-}
-
-/** Lines of a child's stream, with waiters */
-class Lines {
-	constructor(name, echo) {
-		this.name = name;
-		this.echo = echo;
-		this.lines = [];
-		this.waiters = [];
-		this.buf = '';
-	}
-
-	attach(stream) {
-		stream.setEncoding('utf8');
-		stream.on('data', (d) => {
-			this.buf += d;
-			let nl;
-			while ((nl = this.buf.indexOf('\n')) >= 0) {
-				this.add(this.buf.slice(0, nl).replace(/\r$/, ''));
-				this.buf = this.buf.slice(nl + 1);
-			}
-		});
-	}
-
-	add(line) {
-		if (this.echo)
-			process.stderr.write(`[${this.name}] ${line}\n`);
-		this.lines.push({ line, at: Date.now() });
-		for (const w of [...this.waiters]) {
-			if (w.re.test(line)) {
-				this.waiters.splice(this.waiters.indexOf(w), 1);
-				w.resolve({ line, at: Date.now(),
-					index: this.lines.length - 1 });
-			}
-		}
-	}
-
-	wait(re, ms, from = 0) {
-		for (let i = from; i < this.lines.length; i++) {
-			if (re.test(this.lines[i].line))
-				return Promise.resolve({ ...this.lines[i], index: i });
-		}
-		let w;
-		const p = new Promise((resolve) => {
-			w = { re, resolve };
-			this.waiters.push(w);
-		});
-		return within(p, ms, `${this.name} line ${re}`).finally(() => {
-			const i = this.waiters.indexOf(w);
-			if (i >= 0)
-				this.waiters.splice(i, 1);
-		});
-	}
-
-	tail(n = 30) {
-		return this.lines.slice(-n).map((l) => `  ${l.line}`).join('\n');
-	}
-}
-
-function exited(child) {
-	return new Promise((resolve) => {
-		if (child.exitCode !== null || child.signalCode !== null)
-			resolve();
-		else
-			child.once('exit', () => resolve());
-	});
-}
-
-async function stop(child, sig = 'SIGTERM') {
-	if (!child || child.exitCode !== null || child.signalCode !== null)
-		return;
-	child.kill(sig);
-	try {
-		await within(exited(child), 3000, 'exit');
-	} catch {
-		child.kill('SIGKILL');
-		await exited(child);
-	}
-}
-
 const started = Date.now();
 let kam = null;
 let qemu = null;
 let sip = null;
+let srv = null;
+let browser = null;
+let ue = null;
+let page = null;
 const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsedge-image-'));
 const echo = !!process.env.IMAGE_TEST_LOG;
 const kamLog = new Lines('kamailio', echo);
-const con = new Lines('console', echo);
-const qemuErr = new Lines('qemu', echo);
+let con = new Lines('console', echo);
+let qemuErr = new Lines('qemu', echo);
 
 const guard = setTimeout(() => {
 	console.log(`FAIL image-test: overall timeout ${totalSec} s`);
@@ -193,6 +104,14 @@ async function finish() {
 	try {
 		sip?.client?.ws?.terminate();
 	} catch { /* closed */ }
+	if (failed && page)
+		console.log(await page.diagnostics().catch((e) => e.message));
+	if (failed && ue)
+		console.log(`UE SIP trace:\n${ue.traceText()}\nUE RTP: ${
+			JSON.stringify(ue.rtpSnapshot())}`);
+	await ue?.close().catch(() => {});
+	await browser?.close().catch(() => {});
+	await srv?.close().catch(() => {});
 	await stop(qemu, 'SIGTERM');
 	await stop(kam, 'SIGTERM');
 	if (failed && !process.env.KEEP) {
@@ -222,48 +141,42 @@ async function main() {
 	let mwPort = await freePort();
 	while (mwPort === kport || mwPort === hostPort)
 		mwPort = await freePort();
+	const [rmin, rmax] = await freeUdpRange(MEDIA_PORTS);
+	const media = Array.from({ length: MEDIA_PORTS }, (_, i) => rmin + i);
 
-	// --- Kamailio on the host -------------------------------------------
+	// --- Kamailio and the test page's server on the host ------------------
+	srv = await startServer();
 	kam = spawn(path.join(ROOT, 'test', 'kamailio', 'start'),
 		[String(kport), path.join(runDir, 'kamailio')],
-		{ stdio: ['ignore', 'ignore', 'pipe'] });
+		{ stdio: ['ignore', 'ignore', 'pipe'],
+			// Service-Route and Record-Route the guest can reach
+			env: { ...process.env, KAMAILIO_ADVERTISE: '10.0.2.2' } });
 	kamLog.attach(kam.stderr);
 	await within(Promise.race([kamLog.wait(/kamailio ready/, 20000),
 		exited(kam).then(() => { throw new Error('Kamailio exited'); })]),
 	21000, 'Kamailio');
 	ok(true, `Kamailio ready on 127.0.0.1:${kport}`);
 
-	// --- QEMU -----------------------------------------------------------
-	const bootSec = Math.max(30, totalSec - 20);
-	const args = [
-		'-k', '5', String(bootSec), qemuBin, ...B.machine,
-		'-m', '128', '-nographic',
-		'-kernel', path.join(imageDir, 'vmlinuz'),
-		'-initrd', path.join(imageDir, 'initrd.gz'),
-		'-append', `console=${B.console} quiet imsedge.kport=${kport} ` +
-			`imsedge.mwport=${mwPort} imsedge.stats=1`,
-		'-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${hostPort}-` +
-			`${GUEST}:7443,hostfwd=udp:127.0.0.1:${mwPort}-${GUEST}:` +
-			`${mwPort}`,
-		...B.devices,
-	];
-	const t0 = Date.now();
-	qemu = spawn('timeout', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-	con.attach(qemu.stdout);
-	qemuErr.attach(qemu.stderr);
+	// --- QEMU (Chromium starts meanwhile) ---------------------------------
+	const g = startGuest({ board, imageDir, qemuBin, echo,
+		seconds: Math.max(30, totalSec - 10), hostPort,
+		udpPorts: [mwPort, ...media],
+		cmdline: { kport, mwport: mwPort, stats: 1, rtp: `${rmin}-${rmax}`,
+			mpub: '127.0.0.1', origin: srv.origin } });
+	({ qemu, con } = g);
+	qemuErr = g.err;
+	const launching = Browser.launch({ name: 'chromium' });
+	launching.catch(() => {});
 	const ready = await within(Promise.race([
 		con.wait(/^imsedge-ready$/, 120000),
 		exited(qemu).then(() => { throw new Error('QEMU exited'); }),
 	]), 121000, 'imsedge-ready');
-	const bootS = (ready.at - t0) / 1000;
+	const bootS = (ready.at - g.t0) / 1000;
 	ok(true, `guest booted, imsedge ready after ${bootS.toFixed(1)} s`);
 	console.log(`boot-to-ready: ${bootS.toFixed(1)} s`);
 
 	// the guest's certificate, from the console
-	const b = con.lines.findIndex((l) => l.line === 'image-cert-begin');
-	const e = con.lines.findIndex((l) => l.line === 'image-cert-end');
-	const pem = b >= 0 && e > b ? con.lines.slice(b + 1, e)
-		.map((l) => l.line).join('\n') + '\n' : '';
+	const pem = guestPem(con);
 	let cert = null;
 	try {
 		cert = new crypto.X509Certificate(pem);
@@ -318,12 +231,8 @@ async function main() {
 
 	// --- register through the guest -------------------------------------
 	const kmark = kamLog.lines.length;
-	sip = await SipWs.open(hostPort, { origin: ORIGIN, ca: [pem],
-		timeout: 10000,
-		tlsOptions: { checkServerIdentity: (host, c) =>
-			/IP Address:10\.0\.2\.15/.test(c.subjectaltname || '') ?
-				undefined : new Error(`unexpected SAN ${
-					c.subjectaltname}`) } });
+	sip = await SipWs.open(hostPort, { origin: ORIGIN, timeout: 10000,
+		...guestTls(pem) });
 	ok(true, `WSS upgrade at wss://127.0.0.1:${hostPort} ` +
 		`(Origin ${ORIGIN}, guest certificate verified)`);
 	const { challenge, response } = await sip.register({ user: 'alice',
@@ -345,17 +254,125 @@ async function main() {
 		`(${GUEST}:${mwPort})`, kamLog.tail(10));
 
 	// --- memory figures after a registration ------------------------------
-	const from = con.lines.length;
-	const st = await con.wait(/^image-stats: /, 5000, from);
-	const m = /imsedge_rss=(\d+) kB imsedge_hwm=(\d+) kB mem_total=(\d+)kB mem_used=(\d+)kB mem_free=(\d+)kB mem_avail=(\d+)kB/
-		.exec(st.line);
-	if (ok(m, 'memory figures from the guest console', st.line)) {
-		console.log(`imsedge RSS in guest: ${m[1]} kB (peak ${m[2]} kB)`);
-		console.log(`guest memory: total ${m[3]} kB, used ${m[4]} kB, ` +
-			`free ${m[5]} kB, available ${m[6]} kB`);
+	const st = await guestStats(con, con.lines.length);
+	if (ok(st, 'memory figures from the guest console', con.tail(3))) {
+		console.log(`imsedge RSS in guest: ${st.rss} kB (peak ${st.hwm} kB)`);
+		console.log(`guest memory: total ${st.total} kB, used ${st.used} ` +
+			`kB, free ${st.free} kB, available ${st.avail} kB`);
 	}
+
+	await mediaRelay(hostPort, kport, [rmin, rmax], launching);
 	ok(!con.lines.some((l) => /imsedge exited/.test(l.line)),
 		'imsedge still running in the guest');
+}
+
+/** Largest RMS (16-bit linear) of a G.711 payload */
+function g711Rms(pt, data) {
+	let sum = 0;
+	for (const b of data) {
+		const u = ~b & 0xff;
+		let v;
+		if (pt === 0) {
+			const t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
+			v = u & 0x80 ? 0x84 - t : t - 0x84;
+		} else {
+			const a = b ^ 0x55;
+			const e = (a & 0x70) >> 4;
+			let t = (a & 0x0f) << 4;
+			t = e ? (t + 0x108) << (e - 1) : t + 8;
+			v = a & 0x80 ? t : -t;
+		}
+		sum += v * v;
+	}
+	return Math.sqrt(sum / Math.max(1, data.length));
+}
+
+/** Chromium calls carol through the guest; SRTP <-> RTP with afalg */
+async function mediaRelay(hostPort, kport, [rmin, rmax], launching) {
+	const inRange = (p) => p >= rmin && p <= rmax;
+	browser = await within(launching, 20000, 'Chromium');
+	ue = await ImsUe.start({ kamPort: kport, user: 'carol' });
+	// the audio the UE receives: loudest G.711 payload
+	let loudest = 0;
+	const onRtp = ue.onRtp.bind(ue);
+	ue.onRtp = (buf, rinfo) => {
+		onRtp(buf, rinfo);
+		const pt = buf[1] & 0x7f;
+		if (buf.length === 172 && (pt === 0 || pt === 8))
+			loudest = Math.max(loudest, g711Rms(pt, buf.subarray(12)));
+	};
+	await ue.register();
+	page = await browser.newPage(srv.pageUrl({
+		wss: `wss://127.0.0.1:${hostPort}`, user: 'alice',
+		password: 'alicepw', impi: 'alice@ims.test' }), { name: 'alice' });
+	const r = await page.call('register');
+	if (!ok(r.registration === 'registered', 'Chromium registers alice ' +
+		'through the guest', JSON.stringify(r)))
+		return;
+
+	const mark = ue.requests.mark();
+	const cmark = con.lines.length;
+	await page.call('call', 'sip:carol@ims.test');
+	const inv = await ue.waitRequest('INVITE', 20000, mark);
+	const co = parseSdp(inv.body);
+	ok(co.addr === '127.0.0.1' && inRange(co.port) && co.proto === 'RTP/AVP',
+		`INVITE at the core: c=127.0.0.1 (media_core_public), port ` +
+		`${co.port} in ${rmin}-${rmax}, RTP/AVP`, inv.body);
+	const s = await page.waitCall(['connected', 'failed', 'ended'], 20000);
+	if (!ok(s.call === 'connected', 'the call from Chromium to carol is ' +
+		'connected', JSON.stringify(s)))
+		return;
+	const { remote } = await page.sdp();
+	const cand = remote.split(/\r?\n/).find((l) => /^a=candidate:/.test(l));
+	const cf = cand?.split(' ') ?? [];
+	ok(cf[4] === '127.0.0.1' && inRange(Number(cf[5])), 'the AGW\'s ' +
+		'candidate is 127.0.0.1 (media_public) with its guest port', remote);
+
+	const ue0 = ue.rtpSnapshot();
+	const b0 = await page.stats();
+	let media = null;
+	try {
+		media = await page.waitMedia({ packets: 50, ms: 20000, from: b0 });
+	} catch (e) {
+		ok(false, 'media both ways at the browser', e.message);
+		return;
+	}
+	const ue1 = await ue.waitRtp(50, 5000, ue0).catch((e) => e);
+	const b1 = media.to;
+	ok(!(ue1 instanceof Error) && ue1.pts.filter((pt) => pt !== 13 &&
+		pt !== 101).join() === String(ue.call.pt),
+	`the UE gets plain G.711 RTP (PT ${ue.call.pt}) decrypted in the ` +
+	'guest', JSON.stringify(ue1));
+	ok(loudest > 300, `the RTP carries the browser's audio (loudest ` +
+		`payload RMS ${loudest.toFixed(0)})`);
+	const t = b1.transport ?? {};
+	ok(t.dtlsState === 'connected' &&
+		/AES_?128_CM_HMAC_SHA1_80|AES_CM_128_HMAC_SHA1_80/
+			.test(t.srtpCipher ?? ''), 'Chromium: DTLS ' +
+		`connected, SRTP ${t.srtpCipher} (the afalg suite)`,
+	JSON.stringify(t));
+	const rx = b1.inbound.packetsReceived - (b0.inbound?.packetsReceived ??
+		0);
+	const energy = b1.inbound.totalAudioEnergy -
+		(b0.inbound?.totalAudioEnergy ?? 0);
+	ok(rx >= 50 && energy > 0, `Chromium decodes the echo (SRTP from the ` +
+		`guest): ${rx} packets, audio energy ${energy.toExponential(2)}`,
+	JSON.stringify(b1));
+
+	const bmark = ue.requests.mark();
+	await page.call('hangup');
+	await ue.waitRequest('BYE', 10000, bmark);
+	const sl = await con.wait(/session \S+ stream 0: browser->core/, 10000,
+		cmark).catch(() => null);
+	const m = sl && /browser->core (\d+) pkts \((\d+) dropped, (\d+) SRTP failed\), core->browser (\d+) pkts \((\d+) dropped\)/
+		.exec(sl.line);
+	ok(m && Number(m[1]) >= 50 && m[3] === '0' && Number(m[4]) >= 50,
+		'imsedge in the guest (afalg): relayed both ways, no SRTP ' +
+		'authentication failure', sl?.line ?? con.tail(10));
+	if (m)
+		console.log(`guest AGW stream: browser->core ${m[1]} pkts (${m[2]} ` +
+			`dropped, ${m[3]} SRTP failed), core->browser ${m[4]} pkts ` +
+			`(${m[5]} dropped)`);
 }
 
 main().catch((err) => {

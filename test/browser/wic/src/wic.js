@@ -495,6 +495,7 @@ async function stats() {
 			out.inbound = { packetsReceived: s.packetsReceived ?? 0,
 				bytesReceived: s.bytesReceived ?? 0,
 				packetsLost: s.packetsLost ?? 0, jitter: s.jitter,
+				totalAudioEnergy: s.totalAudioEnergy ?? 0,
 				ssrc: s.ssrc, codec: byId.get(s.codecId)?.mimeType };
 		else if (s.type === 'outbound-rtp' && s.kind === 'audio')
 			out.outbound = { packetsSent: s.packetsSent ?? 0,
