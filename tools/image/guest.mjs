@@ -155,15 +155,19 @@ export async function stop(child, sig = 'SIGTERM') {
  * @param {number} o.seconds   QEMU is killed after this long (timeout)
  * @param {object} o.cmdline   imsedge.KEY=VALUE for /init
  * @param {number} o.hostPort  host TCP port forwarded to the guest's 7443
+ * @param {number} o.wwsfPort host TCP port forwarded to the guest's 8443
+ *                            (the WWSF), or none
  * @param {number[]} o.udpPorts host UDP ports forwarded to the same port
  * @param {boolean} o.echo     echo the console to stderr
  */
 export function startGuest({ board, imageDir, seconds, cmdline = {},
-	hostPort, udpPorts = [], echo = false, qemuBin }) {
+	hostPort, wwsfPort, udpPorts = [], echo = false, qemuBin }) {
 	const B = BOARDS[board];
 	if (!B)
 		throw new Error(`unknown board ${board}`);
 	const fwd = [`hostfwd=tcp:127.0.0.1:${hostPort}-${GUEST}:7443`,
+		...(wwsfPort ? [`hostfwd=tcp:127.0.0.1:${wwsfPort}-${GUEST}:8443`] :
+			[]),
 		...udpPorts.map((p) => `hostfwd=udp:127.0.0.1:${p}-${GUEST}:${p}`)];
 	const kargs = Object.entries(cmdline)
 		.map(([k, v]) => `imsedge.${k}=${v}`).join(' ');

@@ -38,6 +38,7 @@
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, SipWs, within, sleep } from '../../test/integration/helpers.mjs';
@@ -138,8 +139,11 @@ async function main() {
 	}
 	const kport = await freePort();
 	const hostPort = await freePort();
+	let wwsfPort = await freePort();
+	while (wwsfPort === kport || wwsfPort === hostPort)
+		wwsfPort = await freePort();
 	let mwPort = await freePort();
-	while (mwPort === kport || mwPort === hostPort)
+	while ([kport, hostPort, wwsfPort].includes(mwPort))
 		mwPort = await freePort();
 	const [rmin, rmax] = await freeUdpRange(MEDIA_PORTS);
 	const media = Array.from({ length: MEDIA_PORTS }, (_, i) => rmin + i);
@@ -159,7 +163,7 @@ async function main() {
 
 	// --- QEMU (Chromium starts meanwhile) ---------------------------------
 	const g = startGuest({ board, imageDir, qemuBin, echo,
-		seconds: Math.max(30, totalSec - 10), hostPort,
+		seconds: Math.max(30, totalSec - 10), hostPort, wwsfPort,
 		udpPorts: [mwPort, ...media],
 		cmdline: { kport, mwport: mwPort, stats: 1, rtp: `${rmin}-${rmax}`,
 			mpub: '127.0.0.1', origin: srv.origin } });
@@ -253,6 +257,9 @@ async function main() {
 	ok(seen, `Kamailio saved alice with the guest's Path ` +
 		`(${GUEST}:${mwPort})`, kamLog.tail(10));
 
+	// --- the WWSF's page over HTTPS from the guest (D-51) -----------------
+	await wwsfPage(wwsfPort, pem);
+
 	// --- memory figures after a registration ------------------------------
 	const st = await guestStats(con, con.lines.length);
 	if (ok(st, 'memory figures from the guest console', con.tail(3))) {
@@ -267,6 +274,44 @@ async function main() {
 }
 
 /** Largest RMS (16-bit linear) of a G.711 payload */
+/** GET over HTTPS trusting exactly the guest's certificate */
+function guestGet(port, pem, p, headers = {}) {
+	const { ca, tlsOptions } = guestTls(pem);
+	return new Promise((resolve, reject) => {
+		const req = https.get({ host: '127.0.0.1', port, path: p, ca,
+			...tlsOptions, headers, timeout: 10000 }, (res) => {
+			const chunks = [];
+			res.on('data', (c) => chunks.push(c));
+			res.on('end', () => resolve({ status: res.statusCode,
+				headers: res.headers, body: Buffer.concat(chunks) }));
+		});
+		req.on('timeout', () => req.destroy(new Error('timeout')));
+		req.on('error', reject);
+	});
+}
+
+/* The phone page from the guest's WWSF, as a browser fetches it */
+async function wwsfPage(port, pem) {
+	let page, js;
+	try {
+		page = await guestGet(port, pem, '/');
+		js = await guestGet(port, pem, '/app.js',
+			{ 'accept-encoding': 'gzip' });
+	} catch (e) {
+		ok(false, 'the WWSF page over HTTPS from the guest', e.message);
+		return;
+	}
+	ok(page.status === 200 && /<script src="app\.js"/.test(page.body) &&
+		/script-src 'self'/.test(page.headers['content-security-policy'] ||
+		'') && /max-age=/.test(page.headers['strict-transport-security'] ||
+		''), `the WWSF page over HTTPS from the guest (https://127.0.0.1:${
+		port}/: 200, CSP, HSTS; guest certificate verified)`,
+	`${page.status} ${JSON.stringify(page.headers)}`);
+	ok(js.status === 200 && js.headers['content-encoding'] === 'gzip' &&
+		js.body.length > 10000, `the page's app.js, gzip (${
+		js.body.length} bytes)`, `${js.status} ${JSON.stringify(js.headers)}`);
+}
+
 function g711Rms(pt, data) {
 	let sum = 0;
 	for (const b of data) {

@@ -12,7 +12,7 @@ IMAGE_DIR    := build/$(BOARD)/image
 
 .PHONY: image image-test
 
-image: $(BIN) $(CB_BIN)
+image: $(BIN) $(CB_BIN) build/www/.stamp
 	@case " $(IMAGE_BOARDS) " in *" $(BOARD) "*) ;; *) \
 		echo "make image: BOARD=$(BOARD) has no image (one of:$(IMAGE_BOARDS))" >&2; \
 		exit 1;; esac
