@@ -52,6 +52,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_conf_errors)      \
 	X(test_conf_origin)      \
 	X(test_conf_web)         \
+	X(test_conf_pool)        \
 	X(test_conf_media_public) \
 	X(test_ws_frame_rfc)     \
 	X(test_ws_frame_lengths) \
@@ -135,7 +136,6 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_waf_login) \
 	X(test_waf_rate_limit) \
 	X(test_waf_guest) \
-	X(test_waf_pool_tmpl) \
 	X(test_waf_refresh) \
 	X(test_waf_config)
 
