@@ -131,6 +131,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_net_udp_dscp) \
 	X(test_net_udp_errors) \
 	X(test_net_udp_close_in_handler) \
+	X(test_net_tcp) \
 	X(test_waf_users_parse) \
 	X(test_waf_users_set) \
 	X(test_waf_login) \
