@@ -293,7 +293,7 @@ int test_conf_pool(void)
 	} in[] = {
 		{"sip:guest1@ims.test", 1},
 		{"sip:guest50@ims.test", 50},
-		{"SIP:Guest7@ims.test", 7},     /* before the range: any case */
+		{"SIP:Guest7@ims.test", 7},     /* before the range: no case */
 		{"sip:guest7@IMS.TEST", -1},    /* after it: exact */
 		{"sip:guest0@ims.test", -1},
 		{"sip:guest51@ims.test", -1},
