@@ -671,6 +671,72 @@ int test_jwt_malformed(void)
 }
 
 
+/* The strict JSON validator's objects and arrays: nesting, separators,
+   the depth limit */
+int test_jwt_json(void)
+{
+	static const char *valid[] = {
+		"{}",
+		" { } ",
+		"{\"a\":[]}",
+		"{\"a\":{}}",
+		"{\"a\":[1,-2.5e+3,\"x\",true,false,null,{\"b\":[]}]}",
+		"{ \"a\" : [ 1 , 2 ] , \"b\" : { \"c\" : { } } }",
+		"{\"a\":[[[[[[[1]]]]]]]}",               /* depth 7 */
+		"{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":"
+		"1}}}}}}}}",
+	};
+	static const char *invalid[] = {
+		"[]",
+		"{\"a\":[[[[[[[[1]]]]]]]]}",             /* depth 8 */
+		"{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":"
+		"{\"a\":1}}}}}}}}}",
+		"{,}",
+		"{\"a\":1,}",
+		"{\"a\" 1}",
+		"{\"a\":}",
+		"{1:2}",
+		"{\"a\":[1,]}",
+		"{\"a\":[,1]}",
+		"{\"a\":[1 2]}",
+		"{\"a\":[}",
+		"{\"a\":{]}",
+		"{\"a\":{\"b\":1]}",
+		"{\"a\":[1}",
+		"{\"a\":[1",
+		"{\"a\":1",
+		"{\"a\":1}}",
+		"{\"a\":[\"x]}",
+	};
+	struct odict *o = NULL;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(valid); i++) {
+		err = jwt_json_decode(&o, valid[i], strlen(valid[i]));
+		if (err) {
+			(void)re_fprintf(stderr, "  refused %s: %m\n",
+					 valid[i], err);
+			goto out;
+		}
+		o = mem_deref(o);
+	}
+
+	for (i = 0; i < ARRAY_SIZE(invalid); i++) {
+		if (!jwt_json_decode(&o, invalid[i], strlen(invalid[i]))) {
+			(void)re_fprintf(stderr, "  accepted %s\n",
+					 invalid[i]);
+			err = EINVAL;
+			goto out;
+		}
+	}
+
+ out:
+	mem_deref(o);
+	return err;
+}
+
+
 /* A token from Node's crypto verifies: interop of the signature form */
 int test_jwt_node(void)
 {

@@ -118,6 +118,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_jwt_keyring) \
 	X(test_jwt_claims) \
 	X(test_jwt_malformed) \
+	X(test_jwt_json) \
 	X(test_jwt_node) \
 	X(test_wwsf_path_map) \
 	X(test_wwsf_files) \
