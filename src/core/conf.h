@@ -72,11 +72,23 @@ struct conf_str {
 	char *val;
 };
 
+enum {
+	CONF_POOL_MAX = 100000,   /**< Most identities in one identity_pool */
+};
+
 /** One identity_pool: NAME and a SIP URI template with one {A-B} */
 struct conf_pool {
 	struct le le;
 	char *name;
-	char *tmpl;
+	char *tmpl;     /**< e.g. sip:guest{1-50}@ims.test               */
+};
+
+/** An identity pool template PRE{LO-HI}SUF, parsed (points into it) */
+struct conf_pool_tmpl {
+	struct pl pre;
+	struct pl suf;
+	uint32_t lo;
+	uint32_t hi;
 };
 
 /** One waf_pubkey: an issuer (a WWSF origin) and its key file */
@@ -90,8 +102,11 @@ int  conf_load(struct imsedge_conf **confp, const char *path,
 	       char *err, size_t errsz);
 int  conf_parse(struct imsedge_conf **confp, const char *name,
 		const char *text, size_t len, char *err, size_t errsz);
-int  conf_pool_range(const struct pl *tmpl, struct pl *pre, uint32_t *lo,
-		     uint32_t *hi, struct pl *post);
+int  conf_pool_parse(struct conf_pool_tmpl *t, const struct pl *tmpl);
+bool conf_pool_index(const struct conf_pool_tmpl *t, const struct pl *uri,
+		     uint32_t *idx);
+int  conf_pool_uri(char *buf, size_t sz, const struct conf_pool_tmpl *t,
+		   uint32_t idx);
 bool conf_origin_allowed(const struct imsedge_conf *conf,
 			 const struct pl *origin);
 

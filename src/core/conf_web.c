@@ -13,8 +13,8 @@
 #include "conf_int.h"
 
 enum {
-	POOL_MAX = 100000,       /* identities in one pool                 */
 	NAME_MAX_LEN = 32,
+	POOL_DIGITS  = 6,        /* an index, as written in a template     */
 };
 
 
@@ -143,54 +143,144 @@ int k_token_lifetime(struct ctx *ctx, const struct pl *val)
 }
 
 
+/* The scheme of a pool template: only SIP and tel URIs */
+static bool pool_scheme_ok(const struct pl *pre)
+{
+	return prefix(pre, "sip:") || prefix(pre, "sips:") ||
+		prefix(pre, "tel:");
+}
+
+
+/* Template text around the range: visible ASCII, nothing JSON or a
+   config line would need to escape or split at */
+static bool pool_text_ok(const struct pl *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->l; i++) {
+		const uint8_t c = (uint8_t)pl->p[i];
+
+		if (c <= 0x20 || c >= 0x7f || strchr("{}\"\\,", c))
+			return false;
+	}
+
+	return true;
+}
+
+
+/* 1 to POOL_DIGITS decimal digits, no leading zero: one way to write
+   each index, so a URI is one identity or none */
+static bool pool_number(uint32_t *v, const char *p, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n > POOL_DIGITS || (n > 1 && p[0] == '0'))
+		return false;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		*v = *v * 10 + (uint32_t)(p[i] - '0');
+	}
+
+	return true;
+}
+
+
 /**
- * Take apart an identity pool template: exactly one {LO-HI} range of at
- * most 100000 numbers in a sip:, sips: or tel: URI
+ * Parse an identity pool template: a sip:, sips: or tel: URI with
+ * exactly one {LO-HI} range, LO <= HI, at most CONF_POOL_MAX numbers,
+ * no leading zeros, visible ASCII without quotes, backslashes or commas
  *
+ * @param t    Returned template (points into tmpl)
  * @param tmpl Template, e.g. sip:guest{1-50}@ims.test
- * @param pre  Text before the range (optional)
- * @param lo   First number (optional)
- * @param hi   Last number (optional)
- * @param post Text after the range (optional)
  *
  * @return 0 if valid, otherwise EINVAL
  */
-int conf_pool_range(const struct pl *tmpl, struct pl *pre, uint32_t *lo,
-		    uint32_t *hi, struct pl *post)
+int conf_pool_parse(struct conf_pool_tmpl *t, const struct pl *tmpl)
 {
-	struct pl a, b, x, y;
-	uint64_t l, h;
+	const char *open, *close, *dash, *end;
 
-	if (!tmpl || re_regex(tmpl->p, tmpl->l, "[^{}]*{[0-9]+-[0-9]+}[^{}]*",
-			      &x, &a, &b, &y))
+	if (!t || !pl_isset(tmpl))
 		return EINVAL;
 
-	if (x.p != tmpl->p || y.p + y.l != tmpl->p + tmpl->l ||
-	    a.l > 9 || b.l > 9)
+	end = tmpl->p + tmpl->l;
+	open = pl_strchr(tmpl, '{');
+	close = open ? memchr(open, '}', (size_t)(end - open)) : NULL;
+	dash = close ? memchr(open, '-', (size_t)(close - open)) : NULL;
+	if (!dash ||
+	    !pool_number(&t->lo, open + 1, (size_t)(dash - open - 1)) ||
+	    !pool_number(&t->hi, dash + 1, (size_t)(close - dash - 1)) ||
+	    t->lo > t->hi || t->hi - t->lo >= CONF_POOL_MAX)
 		return EINVAL;
 
-	if (!prefix(&x, "sip:") && !prefix(&x, "sips:") &&
-	    !prefix(&x, "tel:"))
-		return EINVAL;
+	t->pre.p = tmpl->p;
+	t->pre.l = (size_t)(open - tmpl->p);
+	t->suf.p = close + 1;
+	t->suf.l = (size_t)(end - close - 1);
 
-	if (pl_strchr(tmpl, ' ') || pl_strchr(tmpl, '\t'))
+	/* no second range: the text around this one has no braces */
+	if (!pool_scheme_ok(&t->pre) || !pool_text_ok(&t->pre) ||
+	    !pool_text_ok(&t->suf))
 		return EINVAL;
-
-	l = pl_u64(&a);
-	h = pl_u64(&b);
-	if (l > h || h - l >= POOL_MAX)
-		return EINVAL;
-
-	if (pre)
-		*pre = x;
-	if (post)
-		*post = y;
-	if (lo)
-		*lo = (uint32_t)l;
-	if (hi)
-		*hi = (uint32_t)h;
 
 	return 0;
+}
+
+
+/**
+ * Find which identity of a pool template a URI is: the text before the
+ * range compared without case (the scheme), the rest exactly
+ *
+ * @param t   Template (from conf_pool_parse)
+ * @param uri The URI, e.g. sip:guest7@ims.test
+ * @param idx Returned index (optional)
+ *
+ * @return true if the URI is one of the template's identities
+ */
+bool conf_pool_index(const struct conf_pool_tmpl *t, const struct pl *uri,
+		     uint32_t *idx)
+{
+	uint32_t n;
+
+	if (!t || !pl_isset(uri) || uri->l <= t->pre.l + t->suf.l)
+		return false;
+
+	if (strncasecmp(uri->p, t->pre.p, t->pre.l) ||
+	    memcmp(uri->p + uri->l - t->suf.l, t->suf.p, t->suf.l))
+		return false;
+
+	if (!pool_number(&n, uri->p + t->pre.l,
+			 uri->l - t->pre.l - t->suf.l) ||
+	    n < t->lo || n > t->hi)
+		return false;
+
+	if (idx)
+		*idx = n;
+
+	return true;
+}
+
+
+/**
+ * Write the URI of one identity of a pool template
+ *
+ * @param buf Buffer
+ * @param sz  Its size
+ * @param t   Template (from conf_pool_parse)
+ * @param idx Index
+ *
+ * @return 0 if success, EOVERFLOW if buf is too small, otherwise errorcode
+ */
+int conf_pool_uri(char *buf, size_t sz, const struct conf_pool_tmpl *t,
+		  uint32_t idx)
+{
+	if (!buf || !t)
+		return EINVAL;
+
+	return re_snprintf(buf, sz, "%r%u%r", &t->pre, idx, &t->suf) < 0 ?
+		EOVERFLOW : 0;
 }
 
 
@@ -231,6 +321,7 @@ static struct conf_pool *pool_find(const struct imsedge_conf *conf,
 
 int k_identity_pool(struct ctx *ctx, const struct pl *val)
 {
+	struct conf_pool_tmpl t;
 	struct conf_pool *pool;
 	struct pl name, tmpl;
 	int err;
@@ -239,10 +330,10 @@ int k_identity_pool(struct ctx *ctx, const struct pl *val)
 		return conf_fail(ctx, "'%r' is not NAME TEMPLATE (NAME: "
 				 "letters, digits, - and _)", val);
 
-	if (conf_pool_range(&tmpl, NULL, NULL, NULL, NULL))
+	if (conf_pool_parse(&t, &tmpl))
 		return conf_fail(ctx, "'%r' is not a sip:, sips: or tel: URI "
 				 "with one {FIRST-LAST} range of at most "
-				 "%u numbers", &tmpl, POOL_MAX);
+				 "%u numbers", &tmpl, CONF_POOL_MAX);
 
 	if (pool_find(ctx->conf, &name))
 		return conf_fail(ctx, "identity pool '%r' given twice", &name);

@@ -244,58 +244,38 @@ static int scan_word(struct scan *s, const char *w)
 }
 
 
-static int scan_object(struct scan *s, unsigned depth)
+/* An object or an array, from its '{' or '[' to close ('}' or ']'); in
+   an object each value comes after a string key and ':' */
+static int scan_container(struct scan *s, unsigned depth, char close)
 {
 	int err;
 
-	if (!take(s, '{') || depth >= JSON_DEPTH)
+	++s->p;
+	if (depth >= JSON_DEPTH)
 		return EBADMSG;
 
 	skip_ws(s);
-	if (take(s, '}'))
+	if (take(s, close))
 		return 0;
 
 	for (;;) {
-		skip_ws(s);
-		err = scan_string(s);
-		if (err)
-			return err;
+		if (close == '}') {
+			skip_ws(s);
+			err = scan_string(s);
+			if (err)
+				return err;
 
-		skip_ws(s);
-		if (!take(s, ':'))
-			return EBADMSG;
+			skip_ws(s);
+			if (!take(s, ':'))
+				return EBADMSG;
+		}
 
 		err = scan_value(s, depth + 1);
 		if (err)
 			return err;
 
 		skip_ws(s);
-		if (take(s, '}'))
-			return 0;
-		if (!take(s, ','))
-			return EBADMSG;
-	}
-}
-
-
-static int scan_array(struct scan *s, unsigned depth)
-{
-	int err;
-
-	if (!take(s, '[') || depth >= JSON_DEPTH)
-		return EBADMSG;
-
-	skip_ws(s);
-	if (take(s, ']'))
-		return 0;
-
-	for (;;) {
-		err = scan_value(s, depth + 1);
-		if (err)
-			return err;
-
-		skip_ws(s);
-		if (take(s, ']'))
+		if (take(s, close))
 			return 0;
 		if (!take(s, ','))
 			return EBADMSG;
@@ -312,8 +292,8 @@ static int scan_value(struct scan *s, unsigned depth)
 
 	switch (*s->p) {
 
-	case '{': return scan_object(s, depth);
-	case '[': return scan_array(s, depth);
+	case '{': return scan_container(s, depth, '}');
+	case '[': return scan_container(s, depth, ']');
 	case '"': return scan_string(s);
 	case 't': return scan_word(s, "true");
 	case 'f': return scan_word(s, "false");

@@ -12,6 +12,15 @@ int net_tcp_nodelay(int fd);
 int net_udp_dscp(int fd, int af, uint8_t dscp);
 
 
+/* TCP on libre's sockets (tcp.c) */
+
+int net_tcp_listen(struct tcp_sock **tsp, const struct sa *local,
+		   int backlog, tcp_conn_h *ch, void *arg);
+int net_tcp_accept(struct tcp_conn **tcp, struct tcp_sock *ts,
+		   tcp_estab_h *eh, tcp_recv_h *rh, tcp_close_h *ch,
+		   void *arg);
+
+
 /* UDP socket (udp.c) */
 
 enum {

@@ -93,38 +93,6 @@ int webauth_bearer(const struct sip_msg *msg, struct pl *tok)
 }
 
 
-/* "sip:guest{1-50}@ims.test" holds "sip:guest7@ims.test" */
-static bool pool_holds(const char *tmpl, const struct pl *uri)
-{
-	struct pl t, pre, post, num;
-	uint32_t lo, hi;
-	uint64_t n;
-	size_t i;
-
-	pl_set_str(&t, tmpl);
-	if (conf_pool_range(&t, &pre, &lo, &hi, &post))
-		return false;
-
-	if (uri->l <= pre.l + post.l ||
-	    strncasecmp(uri->p, pre.p, pre.l) ||
-	    memcmp(uri->p + uri->l - post.l, post.p, post.l))
-		return false;
-
-	num.p = uri->p + pre.l;
-	num.l = uri->l - pre.l - post.l;
-	if (num.l > 9 || (num.l > 1 && num.p[0] == '0'))
-		return false;
-
-	for (i = 0; i < num.l; i++) {
-		if (num.p[i] < '0' || num.p[i] > '9')
-			return false;
-	}
-
-	n = pl_u64(&num);
-	return n >= lo && n <= hi;
-}
-
-
 /**
  * Tell whether an identity belongs to a configured pool (D-18)
  *
@@ -137,13 +105,19 @@ static bool pool_holds(const char *tmpl, const struct pl *uri)
 bool webauth_pool_holds(const struct imsedge_conf *conf, const char *pool,
 			const struct pl *uri)
 {
+	struct conf_pool_tmpl t;
+	struct pl tmpl;
 	struct le *le;
 
 	for (le = conf->pools.head; le; le = le->next) {
 		const struct conf_pool *cp = le->data;
 
-		if (!strcmp(cp->name, pool))
-			return pool_holds(cp->tmpl, uri);
+		if (strcmp(cp->name, pool))
+			continue;
+
+		pl_set_str(&tmpl, cp->tmpl);
+		return !conf_pool_parse(&t, &tmpl) &&
+			conf_pool_index(&t, uri, NULL);
 	}
 
 	return false;

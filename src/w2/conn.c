@@ -501,16 +501,10 @@ int w2_conn_accept(struct w2 *w2, const struct sa *peer)
 	++w2->n_pending;
 	list_append(&w2->conns, &conn->le, conn);
 
-	err = tcp_accept(&conn->tc, w2->ts, tls_estab, tcp_recv, tcp_closed,
-			 conn);
-	if (err) {
-		tcp_reject(w2->ts);
-		goto out;
-	}
-
-	(void)net_tcp_nodelay(tcp_conn_fd(conn->tc));
-
-	err = tls_start_tcp(&conn->sc, w2->tls, conn->tc, 0);
+	err = net_tcp_accept(&conn->tc, w2->ts, tls_estab, tcp_recv,
+			     tcp_closed, conn);
+	if (!err)
+		err = tls_start_tcp(&conn->sc, w2->tls, conn->tc, 0);
 	if (err)
 		goto out;
 

@@ -3,6 +3,7 @@
  */
 #include <re.h>
 #include "../core/conf.h"
+#include "../net/net.h"
 #include "../tls/tlsx.h"
 #include "w2.h"
 #include "w2_int.h"
@@ -116,13 +117,8 @@ int w2_alloc(struct w2 **w2p, struct imsedge_conf *conf)
 	if (err)
 		goto out;
 
-	/* libre's tcp_listen() has a backlog of 5: a burst of browsers
-	   (a page reload across an office) would see SYNs dropped */
-	err = tcp_sock_alloc(&w2->ts, &conf->w2_listen, connect_handler, w2);
-	if (!err)
-		err = tcp_sock_bind(w2->ts, &conf->w2_listen);
-	if (!err)
-		err = tcp_sock_listen(w2->ts, W2_BACKLOG);
+	err = net_tcp_listen(&w2->ts, &conf->w2_listen, W2_BACKLOG,
+			     connect_handler, w2);
 	if (err) {
 		log_error("cannot listen on %J: %m", &conf->w2_listen, err);
 		goto out;

@@ -10,6 +10,7 @@
  * limiter forget, never grow).
  */
 #include <re.h>
+#include "../core/conf.h"
 #include "waf.h"
 #include "waf_int.h"
 

@@ -1,7 +1,6 @@
 /**
- * @file pool.c  Guest identity pools: templates like
- *               sip:guest{1-50}@ims.test and the leases of their
- *               identities
+ * @file pool.c  Guest identity pools: the leases of the identities of a
+ *               template like sip:guest{1-50}@ims.test (conf_pool_parse)
  *
  * A lease holds one identity for the life of one token (its jti) and
  * ends when that token expires, when a refresh moves it to the new token,
@@ -12,6 +11,7 @@
  */
 #include <string.h>
 #include <re.h>
+#include "../core/conf.h"
 #include "waf.h"
 #include "waf_int.h"
 
@@ -22,170 +22,6 @@ struct lease {
 	int64_t expires;
 	char jti[WAF_JTI_LEN];
 };
-
-
-static bool scheme_ok(const struct pl *pre)
-{
-	static const char *schemes[] = {"sip:", "sips:", "tel:"};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(schemes); i++) {
-		size_t n = strlen(schemes[i]);
-
-		if (pre->l >= n && !strncasecmp(pre->p, schemes[i], n))
-			return true;
-	}
-
-	return false;
-}
-
-
-static bool text_ok(const struct pl *pl)
-{
-	size_t i;
-
-	for (i = 0; i < pl->l; i++) {
-		const uint8_t c = (uint8_t)pl->p[i];
-
-		if (c <= 0x20 || c >= 0x7f || strchr("{}\"\\,", c))
-			return false;
-	}
-
-	return true;
-}
-
-
-static bool number(uint32_t *v, const char *p, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n > 6 || (n > 1 && p[0] == '0'))
-		return false;
-
-	*v = 0;
-	for (i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-		*v = *v * 10 + (uint32_t)(p[i] - '0');
-	}
-
-	return true;
-}
-
-
-/**
- * Parse a pool template: exactly one {A-B} range, 0 <= A <= B, at most
- * WAF_POOL_MAX identities, a sip:, sips: or tel: URI around it
- *
- * @param t    Returned template (points into tmpl)
- * @param tmpl The template text
- *
- * @return 0 if success, otherwise EINVAL
- */
-int waf_tmpl_parse(struct waf_tmpl *t, const char *tmpl)
-{
-	const char *open, *close, *dash;
-
-	if (!t || !tmpl)
-		return EINVAL;
-
-	open = strchr(tmpl, '{');
-	close = open ? strchr(open, '}') : NULL;
-	if (!open || !close || strchr(close + 1, '{') ||
-	    strchr(close + 1, '}'))
-		return EINVAL;
-
-	dash = memchr(open, '-', (size_t)(close - open));
-	if (!dash ||
-	    !number(&t->lo, open + 1, (size_t)(dash - open - 1)) ||
-	    !number(&t->hi, dash + 1, (size_t)(close - dash - 1)) ||
-	    t->lo > t->hi || t->hi - t->lo >= WAF_POOL_MAX)
-		return EINVAL;
-
-	t->pre.p = tmpl;
-	t->pre.l = (size_t)(open - tmpl);
-	pl_set_str(&t->suf, close + 1);
-
-	if (!scheme_ok(&t->pre) || !text_ok(&t->pre) || !text_ok(&t->suf))
-		return EINVAL;
-
-	return 0;
-}
-
-
-/**
- * Check a pool template for the configuration
- *
- * @param tmpl The template, e.g. sip:guest{1-50}@ims.test
- *
- * @return 0 if valid, otherwise EINVAL
- */
-int waf_pool_check(const char *tmpl)
-{
-	struct waf_tmpl t;
-
-	return waf_tmpl_parse(&t, tmpl);
-}
-
-
-/**
- * Find which identity of a template an IMPU is
- *
- * @param t    Template
- * @param impu The IMPU (exact text: no leading zeros, same case)
- * @param idx  Returned number
- *
- * @return true if the IMPU is one of the template's identities
- */
-bool waf_tmpl_index(const struct waf_tmpl *t, const char *impu,
-		    uint32_t *idx)
-{
-	size_t n = str_len(impu), mid;
-
-	if (n <= t->pre.l + t->suf.l)
-		return false;
-
-	mid = n - t->pre.l - t->suf.l;
-
-	if (memcmp(impu, t->pre.p, t->pre.l) ||
-	    memcmp(impu + n - t->suf.l, t->suf.p, t->suf.l))
-		return false;
-
-	if (!number(idx, impu + t->pre.l, mid))
-		return false;
-
-	return *idx >= t->lo && *idx <= t->hi;
-}
-
-
-/**
- * Tell whether an IMPU is one of a configured pool's identities (D-18)
- *
- * @param pools struct waf_pool_cfg list
- * @param pool  Pool name
- * @param impu  The IMPU
- *
- * @return true if the pool exists and the IMPU is one of its identities
- */
-bool waf_pool_match(const struct list *pools, const char *pool,
-		    const char *impu)
-{
-	struct waf_tmpl t;
-	uint32_t idx;
-	struct le *le;
-
-	for (le = pools ? pools->head : NULL; le; le = le->next) {
-		const struct waf_pool_cfg *pc = le->data;
-
-		if (str_cmp(pc->name, pool))
-			continue;
-
-		return !waf_tmpl_parse(&t, pc->tmpl) &&
-			waf_tmpl_index(&t, impu, &idx);
-	}
-
-	return false;
-}
 
 
 static void pool_destructor(void *arg)
@@ -206,9 +42,10 @@ static void pool_destructor(void *arg)
  *
  * @return 0 if success, EINVAL for a bad template, otherwise errorcode
  */
-int waf_pool_alloc(struct waf_pool **pp, const struct waf_pool_cfg *cfg)
+int waf_pool_alloc(struct waf_pool **pp, const struct conf_pool *cfg)
 {
 	struct waf_pool *p;
+	struct pl tmpl;
 	int err;
 
 	if (!pp || !cfg || !str_isset(cfg->name))
@@ -221,8 +58,10 @@ int waf_pool_alloc(struct waf_pool **pp, const struct waf_pool_cfg *cfg)
 	err = str_dup(&p->name, cfg->name);
 	if (!err)
 		err = str_dup(&p->tmpl, cfg->tmpl);
-	if (!err)
-		err = waf_tmpl_parse(&p->t, p->tmpl);
+	if (!err) {
+		pl_set_str(&tmpl, p->tmpl);
+		err = conf_pool_parse(&p->t, &tmpl);
+	}
 
 	if (err)
 		mem_deref(p);
@@ -230,6 +69,26 @@ int waf_pool_alloc(struct waf_pool **pp, const struct waf_pool_cfg *cfg)
 		*pp = p;
 
 	return err;
+}
+
+
+/**
+ * Find which identity of a pool an IMPU is
+ *
+ * @param p    Pool
+ * @param impu The IMPU
+ * @param idx  Returned identity number
+ *
+ * @return true if the IMPU is one of the pool's identities
+ */
+bool waf_pool_index(const struct waf_pool *p, const char *impu,
+		    uint32_t *idx)
+{
+	struct pl uri;
+
+	pl_set_str(&uri, impu);
+
+	return p && conf_pool_index(&p->t, &uri, idx);
 }
 
 
@@ -432,25 +291,4 @@ bool waf_pool_leased(struct waf_pool *p, uint32_t idx, int64_t now,
 	l = lease_find(p, idx);
 
 	return l && (!jti || !strcmp(l->jti, jti));
-}
-
-
-/**
- * Write the IMPU of a pool identity
- *
- * @param buf Buffer
- * @param sz  Its size
- * @param p   Pool
- * @param idx Identity number
- *
- * @return 0 if success, otherwise errorcode
- */
-int waf_pool_impu(char *buf, size_t sz, const struct waf_pool *p,
-		  uint32_t idx)
-{
-	if (!buf || !p)
-		return EINVAL;
-
-	return re_snprintf(buf, sz, "%r%u%r", &p->t.pre, idx, &p->t.suf) < 0
-		? EOVERFLOW : 0;
 }

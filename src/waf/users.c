@@ -20,6 +20,7 @@
 #include <mbedtls/md.h>
 #include <mbedtls/pkcs5.h>
 #include <mbedtls/platform_util.h>
+#include "../core/conf.h"
 #include "../core/file.h"
 #include "../core/log.h"
 #include "../tls/tlsx.h"

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <re.h>
 #include <mbedtls/platform_util.h>
+#include "../core/conf.h"
 #include "../core/log.h"
 #include "../tls/tlsx.h"
 #include "../jwt/jwt.h"
@@ -120,7 +121,7 @@ static int pools_make(struct waf *waf, const struct list *cfgs)
 	int err = 0;
 
 	for (le = cfgs ? cfgs->head : NULL; le && !err; le = le->next) {
-		const struct waf_pool_cfg *pc = le->data;
+		const struct conf_pool *pc = le->data;
 		struct waf_pool *p;
 		struct le *l2;
 
@@ -137,7 +138,7 @@ static int pools_make(struct waf *waf, const struct list *cfgs)
 		if (err) {
 			log_warn("identity_pool %s %s: want a sip:, sips: or "
 				 "tel: URI with one {A-B} range of at most %u",
-				 pc->name, pc->tmpl, WAF_POOL_MAX);
+				 pc->name, pc->tmpl, CONF_POOL_MAX);
 			return err;
 		}
 
@@ -674,7 +675,7 @@ static int guest_lease(struct waf *waf, const struct sa *peer,
 	if (err)
 		return err;
 
-	err = waf_pool_impu(impu, sizeof(impu), p, idx);
+	err = conf_pool_uri(impu, sizeof(impu), &p->t, idx);
 	if (err)
 		goto out;
 
@@ -776,7 +777,7 @@ static int refresh_guest(struct waf *waf, struct waf_reply *r,
 	int err;
 
 	if (!p || c->impuc != 1 || !c->jti ||
-	    !waf_tmpl_index(&p->t, c->impu[0], &idx))
+	    !waf_pool_index(p, c->impu[0], &idx))
 		return reply_error(r, 401, "Unauthorized", 0, "token_invalid",
 				   "Guest pool no longer configured");
 
@@ -945,7 +946,7 @@ static struct waf_pool *pool_of(const struct waf *waf, const char *impu,
 	for (le = waf->pools.head; le; le = le->next) {
 		struct waf_pool *p = le->data;
 
-		if (waf_tmpl_index(&p->t, impu, idx))
+		if (waf_pool_index(p, impu, idx))
 			return p;
 	}
 

@@ -22,16 +22,8 @@ struct jwt_key;
 enum {
 	WAF_BODY_MAX     = 4096,   /**< Largest request body accepted     */
 	WAF_PBKDF2_ITER  = 20000,  /**< Default PBKDF2 iterations         */
-	WAF_POOL_MAX     = 100000, /**< Most identities in one pool       */
 	WAF_IMPU_MAX     = 16,     /**< Most IMPUs of one user            */
 	WAF_LIFETIME     = 3600,   /**< Token lifetime if none configured */
-};
-
-/** One identity pool, from the config line "identity_pool NAME TMPL" */
-struct waf_pool_cfg {
-	struct le le;
-	char *name;
-	char *tmpl;     /**< e.g. sip:guest{1-50}@ims.test               */
 };
 
 /** What the WAF needs to know; strings are copied by waf_alloc() */
@@ -42,7 +34,7 @@ struct waf_cfg {
 	const char *audience;     /**< "aud": the eP-CSCF's w2_public_url */
 	const char *w2_url;       /**< Returned to the page: wss://...    */
 	uint32_t lifetime;        /**< Token lifetime, s (0: default)     */
-	const struct list *pools; /**< struct waf_pool_cfg, may be empty  */
+	const struct list *pools; /**< struct conf_pool, may be empty     */
 };
 
 /** An answer: HTTP status, reason, Retry-After and a JSON body */
@@ -65,9 +57,6 @@ int  waf_config(struct waf *waf, struct waf_reply *r);
 void waf_lease_release(struct waf *waf, const char *impu);
 bool waf_lease_valid(struct waf *waf, const char *impu, const char *jti);
 struct jwt_key *waf_key(const struct waf *waf);
-bool waf_pool_match(const struct list *pools, const char *pool,
-		    const char *impu);
-int  waf_pool_check(const char *tmpl);
 void waf_reply_reset(struct waf_reply *r);
 int  waf_users_set(const char *path, const char *name, const char *password,
 		   const char *impi, const char *impus, uint32_t iterations);

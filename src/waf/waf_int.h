@@ -2,6 +2,8 @@
  * @file waf_int.h  Private: users table (users.c), identity pools and
  *                  leases (pool.c), per-address limits (limit.c), and the
  *                  WAF object they serve (waf.c)
+ *
+ * Include core/conf.h first (pool templates are conf_pool_parse's).
  */
 
 enum {
@@ -48,26 +50,19 @@ uint32_t waf_pbkdf2_rate(void);
 
 /* pool.c */
 
-/** A pool template "PRE{LO-HI}SUF", pointers into the template text */
-struct waf_tmpl {
-	struct pl pre, suf;
-	uint32_t lo, hi;
-};
-
 /** An identity pool and its leases (sorted by index) */
 struct waf_pool {
 	struct le le;
 	char *name;
 	char *tmpl;
-	struct waf_tmpl t;
+	struct conf_pool_tmpl t;  /* points into tmpl                    */
 	struct list leases;
 	uint32_t nleases;
 };
 
-int  waf_tmpl_parse(struct waf_tmpl *t, const char *tmpl);
-bool waf_tmpl_index(const struct waf_tmpl *t, const char *impu,
+int  waf_pool_alloc(struct waf_pool **pp, const struct conf_pool *cfg);
+bool waf_pool_index(const struct waf_pool *p, const char *impu,
 		    uint32_t *idx);
-int  waf_pool_alloc(struct waf_pool **pp, const struct waf_pool_cfg *cfg);
 int  waf_pool_lease(struct waf_pool *p, int64_t now, int64_t expires,
 		    const char *jti, uint32_t *idx, uint32_t *retry);
 int  waf_pool_renew(struct waf_pool *p, uint32_t idx, int64_t now,
@@ -75,8 +70,6 @@ int  waf_pool_renew(struct waf_pool *p, uint32_t idx, int64_t now,
 bool waf_pool_release(struct waf_pool *p, uint32_t idx);
 bool waf_pool_leased(struct waf_pool *p, uint32_t idx, int64_t now,
 		     const char *jti);
-int  waf_pool_impu(char *buf, size_t sz, const struct waf_pool *p,
-		   uint32_t idx);
 
 
 /* limit.c */

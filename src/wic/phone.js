@@ -366,10 +366,16 @@ export class Phone {
 		return !!this.session && !this.session.isEnded();
 	}
 
+	/* The microphone; `starting` is set while the browser asks for it */
 	async _mic() {
 		this._releaseMic();
-		this.localStream = await navigator.mediaDevices.getUserMedia(
-			{ audio: true, video: false });
+		this.starting = true;
+		try {
+			this.localStream = await navigator.mediaDevices.getUserMedia(
+				{ audio: true, video: false });
+		} finally {
+			this.starting = false;
+		}
 		return this.localStream;
 	}
 
@@ -392,17 +398,14 @@ export class Phone {
 			startedAt: null, endedAt: null, end: null });
 		this._changed();
 		let stream;
-		this.starting = true;
 		try {
 			stream = await this._mic();
 		} catch (err) {
-			this.starting = false;
 			this._ended({ kind: 'microphone',
 				text: 'No access to the microphone',
 				cause: 'media-denied', status: null, micError: err.name });
 			throw err;
 		}
-		this.starting = false;
 		if (this.stopping) {
 			this._releaseMic();
 			return;
@@ -423,17 +426,14 @@ export class Phone {
 			return;
 		tones.ringStop();
 		let stream;
-		this.starting = true;
 		try {
 			stream = await this._mic();
 		} catch (err) {
-			this.starting = false;
 			// keep it ringing: the user may allow the microphone and
 			// answer again, or decline
 			tones.ringStart();
 			throw err;
 		}
-		this.starting = false;
 		if (s !== this.session || s.isEnded()) {
 			this._releaseMic();
 			return;

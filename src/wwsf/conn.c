@@ -236,16 +236,10 @@ int wwsf_conn_accept(struct wwsf *w, const struct sa *peer)
 	conn->deadline = tmr_jiffies() + WWSF_HEAD_TMO;
 	list_append(&w->conns, &conn->le, conn);
 
-	err = tcp_accept(&conn->tc, w->ts, tls_estab, tcp_recv, tcp_closed,
-			 conn);
-	if (err) {
-		tcp_reject(w->ts);
-		goto out;
-	}
-
-	(void)net_tcp_nodelay(tcp_conn_fd(conn->tc));
-
-	err = tls_start_tcp(&conn->sc, w->tls, conn->tc, 0);
+	err = net_tcp_accept(&conn->tc, w->ts, tls_estab, tcp_recv,
+			     tcp_closed, conn);
+	if (!err)
+		err = tls_start_tcp(&conn->sc, w->tls, conn->tc, 0);
 	if (err)
 		goto out;
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <re.h>
 #include "../core/log.h"
+#include "../net/net.h"
 #include "../tls/tlsx.h"
 #include "wwsf.h"
 #include "wwsf_int.h"
@@ -189,12 +190,8 @@ int wwsf_alloc(struct wwsf **wp, const struct wwsf_cfg *cfg)
 	if (err)
 		goto out;
 
-	/* libre's tcp_listen() has a backlog of 5 */
-	err = tcp_sock_alloc(&w->ts, &cfg->listen, connect_handler, w);
-	if (!err)
-		err = tcp_sock_bind(w->ts, &cfg->listen);
-	if (!err)
-		err = tcp_sock_listen(w->ts, BACKLOG);
+	err = net_tcp_listen(&w->ts, &cfg->listen, BACKLOG, connect_handler,
+			     w);
 	if (err) {
 		log_error("cannot listen on %J: %m", &cfg->listen, err);
 		goto out;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <re.h>
+#include "core/conf.h"
 #include "core/log.h"
 #include "waf/waf.h"
 #include "waf/waf_int.h"
@@ -38,8 +39,8 @@ static int64_t clock_h(void)
 
 static int setup(const char *dir)
 {
-	static struct waf_pool_cfg pc = {.name = "guests",
-					 .tmpl = "sip:guest{1-3}@ims.test"};
+	static struct conf_pool pc = {.name = "guests",
+				      .tmpl = "sip:guest{1-3}@ims.test"};
 	static struct list pools = LIST_INIT;
 	char users[300], key[300];
 	struct waf_cfg cfg;

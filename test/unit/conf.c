@@ -200,6 +200,7 @@ int test_conf_web(void)
 		{"identity_pool g sip:g{0-100000}@x\n", "t.conf:7: 'sip:g{0-100000}@x' is not a sip:, sips: or tel: URI with one {FIRST-LAST} range of at most 100000 numbers"},
 		{"identity_pool g http:g{1-2}@x\n", "t.conf:7: 'http:g{1-2}@x' is not a sip:, sips: or tel: URI with one {FIRST-LAST} range of at most 100000 numbers"},
 		{"identity_pool g sip:g{1-2}{3-4}@x\n", "t.conf:7: 'sip:g{1-2}{3-4}@x' is not a sip:, sips: or tel: URI with one {FIRST-LAST} range of at most 100000 numbers"},
+		{"identity_pool g sip:g{01-50}@x\n", "t.conf:7: 'sip:g{01-50}@x' is not a sip:, sips: or tel: URI with one {FIRST-LAST} range of at most 100000 numbers"},
 		{"identity_pool g/x sip:g{1-2}@x\n", "t.conf:7: 'g/x sip:g{1-2}@x' is not NAME TEMPLATE (NAME: letters, digits, - and _)"},
 		{"identity_pool g sip:a{1-2}@x\nidentity_pool g sip:b{1-2}@x\n", "t.conf:8: identity pool 'g' given twice"},
 	};
@@ -212,9 +213,9 @@ int test_conf_web(void)
 		"waf_pubkey https://other.example /etc/imsedge/other.pem\n";
 	struct imsedge_conf *conf = NULL;
 	const struct conf_pool *pool;
+	struct conf_pool_tmpl t;
 	char text[1024], errbuf[256] = "";
-	struct pl o, pre, post;
-	uint32_t lo, hi;
+	struct pl o;
 	size_t i;
 	int err = 0;
 
@@ -242,14 +243,119 @@ int test_conf_web(void)
 	pool = list_ledata(list_tail(&conf->pools));
 	TEST_STREQ(pool->name, "lobby");
 	pl_set_str(&o, pool->tmpl);
-	TEST_ERR(conf_pool_range(&o, &pre, &lo, &hi, &post));
-	TEST_ASSERT(!pl_strcmp(&pre, "tel:+1555000"));
-	TEST_EQ(lo, 100);
-	TEST_EQ(hi, 199);
-	TEST_ASSERT(!pl_strcmp(&post, ""));
+	TEST_ERR(conf_pool_parse(&t, &o));
+	TEST_ASSERT(!pl_strcmp(&t.pre, "tel:+1555000"));
+	TEST_EQ(t.lo, 100);
+	TEST_EQ(t.hi, 199);
+	TEST_ASSERT(!pl_strcmp(&t.suf, ""));
 
  out:
 	mem_deref(conf);
+	return err;
+}
+
+
+/* Identity pool templates, as the config, the WAF's pools and the
+   eP-CSCF's D-18 check read them: which parse, which URIs are in one,
+   the URI of an index */
+int test_conf_pool(void)
+{
+	static const char *valid[] = {
+		"sip:guest{1-50}@ims.test",
+		"sips:g{0-0}@x",
+		"tel:+1555{100-199}",
+		"sip:{0-99999}@ims.test",
+		"SIP:g{7-9}",
+	};
+	static const char *invalid[] = {
+		"sip:guest@ims.test",           /* no range */
+		"sip:g{1-2}{3-4}@x",            /* two */
+		"sip:g{2-1}@x",                 /* A > B */
+		"sip:g{0-100000}@x",            /* 100001 identities */
+		"sip:g{1000000-1000001}@x",     /* 7 digits */
+		"sip:g{01-5}@x",                /* leading zero */
+		"sip:g{-5}@x",
+		"sip:g{1-}@x",
+		"sip:g{a-b}@x",
+		"sip:g{1-5@x",
+		"sip:g}1-5{@x",
+		"http://g{1-5}",
+		"sip:g {1-5}@x",
+		"sip:g{1-5}@x\"",
+		"sip:g{1-5}@x,y",
+		"sip:g{1-5}@\xc3\xa9",
+		"",
+	};
+	/* in sip:guest{1-50}@ims.test: the index, or -1 */
+	static const struct {
+		const char *uri;
+		int idx;
+	} in[] = {
+		{"sip:guest1@ims.test", 1},
+		{"sip:guest50@ims.test", 50},
+		{"SIP:Guest7@ims.test", 7},     /* before the range: no case */
+		{"sip:guest7@IMS.TEST", -1},    /* after it: exact */
+		{"sip:guest0@ims.test", -1},
+		{"sip:guest51@ims.test", -1},
+		{"sip:guest07@ims.test", -1},
+		{"sip:guest1@ims.test.evil", -1},
+		{"sip:guest@ims.test", -1},
+		{"sip:guest-1@ims.test", -1},
+		{"sip:guest1000000@ims.test", -1},
+		{"sip:alice@ims.test", -1},
+		{"", -1},
+	};
+	struct conf_pool_tmpl t;
+	char buf[32];
+	struct pl pl;
+	uint32_t idx;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(valid); i++) {
+		pl_set_str(&pl, valid[i]);
+		TEST_ERR(conf_pool_parse(&t, &pl));
+	}
+
+	for (i = 0; i < ARRAY_SIZE(invalid); i++) {
+		pl_set_str(&pl, invalid[i]);
+		if (conf_pool_parse(&t, &pl) != EINVAL) {
+			(void)re_fprintf(stderr, "  accepted \"%s\"\n",
+					 invalid[i]);
+			err = EINVAL;
+			goto out;
+		}
+	}
+	TEST_EQ(conf_pool_parse(&t, NULL), EINVAL);
+
+	pl_set_str(&pl, "sip:guest{1-50}@ims.test");
+	TEST_ERR(conf_pool_parse(&t, &pl));
+	TEST_ASSERT(!pl_strcmp(&t.pre, "sip:guest"));
+	TEST_ASSERT(!pl_strcmp(&t.suf, "@ims.test"));
+	TEST_EQ(t.lo, 1);
+	TEST_EQ(t.hi, 50);
+
+	for (i = 0; i < ARRAY_SIZE(in); i++) {
+		bool held;
+
+		pl_set_str(&pl, in[i].uri);
+		idx = 0;
+		held = conf_pool_index(&t, &pl, &idx);
+		if (held != (in[i].idx >= 0) ||
+		    (held && idx != (uint32_t)in[i].idx)) {
+			(void)re_fprintf(stderr, "  \"%s\": %d, index %u\n",
+					 in[i].uri, held, idx);
+			err = EINVAL;
+			goto out;
+		}
+	}
+	TEST_ASSERT(!conf_pool_index(&t, NULL, &idx));
+
+	TEST_ERR(conf_pool_uri(buf, sizeof(buf), &t, 7));
+	TEST_STREQ(buf, "sip:guest7@ims.test");
+	TEST_EQ(conf_pool_uri(buf, 12, &t, 50), EOVERFLOW);
+
+ out:
 	return err;
 }
 

@@ -38,6 +38,21 @@ static int key(struct jwt_key **kp, const char *name)
 }
 
 
+/* Key a, trusted for ISS in a new keyring */
+static int ring_a(struct jwt_keyring **ringp, struct jwt_key **ap)
+{
+	int err;
+
+	err = key(ap, "jwt/a.key");
+	if (!err)
+		err = jwt_keyring_alloc(ringp);
+	if (!err)
+		err = jwt_keyring_add(*ringp, ISS, *ap);
+
+	return err;
+}
+
+
 static int claims_make(struct jwt_claims **cp, int64_t iat, int64_t exp)
 {
 	struct jwt_claims *c;
@@ -267,10 +282,8 @@ int test_jwt_tamper(void)
 	int err = 0;
 
 	TEST_ASSERT(mb != NULL);
-	TEST_ERR(key(&a, "jwt/a.key"));
+	TEST_ERR(ring_a(&ring, &a));
 	TEST_ERR(key(&b, "jwt/b.key"));
-	TEST_ERR(jwt_keyring_alloc(&ring));
-	TEST_ERR(jwt_keyring_add(ring, ISS, a));
 	TEST_ERR(claims_make(&c, NOW, NOW + LIFE));
 	TEST_ERR(jwt_sign(&tok, c, a));
 	TEST_ERR(expect(tok, ring, NOW, 0, NULL));
@@ -403,9 +416,7 @@ int test_jwt_times(void)
 	const int64_t s = JWT_SKEW;
 	int err = 0;
 
-	TEST_ERR(key(&a, "jwt/a.key"));
-	TEST_ERR(jwt_keyring_alloc(&ring));
-	TEST_ERR(jwt_keyring_add(ring, ISS, a));
+	TEST_ERR(ring_a(&ring, &a));
 
 	/* D-13: expired, within and beyond the skew */
 	TEST_ERR(at(a, ring, NOW - LIFE, 0, NOW - s + 1, 0, NULL));
@@ -563,22 +574,16 @@ int test_jwt_claims(void)
 	size_t i;
 	int err = 0;
 
-	TEST_ERR(key(&a, "jwt/a.key"));
-	TEST_ERR(jwt_keyring_alloc(&ring));
-	TEST_ERR(jwt_keyring_add(ring, ISS, a));
+	TEST_ERR(ring_a(&ring, &a));
 
 	for (i = 0; i < ARRAY_SIZE(tv); i++) {
 		int want = strcmp(tv[i].why, JWT_REASON_MALFORMED) ?
 			EACCES : EBADMSG;
 
 		TEST_ERR(craft(&t, "{\"alg\":\"ES256\"}", tv[i].pay, a));
-		pl_set_str(&pl, t);
-		reason = NULL;
-		err = jwt_verify(&c, &pl, ring, NOW, &reason);
-		if (err != want || !reason || strcmp(reason, tv[i].why)) {
-			(void)re_fprintf(stderr, "  claims #%zu: %m \"%s\"\n",
-					 i, err, reason);
-			err = EINVAL;
+		err = expect(t, ring, NOW, want, tv[i].why);
+		if (err) {
+			(void)re_fprintf(stderr, "  claims #%zu\n", i);
 			goto out;
 		}
 		t = mem_deref(t);
@@ -595,7 +600,6 @@ int test_jwt_claims(void)
 	TEST_STREQ(c->aud, "x");
 	TEST_ASSERT(jwt_claims_aud_has(c, AUD));
 	TEST_ASSERT(!jwt_claims_aud_has(c, "y"));
-	err = 0;
 
  out:
 	mem_deref(ring);
@@ -633,9 +637,7 @@ int test_jwt_malformed(void)
 	size_t i;
 	int err = 0;
 
-	TEST_ERR(key(&a, "jwt/a.key"));
-	TEST_ERR(jwt_keyring_alloc(&ring));
-	TEST_ERR(jwt_keyring_add(ring, ISS, a));
+	TEST_ERR(ring_a(&ring, &a));
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		err = expect(bad[i], ring, NOW, EBADMSG, JWT_REASON_MALFORMED);
@@ -665,6 +667,72 @@ int test_jwt_malformed(void)
 	mem_deref(ring);
 	mem_deref(a);
 	mem_deref(huge);
+	return err;
+}
+
+
+/* The strict JSON validator's objects and arrays: nesting, separators,
+   the depth limit */
+int test_jwt_json(void)
+{
+	static const char *valid[] = {
+		"{}",
+		" { } ",
+		"{\"a\":[]}",
+		"{\"a\":{}}",
+		"{\"a\":[1,-2.5e+3,\"x\",true,false,null,{\"b\":[]}]}",
+		"{ \"a\" : [ 1 , 2 ] , \"b\" : { \"c\" : { } } }",
+		"{\"a\":[[[[[[[1]]]]]]]}",               /* depth 7 */
+		"{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":"
+		"1}}}}}}}}",
+	};
+	static const char *invalid[] = {
+		"[]",
+		"{\"a\":[[[[[[[[1]]]]]]]]}",             /* depth 8 */
+		"{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":{\"a\":"
+		"{\"a\":1}}}}}}}}}",
+		"{,}",
+		"{\"a\":1,}",
+		"{\"a\" 1}",
+		"{\"a\":}",
+		"{1:2}",
+		"{\"a\":[1,]}",
+		"{\"a\":[,1]}",
+		"{\"a\":[1 2]}",
+		"{\"a\":[}",
+		"{\"a\":{]}",
+		"{\"a\":{\"b\":1]}",
+		"{\"a\":[1}",
+		"{\"a\":[1",
+		"{\"a\":1",
+		"{\"a\":1}}",
+		"{\"a\":[\"x]}",
+	};
+	struct odict *o = NULL;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(valid); i++) {
+		err = jwt_json_decode(&o, valid[i], strlen(valid[i]));
+		if (err) {
+			(void)re_fprintf(stderr, "  refused %s: %m\n",
+					 valid[i], err);
+			goto out;
+		}
+		o = mem_deref(o);
+	}
+
+	for (i = 0; i < ARRAY_SIZE(invalid); i++) {
+		if (!jwt_json_decode(&o, invalid[i], strlen(invalid[i]))) {
+			(void)re_fprintf(stderr, "  accepted %s\n",
+					 invalid[i]);
+			err = EINVAL;
+			goto out;
+		}
+	}
+
+ out:
+	mem_deref(o);
 	return err;
 }
 

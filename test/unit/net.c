@@ -1,12 +1,14 @@
 /**
  * @file net.c  UDP sockets of src/net/ on loopback: open, send and
  *              receive, batch drain, the per-wake-up cap, oversize
- *              datagrams, DSCP, bad addresses, close from a handler
+ *              datagrams, DSCP, bad addresses, close from a handler;
+ *              TCP listen and accept
  */
 #include <string.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <re.h>
 #include "net/net.h"
 #include "test.h"
@@ -358,5 +360,81 @@ int test_net_udp_close_in_handler(void)
  out:
 	mem_deref(tx);
 	mem_deref(rx.u);
+	return err;
+}
+
+
+struct tcpx {
+	struct tcp_sock *ts;
+	struct tcp_conn *srv;
+	struct tcp_conn *cli;
+	unsigned up;               /* accepted, connected: 2 stops */
+	int err;
+};
+
+
+static void tcpx_step(struct tcpx *x)
+{
+	if (++x->up == 2 || x->err)
+		re_cancel();
+}
+
+
+static void tcpx_conn_h(const struct sa *peer, void *arg)
+{
+	struct tcpx *x = arg;
+
+	(void)peer;
+	x->err = net_tcp_accept(&x->srv, x->ts, NULL, NULL, NULL, x);
+	tcpx_step(x);
+}
+
+
+static void tcpx_estab_h(void *arg)
+{
+	tcpx_step(arg);
+}
+
+
+/* Listen with a backlog on a port of its own, accept with TCP_NODELAY */
+int test_net_tcp(void)
+{
+	struct tcp_sock *ts2 = NULL;
+	struct sa laddr, addr;
+	struct tcpx x;
+	struct tmr tmr;
+	int err, lerr = 0, on = 0;
+	socklen_t len = sizeof(on);
+
+	memset(&x, 0, sizeof(x));
+	tmr_init(&tmr);
+	(void)sa_set_str(&laddr, "127.0.0.1", 0);
+
+	TEST_ERR(net_tcp_listen(&x.ts, &laddr, 8, tcpx_conn_h, &x));
+	TEST_ERR(tcp_sock_local_get(x.ts, &addr));
+	TEST_ASSERT(sa_port(&addr) != 0);
+
+	TEST_ERR(tcp_connect(&x.cli, &addr, tcpx_estab_h, NULL, NULL, &x));
+	tmr_start(&tmr, 2000, timeout_h, &lerr);
+	TEST_ERR(re_main(NULL));
+	TEST_ERR(lerr);
+	TEST_ERR(x.err);
+	TEST_EQ(x.up, 2);
+	TEST_ASSERT(x.srv != NULL);
+	TEST_ASSERT(!getsockopt(tcp_conn_fd(x.srv), IPPROTO_TCP, TCP_NODELAY,
+				&on, &len));
+	TEST_ASSERT(on != 0);
+
+	/* bad arguments */
+	TEST_EQ(net_tcp_listen(&ts2, &laddr, 0, tcpx_conn_h, &x), EINVAL);
+	TEST_EQ(net_tcp_listen(&ts2, NULL, 8, tcpx_conn_h, &x), EINVAL);
+	TEST_ASSERT(ts2 == NULL);
+	TEST_EQ(net_tcp_listen(NULL, &laddr, 8, tcpx_conn_h, &x), EINVAL);
+
+ out:
+	tmr_cancel(&tmr);
+	mem_deref(x.cli);
+	mem_deref(x.srv);
+	mem_deref(x.ts);
 	return err;
 }

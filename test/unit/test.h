@@ -52,6 +52,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_conf_errors)      \
 	X(test_conf_origin)      \
 	X(test_conf_web)         \
+	X(test_conf_pool)        \
 	X(test_conf_media_public) \
 	X(test_ws_frame_rfc)     \
 	X(test_ws_frame_lengths) \
@@ -117,6 +118,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_jwt_keyring) \
 	X(test_jwt_claims) \
 	X(test_jwt_malformed) \
+	X(test_jwt_json) \
 	X(test_jwt_node) \
 	X(test_wwsf_path_map) \
 	X(test_wwsf_files) \
@@ -130,12 +132,12 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_net_udp_dscp) \
 	X(test_net_udp_errors) \
 	X(test_net_udp_close_in_handler) \
+	X(test_net_tcp) \
 	X(test_waf_users_parse) \
 	X(test_waf_users_set) \
 	X(test_waf_login) \
 	X(test_waf_rate_limit) \
 	X(test_waf_guest) \
-	X(test_waf_pool_tmpl) \
 	X(test_waf_refresh) \
 	X(test_waf_config)
 

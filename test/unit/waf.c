@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <re.h>
+#include "core/conf.h"
 #include "core/file.h"
 #include "jwt/jwt.h"
 #include "waf/waf.h"
@@ -281,7 +282,7 @@ int test_waf_users_set(void)
 struct fix {
 	struct scratch s;
 	struct list pools;
-	struct waf_pool_cfg pc[2];
+	struct conf_pool pc[2];
 	struct waf *waf;
 	struct jwt_keyring *ring;
 	struct sa peer;
@@ -720,73 +721,6 @@ int test_waf_guest(void)
  out:
 	waf_reply_reset(&r);
 	fix_close(&f);
-	return err;
-}
-
-
-int test_waf_pool_tmpl(void)
-{
-	static const char *good[] = {
-		"sip:guest{1-50}@ims.test",
-		"sips:g{0-0}@x",
-		"tel:+1555{100-199}",
-		"sip:{0-99999}@ims.test",
-		"SIP:g{7-9}",
-	};
-	static const char *bad[] = {
-		"sip:guest@ims.test",           /* no range */
-		"sip:g{1-2}{3-4}@x",            /* two */
-		"sip:g{2-1}@x",                 /* A > B */
-		"sip:g{0-100000}@x",            /* 100001 identities */
-		"sip:g{01-5}@x",
-		"sip:g{-5}@x",
-		"sip:g{1-}@x",
-		"sip:g{a-b}@x",
-		"sip:g{1-5@x",
-		"sip:g}1-5{@x",
-		"http://g{1-5}",
-		"sip:g {1-5}@x",
-		"sip:g{1-5}@x\"",
-		"",
-	};
-	struct list pools = LIST_INIT;
-	struct waf_pool_cfg pc = {.name = "guests",
-				  .tmpl = "sip:guest{1-50}@ims.test"};
-	size_t i;
-	int err = 0;
-
-	for (i = 0; i < ARRAY_SIZE(good); i++)
-		TEST_ERR(waf_pool_check(good[i]));
-
-	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		if (waf_pool_check(bad[i]) != EINVAL) {
-			(void)re_fprintf(stderr, "  accepted \"%s\"\n",
-					 bad[i]);
-			err = EINVAL;
-			goto out;
-		}
-	}
-
-	/* D-18: a pool IMPU outside the WWSF's pool is not one of its */
-	list_append(&pools, &pc.le, &pc);
-	TEST_ASSERT(waf_pool_match(&pools, "guests", "sip:guest1@ims.test"));
-	TEST_ASSERT(waf_pool_match(&pools, "guests", "sip:guest50@ims.test"));
-	TEST_ASSERT(!waf_pool_match(&pools, "guests", "sip:guest0@ims.test"));
-	TEST_ASSERT(!waf_pool_match(&pools, "guests",
-				    "sip:guest51@ims.test"));
-	TEST_ASSERT(!waf_pool_match(&pools, "guests",
-				    "sip:guest07@ims.test"));
-	TEST_ASSERT(!waf_pool_match(&pools, "guests",
-				    "sip:guest1@ims.test.evil"));
-	TEST_ASSERT(!waf_pool_match(&pools, "guests", "sip:guest@ims.test"));
-	TEST_ASSERT(!waf_pool_match(&pools, "guests",
-				    "sip:guest-1@ims.test"));
-	TEST_ASSERT(!waf_pool_match(&pools, "guests", "sip:alice@ims.test"));
-	TEST_ASSERT(!waf_pool_match(&pools, "others", "sip:guest1@ims.test"));
-	TEST_ASSERT(!waf_pool_match(&pools, "guests", NULL));
-	TEST_ASSERT(!waf_pool_match(NULL, "guests", "sip:guest1@ims.test"));
-
- out:
 	return err;
 }
 
