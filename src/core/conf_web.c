@@ -14,7 +14,7 @@
 
 enum {
 	NAME_MAX_LEN = 32,
-	POOL_DIGITS  = 6,        /* an index, as written in a template     */
+	POOL_DIGITS  = 9,        /* an index, as written in a template     */
 };
 
 

@@ -266,13 +266,14 @@ int test_conf_pool(void)
 		"tel:+1555{100-199}",
 		"sip:{0-99999}@ims.test",
 		"SIP:g{7-9}",
+		"tel:+4930{1234000-1234099}",   /* 7 digits: a DID block */
 	};
 	static const char *invalid[] = {
 		"sip:guest@ims.test",           /* no range */
 		"sip:g{1-2}{3-4}@x",            /* two */
 		"sip:g{2-1}@x",                 /* A > B */
 		"sip:g{0-100000}@x",            /* 100001 identities */
-		"sip:g{1000000-1000001}@x",     /* 7 digits */
+		"sip:g{1000000000-1000000001}@x", /* 10 digits */
 		"sip:g{01-5}@x",                /* leading zero */
 		"sip:g{-5}@x",
 		"sip:g{1-}@x",
