@@ -524,7 +524,8 @@ int test_jwt_claims(void)
 	} tv[] = {
 		{"{}", JWT_REASON_CLAIMS},
 		{"{\"iss\":7}", JWT_REASON_ISSUER},
-		{"{\"iss\":\"" ISS "\",\"impi\":\"a@b\",\"impu\":[\"sip:a@b\"],"
+		{"{\"iss\":\"" ISS "\",\"impi\":\"a@b\","
+		 "\"impu\":[\"sip:a@b\"],"
 		 "\"iat\":1,\"exp\":1700000100}", JWT_REASON_CLAIMS},
 		{"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"impu\":"
 		 "[\"sip:a@b\"],\"iat\":1,\"exp\":1700000100}",
@@ -805,7 +806,8 @@ int test_jwt_b64(void)
 					false));
 		TEST_STREQ(out, tv[i].std);
 		TEST_ERR(jwt_b64_encode(out, sizeof(out),
-					(const uint8_t *)tv[i].bin, len, true));
+					(const uint8_t *)tv[i].bin, len,
+					true));
 		TEST_STREQ(out, tv[i].url);
 
 		n = sizeof(bin);

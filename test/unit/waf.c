@@ -143,7 +143,8 @@ int test_waf_users_parse(void)
 		{"a $pbkdf2-sha256$0$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAA"
 		 "AAAAAAAAAAAAAAAAAAAAAAAAA a@x sip:a@x\n",
 		 "users:1: iterations not in"},
-		{"a $pbkdf2-sha256$10$AAAAAAAAAAAAAAAAAAAAAA$AAAA a@x sip:a@x\n",
+		{"a $pbkdf2-sha256$10$AAAAAAAAAAAAAAAAAAAAAA$AAAA a@x "
+		 "sip:a@x\n",
 		 "users:1: bad hash"},
 		{"a $pbkdf2-sha256$10$AAAAAAAAAAAAAAAAAAAAAA=$AAAAAAAAAAAAAAAA"
 		 "AAAAAAAAAAAAAAAAAAAAAAAAAAA a@x sip:a@x\n",
