@@ -3,7 +3,9 @@
 // imsedge's WWSF serves:
 //
 //   app.js        src/wic/app.js and its modules with JsSIP, one minified
-//                 IIFE (esbuild), and app.js.map
+//                 IIFE (esbuild); its source map goes beside the directory,
+//                 to OUTDIR.maps/app.js.map, so that what is installed
+//                 (the whole directory) carries no map
 //   index.html, style.css, icon.svg    copied
 //   FILE.gz       for every text file, gzip -9 (node:zlib), the same bytes
 //                 for the same input (no name, no time in the header)
@@ -23,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = path.join(ROOT, 'src', 'wic');
 const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'build', 'www'));
+const MAPS = `${OUT}.maps`;
 const STATIC = ['index.html', 'style.css', 'icon.svg'];
 const TEXT = /\.(html|css|js|map|svg|json|txt)$/;
 const MODULES = [path.join(SRC, 'node_modules'),
@@ -66,7 +69,8 @@ try {
 		platform: 'browser',
 		target: ['chrome109', 'firefox115', 'safari15.4', 'edge109'],
 		minify: true,
-		sourcemap: true,
+		// written beside app.js, no sourceMappingURL comment; moved below
+		sourcemap: 'external',
 		// source paths in the map relative to the repository, not this host
 		sourceRoot: '',
 		legalComments: 'eof',
@@ -88,6 +92,10 @@ if (!inputs.some((i) => /(^|\/)node_modules\/jssip\//.test(i)))
 const js = fs.readFileSync(path.join(OUT, 'app.js'), 'utf8');
 if (!js.includes(jssipVersion))
 	die(`JsSIP ${jssipVersion} is not in the bundle`);
+
+fs.rmSync(MAPS, { recursive: true, force: true });
+fs.mkdirSync(MAPS, { recursive: true });
+fs.renameSync(path.join(OUT, 'app.js.map'), path.join(MAPS, 'app.js.map'));
 
 for (const f of STATIC)
 	fs.copyFileSync(path.join(SRC, f), path.join(OUT, f));

@@ -1,7 +1,7 @@
 # src/wic/wic.mk -- the browser phone imsedge's WWSF serves (src/wic/,
 # JsSIP bundled by esbuild) built into build/www/
 #
-#   make www      build/www/: index.html, app.js (+ .map), style.css,
+#   make www      build/www/: index.html, app.js, style.css,
 #                 icon.svg and a .gz of each (tools/wic-build.mjs)
 #
 # Included from the top Makefile. Needs Node.js with npm; the packages
