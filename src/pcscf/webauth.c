@@ -237,10 +237,23 @@ int webauth_register(struct pcscf *p, struct flow *fl,
 			return EACCES;
 		}
 
-		if (p->leaseh && !p->leaseh(c->iss, c->impu[0], c->jti,
-					    false, p->lease_arg)) {
-			*why = "Pool identity not leased to this token";
-			return EACCES;
+		if (p->leaseh) {
+			char *impu = NULL;
+			bool held;
+
+			/* the identity being registered, as its binding will
+			   release it */
+			err = pl_strdup(&impu, &msg->to.auri);
+			if (err)
+				return err;
+
+			held = p->leaseh(c->iss, impu, c->jti, false,
+					 p->lease_arg);
+			mem_deref(impu);
+			if (!held) {
+				*why = "Pool identity not leased to this token";
+				return EACCES;
+			}
 		}
 	}
 
