@@ -268,6 +268,9 @@ const forged = [
 	['hidden in a value (refused)', [`Authorization: Digest ` +
 		`username="alice@ims.test", opaque="integrity-protected=auth-done", ` +
 		DIG], 403],
+	['in another parameter\'s name (refused)', [`Authorization: Digest ` +
+		`username="alice@ims.test", xintegrity-protected=auth-done, ` +
+		DIG], 403],
 	['escaped pair then forged (refused)', [`Authorization: Digest ` +
 		`username="a\\\\\\"", integrity-protected="auth-done", ${DIG}`], 403],
 	['Bearer and forged Digest', ['Authorization: Bearer x.y.z',
