@@ -201,6 +201,13 @@ int trust_check(const struct sip_msg *msg, const char **why)
 			return err;
 	}
 
+	/* headers embedded in the Request-URI mean nothing in a request
+	   (RFC 3261 19.1.5) but a core might apply them: refused */
+	if (pl_strchr(&msg->ruri, '?')) {
+		*why = "Headers in Request-URI";
+		return EBADMSG;
+	}
+
 	err = trust_maxfwd(msg, &fwd);
 	if (err && err != ELOOP) {
 		*why = "Bad Max-Forwards";

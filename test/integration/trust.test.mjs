@@ -415,6 +415,12 @@ test('D-54: Request-URI and Route naming another host: the request goes ' +
 			const [m] = await atCore(r.get('call-id'));
 			assert.deepEqual(header(m, 'Route'), [`Route: ${core.route}`]);
 		}
+		// headers embedded in the Request-URI: refused
+		const h = await ua.message({ to: 'sip:bob@ims.test?Route=' +
+			`%3Csip:${host};lr%3E` });
+		assert.equal(h.status, 400);
+		assert.equal(h.reason, 'Headers in Request-URI');
+		await atCore(h.get('call-id'), 0);
 		// in a dialog (To tag): the browser's Route goes along, the
 		// request still goes to the core
 		const d = ua.build({ method: 'MESSAGE', ruri: `sip:bob@${host}`,
