@@ -150,7 +150,7 @@ static int deregister(struct pcscf *p, const struct binding *b)
  *
  * @param b   Binding (freed)
  * @param how LIFE_DEREG, LIFE_RELEASE
- * @param why For the log line
+ * @param why For the log line (NULL: logged already)
  */
 void life_binding_end(struct binding *b, unsigned how, const char *why)
 {
@@ -158,8 +158,9 @@ void life_binding_end(struct binding *b, unsigned how, const char *why)
 	const struct jwt_claims *c = b->claims;
 	int err;
 
-	log_info("%s: registration of %s ends: %s", b->flow->token, b->aor,
-		 why);
+	if (why)
+		log_info("%s: %s deregistered: %s", b->flow->token, b->aor,
+			 why);
 
 	if ((how & LIFE_DEREG) && b->web) {
 		err = deregister(p, b);

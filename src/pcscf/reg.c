@@ -327,10 +327,11 @@ static struct binding *binding_find(struct flow *fl, const struct pl *aor)
 static void binding_expired(void *arg)
 {
 	struct binding *b = arg;
+	bool tok = b->claims && b->claims->exp <= (int64_t)time(NULL);
 
-	life_binding_end(b, LIFE_DEREG | LIFE_RELEASE,
-			 b->claims && b->claims->exp <= (int64_t)time(NULL) ?
-			 "its token expired" : "it expired");
+	log_info("%s: registration of %s expired%s", b->flow->token, b->aor,
+		 tok ? " with its token" : "");
+	life_binding_end(b, LIFE_DEREG | LIFE_RELEASE, NULL);
 }
 
 
@@ -534,7 +535,7 @@ void reg_response(struct pcscf *p, struct flow *fl,
 
 	if (m.expires <= 0) {
 		if (b)
-			life_binding_end(b, LIFE_RELEASE, "deregistered");
+			life_binding_end(b, LIFE_RELEASE, "by the browser");
 		return;
 	}
 
