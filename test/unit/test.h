@@ -143,6 +143,9 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_waf_rate_limit) \
 	X(test_waf_guest) \
 	X(test_waf_refresh) \
+	X(test_waf_revoke) \
+	X(test_waf_logout) \
+	X(test_waf_revoke_restart) \
 	X(test_waf_config)
 
 #define DECLARE(name) int name(void);
