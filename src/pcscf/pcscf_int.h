@@ -39,6 +39,9 @@ struct pcscf {
 	struct jwt_keyring *ring;  /**< Trusted WAF keys; NULL: no tokens */
 	pcscf_lease_h *leaseh;   /**< Pool leases of our own WAF          */
 	void *lease_arg;
+	pcscf_revoked_h *revh;   /**< Revocations of our own WAF          */
+	void *rev_arg;
+	struct list dregl;       /**< struct dreg: our own deregistrations */
 };
 
 /* Our view of one W2 connection */
@@ -67,8 +70,9 @@ struct binding {
 	struct list assoc;       /**< struct pc_str: P-Associated-URI     */
 	struct tmr tmr;
 	bool web;                /**< Registered with a token             */
-	char *pool_iss;          /**< Pool identity: issuer and token id  */
-	char *pool_jti;
+	struct jwt_claims *claims; /**< The token it was made with (D-56) */
+	char *ruri;              /**< R-URI and Contact of the REGISTER,  */
+	char *contact;           /**< for our own deregistration (D-21)   */
 };
 
 struct pc_str {
@@ -128,6 +132,19 @@ void reg_response(struct pcscf *p, struct flow *fl,
 bool reg_skip_rsp(const struct sip_hdr *hdr, void *arg);
 int  reg_print_challenge(struct mbuf *mb, const struct sip_msg *rsp);
 void binding_flush(struct pcscf *p, struct flow *fl);
+uint64_t reg_binding_ms(const struct binding *b, uint32_t expires);
+
+/* life.c: how bindings end (D-21, D-56, D-57, D-60) */
+enum life_end {
+	LIFE_DEREG   = 1 << 0,   /**< Deregister toward the core (TNA)  */
+	LIFE_RELEASE = 1 << 1,   /**< Release its pool lease            */
+};
+void life_binding_end(struct binding *b, unsigned how, const char *why);
+void life_lease_moved(struct pcscf *p, const struct flow *fl,
+		      const struct binding *b);
+bool life_stale_target(struct pcscf *p, const struct flow *fl,
+		       const struct sip_msg *msg);
+bool life_revoked(const struct pcscf *p, const struct jwt_claims *c);
 
 /* webauth.c: Bearer tokens and TNA (D-11..D-20) */
 int  webauth_bearer(const struct sip_msg *msg, struct pl *tok);

@@ -11,6 +11,7 @@
  * Security-Server (D-8, D-9).
  */
 #include <string.h>
+#include <time.h>
 #include <re.h>
 #include "../core/conf.h"
 #include "../core/log.h"
@@ -42,8 +43,9 @@ static void binding_destructor(void *arg)
 	mem_deref(b->aor);
 	mem_deref(b->impi);
 	mem_deref(b->service_route);
-	mem_deref(b->pool_iss);
-	mem_deref(b->pool_jti);
+	mem_deref(b->claims);
+	mem_deref(b->ruri);
+	mem_deref(b->contact);
 
 	if (b->flow)
 		--b->flow->p->nreg;
@@ -316,26 +318,16 @@ static struct binding *binding_find(struct flow *fl, const struct pl *aor)
 }
 
 
-/* A pool identity is free again when its registration ends (not when
-   the WebSocket drops: the page may come back with the same token) */
-static void binding_end(struct binding *b)
-{
-	struct pcscf *p = b->flow->p;
-
-	if (b->pool_jti && p->leaseh)
-		(void)p->leaseh(b->pool_iss, b->aor, b->pool_jti, true,
-				p->lease_arg);
-
-	mem_deref(b);
-}
-
-
+/* The registration ran out: the core's expiry or, for a token, the
+   token's (D-56) */
 static void binding_expired(void *arg)
 {
 	struct binding *b = arg;
+	bool tok = b->claims && b->claims->exp <= (int64_t)time(NULL);
 
-	log_info("%s: registration of %s expired", b->flow->token, b->aor);
-	binding_end(b);
+	log_info("%s: registration of %s expired%s", b->flow->token, b->aor,
+		 tok ? " with its token" : "");
+	life_binding_end(b, LIFE_DEREG | LIFE_RELEASE, NULL);
 }
 
 
@@ -399,6 +391,55 @@ static bool route_join(const struct sip_hdr *hdr, const struct sip_msg *msg,
 }
 
 
+/* What our own deregistration needs: the R-URI and the Contact, with
+   the parameters a registrar matches a binding by (RFC 5626 4.2) */
+static int contact_keep(struct binding *b, const struct sip_msg *req)
+{
+	const struct sip_hdr *ct = sip_msg_hdr(req, SIP_HDR_CONTACT);
+	struct sip_addr addr;
+	struct pl inst = PL_INIT, regid = PL_INIT;
+
+	b->ruri = mem_deref(b->ruri);
+	b->contact = mem_deref(b->contact);
+
+	if (!ct || sip_addr_decode(&addr, &ct->val))
+		return 0;
+
+	(void)msg_param_decode(&addr.params, "+sip.instance", &inst);
+	(void)msg_param_decode(&addr.params, "reg-id", &regid);
+
+	return re_sdprintf(&b->ruri, "%r", &req->ruri) |
+		re_sdprintf(&b->contact, "<%r>%s%r%s%r", &addr.auri,
+			    pl_isset(&inst) ? ";+sip.instance=" : "", &inst,
+			    pl_isset(&regid) ? ";reg-id=" : "", &regid);
+}
+
+
+/**
+ * How long a binding lives: the core's expiry, and never beyond its
+ * token (D-19, D-56)
+ *
+ * @param b       Binding
+ * @param expires Seconds the core granted
+ *
+ * @return Milliseconds
+ */
+uint64_t reg_binding_ms(const struct binding *b, uint32_t expires)
+{
+	uint64_t ms = (uint64_t)expires * 1000;
+	int64_t left;
+
+	if (!b->claims)
+		return ms;
+
+	left = b->claims->exp - (int64_t)time(NULL);
+	if (left < 0)
+		left = 0;
+
+	return min(ms, (uint64_t)left * 1000);
+}
+
+
 static int binding_update(struct binding *b, const struct sip_msg *req,
 			  const struct sip_msg *rsp, uint32_t expires,
 			  const struct jwt_claims *c)
@@ -423,22 +464,20 @@ static int binding_update(struct binding *b, const struct sip_msg *req,
 
 	hdr = sip_msg_hdr(req, SIP_HDR_AUTHORIZATION);
 	b->impi = mem_deref(b->impi);
-	b->pool_iss = mem_deref(b->pool_iss);
-	b->pool_jti = mem_deref(b->pool_jti);
+	b->claims = mem_deref(b->claims);
 	b->web = c != NULL;
 	if (c) {
 		err |= str_dup(&b->impi, c->impi);
-		if (c->pool) {
-			err |= str_dup(&b->pool_iss, c->iss);
-			err |= str_dup(&b->pool_jti, c->jti ? c->jti : "");
-		}
+		b->claims = mem_ref((void *)c);
 	}
 	else if (hdr && !auth_username(&user, &hdr->val))
 		err |= pl_strdup(&b->impi, &user);
 	else
 		err |= pl_strdup(&b->impi, &req->to.uri.user);
 
-	tmr_start(&b->tmr, (uint64_t)expires * 1000, binding_expired, b);
+	err |= contact_keep(b, req);
+
+	tmr_start(&b->tmr, reg_binding_ms(b, expires), binding_expired, b);
 
 	mem_deref(sr);
 	return err;
@@ -491,10 +530,8 @@ void reg_response(struct pcscf *p, struct flow *fl,
 	b = binding_find(fl, &req->to.auri);
 
 	if (m.expires <= 0) {
-		if (b) {
-			log_info("%s: %s deregistered", fl->token, b->aor);
-			binding_end(b);
-		}
+		if (b)
+			life_binding_end(b, LIFE_RELEASE, "by the browser");
 		return;
 	}
 
@@ -522,13 +559,21 @@ void reg_response(struct pcscf *p, struct flow *fl,
 		(void)str_dup(&fl->impi_bound, b->impi);
 	}
 
-	log_info("%s: %s registered for %d s (%u identities)", fl->token,
-		 b->aor, m.expires, list_count(&b->assoc));
+	log_info("%s: %s registered for %d s (%u identities)%s", fl->token,
+		 b->aor, m.expires, list_count(&b->assoc),
+		 c ? ", until its token ends" : "");
+
+	/* D-57: a pool identity's new holder alone gets its traffic */
+	if (c && c->pool)
+		life_lease_moved(p, fl, b);
 }
 
 
 /**
- * Drop every binding of a flow
+ * Drop every binding of a flow whose WebSocket has gone: token bindings
+ * are deregistered toward the core at once (D-21), Digest and AKA ones
+ * stay there until they expire and their requests get 430 (RFC 5626).
+ * Pool leases stay with their token: the page may come back with it.
  *
  * @param p  eP-CSCF
  * @param fl Flow
@@ -537,6 +582,12 @@ void binding_flush(struct pcscf *p, struct flow *fl)
 {
 	(void)p;
 
-	while (fl->regl.head)
-		mem_deref(fl->regl.head->data);
+	while (fl->regl.head) {
+		struct binding *b = fl->regl.head->data;
+
+		if (b->web)
+			life_binding_end(b, LIFE_DEREG, "its WebSocket closed");
+		else
+			mem_deref(b);
+	}
 }

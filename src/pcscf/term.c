@@ -355,6 +355,15 @@ bool term_request(const struct sip_msg *msg, void *arg)
 		return true;
 	}
 
+	/* D-56, D-57: a registration that has ended, or an identity that
+	   has moved on, gets nothing through this flow */
+	if (!pl_isset(&msg->to.tag) && life_stale_target(p, fl, msg)) {
+		log_info("%s: %r for %r: not registered on this flow, 430",
+			 fl->token, &msg->met, &msg->to.auri);
+		(void)sip_reply(p->sip, msg, 430, "Flow Failed");
+		return true;
+	}
+
 	(void)ttx_start(p, fl, msg);
 
 	return true;

@@ -191,6 +191,11 @@ static int verify(struct pcscf *p, struct flow *fl, const struct pl *tok,
 			return EACCES;
 		}
 
+		if (life_revoked(p, fl->claims)) {
+			*why = "Token revoked";
+			return EACCES;
+		}
+
 		*cp = fl->claims;
 		return 0;
 	}
@@ -215,6 +220,13 @@ static int verify(struct pcscf *p, struct flow *fl, const struct pl *tok,
 
 	if (c->exp <= now_s()) {
 		*why = JWT_REASON_EXPIRED;
+		err = EACCES;
+		goto out;
+	}
+
+	/* D-60: logged out, or the user was removed */
+	if (life_revoked(p, c)) {
+		*why = "Token revoked";
 		err = EACCES;
 		goto out;
 	}
