@@ -14,6 +14,7 @@
 #include "../core/conf.h"
 #include "../core/log.h"
 #include "../jwt/jwt.h"
+#include "../tls/tlsx.h"
 #include "../w2/w2.h"
 #include "pcscf.h"
 #include "pcscf_int.h"
@@ -338,11 +339,44 @@ static void cancel(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 }
 
 
+/* The identity to assert as the core gave it (the registered AOR or a
+   P-Associated-URI), never the browser's spelling of it (D-53) */
+static const char *asserted(const struct binding *b, const struct pl *id)
+{
+	struct le *le;
+	struct pl a;
+
+	pl_set_str(&a, b->aor);
+	if (pc_uri_eq(&a, id))
+		return b->aor;
+
+	for (le = b->assoc.head; le; le = le->next) {
+		const struct pc_str *s = le->data;
+
+		pl_set_str(&a, s->s);
+		if (pc_uri_eq(&a, id))
+			return s->s;
+	}
+
+	return b->aor;
+}
+
+
 static int print_initial(struct mbuf *mb, struct pcscf *p, struct flow *fl,
 			 const struct sip_msg *msg, const struct binding *b,
 			 const struct pl *id, struct pl *hop)
 {
-	int err = 0;
+	uint8_t icid[16];
+	int err;
+
+	/* our own charging vector (24.229 5.2.6.3.3; D-53) */
+	err = tls_random(icid, sizeof(icid));
+	if (err)
+		return err;
+
+	err = mbuf_printf(mb, "P-Charging-Vector: icid-value=%w;"
+			  "icid-generated-at=%j\r\n", icid, sizeof(icid),
+			  &p->mw_addr);
 
 	if (pc_dialog_forming(&msg->met))
 		err |= mbuf_printf(mb, "Record-Route: <sip:%J;lr>\r\n"
@@ -354,7 +388,8 @@ static int print_initial(struct mbuf *mb, struct pcscf *p, struct flow *fl,
 		sr_first(hop, b);
 	}
 
-	err |= mbuf_printf(mb, "P-Asserted-Identity: <%r>\r\n", id);
+	err |= mbuf_printf(mb, "P-Asserted-Identity: <%s>\r\n",
+			   asserted(b, id));
 
 	return err;
 }

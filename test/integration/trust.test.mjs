@@ -355,13 +355,19 @@ test('D-53: forged P-headers in a MESSAGE never reach the core; the ' +
 	'asserted identity is the registered one', T, async () => {
 	const ua = await registered();
 	try {
+		// the From in the browser's spelling; the asserted identity is
+		// the core's
 		const r = await ua.message({ to: 'sip:bob@ims.test',
+			from: '<sip:alice@IMS.TEST;x=y>',
 			extra: trusted });
 		assert.equal(r.status, 200, r.text);
 		const [m] = await atCore(r.get('call-id'));
 		assert.doesNotMatch(m.text, /forged|boss|15550009/i);
 		assert.deepEqual(header(m, 'P-Asserted-Identity'),
 			[`P-Asserted-Identity: <${ALICE}>`]);
+		const pcv = header(m, 'P-Charging-Vector');
+		assert.equal(pcv.length, 1, m.text);
+		assert.match(pcv[0], /^P-Charging-Vector: icid-value=[0-9a-f]{32};/);
 		for (const h of ['P-Charging-Function-Addresses',
 			'P-Visited-Network-ID', 'Path', 'Service-Route',
 			'P-Served-User', 'P-Access-Network-Info', 'Security-Client',
