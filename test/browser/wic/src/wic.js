@@ -13,6 +13,9 @@
 //               browser becomes the DTLS server); default leaves Chromium's
 //               choice (active) alone
 //   debug       1: JsSIP debug output on the console
+//   dc          1: an outgoing call offers a data channel "chat" (the
+//               AGW's data-channel endpoint); dcOpen/dcSend/dcClose/
+//               dcState/dcInfo drive channels on the call's connection
 //
 // window.wic: register(), unregister(), call(target), answer(), hangup(),
 // hold(), unhold(), message(target, body), connect(), state(), stats(), sdp(),
@@ -32,6 +35,7 @@ const WSS = q.get('wss') || '';
 const BUNDLE = q.get('bundle') === 'balanced' ? 'balanced' : 'max-bundle';
 const AUTOANSWER = q.get('autoanswer') === '1';
 const DTLS = q.get('dtls') || 'auto';
+const DC = q.get('dc') === '1';
 
 const PC_CONFIG = { bundlePolicy: BUNDLE, rtcpMuxPolicy: 'require',
 	iceServers: [] };
@@ -399,7 +403,11 @@ function call(target) {
 		mediaConstraints: MEDIA,
 		pcConfig: PC_CONFIG,
 		eventHandlers: {
-			peerconnection: (x) => attachPc(x.peerconnection),
+			peerconnection: (x) => {
+				attachPc(x.peerconnection);
+				if (DC)
+					dcOpen('chat');
+			},
 		},
 	});
 	return state();
@@ -524,6 +532,49 @@ async function stats() {
 	return out;
 }
 
+/* ---- data channels (dc=1) ------------------------------------------- */
+
+const channels = new Map();
+
+/** Open a channel (DCEP) on the call's connection; label must be new */
+function dcOpen(label, protocol = '') {
+	if (!pc)
+		throw new Error('no call');
+	const ch = pc.createDataChannel(label, { protocol });
+	ch.binaryType = 'arraybuffer';
+	ch.got = [];
+	ch.addEventListener('open', () => ev('dc-open', { label, id: ch.id }));
+	ch.addEventListener('close', () => ev('dc-close', { label }));
+	ch.addEventListener('error', (e) => ev('dc-error', { label,
+		error: String(e.error?.message ?? e) }));
+	ch.addEventListener('message', (e) => ch.got.push(e.data));
+	channels.set(label, ch);
+	return ch.readyState;
+}
+
+function dcSend(label, text) {
+	channels.get(label).send(text);
+	return channels.get(label).bufferedAmount;
+}
+
+function dcClose(label) {
+	channels.get(label).close();
+	return channels.get(label).readyState;
+}
+
+/** readyState per label */
+function dcState() {
+	return Object.fromEntries([...channels].map(([l, c]) =>
+		[l, c.readyState]));
+}
+
+/** The SCTP transport as the browser sees it */
+function dcInfo() {
+	return { maxMessageSize: pc?.sctp?.maxMessageSize ?? null,
+		state: pc?.sctp?.state ?? null,
+		dtls: pc?.sctp?.transport?.state ?? null };
+}
+
 /** The current local and remote SDP of the call */
 function sdp() {
 	return { local: pc?.localDescription?.sdp ?? null,
@@ -533,6 +584,7 @@ function sdp() {
 
 window.wic = { register, unregister, call, answer, hangup, hold, unhold,
 	message, connect, state, stats, sdp, closeSocket, log, sip, version: JsSIP.version,
+	dcOpen, dcSend, dcClose, dcState, dcInfo,
 	config: { pcConfig: PC_CONFIG, mediaConstraints: MEDIA } };
 
 /* ---- the page's own controls ---------------------------------------- */
