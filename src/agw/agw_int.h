@@ -154,6 +154,7 @@ void agw_core_recv_test(struct agw_stream *st, bool rtcp,
 
 /* dc.c */
 void agw_dc_dtls_new(struct agw_w3 *w3);
+void agw_dc_free(struct agw_w3 *w3);
 void agw_dc_dtls_up(struct agw_w3 *w3);
 void agw_dc_dtls_recv(struct mbuf *mb, void *arg);
 bool agw_dc_only(const struct agw_w3 *w3);

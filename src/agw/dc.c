@@ -72,18 +72,41 @@ static void chan_close_h(uint16_t sid, void *arg)
 }
 
 
-static void assoc_close_h(int err, void *arg)
+static void stats_log(const struct agw_w3 *w3, const char *why)
 {
-	struct agw_w3 *w3 = arg;
 	struct dc_stats st;
 
 	dc_assoc_stats(w3->dc, &st);
-	log_info("transport %u: SCTP association ended (%m): %u channels,"
-		 " %llu messages in, %llu out", w3->tid, err, st.opened,
-		 (unsigned long long)st.rx_msgs,
+	log_info("transport %u: SCTP association ended (%s): %u channels "
+		 "(%u refused), %llu messages in, %llu out", w3->tid, why,
+		 st.opened, st.refused, (unsigned long long)st.rx_msgs,
 		 (unsigned long long)st.tx_msgs);
+}
+
+
+static void assoc_close_h(int err, void *arg)
+{
+	struct agw_w3 *w3 = arg;
+
+	stats_log(w3, err ? "lost" : "shut down by the browser");
 
 	/* the call's audio goes on; channels need a new DTLS association */
+	w3->dc = mem_deref(w3->dc);
+}
+
+
+/**
+ * The transport goes (the call ended): its association too, with an
+ * ABORT while DTLS can still carry it
+ *
+ * @param w3 Transport
+ */
+void agw_dc_free(struct agw_w3 *w3)
+{
+	if (!w3->dc)
+		return;
+
+	stats_log(w3, "call ended");
 	w3->dc = mem_deref(w3->dc);
 }
 

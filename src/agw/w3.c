@@ -35,7 +35,7 @@ static void destructor(void *arg)
 	struct agw_w3 *w3 = arg;
 
 	tmr_cancel(&w3->tmr_consent);
-	mem_deref(w3->dc);           /* its ABORT still leaves over DTLS */
+	agw_dc_free(w3);             /* its ABORT still leaves over DTLS */
 	mem_deref(w3->dtls);
 	mem_deref(w3->srtp);
 	mem_deref(w3->us);
