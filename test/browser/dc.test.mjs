@@ -37,10 +37,10 @@ async function until(page, fn, pred, ms, what) {
 }
 
 /** A connected call from the page (dc=1) to carol; the page and UE */
-async function dcCall(ctx, over = {}) {
+async function dcCall(ctx, over = {}, dc = '1') {
 	const ims = await edge(ctx, over);
 	const ue = await imsUe(ctx);
-	const page = await registeredPage(ctx, { query: { dc: '1' } });
+	const page = await registeredPage(ctx, { query: { dc } });
 	const mark = ims.mark();
 	await page.call('call', 'sip:carol@ims.test');
 	const s = await page.waitCall(['connected', 'failed', 'ended'], 10000);
@@ -163,5 +163,24 @@ btest('D-41: datachannel no: the m-line is rejected toward the browser ' +
 	await sleep(500);
 	const st = await page.call('dcState');
 	assert.notEqual(st.chat, 'open', JSON.stringify(st));
+	await page.call('hangup');
+});
+
+btest('D-41: a data channel added by a re-offer to an audio call runs ' +
+	'over the DTLS association already up', { skip: NEED_CALLS },
+async (t, ctx) => {
+	const { ims, ue, page, mark } = await dcCall(ctx, {}, '0');
+	await page.waitMedia({ packets: 25, ms: 6000 });
+	const invites = ue.requests.mark();
+	const done = await page.call('dcAdd', 'late');
+	assert.equal(done, true, 'the re-INVITE failed');
+	await ue.waitRequest('INVITE', 3000, invites);
+	await until(page, 'dcState', (x) => x.late === 'open', 8000,
+		'the channel added by the re-offer did not open');
+	await ims.waitLog(/data channel \d+ 'late' \(-\) open/, 3000, mark);
+	// one DTLS association all along: no second handshake
+	const hs = ims.lines.slice(mark).filter((l) => /DTLS(-SRTP)? up/.test(l));
+	assert.equal(hs.length, 1, hs.join('\n'));
+	await page.waitMedia({ packets: 25, ms: 6000 });
 	await page.call('hangup');
 });

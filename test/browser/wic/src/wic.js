@@ -552,6 +552,17 @@ function dcOpen(label, protocol = '') {
 	return ch.readyState;
 }
 
+/** Add a channel by a re-offer (the call had none); resolves the
+ *  renegotiation's outcome */
+function dcAdd(label) {
+	dcOpen(label);
+	return new Promise((resolve) => {
+		const ok = session.renegotiate({}, () => resolve(true));
+		if (!ok)
+			resolve(false);
+	});
+}
+
 function dcSend(label, text) {
 	channels.get(label).send(text);
 	return channels.get(label).bufferedAmount;
@@ -584,7 +595,7 @@ function sdp() {
 
 window.wic = { register, unregister, call, answer, hangup, hold, unhold,
 	message, connect, state, stats, sdp, closeSocket, log, sip, version: JsSIP.version,
-	dcOpen, dcSend, dcClose, dcState, dcInfo,
+	dcOpen, dcAdd, dcSend, dcClose, dcState, dcInfo,
 	config: { pcConfig: PC_CONFIG, mediaConstraints: MEDIA } };
 
 /* ---- the page's own controls ---------------------------------------- */
