@@ -210,6 +210,13 @@ static void refuse(struct dc_assoc *a, uint16_t sid, const char *why)
 	++a->stats.refused;
 	log_info("channel %u refused: %s", sid, why);
 
+	/* a peer that never resets refused streams back: bounded */
+	if (list_count(&a->chanl) >= 2 * a->conf.max_channels + 8) {
+		log_info("too many refused channels pending: aborting");
+		dc_assoc_fail(a, EOVERFLOW);
+		return;
+	}
+
 	/* a channel entry only to reset the stream and wait for the peer */
 	if (chan_new(&ch, a, sid))
 		return;
