@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { parseSdp } from './imsue.mjs';
 import { browserSuite } from './suite.mjs';
-import { sleep, CALLS } from './harness.mjs';
+import { sleep, CALLS, CONSENT_TIMEOUT, Browser } from './harness.mjs';
 
 const USERS = ['alice', 'carol'];
 const NEED_CALLS = CALLS ? false :
@@ -37,10 +37,10 @@ async function until(page, fn, pred, ms, what) {
 }
 
 /** A connected call from the page (dc=1) to carol; the page and UE */
-async function dcCall(ctx, over = {}, dc = '1') {
+async function dcCall(ctx, over = {}, dc = '1', on = undefined) {
 	const ims = await edge(ctx, over);
 	const ue = await imsUe(ctx);
-	const page = await registeredPage(ctx, { query: { dc } });
+	const page = await registeredPage(ctx, { query: { dc }, on });
 	const mark = ims.mark();
 	await page.call('call', 'sip:carol@ims.test');
 	const s = await page.waitCall(['connected', 'failed', 'ended'], 10000);
@@ -183,4 +183,33 @@ async (t, ctx) => {
 	assert.equal(hs.length, 1, hs.join('\n'));
 	await page.waitMedia({ packets: 25, ms: 6000 });
 	await page.call('hangup');
+});
+
+btest('D-40: the browser is killed mid-chat: consent ends the call and ' +
+	'the SCTP association with it; the next call opens a channel again',
+{ skip: NEED_CALLS, timeout: 60000 }, async (t, ctx) => {
+	const own = await Browser.launch({ name: 'doomed-dc' });
+	ctx.defer(() => own.kill());
+	const { ims, ue, page, mark } = await dcCall(ctx, {}, '1', own);
+	await until(page, 'dcState', (x) => x.chat === 'open', 8000,
+		'the channel did not open');
+	await page.call('dcSend', 'chat', 'bye');
+	const req = ue.requests.mark();
+	await own.kill();
+	ctx.pages.splice(0);
+	await ue.waitRequest('BYE', CONSENT_TIMEOUT * 1000 + 3000, req);
+	await ims.waitLog(/SCTP association ended \(call ended\)/, 3000, mark);
+
+	// imsedge goes on: the next call with a data channel (another
+	// Chromium: the suite's own one is not used by this test)
+	const next = await Browser.launch({ name: 'next-dc' });
+	ctx.defer(() => next.kill());
+	const page2 = await registeredPage(ctx, { query: { dc: '1' },
+		on: next });
+	await page2.call('call', 'sip:carol@ims.test');
+	const s = await page2.waitCall(['connected', 'failed', 'ended'], 10000);
+	assert.equal(s.call, 'connected', JSON.stringify(s));
+	await until(page2, 'dcState', (x) => x.chat === 'open', 8000,
+		'no channel on the next call');
+	await page2.call('hangup');
 });
