@@ -23,7 +23,7 @@
 int t140_red_decode(struct t140_block *bv, size_t *bc, const uint8_t *p,
 		    size_t n)
 {
-	size_t i = 0, pos = 0, data;
+	size_t i = 0, k, pos = 0, data;
 
 	if (!bv || !bc || !*bc || (!p && n))
 		return EINVAL;
@@ -54,7 +54,7 @@ int t140_red_decode(struct t140_block *bv, size_t *bc, const uint8_t *p,
 
 	/* data */
 	data = pos;
-	for (size_t k = 0; k < i; k++) {
+	for (k = 0; k < i; k++) {
 		if (bv[k].len > n - data)
 			return EBADMSG;
 

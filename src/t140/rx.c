@@ -59,6 +59,7 @@ static int blocks(const struct t140_rx *rx, uint8_t pt,
 		  struct t140_block *bv, size_t *bc, const uint8_t *p,
 		  size_t n)
 {
+	size_t i;
 	int err;
 
 	if (pt == rx->pt) {
@@ -74,7 +75,7 @@ static int blocks(const struct t140_rx *rx, uint8_t pt,
 	if (err)
 		return err;
 
-	for (size_t i = 0; i < *bc; i++) {
+	for (i = 0; i < *bc; i++) {
 		if (bv[i].pt != rx->pt)
 			return EPROTO;
 	}
