@@ -113,12 +113,25 @@ int  agw_sess_core_peer(struct agw_sess *s, unsigned idx,
 			const struct sa *rtp, const struct sa *rtcp);
 void agw_sess_early_media(struct agw_sess *s, bool allowed);
 
+enum {
+	AGW_DCMAP_MAX = 4,         /**< Channels agreed in SDP per m-line */
+};
+
+/** A channel agreed in SDP (RFC 8864 a=dcmap): no DCEP */
+struct agw_dcmap {
+	uint16_t sid;
+	char label[33];
+	char proto[17];            /**< subprotocol, "" if none           */
+};
+
 /** A data-channel m-line (RFC 8841) the AGW terminates (dc.c) */
 struct agw_dc_prm {
 	unsigned tid;              /**< W3 transport it uses              */
 	uint16_t sctp_port;        /**< Browser's a=sctp-port             */
 	uint32_t max_message;      /**< Browser's a=max-message-size
 				        (0: no limit of its own)          */
+	struct agw_dcmap mapv[AGW_DCMAP_MAX];
+	size_t mapc;
 };
 
 /** What the AGW puts in its SDP for a data-channel m-line */

@@ -111,6 +111,27 @@ void agw_dc_free(struct agw_w3 *w3)
 }
 
 
+/* channels agreed in SDP (RFC 8864): open without DCEP (D-44) */
+static void negotiated(struct agw_w3 *w3)
+{
+	size_t i;
+
+	for (i = 0; i < w3->dcprm.mapc; i++) {
+		const struct agw_dcmap *m = &w3->dcprm.mapv[i];
+		int err;
+
+		err = dc_chan_negotiated(w3->dc, m->sid, m->label, m->proto);
+		if (err)
+			log_info("transport %u: data channel %u (SDP): %m",
+				 w3->tid, m->sid, err);
+		else
+			log_info("transport %u: data channel %u '%s' (%s) "
+				 "agreed in SDP", w3->tid, m->sid, m->label,
+				 m->proto[0] ? m->proto : "-");
+	}
+}
+
+
 static int dc_make(struct agw_w3 *w3)
 {
 	static const struct dc_handlers h = {
@@ -131,10 +152,14 @@ static int dc_make(struct agw_w3 *w3)
 	w3->dc = mem_deref(w3->dc);
 	err = dc_assoc_alloc(&w3->dc, &c,
 			     dtls_sess_role(w3->dtls) == DTLS_CLIENT, &h, w3);
-	if (err)
+	if (err) {
 		log_warn("transport %u: SCTP association: %m", w3->tid, err);
+		return err;
+	}
 
-	return err;
+	negotiated(w3);
+
+	return 0;
 }
 
 

@@ -125,6 +125,8 @@ struct sdpx_ml {
 	struct agw_stream_info core;    /**< AGW's core-side addresses     */
 	bool dc;                        /**< Data channels the AGW ends    */
 	struct agw_dc_info dcinfo;      /**< ... and its SCTP parameters   */
+	struct agw_dcmap dcmapv[AGW_DCMAP_MAX]; /**< ... a=dcmap taken     */
+	size_t dcmapc;
 };
 
 /** One W3 transport (index = tid) */
@@ -189,6 +191,8 @@ struct sdpx_ops;
 
 bool sdpx_dc_media(const struct sdpx_media *m);
 int  sdpx_dc_prm(struct agw_dc_prm *prm, const struct sdpx_media *m);
+int  sdpx_dc_maps(struct agw_dcmap *mapv, size_t *mapc,
+		  const struct sdpx_media *m);
 int  sdpx_dc_streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		     const struct sdpx_ops *ops, void *arg);
 int  sdpx_dc_write(struct mbuf *mb, const struct sdpx_call *call,

@@ -37,10 +37,11 @@ async function until(page, fn, pred, ms, what) {
 }
 
 /** A connected call from the page (dc=1) to carol; the page and UE */
-async function dcCall(ctx, over = {}, dc = '1', on = undefined) {
+async function dcCall(ctx, over = {}, dc = '1', on = undefined,
+	extra = {}) {
 	const ims = await edge(ctx, over);
 	const ue = await imsUe(ctx);
-	const page = await registeredPage(ctx, { query: { dc }, on });
+	const page = await registeredPage(ctx, { query: { dc, ...extra }, on });
 	const mark = ims.mark();
 	await page.call('call', 'sip:carol@ims.test');
 	const s = await page.waitCall(['connected', 'failed', 'ended'], 10000);
@@ -212,4 +213,23 @@ btest('D-40: the browser is killed mid-chat: consent ends the call and ' +
 	await until(page2, 'dcState', (x) => x.chat === 'open', 8000,
 		'no channel on the next call');
 	await page2.call('hangup');
+});
+
+btest('D-44: a channel agreed in SDP (a=dcmap, RFC 8864) is open at the ' +
+	'AGW without DCEP: the answer carries the a=dcmap back and the ' +
+	'browser\'s messages on it are taken', { skip: NEED_CALLS },
+async (t, ctx) => {
+	const { ims, page, mark } = await dcCall(ctx, {}, '1', undefined,
+		{ dcmap: '6' });
+	await ims.waitLog(/data channel 6 'sdp' \(-\) agreed in SDP/, 5000,
+		mark);
+	const sip = await page.page.evaluate(() => window.wic.sip);
+	const ok = sip.filter((m) => m.dir === 'in' &&
+		/^SIP\/2\.0 200 /.test(m.text)).at(-1);
+	assert.match(ok?.text ?? '', /\r\na=dcmap:6 label="sdp"\r\n/);
+	await until(page, 'dcState', (x) => x.sdp === 'open' &&
+		x.chat === 'open', 8000, 'the channels did not open');
+	await page.call('dcSend', 'sdp', 'over sdp');
+	await ims.waitLog(/data channel 6: 8 bytes \(string\)/, 3000, mark);
+	await page.call('hangup');
 });

@@ -1450,9 +1450,10 @@ static const struct sdpx_ops fake_ops_dc = {
 };
 
 
-/* D-41: the browser's data-channel m-line is answered by the AGW with
-   its transport, a=sctp-port and a=max-message-size (RFC 8841); the
-   core sees it rejected; a malformed a=sctp-port is refused */
+/* D-41, D-44: the browser's data-channel m-line is answered by the AGW
+   with its transport, a=sctp-port and a=max-message-size (RFC 8841) and
+   the a=dcmap channels (RFC 8864); the core sees it rejected; a
+   malformed a=sctp-port or a=dcmap is refused */
 int test_sdpx_datachannel(void)
 {
 	struct sdpx_call *call = NULL;
@@ -1489,8 +1490,48 @@ int test_sdpx_datachannel(void)
 	HASNT(out, 2, "a=rtcp-mux");
 	TEST_EQ(sect_count(out, 2, "a=fingerprint:"), 1);
 
-	/* a=sctp-port out of range: the offer is refused */
+	/* D-44: channels agreed in SDP (RFC 8864) reach the AGW and are
+	   answered */
 	call = mem_deref(call);
+	TEST_ERR(subst(&bad, in, "a=sctp-port:5000",
+		       "a=sctp-port:5000\r\n"
+		       "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\"\r\n"
+		       "a=dcmap:4 max-retr=3; label=\"chat\""));
+	pl = mbpl(bad);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+	TEST_EQ(dc_prm.mapc, 2);
+	TEST_EQ(dc_prm.mapv[0].sid, 2);
+	TEST_STREQ(dc_prm.mapv[0].label, "rtt");
+	TEST_STREQ(dc_prm.mapv[0].proto, "t140");
+	TEST_EQ(dc_prm.mapv[1].sid, 4);
+	TEST_STREQ(dc_prm.mapv[1].label, "chat");
+	TEST_STREQ(dc_prm.mapv[1].proto, "");
+	HASNT(out, 2, "a=dcmap");
+	pl.p = core_answer_avdc;
+	pl.l = strlen(core_answer_avdc);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_browser(out, call, &pl, &fake_ops_dc, &f));
+	HAS(out, 2, "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\"");
+	HAS(out, 2, "a=dcmap:4 label=\"chat\"");
+	call = mem_deref(call);
+	bad = mem_deref(bad);
+
+	/* a repeated stream id, an unquoted label: refused */
+	TEST_ERR(subst(&bad, in, "a=sctp-port:5000",
+		       "a=sctp-port:5000\r\na=dcmap:2\r\na=dcmap:2"));
+	pl = mbpl(bad);
+	TEST_EQ(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f),
+		EPROTO);
+	bad = mem_deref(bad);
+	TEST_ERR(subst(&bad, in, "a=sctp-port:5000",
+		       "a=sctp-port:5000\r\na=dcmap:2 label=x"));
+	pl = mbpl(bad);
+	TEST_EQ(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f),
+		EPROTO);
+	bad = mem_deref(bad);
+
+	/* a=sctp-port out of range: the offer is refused */
 	TEST_ERR(subst(&bad, in, "a=sctp-port:5000", "a=sctp-port:70000"));
 	pl = mbpl(bad);
 	mbuf_reset(out);

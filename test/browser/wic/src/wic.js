@@ -13,6 +13,7 @@
 //               browser becomes the DTLS server); default leaves Chromium's
 //               choice (active) alone
 //   debug       1: JsSIP debug output on the console
+//   dcmap       ID: with dc=1, a channel "sdp" agreed in SDP (a=dcmap)
 //   dc          1: an outgoing call offers a data channel "chat" (the
 //               AGW's data-channel endpoint); dcOpen/dcSend/dcClose/
 //               dcState/dcInfo drive channels on the call's connection
@@ -36,6 +37,9 @@ const BUNDLE = q.get('bundle') === 'balanced' ? 'balanced' : 'max-bundle';
 const AUTOANSWER = q.get('autoanswer') === '1';
 const DTLS = q.get('dtls') || 'auto';
 const DC = q.get('dc') === '1';
+// dcmap=ID: also a channel "sdp" agreed in SDP (negotiated, stream ID),
+// announced by an a=dcmap line added to the offer (RFC 8864)
+const DCMAP = q.get('dcmap');
 
 const PC_CONFIG = { bundlePolicy: BUNDLE, rtcpMuxPolicy: 'require',
 	iceServers: [] };
@@ -407,6 +411,13 @@ function call(target) {
 				attachPc(x.peerconnection);
 				if (DC)
 					dcOpen('chat');
+				if (DC && DCMAP)
+					dcOpen('sdp', '', Number(DCMAP));
+			},
+			sdp: (x) => {
+				if (DC && DCMAP && x.originator === 'local')
+					x.sdp = x.sdp.replace(/(a=sctp-port:\d+\r\n)/,
+						`$1a=dcmap:${DCMAP} label="sdp"\r\n`);
 			},
 		},
 	});
@@ -537,10 +548,11 @@ async function stats() {
 const channels = new Map();
 
 /** Open a channel (DCEP) on the call's connection; label must be new */
-function dcOpen(label, protocol = '') {
+function dcOpen(label, protocol = '', id = null) {
 	if (!pc)
 		throw new Error('no call');
-	const ch = pc.createDataChannel(label, { protocol });
+	const ch = pc.createDataChannel(label, id === null ? { protocol } :
+		{ protocol, negotiated: true, id });
 	ch.binaryType = 'arraybuffer';
 	ch.got = [];
 	ch.addEventListener('open', () => ev('dc-open', { label, id: ch.id }));
