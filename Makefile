@@ -117,6 +117,7 @@ include test/fuzz/fuzz.mk
 -include test/browser/browser.mk
 -include test/lwip/lwip.mk
 -include tools/mediabench/mediabench.mk
+-include tools/dcbench/dcbench.mk
 include src/wic/wic.mk
 include openwrt/ipk.mk
 include packaging/packaging.mk
