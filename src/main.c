@@ -24,6 +24,7 @@
 #include "jwt/jwt.h"
 #include "waf/waf.h"
 #include "web/web.h"
+#include "check/check.h"
 
 #define LOG_MODULE "main"
 
@@ -113,7 +114,7 @@ static void stop(void)
 static void reload(void)
 {
 	struct imsedge_conf *conf;
-	char errbuf[512];
+	char errbuf[512], keys[256];
 	int err;
 
 	err = conf_load(&conf, app.path, errbuf, sizeof(errbuf));
@@ -134,6 +135,10 @@ static void reload(void)
 	}
 
 	log_init(conf->log_level, conf->log_syslog);
+	if (conf_restart_needed(app.conf, conf, keys, sizeof(keys)))
+		log_warn("reload: changed keys that need a restart to take "
+			 "effect: %s", keys);
+	log_info("reloaded %s", app.path);
 	mem_deref(app.conf);
 	app.conf = conf;
 }
@@ -206,52 +211,36 @@ static void sig_close(void)
 }
 
 
-static int check_tls_files(const struct imsedge_conf *conf)
+static void report(const char *problem, void *arg)
 {
-	struct tls *tls = NULL;
-	int err;
+	unsigned *n = arg;
 
-	err = tls_alloc_files(&tls, conf->tls_cert, conf->tls_key);
-	if (err)
-		(void)fprintf(stderr, "%s: tls_cert %s / tls_key %s: "
-			      "cannot load: %s\n", conf->path, conf->tls_cert,
-			      conf->tls_key, strerror(err));
-
-	mem_deref(tls);
-	return err;
+	(void)fprintf(stderr, "%s\n", problem);
+	++*n;
 }
 
 
-/* -t: the token keys load (the signing key must be a private key) */
-static int check_token_keys(const struct imsedge_conf *conf)
+/* -t: every problem on stderr, one per line, or "FILE: configuration
+   OK" on stdout */
+static int check(void)
 {
-	struct jwt_key *key = NULL;
-	struct le *le;
-	int err = 0;
+	unsigned n = 0;
+	int err;
 
-	if (conf->token_key) {
-		err = jwt_key_load(&key, conf->token_key);
-		if (!err && !jwt_key_can_sign(key))
-			err = EINVAL;
-		if (err)
-			(void)fprintf(stderr, "%s: token_key %s: not an EC "
-				      "P-256 private key: %s\n", conf->path,
-				      conf->token_key, strerror(err));
-		key = mem_deref(key);
+	err = conf_check(&app.conf, app.path, report, &n);
+	if (err) {
+		if (!n)
+			(void)fprintf(stderr, "%s: %s\n", app.path,
+				      strerror(err));
+		return err;
 	}
 
-	for (le = conf->waf_keys.head; le && !err; le = le->next) {
-		const struct conf_waf_key *k = le->data;
+	log_init(LOG_LVL_ERROR + 1, false);    /* the checks print */
+	if (check_conf(app.conf, 0, report, &n))
+		return EINVAL;
 
-		err = jwt_key_load(&key, k->file);
-		if (err)
-			(void)fprintf(stderr, "%s: waf_pubkey %s %s: not an "
-				      "EC P-256 key: %s\n", conf->path,
-				      k->issuer, k->file, strerror(err));
-		key = mem_deref(key);
-	}
-
-	return err;
+	(void)printf("%s: configuration OK\n", app.path);
+	return 0;
 }
 
 
@@ -391,6 +380,16 @@ static int agw_start(const struct imsedge_conf *conf)
 }
 
 
+/* Every failed start-up step says so: no exit without a log line */
+static int step(int err, const char *what)
+{
+	if (err)
+		log_error("start-up failed: %s: %m", what, err);
+
+	return err;
+}
+
+
 static int run(void)
 {
 	int err;
@@ -400,39 +399,30 @@ static int run(void)
 	dbg_handler_set(dbg_print, NULL);
 	dbg_init(DBG_WARNING, DBG_NONE);
 
-	err = fd_limits(app.conf);
-	if (err)
-		return err;
-
-	err = sig_init();
-	if (err) {
-		log_error("signal setup failed: %m", err);
-		return err;
-	}
-
-	err = w2_alloc(&app.w2, app.conf);
-	if (err)
-		return err;
-
-	err = crypto_select(app.conf->crypto_provider);
-	if (err)
-		return err;
-
-	err = agw_start(app.conf);
-	if (err)
-		return err;
-
-	err = pcscf_alloc(&app.pcscf, app.conf, app.w2, app.agw);
-	if (err)
-		return err;
-
-	err = web_alloc(&app.web, app.conf, app.pcscf);
+	err = step(fd_limits(app.conf), "descriptor limit");
+	if (!err)
+		err = step(sig_init(), "signal setup");
+	if (!err)
+		err = step(w2_alloc(&app.w2, app.conf), "W2 listener");
+	if (!err)
+		err = step(crypto_select(app.conf->crypto_provider),
+			   "crypto provider");
+	if (!err)
+		err = step(agw_start(app.conf), "media gateway");
+	if (!err)
+		err = step(pcscf_alloc(&app.pcscf, app.conf, app.w2,
+				       app.agw), "eP-CSCF");
+	if (!err)
+		err = step(web_alloc(&app.web, app.conf, app.pcscf),
+			   "web access (WWSF, WAF, token keys)");
 	if (err)
 		return err;
 
 	log_info("ready");
 
 	err = re_main(NULL);
+	if (err)
+		log_error("event loop failed: %m", err);
 
 	log_info("stopped");
 
@@ -526,24 +516,18 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 
+	if (test) {
+		err = check();
+		goto out;
+	}
+
 	err = conf_load(&app.conf, app.path, errbuf, sizeof(errbuf));
 	if (err) {
 		(void)fprintf(stderr, "%s\n", errbuf);
 		goto out;
 	}
 
-	/* -t prints one line: its verdict */
-	log_init(test ? LOG_LVL_ERROR + 1 : app.conf->log_level,
-		 app.conf->log_syslog && !test);
-
-	if (test) {
-		err = check_tls_files(app.conf);
-		if (!err)
-			err = check_token_keys(app.conf);
-		if (!err)
-			(void)printf("%s: configuration OK\n", app.path);
-		goto out;
-	}
+	log_init(app.conf->log_level, app.conf->log_syslog);
 
 	err = run();
 

@@ -556,6 +556,9 @@ bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 
 	log_info("%J: %r %r rejected: %s", w2_conn_peer(fl->conn),
 		 &msg->met, &msg->ruri, why);
+	if (err == EACCES)
+		log_security("token_refused", w2_conn_peer(fl->conn),
+			     "method=%r reason=\"%s\"", &msg->met, why);
 
 	if (scode == 488)
 		w2_conn_reply(fl->conn, msg, 488, why,

@@ -136,12 +136,14 @@ static void ws_closed(int err, uint16_t code, void *arg)
 {
 	struct w2_conn *conn = arg;
 
+	/* a page closed or reloaded (1000, 1001) is no news */
 	if (err)
 		log_info("%J: WebSocket closed, code %u (%s): %m",
 			 &conn->peer, code, ws_close_reason(code), err);
 	else
-		log_info("%J: WebSocket closed, code %u (%s)", &conn->peer,
-			 code, ws_close_reason(code));
+		log_msg(code == 1000 || code == 1001 ? LOG_LVL_DEBUG :
+			LOG_LVL_INFO, LOG_MODULE, "%J: WebSocket closed, code "
+			"%u (%s)", &conn->peer, code, ws_close_reason(code));
 
 	mem_deref(conn);
 }
@@ -353,6 +355,8 @@ static void upgrade(struct w2_conn *conn, const struct http_msg *msg)
 
 		(void)re_snprintf(why, sizeof(why), "origin '%r' not allowed",
 				  &up.origin);
+		log_security("origin_refused", &conn->peer,
+			     "origin=\"%r\" where=w2", &up.origin);
 		http_reject(conn, 403, "Forbidden", pl_isset(&up.origin) ?
 			    why : "no Origin");
 		return;

@@ -531,10 +531,12 @@ static int login_check(struct waf *waf, const struct sa *peer,
 
 	if (!waf_user_check(waf->users, user, password)) {
 		if (user)
-			log_info("%j: wrong password for user '%s'", peer,
-				 user->name);
+			log_security("login_failed", peer,
+				     "user=\"%s\" reason=\"wrong password\"",
+				     user->name);
 		else
-			log_info("%j: login for an unknown user", peer);
+			log_security("login_failed", peer,
+				     "user=- reason=\"unknown user\"");
 
 		err = waf_limiter_hit(waf->fails, peer, now);
 		if (err)
@@ -592,7 +594,7 @@ int waf_login(struct waf *waf, const struct sa *peer, const uint8_t *body,
 				   "Password logins are not enabled");
 
 	if (waf_limiter_blocked(waf->fails, peer, now, &retry)) {
-		log_info("%j: login refused: too many failures", peer);
+		log_security("login_locked", peer, "retry_after=%u", retry);
 		return rate_limited(r, retry);
 	}
 
@@ -730,7 +732,7 @@ int waf_guest(struct waf *waf, const struct sa *peer, const uint8_t *body,
 				   "Guest access is not enabled");
 
 	if (waf_limiter_blocked(waf->guests, peer, now, &retry)) {
-		log_info("%j: guest login refused: too many", peer);
+		log_security("guest_limited", peer, "retry_after=%u", retry);
 		return rate_limited(r, retry);
 	}
 
@@ -826,7 +828,7 @@ static int refresh_refuse(struct waf *waf, const struct sa *peer,
 {
 	int err;
 
-	log_info("%j: refresh refused: %s", peer, reason);
+	log_security("refresh_refused", peer, "reason=\"%s\"", reason);
 
 	err = waf_limiter_hit(waf->fails, peer, now);
 	if (err)

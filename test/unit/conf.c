@@ -3,6 +3,9 @@
  *               these messages)
  */
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <re.h>
 #include "core/conf.h"
 #include "test.h"
@@ -391,5 +394,133 @@ int test_conf_media_public(void)
 
  out:
 	mem_deref(conf);
+	return err;
+}
+
+
+/* imsedge -t: every problem is reported, each with its line */
+static void collect(const char *problem, void *arg)
+{
+	(void)mbuf_printf(arg, "%s\n", problem);
+}
+
+
+int test_conf_all_errors(void)
+{
+	static const char text[] =
+		"w2_listen nowhere\n"
+		"tls_cert c.pem\n"
+		"bogus 1\n"
+		"w2_origin https://a.example\n"
+		"max_connections 0\n"
+		"mw_next_hop sip:127.0.0.1\n";
+	struct imsedge_conf *conf = NULL;
+	struct mbuf *mb = mbuf_alloc(512);
+	char errbuf[256] = "";
+	int err = 0;
+
+	TEST_ASSERT(mb != NULL);
+	TEST_EQ(conf_parse(&conf, "t.conf", text, strlen(text), errbuf,
+			   sizeof(errbuf)), EINVAL);
+	TEST_STREQ(errbuf, "t.conf:1: 'nowhere' is not an ADDR:PORT");
+	TEST_ASSERT(conf == NULL);
+
+	/* conf_check reads a file; the parser behind it is the same, so
+	   feed it through a temporary file */
+	{
+		char path[] = "/tmp/imsedge-conf-XXXXXX";
+		int fd = mkstemp(path);
+		FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+		TEST_ASSERT(f != NULL);
+		(void)fputs(text, f);
+		(void)fclose(f);
+		err = conf_check(&conf, path, collect, mb);
+		(void)unlink(path);
+		TEST_EQ(err, EINVAL);
+		err = 0;
+		mbuf_write_u8(mb, 0);
+		(void)re_snprintf(errbuf, sizeof(errbuf),
+				  "%s:1: 'nowhere' is not an ADDR:PORT\n", path);
+		TEST_ASSERT(!strncmp((char *)mb->buf, errbuf, strlen(errbuf)));
+		TEST_ASSERT(strstr((char *)mb->buf, ":3: unknown key 'bogus'\n"));
+		TEST_ASSERT(strstr((char *)mb->buf,
+				   ":5: '0' is not a number in 1..1000000\n"));
+		TEST_ASSERT(strstr((char *)mb->buf,
+				   ": missing required key 'tls_key'\n"));
+		TEST_ASSERT(strstr((char *)mb->buf,
+				   ": missing required key 'mw_listen'\n"));
+		TEST_ASSERT(conf == NULL);
+	}
+
+ out:
+	mem_deref(conf);
+	mem_deref(mb);
+	return err;
+}
+
+
+/* SIGHUP: which changed keys need a restart; conf_line */
+int test_conf_reload(void)
+{
+	struct imsedge_conf *a = NULL, *b = NULL;
+	char text[1024], errbuf[256] = "", keys[256];
+	int err = 0;
+
+	TEST_ERR(conf_parse(&a, "a.conf", base, strlen(base), errbuf,
+			    sizeof(errbuf)));
+	TEST_EQ(conf_line(a, "mw_listen"), 5);
+	TEST_EQ(conf_line(a, "log_level"), 0);
+	TEST_EQ(conf_line(a, "no_such_key"), 0);
+
+	/* only keys a reload applies: nothing to restart for */
+	(void)re_snprintf(text, sizeof(text), "%s%s", base,
+			  "log_level debug\nw2_origin https://b.example\n"
+			  "max_connections 10\n");
+	TEST_ERR(conf_parse(&b, "b.conf", text, strlen(text), errbuf,
+			    sizeof(errbuf)));
+	TEST_ASSERT(!conf_restart_needed(a, b, keys, sizeof(keys)));
+	TEST_STREQ(keys, "");
+	b = mem_deref(b);
+
+	/* the listeners and the media need one */
+	(void)re_snprintf(text, sizeof(text), "%s%s",
+			  "w2_listen 127.0.0.1:7444\n"
+			  "tls_cert c.pem\ntls_key k.pem\n"
+			  "w2_origin https://a.example\n"
+			  "mw_listen 127.0.0.1:5070\n"
+			  "mw_next_hop sip:127.0.0.1\n",
+			  "media_listen 127.0.0.1\n");
+	TEST_ERR(conf_parse(&b, "b.conf", text, strlen(text), errbuf,
+			    sizeof(errbuf)));
+	TEST_ASSERT(conf_restart_needed(a, b, keys, sizeof(keys)));
+	TEST_STREQ(keys, "w2_listen, media_listen");
+
+ out:
+	mem_deref(a);
+	mem_deref(b);
+	return err;
+}
+
+
+/* Log lines carry ISO 8601 UTC times with milliseconds */
+int test_log_timestamp(void)
+{
+	struct pl y, mo, d, h, mi, s, ms;
+	char ts[32];
+	int err = 0;
+
+	log_timestamp(ts, sizeof(ts));
+	TEST_EQ(strlen(ts), 24);
+	TEST_ERR(re_regex(ts, strlen(ts),
+			  "[0-9]+-[0-9]+-[0-9]+T[0-9]+:[0-9]+:[0-9]+.[0-9]+Z",
+			  &y, &mo, &d, &h, &mi, &s, &ms));
+	TEST_ASSERT(pl_u32(&y) >= 2024);
+	TEST_ASSERT(pl_u32(&mo) >= 1 && pl_u32(&mo) <= 12);
+	TEST_ASSERT(pl_u32(&h) <= 23);
+	TEST_EQ(y.l, 4);
+	TEST_EQ(ms.l, 3);
+
+ out:
 	return err;
 }

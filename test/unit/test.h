@@ -54,6 +54,9 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_conf_web)         \
 	X(test_conf_pool)        \
 	X(test_conf_media_public) \
+	X(test_conf_all_errors)  \
+	X(test_conf_reload)      \
+	X(test_log_timestamp)    \
 	X(test_ws_frame_rfc)     \
 	X(test_ws_frame_lengths) \
 	X(test_ws_frame_bad)     \
