@@ -5,7 +5,8 @@
  * The configuration parsed; now the files it names must load (the
  * certificate and key as a pair, the token keys, the users file), the
  * web root must be a directory with the page, every address must be one
- * of this host's, the listening ports must be free, and no token key
+ * of this host's, the listening ports must be free (or held by the
+ * running imsedge: -t before a reload), and no token key
  * may be trusted twice for one issuer. Each problem is reported as
  * "FILE:LINE: key: reason" and all are reported, not just the first.
  */
@@ -19,6 +20,7 @@
 #include "../jwt/jwt.h"
 #include "../waf/waf.h"
 #include "check.h"
+#include "check_int.h"
 
 struct chk {
 	const struct imsedge_conf *conf;
@@ -200,6 +202,10 @@ static void port_free(struct chk *c, const char *key, const struct sa *sa,
 		      bool tcp)
 {
 	int err = net_bind_probe(sa, tcp);
+
+	/* the running imsedge's own ports (-t before a reload) are fine */
+	if (err == EADDRINUSE && check_held_by_imsedge(sa_port(sa), tcp))
+		return;
 
 	if (err == EADDRINUSE)
 		problem(c, 0, key, "%J (%s) is in use by another program",
