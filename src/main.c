@@ -25,6 +25,7 @@
 #include "waf/waf.h"
 #include "web/web.h"
 #include "check/check.h"
+#include "net/net.h"
 
 #define LOG_MODULE "main"
 
@@ -332,6 +333,38 @@ static int fd_limits(const struct imsedge_conf *conf)
 }
 
 
+/* media_listen any or an interface: its addresses now; the core side
+   defaults to the first of them */
+static int media_addrs(const struct imsedge_conf *conf, struct agw_conf *ac)
+{
+	const char *ifname = conf->media_if;
+	unsigned i, n = ARRAY_SIZE(ac->w3_addrv);
+	int err;
+
+	err = net_if_addrs(strcmp(ifname, "any") ? ifname : NULL,
+			   ac->w3_addrv, &n);
+	if (err == ENODEV) {
+		log_error("media_listen %s: no such interface", ifname);
+		return err;
+	}
+	if (err) {
+		log_error("media_listen %s: no address: %m", ifname, err);
+		return err;
+	}
+
+	ac->w3_addrc = n;
+	ac->media_listen = ac->w3_addrv[0];
+	if (!sa_isset(&ac->media_core_addr, SA_ADDR))
+		ac->media_core_addr = ac->w3_addrv[0];
+
+	for (i = 0; i < n; i++)
+		log_info("media: browsers on %j (%s)", &ac->w3_addrv[i],
+			 ifname);
+
+	return 0;
+}
+
+
 /* The media gateway, when media_listen is set; its DTLS certificate is
    the W2 one (browsers check it by the fingerprint in SDP) */
 static int agw_start(const struct imsedge_conf *conf)
@@ -340,7 +373,7 @@ static int agw_start(const struct imsedge_conf *conf)
 	struct tls *tls = NULL;
 	int err;
 
-	if (!sa_isset(&conf->media_listen, SA_ADDR)) {
+	if (!sa_isset(&conf->media_listen, SA_ADDR) && !conf->media_if) {
 		log_info("no media_listen: calls are refused with 488");
 		return 0;
 	}
@@ -356,6 +389,12 @@ static int agw_start(const struct imsedge_conf *conf)
 	ac.dscp            = conf->media_dscp;
 	ac.consent_timeout = conf->consent_timeout;
 
+	if (conf->media_if) {
+		err = media_addrs(conf, &ac);
+		if (err)
+			return err;
+	}
+
 	err = tls_alloc_files(&tls, conf->tls_cert, conf->tls_key);
 	if (!err)
 		err = agw_alloc(&app.agw, &ac, tls);
@@ -364,17 +403,18 @@ static int agw_start(const struct imsedge_conf *conf)
 	if (err)
 		log_error("media gateway: %m", err);
 	else
-		log_info("media: browsers on %j, core on %j, ports %u-%u, "
-			 "max %u calls", &conf->media_listen,
-			 &conf->media_core_addr, conf->rtp_port_min,
+		log_info("media: browsers on %j%s, core on %j, ports %u-%u, "
+			 "max %u calls", &ac.media_listen,
+			 ac.w3_addrc > 1 ? " and more" : "",
+			 &ac.media_core_addr, conf->rtp_port_min,
 			 conf->rtp_port_max, conf->max_calls);
 	if (!err && (sa_isset(&conf->media_public, SA_ADDR) ||
 		     sa_isset(&conf->media_core_public, SA_ADDR)))
 		log_info("media: advertised as %j (browsers), %j (core)",
 			 sa_isset(&conf->media_public, SA_ADDR) ?
-			 &conf->media_public : &conf->media_listen,
+			 &conf->media_public : &ac.media_listen,
 			 sa_isset(&conf->media_core_public, SA_ADDR) ?
-			 &conf->media_core_public : &conf->media_core_addr);
+			 &conf->media_core_public : &ac.media_core_addr);
 
 	return err;
 }

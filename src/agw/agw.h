@@ -30,9 +30,17 @@ struct agw;
 struct agw_sess;
 struct tls;
 
+enum {
+	AGW_W3_ADDRS = 8,          /**< Most browser-side addresses       */
+};
+
 /** Limits and addresses (from the config file) */
 struct agw_conf {
 	struct sa media_listen;    /**< W3 address (port ignored)         */
+	struct sa w3_addrv[AGW_W3_ADDRS]; /**< Or several: media_listen
+				        any or an interface; each gets a
+				        socket and a host candidate       */
+	unsigned w3_addrc;         /**< 0: media_listen alone             */
 	struct sa media_core_addr; /**< Core-side address (port ignored)  */
 	struct sa media_public;    /**< In W3 candidates; unset: listen   */
 	struct sa media_core_public; /**< c= to the core; unset: core_addr */
@@ -62,6 +70,8 @@ struct agw_w3_prm {
 /** What the AGW puts in its SDP for one W3 transport */
 struct agw_w3_info {
 	struct sa cand;            /**< Host candidate (UDP)              */
+	struct sa morev[AGW_W3_ADDRS - 1]; /**< Further host candidates  */
+	unsigned morec;
 	char ufrag[33];            /**< AGW's ice-ufrag                   */
 	char pwd[65];              /**< AGW's ice-pwd                     */
 	char fingerprint[128];     /**< "sha-256 AB:CD:..." of the AGW    */

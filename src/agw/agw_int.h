@@ -44,6 +44,18 @@ struct agw_sess {
 	bool closed;                 /**< closeh called: nothing flows     */
 };
 
+/** Which socket of a transport a browser address sends to */
+struct agw_w3_route {
+	struct sa src;
+	struct net_udp *us;
+};
+
+/** One socket of a transport: the arg of its receive handler */
+struct agw_w3_sock {
+	struct agw_w3 *w3;
+	struct net_udp *us;
+};
+
 /** A browser address that passed a connectivity check */
 struct agw_checked {
 	struct sa addr;
@@ -56,7 +68,11 @@ struct agw_w3 {
 	struct agw_sess *sess;
 	unsigned tid;
 	uint16_t port;
-	struct net_udp *us;
+	struct net_udp *us;          /**< The first socket                 */
+	struct agw_w3_sock sockv[AGW_W3_ADDRS]; /**< One per address      */
+	unsigned sockc;
+	struct agw_w3_route routev[AGW_CHECKED_MAX]; /**< Recent sources  */
+	unsigned routei;
 	struct sa laddr;             /**< Host candidate                   */
 	char ufrag[AGW_UFRAG_LEN + 1];
 	char pwd[AGW_PWD_LEN + 1];
@@ -123,6 +139,8 @@ struct agw_stream *agw_sess_stream_find(const struct agw_sess *s,
 
 /* w3.c */
 int  agw_w3_alloc(struct agw_w3 **wp, struct agw_sess *s, unsigned tid);
+struct net_udp *agw_w3_sock_for(const struct agw_w3 *w3,
+				const struct sa *dst);
 int  agw_w3_remote(struct agw_w3 *w3, const struct agw_w3_prm *prm,
 		   bool answer);
 void agw_w3_info(const struct agw_w3 *w3, struct agw_w3_info *info);

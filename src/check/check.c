@@ -198,6 +198,27 @@ static void local_addr(struct chk *c, const char *key, const struct sa *sa,
 }
 
 
+/* media_listen any or an interface: it must have an address now (an
+   interface that comes up later is the init system's business) */
+static void media_if(struct chk *c)
+{
+	const char *ifname = c->conf->media_if;
+	struct sa v[8];
+	unsigned n = ARRAY_SIZE(v);
+	int err;
+
+	if (!ifname)
+		return;
+
+	err = net_if_addrs(strcmp(ifname, "any") ? ifname : NULL, v, &n);
+	if (err == ENODEV)
+		problem(c, 0, "media_listen", "%s: no such interface", ifname);
+	else if (err)
+		problem(c, 0, "media_listen", "%s has no IPv4 or IPv6 address",
+			ifname);
+}
+
+
 static void port_free(struct chk *c, const char *key, const struct sa *sa,
 		      bool tcp)
 {
@@ -224,6 +245,7 @@ static void addresses(struct chk *c, unsigned flags)
 	local_addr(c, "w2_listen", &conf->w2_listen, true);
 	local_addr(c, "mw_listen", &conf->mw_listen, true);
 	local_addr(c, "media_listen", &conf->media_listen, false);
+	media_if(c);
 	if (!sa_cmp(&conf->media_core_addr, &conf->media_listen, SA_ADDR))
 		local_addr(c, "media_core_addr", &conf->media_core_addr,
 			   false);

@@ -39,6 +39,7 @@ static void destructor(void *arg)
 	mem_deref(conf->mw_next_hop);
 	mem_deref(conf->visited_network_id);
 	mem_deref(conf->crypto_provider);
+	mem_deref(conf->media_if);
 	mem_deref(conf->key_lines);
 	vals_free(conf);
 	conf_web_free(conf);
@@ -276,9 +277,46 @@ static int parse_ip(struct ctx *ctx, struct sa *sa, const struct pl *val)
 }
 
 
+/* An interface name as Linux allows it (IFNAMSIZ - 1 characters) */
+static bool ifname_valid(const struct pl *val)
+{
+	size_t i;
+
+	if (!val->l || val->l > 15)
+		return false;
+
+	for (i = 0; i < val->l; i++) {
+		char c = val->p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.' || c == '@'))
+			return false;
+	}
+
+	return true;
+}
+
+
+/* An IP address, "any" (every address of the host) or an interface
+   name (its addresses); the names are resolved at start */
 static int k_media_listen(struct ctx *ctx, const struct pl *val)
 {
-	return parse_ip(ctx, &ctx->conf->media_listen, val);
+	struct sa *sa = &ctx->conf->media_listen;
+
+	if (!sa_set(sa, val, 0) && !sa_is_any(sa))
+		return 0;
+
+	if (sa_af(sa) == AF_INET || sa_af(sa) == AF_INET6) {
+		sa_init(sa, AF_UNSPEC);    /* 0.0.0.0 or :: is "any" */
+		return str_dup(&ctx->conf->media_if, "any");
+	}
+
+	if (!ifname_valid(val))
+		return conf_fail(ctx, "'%r' is not an IP address, an interface "
+				 "name or any", val);
+
+	return pl_strdup(&ctx->conf->media_if, val);
 }
 
 

@@ -35,7 +35,10 @@ struct imsedge_conf {
 	uint32_t w2_rate_limit;   /**< SIP requests/s per connection     */
 
 	/* eIMS-AGW (media); media_listen unset: no calls */
-	struct sa media_listen;
+	struct sa media_listen;   /**< an address; unset with media_if   */
+	char *media_if;           /**< media_listen as an interface name,
+				       or "any": every address, resolved
+				       at start                          */
 	struct sa media_core_addr;
 	struct sa media_public;       /**< advertised W3 address (NAT)   */
 	struct sa media_core_public;  /**< advertised core address (NAT) */

@@ -108,7 +108,8 @@ int test_conf_errors(void)
 		{"w2_origin ftp:/x\n", "t.conf:7: 'ftp:/x' is not an origin like https://host[:port]"},
 		{"w2_origin https://a.example/path\n", "t.conf:7: 'https://a.example/path' is not an origin like https://host[:port]"},
 		{"w2_origin https://a.example:\n", "t.conf:7: 'https://a.example:' is not an origin like https://host[:port]"},
-		{"media_listen nowhere\n", "t.conf:7: 'nowhere' is not an IP address"},
+		{"media_listen no/where\n", "t.conf:7: 'no/where' is not an IP address, an interface name or any"},
+		{"media_listen an-interface-name-too-long\n", "t.conf:7: 'an-interface-name-too-long' is not an IP address, an interface name or any"},
 		{"media_public 1.2.3\n", "t.conf:7: '1.2.3' is not an IP address"},
 		{"media_core_public x\n", "t.conf:7: 'x' is not an IP address"},
 		{"rtp_ports 30000\n", "t.conf:7: '30000' is not a port range MIN-MAX"},
@@ -522,5 +523,51 @@ int test_log_timestamp(void)
 	TEST_EQ(ms.l, 3);
 
  out:
+	return err;
+}
+
+
+/* media_listen: an address, any (also 0.0.0.0 and ::) or an interface */
+int test_conf_media_listen(void)
+{
+	static const struct {
+		const char *val;
+		const char *ifname;    /* NULL: an address */
+	} v[] = {
+		{"192.0.2.1", NULL},
+		{"::1", NULL},
+		{"any", "any"},
+		{"0.0.0.0", "any"},
+		{"::", "any"},
+		{"eth0", "eth0"},
+		{"br-lan", "br-lan"},
+		{"eth0.2", "eth0.2"},
+	};
+	struct imsedge_conf *conf = NULL;
+	char text[512], errbuf[256] = "";
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		(void)re_snprintf(text, sizeof(text), "%smedia_listen %s\n",
+				  base, v[i].val);
+		TEST_ERR(conf_parse(&conf, "t.conf", text, strlen(text),
+				    errbuf, sizeof(errbuf)));
+		if (v[i].ifname) {
+			TEST_STREQ(conf->media_if, v[i].ifname);
+			TEST_ASSERT(!sa_isset(&conf->media_listen, SA_ADDR));
+			TEST_ASSERT(!sa_isset(&conf->media_core_addr, SA_ADDR));
+		}
+		else {
+			TEST_ASSERT(conf->media_if == NULL);
+			TEST_ASSERT(sa_isset(&conf->media_listen, SA_ADDR));
+			TEST_ASSERT(sa_cmp(&conf->media_core_addr,
+					   &conf->media_listen, SA_ADDR));
+		}
+		conf = mem_deref(conf);
+	}
+
+ out:
+	mem_deref(conf);
 	return err;
 }
