@@ -98,6 +98,8 @@ enum agw_close_reason {
 	AGW_CLOSE_CONSENT,         /**< Browser's consent expired         */
 	AGW_CLOSE_DTLS,            /**< DTLS failed (fingerprint, alert)  */
 	AGW_CLOSE_ERROR,
+	AGW_CLOSE_DTLS_CLOSED,     /**< The browser closed DTLS (close_notify):
+				        a hang-up, its BYE should follow  */
 };
 
 typedef void (agw_close_h)(enum agw_close_reason reason, void *arg);
@@ -136,3 +138,5 @@ struct agw_stats {
 
 int  agw_sess_stats(const struct agw_sess *s, unsigned idx,
 		    struct agw_stats *st);
+void agw_sess_totals(const struct agw_sess *s, struct agw_stats *sum);
+void agw_sess_label(struct agw_sess *s, const char *label);

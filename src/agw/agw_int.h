@@ -27,6 +27,7 @@ struct agw {
 	uint32_t nports;
 	uint32_t cursor;             /**< Index the next search starts at  */
 	uint32_t latch_ms;           /**< AGW_LATCH_MS (tests shorten it)  */
+	uint32_t sess_seq;           /**< Sessions so far (default label)  */
 	char fingerprint[128];       /**< "sha-256 AB:CD:..."              */
 	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
 };
@@ -34,6 +35,7 @@ struct agw {
 /** One call's media */
 struct agw_sess {
 	struct le le;                /**< In agw->sessl                    */
+	char label[64];              /**< The call's id, for logs          */
 	struct agw *agw;             /**< Holds a reference                */
 	struct list w3l;             /**< struct agw_w3                    */
 	struct list streaml;         /**< struct agw_stream                */

@@ -325,7 +325,8 @@ static void w3_close_h(int err, void *arg)
 		log_info("transport %u: DTLS closed: %m", w3->tid, err);
 
 	w3->srtp = mem_deref(w3->srtp);
-	agw_sess_close(w3->sess, AGW_CLOSE_DTLS);
+	agw_sess_close(w3->sess, err == ECONNRESET ? AGW_CLOSE_DTLS_CLOSED :
+		       AGW_CLOSE_DTLS);
 }
 
 
