@@ -25,6 +25,7 @@
 #include "waf/waf.h"
 #include "web/web.h"
 #include "check/check.h"
+#include "metrics/metrics.h"
 #include "net/net.h"
 
 #define LOG_MODULE "main"
@@ -44,6 +45,7 @@ static struct {
 	struct pcscf *pcscf;
 	struct agw *agw;
 	struct web *web;
+	struct metrics *metrics;
 	struct tmr tmr_exit;
 	int sigfd[2];
 	bool stopping;
@@ -420,6 +422,17 @@ static int agw_start(const struct imsedge_conf *conf)
 }
 
 
+static int metrics_start(void)
+{
+	struct metrics_src src = {app.w2, app.pcscf, app.agw};
+
+	if (!sa_isset(&app.conf->metrics_listen, SA_PORT))
+		return 0;
+
+	return metrics_alloc(&app.metrics, &app.conf->metrics_listen, &src);
+}
+
+
 /* Every failed start-up step says so: no exit without a log line */
 static int step(int err, const char *what)
 {
@@ -455,6 +468,8 @@ static int run(void)
 	if (!err)
 		err = step(web_alloc(&app.web, app.conf, app.pcscf),
 			   "web access (WWSF, WAF, token keys)");
+	if (!err)
+		err = step(metrics_start(), "metrics");
 	if (err)
 		return err;
 
@@ -573,6 +588,7 @@ int main(int argc, char *argv[])
 
  out:
 	tmr_cancel(&app.tmr_exit);
+	app.metrics = mem_deref(app.metrics);
 	app.web = mem_deref(app.web);
 	app.pcscf = mem_deref(app.pcscf);
 	app.agw = mem_deref(app.agw);

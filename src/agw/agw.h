@@ -139,4 +139,7 @@ struct agw_stats {
 int  agw_sess_stats(const struct agw_sess *s, unsigned idx,
 		    struct agw_stats *st);
 void agw_sess_totals(const struct agw_sess *s, struct agw_stats *sum);
+void agw_stats_add(struct agw_stats *sum, const struct agw_stats *x);
+void agw_totals(const struct agw *agw, struct agw_stats *sum);
+void agw_ports(const struct agw *agw, uint32_t *used, uint32_t *total);
 void agw_sess_label(struct agw_sess *s, const char *label);

@@ -28,6 +28,7 @@ struct agw {
 	uint32_t cursor;             /**< Index the next search starts at  */
 	uint32_t latch_ms;           /**< AGW_LATCH_MS (tests shorten it)  */
 	uint32_t sess_seq;           /**< Sessions so far (default label)  */
+	struct agw_stats done;       /**< Counters of ended sessions       */
 	char fingerprint[128];       /**< "sha-256 AB:CD:..."              */
 	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
 };

@@ -58,8 +58,11 @@ static void stats_log(const struct agw_sess *s)
 static void destructor(void *arg)
 {
 	struct agw_sess *s = arg;
+	struct agw_stats sum;
 
 	stats_log(s);
+	agw_sess_totals(s, &sum);
+	agw_stats_add(&s->agw->done, &sum);
 
 	/* streams first: they point at transports */
 	list_flush(&s->streaml);
@@ -487,15 +490,50 @@ void agw_sess_totals(const struct agw_sess *s, struct agw_stats *sum)
 
 	for (le = s->streaml.head; le; le = le->next) {
 		const struct agw_stream *st = le->data;
-		const struct agw_stats *x = &st->stats;
 
-		sum->w3_pkts        += x->w3_pkts;
-		sum->w3_bytes       += x->w3_bytes;
-		sum->w3_dropped     += x->w3_dropped;
-		sum->w3_srtp_failed += x->w3_srtp_failed;
-		sum->core_pkts      += x->core_pkts;
-		sum->core_bytes     += x->core_bytes;
-		sum->core_dropped   += x->core_dropped;
-		sum->core_unlatched += x->core_unlatched;
+		agw_stats_add(sum, &st->stats);
+	}
+}
+
+
+/**
+ * Add counters to a sum
+ *
+ * @param sum Sum
+ * @param x   Counters to add
+ */
+void agw_stats_add(struct agw_stats *sum, const struct agw_stats *x)
+{
+	sum->w3_pkts        += x->w3_pkts;
+	sum->w3_bytes       += x->w3_bytes;
+	sum->w3_dropped     += x->w3_dropped;
+	sum->w3_srtp_failed += x->w3_srtp_failed;
+	sum->core_pkts      += x->core_pkts;
+	sum->core_bytes     += x->core_bytes;
+	sum->core_dropped   += x->core_dropped;
+	sum->core_unlatched += x->core_unlatched;
+}
+
+
+/**
+ * The AGW's counters since start: ended sessions and live ones
+ *
+ * @param agw AGW (may be NULL: zeros)
+ * @param sum Returned sums
+ */
+void agw_totals(const struct agw *agw, struct agw_stats *sum)
+{
+	struct le *le;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!agw)
+		return;
+
+	*sum = agw->done;
+	for (le = agw->sessl.head; le; le = le->next) {
+		struct agw_stats x;
+
+		agw_sess_totals(le->data, &x);
+		agw_stats_add(sum, &x);
 	}
 }

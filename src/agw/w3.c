@@ -17,6 +17,7 @@
 #include "../tls/tlsx.h"
 #include "../srtp/srtp.h"
 #include "../core/log.h"
+#include "../core/stats.h"
 #include "agw.h"
 #include "agw_int.h"
 
@@ -310,6 +311,7 @@ static void w3_estab_h(void *arg)
 		return;
 	}
 
+	stats_inc(STAT_DTLS_OK);
 	log_info("transport %u: DTLS-SRTP up with %J", w3->tid, &w3->peer);
 }
 
@@ -324,6 +326,8 @@ static void w3_close_h(int err, void *arg)
 	else
 		log_info("transport %u: DTLS closed: %m", w3->tid, err);
 
+	if (err != ECONNRESET)
+		stats_inc(STAT_DTLS_FAILED);
 	w3->srtp = mem_deref(w3->srtp);
 	agw_sess_close(w3->sess, err == ECONNRESET ? AGW_CLOSE_DTLS_CLOSED :
 		       AGW_CLOSE_DTLS);

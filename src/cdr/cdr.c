@@ -14,6 +14,7 @@
 #include <string.h>
 #include <re.h>
 #include "../core/log.h"
+#include "../core/stats.h"
 #include "../agw/agw.h"
 #include "cdr.h"
 
@@ -73,6 +74,7 @@ int cdr_alloc(struct cdr **cp, const struct sip_msg *invite,
 
 	r->out = from_browser;
 	r->emergency = emergency;
+	stats_inc(from_browser ? STAT_CALL_OUT : STAT_CALL_IN);
 	r->t_start = tmr_jiffies();
 	str_ncpy(r->codec, "-", sizeof(r->codec));
 
@@ -200,6 +202,7 @@ void cdr_emit(const struct cdr *r, enum cdr_end end,
 	if (!r)
 		return;
 
+	stats_inc(STAT_CALL_END + (end < 16 ? end : 0));
 	st = st ? st : &none;
 	dur = r->t_answer ? now - r->t_answer : 0;
 	setup = (r->t_answer ? r->t_answer : now) - r->t_start;

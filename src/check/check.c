@@ -260,6 +260,8 @@ static void addresses(struct chk *c, unsigned flags)
 		return;
 
 	port_free(c, "w2_listen", &conf->w2_listen, true);
+	if (sa_isset(&conf->metrics_listen, SA_PORT))
+		port_free(c, "metrics_listen", &conf->metrics_listen, true);
 	port_free(c, "mw_listen", &conf->mw_listen, false);
 	port_free(c, "mw_listen", &conf->mw_listen, true);
 	if (wwsf)

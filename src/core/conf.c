@@ -449,6 +449,33 @@ static int k_w2_handshake_timeout(struct ctx *ctx, const struct pl *val)
 }
 
 
+/* ADDR:PORT on loopback, or a PORT on 127.0.0.1: the metrics are plain
+   HTTP, for local scrapers only */
+static int k_metrics_listen(struct ctx *ctx, const struct pl *val)
+{
+	struct sa *sa = &ctx->conf->metrics_listen;
+	uint32_t port;
+
+	if (pl_strchr(val, ':')) {
+		int err = conf_parse_addr(ctx, sa, val);
+
+		if (err)
+			return err;
+	}
+	else if (conf_parse_u32(ctx, &port, val, 1, 65535))
+		return conf_fail(ctx, "'%r' is not an ADDR:PORT or a PORT", val);
+	else
+		(void)sa_set_str(sa, "127.0.0.1", (uint16_t)port);
+
+	if (!sa_is_loopback(sa))
+		return conf_fail(ctx, "'%r' is not a loopback address (the "
+				 "metrics are plain HTTP, for local scrapers)",
+				 val);
+
+	return 0;
+}
+
+
 static int k_crypto_provider(struct ctx *ctx, const struct pl *val)
 {
 	if (pl_strcmp(val, "software") && pl_strcmp(val, "afalg"))
@@ -516,6 +543,7 @@ static const struct conf_key keys[] = {
 	{"waf_pubkey",           k_waf_pubkey,           true,  false},
 	{"w2_public_url",        k_w2_public_url,        false, false},
 	{"crypto_provider",      k_crypto_provider,      false, false},
+	{"metrics_listen",       k_metrics_listen,       false, false},
 	{"log_level",            k_log_level,            false, false},
 	{"log_syslog",           k_log_syslog,           false, false},
 };

@@ -61,6 +61,9 @@ struct imsedge_conf {
 	struct list waf_keys;     /**< struct conf_waf_key: trusted WAFs  */
 	char *w2_public_url;      /**< wss:// URL of W2; tokens' "aud"    */
 
+	/* operations: Prometheus metrics (unset: none) */
+	struct sa metrics_listen;
+
 	/* crypto offload: "software", "afalg"; NULL: the board's default */
 	char *crypto_provider;
 

@@ -12,6 +12,7 @@
 #include <re.h>
 #include "../core/conf.h"
 #include "../core/log.h"
+#include "../core/stats.h"
 #include "../w2/w2.h"
 #include "pcscf.h"
 #include "pcscf_int.h"
@@ -291,6 +292,8 @@ bool term_request(const struct sip_msg *msg, void *arg)
 	struct flow *fl;
 	char branch[24];
 
+	stats_sip_request(false, &msg->met);
+
 	if (!pl_strcmp(&msg->met, "REGISTER")) {
 		(void)sip_reply(p->sip, msg, 403, "REGISTER Not Accepted "
 				"On Mw");
@@ -372,6 +375,7 @@ void term_response(struct pcscf *p, struct flow *fl,
 		return;
 
 	call_browser_response(p, fl, ttx->msg, msg, &body);
+	stats_sip_response(false, msg->scode);
 
 	mb = mbuf_alloc(512 + mbuf_get_left(msg->mb) +
 			(body ? body->end : 0));

@@ -11,6 +11,7 @@
 #include <mbedtls/platform_util.h>
 #include "../core/conf.h"
 #include "../core/log.h"
+#include "../core/stats.h"
 #include "../tls/tlsx.h"
 #include "../jwt/jwt.h"
 #include "waf.h"
@@ -524,12 +525,15 @@ static int login_check(struct waf *waf, const struct sa *peer,
 
 	if (!budget_take(waf, user ? user->iter : waf->users->iter_max,
 			 now)) {
+		stats_inc(STAT_LOGIN_BUSY);
 		log_warn("%j: login refused: PBKDF2 budget spent", peer);
 		return reply_error(r, 503, "Service Unavailable", 1, "busy",
 				   "Too many logins; try again shortly");
 	}
 
 	if (!waf_user_check(waf->users, user, password)) {
+		stats_inc(user ? STAT_LOGIN_WRONG_PASSWORD :
+			  STAT_LOGIN_UNKNOWN_USER);
 		if (user)
 			log_security("login_failed", peer,
 				     "user=\"%s\" reason=\"wrong password\"",
@@ -556,6 +560,7 @@ static int login_check(struct waf *waf, const struct sa *peer,
 	g.impu = user->impu;
 	g.impuc = user->impuc;
 
+	stats_inc(STAT_LOGIN_OK);
 	log_info("%j: user '%s' logged in", peer, user->name);
 
 	return issue(waf, r, &g);
@@ -594,6 +599,7 @@ int waf_login(struct waf *waf, const struct sa *peer, const uint8_t *body,
 				   "Password logins are not enabled");
 
 	if (waf_limiter_blocked(waf->fails, peer, now, &retry)) {
+		stats_inc(STAT_LOGIN_LOCKED);
 		log_security("login_locked", peer, "retry_after=%u", retry);
 		return rate_limited(r, retry);
 	}
@@ -668,6 +674,7 @@ static int guest_lease(struct waf *waf, const struct sa *peer,
 
 	err = waf_pool_lease(p, now, g.exp, g.jti, &idx, &retry);
 	if (err == EBUSY) {
+		stats_inc(STAT_GUEST_REFUSED);
 		log_info("%j: guest login refused: pool %s is empty", peer,
 			 p->name);
 		return reply_error(r, 503, "Service Unavailable", retry,
@@ -687,6 +694,8 @@ static int guest_lease(struct waf *waf, const struct sa *peer,
 	g.pool = p->name;
 
 	err = issue(waf, r, &g);
+	if (!err)
+		stats_inc(STAT_GUEST_OK);
 	if (!err)
 		log_info("%j: guest %s leased from pool %s", peer, impu,
 			 p->name);
@@ -732,6 +741,7 @@ int waf_guest(struct waf *waf, const struct sa *peer, const uint8_t *body,
 				   "Guest access is not enabled");
 
 	if (waf_limiter_blocked(waf->guests, peer, now, &retry)) {
+		stats_inc(STAT_GUEST_REFUSED);
 		log_security("guest_limited", peer, "retry_after=%u", retry);
 		return rate_limited(r, retry);
 	}

@@ -17,6 +17,7 @@
 #include <re.h>
 #include "../core/conf.h"
 #include "../core/log.h"
+#include "../core/stats.h"
 #include "../jwt/jwt.h"
 #include "../pcscf/pcscf.h"
 #include "../waf/waf.h"
@@ -115,6 +116,7 @@ static void api_handler(struct wwsf_req *req, void *arg)
 	wwsf_req_body(req, &body, &len);
 
 	if (post && !origin_ok(web, msg)) {
+		stats_inc(STAT_ORIGIN_REFUSED);
 		log_security("origin_refused", peer,
 			     "origin=\"%r\" where=%r",
 			     &http_msg_xhdr(msg, "Origin")->val, &msg->path);

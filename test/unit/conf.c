@@ -571,3 +571,40 @@ int test_conf_media_listen(void)
 	mem_deref(conf);
 	return err;
 }
+
+
+/* metrics_listen: loopback only (plain HTTP); a PORT means 127.0.0.1 */
+int test_conf_metrics(void)
+{
+	struct imsedge_conf *conf = NULL;
+	char text[512], errbuf[256] = "";
+	int err = 0;
+
+	(void)re_snprintf(text, sizeof(text), "%smetrics_listen 9100\n",
+			  base);
+	TEST_ERR(conf_parse(&conf, "t.conf", text, strlen(text), errbuf,
+			    sizeof(errbuf)));
+	TEST_EQ(sa_port(&conf->metrics_listen), 9100);
+	TEST_ASSERT(sa_is_loopback(&conf->metrics_listen));
+	conf = mem_deref(conf);
+
+	(void)re_snprintf(text, sizeof(text), "%smetrics_listen [::1]:9100\n",
+			  base);
+	TEST_ERR(conf_parse(&conf, "t.conf", text, strlen(text), errbuf,
+			    sizeof(errbuf)));
+	TEST_EQ(sa_af(&conf->metrics_listen), AF_INET6);
+	conf = mem_deref(conf);
+
+	err = expect_error("metrics_listen 192.0.2.1:9100\n",
+			   "t.conf:7: '192.0.2.1:9100' is not a loopback "
+			   "address (the metrics are plain HTTP, for local "
+			   "scrapers)");
+	if (!err)
+		err = expect_error("metrics_listen 0\n",
+				   "t.conf:7: '0' is not an ADDR:PORT or a "
+				   "PORT");
+
+ out:
+	mem_deref(conf);
+	return err;
+}
