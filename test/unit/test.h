@@ -77,6 +77,8 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_pcscf_register_rewrite) \
 	X(test_pcscf_webauth)    \
 	X(test_sipx_param)       \
+	X(test_sipx_rfc4475)     \
+	X(test_sipx_longreq)     \
 	X(test_pcscf_trust)      \
 	X(test_pcscf_maxfwd)     \
 	X(test_dtls_frag)        \
