@@ -64,8 +64,9 @@ struct imsedge_conf {
 	struct list waf_keys;     /**< struct conf_waf_key: trusted WAFs  */
 	char *w2_public_url;      /**< wss:// URL of W2; tokens' "aud"    */
 
-	/* operations: Prometheus metrics (unset: none) */
+	/* operations: Prometheus metrics (unset: none), control socket */
 	struct sa metrics_listen;
+	char *control_socket;     /**< imsedge -s talks to it             */
 
 	/* crypto offload: "software", "afalg"; NULL: the board's default */
 	char *crypto_provider;
@@ -87,6 +88,9 @@ struct conf_str {
 enum {
 	CONF_POOL_MAX = 100000,   /**< Most identities in one identity_pool */
 };
+
+/** Where imsedge -s finds the daemon unless the config says otherwise */
+#define CONF_CONTROL_SOCKET "/var/run/imsedge.sock"
 
 /** One identity_pool: NAME and a SIP URI template with one {A-B} */
 struct conf_pool {

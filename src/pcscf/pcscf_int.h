@@ -70,6 +70,7 @@ struct binding {
 	struct list assoc;       /**< struct pc_str: P-Associated-URI     */
 	struct tmr tmr;
 	bool web;                /**< Registered with a token             */
+	const char *mech;        /**< digest, aka, token (imsedge -s)     */
 	struct jwt_claims *claims; /**< The token it was made with (D-56) */
 	char *ruri;              /**< R-URI and Contact of the REGISTER,  */
 	char *contact;           /**< for our own deregistration (D-21)   */
@@ -163,6 +164,8 @@ struct call;
 struct call *call_find(struct pcscf *p, const struct flow *fl,
 		       const struct sip_msg *msg, bool from_browser);
 void call_release(struct call *c, const char *why);
+int  call_status(const struct pcscf *p, struct mbuf *mb, bool json);
+int  call_end_by_callid(struct pcscf *p, const struct pl *callid);
 void call_flow_gone(struct pcscf *p, struct flow *fl);
 bool call_is_emergency(const struct pcscf *p, const struct sip_msg *msg);
 uint16_t call_browser_request(struct pcscf *p, struct flow *fl,

@@ -584,6 +584,7 @@ void reg_response(struct pcscf *p, struct flow *fl,
 
 	stats_inc(c ? STAT_REG_TOKEN : reg_is_aka(req) ? STAT_REG_AKA :
 		  STAT_REG_DIGEST);
+	b->mech = c ? "token" : reg_is_aka(req) ? "aka" : "digest";
 	log_info("%s: %s registered for %d s (%u identities)%s", fl->token,
 		 b->aor, m.expires, list_count(&b->assoc),
 		 c ? ", until its token ends" : "");
