@@ -71,6 +71,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_pcscf_uri)        \
 	X(test_pcscf_register_rewrite) \
 	X(test_pcscf_webauth)    \
+	X(test_pcscf_reginfo)    \
 	X(test_dtls_frag)        \
 	X(test_tls_loopback)     \
 	X(test_tls_bad_cert)     \
