@@ -100,6 +100,7 @@ typedef bool (pc_hdr_skip_h)(const struct sip_hdr *hdr, void *arg);
 int  pc_print_hdrs(struct mbuf *mb, const struct sip_msg *msg,
 		   pc_hdr_skip_h *skiph, void *arg);
 int  pc_print_body(struct mbuf *mb, const struct sip_msg *msg);
+int  pc_print_unfolded(struct mbuf *mb, const struct pl *val);
 int  pc_response_relay(struct mbuf *mb, const struct sip_msg *msg,
 		       pc_hdr_skip_h *skiph, void *arg);
 bool pc_route_is_ours(const struct pcscf *p, const struct pl *val,
@@ -197,6 +198,22 @@ void call_browser_response(struct pcscf *p, const struct flow *fl,
 			   const struct sip_msg *req,
 			   const struct sip_msg *rsp, struct mbuf **bodyp);
 int  call_print_body(struct mbuf *mb, const struct mbuf *body);
+
+/* trust.c: what of a browser's request crosses to the core (D-52..55) */
+enum trust_act {
+	TR_KEEP = 0,  /**< Crosses as it is                               */
+	TR_DROP,      /**< Never crosses                                  */
+	TR_OWN,       /**< Removed; the eP-CSCF writes its own            */
+	TR_AUTH,      /**< Bearer dropped, integrity-protected removed    */
+};
+typedef const char *(trust_ip_h)(const struct pl *scheme,
+				 const struct pl *params, void *arg);
+enum trust_act trust_hdr(const struct pl *name);
+bool trust_skip(const struct sip_hdr *hdr, void *arg);
+int  trust_check(const struct sip_msg *msg, const char **why);
+int  trust_maxfwd(const struct sip_msg *msg, uint32_t *fwd);
+int  trust_print_auth(struct mbuf *mb, const struct sip_msg *msg,
+		      trust_ip_h *iph, void *arg);
 
 /* term.c: core -> browser */
 bool term_request(const struct sip_msg *msg, void *arg);

@@ -16,6 +16,7 @@
 #include "../core/conf.h"
 #include "../core/log.h"
 #include "../jwt/jwt.h"
+#include "../sip/sipx.h"
 #include "../tls/tlsx.h"
 #include "../w2/w2.h"
 #include "pcscf.h"
@@ -52,9 +53,13 @@ static void binding_destructor(void *arg)
 }
 
 
+/* REGISTER-only edits on top of the trust table (trust.c) */
 static bool skip_reg(const struct sip_hdr *hdr, void *arg)
 {
 	const struct jwt_claims *c = arg;
+
+	if (trust_skip(hdr, NULL))
+		return true;
 
 	switch (hdr->id) {
 
@@ -62,19 +67,10 @@ static bool skip_reg(const struct sip_hdr *hdr, void *arg)
 	case SIP_HDR_EXPIRES:
 		return c != NULL;   /* webauth_print_register() prints them */
 
-	case SIP_HDR_ROUTE:
-	case SIP_HDR_MAX_FORWARDS:
 	case SIP_HDR_REQUIRE:
 	case SIP_HDR_PROXY_REQUIRE:
 	case SIP_HDR_SUPPORTED:
-	case SIP_HDR_AUTHORIZATION:
-	case SIP_HDR_SECURITY_CLIENT:
-	case SIP_HDR_SECURITY_VERIFY:
-	case SIP_HDR_PATH:
-	case SIP_HDR_P_VISITED_NETWORK_ID:
-	case SIP_HDR_P_CHARGING_VECTOR:
-	case SIP_HDR_P_ASSERTED_IDENTITY:
-		return true;
+		return true;        /* print_tags() prints them */
 
 	default:
 		return false;
@@ -148,56 +144,56 @@ static int print_tags(struct mbuf *mb, const struct sip_msg *msg,
 }
 
 
-static bool is_aka(const struct pl *val)
+static void unquote(struct pl *v)
 {
-	struct pl alg;
-
-	if (re_regex(val->p, val->l, "algorithm=[\"]*[^\", ]+", NULL, &alg))
-		return false;
-
-	return pc_prefix(&alg, "AKAv");
+	if (v->l >= 2 && v->p[0] == '"' && v->p[v->l - 1] == '"') {
+		++v->p;
+		v->l -= 2;
+	}
 }
 
 
+/* The Digest username, read with the one parameter scanner */
 static int auth_username(struct pl *user, const struct pl *val)
 {
-	return re_regex(val->p, val->l, "username=\"[^\"]*\"", user);
+	struct pl scheme, params;
+	int err;
+
+	err = sipx_auth_split(val, &scheme, &params);
+	if (!err)
+		err = sipx_param_get(&params, ',', "username", user);
+	if (!err)
+		unquote(user);
+
+	return err;
 }
 
 
-struct authctx {
-	struct mbuf *mb;
-	const struct flow *fl;
-};
-
-
-static bool auth_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
-		       void *arg)
+/* Our integrity-protected value for a Digest Authorization (D-7, D-10);
+   the browser's own never crosses (trust.c, D-52) */
+static const char *auth_ip(const struct pl *scheme, const struct pl *params,
+			   void *arg)
 {
-	static const char * const drop[] = {"integrity-protected"};
-	struct authctx *a = arg;
-	const char *ip;
-	struct pl user;
-	(void)msg;
+	const struct flow *fl = arg;
+	struct pl alg, user;
 
-	if (!pc_prefix(&hdr->val, "Digest")) {
-		(void)mbuf_printf(a->mb, "Authorization: %r\r\n", &hdr->val);
-		return false;
+	if (pl_strcasecmp(scheme, "Digest"))
+		return NULL;
+
+	if (!sipx_param_get(params, ',', "algorithm", &alg)) {
+		unquote(&alg);
+		if (pc_prefix(&alg, "AKAv"))
+			return "tls-connected";
 	}
 
-	if (is_aka(&hdr->val))
-		ip = "tls-connected";
-	else if (!auth_username(&user, &hdr->val) && a->fl->impi_bound &&
-		 !pl_strcmp(&user, a->fl->impi_bound))
-		ip = "tls-yes";
-	else
-		ip = "tls-pending";
+	if (!sipx_param_get(params, ',', "username", &user) &&
+	    fl->impi_bound) {
+		unquote(&user);
+		if (!pl_strcmp(&user, fl->impi_bound))
+			return "tls-yes";
+	}
 
-	(void)mbuf_write_str(a->mb, "Authorization: ");
-	(void)pc_strip_params(a->mb, &hdr->val, drop, ARRAY_SIZE(drop));
-	(void)mbuf_printf(a->mb, ", integrity-protected=\"%s\"\r\n", ip);
-
-	return false;
+	return "tls-pending";
 }
 
 
@@ -216,18 +212,19 @@ static bool auth_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
 int reg_print_request(struct mbuf *mb, struct pcscf *p, struct flow *fl,
 		      const struct sip_msg *msg, const struct jwt_claims *c)
 {
-	struct authctx a = {mb, fl};
 	uint8_t icid[16];
+	uint32_t fwd;
 	int err;
 
-	err = tls_random(icid, sizeof(icid));
+	err = trust_maxfwd(msg, &fwd);
+	if (!err)
+		err = tls_random(icid, sizeof(icid));
 	if (err)
 		return err;
 
 	err  = mbuf_printf(mb, "Path: <sip:%s@%J;lr;ob>\r\n", fl->token,
 			   &p->mw_addr);
-	err |= mbuf_printf(mb, "Max-Forwards: %u\r\n",
-			   pl_u32(&msg->maxfwd) - 1);
+	err |= mbuf_printf(mb, "Max-Forwards: %u\r\n", fwd);
 	err |= print_tags(mb, msg, SIP_HDR_REQUIRE, "Require", "sec-agree",
 			  "path");
 	err |= print_tags(mb, msg, SIP_HDR_PROXY_REQUIRE, "Proxy-Require",
@@ -245,8 +242,7 @@ int reg_print_request(struct mbuf *mb, struct pcscf *p, struct flow *fl,
 	if (c)
 		err = webauth_print_register(mb, msg, c);
 	else
-		(void)sip_msg_hdr_apply(msg, true, SIP_HDR_AUTHORIZATION,
-					auth_print, &a);
+		err = trust_print_auth(mb, msg, auth_ip, fl);
 
 	err |= pc_print_hdrs(mb, msg, skip_reg, (void *)c);
 	err |= pc_print_body(mb, msg);
