@@ -439,7 +439,7 @@ static int k_log_syslog(struct ctx *ctx, const struct pl *val)
 
 static int k_mw_reg_event(struct ctx *ctx, const struct pl *val)
 {
-	return parse_bool(ctx, &ctx->conf->mw_reg_event, val);
+	return conf_parse_bool(ctx, &ctx->conf->mw_reg_event, val);
 }
 
 
