@@ -203,7 +203,8 @@ static int subscribe(struct regsub *rs)
 
 
 /**
- * Subscribe to the reg event of a binding's IMPU (once per binding)
+ * Subscribe to the reg event of a binding's IMPU (once per binding, or
+ * again on a refresh after the subscription gave up)
  *
  * @param p eP-CSCF
  * @param b Binding
@@ -215,8 +216,18 @@ int regevent_subscribe(struct pcscf *p, struct binding *b)
 	struct regsub *rs;
 	int err;
 
-	if (!p->evsock || b->rsub)
+	if (!p->evsock)
 		return 0;
+
+	/* a refresh of a binding whose subscription gave up: again */
+	if (b->rsub) {
+		rs = b->rsub;
+		if (rs->sub || tmr_isrunning(&rs->tmr))
+			return 0;
+
+		rs->retries = 0;
+		return subscribe(rs);
+	}
 
 	rs = mem_zalloc(sizeof(*rs), regsub_destructor);
 	if (!rs)
