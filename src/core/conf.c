@@ -520,7 +520,14 @@ static int k_log_syslog(struct ctx *ctx, const struct pl *val)
 }
 
 
+static int k_mw_reg_event(struct ctx *ctx, const struct pl *val)
+{
+	return conf_parse_bool(ctx, &ctx->conf->mw_reg_event, val);
+}
+
+
 static const struct conf_key keys[] = {
+	{"mw_reg_event",         k_mw_reg_event,         false, false},
 	{"w2_listen",            k_w2_listen,            false, true },
 	{"tls_cert",             k_tls_cert,             false, true },
 	{"tls_key",              k_tls_key,              false, true },
@@ -609,6 +616,7 @@ static void defaults(struct imsedge_conf *conf)
 	conf->w2_rate_limit        = 20;
 	conf->log_level            = LOG_LVL_INFO;
 	conf->log_syslog           = false;
+	conf->mw_reg_event         = false;
 	conf_web_defaults(conf);
 	conf_dc_defaults(conf);
 }

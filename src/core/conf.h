@@ -31,6 +31,7 @@ struct imsedge_conf {
 	char *mw_next_hop;
 	char *visited_network_id; /**< P-Visited-Network-ID value        */
 	uint32_t mw_timeout;      /**< seconds for the core to answer    */
+	bool mw_reg_event;        /**< subscribe to reg event (D-58)     */
 	uint32_t max_registrations;
 	uint32_t w2_rate_limit;   /**< SIP requests/s per connection     */
 

@@ -482,6 +482,11 @@ static int forward(struct pcscf *p, struct flow *fl,
 		}
 	}
 
+	/* D-59: the browser hears of a network deregistration itself */
+	if (!pl_strcmp(&msg->met, "SUBSCRIBE") &&
+	    sip_msg_hdr_has_value(msg, SIP_HDR_EVENT, "reg"))
+		fl->regev = true;
+
 	*scode = call_browser_request(p, fl, msg, sos, &body);
 	if (*scode) {
 		*why = *scode == 488 ? "Not Acceptable Here" :

@@ -42,6 +42,7 @@ struct pcscf {
 	pcscf_revoked_h *revh;   /**< Revocations of our own WAF          */
 	void *rev_arg;
 	struct list dregl;       /**< struct dreg: our own deregistrations */
+	struct sipevent_sock *evsock; /**< Our reg event subscriptions     */
 };
 
 /* Our view of one W2 connection */
@@ -56,6 +57,7 @@ struct flow {
 	uint64_t rate_t0;        /**< Rate limit window start (ms)        */
 	uint32_t rate_n;
 	bool web;                /**< Registered with a token (D-20)      */
+	bool regev;              /**< The browser subscribed to reg event */
 	char *tok;               /**< Last token that verified, and its   */
 	struct jwt_claims *claims; /**< claims                            */
 };
@@ -74,6 +76,7 @@ struct binding {
 	struct jwt_claims *claims; /**< The token it was made with (D-56) */
 	char *ruri;              /**< R-URI and Contact of the REGISTER,  */
 	char *contact;           /**< for our own deregistration (D-21)   */
+	struct regsub *rsub;     /**< Our reg event subscription (D-58)   */
 };
 
 struct pc_str {
@@ -134,6 +137,24 @@ bool reg_skip_rsp(const struct sip_hdr *hdr, void *arg);
 int  reg_print_challenge(struct mbuf *mb, const struct sip_msg *rsp);
 void binding_flush(struct pcscf *p, struct flow *fl);
 uint64_t reg_binding_ms(const struct binding *b, uint32_t expires);
+
+/* reginfo.c: application/reginfo+xml (RFC 3680 5.4), read in place */
+struct reginfo_contact {
+	struct pl doc_state;     /**< full, partial                      */
+	struct pl aor;           /**< <registration aor=...>             */
+	struct pl reg_state;     /**< init, active, terminated           */
+	struct pl state;         /**< <contact state=...>: active, ...   */
+	struct pl event;         /**< registered, deactivated, ...       */
+	struct pl uri;           /**< <uri>; unset: none listed          */
+};
+typedef bool (reginfo_contact_h)(const struct reginfo_contact *c,
+				 void *arg);
+int reginfo_decode(const struct pl *body, reginfo_contact_h *h, void *arg);
+
+/* regevent.c: the reg event subscription per binding (D-58, D-59) */
+struct regsub;
+int  regevent_subscribe(struct pcscf *p, struct binding *b);
+bool regevent_notify(const struct sip_msg *msg);
 
 /* life.c: how bindings end (D-21, D-56, D-57, D-60) */
 enum life_end {

@@ -53,6 +53,7 @@ static void binding_destructor(void *arg)
 	mem_deref(b->aor);
 	mem_deref(b->impi);
 	mem_deref(b->service_route);
+	mem_deref(b->rsub);
 	mem_deref(b->claims);
 	mem_deref(b->ruri);
 	mem_deref(b->contact);
@@ -588,6 +589,11 @@ void reg_response(struct pcscf *p, struct flow *fl,
 	log_info("%s: %s registered for %d s (%u identities)%s", fl->token,
 		 b->aor, m.expires, list_count(&b->assoc),
 		 c ? ", until its token ends" : "");
+
+	/* D-58: the core tells us when it ends the registration */
+	if (regevent_subscribe(p, b))
+		log_warn("%s: cannot subscribe to the reg event of %s",
+			 fl->token, b->aor);
 
 	/* D-57: a pool identity's new holder alone gets its traffic */
 	if (c && c->pool)
