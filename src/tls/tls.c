@@ -1,8 +1,8 @@
 /**
  * @file tls.c  TLS context (libre's struct tls) on mbedtls
  *
- * Only TLS 1.2 with ECDHE and AEAD suites is offered; mbedtls 2.28 has
- * no production TLS 1.3. Certificates and keys are PEM or DER.
+ * TLS 1.2 with ECDHE and AEAD suites only. Certificates and keys are PEM
+ * or DER.
  */
 #include <string.h>
 #include <re.h>
@@ -28,11 +28,12 @@ const int tls_suites[] = {
 	0
 };
 
-const mbedtls_ecp_group_id tls_curves[] = {
-	MBEDTLS_ECP_DP_CURVE25519,
-	MBEDTLS_ECP_DP_SECP256R1,
-	MBEDTLS_ECP_DP_SECP384R1,
-	MBEDTLS_ECP_DP_NONE
+/* Key exchange groups, preferred first */
+const uint16_t tls_groups[] = {
+	MBEDTLS_SSL_IANA_TLS_GROUP_X25519,
+	MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+	MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1,
+	MBEDTLS_SSL_IANA_TLS_GROUP_NONE
 };
 
 
@@ -85,10 +86,10 @@ static int config_setup(struct tls *tls, mbedtls_ssl_config *c, int endpoint)
 		return ENOMEM;
 
 	mbedtls_ssl_conf_rng(c, mbedtls_ctr_drbg_random, &tls->rng->drbg);
-	mbedtls_ssl_conf_min_version(c, MBEDTLS_SSL_MAJOR_VERSION_3,
-				     MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_min_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_2);
+	mbedtls_ssl_conf_max_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_2);
 	mbedtls_ssl_conf_ciphersuites(c, tls_suites);
-	mbedtls_ssl_conf_curves(c, tls_curves);
+	mbedtls_ssl_conf_groups(c, tls_groups);
 	mbedtls_ssl_conf_renegotiation(c, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 
 	return 0;
@@ -216,7 +217,8 @@ static int set_cert_key(struct tls *tls, const uint8_t *cert, size_t clen,
 	}
 
 	ret = mbedtls_pk_parse_key(&tls->key, key, klen,
-				   (const uint8_t *)pwd, pwd ? strlen(pwd) : 0);
+				   (const uint8_t *)pwd, pwd ? strlen(pwd) : 0,
+				   tls_mbedtls_rng, NULL);
 	if (ret) {
 		tls_log_mbedtls("private key parse", NULL, ret);
 		return EBADMSG;
@@ -229,7 +231,8 @@ static int set_cert_key(struct tls *tls, const uint8_t *cert, size_t clen,
 		return EFBIG;
 	}
 
-	ret = mbedtls_pk_check_pair(&tls->crt.pk, &tls->key);
+	ret = mbedtls_pk_check_pair(&tls->crt.pk, &tls->key,
+				    tls_mbedtls_rng, NULL);
 	if (ret) {
 		tls_log_mbedtls("certificate/key pair check", NULL, ret);
 		return EKEYREJECTED;

@@ -27,7 +27,7 @@ struct tls_rng {
 };
 
 extern const int tls_suites[];
-extern const mbedtls_ecp_group_id tls_curves[];
+extern const uint16_t tls_groups[];
 
 int  tls_rng_get(struct tls_rng **rngp);
 void tls_log_mbedtls(const char *what, const struct tcp_conn *tc, int ret);

@@ -70,13 +70,13 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_pcscf_uri)        \
 	X(test_pcscf_register_rewrite) \
 	X(test_pcscf_webauth)    \
-	X(test_dtls_frag)        \
 	X(test_tls_loopback)     \
 	X(test_tls_bad_cert)     \
 	X(test_dtls_handshake)   \
 	X(test_dtls_bad_fingerprint) \
 	X(test_dtls_loss)        \
 	X(test_dtls_srtp)        \
+	X(test_dtls_frag_hello)  \
 	X(test_srtp_vectors)     \
 	X(test_keygen_pair)      \
 	X(test_keygen_keep)      \
