@@ -49,7 +49,7 @@ static int conf_setup(struct dtls_sess *s)
 	mbedtls_ssl_conf_rng(c, mbedtls_ctr_drbg_random, &s->tls->rng->drbg);
 	mbedtls_ssl_conf_min_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_2);
 	mbedtls_ssl_conf_max_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_2);
-	mbedtls_ssl_conf_ciphersuites(c, tls_suites);
+	mbedtls_ssl_conf_ciphersuites(c, dtls_suites);
 	mbedtls_ssl_conf_groups(c, tls_groups);
 	mbedtls_ssl_conf_renegotiation(c, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 

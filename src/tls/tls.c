@@ -1,8 +1,10 @@
 /**
  * @file tls.c  TLS context (libre's struct tls) on mbedtls
  *
- * TLS 1.2 with ECDHE and AEAD suites only. Certificates and keys are PEM
- * or DER.
+ * TLS 1.3 and 1.2, AEAD suites only (1.2: ECDHE only). The server issues
+ * session tickets (RFC 5077, TLS 1.3 NewSessionTicket), so a reconnecting
+ * browser resumes with an ephemeral key exchange but without certificate
+ * signature. Certificates and keys are PEM or DER.
  */
 #include <string.h>
 #include <re.h>
@@ -15,10 +17,27 @@
 
 #define LOG_MODULE "tls"
 
-enum { PEM_FILE_MAX = 262144 };
+enum {
+	PEM_FILE_MAX    = 262144,
+	TICKET_LIFETIME = 86400,  /* s: a browser reconnecting within a day */
+};
 
-/* TLS and DTLS offer the same: ECDHE with AEAD only */
+/* TLS: 1.3 suites (all AEAD), then 1.2 ECDHE with AEAD */
 const int tls_suites[] = {
+	MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+	MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	0
+};
+
+/* DTLS 1.2 (mbedtls has no DTLS 1.3): ECDHE with AEAD */
+const int dtls_suites[] = {
 	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
 	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
@@ -43,6 +62,7 @@ static void destructor(void *arg)
 
 	mbedtls_ssl_config_free(&tls->srv);
 	mbedtls_ssl_config_free(&tls->cli);
+	mbedtls_ssl_ticket_free(&tls->ticket);
 	mbedtls_x509_crt_free(&tls->crt);
 	mbedtls_x509_crt_free(&tls->ca);
 	mbedtls_pk_free(&tls->key);
@@ -87,10 +107,34 @@ static int config_setup(struct tls *tls, mbedtls_ssl_config *c, int endpoint)
 
 	mbedtls_ssl_conf_rng(c, mbedtls_ctr_drbg_random, &tls->rng->drbg);
 	mbedtls_ssl_conf_min_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_2);
-	mbedtls_ssl_conf_max_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_2);
+	mbedtls_ssl_conf_max_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_3);
 	mbedtls_ssl_conf_ciphersuites(c, tls_suites);
 	mbedtls_ssl_conf_groups(c, tls_groups);
 	mbedtls_ssl_conf_renegotiation(c, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+
+	/* TLS 1.3: always an ephemeral key exchange, also on resumption */
+	mbedtls_ssl_conf_tls13_key_exchange_modes(c,
+			MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL |
+			MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL);
+
+	return 0;
+}
+
+
+/* Server: session tickets (TLS 1.2 RFC 5077 and TLS 1.3), keys in
+   memory, rotated by mbedtls every lifetime */
+static int tickets_setup(struct tls *tls)
+{
+	if (mbedtls_ssl_ticket_setup(&tls->ticket, mbedtls_ctr_drbg_random,
+				     &tls->rng->drbg,
+				     MBEDTLS_CIPHER_AES_128_GCM,
+				     TICKET_LIFETIME))
+		return ENOMEM;
+
+	mbedtls_ssl_conf_session_tickets_cb(&tls->srv,
+					    mbedtls_ssl_ticket_write,
+					    mbedtls_ssl_ticket_parse,
+					    &tls->ticket);
 
 	return 0;
 }
@@ -138,6 +182,7 @@ int tls_alloc(struct tls **tlsp, enum tls_method method, const char *keyfile,
 	mbedtls_x509_crt_init(&tls->crt);
 	mbedtls_x509_crt_init(&tls->ca);
 	mbedtls_pk_init(&tls->key);
+	mbedtls_ssl_ticket_init(&tls->ticket);
 
 	err = tls_rng_get(&tls->rng);
 	if (err)
@@ -145,6 +190,7 @@ int tls_alloc(struct tls **tlsp, enum tls_method method, const char *keyfile,
 
 	err  = config_setup(tls, &tls->srv, MBEDTLS_SSL_IS_SERVER);
 	err |= config_setup(tls, &tls->cli, MBEDTLS_SSL_IS_CLIENT);
+	err |= tickets_setup(tls);
 	if (err) {
 		err = ENOMEM;
 		goto out;
