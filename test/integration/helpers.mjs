@@ -36,6 +36,10 @@ export const KEY2 = path.join(DATA, 'key2.pem');
 export const CA = [fs.readFileSync(CERT), fs.readFileSync(CERT2)];
 
 export const ORIGIN = 'https://good.example';
+
+/** The time at the start of each stderr line of imsedge */
+export const LOG_TIME =
+	/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
 export const EVIL = 'https://evil.example';
 
 export function sleep(ms) {
@@ -177,9 +181,13 @@ export class Imsedge {
 		return this;
 	}
 
-	addLine(line) {
+	addLine(raw) {
 		if (process.env.IMSEDGE_LOG)
-			process.stderr.write(`[imsedge] ${line}\n`);
+			process.stderr.write(`[imsedge] ${raw}\n`);
+		// lines start with an ISO 8601 UTC time; tests match the rest
+		// (this.raw keeps the lines as written)
+		(this.raw ??= []).push(raw);
+		const line = raw.replace(LOG_TIME, '');
 		this.lines.push(line);
 		for (const w of [...this.waiters]) {
 			if (w.re.test(line)) {
@@ -692,7 +700,7 @@ export class Waitable {
 
 /** The Kamailio S-CSCF stand-in (test/kamailio/start) */
 export class Kamailio {
-	static async start({ port, debug } = {}) {
+	static async start({ port, debug, minExpires } = {}) {
 		const k = new Kamailio();
 		k.port = port ?? await freeUdpTcpPort();
 		k.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsedge-kam-'));
@@ -702,7 +710,9 @@ export class Kamailio {
 				stdio: ['ignore', 'ignore', 'pipe'],
 				env: { ...process.env,
 					...(debug ? { KAMAILIO_DEBUG: String(debug) } :
-						{}) } });
+						{}),
+					...(minExpires ? { KAMAILIO_MIN_EXPIRES:
+						String(minExpires) } : {}) } });
 		// never leave a Kamailio behind, even if the test process ends
 		// without running its after() hooks
 		const reap = () => {

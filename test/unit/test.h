@@ -48,12 +48,18 @@ extern const uint8_t test_srtp_rtp[28];
 extern const uint8_t test_srtp_cm[38];
 
 #define TESTS(X)                 \
+	X(test_tmr_order)        \
 	X(test_conf_good)        \
 	X(test_conf_errors)      \
 	X(test_conf_origin)      \
 	X(test_conf_web)         \
 	X(test_conf_pool)        \
 	X(test_conf_media_public) \
+	X(test_conf_all_errors)  \
+	X(test_conf_reload)      \
+	X(test_conf_media_listen) \
+	X(test_conf_metrics)     \
+	X(test_log_timestamp)    \
 	X(test_ws_frame_rfc)     \
 	X(test_ws_frame_lengths) \
 	X(test_ws_frame_bad)     \
@@ -70,6 +76,11 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_pcscf_uri)        \
 	X(test_pcscf_register_rewrite) \
 	X(test_pcscf_webauth)    \
+	X(test_sipx_param)       \
+	X(test_sipx_rfc4475)     \
+	X(test_sipx_longreq)     \
+	X(test_pcscf_trust)      \
+	X(test_pcscf_maxfwd)     \
 	X(test_tls_loopback)     \
 	X(test_tls_bad_cert)     \
 	X(test_dtls_handshake)   \
@@ -78,9 +89,20 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_dtls_srtp)        \
 	X(test_dtls_frag_hello)  \
 	X(test_srtp_vectors)     \
+	X(test_dcep_codec)       \
+	X(test_sdpx_datachannel) \
+	X(test_dc_open_send_close) \
+	X(test_dc_limits)        \
+	X(test_dc_refuse)        \
+	X(test_dc_negotiated)    \
+	X(test_dc_loss)          \
+	X(test_t140_red)         \
+	X(test_t140_tx_rx)       \
+	X(test_t140_loss)        \
 	X(test_keygen_pair)      \
 	X(test_keygen_keep)      \
 	X(test_keygen_opt)      \
+	X(test_agw_dual)        \
 	X(test_agw_active)      \
 	X(test_agw_passive)     \
 	X(test_agw_reject)      \
@@ -139,6 +161,9 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_waf_rate_limit) \
 	X(test_waf_guest) \
 	X(test_waf_refresh) \
+	X(test_waf_revoke) \
+	X(test_waf_logout) \
+	X(test_waf_revoke_restart) \
 	X(test_waf_config)
 
 #define DECLARE(name) int name(void);
