@@ -148,3 +148,18 @@ export function guest(pool) {
 export function refresh(token) {
 	return post('/api/refresh', {}, 'refresh', token);
 }
+
+/**
+ * Tell the WAF the token is done with (POST /api/logout). Best effort:
+ * a WAF without the endpoint (404) or an unreachable one is not an error
+ * for the user, who is logged out locally either way.
+ */
+export async function logout(token) {
+	try {
+		const { res } = await request('POST', '/api/logout', { body: {},
+			token });
+		return res.ok;
+	} catch {
+		return false;
+	}
+}

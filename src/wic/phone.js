@@ -19,6 +19,14 @@ const AUDIO_ONLY = { audio: true, video: false };
 // after a failed REGISTER (503, timeout...) try again after this long
 const REGISTER_RETRY_S = 30;
 const TRACE_MAX = 200;
+// no RTP from the far end for this long ends a call (RFC 7675's consent
+// timeout); site.json `mediaTimeout` changes it
+export const MEDIA_TIMEOUT_S = 30;
+
+function stopStream(stream) {
+	for (const t of stream?.getTracks() ?? [])
+		t.stop();
+}
 
 /**
  * JsSIP's grammar has no tel: or urn: URIs: a message with
@@ -178,14 +186,20 @@ export class Phone {
 	 * @param {function} o.onChange   (state) after every change
 	 * @param {function} o.onExpired  the edge refused the token (401/403)
 	 * @param {HTMLAudioElement} o.audio  where the far end is played
+	 * @param {function} o.onCall  ('new' | 'ended', session, info)
+	 * @param {function} o.onMessage  ({ peer, peerName, text }) received
+	 * @param {number} o.mediaTimeout  s without RTP in that end a call
 	 */
-	constructor({ w2Url, impu, impi, token, onChange, onExpired, audio }) {
+	constructor({ w2Url, impu, impi, token, onChange, onExpired, audio,
+		onCall, onMessage, mediaTimeout = MEDIA_TIMEOUT_S }) {
 		this.impu = impu.find((u) => /^sips?:/i.test(u)) ?? impu[0];
 		this.domain = domainOf(this.impu);
 		this.impi = impi;
 		this.w2Url = w2Url;
 		this.onChange = onChange;
 		this.onExpired = onExpired;
+		this.onCall = onCall;
+		this.onMessage = onMessage;
 		this.audio = audio;
 		this.trace = [];
 		this.st = {
@@ -205,10 +219,18 @@ export class Phone {
 			endedAt: null,
 			end: null,
 			calls: 0,
+			held: null,        // { peer, peerName } of the call on hold
+			waiting: null,     // { peer, peerName } of a call waiting
+			notice: null,      // { kind, text }: reconnected, call-ended
 		};
 		this.session = null;
+		this.held = null;
+		this.waiting = null;
+		this.infos = new WeakMap();
 		this.pc = null;
-		this.localStream = null;
+		this.mediaTimeout = mediaTimeout;
+		this.watchTimer = null;
+		this.lostAt = null;
 		this.stopping = false;
 		this.starting = false;     // waiting for the microphone
 		this.retryTimer = null;
@@ -252,12 +274,19 @@ export class Phone {
 			this.st.ws = 'disconnected';
 			if (this.stopping)
 				return this._changed();
+			this.lostAt ??= Date.now();
+			this._lineLost();
 			this._reg('failed', 'The phone service is unreachable. ' +
 				'Trying again…', { error: 'unreachable',
 				reason: e?.error ? 'WebSocket error' : 'WebSocket closed' });
 		});
 		ua.on('registered', (e) => {
 			clearTimeout(this.retryTimer);
+			if (this.lostAt) {
+				this.lostAt = null;
+				this.st.notice = { kind: 'reconnected', text: 'The ' +
+					'connection came back: registered again.' };
+			}
 			this._reg('registered', 'Registered', {
 				status: e.response?.status_code ?? null });
 			if (this.reregister) {
@@ -275,6 +304,7 @@ export class Phone {
 		});
 		ua.on('registrationFailed', (e) => this._regFailed(e));
 		ua.on('newRTCSession', (e) => this._newSession(e));
+		ua.on('newMessage', (e) => this._newMessage(e));
 		ua.start();
 	}
 
@@ -355,34 +385,47 @@ export class Phone {
 				ua.unregister();
 			});
 		}
+		for (const x of [this.waiting, this.held])
+			if (x && !x.isEnded())
+				try {
+					x.terminate();
+				} catch { /* gone */ }
 		ua.stop();
-		this._releaseMic();
+		clearInterval(this.watchTimer);
 		this._reg('unregistered', 'Not registered');
 	}
 
 	/* ---- calls ------------------------------------------------------- */
+	//
+	// this.session is the call on screen; this.held a call put on hold
+	// to answer a waiting one; this.waiting a call ringing during a call.
+	// Per call: this.infos (direction, peer, times, microphone stream,
+	// far-end stream, peer connection, forced end reason).
 
 	get busy() {
 		return !!this.session && !this.session.isEnded();
 	}
 
-	/* The microphone; `starting` is set while the browser asks for it */
+	_info(s) {
+		let i = this.infos.get(s);
+		if (!i) {
+			i = { direction: null, peer: null, peerName: null, at: Date.now(),
+				startedAt: null, stream: null, remote: null, pc: null,
+				forced: null };
+			this.infos.set(s, i);
+		}
+		return i;
+	}
+
+	/* A new microphone stream; `starting` is set while the browser asks */
 	async _mic() {
-		this._releaseMic();
 		this.starting = true;
 		try {
-			this.localStream = await navigator.mediaDevices.getUserMedia(
-				{ audio: true, video: false });
+			return await navigator.mediaDevices.getUserMedia(
+				{ audio: this.audioInput ?? true, video: false });
 		} finally {
 			this.starting = false;
 		}
-		return this.localStream;
-	}
-
-	_releaseMic() {
-		for (const t of this.localStream?.getTracks() ?? [])
-			t.stop();
-		this.localStream = null;
 	}
 
 	/** Call `uri` (a SIP URI); throws a mic error ({ name }) if no mic */
@@ -395,7 +438,7 @@ export class Phone {
 		Object.assign(this.st, { call: 'calling', direction: 'outgoing',
 			peer: uri, peerName: displayUri(uri, this.domain),
 			hold: { local: false, remote: false }, muted: false,
-			startedAt: null, endedAt: null, end: null });
+			startedAt: null, endedAt: null, end: null, notice: null });
 		this._changed();
 		let stream;
 		try {
@@ -407,16 +450,19 @@ export class Phone {
 			throw err;
 		}
 		if (this.stopping) {
-			this._releaseMic();
+			stopStream(stream);
 			return;
 		}
-		this.ua.call(target, {
+		const s = this.ua.call(target, {
 			mediaStream: stream,
 			mediaConstraints: AUDIO_ONLY,
 			pcConfig: PC_CONFIG,
 			rtcOfferConstraints: { offerToReceiveAudio: true,
 				offerToReceiveVideo: false },
 		});
+		this._info(s).stream = stream;
+		if (s.isEnded())
+			stopStream(stream);
 	}
 
 	async answer() {
@@ -435,9 +481,10 @@ export class Phone {
 			throw err;
 		}
 		if (s !== this.session || s.isEnded()) {
-			this._releaseMic();
+			stopStream(stream);
 			return;
 		}
+		this._info(s).stream = stream;
 		this.st.call = 'connecting';
 		this._changed();
 		s.answer({ mediaStream: stream, mediaConstraints: AUDIO_ONLY,
@@ -453,6 +500,67 @@ export class Phone {
 	hangup() {
 		if (this.busy)
 			this.session.terminate();
+	}
+
+	/**
+	 * Answer the waiting call; the call on screen is put on hold
+	 * (re-INVITE, a=sendonly) or, with `endFirst`, hung up
+	 */
+	async answerWaiting(endFirst = false) {
+		const w = this.waiting;
+		if (!w || !w.isInProgress() || this.starting)
+			return;
+		tones.waitingStop();
+		let stream;
+		try {
+			stream = await this._mic();
+		} catch (err) {
+			tones.waitingStart();
+			throw err;
+		}
+		if (this.waiting !== w || w.isEnded()) {
+			stopStream(stream);
+			return;
+		}
+		this.waiting = null;
+		this.st.waiting = null;
+		const first = this.session;
+		if (first && !first.isEnded() && !endFirst) {
+			if (!first.isOnHold().local)
+				first.hold({ useUpdate: false });
+			this.held = first;
+			this.st.held = this._who(first);
+		}
+		this._switchTo(w);
+		if (first && !first.isEnded() && endFirst)
+			first.terminate();
+		this._info(w).stream = stream;
+		this.st.call = 'connecting';
+		this._changed();
+		w.answer({ mediaStream: stream, mediaConstraints: AUDIO_ONLY,
+			pcConfig: PC_CONFIG });
+	}
+
+	/** Refuse the waiting call (486 Busy Here: the caller hears busy) */
+	declineWaiting() {
+		const w = this.waiting;
+		if (w && w.isInProgress())
+			w.terminate({ status_code: 486, reason_phrase: 'Busy Here' });
+	}
+
+	/** Swap the call on screen with the held one */
+	swap() {
+		const a = this.session;
+		const h = this.held;
+		if (!h || h.isEnded() || !a?.isEstablished())
+			return;
+		if (!a.isOnHold().local)
+			a.hold({ useUpdate: false });
+		this.held = a;
+		this.st.held = this._who(a);
+		this._switchTo(h);
+		if (h.isOnHold().local)
+			h.unhold({ useUpdate: false });
 	}
 
 	toggleMute() {
@@ -487,48 +595,127 @@ export class Phone {
 		}
 	}
 
-	_attachPc(pc) {
-		this.pc = pc;
+	_who(s) {
+		const i = this._info(s);
+		return { peer: i.peer, peerName: i.peerName };
+	}
+
+	_attachPc(s, pc) {
+		const info = this._info(s);
+		if (info.pc === pc)
+			return;
+		info.pc = pc;
+		if (s === this.session)
+			this.pc = pc;
 		pc.addEventListener('track', (e) => {
 			if (e.track.kind !== 'audio')
 				return;
-			const stream = e.streams[0] ?? new MediaStream([e.track]);
-			this.audio.srcObject = stream;
-			this.audio.play().catch(() => {});
+			info.remote = e.streams[0] ?? new MediaStream([e.track]);
+			if (s !== this.session)
+				return;
+			this._play(info.remote);
 			if (this.st.call === 'ringing')
 				// early media: the far end plays its own ringback
 				tones.ringbackStop();
 		});
+		// ICE or DTLS failed (Chromium: consent lost for ~30 s)
+		pc.addEventListener('connectionstatechange', () => {
+			if (pc.connectionState === 'failed' && !s.isEnded())
+				this._endWith(s, { kind: 'media', text: 'The call ' +
+					'dropped: the media connection failed' });
+		});
+	}
+
+	_play(stream) {
+		if (this.audio.srcObject !== stream)
+			this.audio.srcObject = stream;
+		if (stream)
+			this.audio.play().catch(() => {});
+	}
+
+	/** End `s` ourselves, showing `end` rather than "You hung up" */
+	_endWith(s, end) {
+		this._info(s).forced = { ...end, cause: end.kind, status: null,
+			originator: 'system' };
+		try {
+			s.terminate();
+		} catch { /* not in a state to send anything */ }
+		if (!this._info(s).done)
+			this._sessionEnded(s, {});
+	}
+
+	/** The WebSocket closed: no call can go on without its signalling */
+	_lineLost() {
+		for (const s of [this.waiting, this.held, this.session])
+			if (s && !s.isEnded())
+				this._endWith(s, { kind: 'unreachable',
+					text: 'Connection to the phone service lost' });
 	}
 
 	_newSession(e) {
 		const s = e.session;
-		if ((this.busy && s !== this.session) ||
-			(this.starting && e.originator === 'remote' &&
-				this.st.direction === 'outgoing')) {
-			// one call at a time
-			if (e.originator === 'remote')
+		const remote = e.originator === 'remote';
+		if (remote && (this.busy || this.starting)) {
+			// a second call: it waits if there is one call up, else busy
+			if (this.waiting || this.held || this.starting ||
+				!this.session.isEstablished())
 				s.terminate({ status_code: 486, reason_phrase: 'Busy Here' });
+			else
+				this._waitingCall(s);
 			return;
 		}
-		this.session = s;
-		this.pc = null;
+		if (this.busy && s !== this.session)
+			return;
 		this.st.calls++;
-		if (e.originator === 'remote') {
+		const info = this._info(s);
+		info.direction = remote ? 'incoming' : 'outgoing';
+		if (remote) {
 			const uri = s.remote_identity.uri.toString();
 			const name = s.remote_identity.display_name;
+			info.peer = uri;
+			info.peerName = name || displayUri(uri, this.domain);
+			this.session = s;
+			this.pc = null;
 			Object.assign(this.st, { call: 'incoming',
-				direction: 'incoming', peer: uri,
-				peerName: name || displayUri(uri, this.domain),
+				direction: 'incoming', peer: uri, peerName: info.peerName,
 				hold: { local: false, remote: false }, muted: false,
-				startedAt: null, endedAt: null, end: null });
+				startedAt: null, endedAt: null, end: null, notice: null });
 			tones.ringStart();
+		} else {
+			info.peer = this.st.peer;
+			info.peerName = this.st.peerName;
+			this.session = s;
+			this.pc = null;
 		}
+		this.onCall?.('new', s, info);
+		this._wire(s);
+		this._changed();
+	}
+
+	_waitingCall(s) {
+		const uri = s.remote_identity.uri.toString();
+		const info = this._info(s);
+		info.direction = 'incoming';
+		info.peer = uri;
+		info.peerName = s.remote_identity.display_name ||
+			displayUri(uri, this.domain);
+		this.waiting = s;
+		this.st.calls++;
+		this.st.waiting = this._who(s);
+		this.onCall?.('new', s, info);
+		this._wire(s);
+		tones.waitingStart();
+		this._changed();
+	}
+
+	_wire(s) {
+		const info = this._info(s);
+		const mine = () => s === this.session;
 		if (s.connection)
-			this._attachPc(s.connection);
-		s.on('peerconnection', (x) => this._attachPc(x.peerconnection));
+			this._attachPc(s, s.connection);
+		s.on('peerconnection', (x) => this._attachPc(s, x.peerconnection));
 		s.on('progress', (x) => {
-			if (s.direction !== 'outgoing')
+			if (s.direction !== 'outgoing' || !mine())
 				return;
 			const code = x.response?.status_code;
 			this.st.call = 'ringing';
@@ -539,29 +726,59 @@ export class Phone {
 			this._changed();
 		});
 		s.on('accepted', () => {
-			tones.stopAll();
+			info.startedAt ??= Date.now();
+			if (!mine())
+				return;
+			tones.ringStop();
+			tones.ringbackStop();
 			this.st.call = 'connecting';
-			this.st.startedAt ??= Date.now();
+			this.st.startedAt ??= info.startedAt;
 			this._changed();
 		});
 		s.on('confirmed', () => {
+			info.startedAt ??= Date.now();
+			if (!mine())
+				return;
 			this.st.call = 'in-call';
-			this.st.startedAt ??= Date.now();
+			this.st.startedAt ??= info.startedAt;
 			this._holdState();
 		});
-		s.on('hold', () => this._holdState());
-		s.on('unhold', () => this._holdState());
+		s.on('hold', () => mine() && this._holdState());
+		s.on('unhold', () => mine() && this._holdState());
 		s.on('muted', () => {
-			this.st.muted = true;
-			this._changed();
+			if (mine()) {
+				this.st.muted = true;
+				this._changed();
+			}
 		});
 		s.on('unmuted', () => {
-			this.st.muted = false;
-			this._changed();
+			if (mine()) {
+				this.st.muted = false;
+				this._changed();
+			}
 		});
 		s.on('ended', (x) => this._sessionEnded(s, x));
 		s.on('failed', (x) => this._sessionEnded(s, x));
-		this._changed();
+	}
+
+	/** Show `s` (established or ringing in) as the call on screen */
+	_switchTo(s) {
+		const info = this._info(s);
+		this.session = s;
+		this.pc = info.pc;
+		Object.assign(this.st, { direction: info.direction,
+			peer: info.peer, peerName: info.peerName,
+			startedAt: info.startedAt, endedAt: null, end: null,
+			muted: s.isEstablished() ? s.isMuted().audio : false });
+		this._play(info.remote);
+		if (s.isEstablished()) {
+			this.st.call = 'in-call';
+			this._holdState();
+		} else {
+			this.st.call = 'incoming';
+			this.st.hold = { local: false, remote: false };
+			this._changed();
+		}
 	}
 
 	_holdState() {
@@ -573,27 +790,143 @@ export class Phone {
 	}
 
 	_sessionEnded(s, x) {
-		if (s !== this.session)
+		const info = this._info(s);
+		if (info.done)
 			return;
+		info.done = true;
+		stopStream(info.stream);
+		info.stream = null;
 		const status = x.message?.status_code ?? null;
 		const reason = x.message?.reason_phrase ?? null;
-		const end = callEndText({ originator: x.originator, cause: x.cause,
-			status, reason, direction: s.direction });
-		this._ended({ ...end, cause: x.cause, status,
-			originator: x.originator });
+		const end = info.forced ?? { ...callEndText({
+			originator: x.originator, cause: x.cause, status, reason,
+			direction: info.direction }), cause: x.cause, status,
+		originator: x.originator };
+		info.end = end;
+		this.onCall?.('ended', s, info);
+		if (s === this.waiting) {
+			this.waiting = null;
+			this.st.waiting = null;
+			tones.waitingStop();
+			this._changed();
+			return;
+		}
+		if (s === this.held) {
+			this.held = null;
+			this.st.held = null;
+			this._changed();
+			return;
+		}
+		if (s !== this.session)
+			return;
+		const next = this.held ?? this.waiting;
+		if (next) {
+			// the other call comes back on screen (held, or ringing in)
+			this.held = null;
+			this.waiting = null;
+			Object.assign(this.st, { held: null, waiting: null,
+				notice: { kind: 'call-ended', text: `Call with ${
+					info.peerName} ended: ${end.text}` } });
+			tones.stopAll();
+			this._switchTo(next);
+			if (!next.isEstablished())
+				tones.ringStart();
+			return;
+		}
+		this._ended(end);
 	}
 
 	_ended(end) {
 		tones.stopAll();
-		this._releaseMic();
 		if (this.audio.srcObject) {
 			this.audio.pause();
 			this.audio.srcObject = null;
 		}
+		this.pc = null;
 		Object.assign(this.st, { call: 'ended', end,
 			endedAt: Date.now(), hold: { local: false, remote: false },
 			muted: false });
 		this._changed();
+	}
+
+	/* ---- media watchdog: no RTP in for mediaTimeout s ends the call --- */
+
+	_watch() {
+		const s = this.session;
+		const on = this.mediaTimeout > 0 && s && !s.isEnded() &&
+			this.st.call === 'in-call' && this.pc;
+		if (!on) {
+			clearInterval(this.watchTimer);
+			this.watchTimer = null;
+			this.watchBase = null;
+			return;
+		}
+		if (this.watchTimer && this.watchSession === s)
+			return;
+		clearInterval(this.watchTimer);
+		this.watchSession = s;
+		this.watchBase = null;
+		this.watchTimer = setInterval(() => this._watchTick(s), 1000);
+	}
+
+	async _watchTick(s) {
+		const pc = this._info(s).pc;
+		if (!pc)
+			return;
+		const { inbound } = await audioStats(pc);
+		if (s !== this.session || this.watchSession !== s ||
+			!this.watchTimer || this.st.call !== 'in-call')
+			return;
+		const now = Date.now();
+		const b = this.watchBase;
+		if (!b || inbound.packets !== b.packets) {
+			this.watchBase = { packets: inbound.packets, at: now };
+			return;
+		}
+		if (now - b.at >= this.mediaTimeout * 1000)
+			this._endWith(s, { kind: 'media', text: `The call dropped: ` +
+				`no sound from the other side for ${this.mediaTimeout} s` });
+	}
+
+	/* ---- messages (RFC 3428 pager mode) ----------------------------- */
+
+	/** Send `text` to `uri`; resolves { ok, status, reason } */
+	sendMessage(uri, text) {
+		return new Promise((resolve) => {
+			if (!this.ua?.isConnected()) {
+				resolve({ ok: false, status: null,
+					reason: 'not connected to the phone service' });
+				return;
+			}
+			try {
+				this.ua.sendMessage(uri, text, {
+					contentType: 'text/plain; charset=utf-8',
+					eventHandlers: {
+						succeeded: (e) => resolve({ ok: true,
+							status: e.response?.status_code ?? 200 }),
+						failed: (e) => resolve({ ok: false,
+							status: e.response?.status_code ?? null,
+							reason: e.response?.reason_phrase ??
+								e.cause ?? null }),
+					},
+				});
+			} catch (err) {
+				resolve({ ok: false, status: null, reason: err.message });
+			}
+		});
+	}
+
+	_newMessage(e) {
+		if (e.originator !== 'remote')
+			return;
+		const rq = e.request;
+		const uri = e.message.remote_identity.uri.toString();
+		const type = String(rq.getHeader('Content-Type') ?? 'text/plain');
+		const text = /^text\/plain\b/i.test(type) ? String(rq.body ?? '') :
+			`(a message of type ${type.split(';')[0]} this page cannot ` +
+			'show)';
+		this.onMessage?.({ peer: uri, peerName: e.message.remote_identity
+			.display_name || displayUri(uri, this.domain), text });
 	}
 
 	/* ---- state ------------------------------------------------------- */
@@ -609,6 +942,7 @@ export class Phone {
 	}
 
 	_changed() {
+		this._watch();
 		this.onChange?.(this.st);
 	}
 }
