@@ -311,6 +311,7 @@ test('call waiting: answer and hold the first call; the first party sees ' +
 		.find((m) => m.dir === 'in' && /^INVITE /.test(m.text) &&
 			/a=(sendonly|inactive)/.test(m.text));
 	assert.ok(reinvite, 'no hold re-INVITE reached alice');
+	t.diagnostic(JSON.stringify((await state(b)).call));
 	await b.waitForSelector('#held-panel:not([hidden])');
 	assert.match(await b.textContent('#held-peer'), /alice/);
 	await hears(c);
