@@ -24,6 +24,7 @@ import { History } from './history.js';
 import { Messages } from './messages.js';
 import { Recents, callEntry } from './recents.js';
 import * as notify from './notify.js';
+import * as devices from './devices.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -376,6 +377,10 @@ function startPhone(s) {
 		onChange: () => renderPhone(),
 		onExpired: () => expire(),
 	});
+	if (devices.chosen.audioinput)
+		phone.audioInput = { deviceId: { exact: devices.chosen.audioinput } };
+	if (devices.chosen.videoinput)
+		phone.setCamera(devices.chosen.videoinput);
 	scheduleRefresh();
 	show('phone');
 	phone.start();
@@ -694,6 +699,7 @@ function wire() {
 		messages?.send();
 	});
 	$('msg-to').addEventListener('input', () => messages?.render());
+	devices.wire({ phone: () => phone, audio: $('remote-audio') });
 	$('btn-notify').addEventListener('click', async () => {
 		await notify.ask();
 		renderPhone();
@@ -780,6 +786,14 @@ Object.defineProperty(window, 'imsedgeWic', {
 		/** Audio counters of the current call (zeros without one) */
 		stats() {
 			return phone ? phone.stats() : audioStats(null);
+		},
+		/** The devices in use: { mic (label, deviceId), speaker } */
+		devices() {
+			const t = phone?.micTrack;
+			return { mic: t ? { label: t.label,
+				deviceId: t.getSettings().deviceId } : null,
+			speaker: $('remote-audio').sinkId ?? null,
+			chosen: { ...devices.chosen } };
 		},
 		/** The last SIP messages in and out (Authorization blanked) */
 		trace() {

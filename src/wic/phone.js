@@ -563,6 +563,39 @@ export class Phone {
 			h.unhold({ useUpdate: false });
 	}
 
+	/** Microphone `id` ('' = the default) from now on, in a call too */
+	async setMic(id) {
+		this.audioInput = id ? { deviceId: { exact: id } } : true;
+		const s = this.session;
+		const info = s && this.infos.get(s);
+		const sender = this.pc?.getSenders()
+			.find((x) => x.track?.kind === 'audio');
+		if (!info?.stream || !sender || s.isEnded())
+			return;
+		const stream = await navigator.mediaDevices.getUserMedia(
+			{ audio: this.audioInput, video: false });
+		if (s.isEnded() || this.session !== s) {
+			stopStream(stream);
+			return;
+		}
+		const track = stream.getAudioTracks()[0];
+		track.enabled = sender.track.enabled;
+		await sender.replaceTrack(track);
+		stopStream(info.stream);
+		info.stream = stream;
+	}
+
+	/** Camera `id` ('' = the default) for video */
+	setCamera(id) {
+		this.videoInput = id ? { deviceId: { exact: id } } : true;
+	}
+
+	/** The microphone track being sent in the call on screen */
+	get micTrack() {
+		return this.pc?.getSenders()
+			.find((x) => x.track?.kind === 'audio')?.track ?? null;
+	}
+
 	toggleMute() {
 		const s = this.session;
 		if (!this.busy || !s.isEstablished())

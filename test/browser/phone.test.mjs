@@ -509,3 +509,38 @@ test('operator branding from site.json: title, logo, colours', T,
 			.test(l)), p.lines.join('\n'));
 		await shot(p, 'branded');
 	});
+
+test('devices: microphone changed in a call (the track sent is the one ' +
+	'chosen), speaker by setSinkId', { ...T, skip: NO_CALLS },
+async (t) => {
+	const ims = await edge(t);
+	const [a, b] = await users(t, ims, ['alice', 'bob']);
+	await connect(a, b, 'bob');
+	await a.click('#devices summary');
+	// names and ids are there once the page has the microphone
+	await a.waitForFunction(() =>
+		document.querySelectorAll('#dev-mic option').length > 1);
+	const mics = await a.$$eval('#dev-mic option', (o) =>
+		o.map((x) => ({ v: x.value, l: x.textContent })));
+	const before = await a.evaluate(() => window.imsedgeWic.devices());
+	const other = mics.find((m) => m.v && m.v !== before.mic.deviceId);
+	assert.ok(other, `no second microphone: ${JSON.stringify(mics)}`);
+	await a.selectOption('#dev-mic', other.v);
+	await a.waitForFunction((id) => window.imsedgeWic.devices().mic
+		?.deviceId === id, other.v);
+	assert.equal((await a.evaluate(() => window.imsedgeWic.devices()))
+		.mic.label, other.l);
+	await hears(b);        // bob still hears alice
+	const speakers = await a.$$eval('#dev-speaker option', (o) =>
+		o.map((x) => x.value).filter(Boolean));
+	if (speakers.length) {
+		await a.selectOption('#dev-speaker', speakers.at(-1));
+		await a.waitForFunction((id) => document.getElementById(
+			'remote-audio').sinkId === id, speakers.at(-1));
+	} else {
+		t.diagnostic('this Chromium lists no audio outputs: speaker ' +
+			'choice not exercised');
+	}
+	await shot(a, 'devices');
+	await a.click('#btn-hangup');
+});
