@@ -16,6 +16,7 @@ import JsSIP from 'jssip';
 import * as api from './api.js';
 import { Phone, micErrorText } from './phone.js';
 import { audioStats } from './stats.js';
+import { videoStats } from './video.js';
 import { toSipUri, displayUri } from './address.js';
 import * as tones from './tones.js';
 import * as keep from './keep.js';
@@ -240,6 +241,13 @@ function renderPhone() {
 	const free = !phone.busy && call !== 'calling';
 	$('btn-call').disabled = !(registered && free &&
 		$('dial-target').value.trim());
+	$('btn-video-call').disabled = $('btn-call').disabled;
+	$('btn-camera').disabled = !established;
+	$('btn-camera').setAttribute('aria-pressed', String(!!st.video?.local));
+	$('btn-camera').querySelector('.lbl').textContent = st.video?.local ?
+		'Camera off' : 'Camera on';
+	$('video-box').hidden = !(st.video?.local || st.video?.remote) ||
+		!active;
 	$('btn-answer').disabled = call !== 'incoming';
 	$('btn-decline').disabled = call !== 'incoming';
 	$('btn-hangup').disabled = !active;
@@ -374,6 +382,7 @@ function startPhone(s) {
 		impi: s.impi,
 		token: s.token,
 		audio: $('remote-audio'),
+		video: { remote: $('remote-video'), local: $('local-video') },
 		onChange: () => renderPhone(),
 		onExpired: () => expire(),
 	});
@@ -547,7 +556,7 @@ function setPhoneError(err) {
 	renderPhone();
 }
 
-async function placeCall() {
+async function placeCall(opts = {}) {
 	if (!phone || phone.busy)
 		return;
 	tones.unlock();
@@ -560,7 +569,7 @@ async function placeCall() {
 	}
 	setPhoneError(null);
 	try {
-		await phone.call(uri);
+		await phone.call(uri, opts);
 	} catch (e) {
 		setPhoneError(e?.name && /Error$/.test(e.name) &&
 			e.name !== 'Error' && e.name !== 'TypeError' ?
@@ -670,7 +679,17 @@ function wire() {
 		if (zeroTimer !== 'fired')
 			clearTimeout(zeroTimer);
 	});
-	$('btn-call').addEventListener('click', placeCall);
+	$('btn-call').addEventListener('click', () => placeCall());
+	$('btn-video-call').addEventListener('click', () =>
+		placeCall({ video: true }));
+	$('btn-camera').addEventListener('click', async () => {
+		try {
+			await phone?.toggleCamera();
+		} catch (e) {
+			setPhoneError({ kind: 'camera', text: micErrorText(e)
+				.replace(/microphone/g, 'camera') });
+		}
+	});
 	$('btn-answer').addEventListener('click', answer);
 	$('btn-decline').addEventListener('click', () => phone?.decline());
 	$('btn-hangup').addEventListener('click', () => phone?.hangup());
@@ -761,6 +780,7 @@ function snapshot() {
 			end: st.end ? { ...st.end } : null,
 			count: st.calls,
 			held: st.held ? { ...st.held } : null,
+			video: { ...st.video },
 			waiting: st.waiting ? { ...st.waiting } : null,
 		} : { state: 'idle', direction: null, peer: null, peerName: null,
 			muted: false, hold: { local: false, remote: false },
@@ -782,6 +802,10 @@ Object.defineProperty(window, 'imsedgeWic', {
 	value: Object.freeze({
 		get status() {
 			return snapshot();
+		},
+		/** Video counters of the current call (zeros without one) */
+		videoStats() {
+			return phone ? phone.videoStats() : videoStats(null);
 		},
 		/** Audio counters of the current call (zeros without one) */
 		stats() {

@@ -8,6 +8,7 @@
 
 import JsSIP from 'jssip';
 import { audioStats } from './stats.js';
+import { videoStats, offersVideo } from './video.js';
 import { displayUri, domainOf } from './address.js';
 import * as tones from './tones.js';
 
@@ -16,6 +17,7 @@ JsSIP.debug.disable('JsSIP:*');
 const PC_CONFIG = { bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require',
 	iceServers: [] };
 const AUDIO_ONLY = { audio: true, video: false };
+const AUDIO_VIDEO = { audio: true, video: true };
 // after a failed REGISTER (503, timeout...) try again after this long
 const REGISTER_RETRY_S = 30;
 const TRACE_MAX = 200;
@@ -189,9 +191,10 @@ export class Phone {
 	 * @param {function} o.onCall  ('new' | 'ended', session, info)
 	 * @param {function} o.onMessage  ({ peer, peerName, text }) received
 	 * @param {number} o.mediaTimeout  s without RTP in that end a call
+	 * @param {object} o.video  { remote, local }: <video> elements
 	 */
 	constructor({ w2Url, impu, impi, token, onChange, onExpired, audio,
-		onCall, onMessage, mediaTimeout = MEDIA_TIMEOUT_S }) {
+		onCall, onMessage, mediaTimeout = MEDIA_TIMEOUT_S, video }) {
 		this.impu = impu.find((u) => /^sips?:/i.test(u)) ?? impu[0];
 		this.domain = domainOf(this.impu);
 		this.impi = impi;
@@ -201,6 +204,7 @@ export class Phone {
 		this.onCall = onCall;
 		this.onMessage = onMessage;
 		this.audio = audio;
+		this.videoEls = video ?? null;   // { remote, local } <video>s
 		this.trace = [];
 		this.st = {
 			registration: 'connecting',
@@ -222,6 +226,7 @@ export class Phone {
 			held: null,        // { peer, peerName } of the call on hold
 			waiting: null,     // { peer, peerName } of a call waiting
 			notice: null,      // { kind, text }: reconnected, call-ended
+			video: { local: false, remote: false },
 		};
 		this.session = null;
 		this.held = null;
@@ -418,18 +423,22 @@ export class Phone {
 	}
 
 	/* A new microphone stream; `starting` is set while the browser asks */
-	async _mic() {
+	async _mic(video = false) {
 		this.starting = true;
 		try {
 			return await navigator.mediaDevices.getUserMedia(
-				{ audio: this.audioInput ?? true, video: false });
+				{ audio: this.audioInput ?? true,
+					video: video ? this.videoInput ?? true : false });
 		} finally {
 			this.starting = false;
 		}
 	}
 
-	/** Call `uri` (a SIP URI); throws a mic error ({ name }) if no mic */
-	async call(uri) {
+	/**
+	 * Call `uri` (a SIP URI), with video if `video`; throws a mic error
+	 * ({ name }) if no microphone (or camera)
+	 */
+	async call(uri, { video = false } = {}) {
 		if (this.busy || this.starting)
 			throw new Error('A call is already in progress');
 		const target = JsSIP.URI.parse(uri);
@@ -442,7 +451,7 @@ export class Phone {
 		this._changed();
 		let stream;
 		try {
-			stream = await this._mic();
+			stream = await this._mic(video);
 		} catch (err) {
 			this._ended({ kind: 'microphone',
 				text: 'No access to the microphone',
@@ -455,12 +464,13 @@ export class Phone {
 		}
 		const s = this.ua.call(target, {
 			mediaStream: stream,
-			mediaConstraints: AUDIO_ONLY,
+			mediaConstraints: video ? AUDIO_VIDEO : AUDIO_ONLY,
 			pcConfig: PC_CONFIG,
 			rtcOfferConstraints: { offerToReceiveAudio: true,
-				offerToReceiveVideo: false },
+				offerToReceiveVideo: video },
 		});
 		this._info(s).stream = stream;
+		this._showLocal(s);
 		if (s.isEnded())
 			stopStream(stream);
 	}
@@ -471,9 +481,10 @@ export class Phone {
 			this.starting)
 			return;
 		tones.ringStop();
+		const video = this._offersVideo(s);
 		let stream;
 		try {
-			stream = await this._mic();
+			stream = await this._mic(video);
 		} catch (err) {
 			// keep it ringing: the user may allow the microphone and
 			// answer again, or decline
@@ -485,10 +496,11 @@ export class Phone {
 			return;
 		}
 		this._info(s).stream = stream;
+		this._showLocal(s);
 		this.st.call = 'connecting';
 		this._changed();
-		s.answer({ mediaStream: stream, mediaConstraints: AUDIO_ONLY,
-			pcConfig: PC_CONFIG });
+		s.answer({ mediaStream: stream, mediaConstraints: video ?
+			AUDIO_VIDEO : AUDIO_ONLY, pcConfig: PC_CONFIG });
 	}
 
 	decline() {
@@ -511,9 +523,10 @@ export class Phone {
 		if (!w || !w.isInProgress() || this.starting)
 			return;
 		tones.waitingStop();
+		const video = this._offersVideo(w);
 		let stream;
 		try {
-			stream = await this._mic();
+			stream = await this._mic(video);
 		} catch (err) {
 			tones.waitingStart();
 			throw err;
@@ -535,10 +548,11 @@ export class Phone {
 		if (first && !first.isEnded() && endFirst)
 			first.terminate();
 		this._info(w).stream = stream;
+		this._showLocal(w);
 		this.st.call = 'connecting';
 		this._changed();
-		w.answer({ mediaStream: stream, mediaConstraints: AUDIO_ONLY,
-			pcConfig: PC_CONFIG });
+		w.answer({ mediaStream: stream, mediaConstraints: video ?
+			AUDIO_VIDEO : AUDIO_ONLY, pcConfig: PC_CONFIG });
 	}
 
 	/** Refuse the waiting call (486 Busy Here: the caller hears busy) */
@@ -628,6 +642,102 @@ export class Phone {
 		}
 	}
 
+	_offersVideo(s) {
+		return offersVideo(s._request?.body);
+	}
+
+	/** The camera on or off in the call on screen, by re-INVITE */
+	async toggleCamera() {
+		const s = this.session;
+		const pc = this.pc;
+		if (!this.busy || !s.isEstablished() || !pc || this.starting)
+			return;
+		const info = this._info(s);
+		const tr = pc.getTransceivers().find((x) => !x.stopped &&
+			(x.sender.track?.kind === 'video' ||
+				x.receiver.track?.kind === 'video'));
+		const sending = tr?.sender.track && tr.sender.track.readyState ===
+			'live' && /send/.test(tr.direction);
+		if (sending) {
+			// downgrade: stop sending video (a=recvonly or inactive)
+			const t = tr.sender.track;
+			await tr.sender.replaceTrack(null);
+			t.stop();
+			info.stream?.removeTrack(t);
+			tr.direction = tr.currentDirection === 'sendrecv' ||
+				tr.currentDirection === 'recvonly' ? 'recvonly' : 'inactive';
+		} else {
+			let cam;
+			this.starting = true;
+			try {
+				cam = await navigator.mediaDevices.getUserMedia(
+					{ video: this.videoInput ?? true });
+			} finally {
+				this.starting = false;
+			}
+			const track = cam.getVideoTracks()[0];
+			if (s.isEnded()) {
+				stopStream(cam);
+				return;
+			}
+			info.stream ??= new MediaStream();
+			info.stream.addTrack(track);
+			if (tr) {
+				await tr.sender.replaceTrack(track);
+				tr.direction = 'sendrecv';
+			} else {
+				pc.addTrack(track, info.stream);
+			}
+		}
+		this._showLocal(s);
+		s.renegotiate({ useUpdate: false });
+		this._changed();
+	}
+
+	/** The local camera in #local-video for the call on screen */
+	_showLocal(s) {
+		if (s !== this.session || !this.videoEls)
+			return;
+		const v = this._info(s).stream?.getVideoTracks()
+			.filter((t) => t.readyState === 'live') ?? [];
+		const el = this.videoEls.local;
+		el.srcObject = v.length ? new MediaStream(v) : null;
+		if (v.length)
+			el.play().catch(() => {});
+		this._videoState();
+	}
+
+	/** st.video from the call on screen; the far end's video shown */
+	_videoState() {
+		const s = this.session;
+		const info = s && !s.isEnded() ? this._info(s) : null;
+		const rv = info?.remoteVideo;
+		const remote = !!rv?.getVideoTracks().some((t) => !t.muted &&
+			t.readyState === 'live');
+		const local = !!info?.stream?.getVideoTracks().some((t) =>
+			t.readyState === 'live');
+		if (this.videoEls) {
+			const el = this.videoEls.remote;
+			const want = remote ? rv : null;
+			if (el.srcObject !== want) {
+				el.srcObject = want;
+				if (want)
+					el.play().catch(() => {});
+			}
+			if (!local && this.videoEls.local.srcObject)
+				this.videoEls.local.srcObject = null;
+		}
+		const v = this.st.video;
+		if (v.local !== local || v.remote !== remote) {
+			this.st.video = { local, remote };
+			this.onChange?.(this.st);
+		}
+	}
+
+	async videoStats() {
+		return videoStats(this.busy ? this.pc : null);
+	}
+
 	_who(s) {
 		const i = this._info(s);
 		return { peer: i.peer, peerName: i.peerName };
@@ -641,6 +751,15 @@ export class Phone {
 		if (s === this.session)
 			this.pc = pc;
 		pc.addEventListener('track', (e) => {
+			if (e.track.kind === 'video') {
+				info.remoteVideo = e.streams[0] ??
+					new MediaStream([e.track]);
+				e.track.addEventListener('unmute', () => this._videoState());
+				e.track.addEventListener('mute', () => this._videoState());
+				if (s === this.session)
+					this._videoState();
+				return;
+			}
 			if (e.track.kind !== 'audio')
 				return;
 			info.remote = e.streams[0] ?? new MediaStream([e.track]);
@@ -804,6 +923,7 @@ export class Phone {
 			startedAt: info.startedAt, endedAt: null, end: null,
 			muted: s.isEstablished() ? s.isMuted().audio : false });
 		this._play(info.remote);
+		this._videoState();
 		if (s.isEstablished()) {
 			this.st.call = 'in-call';
 			this._holdState();
@@ -876,6 +996,7 @@ export class Phone {
 			this.audio.srcObject = null;
 		}
 		this.pc = null;
+		this._videoState();
 		Object.assign(this.st, { call: 'ended', end,
 			endedAt: Date.now(), hold: { local: false, remote: false },
 			muted: false });

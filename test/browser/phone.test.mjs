@@ -150,7 +150,23 @@ async function users(t, ims, names) {
 	const pages = [];
 	for (const n of names)
 		pages.push(await phone(t, ims, `${t.name.slice(0, 12)}-${n}`));
-	await Promise.all(pages.map((p, i) => login(p, names[i])));
+	// one at a time, again after a refusal: the WAF spends a bounded
+	// PBKDF2 budget per second and answers 503 beyond it
+	for (const [i, p] of pages.entries()) {
+		for (let n = 0; ; n++) {
+			await login(p, names[i]);
+			const r = await Promise.race([
+				p.waitForSelector('#app[data-view="phone"]')
+					.then(() => 'ok'),
+				p.waitForSelector('#login-error:not([hidden])')
+					.then(() => 'refused')]);
+			if (r === 'ok')
+				break;
+			assert.ok(n < 8, `${names[i]} cannot log in: ${
+				await p.textContent('#login-error')}`);
+			await sleep(1200);
+		}
+	}
 	await Promise.all(pages.map((p) => registered(p)));
 	return pages;
 }
@@ -542,5 +558,79 @@ async (t) => {
 			'choice not exercised');
 	}
 	await shot(a, 'devices');
+	await a.click('#btn-hangup');
+});
+
+/** Decoded video frames rise on `page` within `ms`; the stats */
+async function sees(page, ms = 15000) {
+	const first = await page.evaluate(() => window.imsedgeWic.videoStats());
+	const deadline = Date.now() + ms;
+	for (;;) {
+		await sleep(500);
+		const s = await page.evaluate(() => window.imsedgeWic.videoStats());
+		if (s.inbound.framesDecoded - first.inbound.framesDecoded >= 15)
+			return s;
+		if (Date.now() > deadline)
+			throw new Error(`no video decoded: ${JSON.stringify(first)} -> ${
+				JSON.stringify(s)}`);
+	}
+}
+
+test('video call browser to browser through the AGW: frames decoded on ' +
+	'both ends; camera off and on again by re-INVITE', { ...T,
+	skip: NO_CALLS }, async (t) => {
+	const ims = await edge(t);
+	const [a, b] = await users(t, ims, ['alice', 'bob']);
+	await a.fill('#dial-target', 'bob');
+	await a.click('#btn-video-call');
+	await callState(b, 'incoming');
+	await b.click('#btn-answer');
+	await Promise.all([callState(a, 'in-call'), callState(b, 'in-call')]);
+	const [va, vb] = await Promise.all([sees(a), sees(b)]);
+	t.diagnostic(`video codec ${va.inbound.codec}; ${va.inbound.frameWidth}x${
+		va.inbound.frameHeight}`);
+	assert.ok(await a.isVisible('#video-box'));
+	await Promise.all([hears(a), hears(b)]);
+	await shot(a, 'video-call');
+	assert.ok(vb.outbound.framesSent > 0);
+
+	// alice's camera off: a re-INVITE, bob stops decoding new frames
+	await a.click('#btn-camera');
+	await a.waitForSelector('#btn-camera[aria-pressed="false"]');
+	await sleep(2500);
+	const off1 = await b.evaluate(() => window.imsedgeWic.videoStats());
+	await sleep(2000);
+	const off2 = await b.evaluate(() => window.imsedgeWic.videoStats());
+	assert.ok(off2.inbound.framesDecoded - off1.inbound.framesDecoded < 5,
+		`bob still decodes: ${off1.inbound.framesDecoded} -> ${
+			off2.inbound.framesDecoded}`);
+	await sees(a);           // bob's camera still reaches alice
+	// and on again
+	await a.click('#btn-camera');
+	await a.waitForSelector('#btn-camera[aria-pressed="true"]');
+	await sees(b);
+	await a.click('#btn-hangup');
+	await callState(b, 'ended');
+});
+
+// Known gap: the SDP goes through (re-INVITE with a new bundled m=video,
+// answered), but the eIMS-AGW gives an m-line added by a re-INVITE no
+// stream, so no video packet reaches the other page.
+test('an audio call upgraded to video by re-INVITE (camera on)', { ...T,
+	skip: NO_CALLS, todo: 'eIMS-AGW: no relay for an m-line added by a ' +
+	're-INVITE' }, async (t) => {
+	const ims = await edge(t);
+	const [a, b] = await users(t, ims, ['alice', 'bob']);
+	await connect(a, b, 'bob');
+	assert.deepEqual((await state(a)).call.video,
+		{ local: false, remote: false });
+	await a.click('#btn-camera');
+	await a.waitForSelector('#btn-camera[aria-pressed="true"]');
+	await sees(b);
+	await b.waitForSelector('#video-box:not([hidden])');
+	// bob turns his camera on too
+	await b.click('#btn-camera');
+	await sees(a);
+	await Promise.all([hears(a), hears(b)]);
 	await a.click('#btn-hangup');
 });
