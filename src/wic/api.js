@@ -1,5 +1,5 @@
 // The WWSF API of imsedge (same origin, JSON): config, login, guest,
-// refresh. Every failure becomes an ApiError whose `kind` says what the
+// refresh, logout. Every failure becomes an ApiError whose `kind` says what the
 // user can do about it:
 //   credentials  wrong user name or password (401 on login)
 //   rate         too many attempts / no guest free now (429, 503 pool_empty);
@@ -150,9 +150,10 @@ export function refresh(token) {
 }
 
 /**
- * Tell the WAF the token is done with (POST /api/logout). Best effort:
- * a WAF without the endpoint (404) or an unreachable one is not an error
- * for the user, who is logged out locally either way.
+ * Tell the WAF the token is done with: POST /api/logout, the server
+ * revokes it (D-60). Best effort: a WAF without the endpoint (404) or an
+ * unreachable one is not an error for the user, who is logged out
+ * locally either way.
  */
 export async function logout(token) {
 	try {

@@ -540,7 +540,8 @@ async function logout() {
 	keep.clear();
 	try {
 		await p.stop(3000);
-		// the WAF revokes the token (a WAF without /api/logout: 404)
+		// the server revokes the token, so a copy of it is worthless
+		// (best effort: logout() is false on a 404 or no answer)
 		if (token)
 			await api.logout(token);
 	} finally {

@@ -71,6 +71,11 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_pcscf_uri)        \
 	X(test_pcscf_register_rewrite) \
 	X(test_pcscf_webauth)    \
+	X(test_sipx_param)       \
+	X(test_sipx_rfc4475)     \
+	X(test_sipx_longreq)     \
+	X(test_pcscf_trust)      \
+	X(test_pcscf_maxfwd)     \
 	X(test_dtls_frag)        \
 	X(test_tls_loopback)     \
 	X(test_tls_bad_cert)     \
@@ -140,6 +145,9 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_waf_rate_limit) \
 	X(test_waf_guest) \
 	X(test_waf_refresh) \
+	X(test_waf_revoke) \
+	X(test_waf_logout) \
+	X(test_waf_revoke_restart) \
 	X(test_waf_config)
 
 #define DECLARE(name) int name(void);
