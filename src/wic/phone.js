@@ -8,7 +8,7 @@
 
 import JsSIP from 'jssip';
 import { audioStats } from './stats.js';
-import { videoStats, offersVideo } from './video.js';
+import { videoStats, offersVideo, preferH264 } from './video.js';
 import { displayUri, domainOf } from './address.js';
 import * as tones from './tones.js';
 
@@ -866,6 +866,11 @@ export class Phone {
 		if (s.connection)
 			this._attachPc(s, s.connection);
 		s.on('peerconnection', (x) => this._attachPc(s, x.peerconnection));
+		// H.264 first in what this page offers or answers (TS 26.114)
+		s.on('sdp', (x) => {
+			if (x.originator === 'local' && /^m=video/m.test(x.sdp))
+				x.sdp = preferH264(x.sdp);
+		});
 		s.on('progress', (x) => {
 			if (s.direction !== 'outgoing' || !mine())
 				return;

@@ -59,3 +59,50 @@ export async function videoStats(pc) {
 export function offersVideo(sdp) {
 	return /^m=video [1-9]/m.test(String(sdp ?? ''));
 }
+
+/**
+ * TS 26.114 video is H.264: in a local offer or answer, move the H.264
+ * payload types (Constrained Baseline 42e01f, packetization-mode=1
+ * first) to the front of each m=video line, so both ends send H.264
+ * when the far end has it. Other codecs stay, in their order.
+ */
+export function preferH264(sdp) {
+	const lines = String(sdp).split('\r\n');
+	const out = [];
+	let video = -1;
+	const rank = new Map();     // pt -> rank (lower first)
+	const flush = () => {
+		if (video < 0)
+			return;
+		const m = out[video].split(' ');
+		const pts = m.slice(3);
+		const first = pts.filter((p) => rank.has(p))
+			.sort((a, b) => rank.get(a) - rank.get(b));
+		out[video] = [...m.slice(0, 3), ...first,
+			...pts.filter((p) => !rank.has(p))].join(' ');
+		video = -1;
+		rank.clear();
+	};
+	const h264 = new Set();
+	for (const l of lines) {
+		if (l.startsWith('m=')) {
+			flush();
+			if (l.startsWith('m=video'))
+				video = out.length;
+			h264.clear();
+		}
+		let x = /^a=rtpmap:(\d+) H264\/90000/i.exec(l);
+		if (x && video >= 0)
+			h264.add(x[1]);
+		x = /^a=fmtp:(\d+) (.*)$/.exec(l);
+		if (x && video >= 0 && h264.has(x[1])) {
+			const f = x[2];
+			const pm1 = /packetization-mode=1/.test(f);
+			const cb = /profile-level-id=42e0/i.test(f);
+			rank.set(x[1], (pm1 ? 0 : 2) + (cb ? 0 : 1));
+		}
+		out.push(l);
+	}
+	flush();
+	return out.join('\r\n');
+}
