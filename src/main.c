@@ -19,6 +19,7 @@
 #include "keygen/keygen.h"
 #include "w2/w2.h"
 #include "agw/agw.h"
+#include "dc/dc.h"
 #include "crypto/crypto.h"
 #include "pcscf/pcscf.h"
 #include "jwt/jwt.h"
@@ -366,6 +367,9 @@ static int agw_start(const struct imsedge_conf *conf)
 	ac.max_calls       = conf->max_calls;
 	ac.dscp            = conf->media_dscp;
 	ac.consent_timeout = conf->consent_timeout;
+	ac.datachannel     = conf->datachannel;
+	ac.max_datachannels = conf->max_datachannels;
+	ac.dc_max_message  = conf->dc_max_message;
 
 	err = tls_alloc_files(&tls, conf->tls_cert, conf->tls_key);
 	if (!err)
@@ -552,6 +556,7 @@ int main(int argc, char *argv[])
 	app.web = mem_deref(app.web);
 	app.pcscf = mem_deref(app.pcscf);
 	app.agw = mem_deref(app.agw);
+	dc_close();
 	app.w2 = mem_deref(app.w2);
 	app.conf = mem_deref(app.conf);
 	sig_close();

@@ -41,6 +41,9 @@ struct agw_conf {
 	uint32_t max_calls;        /**< Sessions at once                  */
 	uint8_t dscp;              /**< media_dscp, 0 = leave unmarked    */
 	uint32_t consent_timeout;  /**< seconds (RFC 7675: 30)            */
+	bool datachannel;          /**< Terminate data channels (dc.c)    */
+	uint32_t max_datachannels; /**< Channels per association          */
+	uint32_t dc_max_message;   /**< a=max-message-size offered        */
 };
 
 /** The AGW's DTLS role on a W3 transport (a=setup it answers with) */
@@ -109,6 +112,38 @@ int  agw_sess_stream(struct agw_sess *s, unsigned idx,
 int  agw_sess_core_peer(struct agw_sess *s, unsigned idx,
 			const struct sa *rtp, const struct sa *rtcp);
 void agw_sess_early_media(struct agw_sess *s, bool allowed);
+
+enum {
+	AGW_DCMAP_MAX = 4,         /**< Channels agreed in SDP per m-line */
+};
+
+/** A channel agreed in SDP (RFC 8864 a=dcmap): no DCEP */
+struct agw_dcmap {
+	uint16_t sid;
+	char label[33];
+	char proto[17];            /**< subprotocol, "" if none           */
+};
+
+/** A data-channel m-line (RFC 8841) the AGW terminates (dc.c) */
+struct agw_dc_prm {
+	unsigned tid;              /**< W3 transport it uses              */
+	uint16_t sctp_port;        /**< Browser's a=sctp-port             */
+	uint32_t max_message;      /**< Browser's a=max-message-size
+				        (0: no limit of its own)          */
+	struct agw_dcmap mapv[AGW_DCMAP_MAX];
+	size_t mapc;
+};
+
+/** What the AGW puts in its SDP for a data-channel m-line */
+struct agw_dc_info {
+	uint16_t sctp_port;        /**< AGW's a=sctp-port                 */
+	uint32_t max_message;      /**< AGW's a=max-message-size          */
+};
+
+bool agw_dc_enabled(const struct agw *agw);
+int  agw_sess_datachannel(struct agw_sess *s, unsigned idx,
+			  const struct agw_dc_prm *prm,
+			  struct agw_dc_info *info);
 
 /** Packet counters of one stream (agw_sess_stats) */
 struct agw_stats {

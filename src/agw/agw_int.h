@@ -73,6 +73,10 @@ struct agw_w3 {
 	bool nominated;
 	struct tmr tmr_consent;
 	uint64_t consent_ts;         /**< Last valid check from peer       */
+	struct dc_assoc *dc;         /**< Data channels, if an m-line has
+					them on this transport (dc.c)     */
+	struct agw_dc_prm dcprm;
+	bool dc_want;
 };
 
 /** Symmetric RTP: the source a core-side socket is latched to */
@@ -147,6 +151,13 @@ int  agw_core_send(struct agw_stream *st, bool rtcp, uint8_t *buf,
 		   size_t len);
 void agw_core_recv_test(struct agw_stream *st, bool rtcp,
 			const struct sa *src, struct mbuf *mb);
+
+/* dc.c */
+void agw_dc_dtls_new(struct agw_w3 *w3);
+void agw_dc_free(struct agw_w3 *w3);
+void agw_dc_dtls_up(struct agw_w3 *w3);
+void agw_dc_dtls_recv(struct mbuf *mb, void *arg);
+bool agw_dc_only(const struct agw_w3 *w3);
 
 /* relay.c */
 bool agw_is_rtcp(const uint8_t *p, size_t n);

@@ -35,6 +35,7 @@ static void destructor(void *arg)
 	struct agw_w3 *w3 = arg;
 
 	tmr_cancel(&w3->tmr_consent);
+	agw_dc_free(w3);             /* its ABORT still leaves over DTLS */
 	mem_deref(w3->dtls);
 	mem_deref(w3->srtp);
 	mem_deref(w3->us);
@@ -206,13 +207,16 @@ static void w3_estab_h(void *arg)
 	int err;
 
 	err = srtp_setup(w3);
-	if (err) {
+	if (err && !agw_dc_only(w3)) {
 		log_warn("transport %u: SRTP keys: %m", w3->tid, err);
 		agw_sess_close(w3->sess, AGW_CLOSE_ERROR);
 		return;
 	}
 
-	log_info("transport %u: DTLS-SRTP up with %J", w3->tid, &w3->peer);
+	log_info("transport %u: DTLS%s up with %J", w3->tid,
+		 err ? "" : "-SRTP", &w3->peer);
+
+	agw_dc_dtls_up(w3);
 }
 
 
@@ -240,8 +244,8 @@ static int dtls_new(struct agw_w3 *w3)
 	err = dtls_sess_alloc(&dtls, agw->tls,
 			      w3->rprm.setup == AGW_SETUP_ACTIVE ?
 			      DTLS_CLIENT : DTLS_SERVER,
-			      w3_send_h, w3_estab_h, NULL, w3_close_h,
-			      w3);
+			      w3_send_h, w3_estab_h, agw_dc_dtls_recv,
+			      w3_close_h, w3);
 	if (err)
 		return err;
 
@@ -258,6 +262,7 @@ static int dtls_new(struct agw_w3 *w3)
 	w3->dtls     = dtls;
 	w3->clid_set = false;
 	w3->srtp     = mem_deref(w3->srtp);
+	agw_dc_dtls_new(w3);
 
 	return 0;
 }

@@ -117,7 +117,7 @@ int conf_parse_u32(struct ctx *ctx, uint32_t *v, const struct pl *val,
 }
 
 
-static int parse_bool(struct ctx *ctx, bool *v, const struct pl *val)
+int conf_parse_bool(struct ctx *ctx, bool *v, const struct pl *val)
 {
 	if (!pl_strcasecmp(val, "yes") || !pl_strcasecmp(val, "true") ||
 	    !pl_strcmp(val, "1")) {
@@ -433,7 +433,7 @@ static int k_log_level(struct ctx *ctx, const struct pl *val)
 
 static int k_log_syslog(struct ctx *ctx, const struct pl *val)
 {
-	return parse_bool(ctx, &ctx->conf->log_syslog, val);
+	return conf_parse_bool(ctx, &ctx->conf->log_syslog, val);
 }
 
 
@@ -461,6 +461,9 @@ static const struct conf_key keys[] = {
 	{"max_calls",            k_max_calls,            false, false},
 	{"media_dscp",           k_media_dscp,           false, false},
 	{"consent_timeout",      k_consent_timeout,      false, false},
+	{"datachannel",          k_datachannel,          false, false},
+	{"max_datachannels",     k_max_datachannels,     false, false},
+	{"dc_max_message",       k_dc_max_message,       false, false},
 	{"mw_emergency_next_hop", k_mw_emergency_next_hop, false, false},
 	{"emergency_number",     k_emergency_number,     true,  false},
 	{"wwsf_listen",          k_wwsf_listen,          false, false},
@@ -508,6 +511,7 @@ static void defaults(struct imsedge_conf *conf)
 	conf->log_level            = LOG_LVL_INFO;
 	conf->log_syslog           = false;
 	conf_web_defaults(conf);
+	conf_dc_defaults(conf);
 }
 
 

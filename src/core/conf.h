@@ -44,6 +44,9 @@ struct imsedge_conf {
 	uint32_t max_calls;
 	uint8_t media_dscp;
 	uint32_t consent_timeout;     /**< seconds                       */
+	bool datachannel;             /**< terminate data channels       */
+	uint32_t max_datachannels;    /**< channels per association      */
+	uint32_t dc_max_message;      /**< bytes, a=max-message-size     */
 	char *mw_emergency_next_hop;
 	struct list emergency_numbers;  /**< struct conf_str             */
 

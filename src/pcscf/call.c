@@ -106,9 +106,31 @@ static int op_core_peer(void *arg, unsigned idx, const struct sa *rtp,
 }
 
 
+static int op_datachannel(void *arg, unsigned idx,
+			  const struct agw_dc_prm *prm,
+			  struct agw_dc_info *info)
+{
+	struct call *c = arg;
+
+	return agw_sess_datachannel(c->media, idx, prm, info);
+}
+
+
 static const struct sdpx_ops ops = {
-	op_transport, op_transport_remote, op_stream, op_core_peer
+	op_transport, op_transport_remote, op_stream, op_core_peer, NULL
 };
+
+/* with data channels (config datachannel yes) */
+static const struct sdpx_ops ops_dc = {
+	op_transport, op_transport_remote, op_stream, op_core_peer,
+	op_datachannel
+};
+
+
+static const struct sdpx_ops *call_ops(const struct call *c)
+{
+	return agw_dc_enabled(c->p->agw) ? &ops_dc : &ops;
+}
 
 
 /* Which leg: a Call-ID, on a flow (NULL: any), with the browser's tag
@@ -520,12 +542,14 @@ static int browser_sdp(struct call *c, const struct sip_msg *msg,
 		return err;
 
 	if (c->offer == OFFER_CORE) {
-		err = sdpx_answer_to_core(*bodyp, c->sdp, &sdp, &ops, c);
+		err = sdpx_answer_to_core(*bodyp, c->sdp, &sdp, call_ops(c),
+					  c);
 		if (!err)
 			c->offer = OFFER_NONE;
 	}
 	else if (offer_ok) {
-		err = sdpx_offer_to_core(*bodyp, &c->sdp, &sdp, &ops, c);
+		err = sdpx_offer_to_core(*bodyp, &c->sdp, &sdp, call_ops(c),
+					 c);
 		if (!err)
 			c->offer = OFFER_BROWSER;
 	}
@@ -555,12 +579,14 @@ static int core_sdp(struct call *c, const struct sip_msg *msg, bool offer_ok,
 
 	if (c->offer == OFFER_BROWSER || (!offer_ok && c->sdp)) {
 		/* an answer, or the same answer again (183, then 200) */
-		err = sdpx_answer_to_browser(*bodyp, c->sdp, &sdp, &ops, c);
+		err = sdpx_answer_to_browser(*bodyp, c->sdp, &sdp,
+					     call_ops(c), c);
 		if (!err)
 			c->offer = OFFER_NONE;
 	}
 	else if (offer_ok) {
-		err = sdpx_offer_to_browser(*bodyp, &c->sdp, &sdp, &ops, c);
+		err = sdpx_offer_to_browser(*bodyp, &c->sdp, &sdp,
+					    call_ops(c), c);
 		if (!err)
 			c->offer = OFFER_CORE;
 	}

@@ -92,8 +92,25 @@ static int fake_peer(void *arg, unsigned idx, const struct sa *rtp,
 }
 
 
+/* data-channel m-lines (src/sdp/dc.c) are fuzzed too */
+static int fake_dc(void *arg, unsigned idx, const struct agw_dc_prm *prm,
+		   struct agw_dc_info *info)
+{
+	(void)arg;
+
+	if (idx >= SDPX_MAX_MEDIA || prm->tid >= SDPX_MAX_MEDIA ||
+	    !prm->sctp_port)
+		abort();
+
+	info->sctp_port = 5000;
+	info->max_message = 65536;
+
+	return op();
+}
+
+
 static const struct sdpx_ops ops = {
-	fake_transport, fake_remote, fake_stream, fake_peer
+	fake_transport, fake_remote, fake_stream, fake_peer, fake_dc
 };
 
 

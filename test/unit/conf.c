@@ -44,6 +44,9 @@ int test_conf_good(void)
 
 	/* defaults */
 	TEST_EQ(conf->consent_timeout, 30);
+	TEST_ASSERT(conf->datachannel);
+	TEST_EQ(conf->max_datachannels, 16);
+	TEST_EQ(conf->dc_max_message, 65536);
 	TEST_EQ(list_count(&conf->emergency_numbers), 2);
 	TEST_ASSERT(!sa_isset(&conf->media_listen, SA_ADDR));
 	TEST_EQ(conf->w2_max_message, 65536);
@@ -112,6 +115,10 @@ int test_conf_errors(void)
 		{"rtp_ports 30000-30002\n", "t.conf:7: '30000-30002' holds fewer than 4 ports"},
 		{"rtp_ports 80-1000\n", "t.conf:7: '80' is not a number in 1024..65534"},
 		{"media_dscp 64\n", "t.conf:7: '64' is not a number in 0..63"},
+		{"datachannel maybe\n", "t.conf:7: 'maybe' is not yes or no"},
+		{"max_datachannels 0\n", "t.conf:7: '0' is not a number in 1..1024"},
+		{"max_datachannels 1025\n", "t.conf:7: '1025' is not a number in 1..1024"},
+		{"dc_max_message 100\n", "t.conf:7: '100' is not a number in 1024..1048576"},
 		{"emergency_number 11a\n", "t.conf:7: '11a' is not a dialled number"},
 		{"mw_emergency_next_hop tel:112\n", "t.conf:7: 'tel:112' is not a SIP URI"},
 	};

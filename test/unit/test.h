@@ -84,6 +84,16 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_dtls_loss)        \
 	X(test_dtls_srtp)        \
 	X(test_srtp_vectors)     \
+	X(test_dcep_codec)       \
+	X(test_sdpx_datachannel) \
+	X(test_dc_open_send_close) \
+	X(test_dc_limits)        \
+	X(test_dc_refuse)        \
+	X(test_dc_negotiated)    \
+	X(test_dc_loss)          \
+	X(test_t140_red)         \
+	X(test_t140_tx_rx)       \
+	X(test_t140_loss)        \
 	X(test_keygen_pair)      \
 	X(test_keygen_keep)      \
 	X(test_keygen_opt)      \
