@@ -591,7 +591,9 @@ test('video call browser to browser through the AGW: frames decoded on ' +
 	await a.click('#btn-video-call');
 	await callState(b, 'incoming');
 	await b.click('#btn-answer');
-	await Promise.all([callState(a, 'in-call'), callState(b, 'in-call')]);
+	// two H.264 encoders on a loaded CI machine: more time to set up
+	await Promise.all([callState(a, 'in-call', 30000),
+		callState(b, 'in-call', 30000)]);
 	const [va, vb] = await Promise.all([sees(a), sees(b)]);
 	t.diagnostic(`video codec ${va.inbound.codec}; ${va.inbound.frameWidth}x${
 		va.inbound.frameHeight}`);
