@@ -30,9 +30,17 @@ struct agw;
 struct agw_sess;
 struct tls;
 
+enum {
+	AGW_W3_ADDRS = 8,          /**< Most browser-side addresses       */
+};
+
 /** Limits and addresses (from the config file) */
 struct agw_conf {
 	struct sa media_listen;    /**< W3 address (port ignored)         */
+	struct sa w3_addrv[AGW_W3_ADDRS]; /**< Or several: media_listen
+				        any or an interface; each gets a
+				        socket and a host candidate       */
+	unsigned w3_addrc;         /**< 0: media_listen alone             */
 	struct sa media_core_addr; /**< Core-side address (port ignored)  */
 	struct sa media_public;    /**< In W3 candidates; unset: listen   */
 	struct sa media_core_public; /**< c= to the core; unset: core_addr */
@@ -65,6 +73,8 @@ struct agw_w3_prm {
 /** What the AGW puts in its SDP for one W3 transport */
 struct agw_w3_info {
 	struct sa cand;            /**< Host candidate (UDP)              */
+	struct sa morev[AGW_W3_ADDRS - 1]; /**< Further host candidates  */
+	unsigned morec;
 	char ufrag[33];            /**< AGW's ice-ufrag                   */
 	char pwd[65];              /**< AGW's ice-pwd                     */
 	char fingerprint[128];     /**< "sha-256 AB:CD:..." of the AGW    */
@@ -91,6 +101,8 @@ enum agw_close_reason {
 	AGW_CLOSE_CONSENT,         /**< Browser's consent expired         */
 	AGW_CLOSE_DTLS,            /**< DTLS failed (fingerprint, alert)  */
 	AGW_CLOSE_ERROR,
+	AGW_CLOSE_DTLS_CLOSED,     /**< The browser closed DTLS (close_notify):
+				        a hang-up, its BYE should follow  */
 };
 
 typedef void (agw_close_h)(enum agw_close_reason reason, void *arg);
@@ -161,3 +173,8 @@ struct agw_stats {
 
 int  agw_sess_stats(const struct agw_sess *s, unsigned idx,
 		    struct agw_stats *st);
+void agw_sess_totals(const struct agw_sess *s, struct agw_stats *sum);
+void agw_stats_add(struct agw_stats *sum, const struct agw_stats *x);
+void agw_totals(const struct agw *agw, struct agw_stats *sum);
+void agw_ports(const struct agw *agw, uint32_t *used, uint32_t *total);
+void agw_sess_label(struct agw_sess *s, const char *label);

@@ -27,6 +27,8 @@ struct agw {
 	uint32_t nports;
 	uint32_t cursor;             /**< Index the next search starts at  */
 	uint32_t latch_ms;           /**< AGW_LATCH_MS (tests shorten it)  */
+	uint32_t sess_seq;           /**< Sessions so far (default label)  */
+	struct agw_stats done;       /**< Counters of ended sessions       */
 	char fingerprint[128];       /**< "sha-256 AB:CD:..."              */
 	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
 };
@@ -34,6 +36,7 @@ struct agw {
 /** One call's media */
 struct agw_sess {
 	struct le le;                /**< In agw->sessl                    */
+	char label[64];              /**< The call's id, for logs          */
 	struct agw *agw;             /**< Holds a reference                */
 	struct list w3l;             /**< struct agw_w3                    */
 	struct list streaml;         /**< struct agw_stream                */
@@ -42,6 +45,18 @@ struct agw_sess {
 	bool emergency;
 	bool early;                  /**< Core-to-browser media allowed    */
 	bool closed;                 /**< closeh called: nothing flows     */
+};
+
+/** Which socket of a transport a browser address sends to */
+struct agw_w3_route {
+	struct sa src;
+	struct net_udp *us;
+};
+
+/** One socket of a transport: the arg of its receive handler */
+struct agw_w3_sock {
+	struct agw_w3 *w3;
+	struct net_udp *us;
 };
 
 /** A browser address that passed a connectivity check */
@@ -56,7 +71,11 @@ struct agw_w3 {
 	struct agw_sess *sess;
 	unsigned tid;
 	uint16_t port;
-	struct net_udp *us;
+	struct net_udp *us;          /**< The first socket                 */
+	struct agw_w3_sock sockv[AGW_W3_ADDRS]; /**< One per address      */
+	unsigned sockc;
+	struct agw_w3_route routev[AGW_CHECKED_MAX]; /**< Recent sources  */
+	unsigned routei;
 	struct sa laddr;             /**< Host candidate                   */
 	char ufrag[AGW_UFRAG_LEN + 1];
 	char pwd[AGW_PWD_LEN + 1];
@@ -127,6 +146,8 @@ struct agw_stream *agw_sess_stream_find(const struct agw_sess *s,
 
 /* w3.c */
 int  agw_w3_alloc(struct agw_w3 **wp, struct agw_sess *s, unsigned tid);
+struct net_udp *agw_w3_sock_for(const struct agw_w3 *w3,
+				const struct sa *dst);
 int  agw_w3_remote(struct agw_w3 *w3, const struct agw_w3_prm *prm,
 		   bool answer);
 void agw_w3_info(const struct agw_w3 *w3, struct agw_w3_info *info);

@@ -204,7 +204,8 @@ void agw_relay_core(struct agw_stream *st, bool rtcp, const uint8_t *p,
 	if (protect(w3, buf, &len, sizeof(s->agw->buf), rtcp))
 		goto drop;
 
-	if (net_udp_send(w3->us, &w3->peer, buf, len))
+	if (net_udp_send(agw_w3_sock_for(w3, &w3->peer), &w3->peer, buf,
+			 len))
 		goto drop;
 
 	++st->stats.core_pkts;

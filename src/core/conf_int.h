@@ -6,6 +6,7 @@ struct ctx {
 	struct imsedge_conf *conf;
 	char *err;
 	size_t errsz;
+	unsigned line;      /**< line being parsed                      */
 };
 
 int  conf_fail(struct ctx *ctx, const char *fmt, ...);

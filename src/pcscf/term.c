@@ -12,6 +12,7 @@
 #include <re.h>
 #include "../core/conf.h"
 #include "../core/log.h"
+#include "../core/stats.h"
 #include "../sip/sipx.h"
 #include "../w2/w2.h"
 #include "pcscf.h"
@@ -297,6 +298,8 @@ bool term_request(const struct sip_msg *msg, void *arg)
 	uint32_t fwd;
 	int err;
 
+	stats_sip_request(false, &msg->met);
+
 	/* RFC 4475: what does not validate is a 400 (when it can be
 	   answered at all) with a log line, as on W2 */
 	if (sipx_validate(msg, &why)) {
@@ -406,6 +409,7 @@ void term_response(struct pcscf *p, struct flow *fl,
 		return;
 
 	call_browser_response(p, fl, ttx->msg, msg, &body);
+	stats_sip_response(false, msg->scode);
 
 	mb = mbuf_alloc(512 + mbuf_get_left(msg->mb) +
 			(body ? body->end : 0));

@@ -7,7 +7,8 @@
 #
 # Built with clang (-fsanitize=fuzzer,address,undefined) for the host only.
 
-FUZZ_TARGETS := ws_upgrade ws_frame sip_w2 pcscf trust conf dtls agw sdpx jwt waf_login wwsf dcep dc t140
+FUZZ_TARGETS := ws_upgrade ws_frame sip_w2 pcscf trust conf dtls agw sdpx jwt waf_login wwsf dcep dc t140 \
+	cdr
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build/host-fuzz
 FUZZ_CC      ?= clang

@@ -39,6 +39,10 @@ static int fake_transport(void *arg, unsigned tid,
 	memset(info, 0, sizeof(*info));
 	(void)sa_set_str(&info->cand, tid & 1 ? "2001:db8::1" : "192.0.2.1",
 			 40000 + tid);
+	/* media_listen any: further host candidates on other addresses */
+	(void)sa_set_str(&info->morev[0], "198.51.100.7", 40000 + tid);
+	(void)sa_set_str(&info->morev[1], "2001:db8::7", 40000 + tid);
+	info->morec = tid & 2 ? 2 : 0;
 	str_ncpy(info->ufrag, "agwU", sizeof(info->ufrag));
 	str_ncpy(info->pwd, "agwPasswordAgwPassword", sizeof(info->pwd));
 	str_ncpy(info->fingerprint, "sha-256 AA:BB",

@@ -55,6 +55,11 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_conf_web)         \
 	X(test_conf_pool)        \
 	X(test_conf_media_public) \
+	X(test_conf_all_errors)  \
+	X(test_conf_reload)      \
+	X(test_conf_media_listen) \
+	X(test_conf_metrics)     \
+	X(test_log_timestamp)    \
 	X(test_ws_frame_rfc)     \
 	X(test_ws_frame_lengths) \
 	X(test_ws_frame_bad)     \
@@ -97,6 +102,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_keygen_pair)      \
 	X(test_keygen_keep)      \
 	X(test_keygen_opt)      \
+	X(test_agw_dual)        \
 	X(test_agw_active)      \
 	X(test_agw_passive)     \
 	X(test_agw_reject)      \

@@ -474,6 +474,12 @@ function message(target, body = 'hello', ms = 5000) {
 
 /** Close the WebSocket to imsedge (a close frame), keeping the call's
  *  media as it is */
+/* Close the call's RTCPeerConnection (DTLS close_notify) without a BYE */
+function closeMedia() {
+	ev('close-media');
+	session?.connection?.close();
+}
+
 function closeSocket(code = 1000) {
 	ev('close-socket', { code });
 	socket?.closeNow(code);
@@ -606,7 +612,8 @@ function sdp() {
 }
 
 window.wic = { register, unregister, call, answer, hangup, hold, unhold,
-	message, connect, state, stats, sdp, closeSocket, log, sip, version: JsSIP.version,
+	message, connect, state, stats, sdp, closeSocket, closeMedia, log, sip,
+	version: JsSIP.version,
 	dcOpen, dcAdd, dcSend, dcClose, dcState, dcInfo,
 	config: { pcConfig: PC_CONFIG, mediaConstraints: MEDIA } };
 
