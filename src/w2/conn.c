@@ -545,6 +545,21 @@ void w2_conn_shutdown(struct w2_conn *conn)
 
 
 /**
+ * Close a connection's WebSocket with a code and reason (the eP-CSCF:
+ * its registration ended in the network)
+ *
+ * @param conn   W2 connection
+ * @param code   WebSocket close code
+ * @param reason Close reason
+ */
+void w2_conn_close(struct w2_conn *conn, uint16_t code, const char *reason)
+{
+	if (conn && conn->state == C_WS)
+		ws_conn_close(conn->wc, code, reason);
+}
+
+
+/**
  * Peer address of a connection
  *
  * @param conn W2 connection

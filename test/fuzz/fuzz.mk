@@ -8,7 +8,7 @@
 # Built with clang (-fsanitize=fuzzer,address,undefined) for the host only.
 
 FUZZ_TARGETS := ws_upgrade ws_frame sip_w2 pcscf trust conf dtls agw sdpx jwt waf_login wwsf dcep dc t140 \
-	cdr
+	cdr reginfo
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build/host-fuzz
 FUZZ_CC      ?= clang

@@ -76,6 +76,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_pcscf_uri)        \
 	X(test_pcscf_register_rewrite) \
 	X(test_pcscf_webauth)    \
+	X(test_pcscf_reginfo)    \
 	X(test_sipx_param)       \
 	X(test_sipx_rfc4475)     \
 	X(test_sipx_longreq)     \
