@@ -59,6 +59,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_conf_reload)      \
 	X(test_conf_media_listen) \
 	X(test_conf_metrics)     \
+	X(test_stats)            \
 	X(test_log_timestamp)    \
 	X(test_ws_frame_rfc)     \
 	X(test_ws_frame_lengths) \
