@@ -709,6 +709,14 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 
+	err = tls_init();
+	if (err) {
+		(void)fprintf(stderr, "imsedge: psa_crypto_init: %s\n",
+			      strerror(err));
+		libre_close();
+		return 1;
+	}
+
 	if (test) {
 		err = check();
 		goto out;

@@ -424,6 +424,10 @@ static void http_recv(struct w2_conn *conn, struct mbuf *mb)
 	upgrade(conn, msg);
 	mem_deref(msg);
 
+	/* the request buffer is not needed after the Upgrade */
+	if (conn->state == C_WS)
+		conn->hbuf = mem_deref(conn->hbuf);
+
 	if (conn->state == C_WS && mbuf_get_left(rest))
 		(void)ws_conn_recv(conn->wc, rest);
 
