@@ -126,3 +126,22 @@ struct agw_stats {
 
 int  agw_sess_stats(const struct agw_sess *s, unsigned idx,
 		    struct agw_stats *st);
+
+/**
+ * A transcoded stream (agw_sess_xcode): the browser speaks Opus, the
+ * core one of the codecs of src/codec. Payload types 0 = none (DTMF).
+ */
+struct agw_xcode_prm {
+	uint8_t w3_pt;             /**< Opus toward the browser           */
+	uint8_t w3_dtmf_pt;        /**< telephone-event/48000, or 0       */
+	int core_codec;            /**< enum codec_id of the core side    */
+	uint8_t core_pt;           /**< Its payload type                  */
+	uint8_t core_dtmf_pt;      /**< telephone-event at its clock, or 0 */
+	bool octet_align;          /**< AMR: octet-aligned (else BE)      */
+	uint16_t mode_set;         /**< AMR: bit per allowed mode, 0: all */
+	int opus_complexity;       /**< 0..10                             */
+	bool core_dtx;             /**< DTX/SID toward the core           */
+};
+
+int  agw_sess_xcode(struct agw_sess *s, unsigned idx,
+		    const struct agw_xcode_prm *prm);

@@ -101,6 +101,7 @@ struct agw_stream {
 	struct agw_latch latch_rtp;
 	struct agw_latch latch_rtcp;
 	struct agw_stats stats;
+	struct agw_xcode *xc;        /**< Transcoding path, NULL: relay    */
 };
 
 /* agw.c */
@@ -154,3 +155,5 @@ void agw_relay_w3(struct agw_w3 *w3, const struct sa *src,
 		  const uint8_t *p, size_t n);
 void agw_relay_core(struct agw_stream *st, bool rtcp, const uint8_t *p,
 		    size_t n);
+int  agw_relay_to_w3(struct agw_stream *st, bool rtcp, uint8_t *buf,
+		     size_t len, size_t cap);
