@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <re.h>
 #include "../core/conf.h"
+#include "../sip/sipx.h"
 #include "../w2/w2.h"
 #include "pcscf.h"
 #include "pcscf_int.h"
@@ -36,7 +37,45 @@ int pc_print_hdrs(struct mbuf *mb, const struct sip_msg *msg,
 		if (skiph && skiph(hdr, arg))
 			continue;
 
-		err = mbuf_printf(mb, "%r: %r\r\n", &hdr->name, &hdr->val);
+		err = mbuf_printf(mb, "%r: ", &hdr->name);
+		err |= pc_print_unfolded(mb, &hdr->val);
+		err |= mbuf_write_str(mb, "\r\n");
+	}
+
+	return err;
+}
+
+
+/**
+ * Print a header value with each line fold (CRLF and blanks) replaced by
+ * one space (RFC 3261 7.3.1), so what follows reads it as one line
+ *
+ * @param mb  Buffer
+ * @param val Header value
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int pc_print_unfolded(struct mbuf *mb, const struct pl *val)
+{
+	const char *p = val->p, *end = val->p + val->l;
+	int err = 0;
+
+	while (p < end && !err) {
+		const char *q = p;
+
+		while (q < end && *q != '\r' && *q != '\n')
+			++q;
+
+		err = mbuf_write_mem(mb, (const uint8_t *)p, q - p);
+		if (q == end)
+			break;
+
+		while (q < end && (*q == '\r' || *q == '\n' || *q == ' ' ||
+				   *q == '\t'))
+			++q;
+		if (!err && q < end)
+			err = mbuf_write_u8(mb, ' ');
+		p = q;
 	}
 
 	return err;
@@ -219,63 +258,40 @@ static bool name_listed(const struct pl *name, const char * const *names,
 
 /**
  * Print an authentication header value (scheme, then comma-separated
- * auth-params) without the named parameters
+ * auth-params) without the named parameters, read with the one
+ * parameter scanner (sipx_param_next)
  *
  * @param mb    Buffer
  * @param val   Header value, e.g. Digest realm="x", ck="..."
  * @param names Parameter names to remove
  * @param n     Number of names
  *
- * @return 0 if success, otherwise errorcode
+ * @return 0 if success, EBADMSG if the value does not scan (then only
+ *         the scheme and the parameters before the fault are printed)
  */
 int pc_strip_params(struct mbuf *mb, const struct pl *val,
 		    const char * const *names, size_t n)
 {
-	const char *p = val->p, *end = val->p + val->l;
+	struct pl scheme, rest, name, v;
 	bool first = true;
-	int err = 0;
+	int err;
 
-	/* the scheme */
-	while (p < end && *p != ' ' && *p != '\t')
-		++p;
-	err = mbuf_write_mem(mb, (const uint8_t *)val->p, p - val->p);
+	err = sipx_auth_split(val, &scheme, &rest);
+	if (err)
+		return err;
 
-	while (p < end && !err) {
-		const char *start, *eq = NULL;
-		struct pl name;
-		bool quote = false;
+	err = mbuf_printf(mb, "%r", &scheme);
 
-		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
-			++p;
-		start = p;
-
-		for (; p < end; p++) {
-			if (*p == '"' && (p == start || p[-1] != '\\'))
-				quote = !quote;
-			else if (*p == '=' && !eq && !quote)
-				eq = p;
-			else if (*p == ',' && !quote)
-				break;
-		}
-
-		if (p == start)
-			break;
-
-		name.p = start;
-		name.l = (eq ? eq : p) - start;
-		while (name.l && (name.p[name.l - 1] == ' ' ||
-				  name.p[name.l - 1] == '\t'))
-			--name.l;
-
+	while (!err && !(err = sipx_param_next(&rest, ',', &name, &v))) {
 		if (name_listed(&name, names, n))
 			continue;
 
-		err = mbuf_printf(mb, "%s%b", first ? " " : ", ", start,
-				  (size_t)(p - start));
+		err = mbuf_printf(mb, "%s%r%s%r", first ? " " : ", ", &name,
+				  pl_isset(&v) ? "=" : "", &v);
 		first = false;
 	}
 
-	return err;
+	return err == ENOENT ? 0 : err;
 }
 
 

@@ -154,15 +154,17 @@ static void resp_handler(int err, const struct sip_msg *rsp, void *arg)
 }
 
 
-/* The same INVITE transaction: Call-ID, CSeq number, top Via branch */
-static struct otx *otx_find(struct pcscf *p, const struct sip_msg *msg)
+/* The same INVITE transaction of this flow: Call-ID, CSeq number, top
+   Via branch (another WebSocket cannot ACK or CANCEL it) */
+static struct otx *otx_find(struct pcscf *p, const struct flow *fl,
+			    const struct sip_msg *msg)
 {
 	struct le *le;
 
 	for (le = p->otxl.head; le; le = le->next) {
 		struct otx *otx = le->data;
 
-		if (otx->invite &&
+		if (otx->invite && otx->fl == fl &&
 		    !pl_cmp(&otx->msg->callid, &msg->callid) &&
 		    otx->msg->cseq.num == msg->cseq.num &&
 		    !pl_cmp(&otx->msg->via.branch, &msg->via.branch))
@@ -176,7 +178,6 @@ static struct otx *otx_find(struct pcscf *p, const struct sip_msg *msg)
 struct routes {
 	struct pcscf *p;
 	struct mbuf *mb;
-	struct pl first;     /**< First Route not ours                  */
 	bool leading;        /**< Still popping our own entries         */
 };
 
@@ -192,32 +193,54 @@ static bool route_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
 		return false;
 
 	r->leading = false;
-	if (!pl_isset(&r->first))
-		r->first = hdr->val;
 
 	(void)mbuf_printf(r->mb, "Route: %r\r\n", &hdr->val);
 	return false;
 }
 
 
-static bool skip_fwd(const struct sip_hdr *hdr, void *arg)
+/* The first entry of a comma-joined Service-Route */
+static void sr_first(struct pl *hop, const struct binding *b)
 {
-	(void)arg;
+	const char *c;
 
-	switch (hdr->id) {
+	pl_set_str(hop, b->service_route);
+	c = pl_strchr(hop, ',');
+	if (c)
+		hop->l = c - hop->p;
+}
 
-	case SIP_HDR_ROUTE:
-	case SIP_HDR_MAX_FORWARDS:
-	case SIP_HDR_P_ASSERTED_IDENTITY:
-	case SIP_HDR_P_PREFERRED_IDENTITY:
-		return true;
 
-	case SIP_HDR_AUTHORIZATION:   /* tokens stay at the edge */
-		return pc_prefix(&hdr->val, "Bearer");
+/* D-54: where a request from W2 goes: the first Service-Route entry of
+   the registration it speaks for (or of any on the flow), else
+   mw_next_hop (hop unset); never a host the browser names */
+static void core_hop(const struct flow *fl, const struct sip_msg *msg,
+		     struct pl *hop)
+{
+	const struct binding *b = flow_identity(fl, &msg->from.auri);
+	struct le *le;
 
-	default:
-		return false;
-	}
+	*hop = pl_null;
+
+	for (le = fl->regl.head; le && !(b && b->service_route);
+	     le = le->next)
+		b = le->data;
+
+	if (b && b->service_route)
+		sr_first(hop, b);
+}
+
+
+/* Headers of an in-dialog or initial request that do not cross as they
+   are: the trust table (trust.c) decides */
+static int print_fwd(struct mbuf *mb, const struct sip_msg *msg)
+{
+	int err;
+
+	err  = trust_print_auth(mb, msg, NULL, NULL);
+	err |= pc_print_hdrs(mb, msg, trust_skip, NULL);
+
+	return err;
 }
 
 
@@ -232,13 +255,14 @@ static int send_to_core(struct pcscf *p, struct otx *otx,
 
 
 /* An ACK for a 2xx (or anything without a transaction here): forward
-   statelessly along its route */
+   statelessly toward the core (D-54) */
 static void ack_forward(struct pcscf *p, struct flow *fl,
-			const struct sip_msg *msg)
+			const struct sip_msg *msg, uint32_t fwd)
 {
 	struct mbuf *mb = mbuf_alloc(1024 + mbuf_get_left(msg->mb));
-	struct routes r = {p, mb, PL_INIT, true};
+	struct routes r = {p, mb, true};
 	struct mbuf *body = NULL;
+	struct pl hop;
 	int err;
 
 	if (!mb)
@@ -246,24 +270,15 @@ static void ack_forward(struct pcscf *p, struct flow *fl,
 
 	(void)call_browser_request(p, fl, msg, false, &body);
 
-	err = mbuf_printf(mb, "Max-Forwards: %u\r\n",
-			  pl_isset(&msg->maxfwd) ? pl_u32(&msg->maxfwd) - 1 :
-			  70);
+	err = mbuf_printf(mb, "Max-Forwards: %u\r\n", fwd);
 	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_ROUTE, route_print, &r);
-	err |= pc_print_hdrs(mb, msg, skip_fwd, NULL);
+	err |= print_fwd(mb, msg);
 	err |= body ? call_print_body(mb, body) : pc_print_body(mb, msg);
 	mem_deref(body);
 
-	if (!err) {
-		if (pl_isset(&r.first))
-			err = send_to_core(p, NULL, msg, mb, &r.first, false);
-		else {
-			/* no route left: to the Request-URI */
-			struct pl ruri = msg->ruri;
-
-			err = send_to_core(p, NULL, msg, mb, &ruri, false);
-		}
-	}
+	core_hop(fl, msg, &hop);
+	if (!err)
+		err = send_to_core(p, NULL, msg, mb, &hop, false);
 
 	if (err)
 		log_info("ACK not forwarded: %m", err);
@@ -272,11 +287,45 @@ static void ack_forward(struct pcscf *p, struct flow *fl,
 }
 
 
+/* D-20: an ACK needs no token only for an INVITE transaction or a call
+   of this WebSocket; an ACK cannot be answered, so a refused one is
+   dropped with a log line */
+static void ack(struct pcscf *p, struct flow *fl, const struct sip_msg *msg,
+		uint32_t fwd)
+{
+	struct otx *otx = otx_find(p, fl, msg);
+	const char *why = "Not Registered";
+
+	if (otx && otx->scode >= 300) {
+		mem_deref(otx);    /* hop-by-hop ACK: done here */
+		return;
+	}
+
+	if (fl->regl.head && (otx || call_find(p, fl, msg, true) ||
+			      !webauth_request(p, fl, msg, &why))) {
+		ack_forward(p, fl, msg, fwd);
+		return;
+	}
+
+	log_info("%J: ACK %r dropped: %s", w2_conn_peer(fl->conn),
+		 &msg->ruri, why);
+}
+
+
+/* D-20: CANCEL needs no token only for an INVITE of this WebSocket */
 static void cancel(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 {
-	struct otx *otx = otx_find(p, msg);
+	struct otx *otx = otx_find(p, fl, msg);
+	const char *why;
 
 	if (!otx) {
+		if (webauth_request(p, fl, msg, &why)) {
+			log_info("%J: CANCEL %r rejected: %s",
+				 w2_conn_peer(fl->conn), &msg->ruri, why);
+			w2_conn_reply(fl->conn, msg, 403, why, NULL);
+			return;
+		}
+
 		w2_conn_reply(fl->conn, msg, 481,
 			      "Call/Transaction Does Not Exist", NULL);
 		return;
@@ -302,15 +351,7 @@ static int print_initial(struct mbuf *mb, struct pcscf *p, struct flow *fl,
 
 	if (b->service_route) {
 		err |= mbuf_printf(mb, "Route: %s\r\n", b->service_route);
-		pl_set_str(hop, b->service_route);
-
-		/* the first entry only */
-		{
-			const char *c = pl_strchr(hop, ',');
-
-			if (c)
-				hop->l = c - hop->p;
-		}
+		sr_first(hop, b);
 	}
 
 	err |= mbuf_printf(mb, "P-Asserted-Identity: <%r>\r\n", id);
@@ -381,11 +422,11 @@ static int otx_send(struct pcscf *p, struct flow *fl,
 
 
 static int forward(struct pcscf *p, struct flow *fl,
-		   const struct sip_msg *msg, const char **why,
+		   const struct sip_msg *msg, uint32_t fwd, const char **why,
 		   uint16_t *scode)
 {
 	struct pl hop = PL_INIT, id;
-	struct routes r = {p, NULL, PL_INIT, true};
+	struct routes r = {p, NULL, true};
 	const struct binding *b = NULL;
 	struct mbuf *mb, *body = NULL;
 	bool initial = !pl_isset(&msg->to.tag);
@@ -419,8 +460,7 @@ static int forward(struct pcscf *p, struct flow *fl,
 		return ENOMEM;
 	}
 
-	err = mbuf_printf(mb, "Max-Forwards: %u\r\n",
-			  pl_u32(&msg->maxfwd) - 1);
+	err = mbuf_printf(mb, "Max-Forwards: %u\r\n", fwd);
 
 	if (sos) {
 		/* D-39: to the emergency next hop when there is one */
@@ -439,12 +479,10 @@ static int forward(struct pcscf *p, struct flow *fl,
 		r.mb = mb;
 		(void)sip_msg_hdr_apply(msg, true, SIP_HDR_ROUTE, route_print,
 					&r);
-		hop = r.first;
-		if (!pl_isset(&hop))
-			hop = msg->ruri;
+		core_hop(fl, msg, &hop);
 	}
 
-	err |= pc_print_hdrs(mb, msg, skip_fwd, NULL);
+	err |= print_fwd(mb, msg);
 	err |= body ? call_print_body(mb, body) : pc_print_body(mb, msg);
 	if (!err)
 		err = otx_send(p, fl, msg, mb, &hop, NULL, why);
@@ -493,7 +531,9 @@ static int forward_register(struct pcscf *p, struct flow *fl,
 	}
 
 	err = reg_print_request(mb, p, fl, msg, c);
-	if (!err)
+	if (err == EBADMSG)
+		*why = "Malformed Contact";
+	else if (!err)
 		err = otx_send(p, fl, msg, mb, NULL, c, why);
 
  out:
@@ -516,15 +556,26 @@ bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 {
 	const char *why = "Server Internal Error";
 	uint16_t scode = 0;
+	uint32_t fwd = 0;
 	int err;
 
-	if (!pl_strcmp(&msg->met, "ACK")) {
-		struct otx *otx = otx_find(p, msg);
+	/* the trust boundary first (D-52, D-55) */
+	err = trust_check(msg, &why);
+	if (!err && trust_maxfwd(msg, &fwd) == ELOOP) {
+		why = "Too Many Hops";
+		err = ELOOP;
+	}
+	if (err) {
+		log_info("%J: %r %r rejected: %s", w2_conn_peer(fl->conn),
+			 &msg->met, &msg->ruri, why);
+		if (pl_strcmp(&msg->met, "ACK"))
+			w2_conn_reply(fl->conn, msg, err == ELOOP ? 483 :
+				      err == EBADMSG ? 400 : 403, why, NULL);
+		return true;
+	}
 
-		if (otx && otx->scode >= 300)
-			mem_deref(otx);    /* hop-by-hop ACK: done here */
-		else if (fl->regl.head)
-			ack_forward(p, fl, msg);
+	if (!pl_strcmp(&msg->met, "ACK")) {
+		ack(p, fl, msg, fwd);
 		return true;
 	}
 
@@ -541,15 +592,10 @@ bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 		return true;
 	}
 
-	if (pl_u32(&msg->maxfwd) == 0) {
-		w2_conn_reply(fl->conn, msg, 483, "Too Many Hops", NULL);
-		return true;
-	}
-
 	if (!pl_strcmp(&msg->met, "REGISTER"))
 		err = forward_register(p, fl, msg, &why);
 	else if (!(err = webauth_request(p, fl, msg, &why)))
-		err = forward(p, fl, msg, &why, &scode);
+		err = forward(p, fl, msg, fwd, &why, &scode);
 
 	if (!err)
 		return true;
@@ -565,6 +611,8 @@ bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 		w2_conn_reply(fl->conn, msg, scode, why, NULL);
 	else if (err == EPERM || err == EACCES)
 		w2_conn_reply(fl->conn, msg, 403, why, NULL);
+	else if (err == EBADMSG)
+		w2_conn_reply(fl->conn, msg, 400, why, NULL);
 	else if (err == EOVERFLOW)
 		w2_conn_reply(fl->conn, msg, 503, why, "Retry-After: 60\r\n");
 	else

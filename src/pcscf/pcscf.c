@@ -25,6 +25,7 @@ static void destructor(void *arg)
 	hash_flush(p->flows);
 	hash_flush(p->ttx);
 	list_flush(&p->otxl);
+	list_flush(&p->dregl);
 	mem_deref(p->lsnr_req);
 	mem_deref(p->lsnr_rsp);
 	if (p->sip)

@@ -39,6 +39,9 @@ struct pcscf {
 	struct jwt_keyring *ring;  /**< Trusted WAF keys; NULL: no tokens */
 	pcscf_lease_h *leaseh;   /**< Pool leases of our own WAF          */
 	void *lease_arg;
+	pcscf_revoked_h *revh;   /**< Revocations of our own WAF          */
+	void *rev_arg;
+	struct list dregl;       /**< struct dreg: our own deregistrations */
 };
 
 /* Our view of one W2 connection */
@@ -67,8 +70,9 @@ struct binding {
 	struct list assoc;       /**< struct pc_str: P-Associated-URI     */
 	struct tmr tmr;
 	bool web;                /**< Registered with a token             */
-	char *pool_iss;          /**< Pool identity: issuer and token id  */
-	char *pool_jti;
+	struct jwt_claims *claims; /**< The token it was made with (D-56) */
+	char *ruri;              /**< R-URI and Contact of the REGISTER,  */
+	char *contact;           /**< for our own deregistration (D-21)   */
 };
 
 struct pc_str {
@@ -93,6 +97,7 @@ typedef bool (pc_hdr_skip_h)(const struct sip_hdr *hdr, void *arg);
 int  pc_print_hdrs(struct mbuf *mb, const struct sip_msg *msg,
 		   pc_hdr_skip_h *skiph, void *arg);
 int  pc_print_body(struct mbuf *mb, const struct sip_msg *msg);
+int  pc_print_unfolded(struct mbuf *mb, const struct pl *val);
 int  pc_response_relay(struct mbuf *mb, const struct sip_msg *msg,
 		       pc_hdr_skip_h *skiph, void *arg);
 bool pc_route_is_ours(const struct pcscf *p, const struct pl *val,
@@ -127,6 +132,19 @@ void reg_response(struct pcscf *p, struct flow *fl,
 bool reg_skip_rsp(const struct sip_hdr *hdr, void *arg);
 int  reg_print_challenge(struct mbuf *mb, const struct sip_msg *rsp);
 void binding_flush(struct pcscf *p, struct flow *fl);
+uint64_t reg_binding_ms(const struct binding *b, uint32_t expires);
+
+/* life.c: how bindings end (D-21, D-56, D-57, D-60) */
+enum life_end {
+	LIFE_DEREG   = 1 << 0,   /**< Deregister toward the core (TNA)  */
+	LIFE_RELEASE = 1 << 1,   /**< Release its pool lease            */
+};
+void life_binding_end(struct binding *b, unsigned how, const char *why);
+void life_lease_moved(struct pcscf *p, const struct flow *fl,
+		      const struct binding *b);
+bool life_stale_target(struct pcscf *p, const struct flow *fl,
+		       const struct sip_msg *msg);
+bool life_revoked(const struct pcscf *p, const struct jwt_claims *c);
 
 /* webauth.c: Bearer tokens and TNA (D-11..D-20) */
 int  webauth_bearer(const struct sip_msg *msg, struct pl *tok);
@@ -159,6 +177,22 @@ void call_browser_response(struct pcscf *p, const struct flow *fl,
 			   const struct sip_msg *req,
 			   const struct sip_msg *rsp, struct mbuf **bodyp);
 int  call_print_body(struct mbuf *mb, const struct mbuf *body);
+
+/* trust.c: what of a browser's request crosses to the core (D-52..55) */
+enum trust_act {
+	TR_KEEP = 0,  /**< Crosses as it is                               */
+	TR_DROP,      /**< Never crosses                                  */
+	TR_OWN,       /**< Removed; the eP-CSCF writes its own            */
+	TR_AUTH,      /**< Bearer dropped, integrity-protected removed    */
+};
+typedef const char *(trust_ip_h)(const struct pl *scheme,
+				 const struct pl *params, void *arg);
+enum trust_act trust_hdr(const struct pl *name);
+bool trust_skip(const struct sip_hdr *hdr, void *arg);
+int  trust_check(const struct sip_msg *msg, const char **why);
+int  trust_maxfwd(const struct sip_msg *msg, uint32_t *fwd);
+int  trust_print_auth(struct mbuf *mb, const struct sip_msg *msg,
+		      trust_ip_h *iph, void *arg);
 
 /* term.c: core -> browser */
 bool term_request(const struct sip_msg *msg, void *arg);

@@ -11,10 +11,12 @@
  * Security-Server (D-8, D-9).
  */
 #include <string.h>
+#include <time.h>
 #include <re.h>
 #include "../core/conf.h"
 #include "../core/log.h"
 #include "../jwt/jwt.h"
+#include "../sip/sipx.h"
 #include "../tls/tlsx.h"
 #include "../w2/w2.h"
 #include "pcscf.h"
@@ -41,17 +43,22 @@ static void binding_destructor(void *arg)
 	mem_deref(b->aor);
 	mem_deref(b->impi);
 	mem_deref(b->service_route);
-	mem_deref(b->pool_iss);
-	mem_deref(b->pool_jti);
+	mem_deref(b->claims);
+	mem_deref(b->ruri);
+	mem_deref(b->contact);
 
 	if (b->flow)
 		--b->flow->p->nreg;
 }
 
 
+/* REGISTER-only edits on top of the trust table (trust.c) */
 static bool skip_reg(const struct sip_hdr *hdr, void *arg)
 {
 	const struct jwt_claims *c = arg;
+
+	if (trust_skip(hdr, NULL))
+		return true;
 
 	switch (hdr->id) {
 
@@ -59,19 +66,10 @@ static bool skip_reg(const struct sip_hdr *hdr, void *arg)
 	case SIP_HDR_EXPIRES:
 		return c != NULL;   /* webauth_print_register() prints them */
 
-	case SIP_HDR_ROUTE:
-	case SIP_HDR_MAX_FORWARDS:
 	case SIP_HDR_REQUIRE:
 	case SIP_HDR_PROXY_REQUIRE:
 	case SIP_HDR_SUPPORTED:
-	case SIP_HDR_AUTHORIZATION:
-	case SIP_HDR_SECURITY_CLIENT:
-	case SIP_HDR_SECURITY_VERIFY:
-	case SIP_HDR_PATH:
-	case SIP_HDR_P_VISITED_NETWORK_ID:
-	case SIP_HDR_P_CHARGING_VECTOR:
-	case SIP_HDR_P_ASSERTED_IDENTITY:
-		return true;
+		return true;        /* print_tags() prints them */
 
 	default:
 		return false;
@@ -145,56 +143,56 @@ static int print_tags(struct mbuf *mb, const struct sip_msg *msg,
 }
 
 
-static bool is_aka(const struct pl *val)
+static void unquote(struct pl *v)
 {
-	struct pl alg;
-
-	if (re_regex(val->p, val->l, "algorithm=[\"]*[^\", ]+", NULL, &alg))
-		return false;
-
-	return pc_prefix(&alg, "AKAv");
+	if (v->l >= 2 && v->p[0] == '"' && v->p[v->l - 1] == '"') {
+		++v->p;
+		v->l -= 2;
+	}
 }
 
 
+/* The Digest username, read with the one parameter scanner */
 static int auth_username(struct pl *user, const struct pl *val)
 {
-	return re_regex(val->p, val->l, "username=\"[^\"]*\"", user);
+	struct pl scheme, params;
+	int err;
+
+	err = sipx_auth_split(val, &scheme, &params);
+	if (!err)
+		err = sipx_param_get(&params, ',', "username", user);
+	if (!err)
+		unquote(user);
+
+	return err;
 }
 
 
-struct authctx {
-	struct mbuf *mb;
-	const struct flow *fl;
-};
-
-
-static bool auth_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
-		       void *arg)
+/* Our integrity-protected value for a Digest Authorization (D-7, D-10);
+   the browser's own never crosses (trust.c, D-52) */
+static const char *auth_ip(const struct pl *scheme, const struct pl *params,
+			   void *arg)
 {
-	static const char * const drop[] = {"integrity-protected"};
-	struct authctx *a = arg;
-	const char *ip;
-	struct pl user;
-	(void)msg;
+	const struct flow *fl = arg;
+	struct pl alg, user;
 
-	if (!pc_prefix(&hdr->val, "Digest")) {
-		(void)mbuf_printf(a->mb, "Authorization: %r\r\n", &hdr->val);
-		return false;
+	if (pl_strcasecmp(scheme, "Digest"))
+		return NULL;
+
+	if (!sipx_param_get(params, ',', "algorithm", &alg)) {
+		unquote(&alg);
+		if (pc_prefix(&alg, "AKAv"))
+			return "tls-connected";
 	}
 
-	if (is_aka(&hdr->val))
-		ip = "tls-connected";
-	else if (!auth_username(&user, &hdr->val) && a->fl->impi_bound &&
-		 !pl_strcmp(&user, a->fl->impi_bound))
-		ip = "tls-yes";
-	else
-		ip = "tls-pending";
+	if (!sipx_param_get(params, ',', "username", &user) &&
+	    fl->impi_bound) {
+		unquote(&user);
+		if (!pl_strcmp(&user, fl->impi_bound))
+			return "tls-yes";
+	}
 
-	(void)mbuf_write_str(a->mb, "Authorization: ");
-	(void)pc_strip_params(a->mb, &hdr->val, drop, ARRAY_SIZE(drop));
-	(void)mbuf_printf(a->mb, ", integrity-protected=\"%s\"\r\n", ip);
-
-	return false;
+	return "tls-pending";
 }
 
 
@@ -213,18 +211,19 @@ static bool auth_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
 int reg_print_request(struct mbuf *mb, struct pcscf *p, struct flow *fl,
 		      const struct sip_msg *msg, const struct jwt_claims *c)
 {
-	struct authctx a = {mb, fl};
 	uint8_t icid[16];
+	uint32_t fwd;
 	int err;
 
-	err = tls_random(icid, sizeof(icid));
+	err = trust_maxfwd(msg, &fwd);
+	if (!err)
+		err = tls_random(icid, sizeof(icid));
 	if (err)
 		return err;
 
 	err  = mbuf_printf(mb, "Path: <sip:%s@%J;lr;ob>\r\n", fl->token,
 			   &p->mw_addr);
-	err |= mbuf_printf(mb, "Max-Forwards: %u\r\n",
-			   pl_u32(&msg->maxfwd) - 1);
+	err |= mbuf_printf(mb, "Max-Forwards: %u\r\n", fwd);
 	err |= print_tags(mb, msg, SIP_HDR_REQUIRE, "Require", "sec-agree",
 			  "path");
 	err |= print_tags(mb, msg, SIP_HDR_PROXY_REQUIRE, "Proxy-Require",
@@ -242,8 +241,7 @@ int reg_print_request(struct mbuf *mb, struct pcscf *p, struct flow *fl,
 	if (c)
 		err = webauth_print_register(mb, msg, c);
 	else
-		(void)sip_msg_hdr_apply(msg, true, SIP_HDR_AUTHORIZATION,
-					auth_print, &a);
+		err = trust_print_auth(mb, msg, auth_ip, fl);
 
 	err |= pc_print_hdrs(mb, msg, skip_reg, (void *)c);
 	err |= pc_print_body(mb, msg);
@@ -320,26 +318,16 @@ static struct binding *binding_find(struct flow *fl, const struct pl *aor)
 }
 
 
-/* A pool identity is free again when its registration ends (not when
-   the WebSocket drops: the page may come back with the same token) */
-static void binding_end(struct binding *b)
-{
-	struct pcscf *p = b->flow->p;
-
-	if (b->pool_jti && p->leaseh)
-		(void)p->leaseh(b->pool_iss, b->aor, b->pool_jti, true,
-				p->lease_arg);
-
-	mem_deref(b);
-}
-
-
+/* The registration ran out: the core's expiry or, for a token, the
+   token's (D-56) */
 static void binding_expired(void *arg)
 {
 	struct binding *b = arg;
+	bool tok = b->claims && b->claims->exp <= (int64_t)time(NULL);
 
-	log_info("%s: registration of %s expired", b->flow->token, b->aor);
-	binding_end(b);
+	log_info("%s: registration of %s expired%s", b->flow->token, b->aor,
+		 tok ? " with its token" : "");
+	life_binding_end(b, LIFE_DEREG | LIFE_RELEASE, NULL);
 }
 
 
@@ -403,6 +391,55 @@ static bool route_join(const struct sip_hdr *hdr, const struct sip_msg *msg,
 }
 
 
+/* What our own deregistration needs: the R-URI and the Contact, with
+   the parameters a registrar matches a binding by (RFC 5626 4.2) */
+static int contact_keep(struct binding *b, const struct sip_msg *req)
+{
+	const struct sip_hdr *ct = sip_msg_hdr(req, SIP_HDR_CONTACT);
+	struct sip_addr addr;
+	struct pl inst = PL_INIT, regid = PL_INIT;
+
+	b->ruri = mem_deref(b->ruri);
+	b->contact = mem_deref(b->contact);
+
+	if (!ct || sip_addr_decode(&addr, &ct->val))
+		return 0;
+
+	(void)msg_param_decode(&addr.params, "+sip.instance", &inst);
+	(void)msg_param_decode(&addr.params, "reg-id", &regid);
+
+	return re_sdprintf(&b->ruri, "%r", &req->ruri) |
+		re_sdprintf(&b->contact, "<%r>%s%r%s%r", &addr.auri,
+			    pl_isset(&inst) ? ";+sip.instance=" : "", &inst,
+			    pl_isset(&regid) ? ";reg-id=" : "", &regid);
+}
+
+
+/**
+ * How long a binding lives: the core's expiry, and never beyond its
+ * token (D-19, D-56)
+ *
+ * @param b       Binding
+ * @param expires Seconds the core granted
+ *
+ * @return Milliseconds
+ */
+uint64_t reg_binding_ms(const struct binding *b, uint32_t expires)
+{
+	uint64_t ms = (uint64_t)expires * 1000;
+	int64_t left;
+
+	if (!b->claims)
+		return ms;
+
+	left = b->claims->exp - (int64_t)time(NULL);
+	if (left < 0)
+		left = 0;
+
+	return min(ms, (uint64_t)left * 1000);
+}
+
+
 static int binding_update(struct binding *b, const struct sip_msg *req,
 			  const struct sip_msg *rsp, uint32_t expires,
 			  const struct jwt_claims *c)
@@ -427,22 +464,20 @@ static int binding_update(struct binding *b, const struct sip_msg *req,
 
 	hdr = sip_msg_hdr(req, SIP_HDR_AUTHORIZATION);
 	b->impi = mem_deref(b->impi);
-	b->pool_iss = mem_deref(b->pool_iss);
-	b->pool_jti = mem_deref(b->pool_jti);
+	b->claims = mem_deref(b->claims);
 	b->web = c != NULL;
 	if (c) {
 		err |= str_dup(&b->impi, c->impi);
-		if (c->pool) {
-			err |= str_dup(&b->pool_iss, c->iss);
-			err |= str_dup(&b->pool_jti, c->jti ? c->jti : "");
-		}
+		b->claims = mem_ref((void *)c);
 	}
 	else if (hdr && !auth_username(&user, &hdr->val))
 		err |= pl_strdup(&b->impi, &user);
 	else
 		err |= pl_strdup(&b->impi, &req->to.uri.user);
 
-	tmr_start(&b->tmr, (uint64_t)expires * 1000, binding_expired, b);
+	err |= contact_keep(b, req);
+
+	tmr_start(&b->tmr, reg_binding_ms(b, expires), binding_expired, b);
 
 	mem_deref(sr);
 	return err;
@@ -495,10 +530,8 @@ void reg_response(struct pcscf *p, struct flow *fl,
 	b = binding_find(fl, &req->to.auri);
 
 	if (m.expires <= 0) {
-		if (b) {
-			log_info("%s: %s deregistered", fl->token, b->aor);
-			binding_end(b);
-		}
+		if (b)
+			life_binding_end(b, LIFE_RELEASE, "by the browser");
 		return;
 	}
 
@@ -526,13 +559,21 @@ void reg_response(struct pcscf *p, struct flow *fl,
 		(void)str_dup(&fl->impi_bound, b->impi);
 	}
 
-	log_info("%s: %s registered for %d s (%u identities)", fl->token,
-		 b->aor, m.expires, list_count(&b->assoc));
+	log_info("%s: %s registered for %d s (%u identities)%s", fl->token,
+		 b->aor, m.expires, list_count(&b->assoc),
+		 c ? ", until its token ends" : "");
+
+	/* D-57: a pool identity's new holder alone gets its traffic */
+	if (c && c->pool)
+		life_lease_moved(p, fl, b);
 }
 
 
 /**
- * Drop every binding of a flow
+ * Drop every binding of a flow whose WebSocket has gone: token bindings
+ * are deregistered toward the core at once (D-21), Digest and AKA ones
+ * stay there until they expire and their requests get 430 (RFC 5626).
+ * Pool leases stay with their token: the page may come back with it.
  *
  * @param p  eP-CSCF
  * @param fl Flow
@@ -541,6 +582,12 @@ void binding_flush(struct pcscf *p, struct flow *fl)
 {
 	(void)p;
 
-	while (fl->regl.head)
-		mem_deref(fl->regl.head->data);
+	while (fl->regl.head) {
+		struct binding *b = fl->regl.head->data;
+
+		if (b->web)
+			life_binding_end(b, LIFE_DEREG, "its WebSocket closed");
+		else
+			mem_deref(b);
+	}
 }

@@ -154,7 +154,10 @@ static int print_request(struct mbuf *mb, struct pcscf *p, struct flow *fl,
 			 const struct mbuf *body)
 {
 	struct routes r = {p, mb, 0, 0, true};
+	uint32_t fwd = 0;
 	int err;
+
+	(void)trust_maxfwd(msg, &fwd);   /* checked in term_request() */
 
 	err = mbuf_printf(mb, "%r %r SIP/2.0\r\n"
 			  "Via: SIP/2.0/WSS %J;branch=%s\r\n",
@@ -165,8 +168,7 @@ static int print_request(struct mbuf *mb, struct pcscf *p, struct flow *fl,
 				   "Record-Route: <sip:%J;lr>\r\n",
 				   fl->token, &p->mw_addr, &p->mw_addr);
 
-	err |= mbuf_printf(mb, "Max-Forwards: %u\r\n",
-			   pl_u32(&msg->maxfwd) - 1);
+	err |= mbuf_printf(mb, "Max-Forwards: %u\r\n", fwd);
 	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_ROUTE, route_scan, &r);
 	err |= pc_print_hdrs(mb, msg, skip_fwd, NULL);
 	err |= body ? call_print_body(mb, body) : pc_print_body(mb, msg);
@@ -290,6 +292,8 @@ bool term_request(const struct sip_msg *msg, void *arg)
 	struct w2_conn *conn;
 	struct flow *fl;
 	char branch[24];
+	uint32_t fwd;
+	int err;
 
 	if (!pl_strcmp(&msg->met, "REGISTER")) {
 		(void)sip_reply(p->sip, msg, 403, "REGISTER Not Accepted "
@@ -316,6 +320,18 @@ bool term_request(const struct sip_msg *msg, void *arg)
 		return true;
 	}
 
+	/* no arithmetic on header values can wrap (D-55) */
+	err = trust_maxfwd(msg, &fwd);
+	if (err) {
+		log_info("%J: %r: %s", &msg->src, &msg->met, err == ELOOP ?
+			 "Max-Forwards reached 0" : "bad Max-Forwards");
+		if (pl_strcmp(&msg->met, "ACK"))
+			(void)sip_reply(p->sip, msg, err == ELOOP ? 483 : 400,
+					err == ELOOP ? "Too Many Hops" :
+					"Bad Max-Forwards");
+		return true;
+	}
+
 	if (!pl_strcmp(&msg->met, "ACK")) {
 		struct mbuf *body = NULL;
 
@@ -325,8 +341,12 @@ bool term_request(const struct sip_msg *msg, void *arg)
 		return true;
 	}
 
-	if (pl_u32(&msg->maxfwd) == 0) {
-		(void)sip_reply(p->sip, msg, 483, "Too Many Hops");
+	/* D-56, D-57: a registration that has ended, or an identity that
+	   has moved on, gets nothing through this flow */
+	if (!pl_isset(&msg->to.tag) && life_stale_target(p, fl, msg)) {
+		log_info("%s: %r for %r: not registered on this flow, 430",
+			 fl->token, &msg->met, &msg->to.auri);
+		(void)sip_reply(p->sip, msg, 430, "Flow Failed");
 		return true;
 	}
 

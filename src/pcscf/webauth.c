@@ -22,6 +22,7 @@
 #include "../core/conf.h"
 #include "../core/log.h"
 #include "../jwt/jwt.h"
+#include "../sip/sipx.h"
 #include "../w2/w2.h"
 #include "pcscf.h"
 #include "pcscf_int.h"
@@ -37,21 +38,53 @@ static int64_t now_s(void)
 }
 
 
+struct bearer {
+	struct pl val;
+	unsigned n;
+};
+
+
 static bool bearer_find(const struct sip_hdr *hdr, const struct sip_msg *msg,
 			void *arg)
 {
-	struct pl *val = arg;
+	struct bearer *b = arg;
+	struct pl scheme, rest;
 	(void)msg;
 
-	if (!pc_prefix(&hdr->val, "Bearer") || hdr->val.l < 7 ||
-	    (hdr->val.p[6] != ' ' && hdr->val.p[6] != '\t'))
+	if (pl_strcasecmp(&hdr->name, "Authorization") ||
+	    sipx_auth_split(&hdr->val, &scheme, &rest) ||
+	    pl_strcasecmp(&scheme, "Bearer"))
 		return false;
 
-	*val = hdr->val;
-	pl_advance(val, 6);
-	pc_trim(val);
+	b->val = rest;
+	pc_trim(&b->val);
+	++b->n;
 
-	return true;
+	return false;
+}
+
+
+/* "access_token="TOKEN"", read with the one parameter scanner: exactly
+   one parameter */
+static int access_token(const struct pl *val, struct pl *tok)
+{
+	struct pl rest = *val, name, v;
+	int err;
+
+	err = sipx_param_next(&rest, ',', &name, &v);
+	if (err || pl_strcasecmp(&name, "access_token") || !pl_isset(&v))
+		return EBADMSG;
+
+	if (sipx_param_next(&rest, ',', &name, tok) != ENOENT)
+		return EBADMSG;
+
+	if (v.l >= 2 && v.p[0] == '"') {
+		++v.p;
+		v.l -= 2;
+	}
+
+	*tok = v;
+	return 0;
 }
 
 
@@ -62,31 +95,34 @@ static bool bearer_find(const struct sip_hdr *hdr, const struct sip_msg *msg,
  * @param msg Request
  * @param tok Returned token text
  *
- * @return 0 if found, ENOENT if none, EBADMSG if malformed
+ * @return 0 if found, ENOENT if none, EBADMSG if malformed or repeated
  */
 int webauth_bearer(const struct sip_msg *msg, struct pl *tok)
 {
-	struct pl val = PL_INIT, q;
+	struct bearer b = {PL_INIT, 0};
+	int err;
 
-	if (!sip_msg_hdr_apply(msg, true, SIP_HDR_AUTHORIZATION, bearer_find,
-			       &val))
+	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_AUTHORIZATION, bearer_find,
+				&b);
+	if (!b.n)
 		return ENOENT;
+	if (b.n > 1)
+		return EBADMSG;
 
-	if (pc_prefix(&val, "access_token=")) {
-		if (re_regex(val.p, val.l, "access_token=[\"]*[^\", \t]+[\"]*",
-			     NULL, tok, &q))
-			return EBADMSG;
-
-		if ((tok->p[-1] == '"') != (q.l == 1))
-			return EBADMSG;
-
-		return tok->l ? 0 : EBADMSG;
+	if (pc_prefix(&b.val, "access_token")) {
+		err = access_token(&b.val, tok);
+		if (err)
+			return err;
+	}
+	else {
+		*tok = b.val;
 	}
 
-	/* token68: no blanks, commas or quotes */
-	*tok = val;
+	/* token68: no blanks, commas, quotes or escapes */
 	if (!tok->l || pl_strchr(tok, ' ') || pl_strchr(tok, ',') ||
-	    pl_strchr(tok, '"') || pl_strchr(tok, '\t'))
+	    pl_strchr(tok, '"') || pl_strchr(tok, '\t') ||
+	    pl_strchr(tok, '\\') || pl_strchr(tok, '\r') ||
+	    pl_strchr(tok, '\n'))
 		return EBADMSG;
 
 	return 0;
@@ -155,6 +191,11 @@ static int verify(struct pcscf *p, struct flow *fl, const struct pl *tok,
 			return EACCES;
 		}
 
+		if (life_revoked(p, fl->claims)) {
+			*why = "Token revoked";
+			return EACCES;
+		}
+
 		*cp = fl->claims;
 		return 0;
 	}
@@ -179,6 +220,13 @@ static int verify(struct pcscf *p, struct flow *fl, const struct pl *tok,
 
 	if (c->exp <= now_s()) {
 		*why = JWT_REASON_EXPIRED;
+		err = EACCES;
+		goto out;
+	}
+
+	/* D-60: logged out, or the user was removed */
+	if (life_revoked(p, c)) {
+		*why = "Token revoked";
 		err = EACCES;
 		goto out;
 	}
@@ -222,9 +270,8 @@ int webauth_register(struct pcscf *p, struct flow *fl,
 		return EACCES;
 	}
 
-	err = verify(p, fl, tok, &c, why);
-	if (err)
-		return err;
+	if (verify(p, fl, tok, &c, why))
+		return EACCES;
 
 	if (!impu_covered(c, &msg->to.auri)) {
 		*why = "Identity not covered by the token";
@@ -282,18 +329,26 @@ int webauth_request(struct pcscf *p, struct flow *fl,
 	struct pl tok;
 	int err;
 
-	if (!fl->web)
-		return 0;
-
+	/* a token that does not scan is refused on any flow */
 	err = webauth_bearer(msg, &tok);
+	if (err == ENOENT && !fl->web)
+		return 0;
 	if (err) {
 		*why = err == ENOENT ? "Token required" : JWT_REASON_MALFORMED;
 		return EACCES;
 	}
 
-	err = verify(p, fl, &tok, &c, why);
-	if (err)
-		return err;
+	if (!p->ring) {
+		*why = "Web authentication not enabled";
+		return EACCES;
+	}
+
+	/* every failure is a 403, whatever the verifier's error */
+	if (verify(p, fl, &tok, &c, why))
+		return EACCES;
+
+	if (!fl->web)
+		return 0;
 
 	for (le = fl->regl.head; le; le = le->next) {
 		const struct binding *b = le->data;
@@ -309,58 +364,73 @@ int webauth_request(struct pcscf *p, struct flow *fl,
 }
 
 
-/* One Contact without its expires parameter (the header field
-   parameters after the name-addr; quoted strings kept whole) */
+struct contacts {
+	struct mbuf *mb;
+	int err;
+};
+
+
+/* One Contact without its expires parameter, its header params read
+   with the one parameter scanner (a Contact that does not scan is
+   refused: its expires could outlive the token, D-19) */
 static bool contact_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
 			  void *arg)
 {
-	const char *p = hdr->val.p, *end = p + hdr->val.l, *gt;
-	struct mbuf *mb = arg;
+	struct contacts *ct = arg;
+	struct sip_addr addr;
+	struct pl val = hdr->val, rest, name, v;
+	int err;
 	(void)msg;
 
-	gt = pl_strchr(&hdr->val, '>');
-	p = gt ? gt + 1 : p;
-	while (p < end && *p != ';')
-		++p;
-
-	(void)mbuf_printf(mb, "Contact: %b", hdr->val.p,
-			  (size_t)(p - hdr->val.p));
-
-	while (p < end) {
-		const char *start = p++;
-		bool quote = false;
-
-		for (; p < end && (quote || *p != ';'); p++) {
-			if (*p == '"')
-				quote = !quote;
-		}
-
-		if ((size_t)(p - start) >= 8 &&
-		    !strncasecmp(start, ";expires", 8) &&
-		    (start + 8 == p || start[8] == '=' || start[8] == ' '))
-			continue;
-
-		(void)mbuf_write_mem(mb, (const uint8_t *)start, p - start);
+	pc_trim(&val);
+	if (!pl_strcmp(&val, "*")) {
+		ct->err |= mbuf_write_str(ct->mb, "Contact: *\r\n");
+		return false;
 	}
 
-	(void)mbuf_write_str(mb, "\r\n");
+	if (sip_addr_decode(&addr, &val)) {
+		ct->err = EBADMSG;
+		return true;
+	}
 
+	rest = addr.params;
+	if (pl_isset(&rest))
+		val.l = rest.p - val.p;
+
+	err = mbuf_printf(ct->mb, "Contact: %r", &val);
+	while (!err && !(err = sipx_param_next(&rest, ';', &name, &v))) {
+		if (!pl_strcasecmp(&name, "expires"))
+			continue;
+
+		err = mbuf_printf(ct->mb, ";%r%s%r", &name,
+				  pl_isset(&v) ? "=" : "", &v);
+	}
+
+	if (err != ENOENT) {
+		ct->err = err ? err : EBADMSG;
+		return true;
+	}
+
+	ct->err |= mbuf_write_str(ct->mb, "\r\n");
 	return false;
 }
 
 
+/* The expiry asked for; a value that does not fit is the default
+   (RFC 4475 3.1.2.4) */
 static uint32_t expires_requested(const struct sip_msg *msg)
 {
 	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
 	struct sip_addr addr;
 	struct pl ex;
+	uint32_t v;
 
 	if (hdr && !sip_addr_decode(&addr, &hdr->val) &&
-	    !msg_param_decode(&addr.params, "expires", &ex))
-		return pl_u32(&ex);
+	    !sipx_param_get(&addr.params, ';', "expires", &ex))
+		return sipx_u32(&ex, &v) ? EXPIRES_DEFAULT : v;
 
 	if (pl_isset(&msg->expires))
-		return pl_u32(&msg->expires);
+		return sipx_u32(&msg->expires, &v) ? EXPIRES_DEFAULT : v;
 
 	return EXPIRES_DEFAULT;
 }
@@ -381,7 +451,12 @@ int webauth_print_register(struct mbuf *mb, const struct sip_msg *msg,
 {
 	int64_t left = c->exp - now_s();
 	uint32_t expires = expires_requested(msg);
+	struct contacts ct = {mb, 0};
 	int err;
+
+	/* the IMPI goes into a quoted-string the core trusts (D-52) */
+	if (strpbrk(c->impi, "\"\\\r\n"))
+		return EBADMSG;
 
 	if (left < 1)
 		left = 1;
@@ -393,7 +468,8 @@ int webauth_print_register(struct mbuf *mb, const struct sip_msg *msg,
 			  "response=\"\", integrity-protected=\"auth-done\""
 			  "\r\n", c->impi, &msg->uri.host, &msg->ruri);
 	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_CONTACT, contact_print,
-				mb);
+				&ct);
+	err |= ct.err;
 	err |= mbuf_printf(mb, "Expires: %u\r\n", expires);
 
 	return err;

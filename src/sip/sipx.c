@@ -71,8 +71,115 @@ int sipx_decode(struct sip_msg **msgp, const uint8_t *p, size_t n)
 }
 
 
+/* Headers that may appear once (RFC 3261 20; RFC 4475 3.1.2.19) */
+static const char * const single[] = {
+	"Call-ID", "i", "CSeq", "From", "f", "To", "t", "Max-Forwards",
+	"Content-Length", "l", "Content-Type", "c", "Expires",
+};
+
+
+static bool name_single(const struct pl *name, const char **full)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(single); i++) {
+		if (!pl_strcasecmp(name, single[i])) {
+			/* the long form names the header in the reason */
+			*full = single[i][1] ? single[i] : single[i - 1];
+			return true;
+		}
+	}
+
+	return false;
+}
+
+
+/* Every header name a token; the single ones not repeated, whatever
+   the case or form */
+static int hdrs_check(const struct sip_msg *msg, const char **reason)
+{
+	const char *seen[ARRAY_SIZE(single)];
+	size_t n = 0, i;
+	struct le *le;
+
+	for (le = msg->hdrl.head; le; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+		const char *full;
+
+		if (!sipx_token(&hdr->name)) {
+			*reason = "Bad header name";
+			return EBADMSG;
+		}
+
+		if (!name_single(&hdr->name, &full))
+			continue;
+
+		for (i = 0; i < n; i++) {
+			if (seen[i] == full) {
+				*reason = "Header repeated";
+				return EBADMSG;
+			}
+		}
+
+		if (n < ARRAY_SIZE(seen))
+			seen[n++] = full;
+	}
+
+	return 0;
+}
+
+
+/* A Request-URI without what no URI may hold unescaped (RFC 3986 2;
+   RFC 4475 3.1.2.11, 3.1.2.12): quotes, angle brackets, backslashes,
+   controls */
+static bool ruri_valid(const struct pl *ruri)
+{
+	size_t i;
+
+	for (i = 0; i < ruri->l; i++) {
+		unsigned char c = ruri->p[i];
+
+		if (c <= 0x20 || c >= 0x7f || strchr("\"<>\\{}|^`", c))
+			return false;
+	}
+
+	return ruri->l > 0;
+}
+
+
+static int numbers_check(const struct sip_msg *msg, const char **reason)
+{
+	const struct sip_hdr *cseq = sip_msg_hdr(msg, SIP_HDR_CSEQ);
+	struct pl num;
+	uint32_t v;
+
+	/* the sequence number must fit 32 bits (RFC 3261 8.1.1.5) */
+	if (re_regex(cseq->val.p, cseq->val.l, "[ \t\r\n]*[^ \t\r\n]+",
+		     NULL, &num) || sipx_u32(&num, &v) ||
+	    !sipx_token(&msg->cseq.met)) {
+		*reason = "Bad CSeq";
+		return EBADMSG;
+	}
+
+	/* over 255 is taken as absent (RFC 4475 3.1.2.4), not digits is
+	   not */
+	if (pl_isset(&msg->maxfwd) &&
+	    sipx_u32(&msg->maxfwd, &v) == EBADMSG) {
+		*reason = "Bad Max-Forwards";
+		return EBADMSG;
+	}
+
+	return 0;
+}
+
+
 /**
- * Check the headers every request and response needs (RFC 3261 8.1.1)
+ * Check the headers every request and response needs (RFC 3261 8.1.1):
+ * Via (a branch is not required of RFC 2543 peers, RFC 4475 3.3.15),
+ * From, To, Call-ID, CSeq; header names are tokens, single headers are
+ * not repeated, numbers fit; a request's method is a token and its URI
+ * holds nothing a URI cannot. Max-Forwards may be absent (a proxy adds
+ * one, RFC 3261 16.6).
  *
  * @param msg    SIP message
  * @param reason Set to a reason phrase on failure
@@ -84,7 +191,7 @@ int sipx_validate(const struct sip_msg *msg, const char **reason)
 	if (!msg || !reason)
 		return EINVAL;
 
-	if (!sip_msg_hdr(msg, SIP_HDR_VIA) || !pl_isset(&msg->via.branch)) {
+	if (!sip_msg_hdr(msg, SIP_HDR_VIA) || !pl_isset(&msg->via.sentby)) {
 		*reason = "Missing or bad Via";
 		return EBADMSG;
 	}
@@ -114,12 +221,15 @@ int sipx_validate(const struct sip_msg *msg, const char **reason)
 		return EBADMSG;
 	}
 
-	if (msg->req && !sip_msg_hdr(msg, SIP_HDR_MAX_FORWARDS)) {
-		*reason = "Missing Max-Forwards";
+	if (msg->req && (!sipx_token(&msg->met) || !ruri_valid(&msg->ruri))) {
+		*reason = "Bad Request-Line";
 		return EBADMSG;
 	}
 
-	return 0;
+	if (hdrs_check(msg, reason))
+		return EBADMSG;
+
+	return numbers_check(msg, reason);
 }
 
 

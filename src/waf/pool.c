@@ -3,8 +3,10 @@
  *               template like sip:guest{1-50}@ims.test (conf_pool_parse)
  *
  * A lease holds one identity for the life of one token (its jti) and
- * ends when that token expires, when a refresh moves it to the new token,
- * or when the eP-CSCF reports the identity deregistered. Leases are kept
+ * ends when that token expires, when a refresh moves it to the new token
+ * of the same holder, or when that token's own end is reported: its
+ * binding's end at the eP-CSCF, its logout (D-57). The end of any other
+ * token leaves it alone. Leases are kept
  * sorted by index, so the lowest free identity is the first gap; expired
  * ones are dropped whenever the pool is looked at, and there are never
  * more leases than identities.
@@ -248,18 +250,20 @@ int waf_pool_renew(struct waf_pool *p, uint32_t idx, int64_t now,
 
 
 /**
- * End the lease of an identity
+ * End the lease of an identity, if the token ending holds it: a lease
+ * belongs to one token and no other token's end frees it (D-57)
  *
  * @param p   Pool
  * @param idx Identity number
+ * @param jti The token whose end it is (NULL: whoever holds it)
  *
- * @return true if it was leased
+ * @return true if it was leased (to that token) and is free now
  */
-bool waf_pool_release(struct waf_pool *p, uint32_t idx)
+bool waf_pool_release(struct waf_pool *p, uint32_t idx, const char *jti)
 {
 	struct lease *l = p ? lease_find(p, idx) : NULL;
 
-	if (!l)
+	if (!l || (jti && strcmp(l->jti, jti)))
 		return false;
 
 	mem_deref(l);

@@ -48,6 +48,7 @@ struct waf {
 	struct list pools;            /* struct waf_pool                  */
 	struct waf_limiter *fails;
 	struct waf_limiter *guests;
+	struct waf_revoke *revoked;   /* logouts, removed users (D-60)    */
 	waf_clock_h *clock;
 	uint32_t budget;              /* PBKDF2 iterations per second     */
 	int64_t budget_sec;
@@ -80,6 +81,7 @@ static void waf_destructor(void *arg)
 	mem_deref(waf->users);
 	mem_deref(waf->fails);
 	mem_deref(waf->guests);
+	mem_deref(waf->revoked);
 }
 
 
@@ -244,6 +246,10 @@ int waf_alloc(struct waf **wp, const struct waf_cfg *cfg)
 	log_info("PBKDF2 budget: %u iterations per second", waf->budget);
 
 	err = pools_make(waf, cfg->pools);
+	/* expired entries are dropped at the first change (the clock of
+	   a test is set after this) */
+	if (!err)
+		err = waf_revoke_alloc(&waf->revoked, cfg->state_file, 0);
 	if (!err)
 		err = waf_limiter_alloc(&waf->fails, LIMIT_TABLE, FAIL_LIMIT,
 					FAIL_WINDOW);
@@ -258,6 +264,28 @@ int waf_alloc(struct waf **wp, const struct waf_cfg *cfg)
 		*wp = waf;
 
 	return err;
+}
+
+
+/* D-60: the tokens of users no longer in the file are revoked, so that
+   adding a user of the same name again does not bring them back */
+static void revoke_removed(struct waf *waf, const struct waf_users *old,
+			   const struct waf_users *now_u)
+{
+	int64_t now = waf_now(waf);
+	struct le *le;
+
+	for (le = old ? old->users.head : NULL; le; le = le->next) {
+		const struct waf_user *user = le->data;
+
+		if (waf_users_find(now_u, user->name))
+			continue;
+
+		if (!waf_revoke_user(waf->revoked, user->name, now,
+				     now + LIFETIME_MAX, now))
+			log_info("user '%s' removed: tokens revoked",
+				 user->name);
+	}
 }
 
 
@@ -282,6 +310,7 @@ int waf_reload_users(struct waf *waf)
 		return err;
 	}
 
+	revoke_removed(waf, waf->users, u);
 	mem_deref(waf->users);
 	waf->users = u;
 	log_info("%s: %u users", waf->users_file, list_count(&u->users));
@@ -549,6 +578,8 @@ static int login_check(struct waf *waf, const struct sa *peer,
 	if (err)
 		return err;
 
+	/* later than the user's last logout (iat <= it is revoked) */
+	g.iat = max(now, waf_revoke_user_at(waf->revoked, user->name) + 1);
 	g.user = user->name;
 	g.impi = user->impi;
 	g.impu = user->impu;
@@ -691,7 +722,7 @@ static int guest_lease(struct waf *waf, const struct sa *peer,
 
  out:
 	if (err)
-		(void)waf_pool_release(p, idx);
+		(void)waf_pool_release(p, idx, NULL);
 
 	return err;
 }
@@ -795,7 +826,7 @@ static int refresh_guest(struct waf *waf, struct waf_reply *r,
 
 	err = issue(waf, r, g);
 	if (err)
-		(void)waf_pool_release(p, idx);
+		(void)waf_pool_release(p, idx, NULL);
 
 	return err;
 }
@@ -885,9 +916,125 @@ int waf_refresh(struct waf *waf, const struct sa *peer,
 				     now);
 	else if (c->exp <= now)
 		err = refresh_refuse(waf, peer, r, JWT_REASON_EXPIRED, now);
+	else if (waf_token_revoked(waf, c))
+		err = refresh_refuse(waf, peer, r, "Token revoked", now);
 	else if (!(err = grant_init(&g, waf, now)))
 		err = c->pool ? refresh_guest(waf, r, c, &g, now) :
 			refresh_user(waf, r, c, &g);
+
+	mem_deref(c);
+
+	return err;
+}
+
+
+/* --- logout, revocation (D-60) ---------------------------------------- */
+
+/**
+ * Whether a token of ours is revoked: logged out, or its user removed
+ * (from the users file now, or by a revocation kept since)
+ *
+ * @param waf WAF
+ * @param c   The token's verified claims
+ *
+ * @return true if revoked
+ */
+bool waf_token_revoked(struct waf *waf, const struct jwt_claims *c)
+{
+	const char *user;
+
+	if (!waf || !c)
+		return false;
+
+	user = c->pool ? NULL : c->sub;
+	if (user && waf->users && !waf_users_find(waf->users, user))
+		return true;
+
+	return waf_revoke_has(waf->revoked, user, c->jti, c->iat,
+			      waf_now(waf));
+}
+
+
+static int logout_do(struct waf *waf, const struct sa *peer,
+		     const struct jwt_claims *c, struct waf_reply *r,
+		     int64_t now)
+{
+	int err;
+
+	if (c->pool) {
+		err = c->jti ? waf_revoke_jti(waf->revoked, c->jti, c->exp,
+					      now) : EINVAL;
+		if (!err && c->impuc == 1)
+			waf_lease_release(waf, c->impu[0], c->jti);
+	}
+	else {
+		err = c->sub ? waf_revoke_user(waf->revoked, c->sub, now,
+					       now + LIFETIME_MAX, now) :
+			EINVAL;
+	}
+
+	if (err == ENOSPC)
+		return reply_error(r, 503, "Service Unavailable", 60, "busy",
+				   "Logout not possible now; try again later");
+	if (err)
+		return err;
+
+	log_info("%j: %s '%s' logged out", peer, c->pool ? "guest" : "user",
+		 c->pool && c->impuc ? c->impu[0] : c->sub);
+
+	return reply(r, 200, "OK", 0, "{\"logged_out\":true}");
+}
+
+
+/**
+ * Log out: revoke the token's user's tokens (a guest: the token, and its
+ * identity goes back to the pool). An expired token has nothing left to
+ * revoke: 200 all the same.
+ *
+ * @param waf    WAF
+ * @param peer   Client address
+ * @param bearer The token text (from Authorization: Bearer)
+ * @param r      Returned reply (release with waf_reply_reset)
+ *
+ * @return 0 if a reply was made, otherwise errorcode
+ */
+int waf_logout(struct waf *waf, const struct sa *peer,
+	       const struct pl *bearer, struct waf_reply *r)
+{
+	struct jwt_claims *c = NULL;
+	const char *reason = NULL;
+	uint32_t retry = 0;
+	int64_t now;
+	int err;
+
+	if (!waf || !peer || !r)
+		return EINVAL;
+
+	memset(r, 0, sizeof(*r));
+	now = waf_now(waf);
+
+	if (waf_limiter_blocked(waf->fails, peer, now, &retry))
+		return rate_limited(r, retry);
+
+	if (!pl_isset(bearer))
+		return refresh_refuse(waf, peer, r, "Token missing", now);
+
+	/* a token expired this minute is still ours to read */
+	err = jwt_verify(&c, bearer, waf->ring, now, &reason);
+	if (err == ENOMEM)
+		return err;
+	if (err && reason && !strcmp(reason, JWT_REASON_EXPIRED))
+		return reply(r, 200, "OK", 0, "{\"logged_out\":true}");
+	if (err)
+		return refresh_refuse(waf, peer, r, reason, now);
+
+	if (!jwt_claims_aud_has(c, waf->audience))
+		err = refresh_refuse(waf, peer, r, "Token audience wrong",
+				     now);
+	else if (c->exp <= now)
+		err = reply(r, 200, "OK", 0, "{\"logged_out\":true}");
+	else
+		err = logout_do(waf, peer, c, r, now);
 
 	mem_deref(c);
 
@@ -955,21 +1102,23 @@ static struct waf_pool *pool_of(const struct waf *waf, const char *impu,
 
 
 /**
- * End the lease of a pool identity (the eP-CSCF deregistered it)
+ * End the lease of a pool identity held by a token whose binding ended
+ * at the eP-CSCF; a lease held by another token stays (D-57)
  *
  * @param waf  WAF
  * @param impu The identity
+ * @param jti  The token whose binding ended
  */
-void waf_lease_release(struct waf *waf, const char *impu)
+void waf_lease_release(struct waf *waf, const char *impu, const char *jti)
 {
 	struct waf_pool *p;
 	uint32_t idx;
 
-	if (!waf || !impu)
+	if (!waf || !impu || !jti)
 		return;
 
 	p = pool_of(waf, impu, &idx);
-	if (p && waf_pool_release(p, idx))
+	if (p && waf_pool_release(p, idx, jti))
 		log_info("guest %s returned to pool %s", impu, p->name);
 }
 

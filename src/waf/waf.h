@@ -35,6 +35,7 @@ struct waf_cfg {
 	const char *w2_url;       /**< Returned to the page: wss://...    */
 	uint32_t lifetime;        /**< Token lifetime, s (0: default)     */
 	const struct list *pools; /**< struct conf_pool, may be empty     */
+	const char *state_file;   /**< Revoked tokens; NULL: memory only  */
 };
 
 /** An answer: HTTP status, reason, Retry-After and a JSON body */
@@ -54,7 +55,11 @@ int  waf_guest(struct waf *waf, const struct sa *peer, const uint8_t *body,
 int  waf_refresh(struct waf *waf, const struct sa *peer,
 		 const struct pl *bearer, struct waf_reply *r);
 int  waf_config(struct waf *waf, struct waf_reply *r);
-void waf_lease_release(struct waf *waf, const char *impu);
+int  waf_logout(struct waf *waf, const struct sa *peer,
+		const struct pl *bearer, struct waf_reply *r);
+struct jwt_claims;
+bool waf_token_revoked(struct waf *waf, const struct jwt_claims *c);
+void waf_lease_release(struct waf *waf, const char *impu, const char *jti);
 bool waf_lease_valid(struct waf *waf, const char *impu, const char *jti);
 struct jwt_key *waf_key(const struct waf *waf);
 void waf_reply_reset(struct waf_reply *r);

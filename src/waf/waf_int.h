@@ -13,6 +13,7 @@ enum {
 	WAF_NAME_MAX   = 64,
 	WAF_JTI_LEN    = 23,       /* base64url of 128 bits, with NUL     */
 	WAF_USERS_MAX  = 1 << 20,  /* users file size limit, bytes        */
+	WAF_REVOKE_MAX = 4096,     /* revoked users and tokens kept       */
 };
 
 
@@ -67,9 +68,26 @@ int  waf_pool_lease(struct waf_pool *p, int64_t now, int64_t expires,
 		    const char *jti, uint32_t *idx, uint32_t *retry);
 int  waf_pool_renew(struct waf_pool *p, uint32_t idx, int64_t now,
 		    const char *old_jti, const char *jti, int64_t expires);
-bool waf_pool_release(struct waf_pool *p, uint32_t idx);
+bool waf_pool_release(struct waf_pool *p, uint32_t idx, const char *jti);
 bool waf_pool_leased(struct waf_pool *p, uint32_t idx, int64_t now,
 		     const char *jti);
+
+
+/* revoke.c: revoked tokens, kept in a state file (D-60) */
+struct waf_revoke;
+
+int  waf_revoke_alloc(struct waf_revoke **rp, const char *path,
+		      int64_t now);
+unsigned waf_revoke_parse(struct waf_revoke *r, const char *name,
+			  const char *text, size_t len, int64_t now);
+int  waf_revoke_user(struct waf_revoke *r, const char *user, int64_t at,
+		     int64_t until, int64_t now);
+int  waf_revoke_jti(struct waf_revoke *r, const char *jti, int64_t until,
+		    int64_t now);
+bool waf_revoke_has(const struct waf_revoke *r, const char *user,
+		    const char *jti, int64_t iat, int64_t now);
+int64_t waf_revoke_user_at(const struct waf_revoke *r, const char *user);
+uint32_t waf_revoke_count(const struct waf_revoke *r);
 
 
 /* limit.c */

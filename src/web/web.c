@@ -9,6 +9,8 @@
  *   POST /api/login    {"username","password"} -> token and identities
  *   POST /api/guest    {"pool"?} -> a pool identity's token
  *   POST /api/refresh  Authorization: Bearer -> a fresh token
+ *   POST /api/logout   Authorization: Bearer -> the user's tokens
+ *                      revoked, its registrations ended (D-60)
  * A POST whose Origin is not our page's is refused (403): the API is
  * for our page only.
  */
@@ -31,6 +33,7 @@ struct web {
 	struct waf *waf;
 	struct wwsf *wwsf;
 	struct pcscf *pcscf;
+	char *state_file;             /* revoked tokens, beside the config */
 };
 
 
@@ -39,6 +42,8 @@ static void destructor(void *arg)
 	struct web *web = arg;
 
 	pcscf_set_web_auth(web->pcscf, NULL, NULL, NULL);
+	pcscf_set_revocation(web->pcscf, NULL, NULL);
+	mem_deref(web->state_file);
 	mem_deref(web->wwsf);
 	mem_deref(web->waf);
 	mem_deref(web->ring);
@@ -134,6 +139,13 @@ static void api_handler(struct wwsf_req *req, void *arg)
 			pl_set_str(&tok, "");
 		err = waf_refresh(web->waf, peer, &tok, &r);
 	}
+	else if (!pl_strcmp(&msg->path, "/api/logout") && post) {
+		if (!bearer(msg, &tok))
+			pl_set_str(&tok, "");
+		err = waf_logout(web->waf, peer, &tok, &r);
+		if (!err && r.scode == 200)
+			pcscf_revoke_check(web->pcscf);
+	}
 	else {
 		reply_json(req, 404, "Not Found", "{\"error\":\"not_found\","
 			   "\"message\":\"No such API\"}");
@@ -155,11 +167,38 @@ static bool lease_handler(const char *iss, const char *impu,
 		return true;
 
 	if (release) {
-		waf_lease_release(web->waf, impu);
+		waf_lease_release(web->waf, impu, jti);
 		return true;
 	}
 
 	return waf_lease_valid(web->waf, impu, jti);
+}
+
+
+/* Tokens of our WAF that were revoked (D-60); another WAF's are its
+   business */
+static bool revoked_handler(const struct jwt_claims *c, void *arg)
+{
+	struct web *web = arg;
+
+	if (!web->waf || !c->iss || strcasecmp(c->iss, web->conf->wwsf_origin))
+		return false;
+
+	return waf_token_revoked(web->waf, c);
+}
+
+
+/* The state file lives beside the configuration file */
+static int state_path(struct web *web)
+{
+	const char *path = web->conf->path ? web->conf->path : "";
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return str_dup(&web->state_file, "revoked-tokens");
+
+	return re_sdprintf(&web->state_file, "%b/revoked-tokens", path,
+			   (size_t)(slash - path));
 }
 
 
@@ -205,7 +244,12 @@ static int wwsf_start(struct web *web)
 	struct wwsf_cfg hc;
 	int err;
 
+	err = state_path(web);
+	if (err)
+		return err;
+
 	memset(&wc, 0, sizeof(wc));
+	wc.state_file = web->state_file;
 	wc.users_file = conf->wwsf_users;
 	wc.key_file   = conf->token_key;
 	wc.issuer     = conf->wwsf_origin;
@@ -288,6 +332,8 @@ int web_alloc(struct web **webp, struct imsedge_conf *conf,
 		goto out;
 
 	pcscf_set_web_auth(pcscf, web->ring, lease_handler, web);
+	if (web->waf)
+		pcscf_set_revocation(pcscf, revoked_handler, web);
 
  out:
 	if (err)
@@ -301,6 +347,7 @@ int web_alloc(struct web **webp, struct imsedge_conf *conf,
 
 /**
  * SIGHUP: new TLS certificate for new connections, and the users file
+ * (removed users' tokens revoked, their registrations ended)
  *
  * @param web  Web access (may be NULL)
  * @param conf The new configuration
@@ -317,6 +364,10 @@ int web_reload(struct web *web, struct imsedge_conf *conf)
 	err = wwsf_reload(web->wwsf, conf->tls_cert, conf->tls_key);
 	if (!err)
 		err = waf_reload_users(web->waf);
+
+	/* D-60: registrations of removed users end now */
+	if (!err)
+		pcscf_revoke_check(web->pcscf);
 
 	return err;
 }

@@ -1,5 +1,5 @@
 // The WWSF API of imsedge (same origin, JSON): config, login, guest,
-// refresh. Every failure becomes an ApiError whose `kind` says what the
+// refresh, logout. Every failure becomes an ApiError whose `kind` says what the
 // user can do about it:
 //   credentials  wrong user name or password (401 on login)
 //   rate         too many attempts / no guest free now (429, 503 pool_empty);
@@ -147,4 +147,11 @@ export function guest(pool) {
 
 export function refresh(token) {
 	return post('/api/refresh', {}, 'refresh', token);
+}
+
+/** POST /api/logout: the server revokes the token (D-60); best effort */
+export async function logout(token) {
+	const { res } = await request('POST', '/api/logout',
+		{ body: {}, token });
+	return res.ok;
 }

@@ -397,8 +397,12 @@ async function logout() {
 	btn.textContent = 'Logging out…';
 	clearTimeout(refreshTimer);
 	const p = phone;
+	const token = sess?.token;
 	try {
 		await p.stop(3000);
+		// the server revokes the token, so a copy of it is worthless
+		if (token)
+			await api.logout(token).catch(() => {});
 	} finally {
 		btn.disabled = false;
 		btn.textContent = 'Log out';

@@ -692,7 +692,7 @@ export class Waitable {
 
 /** The Kamailio S-CSCF stand-in (test/kamailio/start) */
 export class Kamailio {
-	static async start({ port, debug } = {}) {
+	static async start({ port, debug, minExpires } = {}) {
 		const k = new Kamailio();
 		k.port = port ?? await freeUdpTcpPort();
 		k.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsedge-kam-'));
@@ -702,7 +702,9 @@ export class Kamailio {
 				stdio: ['ignore', 'ignore', 'pipe'],
 				env: { ...process.env,
 					...(debug ? { KAMAILIO_DEBUG: String(debug) } :
-						{}) } });
+						{}),
+					...(minExpires ? { KAMAILIO_MIN_EXPIRES:
+						String(minExpires) } : {}) } });
 		// never leave a Kamailio behind, even if the test process ends
 		// without running its after() hooks
 		const reap = () => {

@@ -229,15 +229,19 @@ describe('W2 listener', () => {
 			'SIP request cannot be answered, closing with 1007'));
 	});
 
-	test('SIP missing Max-Forwards gets 400, stays open', async () => {
-		const c = await open();
-		const res = await c.request(sipOptions({
-			omit: ['Max-Forwards'] }).text);
-		assert.equal(res.status, 400);
-		assert.equal(res.reason, 'Missing Max-Forwards');
-		const req = sipOptions();
-		assertAnswers(await c.request(req.text), req);
-	});
+	// D-55: a proxy adds a missing Max-Forwards (RFC 3261 16.6); one
+	// that is not a number is a 400
+	test('SIP bad Max-Forwards gets 400, stays open; missing is fine',
+		async () => {
+			const c = await open();
+			const bad = sipOptions();
+			const res = await c.request(bad.text.replace(
+				'Max-Forwards: 70', 'Max-Forwards: -1'));
+			assert.equal(res.status, 400);
+			assert.equal(res.reason, 'Bad Max-Forwards');
+			const req = sipOptions({ omit: ['Max-Forwards'] });
+			assertAnswers(await c.request(req.text), req);
+		});
 
 	test('a message of exactly w2_max_message bytes is accepted',
 		async () => {

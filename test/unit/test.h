@@ -48,6 +48,7 @@ extern const uint8_t test_srtp_rtp[28];
 extern const uint8_t test_srtp_cm[38];
 
 #define TESTS(X)                 \
+	X(test_tmr_order)        \
 	X(test_conf_good)        \
 	X(test_conf_errors)      \
 	X(test_conf_origin)      \
@@ -70,6 +71,9 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_pcscf_uri)        \
 	X(test_pcscf_register_rewrite) \
 	X(test_pcscf_webauth)    \
+	X(test_sipx_param)       \
+	X(test_pcscf_trust)      \
+	X(test_pcscf_maxfwd)     \
 	X(test_dtls_frag)        \
 	X(test_tls_loopback)     \
 	X(test_tls_bad_cert)     \
@@ -139,6 +143,9 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_waf_rate_limit) \
 	X(test_waf_guest) \
 	X(test_waf_refresh) \
+	X(test_waf_revoke) \
+	X(test_waf_logout) \
+	X(test_waf_revoke_restart) \
 	X(test_waf_config)
 
 /* audio transcoding: only with the board option TRANSCODE=1 */

@@ -22,10 +22,12 @@ enum { T0 = 1700000000, ITER = 10, LIFE = 600 };
 #define W2  "wss://phone.example.net:8443/sip"
 
 static int64_t test_now = T0;
+static char last_jti[64];   /* of the last guest_impu() */
 
 struct scratch {
 	char dir[256];
 	char users[300];
+	char state[300];
 };
 
 
@@ -45,6 +47,7 @@ static int scratch_init(struct scratch *s)
 		return errno;
 
 	(void)re_snprintf(s->users, sizeof(s->users), "%s/users", s->dir);
+	(void)re_snprintf(s->state, sizeof(s->state), "%s/revoked", s->dir);
 
 	return 0;
 }
@@ -56,6 +59,7 @@ static void scratch_close(const struct scratch *s)
 		return;
 
 	(void)unlink(s->users);
+	(void)unlink(s->state);
 	(void)rmdir(s->dir);
 }
 
@@ -641,6 +645,7 @@ static int guest_impu(struct fix *f, const struct sa *peer,
 	TEST_STREQ(odict_string(o, "pool"), want_pool);
 	TEST_ASSERT(waf_lease_valid(f->waf, want_impu, c->jti));
 	TEST_ASSERT(!waf_lease_valid(f->waf, want_impu, "other"));
+	str_ncpy(last_jti, c->jti, sizeof(last_jti));
 
  out:
 	waf_reply_reset(&r);
@@ -652,6 +657,7 @@ static int guest_impu(struct fix *f, const struct sa *peer,
 
 int test_waf_guest(void)
 {
+	char first_jti[64];
 	struct waf_reply r = {0};
 	struct sa p[16];
 	struct fix f;
@@ -665,14 +671,19 @@ int test_waf_guest(void)
 	/* lowest free identity first; the default pool is the first */
 	TEST_ERR(guest_impu(&f, &p[0], "", "sip:guest1@ims.test",
 			    "guest1@ims.test", "guests"));
+	str_ncpy(first_jti, last_jti, sizeof(first_jti));
 	test_now = T0 + 10;
 	TEST_ERR(guest_impu(&f, &p[1], "{}", "sip:guest2@ims.test",
 			    "guest2@ims.test", "guests"));
 	TEST_ERR(guest_impu(&f, &p[2], "{\"pool\":\"lobby\"}",
 			    "tel:+155510", "+155510", "lobby"));
 
-	/* a released identity is the next one given */
-	waf_lease_release(f.waf, "sip:guest1@ims.test");
+	/* D-57: another token's end leaves a lease alone; its own frees
+	   it, and a released identity is the next one given */
+	waf_lease_release(f.waf, "sip:guest1@ims.test", "not-the-holder");
+	TEST_ASSERT(waf_lease_valid(f.waf, "sip:guest1@ims.test",
+				    first_jti));
+	waf_lease_release(f.waf, "sip:guest1@ims.test", first_jti);
 	TEST_ASSERT(!waf_lease_valid(f.waf, "sip:guest1@ims.test", "x"));
 	TEST_ERR(guest_impu(&f, &p[3], "{\"pool\":\"guests\"}",
 			    "sip:guest1@ims.test", "guest1@ims.test",
@@ -874,6 +885,311 @@ int test_waf_config(void)
  out:
 	waf_reply_reset(&r);
 	mem_deref(o);
+	fix_close(&f);
+	return err;
+}
+
+
+/* D-60: the revocation table and its state file */
+int test_waf_revoke(void)
+{
+	struct waf_revoke *r = NULL, *r2 = NULL;
+	struct mbuf *mb = NULL;
+	struct scratch sc;
+	struct stat st;
+	char name[32];
+	unsigned i;
+	int err = 0;
+
+	memset(&sc, 0, sizeof(sc));
+	TEST_ERR(scratch_init(&sc));
+
+	/* no state file yet: an empty table */
+	TEST_ERR(waf_revoke_alloc(&r, sc.state, T0));
+	TEST_EQ(waf_revoke_count(r), 0);
+	TEST_ASSERT(!waf_revoke_has(r, "alice", "j1", T0, T0));
+
+	/* a user: tokens issued up to AT, until UNTIL */
+	TEST_ERR(waf_revoke_user(r, "alice", T0, T0 + 100, T0));
+	TEST_ASSERT(waf_revoke_has(r, "alice", "j1", T0, T0));
+	TEST_ASSERT(waf_revoke_has(r, "alice", NULL, T0 - 50, T0 + 99));
+	TEST_ASSERT(!waf_revoke_has(r, "alice", "j1", T0 + 1, T0 + 1));
+	TEST_ASSERT(!waf_revoke_has(r, "alice", "j1", T0, T0 + 100));
+	TEST_ASSERT(!waf_revoke_has(r, "bob", "j1", T0, T0));
+	TEST_ASSERT(!waf_revoke_has(r, NULL, "j1", T0, T0));
+	TEST_EQ(waf_revoke_user_at(r, "alice"), T0);
+
+	/* a token by jti */
+	TEST_ERR(waf_revoke_jti(r, "Zm9vYmFy", T0 + 50, T0));
+	TEST_ASSERT(waf_revoke_has(r, NULL, "Zm9vYmFy", T0, T0 + 49));
+	TEST_ASSERT(!waf_revoke_has(r, NULL, "Zm9vYmFy", T0, T0 + 50));
+	TEST_EQ(waf_revoke_count(r), 2);
+
+	/* no blanks or control characters in names */
+	TEST_EQ(waf_revoke_jti(r, "a b", T0 + 50, T0), EINVAL);
+	TEST_EQ(waf_revoke_jti(r, "a\nuser x 1 2", T0 + 50, T0), EINVAL);
+	TEST_EQ(waf_revoke_jti(r, "", T0 + 50, T0), EINVAL);
+
+	/* kept across a restart, mode 0600 */
+	TEST_EQ(stat(sc.state, &st), 0);
+	TEST_EQ(st.st_mode & 0777, 0600);
+	TEST_ERR(waf_revoke_alloc(&r2, sc.state, T0 + 1));
+	TEST_EQ(waf_revoke_count(r2), 2);
+	TEST_ASSERT(waf_revoke_has(r2, "alice", NULL, T0, T0 + 1));
+	TEST_ASSERT(waf_revoke_has(r2, NULL, "Zm9vYmFy", T0, T0 + 1));
+	r2 = mem_deref(r2);
+
+	/* expired entries are not read back */
+	TEST_ERR(waf_revoke_alloc(&r2, sc.state, T0 + 60));
+	TEST_EQ(waf_revoke_count(r2), 1);
+	r2 = mem_deref(r2);
+
+	/* bad lines are skipped, good ones kept */
+	TEST_ERR(waf_revoke_alloc(&r2, NULL, T0));
+	{
+		static const char text[] =
+			"# comment\n"
+			"user bob 1700000000 1700000100\r\n"
+			"jti abc\n"
+			"user carol x 1700000100\n"
+			"jti q 1700000100 5\n"
+			"frob x 1700000100\n"
+			"user dave 1700000000 1700000100 junk\n"
+			"jti Zm9v 1700000100";
+
+		TEST_EQ(waf_revoke_parse(r2, "t", text, sizeof(text) - 1,
+					 T0), 5);
+	}
+	TEST_EQ(waf_revoke_count(r2), 2);
+	TEST_ASSERT(waf_revoke_has(r2, "bob", NULL, T0, T0));
+	TEST_ASSERT(waf_revoke_has(r2, NULL, "Zm9v", T0, T0));
+	r2 = mem_deref(r2);
+
+	/* bounded: full means refused, not forgotten */
+	TEST_ERR(waf_revoke_alloc(&r2, NULL, T0));
+	for (i = 0; i < WAF_REVOKE_MAX; i++) {
+		(void)re_snprintf(name, sizeof(name), "j%u", i);
+		TEST_ERR(waf_revoke_jti(r2, name, T0 + 10, T0));
+	}
+	TEST_EQ(waf_revoke_jti(r2, "one-more", T0 + 10, T0), ENOSPC);
+	TEST_ASSERT(waf_revoke_has(r2, NULL, "j0", T0, T0));
+	/* ... until entries expire */
+	TEST_ERR(waf_revoke_jti(r2, "one-more", T0 + 20, T0 + 10));
+	TEST_EQ(waf_revoke_count(r2), 1);
+
+	/* a state file that cannot be written: still revoked in memory */
+	r = mem_deref(r);
+	TEST_ERR(waf_revoke_alloc(&r, "/nonexistent-dir/revoked", T0));
+	TEST_ERR(waf_revoke_user(r, "alice", T0, T0 + 100, T0));
+	TEST_ASSERT(waf_revoke_has(r, "alice", NULL, T0, T0));
+
+ out:
+	mem_deref(mb);
+	mem_deref(r);
+	mem_deref(r2);
+	scratch_close(&sc);
+	return err;
+}
+
+
+static int logout(struct fix *f, const char *tok, struct waf_reply *r)
+{
+	struct pl pl;
+
+	waf_reply_reset(r);
+	pl_set_str(&pl, tok);
+
+	return waf_logout(f->waf, &f->peer, &pl, r);
+}
+
+
+static int claims_of(struct jwt_claims **cp, const struct fix *f,
+		     const char *tok)
+{
+	const char *reason;
+	struct pl pl;
+
+	pl_set_str(&pl, tok);
+
+	return jwt_verify(cp, &pl, f->ring, test_now, &reason);
+}
+
+
+/* Rewrite the users file without one user's line */
+static int user_remove(const char *path, const char *name)
+{
+	struct mbuf *mb = mbuf_alloc(1024), *out = mbuf_alloc(1024);
+	struct pl rest, line;
+	size_t n = strlen(name);
+	int err;
+
+	if (!mb || !out) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	err = file_read(mb, path, 1 << 20);
+	if (err)
+		goto out;
+
+	rest.p = (const char *)mb->buf;
+	rest.l = mb->end;
+	while (rest.l) {
+		const char *nl = pl_strchr(&rest, '\n');
+
+		line.p = rest.p;
+		line.l = nl ? (size_t)(nl - rest.p) + 1 : rest.l;
+		pl_advance(&rest, line.l);
+		if (line.l > n && !strncmp(line.p, name, n) &&
+		    (line.p[n] == ' ' || line.p[n] == '\t'))
+			continue;
+		err |= mbuf_write_pl(out, &line);
+	}
+
+	err |= mbuf_write_u8(out, 0);
+	if (!err)
+		err = put(path, (const char *)out->buf);
+
+ out:
+	mem_deref(mb);
+	mem_deref(out);
+	return err;
+}
+
+
+/* D-60: logout and removed users revoke tokens; D-57: a guest's logout
+   frees its identity */
+int test_waf_logout(void)
+{
+	struct waf_reply r = {0};
+	struct jwt_claims *c = NULL;
+	char *a1 = NULL, *a2 = NULL, *b1 = NULL, *g1 = NULL;
+	struct fix f;
+	int err = 0;
+
+	TEST_ERR(fix_init(&f, true, true));
+
+	TEST_ERR(login(&f, NULL, "{\"username\":\"alice\","
+		       "\"password\":\"secret\"}", &r));
+	TEST_ERR(token_str(&a1, &r));
+	TEST_ERR(login(&f, NULL, "{\"username\":\"bob\","
+		       "\"password\":\"pw\"}", &r));
+	TEST_ERR(token_str(&b1, &r));
+
+	TEST_ERR(claims_of(&c, &f, a1));
+	TEST_ASSERT(!waf_token_revoked(f.waf, c));
+
+	/* logout revokes every token of the user issued so far */
+	TEST_ERR(logout(&f, a1, &r));
+	TEST_EQ(r.scode, 200);
+	TEST_ASSERT(waf_token_revoked(f.waf, c));
+	TEST_ERR(refresh(&f, a1, &r));
+	TEST_ASSERT(error_is(&r, 401, "token_invalid"));
+	c = mem_deref(c);
+
+	/* a login in the same second gets a token that is not revoked */
+	TEST_ERR(login(&f, NULL, "{\"username\":\"alice\","
+		       "\"password\":\"secret\"}", &r));
+	TEST_ERR(token_str(&a2, &r));
+	TEST_ERR(claims_of(&c, &f, a2));
+	TEST_ASSERT(c->iat > T0);
+	TEST_ASSERT(!waf_token_revoked(f.waf, c));
+	c = mem_deref(c);
+
+	/* bob is not affected; a bad token is 401 */
+	TEST_ERR(claims_of(&c, &f, b1));
+	TEST_ASSERT(!waf_token_revoked(f.waf, c));
+	TEST_ERR(logout(&f, "x.y.z", &r));
+	TEST_ASSERT(error_is(&r, 401, "token_invalid"));
+	TEST_ERR(logout(&f, "", &r));
+	TEST_ASSERT(error_is(&r, 401, "token_invalid"));
+
+	/* a removed user's tokens are revoked on reload, and stay so
+	   when a user of the same name comes back */
+	TEST_ERR(user_remove(f.s.users, "bob"));
+	TEST_ERR(waf_reload_users(f.waf));
+	TEST_ASSERT(waf_token_revoked(f.waf, c));
+	TEST_ERR(waf_users_set(f.s.users, "bob", "pw", "bob@ims.test",
+			       "sip:bob@ims.test", ITER));
+	TEST_ERR(waf_reload_users(f.waf));
+	TEST_ASSERT(waf_token_revoked(f.waf, c));
+	c = mem_deref(c);
+
+	/* a guest's logout revokes its token and frees its identity */
+	TEST_ERR(guest_impu(&f, NULL, "", "sip:guest1@ims.test",
+			    "guest1@ims.test", "guests"));
+	waf_reply_reset(&r);
+	TEST_ERR(guest(&f, NULL, "", &r));
+	TEST_ERR(token_str(&g1, &r));
+	TEST_ERR(claims_of(&c, &f, g1));
+	TEST_STREQ(c->impu[0], "sip:guest2@ims.test");
+	TEST_ERR(logout(&f, g1, &r));
+	TEST_EQ(r.scode, 200);
+	TEST_ASSERT(waf_token_revoked(f.waf, c));
+	TEST_ASSERT(!waf_lease_valid(f.waf, "sip:guest2@ims.test", c->jti));
+	TEST_ASSERT(waf_lease_valid(f.waf, "sip:guest1@ims.test", last_jti));
+	TEST_ERR(guest_impu(&f, NULL, "", "sip:guest2@ims.test",
+			    "guest2@ims.test", "guests"));
+
+	/* an expired token: nothing left to revoke, 200 */
+	test_now = T0 + LIFE + 1;
+	TEST_ERR(logout(&f, b1, &r));
+	TEST_EQ(r.scode, 200);
+
+ out:
+	waf_reply_reset(&r);
+	mem_deref(c);
+	mem_deref(a1);
+	mem_deref(a2);
+	mem_deref(b1);
+	mem_deref(g1);
+	fix_close(&f);
+	return err;
+}
+
+
+/* D-60: revocations outlast a restart of the WAF (the state file) */
+int test_waf_revoke_restart(void)
+{
+	struct waf_reply r = {0};
+	struct jwt_claims *c = NULL;
+	struct waf_cfg cfg;
+	char *a1 = NULL;
+	struct fix f;
+	int err = 0;
+
+	TEST_ERR(fix_init(&f, true, false));
+
+	/* the fixture's WAF again, with a state file */
+	f.waf = mem_deref(f.waf);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.users_file = f.s.users;
+	cfg.key_file = test_datapath("jwt/a.key");
+	cfg.issuer = ISS;
+	cfg.audience = AUD;
+	cfg.w2_url = W2;
+	cfg.lifetime = LIFE;
+	cfg.state_file = f.s.state;
+	TEST_ERR(waf_alloc(&f.waf, &cfg));
+	waf_set_clock(f.waf, clock_h);
+	waf_set_budget(f.waf, UINT32_MAX);
+
+	TEST_ERR(login(&f, NULL, "{\"username\":\"alice\","
+		       "\"password\":\"secret\"}", &r));
+	TEST_ERR(token_str(&a1, &r));
+	TEST_ERR(claims_of(&c, &f, a1));
+	TEST_ERR(logout(&f, a1, &r));
+	TEST_EQ(r.scode, 200);
+
+	f.waf = mem_deref(f.waf);
+	TEST_ERR(waf_alloc(&f.waf, &cfg));
+	waf_set_clock(f.waf, clock_h);
+	TEST_ASSERT(waf_token_revoked(f.waf, c));
+
+ out:
+	waf_reply_reset(&r);
+	mem_deref(c);
+	mem_deref(a1);
 	fix_close(&f);
 	return err;
 }

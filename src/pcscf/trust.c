@@ -1,0 +1,323 @@
+/**
+ * @file trust.c  The trust boundary: what of a browser's request (W2)
+ *                crosses to the core (Mw)
+ *
+ * The core trusts what a P-CSCF asserts (24.229 5.2.6.3; 33.203 U.2):
+ * identities, charging, the visited network, routes and, above all, the
+ * integrity-protected parameter of Authorization, which tells the
+ * S-CSCF the user is already authenticated (D-52). A browser must not be
+ * able to set any of them. The table below is the whole header policy,
+ * one row per header, matched by name in any case or compact form
+ * (never by libre's 12-bit name hash, which other names can share).
+ * Headers not in the table cross unchanged.
+ */
+#include <string.h>
+#include <strings.h>
+#include <re.h>
+#include "../core/conf.h"
+#include "../sip/sipx.h"
+#include "../w2/w2.h"
+#include "pcscf.h"
+#include "pcscf_int.h"
+
+
+struct trust_row {
+	const char *name;
+	char compact;            /**< RFC 3261 7.3.3 compact form, or 0   */
+	enum trust_act act;
+	const char *why;         /**< The clause, for the reviewer        */
+};
+
+/*
+ * W2 -> Mw, per header. DROP: never crosses. OWN: removed; the eP-CSCF
+ * writes its own where one belongs. AUTH: Bearer dropped, any
+ * integrity-protected removed, whatever the scheme (D-52).
+ */
+static const struct trust_row rows[] = {
+{"Authorization",        0,  TR_AUTH, "24.229 5.2.2; 33.203 U.2 (D-52)"},
+{"Proxy-Authorization",  0,  TR_AUTH, "24.229 5.2.2; 33.203 U.2 (D-52)"},
+{"P-Asserted-Identity",  0,  TR_OWN,  "5.2.6.3.3: the P-CSCF asserts"},
+{"P-Preferred-Identity", 0,  TR_OWN,  "5.2.6.3.3: chooses the PAI"},
+{"P-Charging-Vector",    0,  TR_OWN,  "5.2.2.1, 5.2.6.3: icid is ours"},
+{"P-Charging-Function-Addresses", 0, TR_DROP, "5.2.6.3: network only"},
+{"P-Visited-Network-ID", 0,  TR_OWN,  "5.2.2.1: REGISTER, ours"},
+{"Path",                 0,  TR_OWN,  "5.2.2.1: REGISTER, ours"},
+{"Service-Route",        0,  TR_DROP, "5.2.2.2: S-CSCF to UE only"},
+{"P-Associated-URI",     0,  TR_DROP, "5.2.2.2: S-CSCF to UE only"},
+{"P-Served-User",        0,  TR_DROP, "5.4.3.2: S-CSCF to AS only"},
+{"P-Profile-Key",        0,  TR_DROP, "5.3.2: I-CSCF to S-CSCF only"},
+{"P-User-Database",      0,  TR_DROP, "5.3.1: I-CSCF to S-CSCF only"},
+{"P-Asserted-Service",   0,  TR_DROP, "5.2.6.3.3: asserted by the P-CSCF"},
+{"P-Access-Network-Info", 0, TR_DROP, "5.2.6.3: we provide none"},
+{"P-Called-Party-ID",    0,  TR_DROP, "5.4.3.3: S-CSCF to UE only"},
+{"P-Private-Network-Indication", 0, TR_DROP, "5.2.6.3.3: network only"},
+{"P-Media-Authorization", 0, TR_DROP, "RFC 3313: network only"},
+{"P-Debug-ID",           0,  TR_DROP, "5.2.6.3: network only"},
+{"Relayed-Charge",       0,  TR_DROP, "29.658: network only"},
+{"Restoration-Info",     0,  TR_DROP, "5.2.6.3: network only"},
+{"Security-Client",      0,  TR_DROP, "33.203 X: no IPsec on W2 (D-6)"},
+{"Security-Server",      0,  TR_DROP, "33.203 X: no IPsec on W2 (D-9)"},
+{"Security-Verify",      0,  TR_DROP, "33.203 X: no IPsec on W2 (D-6)"},
+{"Route",                0,  TR_OWN,  "5.2.6.3: Service-Route (D-54)"},
+{"Record-Route",         0,  TR_OWN,  "5.2.6.3.3: ours only"},
+{"Max-Forwards",         0,  TR_OWN,  "RFC 3261 16.6: decremented"},
+{"Content-Length",       'l', TR_OWN, "RFC 3261 20.14: recomputed"},
+};
+
+
+static bool name_is(const struct pl *name, const struct trust_row *r)
+{
+	if (r->compact && name->l == 1)
+		return (name->p[0] | 0x20) == r->compact;
+
+	return !pl_strcasecmp(name, r->name);
+}
+
+
+/**
+ * What the trust boundary does with one header from W2
+ *
+ * @param name Header name as received
+ *
+ * @return Action (TR_KEEP for headers not in the table)
+ */
+enum trust_act trust_hdr(const struct pl *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		if (name_is(name, &rows[i]))
+			return rows[i].act;
+	}
+
+	return TR_KEEP;
+}
+
+
+/**
+ * Skip handler (pc_hdr_skip_h): true for every header that does not
+ * cross as it is
+ *
+ * @param hdr Header
+ * @param arg Unused
+ *
+ * @return true to skip
+ */
+bool trust_skip(const struct sip_hdr *hdr, void *arg)
+{
+	(void)arg;
+
+	return trust_hdr(&hdr->name) != TR_KEEP;
+}
+
+
+static bool is_ip(const struct pl *name)
+{
+	return !pl_strcasecmp(name, "integrity-protected");
+}
+
+
+static bool has_ip_text(const char *p, size_t n)
+{
+	static const char ip[] = "integrity-protected";
+	size_t i;
+
+	for (i = 0; i + sizeof(ip) - 1 <= n; i++) {
+		if (!strncasecmp(p + i, ip, sizeof(ip) - 1))
+			return true;
+	}
+
+	return false;
+}
+
+
+/* One credential: the scheme, then auth-params that scan to the end */
+static int auth_check(const struct pl *val, const char **why)
+{
+	struct pl scheme, rest, name, v;
+	int err;
+
+	if (sipx_auth_split(val, &scheme, &rest)) {
+		*why = "Malformed credentials";
+		return EBADMSG;
+	}
+
+	if (!pl_strcasecmp(&scheme, "Bearer"))
+		return 0;   /* webauth reads it; it never crosses */
+
+	while (!(err = sipx_param_next(&rest, ',', &name, &v))) {
+
+		if (is_ip(&name))
+			continue;   /* removed; ours is added where due */
+
+		/* a quoted-pair is where parsers disagree on where a string
+		   ends: refused in credentials from browsers (D-52) */
+		if (pl_strchr(&v, '\\') || has_ip_text(v.p, v.l)) {
+			*why = "Forged credentials";
+			return EACCES;
+		}
+	}
+
+	if (err != ENOENT) {
+		*why = "Malformed credentials";
+		return EBADMSG;
+	}
+
+	return 0;
+}
+
+
+/**
+ * Check a request from W2 at the trust boundary before anything of it
+ * is used: credentials that scan, no hidden integrity-protected, a
+ * usable Max-Forwards
+ *
+ * @param msg Request
+ * @param why Reason phrase on failure
+ *
+ * @return 0 if it may go on, EBADMSG (400) or EACCES (403)
+ */
+int trust_check(const struct sip_msg *msg, const char **why)
+{
+	struct le *le;
+	uint32_t fwd;
+	int err;
+
+	for (le = msg->hdrl.head; le; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+
+		if (trust_hdr(&hdr->name) != TR_AUTH)
+			continue;
+
+		err = auth_check(&hdr->val, why);
+		if (err)
+			return err;
+	}
+
+	err = trust_maxfwd(msg, &fwd);
+	if (err && err != ELOOP) {
+		*why = "Bad Max-Forwards";
+		return EBADMSG;
+	}
+
+	return 0;
+}
+
+
+/**
+ * The Max-Forwards a request goes on with (RFC 3261 16.6 step 3): one
+ * less; 70 when absent or, per RFC 4475 3.1.2.4, over 255
+ *
+ * @param msg Request
+ * @param fwd Returned value to send
+ *
+ * @return 0 if success, ELOOP if it reached 0 (483), EBADMSG if
+ *         malformed or repeated
+ */
+int trust_maxfwd(const struct sip_msg *msg, uint32_t *fwd)
+{
+	const struct sip_hdr *hdr = NULL;
+	struct le *le;
+	uint32_t v;
+	int err;
+
+	for (le = msg->hdrl.head; le; le = le->next) {
+		const struct sip_hdr *h = le->data;
+
+		if (pl_strcasecmp(&h->name, "Max-Forwards"))
+			continue;
+		if (hdr)
+			return EBADMSG;
+		hdr = h;
+	}
+
+	if (!hdr) {
+		*fwd = 70;
+		return 0;
+	}
+
+	err = sipx_u32(&hdr->val, &v);
+	if (err == ERANGE || (!err && v > 255))
+		v = 71;
+	else if (err)
+		return EBADMSG;
+
+	if (!v)
+		return ELOOP;
+
+	*fwd = v - 1;
+	return 0;
+}
+
+
+/* One credential without integrity-protected, rewritten param by param
+   (it was checked by trust_check) */
+static int auth_print(struct mbuf *mb, const struct sip_hdr *hdr,
+		      const char *ip)
+{
+	struct pl scheme, rest, name, v;
+	bool first = true;
+	int err;
+
+	if (sipx_auth_split(&hdr->val, &scheme, &rest))
+		return EBADMSG;
+
+	err = mbuf_printf(mb, "%r: %r", &hdr->name, &scheme);
+
+	while (!err && !sipx_param_next(&rest, ',', &name, &v)) {
+		if (is_ip(&name))
+			continue;
+
+		err = mbuf_printf(mb, "%s%r%s%r", first ? " " : ", ", &name,
+				  pl_isset(&v) ? "=" : "", &v);
+		first = false;
+	}
+
+	if (ip)
+		err |= mbuf_printf(mb, "%sintegrity-protected=\"%s\"",
+				   first ? " " : ", ", ip);
+
+	return err | mbuf_write_str(mb, "\r\n");
+}
+
+
+/**
+ * Print the Authorization and Proxy-Authorization headers of a request
+ * from W2 as they cross: Bearer dropped, every integrity-protected
+ * removed, and ours added where the handler asks for one
+ *
+ * @param mb  Buffer
+ * @param msg Request (checked by trust_check)
+ * @param iph Our integrity-protected value per Authorization, or NULL
+ * @param arg Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int trust_print_auth(struct mbuf *mb, const struct sip_msg *msg,
+		     trust_ip_h *iph, void *arg)
+{
+	struct le *le;
+	int err = 0;
+
+	for (le = msg->hdrl.head; le && !err; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+		struct pl scheme, rest;
+		const char *ip = NULL;
+
+		if (trust_hdr(&hdr->name) != TR_AUTH)
+			continue;
+
+		if (sipx_auth_split(&hdr->val, &scheme, &rest))
+			return EBADMSG;
+
+		if (!pl_strcasecmp(&scheme, "Bearer"))
+			continue;
+
+		if (iph && !pl_strcasecmp(&hdr->name, "Authorization"))
+			ip = iph(&scheme, &rest, arg);
+
+		err = auth_print(mb, hdr, ip);
+	}
+
+	return err;
+}
