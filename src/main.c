@@ -366,6 +366,9 @@ static int agw_start(const struct imsedge_conf *conf)
 	ac.max_calls       = conf->max_calls;
 	ac.dscp            = conf->media_dscp;
 	ac.consent_timeout = conf->consent_timeout;
+	ac.transcoding     = conf->transcoding;
+	ac.max_xcode       = conf->max_transcoded_calls;
+	ac.opus_complexity = (int)conf->opus_complexity;
 
 	err = tls_alloc_files(&tls, conf->tls_cert, conf->tls_key);
 	if (!err)

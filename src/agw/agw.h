@@ -41,6 +41,9 @@ struct agw_conf {
 	uint32_t max_calls;        /**< Sessions at once                  */
 	uint8_t dscp;              /**< media_dscp, 0 = leave unmarked    */
 	uint32_t consent_timeout;  /**< seconds (RFC 7675: 30)            */
+	bool transcoding;          /**< Offer the transcoding path        */
+	uint32_t max_xcode;        /**< Streams transcoded at once        */
+	int opus_complexity;       /**< 0..10                             */
 };
 
 /** The AGW's DTLS role on a W3 transport (a=setup it answers with) */
@@ -145,3 +148,5 @@ struct agw_xcode_prm {
 
 int  agw_sess_xcode(struct agw_sess *s, unsigned idx,
 		    const struct agw_xcode_prm *prm);
+bool agw_xcode_enabled(const struct agw *agw);
+struct agw *agw_sess_agw(const struct agw_sess *s);

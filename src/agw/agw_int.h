@@ -28,6 +28,7 @@ struct agw {
 	uint32_t cursor;             /**< Index the next search starts at  */
 	uint32_t latch_ms;           /**< AGW_LATCH_MS (tests shorten it)  */
 	char fingerprint[128];       /**< "sha-256 AB:CD:..."              */
+	uint32_t xcodes;             /**< Transcoded streams (xcode.c)     */
 	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
 };
 

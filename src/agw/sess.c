@@ -453,6 +453,13 @@ int agw_sess_stats(const struct agw_sess *s, unsigned idx,
 }
 
 
+/** The AGW a session belongs to (NULL for none) */
+struct agw *agw_sess_agw(const struct agw_sess *s)
+{
+	return s ? s->agw : NULL;
+}
+
+
 #ifndef IMSEDGE_TRANSCODE
 /**
  * Put a stream on the transcoding path, or back on the relay
@@ -470,5 +477,13 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 	(void)idx;
 
 	return prm ? ENOTSUP : 0;
+}
+
+
+bool agw_xcode_enabled(const struct agw *agw)
+{
+	(void)agw;
+
+	return false;
 }
 #endif

@@ -96,6 +96,7 @@ struct agw_xcode {
 	struct xdir up;              /**< Browser -> core                  */
 	struct xdir down;            /**< Core -> browser                  */
 	struct tmr tmr_rtcp;
+	bool counted;                /**< In agw->xcodes                   */
 	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
 };
 
@@ -104,6 +105,8 @@ static void destructor(void *arg)
 {
 	struct agw_xcode *x = arg;
 
+	if (x->counted)
+		--x->st->sess->agw->xcodes;
 	tmr_cancel(&x->tmr_rtcp);
 	mem_deref(x->up.dec);
 	mem_deref(x->up.enc);
@@ -656,6 +659,9 @@ int agw_xcode_alloc(struct agw_xcode **xp, struct agw_stream *st,
 	if (!xp || !st || !prm)
 		return EINVAL;
 
+	if (!st->sess->agw->conf.transcoding)
+		return ENOTSUP;
+
 	if (prm->core_codec == CODEC_OPUS || !codec_get(prm->core_codec) ||
 	    prm->w3_pt > 127 || prm->core_pt > 127 ||
 	    prm->w3_dtmf_pt > 127 || prm->core_dtmf_pt > 127 ||
@@ -669,6 +675,8 @@ int agw_xcode_alloc(struct agw_xcode **xp, struct agw_stream *st,
 	x->st = st;
 	x->prm = *prm;
 	x->core = codec_get(prm->core_codec);
+	++st->sess->agw->xcodes;
+	x->counted = true;
 
 	memset(&cp, 0, sizeof(cp));
 	cp.srate = x->core->srate;
@@ -752,6 +760,7 @@ static void carry(struct xdir *d, const struct xdir *old)
 int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 		   const struct agw_xcode_prm *prm)
 {
+	struct agw_xcode_prm p;
 	struct agw_stream *st;
 	struct agw_xcode *x;
 	int err;
@@ -768,10 +777,19 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 		return 0;
 	}
 
-	if (st->xc && prm_eq(&st->xc->prm, prm))
+	p = *prm;
+	p.opus_complexity = s->agw->conf.opus_complexity;
+	if (st->xc && prm_eq(&st->xc->prm, &p))
 		return 0;
 
-	err = agw_xcode_alloc(&x, st, prm);
+	/* a new path (not a change of one): within max_transcoded_calls */
+	if (!st->xc && s->agw->xcodes >= s->agw->conf.max_xcode) {
+		log_warn("stream %u: not transcoded, %u streams are "
+			 "(max_transcoded_calls)", idx, s->agw->xcodes);
+		return EBUSY;
+	}
+
+	err = agw_xcode_alloc(&x, st, &p);
 	if (err)
 		return err;
 
@@ -787,4 +805,19 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 		 (unsigned)prm->core_pt);
 
 	return 0;
+}
+
+
+/**
+ * Whether the AGW transcodes (config "transcoding", a build with
+ * TRANSCODE=1) and has room for one more transcoded stream
+ *
+ * @param agw  The AGW
+ *
+ * @return true if the SDP layer may offer transcoded codecs
+ */
+bool agw_xcode_enabled(const struct agw *agw)
+{
+	return agw && agw->conf.transcoding &&
+		agw->xcodes < agw->conf.max_xcode;
 }

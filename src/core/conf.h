@@ -44,6 +44,9 @@ struct imsedge_conf {
 	uint32_t max_calls;
 	uint8_t media_dscp;
 	uint32_t consent_timeout;     /**< seconds                       */
+	bool transcoding;             /**< Transcoding path (TRANSCODE=1) */
+	uint32_t max_transcoded_calls; /**< Streams transcoded at once   */
+	uint32_t opus_complexity;     /**< 0..10                         */
 	char *mw_emergency_next_hop;
 	struct list emergency_numbers;  /**< struct conf_str             */
 

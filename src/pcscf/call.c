@@ -106,9 +106,40 @@ static int op_core_peer(void *arg, unsigned idx, const struct sa *rtp,
 }
 
 
+#ifdef IMSEDGE_TRANSCODE
+static int op_xcode(void *arg, unsigned idx, const struct agw_xcode_prm *prm)
+{
+	struct call *c = arg;
+
+	return agw_sess_xcode(c->media, idx, prm);
+}
+#endif
+
+
 static const struct sdpx_ops ops = {
-	op_transport, op_transport_remote, op_stream, op_core_peer
+	op_transport, op_transport_remote, op_stream, op_core_peer, NULL
 };
+
+#ifdef IMSEDGE_TRANSCODE
+/* the same with transcoding: offers while the AGW has it on and room
+   for one more (an answer may take up what its offer offered) */
+static const struct sdpx_ops ops_xcode = {
+	op_transport, op_transport_remote, op_stream, op_core_peer, op_xcode
+};
+#endif
+
+
+static const struct sdpx_ops *ops_of(const struct call *c, bool offer)
+{
+#ifdef IMSEDGE_TRANSCODE
+	if (!offer || agw_xcode_enabled(agw_sess_agw(c->media)))
+		return &ops_xcode;
+#else
+	(void)c;
+	(void)offer;
+#endif
+	return &ops;
+}
 
 
 /* Which leg: a Call-ID, on a flow (NULL: any), with the browser's tag
@@ -520,12 +551,14 @@ static int browser_sdp(struct call *c, const struct sip_msg *msg,
 		return err;
 
 	if (c->offer == OFFER_CORE) {
-		err = sdpx_answer_to_core(*bodyp, c->sdp, &sdp, &ops, c);
+		err = sdpx_answer_to_core(*bodyp, c->sdp, &sdp,
+					  ops_of(c, false), c);
 		if (!err)
 			c->offer = OFFER_NONE;
 	}
 	else if (offer_ok) {
-		err = sdpx_offer_to_core(*bodyp, &c->sdp, &sdp, &ops, c);
+		err = sdpx_offer_to_core(*bodyp, &c->sdp, &sdp,
+					 ops_of(c, true), c);
 		if (!err)
 			c->offer = OFFER_BROWSER;
 	}
@@ -555,12 +588,14 @@ static int core_sdp(struct call *c, const struct sip_msg *msg, bool offer_ok,
 
 	if (c->offer == OFFER_BROWSER || (!offer_ok && c->sdp)) {
 		/* an answer, or the same answer again (183, then 200) */
-		err = sdpx_answer_to_browser(*bodyp, c->sdp, &sdp, &ops, c);
+		err = sdpx_answer_to_browser(*bodyp, c->sdp, &sdp,
+					     ops_of(c, false), c);
 		if (!err)
 			c->offer = OFFER_NONE;
 	}
 	else if (offer_ok) {
-		err = sdpx_offer_to_browser(*bodyp, &c->sdp, &sdp, &ops, c);
+		err = sdpx_offer_to_browser(*bodyp, &c->sdp, &sdp,
+					    ops_of(c, true), c);
 		if (!err)
 			c->offer = OFFER_CORE;
 	}

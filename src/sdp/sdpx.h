@@ -42,6 +42,9 @@ struct sdpx_ops {
 		      struct agw_stream_info *info);
 	int (*core_peer)(void *arg, unsigned idx, const struct sa *rtp,
 			 const struct sa *rtcp);
+	/* transcoding (agw_sess_xcode); NULL: none is offered */
+	int (*xcode)(void *arg, unsigned idx,
+		     const struct agw_xcode_prm *prm);
 };
 
 int  sdpx_offer_to_core(struct mbuf *out, struct sdpx_call **callp,

@@ -85,6 +85,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)sa_set_str(&conf.media_listen, "127.0.0.1", 0);
 	(void)sa_set_str(&conf.media_core_addr, "127.0.0.1", 0);
 	conf.port_min = 41000;
+	conf.transcoding = true;
+	conf.max_xcode = 4;
+	conf.opus_complexity = 0;
 	conf.port_max = 41999;
 	conf.max_calls = 10;
 	conf.dscp = 46;

@@ -92,8 +92,25 @@ static int fake_peer(void *arg, unsigned idx, const struct sa *rtp,
 }
 
 
+/* transcoding: the parameters must be what the AGW's path can take */
+static int fake_xcode(void *arg, unsigned idx,
+		      const struct agw_xcode_prm *prm)
+{
+	(void)arg;
+
+	if (idx >= SDPX_MAX_MEDIA)
+		abort();
+	if (prm && (prm->w3_pt > 127 || prm->core_pt > 127 ||
+		    prm->w3_dtmf_pt > 127 || prm->core_dtmf_pt > 127 ||
+		    prm->mode_set > 0x1ff))
+		abort();
+
+	return op();
+}
+
+
 static const struct sdpx_ops ops = {
-	fake_transport, fake_remote, fake_stream, fake_peer
+	fake_transport, fake_remote, fake_stream, fake_peer, fake_xcode
 };
 
 

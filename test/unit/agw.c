@@ -1235,6 +1235,9 @@ int test_agw_xcode(void)
 	int err;
 
 	conf_std(&conf);
+	conf.transcoding = true;
+	conf.max_xcode = 1;
+	conf.opus_complexity = 5;
 	TEST_ERR(fix_open(&f, &conf));
 	pcm = mem_zalloc(3 * XC_FRAMES * 320 * sizeof(*pcm), NULL);
 	TEST_ASSERT(pcm);

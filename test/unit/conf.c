@@ -114,6 +114,12 @@ int test_conf_errors(void)
 		{"media_dscp 64\n", "t.conf:7: '64' is not a number in 0..63"},
 		{"emergency_number 11a\n", "t.conf:7: '11a' is not a dialled number"},
 		{"mw_emergency_next_hop tel:112\n", "t.conf:7: 'tel:112' is not a SIP URI"},
+		{"opus_complexity 11\n", "t.conf:7: '11' is not a number in 0..10"},
+		{"max_transcoded_calls x\n", "t.conf:7: 'x' is not a number in 0..100000"},
+		{"transcoding maybe\n", "t.conf:7: 'maybe' is not yes or no"},
+#ifndef IMSEDGE_TRANSCODE
+		{"transcoding yes\n", "t.conf:7: transcoding is not built in (TRANSCODE=0)"},
+#endif
 	};
 	size_t i;
 	int err = 0;

@@ -108,6 +108,8 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_sdpx_lf) \
 	X(test_sdpx_is_sdp) \
 	X(test_sdpx_oom) \
+	X(test_sdpx_xcode) \
+	X(test_sdpx_xcode_core_offer) \
 	X(test_crypto_kat) \
 	X(test_crypto_ctr_add) \
 	X(test_crypto_fallback) \
