@@ -212,6 +212,10 @@ static bool fmtp_of(const struct sdpx_media *m, uint8_t pt, struct pl *prm)
 
 		rest = arg;
 		(void)sdpx_token(&rest, &tok);
+		while (rest.l && (*rest.p == ' ' || *rest.p == '\t')) {
+			++rest.p;
+			--rest.l;
+		}
 		*prm = rest;
 		return true;
 	}

@@ -1127,7 +1127,7 @@ static int xc_up(struct fix *f, struct codec_enc *opus,
 		 struct codec_dec *amr, int16_t *pcm, size_t *np,
 		 uint16_t *seqp, uint32_t *tsp, unsigned expect_ft)
 {
-	uint8_t pkt[PKT];
+	uint8_t pkt[PKT], frame[CODEC_MAX_FRAME];
 	int16_t in[320];
 	size_t k, len, n, phase = *np;
 	uint32_t ssrc = 0, ts0 = 0;
@@ -1139,7 +1139,9 @@ static int xc_up(struct fix *f, struct codec_enc *opus,
 		unsigned rx = f->rtp.rx;
 
 		test_tone(in, 320, 16000, 1000, &phase);
-		TEST_ERR(codec_encode(opus, pkt + 12, &len, in));
+		TEST_ERR(codec_encode(opus, frame, &len, in));
+		TEST_ASSERT(len <= sizeof(pkt) - 12);
+		memcpy(pkt + 12, frame, len);
 		rtp_hdr(pkt, PT, (*seqp)++, *tsp, SSRC);
 		*tsp += 960;
 		TEST_ERR(br_send_srtp(&f->br, pkt, 12 + len, false));
@@ -1224,7 +1226,7 @@ int test_agw_xcode(void)
 	struct agw_w3_prm prm;
 	struct agw_conf conf;
 	int16_t *pcm = NULL;
-	uint8_t pkt[PKT];
+	uint8_t pkt[PKT], frame[CODEC_MAX_FRAME];
 	int16_t in[320];
 	size_t n = 0, len, phase = 0;
 	uint16_t seq = 1, dseq;
@@ -1302,7 +1304,9 @@ int test_agw_xcode(void)
 	ts += 960;
 	rx = f.rtp.rx;
 	test_tone(in, 320, 16000, 1000, &phase);
-	TEST_ERR(codec_encode(opus_enc, pkt + 12, &len, in));
+	TEST_ERR(codec_encode(opus_enc, frame, &len, in));
+	TEST_ASSERT(len <= sizeof(pkt) - 12);
+	memcpy(pkt + 12, frame, len);
 	rtp_hdr(pkt, PT, seq++, ts, SSRC);
 	ts += 960;
 	TEST_ERR(br_send_srtp(&f.br, pkt, 12 + len, false));
@@ -1316,12 +1320,16 @@ int test_agw_xcode(void)
 	n = 0;
 	TEST_ERR(xc_up(&f, opus_enc, amr_dec, pcm, &n, &seq, &ts, 0));
 
-	/* back to pass-through */
+	/* back to pass-through: the browser's packet as it is */
 	TEST_ERR(agw_sess_xcode(f.s, 0, NULL));
+	memcpy(pkt, rtp_pkt, sizeof(rtp_pkt));
+	pkt[2] = (uint8_t)(seq >> 8);
+	pkt[3] = (uint8_t)seq;
 	rx = f.rtp.rx;
-	TEST_ERR(br_send_srtp(&f.br, rtp_pkt, sizeof(rtp_pkt), false));
+	TEST_ERR(br_send_srtp(&f.br, pkt, sizeof(rtp_pkt), false));
 	TEST_ERR(wait_for(&f, U_RTP, rx + 1, GUARD_MS));
-	TEST_ASSERT(!memcmp(f.rtp.buf, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_EQ(f.rtp.len, sizeof(rtp_pkt));
+	TEST_ASSERT(!memcmp(f.rtp.buf, pkt, sizeof(rtp_pkt)));
 
  out:
 	mem_deref(opus_enc);

@@ -1476,7 +1476,7 @@ static const char core_answer_amrwb[] =
 	"t=0 0\r\n"
 	"m=audio 31000 RTP/AVP 96 98\r\n"
 	"a=rtpmap:96 AMR-WB/16000\r\n"
-	"a=fmtp:96 mode-set=0,1, 2;octet-align=1\r\n"
+	"a=fmtp:96 mode-set=0,1,2;octet-align=1\r\n"
 	"a=rtpmap:98 telephone-event/16000\r\n"
 	"a=fmtp:98 0-15\r\n"
 	"a=ptime:20\r\n"
@@ -1513,9 +1513,11 @@ int test_sdpx_xcode(void)
 
 	/* what the path cannot do */
 	TEST_ERR(re_sdprintf(&s, "%s", core_answer_amrwb));
-	memcpy(strstr(s, "mode-set=0,1, 2"), "mode-set=0,1, 9", 15);
+	memcpy(strstr(s, "mode-set=0,1,2"), "mode-set=0,1,9", 14);
 	TEST_EQ(xrewrite(out, &call, s, &x), EPROTO);
-	memcpy(strstr(s, "mode-set=0,1, 9"), "crc=1;mode-set=", 15);
+	memcpy(strstr(s, "mode-set=0,1,9"), "mode-set=0,,1;", 14);
+	TEST_EQ(xrewrite(out, &call, s, &x), EPROTO);
+	memcpy(strstr(s, "mode-set=0,,1;"), "crc=1;modeset=", 14);
 	TEST_EQ(xrewrite(out, &call, s, &x), EPROTO);
 	TEST_EQ(x.n, 0);
 
@@ -1574,6 +1576,7 @@ int test_sdpx_xcode_core_offer(void)
 {
 	struct sdpx_call *call = NULL;
 	struct mbuf *out = mbuf_alloc(4096);
+	const char *at;
 	char *ans = NULL;
 	struct xfake x;
 	struct pl pl;
@@ -1599,8 +1602,11 @@ int test_sdpx_xcode_core_offer(void)
 	mbuf_reset(out);
 	TEST_EQ(sdpx_answer_to_core(out, call, &pl, &fake_xops, &x), EPROTO);
 
-	TEST_ERR(re_sdprintf(&ans, "%s", browser_answer));
-	memcpy(strstr(ans, "SAVPF 8 100"), "SAVPF 112 113", 13);
+	at = strstr(browser_answer, "SAVPF 8 100\r\n");
+	TEST_ASSERT(at);
+	TEST_ERR(re_sdprintf(&ans, "%b%s%s", browser_answer,
+			     (size_t)(at - browser_answer),
+			     "SAVPF 112 113\r\n", at + 13));
 	pl_set_str(&pl, ans);
 	mbuf_reset(out);
 	TEST_ERR(sdpx_answer_to_core(out, call, &pl, &fake_xops, &x));
