@@ -7,6 +7,8 @@
 #   make check                       unit tests under ASan + UBSan
 #   make fuzz [FUZZ_SECONDS=60]      run every fuzz target for a while
 #   make size                        footprint figures -> docs/footprint.md
+#   make ipk | deb | dist            packages: OpenWrt .ipk, Debian .deb,
+#                                    release tarball (packaging/, openwrt/)
 #
 # Honours CC CFLAGS LDFLAGS DESTDIR BOARD as OpenWrt's package build
 # expects; no configure step and no run probes.
@@ -119,8 +121,10 @@ include test/fuzz/fuzz.mk
 -include test/browser/browser.mk
 -include test/lwip/lwip.mk
 -include tools/mediabench/mediabench.mk
+-include tools/dcbench/dcbench.mk
 include src/wic/wic.mk
 include openwrt/ipk.mk
+include packaging/packaging.mk
 -include tools/crypto.mk
 -include tools/image/image.mk
 
@@ -131,6 +135,7 @@ test: setup
 	$(MAKE) --no-print-directory fuzz-replay
 	$(MAKE) --no-print-directory lwip-test
 	$(MAKE) --no-print-directory ipk-test
+	$(MAKE) --no-print-directory deb-test
 	$(MAKE) --no-print-directory BOARD=armhf image-test
 	$(MAKE) --no-print-directory BOARD=mipsel image-test
 	$(MAKE) --no-print-directory integration

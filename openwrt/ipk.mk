@@ -3,7 +3,8 @@
 #
 #   make ipk BOARD=armhf|mipsel        build/<board>/imsedge_<version>-1_<arch>.ipk
 #   make ipk-check BOARD=armhf|mipsel  that .ipk through test/ipk-check
-#   make ipk-test                      both, for every board below
+#   make ipk-test                      both, for every board below, and
+#                                      the release tarball (dist-check)
 #
 # The binaries come from Debian's musl cross toolchains: armhf matches
 # OpenWrt's arm_cortex-a7_neon-vfpv4; mipsel is HARD-float (see
@@ -23,8 +24,10 @@ IPK_EPOCH ?= $(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct \
 	2>/dev/null),0)
 IPK_INPUTS := openwrt/ipk.mk openwrt/mkipk openwrt/ipk/postinst \
 	openwrt/ipk/prerm rootfs/etc/init.d/imsedge rootfs/etc/config/imsedge \
-	rootfs/etc/uci-defaults/90-imsedge rootfs/etc/imsedge/imsedge.conf \
-	rootfs/lib/upgrade/keep.d/imsedge
+	rootfs/etc/capabilities/imsedge.json \
+	rootfs/etc/capabilities/imsedge-bind.json \
+	rootfs/etc/imsedge/imsedge.conf rootfs/lib/upgrade/keep.d/imsedge \
+	LICENSE THIRD-PARTY-NOTICES
 
 .PHONY: ipk ipk-check ipk-test
 
@@ -69,3 +72,4 @@ ipk-test:
 	@for b in $(IPK_BOARDS); do \
 		$(MAKE) --no-print-directory BOARD=$$b ipk-check || exit 1; \
 	done
+	@$(MAKE) --no-print-directory dist-check

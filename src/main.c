@@ -19,11 +19,15 @@
 #include "keygen/keygen.h"
 #include "w2/w2.h"
 #include "agw/agw.h"
+#include "dc/dc.h"
 #include "crypto/crypto.h"
 #include "pcscf/pcscf.h"
 #include "jwt/jwt.h"
 #include "waf/waf.h"
 #include "web/web.h"
+#include "check/check.h"
+#include "metrics/metrics.h"
+#include "net/net.h"
 
 #define LOG_MODULE "main"
 
@@ -42,6 +46,7 @@ static struct {
 	struct pcscf *pcscf;
 	struct agw *agw;
 	struct web *web;
+	struct metrics *metrics;
 	struct tmr tmr_exit;
 	int sigfd[2];
 	bool stopping;
@@ -113,7 +118,7 @@ static void stop(void)
 static void reload(void)
 {
 	struct imsedge_conf *conf;
-	char errbuf[512];
+	char errbuf[512], keys[256];
 	int err;
 
 	err = conf_load(&conf, app.path, errbuf, sizeof(errbuf));
@@ -134,6 +139,10 @@ static void reload(void)
 	}
 
 	log_init(conf->log_level, conf->log_syslog);
+	if (conf_restart_needed(app.conf, conf, keys, sizeof(keys)))
+		log_warn("reload: changed keys that need a restart to take "
+			 "effect: %s", keys);
+	log_info("reloaded %s", app.path);
 	mem_deref(app.conf);
 	app.conf = conf;
 }
@@ -206,52 +215,36 @@ static void sig_close(void)
 }
 
 
-static int check_tls_files(const struct imsedge_conf *conf)
+static void report(const char *problem, void *arg)
 {
-	struct tls *tls = NULL;
-	int err;
+	unsigned *n = arg;
 
-	err = tls_alloc_files(&tls, conf->tls_cert, conf->tls_key);
-	if (err)
-		(void)fprintf(stderr, "%s: tls_cert %s / tls_key %s: "
-			      "cannot load: %s\n", conf->path, conf->tls_cert,
-			      conf->tls_key, strerror(err));
-
-	mem_deref(tls);
-	return err;
+	(void)fprintf(stderr, "%s\n", problem);
+	++*n;
 }
 
 
-/* -t: the token keys load (the signing key must be a private key) */
-static int check_token_keys(const struct imsedge_conf *conf)
+/* -t: every problem on stderr, one per line, or "FILE: configuration
+   OK" on stdout */
+static int check(void)
 {
-	struct jwt_key *key = NULL;
-	struct le *le;
-	int err = 0;
+	unsigned n = 0;
+	int err;
 
-	if (conf->token_key) {
-		err = jwt_key_load(&key, conf->token_key);
-		if (!err && !jwt_key_can_sign(key))
-			err = EINVAL;
-		if (err)
-			(void)fprintf(stderr, "%s: token_key %s: not an EC "
-				      "P-256 private key: %s\n", conf->path,
-				      conf->token_key, strerror(err));
-		key = mem_deref(key);
+	err = conf_check(&app.conf, app.path, report, &n);
+	if (err) {
+		if (!n)
+			(void)fprintf(stderr, "%s: %s\n", app.path,
+				      strerror(err));
+		return err;
 	}
 
-	for (le = conf->waf_keys.head; le && !err; le = le->next) {
-		const struct conf_waf_key *k = le->data;
+	log_init(LOG_LVL_ERROR + 1, false);    /* the checks print */
+	if (check_conf(app.conf, 0, report, &n))
+		return EINVAL;
 
-		err = jwt_key_load(&key, k->file);
-		if (err)
-			(void)fprintf(stderr, "%s: waf_pubkey %s %s: not an "
-				      "EC P-256 key: %s\n", conf->path,
-				      k->issuer, k->file, strerror(err));
-		key = mem_deref(key);
-	}
-
-	return err;
+	(void)printf("%s: configuration OK\n", app.path);
+	return 0;
 }
 
 
@@ -343,6 +336,38 @@ static int fd_limits(const struct imsedge_conf *conf)
 }
 
 
+/* media_listen any or an interface: its addresses now; the core side
+   defaults to the first of them */
+static int media_addrs(const struct imsedge_conf *conf, struct agw_conf *ac)
+{
+	const char *ifname = conf->media_if;
+	unsigned i, n = ARRAY_SIZE(ac->w3_addrv);
+	int err;
+
+	err = net_if_addrs(strcmp(ifname, "any") ? ifname : NULL,
+			   ac->w3_addrv, &n);
+	if (err == ENODEV) {
+		log_error("media_listen %s: no such interface", ifname);
+		return err;
+	}
+	if (err) {
+		log_error("media_listen %s: no address: %m", ifname, err);
+		return err;
+	}
+
+	ac->w3_addrc = n;
+	ac->media_listen = ac->w3_addrv[0];
+	if (!sa_isset(&ac->media_core_addr, SA_ADDR))
+		ac->media_core_addr = ac->w3_addrv[0];
+
+	for (i = 0; i < n; i++)
+		log_info("media: browsers on %j (%s)", &ac->w3_addrv[i],
+			 ifname);
+
+	return 0;
+}
+
+
 /* The media gateway, when media_listen is set; its DTLS certificate is
    the W2 one (browsers check it by the fingerprint in SDP) */
 static int agw_start(const struct imsedge_conf *conf)
@@ -351,7 +376,7 @@ static int agw_start(const struct imsedge_conf *conf)
 	struct tls *tls = NULL;
 	int err;
 
-	if (!sa_isset(&conf->media_listen, SA_ADDR)) {
+	if (!sa_isset(&conf->media_listen, SA_ADDR) && !conf->media_if) {
 		log_info("no media_listen: calls are refused with 488");
 		return 0;
 	}
@@ -369,6 +394,15 @@ static int agw_start(const struct imsedge_conf *conf)
 	ac.transcoding     = conf->transcoding;
 	ac.max_xcode       = conf->max_transcoded_calls;
 	ac.opus_complexity = (int)conf->opus_complexity;
+	ac.datachannel     = conf->datachannel;
+	ac.max_datachannels = conf->max_datachannels;
+	ac.dc_max_message  = conf->dc_max_message;
+
+	if (conf->media_if) {
+		err = media_addrs(conf, &ac);
+		if (err)
+			return err;
+	}
 
 	err = tls_alloc_files(&tls, conf->tls_cert, conf->tls_key);
 	if (!err)
@@ -378,17 +412,39 @@ static int agw_start(const struct imsedge_conf *conf)
 	if (err)
 		log_error("media gateway: %m", err);
 	else
-		log_info("media: browsers on %j, core on %j, ports %u-%u, "
-			 "max %u calls", &conf->media_listen,
-			 &conf->media_core_addr, conf->rtp_port_min,
+		log_info("media: browsers on %j%s, core on %j, ports %u-%u, "
+			 "max %u calls", &ac.media_listen,
+			 ac.w3_addrc > 1 ? " and more" : "",
+			 &ac.media_core_addr, conf->rtp_port_min,
 			 conf->rtp_port_max, conf->max_calls);
 	if (!err && (sa_isset(&conf->media_public, SA_ADDR) ||
 		     sa_isset(&conf->media_core_public, SA_ADDR)))
 		log_info("media: advertised as %j (browsers), %j (core)",
 			 sa_isset(&conf->media_public, SA_ADDR) ?
-			 &conf->media_public : &conf->media_listen,
+			 &conf->media_public : &ac.media_listen,
 			 sa_isset(&conf->media_core_public, SA_ADDR) ?
-			 &conf->media_core_public : &conf->media_core_addr);
+			 &conf->media_core_public : &ac.media_core_addr);
+
+	return err;
+}
+
+
+static int metrics_start(void)
+{
+	struct metrics_src src = {app.w2, app.pcscf, app.agw};
+
+	if (!sa_isset(&app.conf->metrics_listen, SA_PORT))
+		return 0;
+
+	return metrics_alloc(&app.metrics, &app.conf->metrics_listen, &src);
+}
+
+
+/* Every failed start-up step says so: no exit without a log line */
+static int step(int err, const char *what)
+{
+	if (err)
+		log_error("start-up failed: %s: %m", what, err);
 
 	return err;
 }
@@ -403,39 +459,32 @@ static int run(void)
 	dbg_handler_set(dbg_print, NULL);
 	dbg_init(DBG_WARNING, DBG_NONE);
 
-	err = fd_limits(app.conf);
-	if (err)
-		return err;
-
-	err = sig_init();
-	if (err) {
-		log_error("signal setup failed: %m", err);
-		return err;
-	}
-
-	err = w2_alloc(&app.w2, app.conf);
-	if (err)
-		return err;
-
-	err = crypto_select(app.conf->crypto_provider);
-	if (err)
-		return err;
-
-	err = agw_start(app.conf);
-	if (err)
-		return err;
-
-	err = pcscf_alloc(&app.pcscf, app.conf, app.w2, app.agw);
-	if (err)
-		return err;
-
-	err = web_alloc(&app.web, app.conf, app.pcscf);
+	err = step(fd_limits(app.conf), "descriptor limit");
+	if (!err)
+		err = step(sig_init(), "signal setup");
+	if (!err)
+		err = step(w2_alloc(&app.w2, app.conf), "W2 listener");
+	if (!err)
+		err = step(crypto_select(app.conf->crypto_provider),
+			   "crypto provider");
+	if (!err)
+		err = step(agw_start(app.conf), "media gateway");
+	if (!err)
+		err = step(pcscf_alloc(&app.pcscf, app.conf, app.w2,
+				       app.agw), "eP-CSCF");
+	if (!err)
+		err = step(web_alloc(&app.web, app.conf, app.pcscf),
+			   "web access (WWSF, WAF, token keys)");
+	if (!err)
+		err = step(metrics_start(), "metrics");
 	if (err)
 		return err;
 
 	log_info("ready");
 
 	err = re_main(NULL);
+	if (err)
+		log_error("event loop failed: %m", err);
 
 	log_info("stopped");
 
@@ -529,32 +578,28 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 
+	if (test) {
+		err = check();
+		goto out;
+	}
+
 	err = conf_load(&app.conf, app.path, errbuf, sizeof(errbuf));
 	if (err) {
 		(void)fprintf(stderr, "%s\n", errbuf);
 		goto out;
 	}
 
-	/* -t prints one line: its verdict */
-	log_init(test ? LOG_LVL_ERROR + 1 : app.conf->log_level,
-		 app.conf->log_syslog && !test);
-
-	if (test) {
-		err = check_tls_files(app.conf);
-		if (!err)
-			err = check_token_keys(app.conf);
-		if (!err)
-			(void)printf("%s: configuration OK\n", app.path);
-		goto out;
-	}
+	log_init(app.conf->log_level, app.conf->log_syslog);
 
 	err = run();
 
  out:
 	tmr_cancel(&app.tmr_exit);
+	app.metrics = mem_deref(app.metrics);
 	app.web = mem_deref(app.web);
 	app.pcscf = mem_deref(app.pcscf);
 	app.agw = mem_deref(app.agw);
+	dc_close();
 	app.w2 = mem_deref(app.w2);
 	app.conf = mem_deref(app.conf);
 	sig_close();

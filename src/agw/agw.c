@@ -114,6 +114,33 @@ uint32_t agw_session_count(const struct agw *agw)
 }
 
 
+/**
+ * Media ports of the pool in use and in all
+ *
+ * @param agw   AGW (may be NULL: zeros)
+ * @param used  Returned ports in use
+ * @param total Returned size of the pool
+ */
+void agw_ports(const struct agw *agw, uint32_t *used, uint32_t *total)
+{
+	uint32_t i, n = 0;
+
+	*used = *total = 0;
+	if (!agw)
+		return;
+
+	for (i = 0; i < (agw->nports + 7) / 8; i++) {
+		uint8_t b = agw->portmap[i];
+
+		for (; b; b &= (uint8_t)(b - 1))
+			++n;
+	}
+
+	*used = n;
+	*total = agw->nports;
+}
+
+
 static bool used(const struct agw *agw, uint32_t i)
 {
 	return i >= agw->nports || (agw->portmap[i >> 3] & (1u << (i & 7)));

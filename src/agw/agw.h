@@ -30,9 +30,17 @@ struct agw;
 struct agw_sess;
 struct tls;
 
+enum {
+	AGW_W3_ADDRS = 8,          /**< Most browser-side addresses       */
+};
+
 /** Limits and addresses (from the config file) */
 struct agw_conf {
 	struct sa media_listen;    /**< W3 address (port ignored)         */
+	struct sa w3_addrv[AGW_W3_ADDRS]; /**< Or several: media_listen
+				        any or an interface; each gets a
+				        socket and a host candidate       */
+	unsigned w3_addrc;         /**< 0: media_listen alone             */
 	struct sa media_core_addr; /**< Core-side address (port ignored)  */
 	struct sa media_public;    /**< In W3 candidates; unset: listen   */
 	struct sa media_core_public; /**< c= to the core; unset: core_addr */
@@ -44,6 +52,9 @@ struct agw_conf {
 	bool transcoding;          /**< Offer the transcoding path        */
 	uint32_t max_xcode;        /**< Streams transcoded at once        */
 	int opus_complexity;       /**< 0..10                             */
+	bool datachannel;          /**< Terminate data channels (dc.c)    */
+	uint32_t max_datachannels; /**< Channels per association          */
+	uint32_t dc_max_message;   /**< a=max-message-size offered        */
 };
 
 /** The AGW's DTLS role on a W3 transport (a=setup it answers with) */
@@ -65,6 +76,8 @@ struct agw_w3_prm {
 /** What the AGW puts in its SDP for one W3 transport */
 struct agw_w3_info {
 	struct sa cand;            /**< Host candidate (UDP)              */
+	struct sa morev[AGW_W3_ADDRS - 1]; /**< Further host candidates  */
+	unsigned morec;
 	char ufrag[33];            /**< AGW's ice-ufrag                   */
 	char pwd[65];              /**< AGW's ice-pwd                     */
 	char fingerprint[128];     /**< "sha-256 AB:CD:..." of the AGW    */
@@ -91,6 +104,8 @@ enum agw_close_reason {
 	AGW_CLOSE_CONSENT,         /**< Browser's consent expired         */
 	AGW_CLOSE_DTLS,            /**< DTLS failed (fingerprint, alert)  */
 	AGW_CLOSE_ERROR,
+	AGW_CLOSE_DTLS_CLOSED,     /**< The browser closed DTLS (close_notify):
+				        a hang-up, its BYE should follow  */
 };
 
 typedef void (agw_close_h)(enum agw_close_reason reason, void *arg);
@@ -112,6 +127,38 @@ int  agw_sess_stream(struct agw_sess *s, unsigned idx,
 int  agw_sess_core_peer(struct agw_sess *s, unsigned idx,
 			const struct sa *rtp, const struct sa *rtcp);
 void agw_sess_early_media(struct agw_sess *s, bool allowed);
+
+enum {
+	AGW_DCMAP_MAX = 4,         /**< Channels agreed in SDP per m-line */
+};
+
+/** A channel agreed in SDP (RFC 8864 a=dcmap): no DCEP */
+struct agw_dcmap {
+	uint16_t sid;
+	char label[33];
+	char proto[17];            /**< subprotocol, "" if none           */
+};
+
+/** A data-channel m-line (RFC 8841) the AGW terminates (dc.c) */
+struct agw_dc_prm {
+	unsigned tid;              /**< W3 transport it uses              */
+	uint16_t sctp_port;        /**< Browser's a=sctp-port             */
+	uint32_t max_message;      /**< Browser's a=max-message-size
+				        (0: no limit of its own)          */
+	struct agw_dcmap mapv[AGW_DCMAP_MAX];
+	size_t mapc;
+};
+
+/** What the AGW puts in its SDP for a data-channel m-line */
+struct agw_dc_info {
+	uint16_t sctp_port;        /**< AGW's a=sctp-port                 */
+	uint32_t max_message;      /**< AGW's a=max-message-size          */
+};
+
+bool agw_dc_enabled(const struct agw *agw);
+int  agw_sess_datachannel(struct agw_sess *s, unsigned idx,
+			  const struct agw_dc_prm *prm,
+			  struct agw_dc_info *info);
 
 /** Packet counters of one stream (agw_sess_stats) */
 struct agw_stats {
@@ -149,4 +196,8 @@ struct agw_xcode_prm {
 int  agw_sess_xcode(struct agw_sess *s, unsigned idx,
 		    const struct agw_xcode_prm *prm);
 bool agw_xcode_enabled(const struct agw *agw);
-struct agw *agw_sess_agw(const struct agw_sess *s);
+void agw_sess_totals(const struct agw_sess *s, struct agw_stats *sum);
+void agw_stats_add(struct agw_stats *sum, const struct agw_stats *x);
+void agw_totals(const struct agw *agw, struct agw_stats *sum);
+void agw_ports(const struct agw *agw, uint32_t *used, uint32_t *total);
+void agw_sess_label(struct agw_sess *s, const char *label);

@@ -27,6 +27,8 @@ struct agw {
 	uint32_t nports;
 	uint32_t cursor;             /**< Index the next search starts at  */
 	uint32_t latch_ms;           /**< AGW_LATCH_MS (tests shorten it)  */
+	uint32_t sess_seq;           /**< Sessions so far (default label)  */
+	struct agw_stats done;       /**< Counters of ended sessions       */
 	char fingerprint[128];       /**< "sha-256 AB:CD:..."              */
 	uint32_t xcodes;             /**< Transcoded streams (xcode.c)     */
 	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
@@ -35,6 +37,7 @@ struct agw {
 /** One call's media */
 struct agw_sess {
 	struct le le;                /**< In agw->sessl                    */
+	char label[64];              /**< The call's id, for logs          */
 	struct agw *agw;             /**< Holds a reference                */
 	struct list w3l;             /**< struct agw_w3                    */
 	struct list streaml;         /**< struct agw_stream                */
@@ -43,6 +46,18 @@ struct agw_sess {
 	bool emergency;
 	bool early;                  /**< Core-to-browser media allowed    */
 	bool closed;                 /**< closeh called: nothing flows     */
+};
+
+/** Which socket of a transport a browser address sends to */
+struct agw_w3_route {
+	struct sa src;
+	struct net_udp *us;
+};
+
+/** One socket of a transport: the arg of its receive handler */
+struct agw_w3_sock {
+	struct agw_w3 *w3;
+	struct net_udp *us;
 };
 
 /** A browser address that passed a connectivity check */
@@ -57,7 +72,11 @@ struct agw_w3 {
 	struct agw_sess *sess;
 	unsigned tid;
 	uint16_t port;
-	struct net_udp *us;
+	struct net_udp *us;          /**< The first socket                 */
+	struct agw_w3_sock sockv[AGW_W3_ADDRS]; /**< One per address      */
+	unsigned sockc;
+	struct agw_w3_route routev[AGW_CHECKED_MAX]; /**< Recent sources  */
+	unsigned routei;
 	struct sa laddr;             /**< Host candidate                   */
 	char ufrag[AGW_UFRAG_LEN + 1];
 	char pwd[AGW_PWD_LEN + 1];
@@ -74,6 +93,10 @@ struct agw_w3 {
 	bool nominated;
 	struct tmr tmr_consent;
 	uint64_t consent_ts;         /**< Last valid check from peer       */
+	struct dc_assoc *dc;         /**< Data channels, if an m-line has
+					them on this transport (dc.c)     */
+	struct agw_dc_prm dcprm;
+	bool dc_want;
 };
 
 /** Symmetric RTP: the source a core-side socket is latched to */
@@ -125,6 +148,8 @@ struct agw_stream *agw_sess_stream_find(const struct agw_sess *s,
 
 /* w3.c */
 int  agw_w3_alloc(struct agw_w3 **wp, struct agw_sess *s, unsigned tid);
+struct net_udp *agw_w3_sock_for(const struct agw_w3 *w3,
+				const struct sa *dst);
 int  agw_w3_remote(struct agw_w3 *w3, const struct agw_w3_prm *prm,
 		   bool answer);
 void agw_w3_info(const struct agw_w3 *w3, struct agw_w3_info *info);
@@ -149,6 +174,13 @@ int  agw_core_send(struct agw_stream *st, bool rtcp, uint8_t *buf,
 		   size_t len);
 void agw_core_recv_test(struct agw_stream *st, bool rtcp,
 			const struct sa *src, struct mbuf *mb);
+
+/* dc.c */
+void agw_dc_dtls_new(struct agw_w3 *w3);
+void agw_dc_free(struct agw_w3 *w3);
+void agw_dc_dtls_up(struct agw_w3 *w3);
+void agw_dc_dtls_recv(struct mbuf *mb, void *arg);
+bool agw_dc_only(const struct agw_w3 *w3);
 
 /* relay.c */
 bool agw_is_rtcp(const uint8_t *p, size_t n);

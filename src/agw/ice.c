@@ -245,7 +245,8 @@ static int reply(struct agw_w3 *w3, const struct sa *src,
 
 	err = reply_encode(mb, w3, src, msg, scode);
 	if (!err)
-		err = net_udp_send(w3->us, src, mb->buf, mb->end);
+		err = net_udp_send(agw_w3_sock_for(w3, src), src, mb->buf,
+				   mb->end);
 
 	mem_deref(mb);
 

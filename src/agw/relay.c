@@ -221,7 +221,8 @@ int agw_relay_to_w3(struct agw_stream *st, bool rtcp, uint8_t *buf,
 	if (err)
 		return err;
 
-	return net_udp_send(w3->us, &w3->peer, buf, len);
+	return net_udp_send(agw_w3_sock_for(w3, &w3->peer), &w3->peer, buf,
+			    len);
 }
 
 

@@ -43,9 +43,9 @@ static void stats_log(const struct agw_sess *s)
 		const struct agw_stream *st = le->data;
 		const struct agw_stats *x = &st->stats;
 
-		log_info("session %p stream %u: browser->core %llu pkts "
+		log_info("session %s stream %u: browser->core %llu pkts "
 			 "(%llu dropped, %llu SRTP failed), core->browser "
-			 "%llu pkts (%llu dropped)", s, st->idx,
+			 "%llu pkts (%llu dropped)", s->label, st->idx,
 			 (unsigned long long)x->w3_pkts,
 			 (unsigned long long)x->w3_dropped,
 			 (unsigned long long)x->w3_srtp_failed,
@@ -58,8 +58,11 @@ static void stats_log(const struct agw_sess *s)
 static void destructor(void *arg)
 {
 	struct agw_sess *s = arg;
+	struct agw_stats sum;
 
 	stats_log(s);
+	agw_sess_totals(s, &sum);
+	agw_stats_add(&s->agw->done, &sum);
 
 	/* streams first: they point at transports */
 	list_flush(&s->streaml);
@@ -98,6 +101,7 @@ int agw_sess_alloc(struct agw_sess **sp, struct agw *agw, bool emergency,
 
 	s->agw       = mem_ref(agw);
 	s->emergency = emergency;
+	(void)re_snprintf(s->label, sizeof(s->label), "%u", ++agw->sess_seq);
 	s->closeh    = closeh;
 	s->arg       = arg;
 	list_append(&agw->sessl, &s->le, s);
@@ -130,9 +134,11 @@ void agw_sess_close(struct agw_sess *s, enum agw_close_reason reason)
 		tmr_cancel(&w3->tmr_consent);
 	}
 
-	log_info("session %p closes (%s)", s,
+	log_info("session %s closes (%s)", s->label,
 		 reason == AGW_CLOSE_CONSENT ? "consent expired" :
-		 reason == AGW_CLOSE_DTLS ? "DTLS failed" : "error");
+		 reason == AGW_CLOSE_DTLS ? "DTLS failed" :
+		 reason == AGW_CLOSE_DTLS_CLOSED ? "DTLS closed by the browser" :
+		 "error");
 
 	if (s->closeh)
 		s->closeh(reason, s->arg);
@@ -453,13 +459,6 @@ int agw_sess_stats(const struct agw_sess *s, unsigned idx,
 }
 
 
-/** The AGW a session belongs to (NULL for none) */
-struct agw *agw_sess_agw(const struct agw_sess *s)
-{
-	return s ? s->agw : NULL;
-}
-
-
 #ifndef IMSEDGE_TRANSCODE
 /**
  * Put a stream on the transcoding path, or back on the relay
@@ -487,3 +486,82 @@ bool agw_xcode_enabled(const struct agw *agw)
 	return false;
 }
 #endif
+/**
+ * Name a session in the logs (the call's id) instead of its number
+ *
+ * @param s     Session
+ * @param label Label (truncated to 63 characters)
+ */
+void agw_sess_label(struct agw_sess *s, const char *label)
+{
+	if (s && label)
+		str_ncpy(s->label, label, sizeof(s->label));
+}
+
+
+/**
+ * Sum the counters of all streams of a session
+ *
+ * @param s   Session
+ * @param sum Returned sums
+ */
+void agw_sess_totals(const struct agw_sess *s, struct agw_stats *sum)
+{
+	struct le *le;
+
+	if (!sum)
+		return;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!s)
+		return;
+
+	for (le = s->streaml.head; le; le = le->next) {
+		const struct agw_stream *st = le->data;
+
+		agw_stats_add(sum, &st->stats);
+	}
+}
+
+
+/**
+ * Add counters to a sum
+ *
+ * @param sum Sum
+ * @param x   Counters to add
+ */
+void agw_stats_add(struct agw_stats *sum, const struct agw_stats *x)
+{
+	sum->w3_pkts        += x->w3_pkts;
+	sum->w3_bytes       += x->w3_bytes;
+	sum->w3_dropped     += x->w3_dropped;
+	sum->w3_srtp_failed += x->w3_srtp_failed;
+	sum->core_pkts      += x->core_pkts;
+	sum->core_bytes     += x->core_bytes;
+	sum->core_dropped   += x->core_dropped;
+	sum->core_unlatched += x->core_unlatched;
+}
+
+
+/**
+ * The AGW's counters since start: ended sessions and live ones
+ *
+ * @param agw AGW (may be NULL: zeros)
+ * @param sum Returned sums
+ */
+void agw_totals(const struct agw *agw, struct agw_stats *sum)
+{
+	struct le *le;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!agw)
+		return;
+
+	*sum = agw->done;
+	for (le = agw->sessl.head; le; le = le->next) {
+		struct agw_stats x;
+
+		agw_sess_totals(le->data, &x);
+		agw_stats_add(sum, &x);
+	}
+}

@@ -17,6 +17,7 @@
 #include "../tls/tlsx.h"
 #include "../srtp/srtp.h"
 #include "../core/log.h"
+#include "../core/stats.h"
 #include "agw.h"
 #include "agw_int.h"
 
@@ -35,9 +36,12 @@ static void destructor(void *arg)
 	struct agw_w3 *w3 = arg;
 
 	tmr_cancel(&w3->tmr_consent);
+	agw_dc_free(w3);             /* its ABORT still leaves over DTLS */
 	mem_deref(w3->dtls);
 	mem_deref(w3->srtp);
-	mem_deref(w3->us);
+	while (w3->sockc)
+		mem_deref(w3->sockv[--w3->sockc].us);
+	w3->us = NULL;
 	agw_port_release(w3->sess->agw, w3->port, false);
 	list_unlink(&w3->le);
 }
@@ -90,13 +94,99 @@ static void w3_recv(const struct sa *src, uint8_t *buf, size_t len,
 		    void *arg);
 
 
+/* The transport's addresses: media_listen, or each of w3_addrv */
+static const struct sa *w3_addrs(const struct agw *agw, unsigned *n)
+{
+	*n = agw->conf.w3_addrc ? agw->conf.w3_addrc : 1;
+
+	return agw->conf.w3_addrc ? agw->conf.w3_addrv :
+		&agw->conf.media_listen;
+}
+
+
+/* One socket per address, all on this port (else none: the pool tries
+   the next port) */
 static int bind_h(uint16_t port, void *arg)
 {
 	struct agw_w3 *w3 = arg;
 	struct agw *agw = w3->sess->agw;
+	const struct sa *addrv;
+	unsigned i, n;
+	int err = 0;
 
-	return agw_udp_open(agw, &w3->us, &agw->conf.media_listen, port,
-			    w3_recv, w3);
+	addrv = w3_addrs(agw, &n);
+	for (i = 0; i < n && !err; i++) {
+		struct agw_w3_sock *k = &w3->sockv[i];
+
+		k->w3 = w3;
+		err = agw_udp_open(agw, &k->us, &addrv[i], port, w3_recv, k);
+		if (!err)
+			++w3->sockc;
+	}
+
+	if (err) {
+		while (w3->sockc) {
+			struct agw_w3_sock *k = &w3->sockv[--w3->sockc];
+
+			k->us = mem_deref(k->us);
+		}
+		return err;
+	}
+
+	w3->us = w3->sockv[0].us;
+	return 0;
+}
+
+
+/**
+ * The socket to send to a browser address from: the one it last sent
+ * to, else the first of its address family
+ *
+ * @param w3  Transport
+ * @param dst Browser address
+ *
+ * @return Socket
+ */
+struct net_udp *agw_w3_sock_for(const struct agw_w3 *w3,
+				const struct sa *dst)
+{
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(w3->routev); i++) {
+		if (w3->routev[i].us && sa_cmp(&w3->routev[i].src, dst,
+					       SA_ALL))
+			return w3->routev[i].us;
+	}
+
+	for (i = 0; i < w3->sockc; i++) {
+		struct sa la;
+
+		if (!net_udp_local(w3->sockv[i].us, &la) &&
+		    sa_af(&la) == sa_af(dst))
+			return w3->sockv[i].us;
+	}
+
+	return w3->us;
+}
+
+
+/* Remember which socket a source sent to (the last few sources) */
+static void route_note(struct agw_w3 *w3, const struct sa *src,
+		       struct net_udp *us)
+{
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(w3->routev); i++) {
+		if (w3->routev[i].us && sa_cmp(&w3->routev[i].src, src,
+					       SA_ALL)) {
+			w3->routev[i].us = us;
+			return;
+		}
+	}
+
+	w3->routev[w3->routei].src = *src;
+	w3->routev[w3->routei].us = us;
+	w3->routei = (w3->routei + 1) % ARRAY_SIZE(w3->routev);
 }
 
 
@@ -156,6 +246,16 @@ void agw_w3_info(const struct agw_w3 *w3, struct agw_w3_info *info)
 
 	agw_advertised(&info->cand, &w3->sess->agw->conf.media_public,
 		       &w3->laddr, w3->port);
+
+	/* a host candidate for each further address, unless an address is
+	   advertised instead (NAT) */
+	if (!sa_isset(&w3->sess->agw->conf.media_public, SA_ADDR)) {
+		unsigned i;
+
+		for (i = 1; i < w3->sockc; i++)
+			(void)net_udp_local(w3->sockv[i].us,
+					    &info->morev[info->morec++]);
+	}
 	str_ncpy(info->ufrag, w3->ufrag, sizeof(info->ufrag));
 	str_ncpy(info->pwd, w3->pwd, sizeof(info->pwd));
 	str_ncpy(info->fingerprint, w3->sess->agw->fingerprint,
@@ -170,8 +270,8 @@ static int w3_send_h(struct mbuf *mb, void *arg)
 	if (!w3->have_peer || w3->sess->closed)
 		return ENOTCONN;
 
-	return net_udp_send(w3->us, &w3->peer, mbuf_buf(mb),
-			    mbuf_get_left(mb));
+	return net_udp_send(agw_w3_sock_for(w3, &w3->peer), &w3->peer,
+			    mbuf_buf(mb), mbuf_get_left(mb));
 }
 
 
@@ -206,13 +306,17 @@ static void w3_estab_h(void *arg)
 	int err;
 
 	err = srtp_setup(w3);
-	if (err) {
+	if (err && !agw_dc_only(w3)) {
 		log_warn("transport %u: SRTP keys: %m", w3->tid, err);
 		agw_sess_close(w3->sess, AGW_CLOSE_ERROR);
 		return;
 	}
 
-	log_info("transport %u: DTLS-SRTP up with %J", w3->tid, &w3->peer);
+	stats_inc(STAT_DTLS_OK);
+	log_info("transport %u: DTLS%s up with %J", w3->tid,
+		 err ? "" : "-SRTP", &w3->peer);
+
+	agw_dc_dtls_up(w3);
 }
 
 
@@ -226,8 +330,11 @@ static void w3_close_h(int err, void *arg)
 	else
 		log_info("transport %u: DTLS closed: %m", w3->tid, err);
 
+	if (err != ECONNRESET)
+		stats_inc(STAT_DTLS_FAILED);
 	w3->srtp = mem_deref(w3->srtp);
-	agw_sess_close(w3->sess, AGW_CLOSE_DTLS);
+	agw_sess_close(w3->sess, err == ECONNRESET ? AGW_CLOSE_DTLS_CLOSED :
+		       AGW_CLOSE_DTLS);
 }
 
 
@@ -240,8 +347,8 @@ static int dtls_new(struct agw_w3 *w3)
 	err = dtls_sess_alloc(&dtls, agw->tls,
 			      w3->rprm.setup == AGW_SETUP_ACTIVE ?
 			      DTLS_CLIENT : DTLS_SERVER,
-			      w3_send_h, w3_estab_h, NULL, w3_close_h,
-			      w3);
+			      w3_send_h, w3_estab_h, agw_dc_dtls_recv,
+			      w3_close_h, w3);
 	if (err)
 		return err;
 
@@ -258,6 +365,7 @@ static int dtls_new(struct agw_w3 *w3)
 	w3->dtls     = dtls;
 	w3->clid_set = false;
 	w3->srtp     = mem_deref(w3->srtp);
+	agw_dc_dtls_new(w3);
 
 	return 0;
 }
@@ -431,7 +539,11 @@ static void dtls_recv(struct agw_w3 *w3, const struct sa *src,
 /* RFC 7983 demultiplexing by the first byte */
 static void w3_recv(const struct sa *src, uint8_t *p, size_t n, void *arg)
 {
-	struct agw_w3 *w3 = arg;
+	struct agw_w3_sock *k = arg;
+	struct agw_w3 *w3 = k->w3;
+
+	if (w3->sockc > 1)
+		route_note(w3, src, k->us);
 
 	if (!n || n > AGW_PKT_MAX || w3->sess->closed) {
 		agw_w3_drop(w3);

@@ -23,6 +23,9 @@ struct conf_key {
 };
 
 
+static void vals_free(struct imsedge_conf *conf);
+
+
 static void destructor(void *arg)
 {
 	struct imsedge_conf *conf = arg;
@@ -36,6 +39,9 @@ static void destructor(void *arg)
 	mem_deref(conf->mw_next_hop);
 	mem_deref(conf->visited_network_id);
 	mem_deref(conf->crypto_provider);
+	mem_deref(conf->media_if);
+	mem_deref(conf->key_lines);
+	vals_free(conf);
 	conf_web_free(conf);
 }
 
@@ -117,7 +123,7 @@ int conf_parse_u32(struct ctx *ctx, uint32_t *v, const struct pl *val,
 }
 
 
-static int parse_bool(struct ctx *ctx, bool *v, const struct pl *val)
+int conf_parse_bool(struct ctx *ctx, bool *v, const struct pl *val)
 {
 	if (!pl_strcasecmp(val, "yes") || !pl_strcasecmp(val, "true") ||
 	    !pl_strcmp(val, "1")) {
@@ -271,9 +277,46 @@ static int parse_ip(struct ctx *ctx, struct sa *sa, const struct pl *val)
 }
 
 
+/* An interface name as Linux allows it (IFNAMSIZ - 1 characters) */
+static bool ifname_valid(const struct pl *val)
+{
+	size_t i;
+
+	if (!val->l || val->l > 15)
+		return false;
+
+	for (i = 0; i < val->l; i++) {
+		char c = val->p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.' || c == '@'))
+			return false;
+	}
+
+	return true;
+}
+
+
+/* An IP address, "any" (every address of the host) or an interface
+   name (its addresses); the names are resolved at start */
 static int k_media_listen(struct ctx *ctx, const struct pl *val)
 {
-	return parse_ip(ctx, &ctx->conf->media_listen, val);
+	struct sa *sa = &ctx->conf->media_listen;
+
+	if (!sa_set(sa, val, 0) && !sa_is_any(sa))
+		return 0;
+
+	if (sa_af(sa) == AF_INET || sa_af(sa) == AF_INET6) {
+		sa_init(sa, AF_UNSPEC);    /* 0.0.0.0 or :: is "any" */
+		return str_dup(&ctx->conf->media_if, "any");
+	}
+
+	if (!ifname_valid(val))
+		return conf_fail(ctx, "'%r' is not an IP address, an interface "
+				 "name or any", val);
+
+	return pl_strdup(&ctx->conf->media_if, val);
 }
 
 
@@ -406,6 +449,33 @@ static int k_w2_handshake_timeout(struct ctx *ctx, const struct pl *val)
 }
 
 
+/* ADDR:PORT on loopback, or a PORT on 127.0.0.1: the metrics are plain
+   HTTP, for local scrapers only */
+static int k_metrics_listen(struct ctx *ctx, const struct pl *val)
+{
+	struct sa *sa = &ctx->conf->metrics_listen;
+	uint32_t port;
+
+	if (pl_strchr(val, ':')) {
+		int err = conf_parse_addr(ctx, sa, val);
+
+		if (err)
+			return err;
+	}
+	else if (conf_parse_u32(ctx, &port, val, 1, 65535))
+		return conf_fail(ctx, "'%r' is not an ADDR:PORT or a PORT", val);
+	else
+		(void)sa_set_str(sa, "127.0.0.1", (uint16_t)port);
+
+	if (!sa_is_loopback(sa))
+		return conf_fail(ctx, "'%r' is not a loopback address (the "
+				 "metrics are plain HTTP, for local scrapers)",
+				 val);
+
+	return 0;
+}
+
+
 static int k_crypto_provider(struct ctx *ctx, const struct pl *val)
 {
 	if (pl_strcmp(val, "software") && pl_strcmp(val, "afalg"))
@@ -433,14 +503,14 @@ static int k_log_level(struct ctx *ctx, const struct pl *val)
 
 static int k_log_syslog(struct ctx *ctx, const struct pl *val)
 {
-	return parse_bool(ctx, &ctx->conf->log_syslog, val);
+	return conf_parse_bool(ctx, &ctx->conf->log_syslog, val);
 }
 
 
 /* audio transcoding (issue 11): only in a build with TRANSCODE=1 */
 static int k_transcoding(struct ctx *ctx, const struct pl *val)
 {
-	int err = parse_bool(ctx, &ctx->conf->transcoding, val);
+	int err = conf_parse_bool(ctx, &ctx->conf->transcoding, val);
 
 #ifndef IMSEDGE_TRANSCODE
 	if (!err && ctx->conf->transcoding)
@@ -488,6 +558,9 @@ static const struct conf_key keys[] = {
 	{"max_calls",            k_max_calls,            false, false},
 	{"media_dscp",           k_media_dscp,           false, false},
 	{"consent_timeout",      k_consent_timeout,      false, false},
+	{"datachannel",          k_datachannel,          false, false},
+	{"max_datachannels",     k_max_datachannels,     false, false},
+	{"dc_max_message",       k_dc_max_message,       false, false},
 	{"mw_emergency_next_hop", k_mw_emergency_next_hop, false, false},
 	{"emergency_number",     k_emergency_number,     true,  false},
 	{"wwsf_listen",          k_wwsf_listen,          false, false},
@@ -500,12 +573,27 @@ static const struct conf_key keys[] = {
 	{"waf_pubkey",           k_waf_pubkey,           true,  false},
 	{"w2_public_url",        k_w2_public_url,        false, false},
 	{"crypto_provider",      k_crypto_provider,      false, false},
+	{"metrics_listen",       k_metrics_listen,       false, false},
 	{"log_level",            k_log_level,            false, false},
 	{"log_syslog",           k_log_syslog,           false, false},
 	{"transcoding",          k_transcoding,          false, false},
 	{"max_transcoded_calls", k_max_transcoded_calls, false, false},
 	{"opus_complexity",      k_opus_complexity,      false, false},
 };
+
+
+static void vals_free(struct imsedge_conf *conf)
+{
+	size_t i;
+
+	if (!conf->key_vals)
+		return;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		mem_deref(conf->key_vals[i]);
+
+	conf->key_vals = mem_deref(conf->key_vals);
+}
 
 
 static const struct conf_key *key_find(const struct pl *name)
@@ -543,6 +631,7 @@ static void defaults(struct imsedge_conf *conf)
 	conf->max_transcoded_calls = 16;
 	conf->opus_complexity      = 5;
 	conf_web_defaults(conf);
+	conf_dc_defaults(conf);
 }
 
 
@@ -581,10 +670,28 @@ static void split_line(struct pl *line, struct pl *key, struct pl *val)
 }
 
 
+/* Keep each key's text (repeated keys: one line each), to tell which
+   keys a reload changed */
+static int val_keep(struct imsedge_conf *conf, size_t i, const struct pl *val)
+{
+	char *old = conf->key_vals[i], *s = NULL;
+	int err;
+
+	err = re_sdprintf(&s, "%s%r\n", old ? old : "", val);
+	if (err)
+		return err;
+
+	mem_deref(old);
+	conf->key_vals[i] = s;
+	return 0;
+}
+
+
 static int parse_line(struct ctx *ctx, uint8_t *seen, const struct pl *key,
 		      const struct pl *val)
 {
 	const struct conf_key *k = key_find(key);
+	int err;
 
 	if (!k)
 		return conf_fail(ctx, "unknown key '%r'", key);
@@ -593,25 +700,39 @@ static int parse_line(struct ctx *ctx, uint8_t *seen, const struct pl *key,
 		return conf_fail(ctx, "key '%s' given twice", k->name);
 
 	seen[k - keys] = 1;
+	ctx->conf->key_lines[k - keys] = ctx->line;
 
 	if (!val->l)
 		return conf_fail(ctx, "key '%s' needs a value", k->name);
 
-	return k->h(ctx, val);
+	err = k->h(ctx, val);
+
+	return err ? err : val_keep(ctx->conf, k - keys, val);
 }
 
 
-static int check_required(struct ctx *ctx, const uint8_t *seen)
+static int check_required(struct ctx *ctx, const uint8_t *seen,
+			  conf_report_h *reph, void *arg)
 {
+	char line[320];
+	int err = 0;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		if (keys[i].required && !seen[i])
-			return conf_fail(ctx, "missing required key '%s'",
-				    keys[i].name);
+		if (!keys[i].required || seen[i])
+			continue;
+
+		err = conf_fail(ctx, "missing required key '%s'",
+				keys[i].name);
+		if (!reph)
+			break;
+
+		(void)re_snprintf(line, sizeof(line), "%s: %s",
+				  ctx->conf->path, ctx->err);
+		reph(line, arg);
 	}
 
-	return 0;
+	return err;
 }
 
 
@@ -644,6 +765,94 @@ static int finish(struct ctx *ctx)
 }
 
 
+/* Parse every line; each problem goes to reph (if set), the first one
+   to errbuf. Without reph parsing stops at the first problem. */
+static int parse(struct imsedge_conf **confp, const char *name,
+		 const char *text, size_t len, char *errbuf, size_t errsz,
+		 conf_report_h *reph, void *arg)
+{
+	uint8_t seen[ARRAY_SIZE(keys)] = {0};
+	char reason[256] = "", line1[320];
+	struct ctx ctx = {NULL, reason, sizeof(reason), 0};
+	const char *p = text, *end = text + len;
+	int err = 0, first = 0;
+
+	ctx.conf = mem_zalloc(sizeof(*ctx.conf), destructor);
+	if (!ctx.conf)
+		return ENOMEM;
+
+	defaults(ctx.conf);
+
+	ctx.conf->key_lines = mem_zalloc(sizeof(unsigned) *
+					 ARRAY_SIZE(keys), NULL);
+	ctx.conf->key_vals = mem_zalloc(sizeof(char *) *
+					ARRAY_SIZE(keys), NULL);
+	err  = ctx.conf->key_lines && ctx.conf->key_vals ? 0 : ENOMEM;
+	err |= str_dup(&ctx.conf->path, name);
+	err |= str_dup(&ctx.conf->visited_network_id, "imsedge");
+	if (err)
+		goto out;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		struct pl ln, key, val;
+
+		ln.p = p;
+		ln.l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		p = nl ? nl + 1 : end;
+		++ctx.line;
+
+		if (ln.l > CONF_LINE_MAX)
+			err = conf_fail(&ctx, "line longer than %u bytes",
+					CONF_LINE_MAX);
+		else if (memchr(ln.p, '\0', ln.l))
+			err = conf_fail(&ctx, "NUL byte in line");
+		else {
+			split_line(&ln, &key, &val);
+			err = key.l ? parse_line(&ctx, seen, &key, &val) : 0;
+		}
+
+		if (err == EINVAL) {
+			(void)re_snprintf(line1, sizeof(line1), "%s:%u: %s",
+					  name, ctx.line, reason);
+			if (!first)
+				(void)str_ncpy(errbuf, line1, errsz);
+			first = first ? first : err;
+			if (!reph)
+				goto out;
+			reph(line1, arg);
+			err = 0;
+		}
+		else if (err)
+			goto out;
+	}
+
+	err = check_required(&ctx, seen, reph, arg);
+	if (err && !first)
+		(void)re_snprintf(errbuf, errsz, "%s: %s", name, reason);
+	first = first ? first : err;
+	if (first) {
+		err = first;
+		goto out;
+	}
+
+	err = finish(&ctx);
+	if (err == EINVAL) {
+		(void)re_snprintf(errbuf, errsz, "%s: %s", name, reason);
+		if (reph)
+			reph(errbuf, arg);
+	}
+
+ out:
+	if (err)
+		mem_deref(ctx.conf);
+	else
+		*confp = ctx.conf;
+
+	return err;
+}
+
+
 /**
  * Parse a configuration held in memory
  *
@@ -659,67 +868,40 @@ static int finish(struct ctx *ctx)
 int conf_parse(struct imsedge_conf **confp, const char *name,
 	       const char *text, size_t len, char *errbuf, size_t errsz)
 {
-	uint8_t seen[ARRAY_SIZE(keys)] = {0};
-	char reason[256] = "";
-	struct ctx ctx = {NULL, reason, sizeof(reason)};
-	const char *p = text, *end = text + len;
-	unsigned lineno = 0;
-	int err = 0;
-
-	if (!confp || !name || (!text && len))
+	if (!confp || !name || (!text && len) || !errbuf || !errsz)
 		return EINVAL;
 
-	ctx.conf = mem_zalloc(sizeof(*ctx.conf), destructor);
-	if (!ctx.conf)
+	return parse(confp, name, text, len, errbuf, errsz, NULL, NULL);
+}
+
+
+/* Read and parse; problems as parse() */
+static int load(struct imsedge_conf **confp, const char *path,
+		char *errbuf, size_t errsz, conf_report_h *reph, void *arg)
+{
+	struct mbuf *mb;
+	int err;
+
+	mb = mbuf_alloc(4096);
+	if (!mb)
 		return ENOMEM;
 
-	defaults(ctx.conf);
-
-	err  = str_dup(&ctx.conf->path, name);
-	err |= str_dup(&ctx.conf->visited_network_id, "imsedge");
-	while (!err && p < end) {
-		const char *nl = memchr(p, '\n', end - p);
-		struct pl line, key, val;
-
-		line.p = p;
-		line.l = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		p = nl ? nl + 1 : end;
-		++lineno;
-
-		if (line.l > CONF_LINE_MAX) {
-			err = conf_fail(&ctx, "line longer than %u bytes",
-				   CONF_LINE_MAX);
-			break;
-		}
-
-		if (memchr(line.p, '\0', line.l)) {
-			err = conf_fail(&ctx, "NUL byte in line");
-			break;
-		}
-
-		split_line(&line, &key, &val);
-		if (key.l)
-			err = parse_line(&ctx, seen, &key, &val);
+	err = file_read(mb, path, CONF_FILE_MAX);
+	if (!err)
+		err = parse(confp, path, (char *)mb->buf, mb->end,
+			    errbuf, errsz, reph, arg);
+	else {
+		if (err == EFBIG)
+			(void)re_snprintf(errbuf, errsz, "%s: larger than %u "
+					  "bytes", path, CONF_FILE_MAX);
+		else
+			(void)re_snprintf(errbuf, errsz, "%s: cannot read: "
+					  "%m", path, err);
+		if (reph)
+			reph(errbuf, arg);
 	}
 
-	if (err) {
-		(void)re_snprintf(errbuf, errsz, "%s:%u: %s", name, lineno,
-				  reason);
-		goto out;
-	}
-
-	err = check_required(&ctx, seen);
-	if (err)
-		(void)re_snprintf(errbuf, errsz, "%s: %s", name, reason);
-	else if ((err = finish(&ctx)) == EINVAL)
-		(void)re_snprintf(errbuf, errsz, "%s: %s", name, reason);
-
- out:
-	if (err)
-		mem_deref(ctx.conf);
-	else
-		*confp = ctx.conf;
-
+	mem_deref(mb);
 	return err;
 }
 
@@ -737,34 +919,56 @@ int conf_parse(struct imsedge_conf **confp, const char *name,
 int conf_load(struct imsedge_conf **confp, const char *path,
 	      char *errbuf, size_t errsz)
 {
-	struct mbuf *mb;
-	int err;
-
-	if (!confp || !path)
+	if (!confp || !path || !errbuf || !errsz)
 		return EINVAL;
 
-	mb = mbuf_alloc(4096);
-	if (!mb)
-		return ENOMEM;
+	return load(confp, path, errbuf, errsz, NULL, NULL);
+}
 
-	err = file_read(mb, path, CONF_FILE_MAX);
-	if (err == EFBIG) {
-		(void)re_snprintf(errbuf, errsz, "%s: larger than %u bytes",
-				  path, CONF_FILE_MAX);
-		goto out;
-	}
-	else if (err) {
-		(void)re_snprintf(errbuf, errsz, "%s: cannot read: %m",
-				  path, err);
-		goto out;
-	}
 
-	err = conf_parse(confp, path, (char *)mb->buf, mb->end,
-			 errbuf, errsz);
+/**
+ * Load and parse a configuration file reporting every problem, not just
+ * the first (imsedge -t)
+ *
+ * @param confp Returned configuration (set only if there is no problem)
+ * @param path  File to read
+ * @param reph  Called with each "FILE:LINE: reason"
+ * @param arg   Its argument
+ *
+ * @return 0 if no problem, otherwise errorcode
+ */
+int conf_check(struct imsedge_conf **confp, const char *path,
+	       conf_report_h *reph, void *arg)
+{
+	char errbuf[320] = "";
 
- out:
-	mem_deref(mb);
-	return err;
+	if (!confp || !path || !reph)
+		return EINVAL;
+
+	return load(confp, path, errbuf, sizeof(errbuf), reph, arg);
+}
+
+
+/**
+ * The line a key was (last) given on
+ *
+ * @param conf Configuration
+ * @param key  Key name
+ *
+ * @return Line number, 0 if the key was not given
+ */
+unsigned conf_line(const struct imsedge_conf *conf, const char *key)
+{
+	struct pl name;
+	const struct conf_key *k;
+
+	if (!conf || !conf->key_lines || !key)
+		return 0;
+
+	pl_set_str(&name, key);
+	k = key_find(&name);
+
+	return k ? conf->key_lines[k - keys] : 0;
 }
 
 
@@ -793,4 +997,61 @@ bool conf_origin_allowed(const struct imsedge_conf *conf,
 	}
 
 	return false;
+}
+
+
+/* Keys SIGHUP applies; a change of any other needs a restart */
+static const char *reloadable[] = {
+	"tls_cert", "tls_key", "w2_origin", "max_connections",
+	"w2_max_message", "w2_ping_interval", "w2_idle_timeout",
+	"w2_handshake_timeout", "wwsf_users", "log_level", "log_syslog",
+};
+
+
+static bool is_reloadable(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(reloadable); i++) {
+		if (!strcmp(name, reloadable[i]))
+			return true;
+	}
+
+	return false;
+}
+
+
+/**
+ * Which keys changed between two configurations that SIGHUP does not
+ * apply (they need a restart)
+ *
+ * @param a   Running configuration
+ * @param b   Reloaded configuration
+ * @param buf Returned names, separated by ", " (may be truncated)
+ * @param sz  Size of buf
+ *
+ * @return true if any such key changed
+ */
+bool conf_restart_needed(const struct imsedge_conf *a,
+			 const struct imsedge_conf *b, char *buf, size_t sz)
+{
+	size_t i, n = 0;
+
+	if (!a || !b || !buf || !sz || !a->key_vals || !b->key_vals)
+		return false;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *x = a->key_vals[i], *y = b->key_vals[i];
+
+		if ((!x && !y) || (x && y && !strcmp(x, y)) ||
+		    is_reloadable(keys[i].name))
+			continue;
+
+		(void)re_snprintf(buf + n, sz - n, "%s%s", n ? ", " : "",
+				  keys[i].name);
+		n = strlen(buf);
+	}
+
+	return n > 0;
 }

@@ -35,7 +35,10 @@ struct imsedge_conf {
 	uint32_t w2_rate_limit;   /**< SIP requests/s per connection     */
 
 	/* eIMS-AGW (media); media_listen unset: no calls */
-	struct sa media_listen;
+	struct sa media_listen;   /**< an address; unset with media_if   */
+	char *media_if;           /**< media_listen as an interface name,
+				       or "any": every address, resolved
+				       at start                          */
 	struct sa media_core_addr;
 	struct sa media_public;       /**< advertised W3 address (NAT)   */
 	struct sa media_core_public;  /**< advertised core address (NAT) */
@@ -47,6 +50,9 @@ struct imsedge_conf {
 	bool transcoding;             /**< Transcoding path (TRANSCODE=1) */
 	uint32_t max_transcoded_calls; /**< Streams transcoded at once   */
 	uint32_t opus_complexity;     /**< 0..10                         */
+	bool datachannel;             /**< terminate data channels       */
+	uint32_t max_datachannels;    /**< channels per association      */
+	uint32_t dc_max_message;      /**< bytes, a=max-message-size     */
 	char *mw_emergency_next_hop;
 	struct list emergency_numbers;  /**< struct conf_str             */
 
@@ -61,12 +67,18 @@ struct imsedge_conf {
 	struct list waf_keys;     /**< struct conf_waf_key: trusted WAFs  */
 	char *w2_public_url;      /**< wss:// URL of W2; tokens' "aud"    */
 
+	/* operations: Prometheus metrics (unset: none) */
+	struct sa metrics_listen;
+
 	/* crypto offload: "software", "afalg"; NULL: the board's default */
 	char *crypto_provider;
 
 	/* logging */
 	enum log_level log_level;
 	bool log_syslog;
+
+	unsigned *key_lines;      /**< line of each key (conf_line())     */
+	char **key_vals;          /**< text of each key, for reloads      */
 };
 
 /** One string of a repeatable key */
@@ -99,12 +111,21 @@ struct conf_waf_key {
 	struct le le;
 	char *issuer;
 	char *file;
+	unsigned line;  /**< its line in the file                      */
 };
+
+/** Called with each problem ("FILE:LINE: reason") by conf_check() */
+typedef void (conf_report_h)(const char *problem, void *arg);
 
 int  conf_load(struct imsedge_conf **confp, const char *path,
 	       char *err, size_t errsz);
 int  conf_parse(struct imsedge_conf **confp, const char *name,
 		const char *text, size_t len, char *err, size_t errsz);
+int  conf_check(struct imsedge_conf **confp, const char *path,
+		conf_report_h *reph, void *arg);
+unsigned conf_line(const struct imsedge_conf *conf, const char *key);
+bool conf_restart_needed(const struct imsedge_conf *a,
+			 const struct imsedge_conf *b, char *buf, size_t sz);
 int  conf_pool_parse(struct conf_pool_tmpl *t, const struct pl *tmpl);
 bool conf_pool_index(const struct conf_pool_tmpl *t, const struct pl *uri,
 		     uint32_t *idx);

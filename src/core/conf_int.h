@@ -6,10 +6,12 @@ struct ctx {
 	struct imsedge_conf *conf;
 	char *err;
 	size_t errsz;
+	unsigned line;      /**< line being parsed                      */
 };
 
 int  conf_fail(struct ctx *ctx, const char *fmt, ...);
 int  conf_parse_addr(struct ctx *ctx, struct sa *sa, const struct pl *val);
+int  conf_parse_bool(struct ctx *ctx, bool *v, const struct pl *val);
 int  conf_parse_u32(struct ctx *ctx, uint32_t *v, const struct pl *val,
 		    uint32_t min, uint32_t max);
 bool conf_origin_valid(const struct pl *val);
@@ -28,3 +30,9 @@ int  k_w2_public_url(struct ctx *ctx, const struct pl *val);
 void conf_web_defaults(struct imsedge_conf *conf);
 int  conf_web_finish(struct ctx *ctx);
 void conf_web_free(struct imsedge_conf *conf);
+
+/* conf_dc.c: data channels at the eIMS-AGW */
+int  k_datachannel(struct ctx *ctx, const struct pl *val);
+int  k_max_datachannels(struct ctx *ctx, const struct pl *val);
+int  k_dc_max_message(struct ctx *ctx, const struct pl *val);
+void conf_dc_defaults(struct imsedge_conf *conf);

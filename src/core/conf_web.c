@@ -368,6 +368,7 @@ int k_waf_pubkey(struct ctx *ctx, const struct pl *val)
 	if (!k)
 		return ENOMEM;
 
+	k->line = ctx->line;
 	err  = pl_strdup(&k->issuer, &iss);
 	err |= pl_strdup(&k->file, &file);
 	if (err) {

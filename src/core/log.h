@@ -17,6 +17,10 @@ void log_close(void);
 enum log_level log_level_get(void);
 int  log_level_decode(enum log_level *lvl, const char *name);
 void log_msg(enum log_level level, const char *mod, const char *fmt, ...);
+void log_timestamp(char *buf, size_t sz);
+struct sa;
+void log_security(const char *event, const struct sa *peer,
+		  const char *fmt, ...);
 
 #define log_debug(...) log_msg(LOG_LVL_DEBUG, LOG_MODULE, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_LVL_INFO,  LOG_MODULE, __VA_ARGS__)

@@ -9,6 +9,8 @@
  */
 
 int net_tcp_nodelay(int fd);
+int net_bind_probe(const struct sa *addr, bool tcp);
+int net_if_addrs(const char *ifname, struct sa *v, unsigned *n);
 int net_udp_dscp(int fd, int af, uint8_t dscp);
 
 

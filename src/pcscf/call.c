@@ -19,10 +19,15 @@
 #include "../agw/agw.h"
 #include "../sdp/sdpx.h"
 #include "../w2/w2.h"
+#include "../cdr/cdr.h"
 #include "pcscf.h"
 #include "pcscf_int.h"
 
 #define LOG_MODULE "call"
+
+enum {
+	CALL_BYE_GRACE_MS = 2000, /* DTLS closed: the browser's BYE within */
+};
 
 enum offer {
 	OFFER_NONE = 0,
@@ -49,6 +54,9 @@ struct call {
 	char *to;            /**< To: the core's end, with tag            */
 	uint32_t cseq;       /**< Highest CSeq the browser's end used     */
 	struct sip_request *bye;
+	struct cdr *cdr;     /**< Its record, logged when it ends         */
+	enum cdr_end end;    /**< Why it ended                            */
+	struct tmr tmr_bye;  /**< DTLS closed: the browser's BYE is due   */
 };
 
 
@@ -57,6 +65,14 @@ static void call_destructor(void *arg)
 	struct call *c = arg;
 
 	list_unlink(&c->le);
+	tmr_cancel(&c->tmr_bye);
+	if (c->cdr) {
+		struct agw_stats st;
+
+		agw_sess_totals(c->media, &st);
+		cdr_emit(c->cdr, c->end, &st);
+		mem_deref(c->cdr);
+	}
 	mem_deref(c->media);
 	mem_deref(c->sdp);
 	mem_deref(c->callid);
@@ -106,6 +122,16 @@ static int op_core_peer(void *arg, unsigned idx, const struct sa *rtp,
 }
 
 
+static int op_datachannel(void *arg, unsigned idx,
+			  const struct agw_dc_prm *prm,
+			  struct agw_dc_info *info)
+{
+	struct call *c = arg;
+
+	return agw_sess_datachannel(c->media, idx, prm, info);
+}
+
+
 #ifdef IMSEDGE_TRANSCODE
 static int op_xcode(void *arg, unsigned idx, const struct agw_xcode_prm *prm)
 {
@@ -117,28 +143,42 @@ static int op_xcode(void *arg, unsigned idx, const struct agw_xcode_prm *prm)
 
 
 static const struct sdpx_ops ops = {
-	op_transport, op_transport_remote, op_stream, op_core_peer, NULL
+	op_transport, op_transport_remote, op_stream, op_core_peer, NULL,
+	NULL
+};
+
+/* with data channels (config datachannel yes) */
+static const struct sdpx_ops ops_dc = {
+	op_transport, op_transport_remote, op_stream, op_core_peer,
+	op_datachannel, NULL
 };
 
 #ifdef IMSEDGE_TRANSCODE
 /* the same with transcoding: offers while the AGW has it on and room
    for one more (an answer may take up what its offer offered) */
-static const struct sdpx_ops ops_xcode = {
-	op_transport, op_transport_remote, op_stream, op_core_peer, op_xcode
+static const struct sdpx_ops ops_x = {
+	op_transport, op_transport_remote, op_stream, op_core_peer, NULL,
+	op_xcode
+};
+
+static const struct sdpx_ops ops_dc_x = {
+	op_transport, op_transport_remote, op_stream, op_core_peer,
+	op_datachannel, op_xcode
 };
 #endif
 
 
-static const struct sdpx_ops *ops_of(const struct call *c, bool offer)
+static const struct sdpx_ops *call_ops(const struct call *c, bool offer)
 {
+	const bool dc = agw_dc_enabled(c->p->agw);
+
 #ifdef IMSEDGE_TRANSCODE
-	if (!offer || agw_xcode_enabled(agw_sess_agw(c->media)))
-		return &ops_xcode;
+	if (!offer || agw_xcode_enabled(c->p->agw))
+		return dc ? &ops_dc_x : &ops_x;
 #else
-	(void)c;
 	(void)offer;
 #endif
-	return &ops;
+	return dc ? &ops_dc : &ops;
 }
 
 
@@ -204,14 +244,36 @@ struct call *call_find(struct pcscf *p, const struct flow *fl,
 }
 
 
+/* The browser closed DTLS and sent no BYE in time */
+static void bye_due(void *arg)
+{
+	struct call *c = arg;
+
+	c->end = CDR_END_DTLS_CLOSED;
+	call_release(c, "DTLS closed by the browser");
+}
+
+
 static void media_closed(enum agw_close_reason reason, void *arg)
 {
 	struct call *c = arg;
+
+	/* a browser hanging up closes DTLS just before its BYE: wait for
+	   the BYE rather than send one of our own (a second BYE) */
+	if (reason == AGW_CLOSE_DTLS_CLOSED) {
+		log_debug("%s: the browser closed DTLS; its BYE is due",
+			  c->callid);
+		tmr_start(&c->tmr_bye, CALL_BYE_GRACE_MS, bye_due, c);
+		return;
+	}
 
 	log_info("%s: media ended (%s): releasing the call", c->callid,
 		 reason == AGW_CLOSE_CONSENT ? "consent expired" :
 		 reason == AGW_CLOSE_DTLS ? "DTLS failed" : "error");
 
+	c->end = reason == AGW_CLOSE_CONSENT ? CDR_END_CONSENT_LOST :
+		reason == AGW_CLOSE_DTLS ? CDR_END_DTLS_FAILED :
+		CDR_END_MEDIA_ERROR;
 	call_release(c, "media ended");
 }
 
@@ -234,18 +296,24 @@ static int call_alloc(struct call **cp, struct pcscf *p, struct flow *fl,
 	c->fl = fl;
 	c->from_browser = from_browser;
 	c->emergency = emergency;
+	c->end = CDR_END_SHUTDOWN;    /* unless something else ends it */
+	tmr_init(&c->tmr_bye);
 
-	err = pl_strdup(&c->callid, &msg->callid);
+	err = cdr_alloc(&c->cdr, msg, from_browser, emergency);
+	if (!err)
+		err = pl_strdup(&c->callid, &msg->callid);
 	if (!err && from_browser)
 		err = pl_strdup(&c->btag, &msg->from.tag);
 	if (!err)
 		err = agw_sess_alloc(&c->media, p->agw, emergency,
 				     media_closed, c);
 	if (err) {
+		c->cdr = mem_deref(c->cdr);
 		mem_deref(c);
 		return err;
 	}
 
+	agw_sess_label(c->media, c->callid);
 	list_append(&p->calls, &c->le, c);
 	*cp = c;
 
@@ -504,8 +572,10 @@ void call_flow_gone(struct pcscf *p, struct flow *fl)
 		struct call *c = le->data;
 
 		le = le->next;
-		if (c->fl == fl)
+		if (c->fl == fl) {
+			c->end = CDR_END_WS_CLOSED;
 			call_release(c, "WebSocket closed");
+		}
 	}
 }
 
@@ -552,13 +622,13 @@ static int browser_sdp(struct call *c, const struct sip_msg *msg,
 
 	if (c->offer == OFFER_CORE) {
 		err = sdpx_answer_to_core(*bodyp, c->sdp, &sdp,
-					  ops_of(c, false), c);
+					  call_ops(c, false), c);
 		if (!err)
 			c->offer = OFFER_NONE;
 	}
 	else if (offer_ok) {
 		err = sdpx_offer_to_core(*bodyp, &c->sdp, &sdp,
-					 ops_of(c, true), c);
+					 call_ops(c, true), c);
 		if (!err)
 			c->offer = OFFER_BROWSER;
 	}
@@ -589,13 +659,13 @@ static int core_sdp(struct call *c, const struct sip_msg *msg, bool offer_ok,
 	if (c->offer == OFFER_BROWSER || (!offer_ok && c->sdp)) {
 		/* an answer, or the same answer again (183, then 200) */
 		err = sdpx_answer_to_browser(*bodyp, c->sdp, &sdp,
-					     ops_of(c, false), c);
+					     call_ops(c, false), c);
 		if (!err)
 			c->offer = OFFER_NONE;
 	}
 	else if (offer_ok) {
 		err = sdpx_offer_to_browser(*bodyp, &c->sdp, &sdp,
-					    ops_of(c, true), c);
+					    call_ops(c, true), c);
 		if (!err)
 			c->offer = OFFER_CORE;
 	}
@@ -687,6 +757,7 @@ uint16_t call_browser_request(struct pcscf *p, struct flow *fl,
 	c->cseq = max(c->cseq, msg->cseq.num);
 
 	if (is_met(msg, "BYE")) {
+		c->end = CDR_END_HANGUP_BROWSER;
 		mem_deref(c);      /* the browser ends it: media goes now */
 		return 0;
 	}
@@ -725,8 +796,11 @@ void call_core_response(struct pcscf *p, const struct flow *fl,
 		return;
 
 	if (is_met(req, "INVITE") && rsp->scode >= 300) {
-		if (!pl_isset(&req->to.tag))
-			call_release(c, "call failed");
+		if (!pl_isset(&req->to.tag)) {
+			cdr_status(c->cdr, rsp->scode);
+			c->end = cdr_end_of(rsp->scode);
+			call_release(c, cdr_end_name(c->end));
+		}
 		return;
 	}
 
@@ -744,6 +818,8 @@ void call_core_response(struct pcscf *p, const struct flow *fl,
 		agw_sess_early_media(c->media, true);
 
 	if (is_met(req, "INVITE") && rsp->scode < 300 && rsp->scode >= 200) {
+		cdr_answered(c->cdr);
+		cdr_sdp(c->cdr, has_sdp(rsp) ? rsp : req);
 		agw_sess_early_media(c->media, true);
 		c->confirmed = true;
 		(void)dialog_uac(c, req, rsp);
@@ -775,6 +851,7 @@ uint16_t call_core_request(struct pcscf *p, struct flow *fl,
 		return scode;
 
 	if (is_met(msg, "BYE")) {
+		c->end = CDR_END_HANGUP_CORE;
 		mem_deref(c);     /* the core ends it */
 		return 0;
 	}
@@ -816,8 +893,12 @@ void call_browser_response(struct pcscf *p, const struct flow *fl,
 		return;
 
 	if (is_met(req, "INVITE") && rsp->scode >= 300) {
-		if (!pl_isset(&req->to.tag))
-			call_release(c, "call declined");
+		if (!pl_isset(&req->to.tag)) {
+			/* 487: the caller (the core) cancelled, not a decline */
+			cdr_status(c->cdr, rsp->scode);
+			c->end = cdr_end_of(rsp->scode);
+			call_release(c, cdr_end_name(c->end));
+		}
 		return;
 	}
 
@@ -830,6 +911,8 @@ void call_browser_response(struct pcscf *p, const struct flow *fl,
 	}
 
 	if (is_met(req, "INVITE") && rsp->scode >= 200 && rsp->scode < 300) {
+		cdr_answered(c->cdr);
+		cdr_sdp(c->cdr, has_sdp(rsp) ? rsp : req);
 		agw_sess_early_media(c->media, true);
 		c->confirmed = true;
 		(void)dialog_uas(c, req, rsp);

@@ -13,6 +13,7 @@
 #include <re.h>
 #include "../core/conf.h"
 #include "../core/log.h"
+#include "../core/stats.h"
 #include "../jwt/jwt.h"
 #include "../w2/w2.h"
 #include "pcscf.h"
@@ -62,6 +63,7 @@ static void relay_response(struct otx *otx, const struct sip_msg *rsp)
 
 	/* calls follow the core's answers even when the browser has gone */
 	call_core_response(otx->p, otx->fl, otx->msg, rsp, &body);
+	stats_sip_response(true, rsp->scode);
 
 	if (!otx->fl || !otx->fl->conn) {
 		mem_deref(body);
@@ -559,6 +561,8 @@ bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 	uint32_t fwd = 0;
 	int err;
 
+	stats_sip_request(true, &msg->met);
+
 	/* the trust boundary first (D-52, D-55) */
 	err = trust_check(msg, &why);
 	if (!err && trust_maxfwd(msg, &fwd) == ELOOP) {
@@ -602,6 +606,11 @@ bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 
 	log_info("%J: %r %r rejected: %s", w2_conn_peer(fl->conn),
 		 &msg->met, &msg->ruri, why);
+	if (err == EACCES)
+		stats_token_refused(why);
+	if (err == EACCES)
+		log_security("token_refused", w2_conn_peer(fl->conn),
+			     "method=%r reason=\"%s\"", &msg->met, why);
 
 	if (scode == 488)
 		w2_conn_reply(fl->conn, msg, 488, why,

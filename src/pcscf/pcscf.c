@@ -194,8 +194,12 @@ int pcscf_alloc(struct pcscf **pp, struct imsedge_conf *conf, struct w2 *w2,
 	err = public_addr(&p->mw_addr, &conf->mw_listen);
 	if (!err)
 		err = public_addr(&p->w2_addr, w2_laddr(w2));
-	if (err)
+	if (err) {
+		log_error("no address of this host to advertise for the any "
+			  "address (only loopback?); set w2_listen and "
+			  "mw_listen to addresses: %m", err);
 		goto out;
+	}
 
 	err = dns_init(&p->dnsc);
 	if (err)

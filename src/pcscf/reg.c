@@ -15,12 +15,22 @@
 #include <re.h>
 #include "../core/conf.h"
 #include "../core/log.h"
+#include "../core/stats.h"
 #include "../jwt/jwt.h"
 #include "../sip/sipx.h"
 #include "../tls/tlsx.h"
 #include "../w2/w2.h"
 #include "pcscf.h"
 #include "pcscf_int.h"
+
+
+/* IMS-AKA (its Authorization names an AKA algorithm), for the metrics */
+static bool reg_is_aka(const struct sip_msg *req)
+{
+	const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_AUTHORIZATION);
+
+	return h && !re_regex(h->val.p, h->val.l, "algorithm=[\"]*AKAv");
+}
 
 #define LOG_MODULE "pcscf"
 
@@ -559,6 +569,8 @@ void reg_response(struct pcscf *p, struct flow *fl,
 		(void)str_dup(&fl->impi_bound, b->impi);
 	}
 
+	stats_inc(c ? STAT_REG_TOKEN : reg_is_aka(req) ? STAT_REG_AKA :
+		  STAT_REG_DIGEST);
 	log_info("%s: %s registered for %d s (%u identities)%s", fl->token,
 		 b->aor, m.expires, list_count(&b->assoc),
 		 c ? ", until its token ends" : "");

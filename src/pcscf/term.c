@@ -12,6 +12,8 @@
 #include <re.h>
 #include "../core/conf.h"
 #include "../core/log.h"
+#include "../core/stats.h"
+#include "../sip/sipx.h"
 #include "../w2/w2.h"
 #include "pcscf.h"
 #include "pcscf_int.h"
@@ -292,8 +294,35 @@ bool term_request(const struct sip_msg *msg, void *arg)
 	struct w2_conn *conn;
 	struct flow *fl;
 	char branch[24];
+	const char *why;
 	uint32_t fwd;
 	int err;
+
+	stats_sip_request(false, &msg->met);
+
+	/* RFC 4475: what does not validate is a 400 (when it can be
+	   answered at all) with a log line, as on W2 */
+	if (sipx_validate(msg, &why)) {
+		log_info("%J: bad SIP request on Mw (%s): %s", &msg->src,
+			 sip_transp_name(msg->tp), why);
+		if (pl_strcmp(&msg->met, "ACK") && sipx_answerable(msg))
+			(void)sip_reply(p->sip, msg, 400, why);
+		return true;
+	}
+
+	/* what we relay, OPTIONS to a user included, needs a hop left; no
+	   arithmetic on header values can wrap (D-55) */
+	err = trust_maxfwd(msg, &fwd);
+	if (err && (pl_strcmp(&msg->met, "OPTIONS") ||
+		    pl_isset(&msg->uri.user))) {
+		log_info("%J: %r: %s", &msg->src, &msg->met, err == ELOOP ?
+			 "Max-Forwards reached 0" : "bad Max-Forwards");
+		if (pl_strcmp(&msg->met, "ACK"))
+			(void)sip_reply(p->sip, msg, err == ELOOP ? 483 : 400,
+					err == ELOOP ? "Too Many Hops" :
+					"Bad Max-Forwards");
+		return true;
+	}
 
 	if (!pl_strcmp(&msg->met, "REGISTER")) {
 		(void)sip_reply(p->sip, msg, 403, "REGISTER Not Accepted "
@@ -317,18 +346,6 @@ bool term_request(const struct sip_msg *msg, void *arg)
 	fl = flow_get(p, conn);
 	if (!fl) {
 		(void)sip_reply(p->sip, msg, 500, "Server Internal Error");
-		return true;
-	}
-
-	/* no arithmetic on header values can wrap (D-55) */
-	err = trust_maxfwd(msg, &fwd);
-	if (err) {
-		log_info("%J: %r: %s", &msg->src, &msg->met, err == ELOOP ?
-			 "Max-Forwards reached 0" : "bad Max-Forwards");
-		if (pl_strcmp(&msg->met, "ACK"))
-			(void)sip_reply(p->sip, msg, err == ELOOP ? 483 : 400,
-					err == ELOOP ? "Too Many Hops" :
-					"Bad Max-Forwards");
 		return true;
 	}
 
@@ -392,6 +409,7 @@ void term_response(struct pcscf *p, struct flow *fl,
 		return;
 
 	call_browser_response(p, fl, ttx->msg, msg, &body);
+	stats_sip_response(false, msg->scode);
 
 	mb = mbuf_alloc(512 + mbuf_get_left(msg->mb) +
 			(body ? body->end : 0));

@@ -25,8 +25,10 @@ static int accept_media(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		struct sdpx_ml *ml = &call->mlv[i];
 		const struct sdpx_media *m = &sdp->mv[i];
 
-		ml->declined = ml->rejected || !m->port || !m->rtp;
-		if (ml->declined)
+		/* the AGW answers data channels itself (dc.c) */
+		ml->declined = ml->rejected ||
+			(!ml->dc && (!m->port || !m->rtp));
+		if (ml->declined || ml->dc)
 			continue;
 
 		if (!m->has_conn)
@@ -62,7 +64,7 @@ static int core_peers(const struct sdpx_call *call,
 
 	for (i = 0; !err && i < call->mlc; i++) {
 
-		if (call->mlv[i].declined)
+		if (call->mlv[i].declined || call->mlv[i].dc)
 			continue;
 
 		/* no rtcp-mux was offered to the core */
@@ -86,6 +88,9 @@ static int write_media(struct mbuf *mb, const struct sdpx_call *call,
 			err |= mbuf_printf(mb, "a=mid:%s\r\n", ml->mid);
 		return err;
 	}
+
+	if (ml->dc)
+		return sdpx_dc_write(mb, call, ml);
 
 	err  = sdpx_write_mline(mb, ml->media, sa_port(&tp->info.cand),
 				ml->proto, ml->cptv, ml->cptc);

@@ -200,6 +200,7 @@ void sdpx_ml_store(struct sdpx_ml *ml, const struct sdpx_media *m)
 	(void)pl_strcpy(&m->fmt1, ml->fmt, sizeof(ml->fmt));
 	ml->kind = sdpx_kind(m);
 	ml->declined = false;
+	ml->dc = false;
 }
 
 

@@ -6,7 +6,8 @@
  * and its own DTLS role, then a stream per usable m-line. The core gets
  * RTP/AVP on the AGW's core-side ports with the same payload types, the
  * codec attributes and the direction, and nothing of ICE, DTLS, BUNDLE,
- * rtcp-mux or SSRC signalling. Other m-lines go to the core rejected.
+ * rtcp-mux or SSRC signalling. Data-channel m-lines (dc.c) the AGW
+ * terminates; they and other m-lines go to the core rejected.
  */
 #include <string.h>
 #include <re.h>
@@ -100,7 +101,8 @@ static const struct sdpx_media *tag_of(const struct sdpx_call *call,
 }
 
 
-static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp)
+static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp,
+		    bool dc)
 {
 	bool any = false;
 	size_t i;
@@ -133,8 +135,13 @@ static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp)
 			sdpx_attr_find(m->linev, m->linec, "bundle-only",
 				       NULL);
 
-		ml->rejected = ml->kind == SDPX_OTHER || !dtls_rtp(m) ||
+		ml->dc = dc && sdpx_dc_media(m);
+		ml->rejected = (!ml->dc && (ml->kind == SDPX_OTHER ||
+					    !dtls_rtp(m))) ||
 			(!m->port && !bundle_only);
+
+		if (ml->dc)
+			continue;
 
 		if (!ml->rejected && !sdpx_attr(sdp, m, "rtcp-mux", NULL) &&
 		    !sdpx_attr(sdp, tag_of(call, sdp, i), "rtcp-mux", NULL))
@@ -198,7 +205,7 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		struct sdpx_ml *ml = &call->mlv[i];
 		struct agw_stream_prm prm;
 
-		if (ml->rejected)
+		if (ml->rejected || ml->dc)
 			continue;
 
 		memset(&prm, 0, sizeof(prm));
@@ -226,7 +233,7 @@ static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 	size_t ptc;
 	int err;
 
-	if (ml->rejected)
+	if (ml->rejected || ml->dc)
 		return sdpx_write_rejected(mb, ml, ml->kind != SDPX_OTHER &&
 					   m->rtp ? "RTP/AVP" : NULL);
 
@@ -298,7 +305,7 @@ int sdpx_offer_to_core(struct mbuf *out, struct sdpx_call **callp,
 	if (err)
 		goto out;
 
-	err = classify(next, sdp);
+	err = classify(next, sdp, ops->datachannel != NULL);
 	if (err)
 		goto out;
 
@@ -309,6 +316,8 @@ int sdpx_offer_to_core(struct mbuf *out, struct sdpx_call **callp,
 		goto out;
 
 	err = streams(next, sdp, NULL, NULL);
+	if (!err)
+		err = sdpx_dc_streams(next, sdp, NULL, NULL);
 	if (err)
 		goto out;
 
@@ -317,6 +326,8 @@ int sdpx_offer_to_core(struct mbuf *out, struct sdpx_call **callp,
 		goto out;
 
 	err = streams(next, sdp, ops, arg);
+	if (!err)
+		err = sdpx_dc_streams(next, sdp, ops, arg);
 	if (err)
 		goto out;
 

@@ -42,6 +42,10 @@ struct sdpx_ops {
 		      struct agw_stream_info *info);
 	int (*core_peer)(void *arg, unsigned idx, const struct sa *rtp,
 			 const struct sa *rtcp);
+	/* data channels the AGW terminates; NULL: such m-lines rejected */
+	int (*datachannel)(void *arg, unsigned idx,
+			   const struct agw_dc_prm *prm,
+			   struct agw_dc_info *info);
 	/* transcoding (agw_sess_xcode); NULL: none is offered */
 	int (*xcode)(void *arg, unsigned idx,
 		     const struct agw_xcode_prm *prm);

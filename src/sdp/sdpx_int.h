@@ -136,6 +136,10 @@ struct sdpx_ml {
 	int opus_pt;                    /**< Browser's opus/48000, or -1   */
 	int te48_pt;                    /**< Its telephone-event/48000     */
 	char xfmtp[128];                /**< Core offer's fmtp of xv[0]    */
+	bool dc;                        /**< Data channels the AGW ends    */
+	struct agw_dc_info dcinfo;      /**< ... and its SCTP parameters   */
+	struct agw_dcmap dcmapv[AGW_DCMAP_MAX]; /**< ... a=dcmap taken     */
+	size_t dcmapc;
 };
 
 /** One W3 transport (index = tid) */
@@ -193,6 +197,19 @@ int  sdpx_write_w3(struct mbuf *mb, const char *mid,
 		   const struct agw_w3_info *info, const char *setup);
 int  sdpx_write_group(struct mbuf *mb, const struct sdpx_call *call);
 int  sdpx_write_rtcp(struct mbuf *mb, const struct agw_stream_info *info);
+
+/* --- data-channel m-lines (dc.c) ---------------------------------------- */
+
+struct sdpx_ops;
+
+bool sdpx_dc_media(const struct sdpx_media *m);
+int  sdpx_dc_prm(struct agw_dc_prm *prm, const struct sdpx_media *m);
+int  sdpx_dc_maps(struct agw_dcmap *mapv, size_t *mapc,
+		  const struct sdpx_media *m);
+int  sdpx_dc_streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
+		     const struct sdpx_ops *ops, void *arg);
+int  sdpx_dc_write(struct mbuf *mb, const struct sdpx_call *call,
+		   const struct sdpx_ml *ml);
 
 /* --- what a browser can receive (codec.c) ------------------------------ */
 

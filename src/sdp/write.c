@@ -243,6 +243,7 @@ int sdpx_write_rtcp(struct mbuf *mb, const struct agw_stream_info *info)
 int sdpx_write_w3(struct mbuf *mb, const char *mid,
 		  const struct agw_w3_info *info, const char *setup)
 {
+	unsigned i;
 	int err = 0;
 
 	if (mid[0])
@@ -257,8 +258,18 @@ int sdpx_write_w3(struct mbuf *mb, const char *mid,
 				   sizeof(info->fingerprint)));
 	err |= mbuf_printf(mb, "a=setup:%s\r\na=rtcp-mux\r\n", setup);
 	err |= mbuf_printf(mb, "a=candidate:1 1 udp 2130706431 %j %u typ host"
-			   "\r\na=end-of-candidates\r\n",
-			   &info->cand, sa_port(&info->cand));
+			   "\r\n", &info->cand, sa_port(&info->cand));
+
+	/* further host candidates (media_listen any or an interface): the
+	   same type preference, a lower local preference each (RFC 8445
+	   5.1.2.1) */
+	for (i = 0; i < info->morec && i < ARRAY_SIZE(info->morev); i++)
+		err |= mbuf_printf(mb, "a=candidate:%u 1 udp %u %j %u typ "
+				   "host\r\n", i + 2,
+				   (126u << 24) | ((65534u - i) << 8) | 255u,
+				   &info->morev[i], sa_port(&info->morev[i]));
+
+	err |= mbuf_printf(mb, "a=end-of-candidates\r\n");
 
 	return err;
 }

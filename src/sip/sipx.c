@@ -161,6 +161,12 @@ static int numbers_check(const struct sip_msg *msg, const char **reason)
 		return EBADMSG;
 	}
 
+	/* RFC 4475 3.1.2.3 (ncl) on transports that do not read it */
+	if (pl_isset(&msg->clen) && sipx_u32(&msg->clen, &v)) {
+		*reason = "Bad Content-Length";
+		return EBADMSG;
+	}
+
 	/* over 255 is taken as absent (RFC 4475 3.1.2.4), not digits is
 	   not */
 	if (pl_isset(&msg->maxfwd) &&
@@ -233,6 +239,23 @@ int sipx_validate(const struct sip_msg *msg, const char **reason)
 }
 
 
+/**
+ * Tell whether a request holds what a response must copy (Via, From,
+ * To, Call-ID, CSeq; RFC 3261 8.2.6.2), so it can be answered at all
+ *
+ * @param msg Request
+ *
+ * @return true if answerable
+ */
+bool sipx_answerable(const struct sip_msg *msg)
+{
+	return msg && sip_msg_hdr(msg, SIP_HDR_VIA) &&
+		sip_msg_hdr(msg, SIP_HDR_FROM) &&
+		sip_msg_hdr(msg, SIP_HDR_TO) &&
+		sip_msg_hdr(msg, SIP_HDR_CSEQ) && pl_isset(&msg->callid);
+}
+
+
 static bool via_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
 		      void *arg)
 {
@@ -267,12 +290,12 @@ int sipx_reply(struct mbuf *mb, const struct sip_msg *req, uint16_t scode,
 		return EINVAL;
 
 	/* without these a response cannot be matched: not answerable */
+	if (!sipx_answerable(req))
+		return EBADMSG;
+
 	to   = sip_msg_hdr(req, SIP_HDR_TO);
 	from = sip_msg_hdr(req, SIP_HDR_FROM);
 	cseq = sip_msg_hdr(req, SIP_HDR_CSEQ);
-	if (!to || !from || !cseq || !pl_isset(&req->callid) ||
-	    !sip_msg_hdr(req, SIP_HDR_VIA))
-		return EBADMSG;
 
 	err = mbuf_printf(mb, "SIP/2.0 %u %s\r\n", scode, reason);
 	if (sip_msg_hdr_apply(req, true, SIP_HDR_VIA, via_print, mb))

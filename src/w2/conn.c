@@ -9,6 +9,7 @@
 #include <string.h>
 #include <re.h>
 #include "../core/conf.h"
+#include "../core/stats.h"
 #include "../net/net.h"
 #include "../ws/ws.h"
 #include "../sip/sipx.h"
@@ -106,6 +107,7 @@ static void http_reject(struct w2_conn *conn, uint16_t scode,
 {
 	struct mbuf *mb = mbuf_alloc(256);
 
+	stats_inc(STAT_WS_REJECTED);
 	log_info("%J: upgrade rejected with %u: %s", &conn->peer, scode,
 		 reason);
 
@@ -136,12 +138,14 @@ static void ws_closed(int err, uint16_t code, void *arg)
 {
 	struct w2_conn *conn = arg;
 
+	/* a page closed or reloaded (1000, 1001) is no news */
 	if (err)
 		log_info("%J: WebSocket closed, code %u (%s): %m",
 			 &conn->peer, code, ws_close_reason(code), err);
 	else
-		log_info("%J: WebSocket closed, code %u (%s)", &conn->peer,
-			 code, ws_close_reason(code));
+		log_msg(code == 1000 || code == 1001 ? LOG_LVL_DEBUG :
+			LOG_LVL_INFO, LOG_MODULE, "%J: WebSocket closed, code "
+			"%u (%s)", &conn->peer, code, ws_close_reason(code));
 
 	mem_deref(conn);
 }
@@ -203,6 +207,7 @@ void w2_conn_reply(struct w2_conn *conn, const struct sip_msg *msg,
 	err = sipx_reply(mb, msg, scode, reason, hdrs);
 	if (!err) {
 		mb->pos = 0;
+		stats_sip_response(true, scode);
 		(void)w2_conn_send(conn, mb);
 	}
 	else if (err == EBADMSG) {
@@ -326,6 +331,7 @@ static int ws_start(struct w2_conn *conn, const struct ws_upgrade *up)
 	conn->id = ++conn->w2->next_id;
 	hash_append(conn->w2->ht_ws, (uint32_t)conn->id, &conn->he, conn);
 
+	stats_inc(STAT_WS_OPENED);
 	log_info("%J: WebSocket open (origin %r, %u connections)",
 		 &conn->peer, &up->origin, conn->w2->n_ws);
 
@@ -353,6 +359,9 @@ static void upgrade(struct w2_conn *conn, const struct http_msg *msg)
 
 		(void)re_snprintf(why, sizeof(why), "origin '%r' not allowed",
 				  &up.origin);
+		stats_inc(STAT_ORIGIN_REFUSED);
+		log_security("origin_refused", &conn->peer,
+			     "origin=\"%r\" where=w2", &up.origin);
 		http_reject(conn, 403, "Forbidden", pl_isset(&up.origin) ?
 			    why : "no Origin");
 		return;

@@ -784,3 +784,43 @@ int waf_users_set(const char *path, const char *name, const char *password,
 
 	return err;
 }
+
+
+/**
+ * Check a users file as loading it would (imsedge -t); a missing file
+ * is fine (no logins yet)
+ *
+ * @param path   File name
+ * @param errbuf Returned "FILE:LINE: why" or "FILE: why" on failure
+ * @param errsz  Size of errbuf
+ *
+ * @return 0 if it loads, otherwise errorcode
+ */
+int waf_users_check(const char *path, char *errbuf, size_t errsz)
+{
+	struct waf_users *u = NULL;
+	struct mbuf *mb;
+	int err;
+
+	if (!path || !errbuf || !errsz)
+		return EINVAL;
+
+	errbuf[0] = '\0';
+	mb = mbuf_alloc(4096);
+	if (!mb)
+		return ENOMEM;
+
+	err = file_read(mb, path, WAF_USERS_MAX);
+	if (err == ENOENT)
+		err = 0;
+	else if (err)
+		(void)re_snprintf(errbuf, errsz, "%s: cannot read: %m", path,
+				  err);
+	else
+		err = waf_users_parse(&u, path, (char *)mb->buf, mb->end,
+				      errbuf, errsz);
+
+	mem_deref(u);
+	mem_deref(mb);
+	return err;
+}

@@ -11,6 +11,7 @@
 #include <mbedtls/platform_util.h>
 #include "../core/conf.h"
 #include "../core/log.h"
+#include "../core/stats.h"
 #include "../tls/tlsx.h"
 #include "../jwt/jwt.h"
 #include "waf.h"
@@ -553,17 +554,22 @@ static int login_check(struct waf *waf, const struct sa *peer,
 
 	if (!budget_take(waf, user ? user->iter : waf->users->iter_max,
 			 now)) {
+		stats_inc(STAT_LOGIN_BUSY);
 		log_warn("%j: login refused: PBKDF2 budget spent", peer);
 		return reply_error(r, 503, "Service Unavailable", 1, "busy",
 				   "Too many logins; try again shortly");
 	}
 
 	if (!waf_user_check(waf->users, user, password)) {
+		stats_inc(user ? STAT_LOGIN_WRONG_PASSWORD :
+			  STAT_LOGIN_UNKNOWN_USER);
 		if (user)
-			log_info("%j: wrong password for user '%s'", peer,
-				 user->name);
+			log_security("login_failed", peer,
+				     "user=\"%s\" reason=\"wrong password\"",
+				     user->name);
 		else
-			log_info("%j: login for an unknown user", peer);
+			log_security("login_failed", peer,
+				     "user=- reason=\"unknown user\"");
 
 		err = waf_limiter_hit(waf->fails, peer, now);
 		if (err)
@@ -585,6 +591,7 @@ static int login_check(struct waf *waf, const struct sa *peer,
 	g.impu = user->impu;
 	g.impuc = user->impuc;
 
+	stats_inc(STAT_LOGIN_OK);
 	log_info("%j: user '%s' logged in", peer, user->name);
 
 	return issue(waf, r, &g);
@@ -623,7 +630,8 @@ int waf_login(struct waf *waf, const struct sa *peer, const uint8_t *body,
 				   "Password logins are not enabled");
 
 	if (waf_limiter_blocked(waf->fails, peer, now, &retry)) {
-		log_info("%j: login refused: too many failures", peer);
+		stats_inc(STAT_LOGIN_LOCKED);
+		log_security("login_locked", peer, "retry_after=%u", retry);
 		return rate_limited(r, retry);
 	}
 
@@ -697,6 +705,7 @@ static int guest_lease(struct waf *waf, const struct sa *peer,
 
 	err = waf_pool_lease(p, now, g.exp, g.jti, &idx, &retry);
 	if (err == EBUSY) {
+		stats_inc(STAT_GUEST_REFUSED);
 		log_info("%j: guest login refused: pool %s is empty", peer,
 			 p->name);
 		return reply_error(r, 503, "Service Unavailable", retry,
@@ -716,6 +725,8 @@ static int guest_lease(struct waf *waf, const struct sa *peer,
 	g.pool = p->name;
 
 	err = issue(waf, r, &g);
+	if (!err)
+		stats_inc(STAT_GUEST_OK);
 	if (!err)
 		log_info("%j: guest %s leased from pool %s", peer, impu,
 			 p->name);
@@ -761,7 +772,8 @@ int waf_guest(struct waf *waf, const struct sa *peer, const uint8_t *body,
 				   "Guest access is not enabled");
 
 	if (waf_limiter_blocked(waf->guests, peer, now, &retry)) {
-		log_info("%j: guest login refused: too many", peer);
+		stats_inc(STAT_GUEST_REFUSED);
+		log_security("guest_limited", peer, "retry_after=%u", retry);
 		return rate_limited(r, retry);
 	}
 
@@ -857,7 +869,7 @@ static int refresh_refuse(struct waf *waf, const struct sa *peer,
 {
 	int err;
 
-	log_info("%j: refresh refused: %s", peer, reason);
+	log_security("refresh_refused", peer, "reason=\"%s\"", reason);
 
 	err = waf_limiter_hit(waf->fails, peer, now);
 	if (err)

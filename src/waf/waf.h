@@ -63,6 +63,7 @@ void waf_lease_release(struct waf *waf, const char *impu, const char *jti);
 bool waf_lease_valid(struct waf *waf, const char *impu, const char *jti);
 struct jwt_key *waf_key(const struct waf *waf);
 void waf_reply_reset(struct waf_reply *r);
+int  waf_users_check(const char *path, char *errbuf, size_t errsz);
 int  waf_users_set(const char *path, const char *name, const char *password,
 		   const char *impi, const char *impus, uint32_t iterations);
 

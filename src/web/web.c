@@ -19,6 +19,7 @@
 #include <re.h>
 #include "../core/conf.h"
 #include "../core/log.h"
+#include "../core/stats.h"
 #include "../jwt/jwt.h"
 #include "../pcscf/pcscf.h"
 #include "../waf/waf.h"
@@ -120,8 +121,10 @@ static void api_handler(struct wwsf_req *req, void *arg)
 	wwsf_req_body(req, &body, &len);
 
 	if (post && !origin_ok(web, msg)) {
-		log_info("%J: %r from a foreign Origin refused", peer,
-			 &msg->path);
+		stats_inc(STAT_ORIGIN_REFUSED);
+		log_security("origin_refused", peer,
+			     "origin=\"%r\" where=%r",
+			     &http_msg_xhdr(msg, "Origin")->val, &msg->path);
 		reply_json(req, 403, "Forbidden", "{\"error\":\"origin\","
 			   "\"message\":\"Requests from other sites are not "
 			   "accepted\"}");
@@ -227,6 +230,10 @@ static int keys_load(struct web *web)
 
 		err = jwt_keyring_add(web->ring, k->issuer, key);
 		mem_deref(key);
+		if (err == EALREADY)
+			log_error("waf_pubkey %s %s: this key is already trusted "
+				  "for this issuer (listed twice, or our own "
+				  "WWSF's token_key)", k->issuer, k->file);
 		if (err)
 			return err;
 

@@ -477,7 +477,7 @@ export class ImsUe {
 
 	/* ---- SDP ---------------------------------------------------------- */
 
-	sdpText(call, { pts, direction }) {
+	sdpText(call, { pts, direction, rest = [] }) {
 		const maps = { 0: 'PCMU/8000', 8: 'PCMA/8000',
 			96: 'AMR-WB/16000', 101: 'telephone-event/8000' };
 		return ['v=0',
@@ -487,7 +487,7 @@ export class ImsUe {
 			`m=audio ${this.rtpPort} RTP/AVP ${pts.join(' ')}`,
 			...pts.map((pt) => `a=rtpmap:${pt} ${maps[pt]}`),
 			...(pts.includes(101) ? ['a=fmtp:101 0-15'] : []),
-			'a=ptime:20', `a=${direction}`, ''].join('\r\n');
+			'a=ptime:20', `a=${direction}`, ...rest, ''].join('\r\n');
 	}
 
 	/** The RTP/AVP G.711 answer to an offer, or null (not acceptable) */
@@ -501,8 +501,11 @@ export class ImsUe {
 		const pt = offer.rtpmap[g711[0]]?.name === 'PCMA' ? 8 :
 			offer.rtpmap[g711[0]]?.name === 'PCMU' ? 0 : g711[0];
 		const direction = MIRROR[offer.direction];
+		// further m-lines (a data channel): rejected, port 0
+		const rest = offer.lines.filter((l) => l.startsWith('m=')).slice(1)
+			.map((l) => l.replace(/^(m=\S+) \d+/, '$1 0'));
 		return { pt, direction, text: this.sdpText(call,
-			{ pts: [pt], direction }) };
+			{ pts: [pt], direction, rest }) };
 	}
 
 	/** Apply a negotiated exchange: where to send, which PT, direction */

@@ -39,6 +39,10 @@ static int fake_transport(void *arg, unsigned tid,
 	memset(info, 0, sizeof(*info));
 	(void)sa_set_str(&info->cand, tid & 1 ? "2001:db8::1" : "192.0.2.1",
 			 40000 + tid);
+	/* media_listen any: further host candidates on other addresses */
+	(void)sa_set_str(&info->morev[0], "198.51.100.7", 40000 + tid);
+	(void)sa_set_str(&info->morev[1], "2001:db8::7", 40000 + tid);
+	info->morec = tid & 2 ? 2 : 0;
 	str_ncpy(info->ufrag, "agwU", sizeof(info->ufrag));
 	str_ncpy(info->pwd, "agwPasswordAgwPassword", sizeof(info->pwd));
 	str_ncpy(info->fingerprint, "sha-256 AA:BB",
@@ -92,6 +96,23 @@ static int fake_peer(void *arg, unsigned idx, const struct sa *rtp,
 }
 
 
+/* data-channel m-lines (src/sdp/dc.c) are fuzzed too */
+static int fake_dc(void *arg, unsigned idx, const struct agw_dc_prm *prm,
+		   struct agw_dc_info *info)
+{
+	(void)arg;
+
+	if (idx >= SDPX_MAX_MEDIA || prm->tid >= SDPX_MAX_MEDIA ||
+	    !prm->sctp_port)
+		abort();
+
+	info->sctp_port = 5000;
+	info->max_message = 65536;
+
+	return op();
+}
+
+
 /* transcoding: the parameters must be what the AGW's path can take */
 static int fake_xcode(void *arg, unsigned idx,
 		      const struct agw_xcode_prm *prm)
@@ -110,7 +131,8 @@ static int fake_xcode(void *arg, unsigned idx,
 
 
 static const struct sdpx_ops ops = {
-	fake_transport, fake_remote, fake_stream, fake_peer, fake_xcode
+	fake_transport, fake_remote, fake_stream, fake_peer, fake_dc,
+	fake_xcode
 };
 
 

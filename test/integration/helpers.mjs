@@ -36,6 +36,10 @@ export const KEY2 = path.join(DATA, 'key2.pem');
 export const CA = [fs.readFileSync(CERT), fs.readFileSync(CERT2)];
 
 export const ORIGIN = 'https://good.example';
+
+/** The time at the start of each stderr line of imsedge */
+export const LOG_TIME =
+	/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
 export const EVIL = 'https://evil.example';
 
 export function sleep(ms) {
@@ -177,9 +181,13 @@ export class Imsedge {
 		return this;
 	}
 
-	addLine(line) {
+	addLine(raw) {
 		if (process.env.IMSEDGE_LOG)
-			process.stderr.write(`[imsedge] ${line}\n`);
+			process.stderr.write(`[imsedge] ${raw}\n`);
+		// lines start with an ISO 8601 UTC time; tests match the rest
+		// (this.raw keeps the lines as written)
+		(this.raw ??= []).push(raw);
+		const line = raw.replace(LOG_TIME, '');
 		this.lines.push(line);
 		for (const w of [...this.waiters]) {
 			if (w.re.test(line)) {

@@ -1086,6 +1086,64 @@ int test_agw_limits(void)
 }
 
 
+/* media_listen any or an interface: a socket and a host candidate per
+   address, one port; a browser on IPv6 (::1) checks, keys DTLS and gets
+   media from the IPv6 socket while the IPv4 one stays unused */
+int test_agw_dual(void)
+{
+	struct agw_w3_prm prm;
+	struct agw_conf conf;
+	struct agw_stats st;
+	struct sa six;
+	struct fix f;
+	int err;
+
+	conf_std(&conf);
+	conf.w3_addrv[0] = conf.media_listen;
+	(void)sa_set_str(&conf.w3_addrv[1], "::1", 0);
+	conf.w3_addrc = 2;
+	TEST_ERR(fix_open(&f, &conf));
+
+	/* the browser on ::1 */
+	f.br.us = mem_deref(f.br.us);
+	(void)sa_set_str(&six, "::1", 0);
+	TEST_ERR(udp_listen(&f.br.us, &six, br_recv, &f.br));
+	TEST_ERR(udp_local_get(f.br.us, &f.br.addr));
+
+	TEST_ERR(prm_make(&f, &prm, AGW_SETUP_ACTIVE, f.br.tls));
+	TEST_ERR(call_setup(&f, &prm));
+	TEST_ASSERT(sa_cmp(&f.wi.cand, &conf.media_listen, SA_ADDR));
+	TEST_EQ(f.wi.morec, 1);
+	TEST_ASSERT(sa_cmp(&f.wi.morev[0], &six, SA_ADDR));
+	TEST_EQ(sa_port(&f.wi.morev[0]), sa_port(&f.wi.cand));
+	f.br.agw = f.wi.morev[0];
+
+	TEST_ERR(br_dtls(&f, DTLS_SERVER));
+	TEST_ERR(br_check(&f, true));
+	TEST_EQ(f.br.stun_ok, 1);
+	TEST_ASSERT(sa_cmp(&f.br.mapped, &f.br.addr, SA_ALL));
+	TEST_ERR(wait_for(&f, U_DTLS, 1, GUARD_MS));
+
+	TEST_ERR(br_send_srtp(&f.br, rtp_pkt, sizeof(rtp_pkt), false));
+	TEST_ERR(wait_for(&f, U_RTP, 1, GUARD_MS));
+	TEST_ASSERT(!memcmp(f.rtp.buf, rtp_pkt, sizeof(rtp_pkt)));
+
+	agw_sess_early_media(f.s, true);
+	TEST_ERR(sock_send(&f.rtp, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_for(&f, U_BR_RX, 1, GUARD_MS));
+	TEST_EQ(f.br.len, sizeof(rtp_pkt));
+
+	TEST_ERR(agw_sess_stats(f.s, 0, &st));
+	TEST_EQ(st.w3_pkts, 1);
+	TEST_EQ(st.core_pkts, 1);
+	TEST_ASSERT(!f.closed);
+
+ out:
+	fix_close(&f);
+	return err;
+}
+
+
 #ifdef IMSEDGE_TRANSCODE
 /* --- transcoding path (xcode.c; D-35, D-61, D-62) ------------------- */
 

@@ -3,6 +3,9 @@
  *               these messages)
  */
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <re.h>
 #include "core/conf.h"
 #include "test.h"
@@ -44,6 +47,9 @@ int test_conf_good(void)
 
 	/* defaults */
 	TEST_EQ(conf->consent_timeout, 30);
+	TEST_ASSERT(conf->datachannel);
+	TEST_EQ(conf->max_datachannels, 16);
+	TEST_EQ(conf->dc_max_message, 65536);
 	TEST_EQ(list_count(&conf->emergency_numbers), 2);
 	TEST_ASSERT(!sa_isset(&conf->media_listen, SA_ADDR));
 	TEST_EQ(conf->w2_max_message, 65536);
@@ -105,13 +111,18 @@ int test_conf_errors(void)
 		{"w2_origin ftp:/x\n", "t.conf:7: 'ftp:/x' is not an origin like https://host[:port]"},
 		{"w2_origin https://a.example/path\n", "t.conf:7: 'https://a.example/path' is not an origin like https://host[:port]"},
 		{"w2_origin https://a.example:\n", "t.conf:7: 'https://a.example:' is not an origin like https://host[:port]"},
-		{"media_listen nowhere\n", "t.conf:7: 'nowhere' is not an IP address"},
+		{"media_listen no/where\n", "t.conf:7: 'no/where' is not an IP address, an interface name or any"},
+		{"media_listen an-interface-name-too-long\n", "t.conf:7: 'an-interface-name-too-long' is not an IP address, an interface name or any"},
 		{"media_public 1.2.3\n", "t.conf:7: '1.2.3' is not an IP address"},
 		{"media_core_public x\n", "t.conf:7: 'x' is not an IP address"},
 		{"rtp_ports 30000\n", "t.conf:7: '30000' is not a port range MIN-MAX"},
 		{"rtp_ports 30000-30002\n", "t.conf:7: '30000-30002' holds fewer than 4 ports"},
 		{"rtp_ports 80-1000\n", "t.conf:7: '80' is not a number in 1024..65534"},
 		{"media_dscp 64\n", "t.conf:7: '64' is not a number in 0..63"},
+		{"datachannel maybe\n", "t.conf:7: 'maybe' is not yes or no"},
+		{"max_datachannels 0\n", "t.conf:7: '0' is not a number in 1..1024"},
+		{"max_datachannels 1025\n", "t.conf:7: '1025' is not a number in 1..1024"},
+		{"dc_max_message 100\n", "t.conf:7: '100' is not a number in 1024..1048576"},
 		{"emergency_number 11a\n", "t.conf:7: '11a' is not a dialled number"},
 		{"mw_emergency_next_hop tel:112\n", "t.conf:7: 'tel:112' is not a SIP URI"},
 		{"opus_complexity 11\n", "t.conf:7: '11' is not a number in 0..10"},
@@ -394,6 +405,217 @@ int test_conf_media_public(void)
 	TEST_ASSERT(sa_cmp(&conf->media_core_public, &a, SA_ADDR));
 	TEST_ERR(sa_set_str(&a, "10.0.2.15", 0));
 	TEST_ASSERT(sa_cmp(&conf->media_core_addr, &a, SA_ADDR));
+
+ out:
+	mem_deref(conf);
+	return err;
+}
+
+
+/* imsedge -t: every problem is reported, each with its line */
+static void collect(const char *problem, void *arg)
+{
+	(void)mbuf_printf(arg, "%s\n", problem);
+}
+
+
+int test_conf_all_errors(void)
+{
+	static const char text[] =
+		"w2_listen nowhere\n"
+		"tls_cert c.pem\n"
+		"bogus 1\n"
+		"w2_origin https://a.example\n"
+		"max_connections 0\n"
+		"mw_next_hop sip:127.0.0.1\n";
+	struct imsedge_conf *conf = NULL;
+	struct mbuf *mb = mbuf_alloc(512);
+	char errbuf[256] = "";
+	int err = 0;
+
+	TEST_ASSERT(mb != NULL);
+	TEST_EQ(conf_parse(&conf, "t.conf", text, strlen(text), errbuf,
+			   sizeof(errbuf)), EINVAL);
+	TEST_STREQ(errbuf, "t.conf:1: 'nowhere' is not an ADDR:PORT");
+	TEST_ASSERT(conf == NULL);
+
+	/* conf_check reads a file; the parser behind it is the same, so
+	   feed it through a temporary file */
+	{
+		char path[] = "/tmp/imsedge-conf-XXXXXX";
+		int fd = mkstemp(path);
+		FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+		TEST_ASSERT(f != NULL);
+		(void)fputs(text, f);
+		(void)fclose(f);
+		err = conf_check(&conf, path, collect, mb);
+		(void)unlink(path);
+		TEST_EQ(err, EINVAL);
+		err = 0;
+		mbuf_write_u8(mb, 0);
+		(void)re_snprintf(errbuf, sizeof(errbuf),
+				  "%s:1: 'nowhere' is not an ADDR:PORT\n", path);
+		TEST_ASSERT(!strncmp((char *)mb->buf, errbuf, strlen(errbuf)));
+		TEST_ASSERT(strstr((char *)mb->buf, ":3: unknown key 'bogus'\n"));
+		TEST_ASSERT(strstr((char *)mb->buf,
+				   ":5: '0' is not a number in 1..1000000\n"));
+		TEST_ASSERT(strstr((char *)mb->buf,
+				   ": missing required key 'tls_key'\n"));
+		TEST_ASSERT(strstr((char *)mb->buf,
+				   ": missing required key 'mw_listen'\n"));
+		TEST_ASSERT(conf == NULL);
+	}
+
+ out:
+	mem_deref(conf);
+	mem_deref(mb);
+	return err;
+}
+
+
+/* SIGHUP: which changed keys need a restart; conf_line */
+int test_conf_reload(void)
+{
+	struct imsedge_conf *a = NULL, *b = NULL;
+	char text[1024], errbuf[256] = "", keys[256];
+	int err = 0;
+
+	TEST_ERR(conf_parse(&a, "a.conf", base, strlen(base), errbuf,
+			    sizeof(errbuf)));
+	TEST_EQ(conf_line(a, "mw_listen"), 5);
+	TEST_EQ(conf_line(a, "log_level"), 0);
+	TEST_EQ(conf_line(a, "no_such_key"), 0);
+
+	/* only keys a reload applies: nothing to restart for */
+	(void)re_snprintf(text, sizeof(text), "%s%s", base,
+			  "log_level debug\nw2_origin https://b.example\n"
+			  "max_connections 10\n");
+	TEST_ERR(conf_parse(&b, "b.conf", text, strlen(text), errbuf,
+			    sizeof(errbuf)));
+	TEST_ASSERT(!conf_restart_needed(a, b, keys, sizeof(keys)));
+	TEST_STREQ(keys, "");
+	b = mem_deref(b);
+
+	/* the listeners and the media need one */
+	(void)re_snprintf(text, sizeof(text), "%s%s",
+			  "w2_listen 127.0.0.1:7444\n"
+			  "tls_cert c.pem\ntls_key k.pem\n"
+			  "w2_origin https://a.example\n"
+			  "mw_listen 127.0.0.1:5070\n"
+			  "mw_next_hop sip:127.0.0.1\n",
+			  "media_listen 127.0.0.1\n");
+	TEST_ERR(conf_parse(&b, "b.conf", text, strlen(text), errbuf,
+			    sizeof(errbuf)));
+	TEST_ASSERT(conf_restart_needed(a, b, keys, sizeof(keys)));
+	TEST_STREQ(keys, "w2_listen, media_listen");
+
+ out:
+	mem_deref(a);
+	mem_deref(b);
+	return err;
+}
+
+
+/* Log lines carry ISO 8601 UTC times with milliseconds */
+int test_log_timestamp(void)
+{
+	struct pl y, mo, d, h, mi, s, ms;
+	char ts[32];
+	int err = 0;
+
+	log_timestamp(ts, sizeof(ts));
+	TEST_EQ(strlen(ts), 24);
+	TEST_ERR(re_regex(ts, strlen(ts),
+			  "[0-9]+-[0-9]+-[0-9]+T[0-9]+:[0-9]+:[0-9]+.[0-9]+Z",
+			  &y, &mo, &d, &h, &mi, &s, &ms));
+	TEST_ASSERT(pl_u32(&y) >= 2024);
+	TEST_ASSERT(pl_u32(&mo) >= 1 && pl_u32(&mo) <= 12);
+	TEST_ASSERT(pl_u32(&h) <= 23);
+	TEST_EQ(y.l, 4);
+	TEST_EQ(ms.l, 3);
+
+ out:
+	return err;
+}
+
+
+/* media_listen: an address, any (also 0.0.0.0 and ::) or an interface */
+int test_conf_media_listen(void)
+{
+	static const struct {
+		const char *val;
+		const char *ifname;    /* NULL: an address */
+	} v[] = {
+		{"192.0.2.1", NULL},
+		{"::1", NULL},
+		{"any", "any"},
+		{"0.0.0.0", "any"},
+		{"::", "any"},
+		{"eth0", "eth0"},
+		{"br-lan", "br-lan"},
+		{"eth0.2", "eth0.2"},
+	};
+	struct imsedge_conf *conf = NULL;
+	char text[512], errbuf[256] = "";
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		(void)re_snprintf(text, sizeof(text), "%smedia_listen %s\n",
+				  base, v[i].val);
+		TEST_ERR(conf_parse(&conf, "t.conf", text, strlen(text),
+				    errbuf, sizeof(errbuf)));
+		if (v[i].ifname) {
+			TEST_STREQ(conf->media_if, v[i].ifname);
+			TEST_ASSERT(!sa_isset(&conf->media_listen, SA_ADDR));
+			TEST_ASSERT(!sa_isset(&conf->media_core_addr, SA_ADDR));
+		}
+		else {
+			TEST_ASSERT(conf->media_if == NULL);
+			TEST_ASSERT(sa_isset(&conf->media_listen, SA_ADDR));
+			TEST_ASSERT(sa_cmp(&conf->media_core_addr,
+					   &conf->media_listen, SA_ADDR));
+		}
+		conf = mem_deref(conf);
+	}
+
+ out:
+	mem_deref(conf);
+	return err;
+}
+
+
+/* metrics_listen: loopback only (plain HTTP); a PORT means 127.0.0.1 */
+int test_conf_metrics(void)
+{
+	struct imsedge_conf *conf = NULL;
+	char text[512], errbuf[256] = "";
+	int err = 0;
+
+	(void)re_snprintf(text, sizeof(text), "%smetrics_listen 9100\n",
+			  base);
+	TEST_ERR(conf_parse(&conf, "t.conf", text, strlen(text), errbuf,
+			    sizeof(errbuf)));
+	TEST_EQ(sa_port(&conf->metrics_listen), 9100);
+	TEST_ASSERT(sa_is_loopback(&conf->metrics_listen));
+	conf = mem_deref(conf);
+
+	(void)re_snprintf(text, sizeof(text), "%smetrics_listen [::1]:9100\n",
+			  base);
+	TEST_ERR(conf_parse(&conf, "t.conf", text, strlen(text), errbuf,
+			    sizeof(errbuf)));
+	TEST_EQ(sa_af(&conf->metrics_listen), AF_INET6);
+	conf = mem_deref(conf);
+
+	err = expect_error("metrics_listen 192.0.2.1:9100\n",
+			   "t.conf:7: '192.0.2.1:9100' is not a loopback "
+			   "address (the metrics are plain HTTP, for local "
+			   "scrapers)");
+	if (!err)
+		err = expect_error("metrics_listen 0\n",
+				   "t.conf:7: '0' is not an ADDR:PORT or a "
+				   "PORT");
 
  out:
 	mem_deref(conf);

@@ -1424,6 +1424,130 @@ int test_sdpx_oom(void)
 }
 
 
+/* --- data channels the AGW terminates (D-41) ---------------------------- */
+
+static struct agw_dc_prm dc_prm;
+static unsigned dc_calls;
+
+
+static int fake_dc(void *arg, unsigned idx, const struct agw_dc_prm *prm,
+		   struct agw_dc_info *info)
+{
+	(void)arg;
+	(void)idx;
+
+	++dc_calls;
+	dc_prm = *prm;
+	info->sctp_port = 5000;
+	info->max_message = 65536;
+
+	return 0;
+}
+
+
+static const struct sdpx_ops fake_ops_dc = {
+	fake_transport, fake_remote, fake_stream, fake_peer, fake_dc
+};
+
+
+/* D-41, D-44: the browser's data-channel m-line is answered by the AGW
+   with its transport, a=sctp-port and a=max-message-size (RFC 8841) and
+   the a=dcmap channels (RFC 8864); the core sees it rejected; a
+   malformed a=sctp-port or a=dcmap is refused */
+int test_sdpx_datachannel(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *bad = NULL, *out = mbuf_alloc(8192);
+	struct fake f;
+	struct pl pl;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	dc_calls = 0;
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "chrome-offer-av-dc.sdp"));
+	pl = mbpl(in);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+
+	TEST_EQ(dc_calls, 1);
+	TEST_EQ(dc_prm.tid, 0);           /* bundled with audio */
+	TEST_EQ(dc_prm.sctp_port, 5000);
+	TEST_EQ(dc_prm.max_message, 262144);
+	TEST_EQ(f.nstream, 2);            /* no RTP stream for it */
+	TEST_ERR(no_webrtc(out));
+	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+
+	pl.p = core_answer_avdc;
+	pl.l = strlen(core_answer_avdc);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_browser(out, call, &pl, &fake_ops_dc, &f));
+	HAS(out, -1, "a=group:BUNDLE 0 1 2");
+	HAS(out, 2, "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 2, "a=mid:2");
+	HAS(out, 2, "a=setup:active");
+	HAS(out, 2, "a=sctp-port:5000");
+	HAS(out, 2, "a=max-message-size:65536");
+	HASNT(out, 2, "a=rtcp-mux");
+	TEST_EQ(sect_count(out, 2, "a=fingerprint:"), 1);
+
+	/* D-44: channels agreed in SDP (RFC 8864) reach the AGW and are
+	   answered */
+	call = mem_deref(call);
+	TEST_ERR(subst(&bad, in, "a=sctp-port:5000",
+		       "a=sctp-port:5000\r\n"
+		       "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\"\r\n"
+		       "a=dcmap:4 max-retr=3; label=\"chat\""));
+	pl = mbpl(bad);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+	TEST_EQ(dc_prm.mapc, 2);
+	TEST_EQ(dc_prm.mapv[0].sid, 2);
+	TEST_STREQ(dc_prm.mapv[0].label, "rtt");
+	TEST_STREQ(dc_prm.mapv[0].proto, "t140");
+	TEST_EQ(dc_prm.mapv[1].sid, 4);
+	TEST_STREQ(dc_prm.mapv[1].label, "chat");
+	TEST_STREQ(dc_prm.mapv[1].proto, "");
+	HASNT(out, 2, "a=dcmap");
+	pl.p = core_answer_avdc;
+	pl.l = strlen(core_answer_avdc);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_browser(out, call, &pl, &fake_ops_dc, &f));
+	HAS(out, 2, "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\"");
+	HAS(out, 2, "a=dcmap:4 label=\"chat\"");
+	call = mem_deref(call);
+	bad = mem_deref(bad);
+
+	/* a repeated stream id, an unquoted label: refused */
+	TEST_ERR(subst(&bad, in, "a=sctp-port:5000",
+		       "a=sctp-port:5000\r\na=dcmap:2\r\na=dcmap:2"));
+	pl = mbpl(bad);
+	TEST_EQ(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f),
+		EPROTO);
+	bad = mem_deref(bad);
+	TEST_ERR(subst(&bad, in, "a=sctp-port:5000",
+		       "a=sctp-port:5000\r\na=dcmap:2 label=x"));
+	pl = mbpl(bad);
+	TEST_EQ(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f),
+		EPROTO);
+	bad = mem_deref(bad);
+
+	/* a=sctp-port out of range: the offer is refused */
+	TEST_ERR(subst(&bad, in, "a=sctp-port:5000", "a=sctp-port:70000"));
+	pl = mbpl(bad);
+	mbuf_reset(out);
+	TEST_EQ(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f),
+		EPROTO);
+	TEST_ASSERT(!call);
+
+ out:
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(bad);
+	mem_deref(out);
+	return err;
+}
+
+
 /* --- transcoding (D-35, D-61) -------------------------------------------- */
 
 struct xfake {
@@ -1452,7 +1576,7 @@ static int fake_xcode(void *arg, unsigned idx,
 
 
 static const struct sdpx_ops fake_xops = {
-	fake_transport, fake_remote, fake_stream, fake_peer, fake_xcode
+	fake_transport, fake_remote, fake_stream, fake_peer, NULL, fake_xcode
 };
 
 

@@ -55,6 +55,11 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_conf_web)         \
 	X(test_conf_pool)        \
 	X(test_conf_media_public) \
+	X(test_conf_all_errors)  \
+	X(test_conf_reload)      \
+	X(test_conf_media_listen) \
+	X(test_conf_metrics)     \
+	X(test_log_timestamp)    \
 	X(test_ws_frame_rfc)     \
 	X(test_ws_frame_lengths) \
 	X(test_ws_frame_bad)     \
@@ -72,6 +77,8 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_pcscf_register_rewrite) \
 	X(test_pcscf_webauth)    \
 	X(test_sipx_param)       \
+	X(test_sipx_rfc4475)     \
+	X(test_sipx_longreq)     \
 	X(test_pcscf_trust)      \
 	X(test_pcscf_maxfwd)     \
 	X(test_dtls_frag)        \
@@ -82,9 +89,20 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_dtls_loss)        \
 	X(test_dtls_srtp)        \
 	X(test_srtp_vectors)     \
+	X(test_dcep_codec)       \
+	X(test_sdpx_datachannel) \
+	X(test_dc_open_send_close) \
+	X(test_dc_limits)        \
+	X(test_dc_refuse)        \
+	X(test_dc_negotiated)    \
+	X(test_dc_loss)          \
+	X(test_t140_red)         \
+	X(test_t140_tx_rx)       \
+	X(test_t140_loss)        \
 	X(test_keygen_pair)      \
 	X(test_keygen_keep)      \
 	X(test_keygen_opt)      \
+	X(test_agw_dual)        \
 	X(test_agw_active)      \
 	X(test_agw_passive)     \
 	X(test_agw_reject)      \

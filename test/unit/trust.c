@@ -266,7 +266,8 @@ int test_pcscf_trust(void)
 		int e = cross(forged[i].hdrs, out, sizeof(out), &why);
 
 		if (e != forged[i].err) {
-			re_fprintf(stderr, "forged[%zu]: %m (%s)\n", i, e, why);
+			re_fprintf(stderr, "forged[%zu]: %m (%s)\n", i, e,
+				   why);
 			TEST_EQ(e, forged[i].err);
 		}
 		if (!e)

@@ -13,6 +13,10 @@
 //               browser becomes the DTLS server); default leaves Chromium's
 //               choice (active) alone
 //   debug       1: JsSIP debug output on the console
+//   dcmap       ID: with dc=1, a channel "sdp" agreed in SDP (a=dcmap)
+//   dc          1: an outgoing call offers a data channel "chat" (the
+//               AGW's data-channel endpoint); dcOpen/dcSend/dcClose/
+//               dcState/dcInfo drive channels on the call's connection
 //
 // window.wic: register(), unregister(), call(target), answer(), hangup(),
 // hold(), unhold(), message(target, body), connect(), state(), stats(), sdp(),
@@ -32,6 +36,10 @@ const WSS = q.get('wss') || '';
 const BUNDLE = q.get('bundle') === 'balanced' ? 'balanced' : 'max-bundle';
 const AUTOANSWER = q.get('autoanswer') === '1';
 const DTLS = q.get('dtls') || 'auto';
+const DC = q.get('dc') === '1';
+// dcmap=ID: also a channel "sdp" agreed in SDP (negotiated, stream ID),
+// announced by an a=dcmap line added to the offer (RFC 8864)
+const DCMAP = q.get('dcmap');
 
 const PC_CONFIG = { bundlePolicy: BUNDLE, rtcpMuxPolicy: 'require',
 	iceServers: [] };
@@ -399,7 +407,18 @@ function call(target) {
 		mediaConstraints: MEDIA,
 		pcConfig: PC_CONFIG,
 		eventHandlers: {
-			peerconnection: (x) => attachPc(x.peerconnection),
+			peerconnection: (x) => {
+				attachPc(x.peerconnection);
+				if (DC)
+					dcOpen('chat');
+				if (DC && DCMAP)
+					dcOpen('sdp', '', Number(DCMAP));
+			},
+			sdp: (x) => {
+				if (DC && DCMAP && x.originator === 'local')
+					x.sdp = x.sdp.replace(/(a=sctp-port:\d+\r\n)/,
+						`$1a=dcmap:${DCMAP} label="sdp"\r\n`);
+			},
 		},
 	});
 	return state();
@@ -455,6 +474,12 @@ function message(target, body = 'hello', ms = 5000) {
 
 /** Close the WebSocket to imsedge (a close frame), keeping the call's
  *  media as it is */
+/* Close the call's RTCPeerConnection (DTLS close_notify) without a BYE */
+function closeMedia() {
+	ev('close-media');
+	session?.connection?.close();
+}
+
 function closeSocket(code = 1000) {
 	ev('close-socket', { code });
 	socket?.closeNow(code);
@@ -524,6 +549,61 @@ async function stats() {
 	return out;
 }
 
+/* ---- data channels (dc=1) ------------------------------------------- */
+
+const channels = new Map();
+
+/** Open a channel (DCEP) on the call's connection; label must be new */
+function dcOpen(label, protocol = '', id = null) {
+	if (!pc)
+		throw new Error('no call');
+	const ch = pc.createDataChannel(label, id === null ? { protocol } :
+		{ protocol, negotiated: true, id });
+	ch.binaryType = 'arraybuffer';
+	ch.got = [];
+	ch.addEventListener('open', () => ev('dc-open', { label, id: ch.id }));
+	ch.addEventListener('close', () => ev('dc-close', { label }));
+	ch.addEventListener('error', (e) => ev('dc-error', { label,
+		error: String(e.error?.message ?? e) }));
+	ch.addEventListener('message', (e) => ch.got.push(e.data));
+	channels.set(label, ch);
+	return ch.readyState;
+}
+
+/** Add a channel by a re-offer (the call had none); resolves the
+ *  renegotiation's outcome */
+function dcAdd(label) {
+	dcOpen(label);
+	return new Promise((resolve) => {
+		const ok = session.renegotiate({}, () => resolve(true));
+		if (!ok)
+			resolve(false);
+	});
+}
+
+function dcSend(label, text) {
+	channels.get(label).send(text);
+	return channels.get(label).bufferedAmount;
+}
+
+function dcClose(label) {
+	channels.get(label).close();
+	return channels.get(label).readyState;
+}
+
+/** readyState per label */
+function dcState() {
+	return Object.fromEntries([...channels].map(([l, c]) =>
+		[l, c.readyState]));
+}
+
+/** The SCTP transport as the browser sees it */
+function dcInfo() {
+	return { maxMessageSize: pc?.sctp?.maxMessageSize ?? null,
+		state: pc?.sctp?.state ?? null,
+		dtls: pc?.sctp?.transport?.state ?? null };
+}
+
 /** The current local and remote SDP of the call */
 function sdp() {
 	return { local: pc?.localDescription?.sdp ?? null,
@@ -532,7 +612,9 @@ function sdp() {
 }
 
 window.wic = { register, unregister, call, answer, hangup, hold, unhold,
-	message, connect, state, stats, sdp, closeSocket, log, sip, version: JsSIP.version,
+	message, connect, state, stats, sdp, closeSocket, closeMedia, log, sip,
+	version: JsSIP.version,
+	dcOpen, dcAdd, dcSend, dcClose, dcState, dcInfo,
 	config: { pcConfig: PC_CONFIG, mediaConstraints: MEDIA } };
 
 /* ---- the page's own controls ---------------------------------------- */

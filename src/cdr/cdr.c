@@ -1,0 +1,225 @@
+/**
+ * @file cdr.c  Call records: one log line per ended call
+ *
+ *   info  cdr: callid=ID dir=in|out from=URI to=URI status=CODE
+ *         end=REASON duration=S setup=S codec=NAME/RATE
+ *         b2c_pkts=N b2c_dropped=N c2b_pkts=N c2b_dropped=N
+ *         srtp_failed=N [emergency]
+ *
+ * dir is seen from the browser: out when the browser called. duration
+ * counts from the answer (0 for a call never answered), setup from the
+ * INVITE to the answer or the end. b2c is browser to core. The URIs
+ * are the From and To of the initial INVITE (SIP-escaped, no blanks).
+ */
+#include <string.h>
+#include <re.h>
+#include "../core/log.h"
+#include "../core/stats.h"
+#include "../agw/agw.h"
+#include "cdr.h"
+
+#define LOG_MODULE "cdr"
+
+struct cdr {
+	char *callid;
+	char *from;
+	char *to;
+	char codec[32];
+	bool out;                 /**< The browser called                 */
+	bool emergency;
+	uint16_t scode;           /**< Final status (0: none yet)         */
+	uint64_t t_start;         /**< ms, INVITE                         */
+	uint64_t t_answer;        /**< ms, 2xx; 0 if not answered         */
+};
+
+static const char *end_names[] = {
+	"other", "hangup_browser", "hangup_core", "dtls_closed", "cancel",
+	"declined", "busy", "timeout", "failed", "consent_lost",
+	"dtls_failed", "ws_closed", "media_error", "shutdown",
+};
+
+
+static void destructor(void *arg)
+{
+	struct cdr *r = arg;
+
+	mem_deref(r->callid);
+	mem_deref(r->from);
+	mem_deref(r->to);
+}
+
+
+/**
+ * Start the record of a call at its initial INVITE
+ *
+ * @param cp           Returned record
+ * @param invite       The INVITE
+ * @param from_browser The browser sent it
+ * @param emergency    An emergency call
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int cdr_alloc(struct cdr **cp, const struct sip_msg *invite,
+	      bool from_browser, bool emergency)
+{
+	struct cdr *r;
+	int err;
+
+	if (!cp || !invite)
+		return EINVAL;
+
+	r = mem_zalloc(sizeof(*r), destructor);
+	if (!r)
+		return ENOMEM;
+
+	r->out = from_browser;
+	r->emergency = emergency;
+	stats_inc(from_browser ? STAT_CALL_OUT : STAT_CALL_IN);
+	r->t_start = tmr_jiffies();
+	str_ncpy(r->codec, "-", sizeof(r->codec));
+
+	err  = pl_strdup(&r->callid, &invite->callid);
+	err |= pl_strdup(&r->from, &invite->from.auri);
+	err |= pl_strdup(&r->to, &invite->to.auri);
+	if (err)
+		mem_deref(r);
+	else
+		*cp = r;
+
+	return err;
+}
+
+
+/**
+ * Note the final status of the INVITE
+ *
+ * @param r     Record (may be NULL)
+ * @param scode Status code
+ */
+void cdr_status(struct cdr *r, uint16_t scode)
+{
+	if (r && scode >= 200 && !r->scode)
+		r->scode = scode;
+}
+
+
+/**
+ * Note the answer (a 2xx to the initial INVITE)
+ *
+ * @param r Record (may be NULL)
+ */
+void cdr_answered(struct cdr *r)
+{
+	if (!r || r->t_answer)
+		return;
+
+	r->t_answer = tmr_jiffies();
+	cdr_status(r, 200);
+}
+
+
+/**
+ * Note the codec from an SDP body (the first format of the first m=
+ * line, by its rtpmap or its static payload type)
+ *
+ * @param r   Record (may be NULL)
+ * @param msg A SIP message with an SDP body
+ */
+void cdr_sdp(struct cdr *r, const struct sip_msg *msg)
+{
+	static const char *stat[] = {"PCMU/8000", NULL, NULL, "GSM/8000",
+		"G723/8000", NULL, NULL, NULL, "PCMA/8000", "G722/8000"};
+	struct pl pt, name, media;
+	char re[48];
+	const char *p;
+	size_t n;
+
+	if (!r || !msg || !mbuf_get_left(msg->mb))
+		return;
+
+	p = (const char *)mbuf_buf(msg->mb);
+	n = mbuf_get_left(msg->mb);
+	if (re_regex(p, n, "m=[a-z]+ [0-9]+[^ ]* [^ ]+ [0-9]+", &media,
+		     NULL, NULL, NULL, &pt))
+		return;
+
+	(void)re_snprintf(re, sizeof(re), "a=rtpmap:%r [^\r\n]+", &pt);
+	if (!re_regex(p, n, re, &name))
+		(void)pl_strcpy(&name, r->codec, sizeof(r->codec));
+	else if (pl_u32(&pt) < ARRAY_SIZE(stat) && stat[pl_u32(&pt)])
+		str_ncpy(r->codec, stat[pl_u32(&pt)], sizeof(r->codec));
+}
+
+
+/**
+ * The end reason a final error status of an INVITE means
+ *
+ * @param scode Status code (>= 300)
+ *
+ * @return End reason
+ */
+enum cdr_end cdr_end_of(uint16_t scode)
+{
+	switch (scode) {
+
+	case 487:           return CDR_END_CANCEL;
+	case 486: case 600: return CDR_END_BUSY;
+	case 603: case 403: return CDR_END_DECLINED;
+	case 408: case 480: return CDR_END_TIMEOUT;
+	default:            return CDR_END_FAILED;
+	}
+}
+
+
+/**
+ * The word an end reason is logged as
+ *
+ * @param end End reason
+ *
+ * @return Name
+ */
+const char *cdr_end_name(enum cdr_end end)
+{
+	return (size_t)end < ARRAY_SIZE(end_names) ? end_names[end] :
+		"other";
+}
+
+
+/**
+ * Log the record of an ended call
+ *
+ * @param r   Record (may be NULL)
+ * @param end Why it ended
+ * @param st  The media's counters, summed over streams (may be NULL)
+ */
+void cdr_emit(const struct cdr *r, enum cdr_end end,
+	      const struct agw_stats *st)
+{
+	static const struct agw_stats none;
+	uint64_t now = tmr_jiffies();
+	uint64_t dur, setup;
+
+	if (!r)
+		return;
+
+	stats_inc(STAT_CALL_END + (end < 16 ? end : 0));
+	st = st ? st : &none;
+	dur = r->t_answer ? now - r->t_answer : 0;
+	setup = (r->t_answer ? r->t_answer : now) - r->t_start;
+
+	log_info("callid=%s dir=%s from=%s to=%s status=%u end=%s "
+		 "duration=%llu.%03llu setup=%llu.%03llu codec=%s "
+		 "b2c_pkts=%llu b2c_dropped=%llu c2b_pkts=%llu "
+		 "c2b_dropped=%llu srtp_failed=%llu%s",
+		 r->callid, r->out ? "out" : "in", r->from, r->to, r->scode,
+		 cdr_end_name(end), (unsigned long long)(dur / 1000),
+		 (unsigned long long)(dur % 1000),
+		 (unsigned long long)(setup / 1000),
+		 (unsigned long long)(setup % 1000), r->codec,
+		 (unsigned long long)st->w3_pkts,
+		 (unsigned long long)st->w3_dropped,
+		 (unsigned long long)st->core_pkts,
+		 (unsigned long long)st->core_dropped,
+		 (unsigned long long)st->w3_srtp_failed,
+		 r->emergency ? " emergency" : "");
+}

@@ -1,0 +1,122 @@
+// Metrics (issue 14): GET /metrics on metrics_listen, scraped during a
+// real call (Chromium page -> imsedge -> Kamailio -> IMS UE) and parsed
+// with parse-prometheus-text-format from npm: names and types follow the
+// Prometheus conventions, and the values follow the call (a leg active,
+// DTLS up, media both ways, the registration, the INVITE), then its end.
+//
+//   IMSEDGE_CALLS=1 node --test --test-concurrency=1 test/browser/metrics.test.mjs
+
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import parse from 'parse-prometheus-text-format';
+import { browserSuite } from './suite.mjs';
+import { CALLS, sleep } from './harness.mjs';
+import { freePort } from '../integration/helpers.mjs';
+
+const NEED_CALLS = CALLS ? false :
+	'call tests need the eIMS-AGW: set IMSEDGE_CALLS=1';
+
+const S = browserSuite({ users: ['alice', 'carol'] });
+const { btest, edge, registeredPage, imsUe } = S;
+
+function get(port, path = '/metrics') {
+	return new Promise((resolve, reject) => {
+		http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+			let body = '';
+			res.setEncoding('utf8');
+			res.on('data', (d) => { body += d; });
+			res.on('end', () => resolve({ status: res.statusCode,
+				type: res.headers['content-type'], body }));
+		}).on('error', reject);
+	});
+}
+
+/** Scrape and parse: {families, v(name, labels)} */
+async function scrape(port) {
+	const r = await get(port);
+	assert.equal(r.status, 200);
+	assert.match(r.type, /^text\/plain; version=0\.0\.4/);
+	const families = parse(r.body);
+	const by = new Map(families.map((f) => [f.name, f]));
+	const v = (name, labels = {}) => {
+		const f = by.get(name);
+		assert.ok(f, `no metric ${name}`);
+		const m = f.metrics.find((x) => Object.entries(labels).every(
+			([k, val]) => x.labels?.[k] === val));
+		assert.ok(m, `no ${name} ${JSON.stringify(labels)}`);
+		return Number(m.value);
+	};
+	return { families, v, text: r.body };
+}
+
+btest('metrics during a call: parsed by a Prometheus parser, names by ' +
+	'the conventions, values that follow the call', { skip: NEED_CALLS },
+async (t, ctx) => {
+	const mport = await freePort();
+	await edge(ctx, { metrics_listen: `127.0.0.1:${mport}` });
+	const ue = await imsUe(ctx);
+	const page = await registeredPage(ctx, {});
+
+	const idle = await scrape(mport);
+	for (const f of idle.families) {
+		assert.match(f.name, /^imsedge_[a-z0-9_]+$/, f.name);
+		assert.ok(f.help, `${f.name} has HELP`);
+		if (f.type === 'COUNTER')
+			assert.match(f.name, /_total$/, f.name);
+		else
+			assert.doesNotMatch(f.name, /_total$/, f.name);
+	}
+	assert.equal(idle.v('imsedge_calls_active'), 0);
+	assert.ok(idle.v('imsedge_registrations') >= 1);
+	assert.ok(idle.v('imsedge_registrations_total',
+		{ mechanism: 'digest' }) >= 1);
+	assert.ok(idle.v('imsedge_websocket_connections') >= 1);
+	assert.ok(idle.v('imsedge_resident_memory_bytes') > 100000);
+
+	const mark = ue.requests.mark();
+	await page.call('call', 'sip:carol@ims.test');
+	await ue.waitRequest('INVITE', 10000, mark);
+	const s = await page.waitCall(['connected', 'failed', 'ended'], 10000);
+	assert.equal(s.call, 'connected', JSON.stringify(s));
+	const ue0 = ue.rtpSnapshot();
+	await page.waitMedia({ packets: 25, ms: 8000 });
+	await ue.waitRtp(25, 4000, ue0);
+
+	const a = await scrape(mport);
+	await sleep(1000);
+	const b = await scrape(mport);
+	assert.equal(b.v('imsedge_calls_active'), 1, b.text);
+	assert.equal(b.v('imsedge_calls_total', { direction: 'out' }), 1);
+	assert.equal(b.v('imsedge_dtls_handshakes_total'), 1);
+	assert.equal(b.v('imsedge_dtls_failures_total'), 0);
+	assert.ok(b.v('imsedge_sip_requests_total',
+		{ side: 'browser', method: 'INVITE' }) >= 1);
+	assert.ok(b.v('imsedge_sip_responses_total',
+		{ side: 'browser', class: '2xx' }) >= 2);
+	assert.ok(b.v('imsedge_media_ports', { state: 'used' }) >= 3);
+	for (const direction of ['browser_to_core', 'core_to_browser']) {
+		// 50 packets a second of G.711: the counters move during the call
+		const d = b.v('imsedge_media_packets_total', { direction }) -
+			a.v('imsedge_media_packets_total', { direction });
+		assert.ok(d >= 25, `${direction}: ${d} packets in 1 s`);
+		assert.ok(b.v('imsedge_media_bytes_total', { direction }) >
+			b.v('imsedge_media_packets_total', { direction }) * 100);
+	}
+	assert.equal(b.v('imsedge_srtp_failures_total'), 0);
+	assert.ok(b.v('imsedge_event_loop_lag_seconds') < 1);
+
+	await page.call('hangup');
+	await page.waitCall('ended', 2000);
+	await sleep(300);
+	const c = await scrape(mport);
+	assert.equal(c.v('imsedge_calls_active'), 0);
+	assert.equal(c.v('imsedge_calls_ended_total',
+		{ reason: 'hangup_browser' }), 1);
+	assert.equal(c.v('imsedge_media_ports', { state: 'used' }), 0);
+	assert.ok(c.v('imsedge_media_packets_total',
+		{ direction: 'browser_to_core' }) >=
+		b.v('imsedge_media_packets_total', { direction: 'browser_to_core' }),
+	'counters never go down after the call');
+
+	assert.equal((await get(mport, '/other')).status, 404);
+});
