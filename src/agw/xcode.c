@@ -336,13 +336,6 @@ static void decode_push(struct agw_xcode *x, struct xdir *d,
 }
 
 
-/* an in-clock frame of 20 ms */
-static uint32_t frame_in(const struct xdir *d)
-{
-	return d->in_clock / 50;
-}
-
-
 static void conceal(struct agw_xcode *x, struct xdir *d, unsigned lost,
 		    const struct rtph *h)
 {
