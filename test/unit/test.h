@@ -175,7 +175,6 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_codec_g711)       \
 	X(test_amr_rtp_vectors)  \
 	X(test_amr_rtp_bad)      \
-	X(test_amr_rtp_roundtrip) \
 	X(test_codec_tone)       \
 	X(test_codec_loss)       \
 	X(test_codec_opus_toc)   \
