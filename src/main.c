@@ -27,6 +27,7 @@
 #include "web/web.h"
 #include "check/check.h"
 #include "metrics/metrics.h"
+#include "ctl/ctl.h"
 #include "net/net.h"
 
 #define LOG_MODULE "main"
@@ -47,6 +48,7 @@ static struct {
 	struct agw *agw;
 	struct web *web;
 	struct metrics *metrics;
+	struct ctl *ctl;
 	struct tmr tmr_exit;
 	int sigfd[2];
 	bool stopping;
@@ -57,6 +59,8 @@ static void usage(FILE *f)
 {
 	(void)fprintf(f,
 		      "usage: imsedge [-t] -c FILE\n"
+		      "       imsedge -s [-j] [-c FILE] [drop AOR | end CALLID]"
+		      "\n"
 		      "       imsedge -k KEYFILE [-x CERTFILE [-n CN] "
 		      "[-a DNS:name|IP:addr]...] [-f]\n"
 		      "       imsedge -u USERSFILE NAME IMPI IMPU[,IMPU...] "
@@ -65,6 +69,9 @@ static void usage(FILE *f)
 		      "\n"
 		      "  -c FILE  configuration file (runs in the foreground)\n"
 		      "  -t       check the configuration and exit\n"
+		      "  -s       status of the running imsedge (its "
+		      "control_socket), or\n"
+		      "           drop a registration, end a call; -j: JSON\n"
 		      "  -k FILE  make an EC P-256 private key (mode 0600) "
 		      "if missing, and exit\n"
 		      "           (alone: the WAF's token_key)\n"
@@ -429,6 +436,110 @@ static int agw_start(const struct imsedge_conf *conf)
 }
 
 
+/* The control socket's commands (imsedge -s) */
+static int ctl_cmd(const struct pl *cmd, const struct pl *args,
+		   struct mbuf *mb, void *arg)
+{
+	int err;
+	(void)arg;
+
+	if (!pl_strcmp(cmd, "status"))
+		return pcscf_status(app.pcscf, mb, !pl_strcmp(args, "json"),
+				    w2_conn_count(app.w2));
+
+	if (!pl_strcmp(cmd, "drop")) {
+		err = pcscf_drop(app.pcscf, args);
+		if (!err) {
+			log_info("control: registrations of %r dropped", args);
+			(void)mbuf_printf(mb, "dropped %r\n", args);
+		}
+		return err;
+	}
+
+	if (!pl_strcmp(cmd, "end")) {
+		err = pcscf_end_call(app.pcscf, args);
+		if (!err) {
+			log_info("control: call %r ended", args);
+			(void)mbuf_printf(mb, "ended %r\n", args);
+		}
+		return err;
+	}
+
+	return ENOTSUP;
+}
+
+
+/* A control socket another imsedge holds is no reason not to start */
+static int ctl_start(void)
+{
+	const char *path = app.conf->control_socket;
+	int err = ctl_alloc(&app.ctl, path, ctl_cmd, NULL);
+
+	if (err)
+		log_warn("control socket %s: %m: imsedge -s cannot reach this "
+			 "instance", path, err);
+	else
+		log_info("control socket %s", path);
+
+	return 0;
+}
+
+
+/* imsedge -s [-j] [drop AOR | end CALLID] */
+static int status_cmd(const char *path, bool json, char *argv[], int argc)
+{
+	char line[256];
+	int err;
+
+	if (argc == 0)
+		(void)re_snprintf(line, sizeof(line), "status%s",
+				  json ? " json" : "");
+	else if (argc == 2 && (!strcmp(argv[0], "drop") ||
+			       !strcmp(argv[0], "end")))
+		(void)re_snprintf(line, sizeof(line), "%s %s", argv[0],
+				  argv[1]);
+	else
+		return EINVAL;
+
+	if (strchr(line, '\n'))
+		return EINVAL;
+
+	err = ctl_client(path, line, stdout);
+	if (err && err != EINVAL)
+		(void)fprintf(stderr, "imsedge: %s: %s\n", path,
+			      strerror(err));
+
+	return err ? 1 : 0;    /* EINVAL from here: the daemon said error */
+}
+
+
+/* -s: the socket named by -c FILE, else the default */
+static int status_main(bool json, char *argv[], int argc)
+{
+	struct imsedge_conf *conf = NULL;
+	char errbuf[512];
+	int err;
+
+	if (!app.path)
+		return status_cmd(CONF_CONTROL_SOCKET, json, argv, argc);
+
+	err = libre_init();
+	if (!err)
+		err = conf_load(&conf, app.path, errbuf, sizeof(errbuf));
+	if (err) {
+		(void)fprintf(stderr, "%s\n", errbuf);
+		libre_close();
+		return 1;
+	}
+
+	err = status_cmd(conf->control_socket, json, argv, argc);
+	mem_deref(conf);
+	libre_close();
+
+	return err;
+}
+
+
 static int metrics_start(void)
 {
 	struct metrics_src src = {app.w2, app.pcscf, app.agw};
@@ -477,6 +588,8 @@ static int run(void)
 			   "web access (WWSF, WAF, token keys)");
 	if (!err)
 		err = step(metrics_start(), "metrics");
+	if (!err)
+		err = ctl_start();
 	if (err)
 		return err;
 
@@ -496,14 +609,22 @@ int main(int argc, char *argv[])
 {
 	struct keygen_prm kg;
 	char errbuf[512];
-	bool test = false, keygen = false;
+	bool test = false, keygen = false, status = false, json = false;
 	const char *users = NULL;
 	int c, err;
 
 	memset(&kg, 0, sizeof(kg));
 
-	while ((c = getopt(argc, argv, "c:thvk:x:n:a:fu:")) != -1) {
+	while ((c = getopt(argc, argv, "c:thvk:x:n:a:fu:sj")) != -1) {
 		switch (c) {
+
+		case 's':
+			status = true;
+			break;
+
+		case 'j':
+			json = true;
+			break;
 
 		case 'c':
 			app.path = optarg;
@@ -543,6 +664,18 @@ int main(int argc, char *argv[])
 		}
 	}
 
+	if (status) {
+		if (test || keygen || users)
+			goto usage;
+		err = status_main(json, argv + optind, argc - optind);
+		if (err == EINVAL)
+			goto usage;
+		return err;
+	}
+
+	if (json)
+		goto usage;
+
 	if (users) {
 		if (app.path || test || keygen) {
 			usage(stderr);
@@ -567,6 +700,7 @@ int main(int argc, char *argv[])
 	}
 
 	if (!app.path || optind != argc) {
+ usage:
 		usage(stderr);
 		return 2;
 	}
@@ -575,6 +709,14 @@ int main(int argc, char *argv[])
 	if (err) {
 		(void)fprintf(stderr, "imsedge: libre_init: %s\n",
 			      strerror(err));
+		return 1;
+	}
+
+	err = tls_init();
+	if (err) {
+		(void)fprintf(stderr, "imsedge: psa_crypto_init: %s\n",
+			      strerror(err));
+		libre_close();
 		return 1;
 	}
 
@@ -595,6 +737,7 @@ int main(int argc, char *argv[])
 
  out:
 	tmr_cancel(&app.tmr_exit);
+	app.ctl = mem_deref(app.ctl);
 	app.metrics = mem_deref(app.metrics);
 	app.web = mem_deref(app.web);
 	app.pcscf = mem_deref(app.pcscf);

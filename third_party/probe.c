@@ -17,6 +17,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/version.h>
+#include <psa/crypto.h>
 
 #include <srtp2/srtp.h>
 
@@ -149,6 +150,7 @@ int main(void)
 	CHECK(libre_init() == 0);
 
 	check_libre_types();
+	CHECK(psa_crypto_init() == PSA_SUCCESS);
 	check_mbedtls();
 	CHECK(srtp_init() == srtp_err_status_ok);
 	check_srtp();

@@ -6,7 +6,8 @@
 //                 IIFE (esbuild); its source map goes beside the directory,
 //                 to OUTDIR.maps/app.js.map, so that what is installed
 //                 (the whole directory) carries no map
-//   index.html, style.css, icon.svg    copied
+//   index.html, style.css, icon.svg, site.json (operator settings)
+//                 copied
 //   FILE.gz       for every text file, gzip -9 (node:zlib), the same bytes
 //                 for the same input (no name, no time in the header)
 //
@@ -26,7 +27,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = path.join(ROOT, 'src', 'wic');
 const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'build', 'www'));
 const MAPS = `${OUT}.maps`;
-const STATIC = ['index.html', 'style.css', 'icon.svg'];
+const STATIC = ['index.html', 'style.css', 'icon.svg', 'site.json'];
 const TEXT = /\.(html|css|js|map|svg|json|txt)$/;
 const MODULES = [path.join(SRC, 'node_modules'),
 	path.join(ROOT, 'test', 'node_modules')];

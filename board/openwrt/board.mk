@@ -16,7 +16,7 @@
 # The four libraries are built with these flags and linked in statically;
 # the binary is dynamic against the target's C library only (OpenWrt ships
 # it). Not TARGET_CPPFLAGS: its -I$(STAGING_DIR)/usr/include could put
-# OpenWrt's own mbedtls headers (3.x) before the pinned 2.28 ones.
+# OpenWrt's own mbedtls headers before the pinned 3.6 ones.
 
 ifeq ($(OPENWRT_ARCH),)
 $(error BOARD=openwrt needs OPENWRT_ARCH and the toolchain from OpenWrt: \

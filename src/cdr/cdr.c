@@ -14,6 +14,7 @@
 #include <string.h>
 #include <re.h>
 #include "../core/log.h"
+#include "../jwt/jwt.h"
 #include "../core/stats.h"
 #include "../agw/agw.h"
 #include "cdr.h"
@@ -35,7 +36,7 @@ struct cdr {
 static const char *end_names[] = {
 	"other", "hangup_browser", "hangup_core", "dtls_closed", "cancel",
 	"declined", "busy", "timeout", "failed", "consent_lost",
-	"dtls_failed", "ws_closed", "media_error", "shutdown",
+	"dtls_failed", "ws_closed", "media_error", "shutdown", "operator",
 };
 
 
@@ -222,4 +223,65 @@ void cdr_emit(const struct cdr *r, enum cdr_end end,
 		 (unsigned long long)st->core_dropped,
 		 (unsigned long long)st->w3_srtp_failed,
 		 r->emergency ? " emergency" : "");
+}
+
+
+static int json_str(struct re_printf *pf, void *arg)
+{
+	return jwt_json_str(pf, arg);
+}
+
+
+/**
+ * Print a live call for imsedge -s
+ *
+ * @param mb    Output
+ * @param r     Its record
+ * @param state "setup" or "connected"
+ * @param st    Its media counters
+ * @param json  A JSON object (after a comma unless first), else a line
+ * @param first The first call printed
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int cdr_status_print(struct mbuf *mb, const struct cdr *r,
+		     const char *state, const struct agw_stats *st,
+		     bool json, bool first)
+{
+	uint64_t now = tmr_jiffies();
+	uint64_t dur = r && r->t_answer ? now - r->t_answer : 0;
+
+	if (!mb || !r || !st)
+		return EINVAL;
+
+	if (!json)
+		return mbuf_printf(mb, "  %s %s %s -> %s %s %llu.%03llu s %s "
+				   "b2c %llu pkts (%llu dropped) c2b %llu pkts "
+				   "(%llu dropped)%s\n", r->callid,
+				   r->out ? "out" : "in", r->from, r->to,
+				   state, (unsigned long long)(dur / 1000),
+				   (unsigned long long)(dur % 1000), r->codec,
+				   (unsigned long long)st->w3_pkts,
+				   (unsigned long long)st->w3_dropped,
+				   (unsigned long long)st->core_pkts,
+				   (unsigned long long)st->core_dropped,
+				   r->emergency ? " emergency" : "");
+
+	return mbuf_printf(mb, "%s{\"callid\":%H,\"direction\":\"%s\","
+			   "\"from\":%H,\"to\":%H,\"state\":\"%s\","
+			   "\"duration\":%llu.%03llu,\"codec\":%H,"
+			   "\"b2c_pkts\":%llu,\"b2c_dropped\":%llu,"
+			   "\"c2b_pkts\":%llu,\"c2b_dropped\":%llu,"
+			   "\"srtp_failed\":%llu,\"emergency\":%s}",
+			   first ? "" : ",", json_str, r->callid,
+			   r->out ? "out" : "in", json_str, r->from,
+			   json_str, r->to, state,
+			   (unsigned long long)(dur / 1000),
+			   (unsigned long long)(dur % 1000), json_str,
+			   r->codec, (unsigned long long)st->w3_pkts,
+			   (unsigned long long)st->w3_dropped,
+			   (unsigned long long)st->core_pkts,
+			   (unsigned long long)st->core_dropped,
+			   (unsigned long long)st->w3_srtp_failed,
+			   r->emergency ? "true" : "false");
 }

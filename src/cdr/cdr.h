@@ -21,6 +21,7 @@ enum cdr_end {
 	CDR_END_WS_CLOSED,        /**< the browser's WebSocket closed     */
 	CDR_END_MEDIA_ERROR,
 	CDR_END_SHUTDOWN,         /**< imsedge stopped                    */
+	CDR_END_OPERATOR,         /**< imsedge -s end CALLID              */
 };
 
 struct cdr;
@@ -35,5 +36,8 @@ enum cdr_end cdr_end_of(uint16_t scode);
 const char *cdr_end_name(enum cdr_end end);
 void cdr_emit(const struct cdr *r, enum cdr_end end,
 	      const struct agw_stats *st);
+int  cdr_status_print(struct mbuf *mb, const struct cdr *r,
+		      const char *state, const struct agw_stats *st,
+		      bool json, bool first);
 
 #endif

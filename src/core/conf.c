@@ -40,6 +40,7 @@ static void destructor(void *arg)
 	mem_deref(conf->visited_network_id);
 	mem_deref(conf->crypto_provider);
 	mem_deref(conf->media_if);
+	mem_deref(conf->control_socket);
 	mem_deref(conf->key_lines);
 	vals_free(conf);
 	conf_web_free(conf);
@@ -476,6 +477,18 @@ static int k_metrics_listen(struct ctx *ctx, const struct pl *val)
 }
 
 
+static int k_control_socket(struct ctx *ctx, const struct pl *val)
+{
+	if (val->p[0] != '/' || val->l > 100)
+		return conf_fail(ctx, "'%r' is not an absolute path of at most "
+				 "100 bytes", val);
+
+	ctx->conf->control_socket = mem_deref(ctx->conf->control_socket);
+
+	return pl_strdup(&ctx->conf->control_socket, val);
+}
+
+
 static int k_crypto_provider(struct ctx *ctx, const struct pl *val)
 {
 	if (pl_strcmp(val, "software") && pl_strcmp(val, "afalg"))
@@ -534,7 +547,14 @@ static int k_opus_complexity(struct ctx *ctx, const struct pl *val)
 }
 
 
+static int k_mw_reg_event(struct ctx *ctx, const struct pl *val)
+{
+	return conf_parse_bool(ctx, &ctx->conf->mw_reg_event, val);
+}
+
+
 static const struct conf_key keys[] = {
+	{"mw_reg_event",         k_mw_reg_event,         false, false},
 	{"w2_listen",            k_w2_listen,            false, true },
 	{"tls_cert",             k_tls_cert,             false, true },
 	{"tls_key",              k_tls_key,              false, true },
@@ -574,6 +594,7 @@ static const struct conf_key keys[] = {
 	{"w2_public_url",        k_w2_public_url,        false, false},
 	{"crypto_provider",      k_crypto_provider,      false, false},
 	{"metrics_listen",       k_metrics_listen,       false, false},
+	{"control_socket",       k_control_socket,       false, false},
 	{"log_level",            k_log_level,            false, false},
 	{"log_syslog",           k_log_syslog,           false, false},
 	{"transcoding",          k_transcoding,          false, false},
@@ -630,6 +651,7 @@ static void defaults(struct imsedge_conf *conf)
 #endif
 	conf->max_transcoded_calls = 16;
 	conf->opus_complexity      = 5;
+	conf->mw_reg_event         = false;
 	conf_web_defaults(conf);
 	conf_dc_defaults(conf);
 }
@@ -790,6 +812,7 @@ static int parse(struct imsedge_conf **confp, const char *name,
 	err  = ctx.conf->key_lines && ctx.conf->key_vals ? 0 : ENOMEM;
 	err |= str_dup(&ctx.conf->path, name);
 	err |= str_dup(&ctx.conf->visited_network_id, "imsedge");
+	err |= str_dup(&ctx.conf->control_socket, CONF_CONTROL_SOCKET);
 	if (err)
 		goto out;
 

@@ -31,6 +31,7 @@ struct imsedge_conf {
 	char *mw_next_hop;
 	char *visited_network_id; /**< P-Visited-Network-ID value        */
 	uint32_t mw_timeout;      /**< seconds for the core to answer    */
+	bool mw_reg_event;        /**< subscribe to reg event (D-58)     */
 	uint32_t max_registrations;
 	uint32_t w2_rate_limit;   /**< SIP requests/s per connection     */
 
@@ -67,8 +68,9 @@ struct imsedge_conf {
 	struct list waf_keys;     /**< struct conf_waf_key: trusted WAFs  */
 	char *w2_public_url;      /**< wss:// URL of W2; tokens' "aud"    */
 
-	/* operations: Prometheus metrics (unset: none) */
+	/* operations: Prometheus metrics (unset: none), control socket */
 	struct sa metrics_listen;
+	char *control_socket;     /**< imsedge -s talks to it             */
 
 	/* crypto offload: "software", "afalg"; NULL: the board's default */
 	char *crypto_provider;
@@ -90,6 +92,9 @@ struct conf_str {
 enum {
 	CONF_POOL_MAX = 100000,   /**< Most identities in one identity_pool */
 };
+
+/** Where imsedge -s finds the daemon unless the config says otherwise */
+#define CONF_CONTROL_SOCKET "/var/run/imsedge.sock"
 
 /** One identity_pool: NAME and a SIP URI template with one {A-B} */
 struct conf_pool {

@@ -293,7 +293,7 @@ int jwt_sign(char **tokp, const struct jwt_claims *c,
 		goto out;
 	}
 
-	if (mbedtls_sha256_ret(tok->buf, tok->end, hash, 0)) {
+	if (mbedtls_sha256(tok->buf, tok->end, hash, 0)) {
 		err = EIO;
 		goto out;
 	}
@@ -517,7 +517,7 @@ static int signature_check(struct vctx *v, const struct jwt_keyring *ring,
 		return fail(v, EACCES, JWT_REASON_SIGNATURE);
 
 	/* the signing input: header "." payload, as sent */
-	if (mbedtls_sha256_ret((const uint8_t *)v->part[0].p,
+	if (mbedtls_sha256((const uint8_t *)v->part[0].p,
 			       v->part[1].p + v->part[1].l - v->part[0].p,
 			       hash, 0))
 		return fail(v, EIO, JWT_REASON_SIGNATURE);

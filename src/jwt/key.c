@@ -27,12 +27,6 @@ static void key_destructor(void *arg)
 }
 
 
-static const mbedtls_ecp_keypair *key_ec(const struct jwt_key *key)
-{
-	return mbedtls_pk_ec(key->pk);
-}
-
-
 static bool is_p256(const mbedtls_pk_context *pk)
 {
 	mbedtls_pk_type_t t = mbedtls_pk_get_type(pk);
@@ -40,24 +34,54 @@ static bool is_p256(const mbedtls_pk_context *pk)
 	if (t != MBEDTLS_PK_ECKEY && t != MBEDTLS_PK_ECDSA)
 		return false;
 
-	return mbedtls_pk_ec(*pk)->grp.id == MBEDTLS_ECP_DP_SECP256R1;
+	return mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(*pk)) ==
+		MBEDTLS_ECP_DP_SECP256R1;
+}
+
+
+/* The key's parts, copied out (mbedtls 3 keeps them private) */
+struct ec_parts {
+	mbedtls_ecp_group grp;
+	mbedtls_mpi d;
+	mbedtls_ecp_point q;
+};
+
+
+static int parts_get(struct ec_parts *ep, const struct jwt_key *key)
+{
+	mbedtls_ecp_group_init(&ep->grp);
+	mbedtls_mpi_init(&ep->d);
+	mbedtls_ecp_point_init(&ep->q);
+
+	return mbedtls_ecp_export(mbedtls_pk_ec(key->pk), &ep->grp,
+				  &ep->d, &ep->q) ? EINVAL : 0;
+}
+
+
+static void parts_free(struct ec_parts *ep)
+{
+	mbedtls_ecp_group_free(&ep->grp);
+	mbedtls_mpi_free(&ep->d);
+	mbedtls_ecp_point_free(&ep->q);
 }
 
 
 /* RFC 7638: SHA-256 over {"crv":"P-256","kty":"EC","x":..,"y":..} */
 static int key_thumbprint(struct jwt_key *key)
 {
-	const mbedtls_ecp_keypair *ec = key_ec(key);
-	uint8_t x[COORD_LEN], y[COORD_LEN], hash[32];
+	uint8_t q[1 + 2 * COORD_LEN], hash[32];
 	char xs[48], ys[48], jwk[160];
+	size_t qlen = 0;
 	int n, err;
 
-	if (mbedtls_mpi_write_binary(&ec->Q.X, x, sizeof(x)) ||
-	    mbedtls_mpi_write_binary(&ec->Q.Y, y, sizeof(y)))
+	if (mbedtls_ecp_write_public_key(mbedtls_pk_ec(key->pk),
+					 MBEDTLS_ECP_PF_UNCOMPRESSED, &qlen,
+					 q, sizeof(q)) || qlen != sizeof(q))
 		return EINVAL;
 
-	err  = jwt_b64_encode(xs, sizeof(xs), x, sizeof(x), true);
-	err |= jwt_b64_encode(ys, sizeof(ys), y, sizeof(y), true);
+	err  = jwt_b64_encode(xs, sizeof(xs), q + 1, COORD_LEN, true);
+	err |= jwt_b64_encode(ys, sizeof(ys), q + 1 + COORD_LEN, COORD_LEN,
+			      true);
 	if (err)
 		return EINVAL;
 
@@ -67,7 +91,7 @@ static int key_thumbprint(struct jwt_key *key)
 	if (n <= 0)
 		return EINVAL;
 
-	if (mbedtls_sha256_ret((const uint8_t *)jwk, (size_t)n, hash, 0))
+	if (mbedtls_sha256((const uint8_t *)jwk, (size_t)n, hash, 0))
 		return EINVAL;
 
 	return jwt_b64_encode(key->kid, sizeof(key->kid), hash,
@@ -80,7 +104,8 @@ static int key_parse(struct jwt_key *key, const uint8_t *buf, size_t len)
 {
 	int ret;
 
-	ret = mbedtls_pk_parse_key(&key->pk, buf, len, NULL, 0);
+	ret = mbedtls_pk_parse_key(&key->pk, buf, len, NULL, 0,
+				   tls_mbedtls_rng, NULL);
 	if (!ret) {
 		key->priv = true;
 		return 0;
@@ -246,14 +271,6 @@ int jwt_key_public_pem(const struct jwt_key *key, char *buf, size_t sz)
 }
 
 
-static int rng(void *arg, unsigned char *buf, size_t len)
-{
-	(void)arg;
-
-	return tls_random(buf, len) ? MBEDTLS_ERR_ECP_RANDOM_FAILED : 0;
-}
-
-
 /**
  * Sign a SHA-256 hash: deterministic ECDSA (RFC 6979), blinded with
  * fresh random bytes, so a weak random source cannot leak the key
@@ -267,26 +284,29 @@ static int rng(void *arg, unsigned char *buf, size_t len)
 int jwt_key_sign_hash(const struct jwt_key *key, const uint8_t hash[32],
 		      uint8_t sig[JWT_SIG_LEN])
 {
-	mbedtls_ecp_keypair *ec;
+	struct ec_parts ep;
 	mbedtls_mpi r, s;
-	int err = 0;
+	int err;
 
 	if (!jwt_key_can_sign(key))
 		return EINVAL;
 
-	ec = mbedtls_pk_ec(key->pk);
+	err = parts_get(&ep, key);
 
 	mbedtls_mpi_init(&r);
 	mbedtls_mpi_init(&s);
 
-	if (mbedtls_ecdsa_sign_det_ext(&ec->grp, &r, &s, &ec->d, hash, 32,
-				       MBEDTLS_MD_SHA256, rng, NULL) ||
-	    mbedtls_mpi_write_binary(&r, sig, COORD_LEN) ||
-	    mbedtls_mpi_write_binary(&s, sig + COORD_LEN, COORD_LEN))
+	if (!err &&
+	    (mbedtls_ecdsa_sign_det_ext(&ep.grp, &r, &s, &ep.d, hash, 32,
+					MBEDTLS_MD_SHA256, tls_mbedtls_rng,
+					NULL) ||
+	     mbedtls_mpi_write_binary(&r, sig, COORD_LEN) ||
+	     mbedtls_mpi_write_binary(&s, sig + COORD_LEN, COORD_LEN)))
 		err = EIO;
 
 	mbedtls_mpi_free(&r);
 	mbedtls_mpi_free(&s);
+	parts_free(&ep);
 
 	return err;
 }
@@ -304,24 +324,25 @@ int jwt_key_sign_hash(const struct jwt_key *key, const uint8_t hash[32],
 bool jwt_key_verify_hash(const struct jwt_key *key, const uint8_t hash[32],
 			 const uint8_t sig[JWT_SIG_LEN])
 {
-	mbedtls_ecp_keypair *ec;
+	struct ec_parts ep;
 	mbedtls_mpi r, s;
 	bool ok;
 
 	if (!key)
 		return false;
 
-	ec = mbedtls_pk_ec(key->pk);
+	ok = !parts_get(&ep, key);
 
 	mbedtls_mpi_init(&r);
 	mbedtls_mpi_init(&s);
 
-	ok = !mbedtls_mpi_read_binary(&r, sig, COORD_LEN) &&
+	ok = ok && !mbedtls_mpi_read_binary(&r, sig, COORD_LEN) &&
 		!mbedtls_mpi_read_binary(&s, sig + COORD_LEN, COORD_LEN) &&
-		!mbedtls_ecdsa_verify(&ec->grp, hash, 32, &ec->Q, &r, &s);
+		!mbedtls_ecdsa_verify(&ep.grp, hash, 32, &ep.q, &r, &s);
 
 	mbedtls_mpi_free(&r);
 	mbedtls_mpi_free(&s);
+	parts_free(&ep);
 
 	return ok;
 }

@@ -2,18 +2,13 @@
  * @file cert.c  EC P-256 key and self-signed X.509 certificate (mbedtls)
  *
  * Randomness is the process CTR-DRBG of src/tls, through tls_random().
- * mbedtls 2.28's x509write has no helper for subjectAltName or
- * extKeyUsage: their DER is written here with mbedtls_asn1_write_*
- * (backwards from the end of a buffer, returning a length or a negative
- * mbedtls error, as mbedtls' own writers do) and added as extensions.
+ * mbedtls writes the subjectAltName and extKeyUsage extensions.
  */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <re.h>
-#include <mbedtls/asn1write.h>
-#include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/platform_util.h>
@@ -25,24 +20,12 @@
 
 enum {
 	DNS_NAME_MAX = 253,
-	SAN_DER_MAX  = KEYGEN_SAN_MAX * (DNS_NAME_MAX + 4) + 8,
-	EKU_DER_MAX  = 32,
 	SERIAL_LEN   = 16,
 	KEY_FILE_MAX = 65536,
 	DAY_SECONDS  = 86400,
 };
 
 static const char default_cn[] = "imsedge";
-
-
-/* tls_random() as an mbedtls f_rng */
-static int rng(void *ctx, unsigned char *buf, size_t len)
-{
-	(void)ctx;
-
-	return tls_random(buf, len) ?
-		MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED : 0;
-}
 
 
 static int dns_decode(struct keygen_san *san, const char *name)
@@ -169,7 +152,7 @@ int keygen_key_new(mbedtls_pk_context *pk)
 		return ENOMEM;
 
 	ret = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk),
-				  rng, NULL);
+				  tls_mbedtls_rng, NULL);
 
 	return ret ? EIO : 0;
 }
@@ -201,7 +184,8 @@ int keygen_key_load(mbedtls_pk_context *pk, const char *path)
 	if (err)
 		goto out;
 
-	if (mbedtls_pk_parse_key(pk, mb->buf, mb->end, NULL, 0))
+	if (mbedtls_pk_parse_key(pk, mb->buf, mb->end, NULL, 0,
+				 tls_mbedtls_rng, NULL))
 		err = EBADMSG;
 
  out:
@@ -259,8 +243,7 @@ static int names_set(mbedtls_x509write_cert *crt, const char *cn)
 static int serial_set(mbedtls_x509write_cert *crt)
 {
 	uint8_t b[SERIAL_LEN];
-	mbedtls_mpi serial;
-	int err, ret;
+	int err;
 
 	err = tls_random(b, sizeof(b));
 	if (err)
@@ -268,13 +251,8 @@ static int serial_set(mbedtls_x509write_cert *crt)
 
 	b[0] = (uint8_t)((b[0] & 0x7f) | 0x40);
 
-	mbedtls_mpi_init(&serial);
-	ret = mbedtls_mpi_read_binary(&serial, b, sizeof(b));
-	if (!ret)
-		ret = mbedtls_x509write_crt_set_serial(crt, &serial);
-	mbedtls_mpi_free(&serial);
-
-	return ret ? ENOMEM : 0;
+	return mbedtls_x509write_crt_set_serial_raw(crt, b, sizeof(b)) ?
+		ENOMEM : 0;
 }
 
 
@@ -306,52 +284,15 @@ static int validity_set(mbedtls_x509write_cert *crt, unsigned days)
 }
 
 
-/* One GeneralName, written backwards before *p */
-static int san_write(uint8_t **p, uint8_t *start, const char *str)
-{
-	struct keygen_san san;
-	const uint8_t *val;
-	size_t len = 0;
-	int ret;
-
-	if (keygen_san_decode(&san, str))
-		return MBEDTLS_ERR_X509_BAD_INPUT_DATA;
-
-	val = san.tag == KEYGEN_GN_IP ? san.ip : (const uint8_t *)san.name;
-
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_raw_buffer(p, start, val,
-								 san.len));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_len(p, start, len));
-	MBEDTLS_ASN1_CHK_ADD(len, mbedtls_asn1_write_tag(p, start,
-				MBEDTLS_ASN1_CONTEXT_SPECIFIC | san.tag));
-
-	return (int)len;
-}
-
-
-/* SEQUENCE header for the len bytes before *p */
-static int seq_write(uint8_t **p, uint8_t *start, size_t len)
-{
-	size_t hlen = 0;
-	int ret;
-
-	MBEDTLS_ASN1_CHK_ADD(hlen, mbedtls_asn1_write_len(p, start, len));
-	MBEDTLS_ASN1_CHK_ADD(hlen, mbedtls_asn1_write_tag(p, start,
-				MBEDTLS_ASN1_CONSTRUCTED |
-				MBEDTLS_ASN1_SEQUENCE));
-
-	return (int)(hlen + len);
-}
-
-
-/* subjectAltName ::= GeneralNames ::= SEQUENCE OF GeneralName */
+/* subjectAltName: DNS and IP entries, as mbedtls writes them (from the
+   end of the list backwards: the list is linked in reverse so that the
+   certificate keeps the given order) */
 static int san_ext_set(mbedtls_x509write_cert *crt,
 		       const struct keygen_prm *prm)
 {
-	uint8_t buf[SAN_DER_MAX];
-	uint8_t *p = buf + sizeof(buf);
-	size_t i, len = 0;
-	int ret;
+	mbedtls_x509_san_list list[KEYGEN_SAN_MAX];
+	struct keygen_san san[KEYGEN_SAN_MAX];
+	size_t i;
 
 	if (!prm->sanc)
 		return 0;
@@ -359,48 +300,40 @@ static int san_ext_set(mbedtls_x509write_cert *crt,
 	if (prm->sanc > KEYGEN_SAN_MAX)
 		return E2BIG;
 
-	for (i = prm->sanc; i-- > 0;) {
-		ret = san_write(&p, buf, prm->san[i]);
-		if (ret < 0)
+	memset(list, 0, sizeof(list));
+
+	for (i = 0; i < prm->sanc; i++) {
+		mbedtls_x509_buf *v = &list[i].node.san.unstructured_name;
+
+		if (keygen_san_decode(&san[i], prm->san[i]))
 			return EINVAL;
-		len += (size_t)ret;
+
+		list[i].node.type = san[i].tag == KEYGEN_GN_IP ?
+			MBEDTLS_X509_SAN_IP_ADDRESS :
+			MBEDTLS_X509_SAN_DNS_NAME;
+		v->p   = san[i].tag == KEYGEN_GN_IP ? san[i].ip :
+			(unsigned char *)san[i].name;
+		v->len = san[i].len;
+		list[i].next = i ? &list[i - 1] : NULL;
 	}
 
-	ret = seq_write(&p, buf, len);
-	if (ret < 0)
-		return EOVERFLOW;
-
-	ret = mbedtls_x509write_crt_set_extension(crt,
-			MBEDTLS_OID_SUBJECT_ALT_NAME,
-			MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME),
-			0, p, (size_t)ret);
-
-	return ret ? ENOMEM : 0;
+	return mbedtls_x509write_crt_set_subject_alternative_name(crt,
+					&list[prm->sanc - 1]) ? ENOMEM : 0;
 }
 
 
 /* extKeyUsage ::= SEQUENCE { id-kp-serverAuth } (browsers want it) */
 static int eku_ext_set(mbedtls_x509write_cert *crt)
 {
-	uint8_t buf[EKU_DER_MAX];
-	uint8_t *p = buf + sizeof(buf);
-	int ret;
+	mbedtls_asn1_sequence eku;
 
-	ret = mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
-			MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH));
-	if (ret < 0)
-		return EOVERFLOW;
+	memset(&eku, 0, sizeof(eku));
+	eku.buf.tag = MBEDTLS_ASN1_OID;
+	eku.buf.p   = (unsigned char *)MBEDTLS_OID_SERVER_AUTH;
+	eku.buf.len = MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH);
 
-	ret = seq_write(&p, buf, (size_t)ret);
-	if (ret < 0)
-		return EOVERFLOW;
-
-	ret = mbedtls_x509write_crt_set_extension(crt,
-			MBEDTLS_OID_EXTENDED_KEY_USAGE,
-			MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE),
-			0, p, (size_t)ret);
-
-	return ret ? ENOMEM : 0;
+	return mbedtls_x509write_crt_set_ext_key_usage(crt, &eku) ?
+		ENOMEM : 0;
 }
 
 
@@ -463,7 +396,7 @@ int keygen_cert_pem(uint8_t *buf, size_t size, mbedtls_pk_context *pk,
 	if (err)
 		goto out;
 
-	if (mbedtls_x509write_crt_pem(&crt, buf, size, rng, NULL))
+	if (mbedtls_x509write_crt_pem(&crt, buf, size, tls_mbedtls_rng, NULL))
 		err = EIO;
 
  out:

@@ -11,6 +11,9 @@
 int net_tcp_nodelay(int fd);
 int net_bind_probe(const struct sa *addr, bool tcp);
 int net_if_addrs(const char *ifname, struct sa *v, unsigned *n);
+int net_unix_listen(int *fdp, const char *path);
+int net_unix_accept(int *fdp, int lfd);
+int net_unix_connect(int *fdp, const char *path, unsigned tmo_ms);
 int net_udp_dscp(int fd, int af, uint8_t dscp);
 
 

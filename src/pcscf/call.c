@@ -976,3 +976,54 @@ int call_print_body(struct mbuf *mb, const struct mbuf *body)
 	return mbuf_printf(mb, "Content-Length: %zu\r\n\r\n%b", body->end,
 			   body->buf, body->end);
 }
+
+
+/**
+ * Print the call legs for imsedge -s: Call-ID, direction, parties,
+ * state, duration, codec, packets each way (cdr.c prints each)
+ *
+ * @param p    eP-CSCF
+ * @param mb   Output
+ * @param json JSON objects separated by commas, else a line each
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int call_status(const struct pcscf *p, struct mbuf *mb, bool json)
+{
+	struct le *le;
+	int err = 0;
+
+	for (le = p->calls.head; le && !err; le = le->next) {
+		const struct call *c = le->data;
+		struct agw_stats st;
+
+		agw_sess_totals(c->media, &st);
+		err = cdr_status_print(mb, c->cdr, c->confirmed ?
+				       "connected" : "setup", &st, json,
+				       le == p->calls.head);
+	}
+
+	return err;
+}
+
+
+/**
+ * End a call leg on the operator's word (imsedge -s end CALLID): its
+ * media at once, a BYE to the core if it was answered
+ *
+ * @param p      eP-CSCF
+ * @param callid Call-ID
+ *
+ * @return 0 if success, ENOENT if there is no such call
+ */
+int call_end_by_callid(struct pcscf *p, const struct pl *callid)
+{
+	struct call *c = leg_find(p, callid, NULL, NULL, -1);
+
+	if (!c)
+		return ENOENT;
+
+	c->end = CDR_END_OPERATOR;
+	call_release(c, "ended by the operator");
+	return 0;
+}

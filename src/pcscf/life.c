@@ -73,9 +73,10 @@ static int print_dereg(struct mbuf *mb, struct pcscf *p,
 
 	pl_set_str(&pl, b->ruri);
 	err = uri_decode(&uri, &pl);
-	err |= tls_random(icid, sizeof(icid));
+	if (!err)
+		err = tls_random(icid, sizeof(icid));
 	if (err)
-		return err ? err : EINVAL;
+		return err;
 
 	return mbuf_printf(mb, "Max-Forwards: 70\r\n"
 			   "To: <%s>\r\n"

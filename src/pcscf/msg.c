@@ -350,7 +350,7 @@ int pc_next_hop(struct pcscf *p, struct uri *uri, struct pl *str,
 	if (mbuf_get_left(mb) + 100 <= 1300)
 		return 0;
 
-	if (!msg_param_decode(&uri->params, "transport", &tp) &&
+	if (!sipx_param_get(&uri->params, ';', "transport", &tp) &&
 	    pl_strcasecmp(&tp, "udp"))
 		return 0;   /* already a stream transport */
 

@@ -15,6 +15,7 @@
 #include "../core/log.h"
 #include "../core/stats.h"
 #include "../jwt/jwt.h"
+#include "../tls/tlsx.h"
 #include "../w2/w2.h"
 #include "pcscf.h"
 #include "pcscf_int.h"
@@ -340,11 +341,44 @@ static void cancel(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 }
 
 
+/* The identity to assert as the core gave it (the registered AOR or a
+   P-Associated-URI), never the browser's spelling of it (D-53) */
+static const char *asserted(const struct binding *b, const struct pl *id)
+{
+	struct le *le;
+	struct pl a;
+
+	pl_set_str(&a, b->aor);
+	if (pc_uri_eq(&a, id))
+		return b->aor;
+
+	for (le = b->assoc.head; le; le = le->next) {
+		const struct pc_str *s = le->data;
+
+		pl_set_str(&a, s->s);
+		if (pc_uri_eq(&a, id))
+			return s->s;
+	}
+
+	return b->aor;
+}
+
+
 static int print_initial(struct mbuf *mb, struct pcscf *p, struct flow *fl,
 			 const struct sip_msg *msg, const struct binding *b,
 			 const struct pl *id, struct pl *hop)
 {
-	int err = 0;
+	uint8_t icid[16];
+	int err;
+
+	/* our own charging vector (24.229 5.2.6.3.3; D-53) */
+	err = tls_random(icid, sizeof(icid));
+	if (err)
+		return err;
+
+	err = mbuf_printf(mb, "P-Charging-Vector: icid-value=%w;"
+			  "icid-generated-at=%j\r\n", icid, sizeof(icid),
+			  &p->mw_addr);
 
 	if (pc_dialog_forming(&msg->met))
 		err |= mbuf_printf(mb, "Record-Route: <sip:%J;lr>\r\n"
@@ -356,7 +390,8 @@ static int print_initial(struct mbuf *mb, struct pcscf *p, struct flow *fl,
 		sr_first(hop, b);
 	}
 
-	err |= mbuf_printf(mb, "P-Asserted-Identity: <%r>\r\n", id);
+	err |= mbuf_printf(mb, "P-Asserted-Identity: <%s>\r\n",
+			   asserted(b, id));
 
 	return err;
 }
@@ -446,6 +481,11 @@ static int forward(struct pcscf *p, struct flow *fl,
 			return EPERM;
 		}
 	}
+
+	/* D-59: the browser hears of a network deregistration itself */
+	if (!pl_strcmp(&msg->met, "SUBSCRIBE") &&
+	    sip_msg_hdr_has_value(msg, SIP_HDR_EVENT, "reg"))
+		fl->regev = true;
 
 	*scode = call_browser_request(p, fl, msg, sos, &body);
 	if (*scode) {

@@ -26,6 +26,7 @@ static void destructor(void *arg)
 	hash_flush(p->ttx);
 	list_flush(&p->otxl);
 	list_flush(&p->dregl);
+	mem_deref(p->evsock);
 	mem_deref(p->lsnr_req);
 	mem_deref(p->lsnr_rsp);
 	if (p->sip)
@@ -218,6 +219,13 @@ int pcscf_alloc(struct pcscf **pp, struct imsedge_conf *conf, struct w2 *w2,
 	err |= sip_listen(&p->lsnr_rsp, p->sip, false, stray_response, p);
 	if (err)
 		goto out;
+
+	/* D-58: after term_request, which leaves it the NOTIFYs for us */
+	if (conf->mw_reg_event) {
+		err = sipevent_listen(&p->evsock, p->sip, 64, 64, NULL, NULL);
+		if (err)
+			goto out;
+	}
 
 	w2_set_handler(w2, w2_sip_handler, w2_close_handler, p);
 

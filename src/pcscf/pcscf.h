@@ -26,6 +26,10 @@ int  pcscf_alloc(struct pcscf **pp, struct imsedge_conf *conf,
 		 struct w2 *w2, struct agw *agw);
 void pcscf_shutdown(struct pcscf *p);
 uint32_t pcscf_registrations(const struct pcscf *p);
+int  pcscf_status(struct pcscf *p, struct mbuf *mb, bool json,
+		  uint32_t w2n);
+int  pcscf_drop(struct pcscf *p, const struct pl *aor);
+int  pcscf_end_call(struct pcscf *p, const struct pl *callid);
 void pcscf_set_web_auth(struct pcscf *p, struct jwt_keyring *ring,
 			pcscf_lease_h *leaseh, void *arg);
 void pcscf_set_revocation(struct pcscf *p, pcscf_revoked_h *revh,

@@ -42,6 +42,7 @@ struct pcscf {
 	pcscf_revoked_h *revh;   /**< Revocations of our own WAF          */
 	void *rev_arg;
 	struct list dregl;       /**< struct dreg: our own deregistrations */
+	struct sipevent_sock *evsock; /**< Our reg event subscriptions     */
 };
 
 /* Our view of one W2 connection */
@@ -56,6 +57,7 @@ struct flow {
 	uint64_t rate_t0;        /**< Rate limit window start (ms)        */
 	uint32_t rate_n;
 	bool web;                /**< Registered with a token (D-20)      */
+	bool regev;              /**< The browser subscribed to reg event */
 	char *tok;               /**< Last token that verified, and its   */
 	struct jwt_claims *claims; /**< claims                            */
 };
@@ -70,9 +72,11 @@ struct binding {
 	struct list assoc;       /**< struct pc_str: P-Associated-URI     */
 	struct tmr tmr;
 	bool web;                /**< Registered with a token             */
+	const char *mech;        /**< digest, aka, token (imsedge -s)     */
 	struct jwt_claims *claims; /**< The token it was made with (D-56) */
 	char *ruri;              /**< R-URI and Contact of the REGISTER,  */
 	char *contact;           /**< for our own deregistration (D-21)   */
+	struct regsub *rsub;     /**< Our reg event subscription (D-58)   */
 };
 
 struct pc_str {
@@ -134,6 +138,24 @@ int  reg_print_challenge(struct mbuf *mb, const struct sip_msg *rsp);
 void binding_flush(struct pcscf *p, struct flow *fl);
 uint64_t reg_binding_ms(const struct binding *b, uint32_t expires);
 
+/* reginfo.c: application/reginfo+xml (RFC 3680 5.4), read in place */
+struct reginfo_contact {
+	struct pl doc_state;     /**< full, partial                      */
+	struct pl aor;           /**< <registration aor=...>             */
+	struct pl reg_state;     /**< init, active, terminated           */
+	struct pl state;         /**< <contact state=...>: active, ...   */
+	struct pl event;         /**< registered, deactivated, ...       */
+	struct pl uri;           /**< <uri>; unset: none listed          */
+};
+typedef bool (reginfo_contact_h)(const struct reginfo_contact *c,
+				 void *arg);
+int reginfo_decode(const struct pl *body, reginfo_contact_h *h, void *arg);
+
+/* regevent.c: the reg event subscription per binding (D-58, D-59) */
+struct regsub;
+int  regevent_subscribe(struct pcscf *p, struct binding *b);
+bool regevent_notify(const struct sip_msg *msg);
+
 /* life.c: how bindings end (D-21, D-56, D-57, D-60) */
 enum life_end {
 	LIFE_DEREG   = 1 << 0,   /**< Deregister toward the core (TNA)  */
@@ -163,6 +185,8 @@ struct call;
 struct call *call_find(struct pcscf *p, const struct flow *fl,
 		       const struct sip_msg *msg, bool from_browser);
 void call_release(struct call *c, const char *why);
+int  call_status(const struct pcscf *p, struct mbuf *mb, bool json);
+int  call_end_by_callid(struct pcscf *p, const struct pl *callid);
 void call_flow_gone(struct pcscf *p, struct flow *fl);
 bool call_is_emergency(const struct pcscf *p, const struct sip_msg *msg);
 uint16_t call_browser_request(struct pcscf *p, struct flow *fl,

@@ -53,6 +53,7 @@ static void binding_destructor(void *arg)
 	mem_deref(b->aor);
 	mem_deref(b->impi);
 	mem_deref(b->service_route);
+	mem_deref(b->rsub);
 	mem_deref(b->claims);
 	mem_deref(b->ruri);
 	mem_deref(b->contact);
@@ -347,6 +348,19 @@ struct contact_match {
 };
 
 
+/* An expiry the core granted, read without wrapping: not digits or
+   over 2^31 is the default (RFC 4475 3.1.2.4) */
+static int32_t expiry(const struct pl *pl)
+{
+	uint32_t v;
+
+	if (sipx_u32(pl, &v) || v > INT32_MAX)
+		return 3600;
+
+	return (int32_t)v;
+}
+
+
 static bool contact_expires(const struct sip_hdr *hdr,
 			    const struct sip_msg *msg, void *arg)
 {
@@ -359,10 +373,10 @@ static bool contact_expires(const struct sip_hdr *hdr,
 	    !pc_uri_eq(&addr.auri, &m->uri))
 		return false;
 
-	if (!msg_param_decode(&addr.params, "expires", &ex))
-		m->expires = (int32_t)pl_u32(&ex);
+	if (!sipx_param_get(&addr.params, ';', "expires", &ex))
+		m->expires = expiry(&ex);
 	else if (pl_isset(&msg->expires))
-		m->expires = (int32_t)pl_u32(&msg->expires);
+		m->expires = expiry(&msg->expires);
 
 	return true;
 }
@@ -415,8 +429,8 @@ static int contact_keep(struct binding *b, const struct sip_msg *req)
 	if (!ct || sip_addr_decode(&addr, &ct->val))
 		return 0;
 
-	(void)msg_param_decode(&addr.params, "+sip.instance", &inst);
-	(void)msg_param_decode(&addr.params, "reg-id", &regid);
+	(void)sipx_param_get(&addr.params, ';', "+sip.instance", &inst);
+	(void)sipx_param_get(&addr.params, ';', "reg-id", &regid);
 
 	return re_sdprintf(&b->ruri, "%r", &req->ruri) |
 		re_sdprintf(&b->contact, "<%r>%s%r%s%r", &addr.auri,
@@ -571,9 +585,15 @@ void reg_response(struct pcscf *p, struct flow *fl,
 
 	stats_inc(c ? STAT_REG_TOKEN : reg_is_aka(req) ? STAT_REG_AKA :
 		  STAT_REG_DIGEST);
+	b->mech = c ? "token" : reg_is_aka(req) ? "aka" : "digest";
 	log_info("%s: %s registered for %d s (%u identities)%s", fl->token,
 		 b->aor, m.expires, list_count(&b->assoc),
 		 c ? ", until its token ends" : "");
+
+	/* D-58: the core tells us when it ends the registration */
+	if (regevent_subscribe(p, b))
+		log_warn("%s: cannot subscribe to the reg event of %s",
+			 fl->token, b->aor);
 
 	/* D-57: a pool identity's new holder alone gets its traffic */
 	if (c && c->pool)

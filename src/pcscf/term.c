@@ -213,6 +213,10 @@ static bool local_request(struct pcscf *p, const struct sip_msg *msg)
 	if (!pl_strcmp(&msg->met, "ACK"))
 		return true;
 
+	/* our own reg event subscriptions' (D-58): libre's sipevent */
+	if (p->evsock && regevent_notify(msg))
+		return false;
+
 	log_info("%J: %r %r on Mw does not route through a flow (Route: %r)",
 		 &msg->src, &msg->met, &msg->ruri,
 		 sip_msg_hdr(msg, SIP_HDR_ROUTE) ?

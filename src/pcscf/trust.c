@@ -145,14 +145,21 @@ static int auth_check(const struct pl *val, const char **why)
 	if (!pl_strcasecmp(&scheme, "Bearer"))
 		return 0;   /* webauth reads it; it never crosses */
 
+	if (has_ip_text(scheme.p, scheme.l)) {
+		*why = "Forged credentials";
+		return EACCES;
+	}
+
 	while (!(err = sipx_param_next(&rest, ',', &name, &v))) {
 
 		if (is_ip(&name))
 			continue;   /* removed; ours is added where due */
 
 		/* a quoted-pair is where parsers disagree on where a string
-		   ends: refused in credentials from browsers (D-52) */
-		if (pl_strchr(&v, '\\') || has_ip_text(v.p, v.l)) {
+		   ends, and a core may look for integrity-protected with a
+		   pattern: refused in credentials from browsers (D-52) */
+		if (pl_strchr(&v, '\\') || has_ip_text(v.p, v.l) ||
+		    has_ip_text(name.p, name.l)) {
 			*why = "Forged credentials";
 			return EACCES;
 		}
@@ -192,6 +199,13 @@ int trust_check(const struct sip_msg *msg, const char **why)
 		err = auth_check(&hdr->val, why);
 		if (err)
 			return err;
+	}
+
+	/* headers embedded in the Request-URI mean nothing in a request
+	   (RFC 3261 19.1.5) but a core might apply them: refused */
+	if (pl_strchr(&msg->ruri, '?')) {
+		*why = "Headers in Request-URI";
+		return EBADMSG;
 	}
 
 	err = trust_maxfwd(msg, &fwd);

@@ -4,16 +4,16 @@
  *
  * The owner feeds received DTLS datagrams in and gets datagrams to send
  * through a handler (dtls_io.c). One mbedtls configuration per session:
- * the key export callback mbedtls 2.28 offers takes its context from the
- * configuration, and the handshake timeouts may differ per session. The
- * certificate and key are the struct tls's, shared.
+ * the verify callback takes its context from the configuration, and the
+ * handshake timeouts may differ per session. The certificate and key are
+ * the struct tls's, shared. mbedtls reassembles a fragmented ClientHello
+ * itself (3.6.3 and later).
  */
 #include <string.h>
 #include <re.h>
 #include "tls.h"
 #include "dtls.h"
 #include "dtls_int.h"
-#include "dtls_frag.h"
 
 enum {
 	MTU_DEFAULT = 1200,
@@ -29,7 +29,6 @@ static void destructor(void *arg)
 	mbedtls_ssl_free(&s->ssl);
 	mbedtls_ssl_cookie_free(&s->cookie);
 	mbedtls_ssl_config_free(&s->conf);
-	mem_deref(s->frag);
 	mem_deref(s->tls);
 }
 
@@ -48,10 +47,10 @@ static int conf_setup(struct dtls_sess *s)
 		return ENOMEM;
 
 	mbedtls_ssl_conf_rng(c, mbedtls_ctr_drbg_random, &s->tls->rng->drbg);
-	mbedtls_ssl_conf_min_version(c, MBEDTLS_SSL_MAJOR_VERSION_3,
-				     MBEDTLS_SSL_MINOR_VERSION_3);
-	mbedtls_ssl_conf_ciphersuites(c, tls_suites);
-	mbedtls_ssl_conf_curves(c, tls_curves);
+	mbedtls_ssl_conf_min_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_2);
+	mbedtls_ssl_conf_max_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_2);
+	mbedtls_ssl_conf_ciphersuites(c, dtls_suites);
+	mbedtls_ssl_conf_groups(c, tls_groups);
 	mbedtls_ssl_conf_renegotiation(c, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 
 	/* no HelloVerifyRequest unless a client id is given */
@@ -70,6 +69,7 @@ static int ssl_setup(struct dtls_sess *s)
 		return ENOMEM;
 
 	dtls_io_attach(s);
+	dtls_keys_attach(s);
 	mbedtls_ssl_set_mtu(&s->ssl, MTU_DEFAULT);
 
 	return 0;
@@ -253,8 +253,6 @@ int dtls_sess_start(struct dtls_sess *s)
  */
 int dtls_sess_recv(struct dtls_sess *s, const uint8_t *p, size_t n)
 {
-	struct mbuf *whole = NULL;
-
 	if (!s || !p || !n)
 		return EINVAL;
 
@@ -265,20 +263,6 @@ int dtls_sess_recv(struct dtls_sess *s, const uint8_t *p, size_t n)
 	if (s->role == DTLS_CLIENT && s->state == DTLS_ST_IDLE)
 		return ENOTCONN;
 
-	/* a fragmented ClientHello is given to mbedtls whole */
-	if (s->role == DTLS_SERVER && s->state != DTLS_ST_UP) {
-		if (dtls_frag_process(&s->frag, p, n, &whole))
-			return 0;
-		if (whole && !whole->end) {
-			mem_deref(whole);
-			return 0;          /* waiting for more fragments */
-		}
-		if (whole) {
-			p = whole->buf;
-			n = whole->end;
-		}
-	}
-
 	s->rx     = p;
 	s->rx_len = n;
 
@@ -286,7 +270,6 @@ int dtls_sess_recv(struct dtls_sess *s, const uint8_t *p, size_t n)
 	dtls_io_process(s);
 	s->rx = NULL;
 	mem_deref(s);
-	mem_deref(whole);
 
 	return 0;
 }

@@ -43,7 +43,6 @@ struct dtls_sess {
 	struct tmr tmr_verdict;      /**< Deferred fingerprint verdict   */
 	uint64_t tmr_t0;
 	uint32_t tmr_int, tmr_fin;
-	struct dtls_frag *frag;      /**< ClientHello reassembly (server) */
 	const uint8_t *rx;           /**< Datagram being fed in          */
 	size_t rx_len;
 	uint8_t clid[DTLS_CLID_MAX];
@@ -70,6 +69,7 @@ struct dtls_sess {
 
 /* dtls_keys.c */
 int  dtls_keys_conf(struct dtls_sess *s);
+void dtls_keys_attach(struct dtls_sess *s);
 bool dtls_keys_match(const struct dtls_sess *s);
 int  dtls_keys_derive(struct dtls_sess *s);
 void dtls_keys_wipe(struct dtls_sess *s);

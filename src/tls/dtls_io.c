@@ -156,7 +156,7 @@ int dtls_io_err(int ret)
 	switch (ret) {
 
 	case MBEDTLS_ERR_SSL_TIMEOUT:            return ETIMEDOUT;
-	case MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED: return EAUTH;
+	case MBEDTLS_ERR_X509_FATAL_ERROR:     return EAUTH;
 	case MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY:  return ECONNRESET;
 	case MBEDTLS_ERR_SSL_ALLOC_FAILED:       return ENOMEM;
 	default:                                 return EPROTO;

@@ -19,7 +19,7 @@
 #include "dtls.h"
 #include "dtls_int.h"
 
-/** DTLS-SRTP protection profiles mbedtls 2.28 knows, as SRTP suites */
+/** DTLS-SRTP protection profiles mbedtls 3.6 knows, as SRTP suites */
 static const struct {
 	mbedtls_ssl_srtp_profile id;
 	enum srtp_suite suite;
@@ -66,9 +66,9 @@ static int crt_digest(const mbedtls_x509_crt *crt, enum tls_fingerprint type,
 		return EOVERFLOW;
 
 	if (type == TLS_FINGERPRINT_SHA1)
-		ret = mbedtls_sha1_ret(crt->raw.p, crt->raw.len, md);
+		ret = mbedtls_sha1(crt->raw.p, crt->raw.len, md);
 	else
-		ret = mbedtls_sha256_ret(crt->raw.p, crt->raw.len, md, 0);
+		ret = mbedtls_sha256(crt->raw.p, crt->raw.len, md, 0);
 
 	return ret ? EIO : 0;
 }
@@ -140,38 +140,51 @@ static int verify_h(void *arg, mbedtls_x509_crt *crt, int depth,
 
 	s->have_cert = true;
 
+	/* an error mbedtls takes as fatal even when verifying
+	   "optionally" (dtls_io_err() maps it to EAUTH) */
 	if (s->have_expect && !dtls_keys_match(s))
-		return MBEDTLS_ERR_SSL_PEER_VERIFY_FAILED;
+		return MBEDTLS_ERR_X509_FATAL_ERROR;
 
 	return 0;
 }
 
 
-static int export_h(void *arg, const unsigned char *ms,
-		    const unsigned char *kb, size_t maclen, size_t keylen,
-		    size_t ivlen, const unsigned char client_random[32],
-		    const unsigned char server_random[32],
-		    mbedtls_tls_prf_types prf)
+/* The TLS 1.2 master secret and randoms, for the exporter. (mbedtls'
+   own mbedtls_ssl_export_keying_material() reads the current transform,
+   which a DTLS server that keeps its last flight does not have yet.) */
+static void export_h(void *arg, mbedtls_ssl_key_export_type type,
+		     const unsigned char *secret, size_t secret_len,
+		     const unsigned char client_random[32],
+		     const unsigned char server_random[32],
+		     mbedtls_tls_prf_types prf)
 {
 	struct dtls_sess *s = arg;
-	(void)kb;
-	(void)maclen;
-	(void)keylen;
-	(void)ivlen;
 
-	memcpy(s->exp.ms, ms, sizeof(s->exp.ms));
+	if (type != MBEDTLS_SSL_KEY_EXPORT_TLS12_MASTER_SECRET ||
+	    secret_len != sizeof(s->exp.ms))
+		return;
+
+	memcpy(s->exp.ms, secret, sizeof(s->exp.ms));
 	memcpy(s->exp.randbytes, client_random, 32);
 	memcpy(s->exp.randbytes + 32, server_random, 32);
 	s->exp.prf = prf;
 	s->exp.set = true;
-
-	return 0;
 }
 
 
 /**
- * Set up peer verification, use_srtp and key export on the session's
- * configuration
+ * Hand the master secret to the session (after mbedtls_ssl_setup)
+ *
+ * @param s DTLS session
+ */
+void dtls_keys_attach(struct dtls_sess *s)
+{
+	mbedtls_ssl_set_export_keys_cb(&s->ssl, export_h, s);
+}
+
+
+/**
+ * Set up peer verification and use_srtp on the session's configuration
  *
  * @param s DTLS session
  *
@@ -181,7 +194,6 @@ int dtls_keys_conf(struct dtls_sess *s)
 {
 	mbedtls_ssl_conf_authmode(&s->conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
 	mbedtls_ssl_conf_verify(&s->conf, verify_h, s);
-	mbedtls_ssl_conf_export_keys_ext_cb(&s->conf, export_h, s);
 
 	if (mbedtls_ssl_conf_dtls_srtp_protection_profiles(&s->conf,
 							   profiles))
@@ -191,11 +203,15 @@ int dtls_keys_conf(struct dtls_sess *s)
 }
 
 
-/* RFC 5764 4.2: client key, server key, client salt, server salt */
+/* RFC 5764 4.2: client key, server key, client salt, server salt, from
+   the TLS exporter (RFC 5705: the PRF over the randoms, no context) */
 static int derive(struct dtls_sess *s, size_t klen, size_t slen)
 {
 	uint8_t km[2 * DTLS_KEY_MAX];
 	int ret;
+
+	if (!s->exp.set)
+		return EPROTO;
 
 	ret = mbedtls_ssl_tls_prf(s->exp.prf, s->exp.ms, sizeof(s->exp.ms),
 				  srtp_label, s->exp.randbytes,
@@ -226,18 +242,22 @@ static int derive(struct dtls_sess *s, size_t klen, size_t slen)
 int dtls_keys_derive(struct dtls_sess *s)
 {
 	mbedtls_dtls_srtp_info info;
+	mbedtls_ssl_srtp_profile chosen;
 	size_t i;
 	int err = EPROTO;
 
 	mbedtls_ssl_get_dtls_srtp_negotiation_result(&s->ssl, &info);
 
+	/* mbedtls 3.6 has no getter for the profile alone */
+	chosen = info.MBEDTLS_PRIVATE(chosen_dtls_srtp_profile);
+
 	/* no use_srtp: a data channel association, say */
-	if (info.chosen_dtls_srtp_profile == MBEDTLS_TLS_SRTP_UNSET)
+	if (chosen == MBEDTLS_TLS_SRTP_UNSET)
 		err = 0;
 
-	for (i = 0; s->exp.set && i < ARRAY_SIZE(profile_map); i++) {
+	for (i = 0; i < ARRAY_SIZE(profile_map); i++) {
 
-		if (profile_map[i].id != info.chosen_dtls_srtp_profile)
+		if (profile_map[i].id != chosen)
 			continue;
 
 		s->suite = profile_map[i].suite;

@@ -2,6 +2,7 @@
  * @file rng.c  The process-wide CTR-DRBG shared by TLS objects
  */
 #include <re.h>
+#include <psa/crypto.h>
 #include "tls.h"
 #include "tlsx.h"
 
@@ -17,6 +18,18 @@ static void rng_destructor(void *arg)
 
 	if (rng == rng_shared)
 		rng_shared = NULL;
+}
+
+
+/**
+ * Initialise mbedtls' PSA crypto (TLS 1.3 and the PSA drivers need it);
+ * idempotent, also done before the first TLS context or random bytes
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int tls_init(void)
+{
+	return psa_crypto_init() == PSA_SUCCESS ? 0 : EIO;
 }
 
 
@@ -39,6 +52,9 @@ int tls_rng_get(struct tls_rng **rngp)
 		*rngp = mem_ref(rng_shared);
 		return 0;
 	}
+
+	if (tls_init())
+		return EIO;
 
 	rng = mem_zalloc(sizeof(*rng), rng_destructor);
 	if (!rng)
@@ -84,4 +100,22 @@ int tls_random(void *buf, size_t len)
 	mem_deref(rng);
 
 	return err;
+}
+
+
+/**
+ * tls_random() as an mbedtls random callback (f_rng)
+ *
+ * @param ctx Unused
+ * @param buf Buffer
+ * @param len Number of bytes
+ *
+ * @return 0 if success, otherwise an mbedtls error
+ */
+int tls_mbedtls_rng(void *ctx, unsigned char *buf, size_t len)
+{
+	(void)ctx;
+
+	return tls_random(buf, len) ?
+		MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED : 0;
 }

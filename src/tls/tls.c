@@ -1,8 +1,10 @@
 /**
  * @file tls.c  TLS context (libre's struct tls) on mbedtls
  *
- * Only TLS 1.2 with ECDHE and AEAD suites is offered; mbedtls 2.28 has
- * no production TLS 1.3. Certificates and keys are PEM or DER.
+ * TLS 1.3 and 1.2, AEAD suites only (1.2: ECDHE only). The server issues
+ * session tickets (RFC 5077, TLS 1.3 NewSessionTicket), so a reconnecting
+ * browser resumes with an ephemeral key exchange but without certificate
+ * signature. Certificates and keys are PEM or DER.
  */
 #include <string.h>
 #include <re.h>
@@ -15,10 +17,16 @@
 
 #define LOG_MODULE "tls"
 
-enum { PEM_FILE_MAX = 262144 };
+enum {
+	PEM_FILE_MAX    = 262144,
+	TICKET_LIFETIME = 86400,  /* s: a browser reconnecting within a day */
+};
 
-/* TLS and DTLS offer the same: ECDHE with AEAD only */
+/* TLS: 1.3 suites (all AEAD), then 1.2 ECDHE with AEAD */
 const int tls_suites[] = {
+	MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+	MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS1_3_AES_256_GCM_SHA384,
 	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
 	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
@@ -28,11 +36,23 @@ const int tls_suites[] = {
 	0
 };
 
-const mbedtls_ecp_group_id tls_curves[] = {
-	MBEDTLS_ECP_DP_CURVE25519,
-	MBEDTLS_ECP_DP_SECP256R1,
-	MBEDTLS_ECP_DP_SECP384R1,
-	MBEDTLS_ECP_DP_NONE
+/* DTLS 1.2 (mbedtls has no DTLS 1.3): ECDHE with AEAD */
+const int dtls_suites[] = {
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	0
+};
+
+/* Key exchange groups, preferred first */
+const uint16_t tls_groups[] = {
+	MBEDTLS_SSL_IANA_TLS_GROUP_X25519,
+	MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+	MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1,
+	MBEDTLS_SSL_IANA_TLS_GROUP_NONE
 };
 
 
@@ -42,6 +62,7 @@ static void destructor(void *arg)
 
 	mbedtls_ssl_config_free(&tls->srv);
 	mbedtls_ssl_config_free(&tls->cli);
+	mbedtls_ssl_ticket_free(&tls->ticket);
 	mbedtls_x509_crt_free(&tls->crt);
 	mbedtls_x509_crt_free(&tls->ca);
 	mbedtls_pk_free(&tls->key);
@@ -85,11 +106,35 @@ static int config_setup(struct tls *tls, mbedtls_ssl_config *c, int endpoint)
 		return ENOMEM;
 
 	mbedtls_ssl_conf_rng(c, mbedtls_ctr_drbg_random, &tls->rng->drbg);
-	mbedtls_ssl_conf_min_version(c, MBEDTLS_SSL_MAJOR_VERSION_3,
-				     MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_min_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_2);
+	mbedtls_ssl_conf_max_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_3);
 	mbedtls_ssl_conf_ciphersuites(c, tls_suites);
-	mbedtls_ssl_conf_curves(c, tls_curves);
+	mbedtls_ssl_conf_groups(c, tls_groups);
 	mbedtls_ssl_conf_renegotiation(c, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+
+	/* TLS 1.3: always an ephemeral key exchange, also on resumption */
+	mbedtls_ssl_conf_tls13_key_exchange_modes(c,
+			MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL |
+			MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL);
+
+	return 0;
+}
+
+
+/* Server: session tickets (TLS 1.2 RFC 5077 and TLS 1.3), keys in
+   memory, rotated by mbedtls every lifetime */
+static int tickets_setup(struct tls *tls)
+{
+	if (mbedtls_ssl_ticket_setup(&tls->ticket, mbedtls_ctr_drbg_random,
+				     &tls->rng->drbg,
+				     MBEDTLS_CIPHER_AES_128_GCM,
+				     TICKET_LIFETIME))
+		return ENOMEM;
+
+	mbedtls_ssl_conf_session_tickets_cb(&tls->srv,
+					    mbedtls_ssl_ticket_write,
+					    mbedtls_ssl_ticket_parse,
+					    &tls->ticket);
 
 	return 0;
 }
@@ -137,6 +182,7 @@ int tls_alloc(struct tls **tlsp, enum tls_method method, const char *keyfile,
 	mbedtls_x509_crt_init(&tls->crt);
 	mbedtls_x509_crt_init(&tls->ca);
 	mbedtls_pk_init(&tls->key);
+	mbedtls_ssl_ticket_init(&tls->ticket);
 
 	err = tls_rng_get(&tls->rng);
 	if (err)
@@ -144,6 +190,7 @@ int tls_alloc(struct tls **tlsp, enum tls_method method, const char *keyfile,
 
 	err  = config_setup(tls, &tls->srv, MBEDTLS_SSL_IS_SERVER);
 	err |= config_setup(tls, &tls->cli, MBEDTLS_SSL_IS_CLIENT);
+	err |= tickets_setup(tls);
 	if (err) {
 		err = ENOMEM;
 		goto out;
@@ -216,7 +263,8 @@ static int set_cert_key(struct tls *tls, const uint8_t *cert, size_t clen,
 	}
 
 	ret = mbedtls_pk_parse_key(&tls->key, key, klen,
-				   (const uint8_t *)pwd, pwd ? strlen(pwd) : 0);
+				   (const uint8_t *)pwd, pwd ? strlen(pwd) : 0,
+				   tls_mbedtls_rng, NULL);
 	if (ret) {
 		tls_log_mbedtls("private key parse", NULL, ret);
 		return EBADMSG;
@@ -229,7 +277,8 @@ static int set_cert_key(struct tls *tls, const uint8_t *cert, size_t clen,
 		return EFBIG;
 	}
 
-	ret = mbedtls_pk_check_pair(&tls->crt.pk, &tls->key);
+	ret = mbedtls_pk_check_pair(&tls->crt.pk, &tls->key,
+				    tls_mbedtls_rng, NULL);
 	if (ret) {
 		tls_log_mbedtls("certificate/key pair check", NULL, ret);
 		return EKEYREJECTED;

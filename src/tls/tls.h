@@ -10,6 +10,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/ssl_ticket.h>
 
 struct tls {
 	mbedtls_ssl_config srv;
@@ -17,6 +18,7 @@ struct tls {
 	mbedtls_x509_crt crt;      /**< Own certificate chain           */
 	mbedtls_pk_context key;    /**< Own private key                 */
 	mbedtls_x509_crt ca;       /**< Trusted CAs (client side)       */
+	mbedtls_ssl_ticket_context ticket; /**< Session ticket keys (srv) */
 	struct tls_rng *rng;
 	bool have_ca;
 };
@@ -27,7 +29,8 @@ struct tls_rng {
 };
 
 extern const int tls_suites[];
-extern const mbedtls_ecp_group_id tls_curves[];
+extern const int dtls_suites[];
+extern const uint16_t tls_groups[];
 
 int  tls_rng_get(struct tls_rng **rngp);
 void tls_log_mbedtls(const char *what, const struct tcp_conn *tc, int ret);

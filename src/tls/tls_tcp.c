@@ -203,6 +203,11 @@ static int read_plain(struct tls_conn *tc, struct mbuf *mb)
 		    n == MBEDTLS_ERR_SSL_WANT_WRITE)
 			break;
 
+		/* TLS 1.3 post-handshake messages: nothing to hand up */
+		if (n == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET ||
+		    n == MBEDTLS_ERR_SSL_RECEIVED_EARLY_DATA)
+			continue;
+
 		if (n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || n == 0)
 			return ECONNRESET;
 

@@ -424,6 +424,10 @@ static void http_recv(struct w2_conn *conn, struct mbuf *mb)
 	upgrade(conn, msg);
 	mem_deref(msg);
 
+	/* the request buffer is not needed after the Upgrade */
+	if (conn->state == C_WS)
+		conn->hbuf = mem_deref(conn->hbuf);
+
 	if (conn->state == C_WS && mbuf_get_left(rest))
 		(void)ws_conn_recv(conn->wc, rest);
 
@@ -541,6 +545,21 @@ void w2_conn_shutdown(struct w2_conn *conn)
 		ws_conn_close(conn->wc, WS_CLOSE_GOING_AWAY, "shutting down");
 	else
 		mem_deref(conn);
+}
+
+
+/**
+ * Close a connection's WebSocket with a code and reason (the eP-CSCF:
+ * its registration ended in the network)
+ *
+ * @param conn   W2 connection
+ * @param code   WebSocket close code
+ * @param reason Close reason
+ */
+void w2_conn_close(struct w2_conn *conn, uint16_t code, const char *reason)
+{
+	if (conn && conn->state == C_WS)
+		ws_conn_close(conn->wc, code, reason);
 }
 
 

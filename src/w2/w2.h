@@ -29,5 +29,6 @@ int  w2_conn_send(struct w2_conn *conn, const struct mbuf *mb);
 const struct sa *w2_conn_peer(const struct w2_conn *conn);
 uint64_t w2_conn_id(const struct w2_conn *conn);
 const char *w2_conn_origin(const struct w2_conn *conn);
+void w2_conn_close(struct w2_conn *conn, uint16_t code, const char *reason);
 void w2_conn_reply(struct w2_conn *conn, const struct sip_msg *msg,
 		   uint16_t scode, const char *reason, const char *hdrs);

@@ -17,7 +17,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <re.h>
-#include <mbedtls/md.h>
 #include <mbedtls/pkcs5.h>
 #include <mbedtls/platform_util.h>
 #include "../core/conf.h"
@@ -462,20 +461,12 @@ const struct waf_user *waf_users_find(const struct waf_users *u,
 static int pbkdf2(uint8_t dk[WAF_DK_LEN], const char *password,
 		  const uint8_t *salt, size_t saltlen, uint32_t iter)
 {
-	mbedtls_md_context_t md;
 	int ret;
 
-	mbedtls_md_init(&md);
-
-	ret = mbedtls_md_setup(&md, mbedtls_md_info_from_type(
-				       MBEDTLS_MD_SHA256), 1);
-	if (!ret)
-		ret = mbedtls_pkcs5_pbkdf2_hmac(&md,
-						(const uint8_t *)password,
-						strlen(password), salt,
-						saltlen, iter, WAF_DK_LEN, dk);
-
-	mbedtls_md_free(&md);
+	ret = mbedtls_pkcs5_pbkdf2_hmac_ext(MBEDTLS_MD_SHA256,
+					    (const uint8_t *)password,
+					    strlen(password), salt, saltlen,
+					    iter, WAF_DK_LEN, dk);
 
 	return ret ? EIO : 0;
 }

@@ -2,9 +2,10 @@
 // guest line) through the WWSF API, then register to imsedge's eP-CSCF
 // over wss with the token and make and take calls (phone.js).
 //
-// The token lives in this module's memory only; it is refreshed at 80 % of
-// its lifetime (POST /api/refresh) and handed to JsSIP, which sends it as
-// `Authorization: Bearer` on every request.
+// The token is kept in sessionStorage for a reload of the tab (keep.js);
+// it is refreshed at 80 % of its lifetime (POST /api/refresh) and handed
+// to JsSIP, which sends it as `Authorization: Bearer` on every request.
+// Log out unregisters, tells the WAF (POST /api/logout) and forgets it.
 //
 // For tests: window.imsedgeWic (read-only) has `status` (a snapshot),
 // stats() (audio counters of the call) and trace() (SIP messages, the
@@ -15,8 +16,16 @@ import JsSIP from 'jssip';
 import * as api from './api.js';
 import { Phone, micErrorText } from './phone.js';
 import { audioStats } from './stats.js';
+import { videoStats } from './video.js';
 import { toSipUri, displayUri } from './address.js';
 import * as tones from './tones.js';
+import * as keep from './keep.js';
+import { site, loadSite } from './site.js';
+import { History } from './history.js';
+import { Messages } from './messages.js';
+import { Recents, callEntry } from './recents.js';
+import * as notify from './notify.js';
+import * as devices from './devices.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -36,6 +45,10 @@ let phone = null;
 let refreshTimer = null;
 let tickTimer = null;
 let retryTimer = null;
+let history = null;          // History of the identity logged in
+let messages = null;
+let recents = null;
+let tab = 'dial';
 
 /* ---- views ------------------------------------------------------------ */
 
@@ -46,7 +59,8 @@ function show(view) {
 	$('view-phone').hidden = view !== 'phone';
 	$('btn-logout').hidden = view !== 'phone';
 	document.title = view === 'phone' && sess ?
-		`Phone – ${displayUri(phone?.impu ?? sess.impu[0])}` : 'Phone';
+		`${site.title} – ${displayUri(phone?.impu ?? sess.impu[0])}` :
+		site.title;
 	if (view === 'login')
 		setTimeout(() => ($('login-username').value ?
 			$('login-password') : $('login-username')).focus(), 0);
@@ -184,6 +198,9 @@ function renderPhone() {
 	pbox.textContent = perr?.text ?? '';
 	pbox.dataset.state = perr?.kind ?? 'none';
 
+	renderSecondLine(st);
+	$('btn-notify').hidden = notify.permission() !== 'default';
+
 	const call = st.call;
 	const view = $('view-phone');
 	view.dataset.call = call;
@@ -224,6 +241,13 @@ function renderPhone() {
 	const free = !phone.busy && call !== 'calling';
 	$('btn-call').disabled = !(registered && free &&
 		$('dial-target').value.trim());
+	$('btn-video-call').disabled = $('btn-call').disabled;
+	$('btn-camera').disabled = !established;
+	$('btn-camera').setAttribute('aria-pressed', String(!!st.video?.local));
+	$('btn-camera').querySelector('.lbl').textContent = st.video?.local ?
+		'Camera off' : 'Camera on';
+	$('video-box').hidden = !(st.video?.local || st.video?.remote) ||
+		!active;
 	$('btn-answer').disabled = call !== 'incoming';
 	$('btn-decline').disabled = call !== 'incoming';
 	$('btn-hangup').disabled = !active;
@@ -243,7 +267,7 @@ function renderPhone() {
 	if (call === 'incoming')
 		document.title = `Incoming call – ${st.peerName}`;
 	else if (ui.view === 'phone')
-		document.title = `Phone – ${displayUri(phone.impu, '')}`;
+		document.title = `${site.title} – ${displayUri(phone.impu, '')}`;
 
 	if ((active || call === 'ended') && st.startedAt && !st.endedAt) {
 		if (!tickTimer)
@@ -252,6 +276,29 @@ function renderPhone() {
 		clearInterval(tickTimer);
 		tickTimer = null;
 	}
+}
+
+/** Call waiting, the held call and the notice line */
+function renderSecondLine(st) {
+	const w = st.waiting;
+	const wp = $('waiting-panel');
+	const was = !wp.hidden;
+	wp.hidden = !w;
+	$('waiting-peer').textContent = w ? `${w.peerName} is calling ` +
+		'(call waiting)' : '';
+	$('waiting-peer').title = w?.peer ?? '';
+	if (w && !was)
+		setTimeout(() => $('btn-cw-hold').focus(), 0);
+	const h = st.held;
+	$('held-panel').hidden = !h;
+	$('held-peer').textContent = h ? `On hold: ${h.peerName}` : '';
+	$('held-peer').title = h?.peer ?? '';
+	$('btn-swap').disabled = !h || st.call !== 'in-call' &&
+		st.call !== 'on-hold';
+	const n = st.notice;
+	$('phone-notice').hidden = !n;
+	$('phone-notice').textContent = n?.text ?? '';
+	$('phone-notice').dataset.state = n?.kind ?? 'none';
 }
 
 /* ---- login ------------------------------------------------------------ */
@@ -321,19 +368,108 @@ async function signIn(how) {
 
 function startPhone(s) {
 	sess = s;
+	keep.save(s);
 	ui.phoneError = null;
 	phone = new Phone({
+		mediaTimeout: site.mediaTimeout ?? undefined,
+		onCall: (what, x, info) => callEvent(what, info),
+		onMessage: (m) => {
+			messages?.receive(m);
+			notify.show(`Message from ${m.peerName}`, m.text, 'msg');
+		},
 		w2Url: s.w2Url,
 		impu: s.impu,
 		impi: s.impi,
 		token: s.token,
 		audio: $('remote-audio'),
+		video: { remote: $('remote-video'), local: $('local-video') },
 		onChange: () => renderPhone(),
 		onExpired: () => expire(),
 	});
+	if (devices.chosen.audioinput)
+		phone.audioInput = { deviceId: { exact: devices.chosen.audioinput } };
+	if (devices.chosen.videoinput)
+		phone.setCamera(devices.chosen.videoinput);
 	scheduleRefresh();
 	show('phone');
 	phone.start();
+	openHistory(phone);
+}
+
+/** The identity's calls and messages (IndexedDB), then its views */
+async function openHistory(p) {
+	const h = await History.open(p.impu);
+	if (phone !== p) {
+		h.close();
+		return;
+	}
+	history = h;
+	messages = new Messages({ phone: () => phone, history: h,
+		domain: p.domain, onUnread: (n) => badge('badge-messages', n,
+			'unread') });
+	recents = new Recents({ history: h, domain: p.domain,
+		onMissed: (n) => badge('badge-missed', n, 'missed'),
+		onCallBack: (uri) => callBack(uri) });
+	await Promise.all([messages.load(), recents.load()]);
+	selectTab(tab);
+}
+
+function closeHistory() {
+	history?.close();
+	history = null;
+	messages = null;
+	recents = null;
+	badge('badge-messages', 0);
+	badge('badge-missed', 0);
+	$('msg-thread').replaceChildren();
+	$('msg-convs').replaceChildren();
+	$('history-list').replaceChildren();
+	$('msg-to').value = '';
+}
+
+function badge(id, n, what) {
+	const b = $(id);
+	b.hidden = !n;
+	b.textContent = n ? String(n) : '';
+	if (n)
+		b.setAttribute('aria-label', `${n} ${what}`);
+	else
+		b.removeAttribute('aria-label');
+}
+
+function callEvent(what, info) {
+	if (what === 'new' && info.direction === 'incoming')
+		notify.show(`Incoming call – ${site.title}`,
+			`${info.peerName} is calling`, 'call');
+	if (what === 'ended') {
+		notify.close('call');
+		recents?.add(callEntry(info, info.end));
+	}
+}
+
+const TABS = ['dial', 'messages', 'history'];
+
+function selectTab(name, focus = false) {
+	tab = name;
+	for (const t of TABS) {
+		const b = $(`tab-${t}`);
+		b.setAttribute('aria-selected', String(t === name));
+		b.tabIndex = t === name ? 0 : -1;
+		$(`panel-${t}`).hidden = t !== name;
+	}
+	if (focus)
+		$(`tab-${name}`).focus();
+	messages?.setVisible(name === 'messages');
+	recents?.setVisible(name === 'history');
+}
+
+function callBack(uri) {
+	if (!phone || phone.busy)
+		return;
+	$('dial-target').value = displayUri(uri, phone.domain) || uri;
+	selectTab('dial');
+	renderPhone();
+	placeCall();
 }
 
 function scheduleRefresh() {
@@ -354,6 +490,7 @@ async function refreshToken() {
 			return;
 		sess = { ...s, token: n.token, lifetime: n.lifetime,
 			receivedAt: n.receivedAt, expires: n.expires };
+		keep.save(sess);
 		phone?.setToken(n.token);
 		scheduleRefresh();
 	} catch (e) {
@@ -373,6 +510,8 @@ async function refreshToken() {
 /** Back to the login view, with `message` in its error box */
 async function endSession(error) {
 	clearTimeout(refreshTimer);
+	keep.clear();
+	closeHistory();
 	const p = phone;
 	phone = null;
 	sess = null;
@@ -398,11 +537,13 @@ async function logout() {
 	clearTimeout(refreshTimer);
 	const p = phone;
 	const token = sess?.token;
+	keep.clear();
 	try {
 		await p.stop(3000);
 		// the server revokes the token, so a copy of it is worthless
+		// (best effort: logout() is false on a 404 or no answer)
 		if (token)
-			await api.logout(token).catch(() => {});
+			await api.logout(token);
 	} finally {
 		btn.disabled = false;
 		btn.textContent = 'Log out';
@@ -416,7 +557,7 @@ function setPhoneError(err) {
 	renderPhone();
 }
 
-async function placeCall() {
+async function placeCall(opts = {}) {
 	if (!phone || phone.busy)
 		return;
 	tones.unlock();
@@ -429,7 +570,7 @@ async function placeCall() {
 	}
 	setPhoneError(null);
 	try {
-		await phone.call(uri);
+		await phone.call(uri, opts);
 	} catch (e) {
 		setPhoneError(e?.name && /Error$/.test(e.name) &&
 			e.name !== 'Error' && e.name !== 'TypeError' ?
@@ -445,6 +586,17 @@ async function answer() {
 	setPhoneError(null);
 	try {
 		await phone.answer();
+	} catch (e) {
+		setPhoneError({ kind: 'microphone', text: micErrorText(e) });
+	}
+}
+
+async function answerWaiting(endFirst) {
+	if (!phone)
+		return;
+	setPhoneError(null);
+	try {
+		await phone.answerWaiting(endFirst);
 	} catch (e) {
 		setPhoneError({ kind: 'microphone', text: micErrorText(e) });
 	}
@@ -528,12 +680,50 @@ function wire() {
 		if (zeroTimer !== 'fired')
 			clearTimeout(zeroTimer);
 	});
-	$('btn-call').addEventListener('click', placeCall);
+	$('btn-call').addEventListener('click', () => placeCall());
+	$('btn-video-call').addEventListener('click', () =>
+		placeCall({ video: true }));
+	$('btn-camera').addEventListener('click', async () => {
+		try {
+			await phone?.toggleCamera();
+		} catch (e) {
+			setPhoneError({ kind: 'camera', text: micErrorText(e)
+				.replace(/microphone/g, 'camera') });
+		}
+	});
 	$('btn-answer').addEventListener('click', answer);
 	$('btn-decline').addEventListener('click', () => phone?.decline());
 	$('btn-hangup').addEventListener('click', () => phone?.hangup());
 	$('btn-mute').addEventListener('click', () => phone?.toggleMute());
 	$('btn-hold').addEventListener('click', () => phone?.toggleHold());
+	$('btn-cw-hold').addEventListener('click', () => answerWaiting(false));
+	$('btn-cw-end').addEventListener('click', () => answerWaiting(true));
+	$('btn-cw-decline').addEventListener('click', () =>
+		phone?.declineWaiting());
+	$('btn-swap').addEventListener('click', () => phone?.swap());
+	for (const t of TABS)
+		$(`tab-${t}`).addEventListener('click', () => selectTab(t));
+	// arrow keys move between tabs (WAI-ARIA tabs pattern)
+	$('tabs').addEventListener('keydown', (e) => {
+		const at = TABS.indexOf(e.target.id?.replace(/^tab-/, ''));
+		const i = at >= 0 ? at : TABS.indexOf(tab);
+		const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0,
+			End: TABS.length - 1 }[e.key];
+		if (next === undefined)
+			return;
+		e.preventDefault();
+		selectTab(TABS[(next + TABS.length) % TABS.length], true);
+	});
+	$('msg-form').addEventListener('submit', (e) => {
+		e.preventDefault();
+		messages?.send();
+	});
+	$('msg-to').addEventListener('input', () => messages?.render());
+	devices.wire({ phone: () => phone, audio: $('remote-audio') });
+	$('btn-notify').addEventListener('click', async () => {
+		await notify.ask();
+		renderPhone();
+	});
 	// digits typed anywhere but a text field go out as DTMF in a call
 	document.addEventListener('keydown', (e) => {
 		if (!phone || e.ctrlKey || e.metaKey || e.altKey ||
@@ -545,6 +735,7 @@ function wire() {
 	});
 	window.addEventListener('pagehide', () => {
 		// best effort: hang up and unregister when the tab goes away
+		// (the session stays kept: a reload registers again)
 		phone?.stop(0);
 	});
 	window.addEventListener('online', () => {
@@ -589,9 +780,14 @@ function snapshot() {
 				Date.now()) - st.startedAt) / 1000) : 0,
 			end: st.end ? { ...st.end } : null,
 			count: st.calls,
+			held: st.held ? { ...st.held } : null,
+			video: { ...st.video },
+			waiting: st.waiting ? { ...st.waiting } : null,
 		} : { state: 'idle', direction: null, peer: null, peerName: null,
 			muted: false, hold: { local: false, remote: false },
-			duration: 0, end: null, count: 0 },
+			duration: 0, end: null, count: 0, held: null, waiting: null },
+		notice: st?.notice ? { ...st.notice } : null,
+		tab,
 	};
 	return deepFreeze(s);
 }
@@ -608,9 +804,21 @@ Object.defineProperty(window, 'imsedgeWic', {
 		get status() {
 			return snapshot();
 		},
+		/** Video counters of the current call (zeros without one) */
+		videoStats() {
+			return phone ? phone.videoStats() : videoStats(null);
+		},
 		/** Audio counters of the current call (zeros without one) */
 		stats() {
 			return phone ? phone.stats() : audioStats(null);
+		},
+		/** The devices in use: { mic (label, deviceId), speaker } */
+		devices() {
+			const t = phone?.micTrack;
+			return { mic: t ? { label: t.label,
+				deviceId: t.getSettings().deviceId } : null,
+			speaker: $('remote-audio').sinkId ?? null,
+			chosen: { ...devices.chosen } };
 		},
 		/** The last SIP messages in and out (Authorization blanked) */
 		trace() {
@@ -624,9 +832,32 @@ Object.defineProperty(window, 'imsedgeWic', {
 
 /* ---- start ------------------------------------------------------------ */
 
-function main() {
+/** A session kept by this tab: refresh it and go straight to the phone */
+async function resume() {
+	const kept = keep.load();
+	if (!kept)
+		return false;
+	try {
+		const n = await api.refresh(kept.token);
+		startPhone({ ...kept, ...n, user: n.user ?? kept.user,
+			pool: n.pool ?? kept.pool });
+	} catch (e) {
+		if (e.kind === 'expired') {
+			keep.clear();
+			setLoginError({ kind: 'expired', text: EXPIRED_TEXT });
+			return false;
+		}
+		// the WWSF is unreachable now: the kept token is still good
+		startPhone(kept);
+	}
+	return true;
+}
+
+async function main() {
 	wire();
-	show('login');
+	await loadSite();
+	if (!await resume())
+		show('login');
 	loadConfig();
 }
 

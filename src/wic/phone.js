@@ -8,6 +8,7 @@
 
 import JsSIP from 'jssip';
 import { audioStats } from './stats.js';
+import { videoStats, offersVideo, preferH264 } from './video.js';
 import { displayUri, domainOf } from './address.js';
 import * as tones from './tones.js';
 
@@ -16,9 +17,18 @@ JsSIP.debug.disable('JsSIP:*');
 const PC_CONFIG = { bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require',
 	iceServers: [] };
 const AUDIO_ONLY = { audio: true, video: false };
+const AUDIO_VIDEO = { audio: true, video: true };
 // after a failed REGISTER (503, timeout...) try again after this long
 const REGISTER_RETRY_S = 30;
 const TRACE_MAX = 200;
+// no RTP from the far end for this long ends a call (RFC 7675's consent
+// timeout); site.json `mediaTimeout` changes it
+export const MEDIA_TIMEOUT_S = 30;
+
+function stopStream(stream) {
+	for (const t of stream?.getTracks() ?? [])
+		t.stop();
+}
 
 /**
  * JsSIP's grammar has no tel: or urn: URIs: a message with
@@ -178,15 +188,23 @@ export class Phone {
 	 * @param {function} o.onChange   (state) after every change
 	 * @param {function} o.onExpired  the edge refused the token (401/403)
 	 * @param {HTMLAudioElement} o.audio  where the far end is played
+	 * @param {function} o.onCall  ('new' | 'ended', session, info)
+	 * @param {function} o.onMessage  ({ peer, peerName, text }) received
+	 * @param {number} o.mediaTimeout  s without RTP in that end a call
+	 * @param {object} o.video  { remote, local }: <video> elements
 	 */
-	constructor({ w2Url, impu, impi, token, onChange, onExpired, audio }) {
+	constructor({ w2Url, impu, impi, token, onChange, onExpired, audio,
+		onCall, onMessage, mediaTimeout = MEDIA_TIMEOUT_S, video }) {
 		this.impu = impu.find((u) => /^sips?:/i.test(u)) ?? impu[0];
 		this.domain = domainOf(this.impu);
 		this.impi = impi;
 		this.w2Url = w2Url;
 		this.onChange = onChange;
 		this.onExpired = onExpired;
+		this.onCall = onCall;
+		this.onMessage = onMessage;
 		this.audio = audio;
+		this.videoEls = video ?? null;   // { remote, local } <video>s
 		this.trace = [];
 		this.st = {
 			registration: 'connecting',
@@ -205,10 +223,19 @@ export class Phone {
 			endedAt: null,
 			end: null,
 			calls: 0,
+			held: null,        // { peer, peerName } of the call on hold
+			waiting: null,     // { peer, peerName } of a call waiting
+			notice: null,      // { kind, text }: reconnected, call-ended
+			video: { local: false, remote: false },
 		};
 		this.session = null;
+		this.held = null;
+		this.waiting = null;
+		this.infos = new WeakMap();
 		this.pc = null;
-		this.localStream = null;
+		this.mediaTimeout = mediaTimeout;
+		this.watchTimer = null;
+		this.lostAt = null;
 		this.stopping = false;
 		this.starting = false;     // waiting for the microphone
 		this.retryTimer = null;
@@ -252,12 +279,19 @@ export class Phone {
 			this.st.ws = 'disconnected';
 			if (this.stopping)
 				return this._changed();
+			this.lostAt ??= Date.now();
+			this._lineLost();
 			this._reg('failed', 'The phone service is unreachable. ' +
 				'Trying again…', { error: 'unreachable',
 				reason: e?.error ? 'WebSocket error' : 'WebSocket closed' });
 		});
 		ua.on('registered', (e) => {
 			clearTimeout(this.retryTimer);
+			if (this.lostAt) {
+				this.lostAt = null;
+				this.st.notice = { kind: 'reconnected', text: 'The ' +
+					'connection came back: registered again.' };
+			}
 			this._reg('registered', 'Registered', {
 				status: e.response?.status_code ?? null });
 			if (this.reregister) {
@@ -275,6 +309,7 @@ export class Phone {
 		});
 		ua.on('registrationFailed', (e) => this._regFailed(e));
 		ua.on('newRTCSession', (e) => this._newSession(e));
+		ua.on('newMessage', (e) => this._newMessage(e));
 		ua.start();
 	}
 
@@ -355,38 +390,55 @@ export class Phone {
 				ua.unregister();
 			});
 		}
+		for (const x of [this.waiting, this.held])
+			if (x && !x.isEnded())
+				try {
+					x.terminate();
+				} catch { /* gone */ }
 		ua.stop();
-		this._releaseMic();
+		clearInterval(this.watchTimer);
 		this._reg('unregistered', 'Not registered');
 	}
 
 	/* ---- calls ------------------------------------------------------- */
+	//
+	// this.session is the call on screen; this.held a call put on hold
+	// to answer a waiting one; this.waiting a call ringing during a call.
+	// Per call: this.infos (direction, peer, times, microphone stream,
+	// far-end stream, peer connection, forced end reason).
 
 	get busy() {
 		return !!this.session && !this.session.isEnded();
 	}
 
-	/* The microphone; `starting` is set while the browser asks for it */
-	async _mic() {
-		this._releaseMic();
+	_info(s) {
+		let i = this.infos.get(s);
+		if (!i) {
+			i = { direction: null, peer: null, peerName: null, at: Date.now(),
+				startedAt: null, stream: null, remote: null, pc: null,
+				forced: null };
+			this.infos.set(s, i);
+		}
+		return i;
+	}
+
+	/* A new microphone stream; `starting` is set while the browser asks */
+	async _mic(video = false) {
 		this.starting = true;
 		try {
-			this.localStream = await navigator.mediaDevices.getUserMedia(
-				{ audio: true, video: false });
+			return await navigator.mediaDevices.getUserMedia(
+				{ audio: this.audioInput ?? true,
+					video: video ? this.videoInput ?? true : false });
 		} finally {
 			this.starting = false;
 		}
-		return this.localStream;
 	}
 
-	_releaseMic() {
-		for (const t of this.localStream?.getTracks() ?? [])
-			t.stop();
-		this.localStream = null;
-	}
-
-	/** Call `uri` (a SIP URI); throws a mic error ({ name }) if no mic */
-	async call(uri) {
+	/**
+	 * Call `uri` (a SIP URI), with video if `video`; throws a mic error
+	 * ({ name }) if no microphone (or camera)
+	 */
+	async call(uri, { video = false } = {}) {
 		if (this.busy || this.starting)
 			throw new Error('A call is already in progress');
 		const target = JsSIP.URI.parse(uri);
@@ -395,11 +447,11 @@ export class Phone {
 		Object.assign(this.st, { call: 'calling', direction: 'outgoing',
 			peer: uri, peerName: displayUri(uri, this.domain),
 			hold: { local: false, remote: false }, muted: false,
-			startedAt: null, endedAt: null, end: null });
+			startedAt: null, endedAt: null, end: null, notice: null });
 		this._changed();
 		let stream;
 		try {
-			stream = await this._mic();
+			stream = await this._mic(video);
 		} catch (err) {
 			this._ended({ kind: 'microphone',
 				text: 'No access to the microphone',
@@ -407,16 +459,20 @@ export class Phone {
 			throw err;
 		}
 		if (this.stopping) {
-			this._releaseMic();
+			stopStream(stream);
 			return;
 		}
-		this.ua.call(target, {
+		const s = this.ua.call(target, {
 			mediaStream: stream,
-			mediaConstraints: AUDIO_ONLY,
+			mediaConstraints: video ? AUDIO_VIDEO : AUDIO_ONLY,
 			pcConfig: PC_CONFIG,
 			rtcOfferConstraints: { offerToReceiveAudio: true,
-				offerToReceiveVideo: false },
+				offerToReceiveVideo: video },
 		});
+		this._info(s).stream = stream;
+		this._showLocal(s);
+		if (s.isEnded())
+			stopStream(stream);
 	}
 
 	async answer() {
@@ -425,9 +481,10 @@ export class Phone {
 			this.starting)
 			return;
 		tones.ringStop();
+		const video = this._offersVideo(s);
 		let stream;
 		try {
-			stream = await this._mic();
+			stream = await this._mic(video);
 		} catch (err) {
 			// keep it ringing: the user may allow the microphone and
 			// answer again, or decline
@@ -435,13 +492,15 @@ export class Phone {
 			throw err;
 		}
 		if (s !== this.session || s.isEnded()) {
-			this._releaseMic();
+			stopStream(stream);
 			return;
 		}
+		this._info(s).stream = stream;
+		this._showLocal(s);
 		this.st.call = 'connecting';
 		this._changed();
-		s.answer({ mediaStream: stream, mediaConstraints: AUDIO_ONLY,
-			pcConfig: PC_CONFIG });
+		s.answer({ mediaStream: stream, mediaConstraints: video ?
+			AUDIO_VIDEO : AUDIO_ONLY, pcConfig: PC_CONFIG });
 	}
 
 	decline() {
@@ -453,6 +512,102 @@ export class Phone {
 	hangup() {
 		if (this.busy)
 			this.session.terminate();
+	}
+
+	/**
+	 * Answer the waiting call; the call on screen is put on hold
+	 * (re-INVITE, a=sendonly) or, with `endFirst`, hung up
+	 */
+	async answerWaiting(endFirst = false) {
+		const w = this.waiting;
+		if (!w || !w.isInProgress() || this.starting)
+			return;
+		tones.waitingStop();
+		const video = this._offersVideo(w);
+		let stream;
+		try {
+			stream = await this._mic(video);
+		} catch (err) {
+			tones.waitingStart();
+			throw err;
+		}
+		if (this.waiting !== w || w.isEnded()) {
+			stopStream(stream);
+			return;
+		}
+		this.waiting = null;
+		this.st.waiting = null;
+		const first = this.session;
+		if (first && !first.isEnded() && !endFirst) {
+			if (!first.isOnHold().local)
+				first.hold({ useUpdate: false });
+			this.held = first;
+			this.st.held = this._who(first);
+		}
+		this._switchTo(w);
+		if (first && !first.isEnded() && endFirst)
+			first.terminate();
+		this._info(w).stream = stream;
+		this._showLocal(w);
+		this.st.call = 'connecting';
+		this._changed();
+		w.answer({ mediaStream: stream, mediaConstraints: video ?
+			AUDIO_VIDEO : AUDIO_ONLY, pcConfig: PC_CONFIG });
+	}
+
+	/** Refuse the waiting call (486 Busy Here: the caller hears busy) */
+	declineWaiting() {
+		const w = this.waiting;
+		if (w && w.isInProgress())
+			w.terminate({ status_code: 486, reason_phrase: 'Busy Here' });
+	}
+
+	/** Swap the call on screen with the held one */
+	swap() {
+		const a = this.session;
+		const h = this.held;
+		if (!h || h.isEnded() || !a?.isEstablished())
+			return;
+		if (!a.isOnHold().local)
+			a.hold({ useUpdate: false });
+		this.held = a;
+		this.st.held = this._who(a);
+		this._switchTo(h);
+		if (h.isOnHold().local)
+			h.unhold({ useUpdate: false });
+	}
+
+	/** Microphone `id` ('' = the default) from now on, in a call too */
+	async setMic(id) {
+		this.audioInput = id ? { deviceId: { exact: id } } : true;
+		const s = this.session;
+		const info = s && this.infos.get(s);
+		const sender = this.pc?.getSenders()
+			.find((x) => x.track?.kind === 'audio');
+		if (!info?.stream || !sender || s.isEnded())
+			return;
+		const stream = await navigator.mediaDevices.getUserMedia(
+			{ audio: this.audioInput, video: false });
+		if (s.isEnded() || this.session !== s) {
+			stopStream(stream);
+			return;
+		}
+		const track = stream.getAudioTracks()[0];
+		track.enabled = sender.track.enabled;
+		await sender.replaceTrack(track);
+		stopStream(info.stream);
+		info.stream = stream;
+	}
+
+	/** Camera `id` ('' = the default) for video */
+	setCamera(id) {
+		this.videoInput = id ? { deviceId: { exact: id } } : true;
+	}
+
+	/** The microphone track being sent in the call on screen */
+	get micTrack() {
+		return this.pc?.getSenders()
+			.find((x) => x.track?.kind === 'audio')?.track ?? null;
 	}
 
 	toggleMute() {
@@ -487,48 +642,237 @@ export class Phone {
 		}
 	}
 
-	_attachPc(pc) {
-		this.pc = pc;
+	_offersVideo(s) {
+		return offersVideo(s._request?.body);
+	}
+
+	/** The camera on or off in the call on screen, by re-INVITE */
+	async toggleCamera() {
+		const s = this.session;
+		const pc = this.pc;
+		if (!this.busy || !s.isEstablished() || !pc || this.starting)
+			return;
+		const info = this._info(s);
+		const tr = pc.getTransceivers().find((x) => !x.stopped &&
+			(x.sender.track?.kind === 'video' ||
+				x.receiver.track?.kind === 'video'));
+		const sending = tr?.sender.track && tr.sender.track.readyState ===
+			'live' && /send/.test(tr.direction);
+		if (sending) {
+			// downgrade: stop sending video (a=recvonly or inactive)
+			const t = tr.sender.track;
+			await tr.sender.replaceTrack(null);
+			t.stop();
+			info.stream?.removeTrack(t);
+			tr.direction = tr.currentDirection === 'sendrecv' ||
+				tr.currentDirection === 'recvonly' ? 'recvonly' : 'inactive';
+		} else {
+			let cam;
+			this.starting = true;
+			try {
+				cam = await navigator.mediaDevices.getUserMedia(
+					{ video: this.videoInput ?? true });
+			} finally {
+				this.starting = false;
+			}
+			const track = cam.getVideoTracks()[0];
+			if (s.isEnded()) {
+				stopStream(cam);
+				return;
+			}
+			info.stream ??= new MediaStream();
+			info.stream.addTrack(track);
+			if (tr) {
+				await tr.sender.replaceTrack(track);
+				tr.direction = 'sendrecv';
+			} else {
+				pc.addTrack(track, info.stream);
+			}
+		}
+		this._showLocal(s);
+		s.renegotiate({ useUpdate: false });
+		this._changed();
+	}
+
+	/** The local camera in #local-video for the call on screen */
+	_showLocal(s) {
+		if (s !== this.session || !this.videoEls)
+			return;
+		const v = this._info(s).stream?.getVideoTracks()
+			.filter((t) => t.readyState === 'live') ?? [];
+		const el = this.videoEls.local;
+		el.srcObject = v.length ? new MediaStream(v) : null;
+		if (v.length)
+			el.play().catch(() => {});
+		this._videoState();
+	}
+
+	/** st.video from the call on screen; the far end's video shown */
+	_videoState() {
+		const s = this.session;
+		const info = s && !s.isEnded() ? this._info(s) : null;
+		const rv = info?.remoteVideo;
+		const remote = !!rv?.getVideoTracks().some((t) => !t.muted &&
+			t.readyState === 'live');
+		const local = !!info?.stream?.getVideoTracks().some((t) =>
+			t.readyState === 'live');
+		if (this.videoEls) {
+			const el = this.videoEls.remote;
+			const want = remote ? rv : null;
+			if (el.srcObject !== want) {
+				el.srcObject = want;
+				if (want)
+					el.play().catch(() => {});
+			}
+			if (!local && this.videoEls.local.srcObject)
+				this.videoEls.local.srcObject = null;
+		}
+		const v = this.st.video;
+		if (v.local !== local || v.remote !== remote) {
+			this.st.video = { local, remote };
+			this.onChange?.(this.st);
+		}
+	}
+
+	async videoStats() {
+		return videoStats(this.busy ? this.pc : null);
+	}
+
+	_who(s) {
+		const i = this._info(s);
+		return { peer: i.peer, peerName: i.peerName };
+	}
+
+	_attachPc(s, pc) {
+		const info = this._info(s);
+		if (info.pc === pc)
+			return;
+		info.pc = pc;
+		if (s === this.session)
+			this.pc = pc;
 		pc.addEventListener('track', (e) => {
+			if (e.track.kind === 'video') {
+				info.remoteVideo = e.streams[0] ??
+					new MediaStream([e.track]);
+				e.track.addEventListener('unmute', () => this._videoState());
+				e.track.addEventListener('mute', () => this._videoState());
+				if (s === this.session)
+					this._videoState();
+				return;
+			}
 			if (e.track.kind !== 'audio')
 				return;
-			const stream = e.streams[0] ?? new MediaStream([e.track]);
-			this.audio.srcObject = stream;
-			this.audio.play().catch(() => {});
+			info.remote = e.streams[0] ?? new MediaStream([e.track]);
+			if (s !== this.session)
+				return;
+			this._play(info.remote);
 			if (this.st.call === 'ringing')
 				// early media: the far end plays its own ringback
 				tones.ringbackStop();
 		});
+		// ICE or DTLS failed (Chromium: consent lost for ~30 s)
+		pc.addEventListener('connectionstatechange', () => {
+			if (pc.connectionState === 'failed' && !s.isEnded())
+				this._endWith(s, { kind: 'media', text: 'The call ' +
+					'dropped: the media connection failed' });
+		});
+	}
+
+	_play(stream) {
+		if (this.audio.srcObject !== stream)
+			this.audio.srcObject = stream;
+		if (stream)
+			this.audio.play().catch(() => {});
+	}
+
+	/** End `s` ourselves, showing `end` rather than "You hung up" */
+	_endWith(s, end) {
+		this._info(s).forced = { ...end, cause: end.kind, status: null,
+			originator: 'system' };
+		try {
+			s.terminate();
+		} catch { /* not in a state to send anything */ }
+		if (!this._info(s).done)
+			this._sessionEnded(s, {});
+	}
+
+	/** The WebSocket closed: no call can go on without its signalling */
+	_lineLost() {
+		for (const s of [this.waiting, this.held, this.session])
+			if (s && !s.isEnded())
+				this._endWith(s, { kind: 'unreachable',
+					text: 'Connection to the phone service lost' });
 	}
 
 	_newSession(e) {
 		const s = e.session;
-		if ((this.busy && s !== this.session) ||
-			(this.starting && e.originator === 'remote' &&
-				this.st.direction === 'outgoing')) {
-			// one call at a time
-			if (e.originator === 'remote')
+		const remote = e.originator === 'remote';
+		if (remote && (this.busy || this.starting)) {
+			// a second call: it waits if there is one call up, else busy
+			if (this.waiting || this.held || this.starting ||
+				!this.session.isEstablished())
 				s.terminate({ status_code: 486, reason_phrase: 'Busy Here' });
+			else
+				this._waitingCall(s);
 			return;
 		}
-		this.session = s;
-		this.pc = null;
+		if (this.busy && s !== this.session)
+			return;
 		this.st.calls++;
-		if (e.originator === 'remote') {
+		const info = this._info(s);
+		info.direction = remote ? 'incoming' : 'outgoing';
+		if (remote) {
 			const uri = s.remote_identity.uri.toString();
 			const name = s.remote_identity.display_name;
+			info.peer = uri;
+			info.peerName = name || displayUri(uri, this.domain);
+			this.session = s;
+			this.pc = null;
 			Object.assign(this.st, { call: 'incoming',
-				direction: 'incoming', peer: uri,
-				peerName: name || displayUri(uri, this.domain),
+				direction: 'incoming', peer: uri, peerName: info.peerName,
 				hold: { local: false, remote: false }, muted: false,
-				startedAt: null, endedAt: null, end: null });
+				startedAt: null, endedAt: null, end: null, notice: null });
 			tones.ringStart();
+		} else {
+			info.peer = this.st.peer;
+			info.peerName = this.st.peerName;
+			this.session = s;
+			this.pc = null;
 		}
+		this.onCall?.('new', s, info);
+		this._wire(s);
+		this._changed();
+	}
+
+	_waitingCall(s) {
+		const uri = s.remote_identity.uri.toString();
+		const info = this._info(s);
+		info.direction = 'incoming';
+		info.peer = uri;
+		info.peerName = s.remote_identity.display_name ||
+			displayUri(uri, this.domain);
+		this.waiting = s;
+		this.st.calls++;
+		this.st.waiting = this._who(s);
+		this.onCall?.('new', s, info);
+		this._wire(s);
+		tones.waitingStart();
+		this._changed();
+	}
+
+	_wire(s) {
+		const info = this._info(s);
+		const mine = () => s === this.session;
 		if (s.connection)
-			this._attachPc(s.connection);
-		s.on('peerconnection', (x) => this._attachPc(x.peerconnection));
+			this._attachPc(s, s.connection);
+		s.on('peerconnection', (x) => this._attachPc(s, x.peerconnection));
+		// H.264 first in what this page offers or answers (TS 26.114)
+		s.on('sdp', (x) => {
+			if (x.originator === 'local' && /^m=video/m.test(x.sdp))
+				x.sdp = preferH264(x.sdp);
+		});
 		s.on('progress', (x) => {
-			if (s.direction !== 'outgoing')
+			if (s.direction !== 'outgoing' || !mine())
 				return;
 			const code = x.response?.status_code;
 			this.st.call = 'ringing';
@@ -539,29 +883,60 @@ export class Phone {
 			this._changed();
 		});
 		s.on('accepted', () => {
-			tones.stopAll();
+			info.startedAt ??= Date.now();
+			if (!mine())
+				return;
+			tones.ringStop();
+			tones.ringbackStop();
 			this.st.call = 'connecting';
-			this.st.startedAt ??= Date.now();
+			this.st.startedAt ??= info.startedAt;
 			this._changed();
 		});
 		s.on('confirmed', () => {
+			info.startedAt ??= Date.now();
+			if (!mine())
+				return;
 			this.st.call = 'in-call';
-			this.st.startedAt ??= Date.now();
+			this.st.startedAt ??= info.startedAt;
 			this._holdState();
 		});
-		s.on('hold', () => this._holdState());
-		s.on('unhold', () => this._holdState());
+		s.on('hold', () => mine() && this._holdState());
+		s.on('unhold', () => mine() && this._holdState());
 		s.on('muted', () => {
-			this.st.muted = true;
-			this._changed();
+			if (mine()) {
+				this.st.muted = true;
+				this._changed();
+			}
 		});
 		s.on('unmuted', () => {
-			this.st.muted = false;
-			this._changed();
+			if (mine()) {
+				this.st.muted = false;
+				this._changed();
+			}
 		});
 		s.on('ended', (x) => this._sessionEnded(s, x));
 		s.on('failed', (x) => this._sessionEnded(s, x));
-		this._changed();
+	}
+
+	/** Show `s` (established or ringing in) as the call on screen */
+	_switchTo(s) {
+		const info = this._info(s);
+		this.session = s;
+		this.pc = info.pc;
+		Object.assign(this.st, { direction: info.direction,
+			peer: info.peer, peerName: info.peerName,
+			startedAt: info.startedAt, endedAt: null, end: null,
+			muted: s.isEstablished() ? s.isMuted().audio : false });
+		this._play(info.remote);
+		this._videoState();
+		if (s.isEstablished()) {
+			this.st.call = 'in-call';
+			this._holdState();
+		} else {
+			this.st.call = 'incoming';
+			this.st.hold = { local: false, remote: false };
+			this._changed();
+		}
 	}
 
 	_holdState() {
@@ -573,27 +948,144 @@ export class Phone {
 	}
 
 	_sessionEnded(s, x) {
-		if (s !== this.session)
+		const info = this._info(s);
+		if (info.done)
 			return;
+		info.done = true;
+		stopStream(info.stream);
+		info.stream = null;
 		const status = x.message?.status_code ?? null;
 		const reason = x.message?.reason_phrase ?? null;
-		const end = callEndText({ originator: x.originator, cause: x.cause,
-			status, reason, direction: s.direction });
-		this._ended({ ...end, cause: x.cause, status,
-			originator: x.originator });
+		const end = info.forced ?? { ...callEndText({
+			originator: x.originator, cause: x.cause, status, reason,
+			direction: info.direction }), cause: x.cause, status,
+		originator: x.originator };
+		info.end = end;
+		this.onCall?.('ended', s, info);
+		if (s === this.waiting) {
+			this.waiting = null;
+			this.st.waiting = null;
+			tones.waitingStop();
+			this._changed();
+			return;
+		}
+		if (s === this.held) {
+			this.held = null;
+			this.st.held = null;
+			this._changed();
+			return;
+		}
+		if (s !== this.session)
+			return;
+		const next = this.held ?? this.waiting;
+		if (next) {
+			// the other call comes back on screen (held, or ringing in)
+			this.held = null;
+			this.waiting = null;
+			Object.assign(this.st, { held: null, waiting: null,
+				notice: { kind: 'call-ended', text: `Call with ${
+					info.peerName} ended: ${end.text}` } });
+			tones.stopAll();
+			this._switchTo(next);
+			if (!next.isEstablished())
+				tones.ringStart();
+			return;
+		}
+		this._ended(end);
 	}
 
 	_ended(end) {
 		tones.stopAll();
-		this._releaseMic();
 		if (this.audio.srcObject) {
 			this.audio.pause();
 			this.audio.srcObject = null;
 		}
+		this.pc = null;
+		this._videoState();
 		Object.assign(this.st, { call: 'ended', end,
 			endedAt: Date.now(), hold: { local: false, remote: false },
 			muted: false });
 		this._changed();
+	}
+
+	/* ---- media watchdog: no RTP in for mediaTimeout s ends the call --- */
+
+	_watch() {
+		const s = this.session;
+		const on = this.mediaTimeout > 0 && s && !s.isEnded() &&
+			this.st.call === 'in-call' && this.pc;
+		if (!on) {
+			clearInterval(this.watchTimer);
+			this.watchTimer = null;
+			this.watchBase = null;
+			return;
+		}
+		if (this.watchTimer && this.watchSession === s)
+			return;
+		clearInterval(this.watchTimer);
+		this.watchSession = s;
+		this.watchBase = null;
+		this.watchTimer = setInterval(() => this._watchTick(s), 1000);
+	}
+
+	async _watchTick(s) {
+		const pc = this._info(s).pc;
+		if (!pc)
+			return;
+		const { inbound } = await audioStats(pc);
+		if (s !== this.session || this.watchSession !== s ||
+			!this.watchTimer || this.st.call !== 'in-call')
+			return;
+		const now = Date.now();
+		const b = this.watchBase;
+		if (!b || inbound.packets !== b.packets) {
+			this.watchBase = { packets: inbound.packets, at: now };
+			return;
+		}
+		if (now - b.at >= this.mediaTimeout * 1000)
+			this._endWith(s, { kind: 'media', text: `The call dropped: ` +
+				`no sound from the other side for ${this.mediaTimeout} s` });
+	}
+
+	/* ---- messages (RFC 3428 pager mode) ----------------------------- */
+
+	/** Send `text` to `uri`; resolves { ok, status, reason } */
+	sendMessage(uri, text) {
+		return new Promise((resolve) => {
+			if (!this.ua?.isConnected()) {
+				resolve({ ok: false, status: null,
+					reason: 'not connected to the phone service' });
+				return;
+			}
+			try {
+				this.ua.sendMessage(uri, text, {
+					contentType: 'text/plain; charset=utf-8',
+					eventHandlers: {
+						succeeded: (e) => resolve({ ok: true,
+							status: e.response?.status_code ?? 200 }),
+						failed: (e) => resolve({ ok: false,
+							status: e.response?.status_code ?? null,
+							reason: e.response?.reason_phrase ??
+								e.cause ?? null }),
+					},
+				});
+			} catch (err) {
+				resolve({ ok: false, status: null, reason: err.message });
+			}
+		});
+	}
+
+	_newMessage(e) {
+		if (e.originator !== 'remote')
+			return;
+		const rq = e.request;
+		const uri = e.message.remote_identity.uri.toString();
+		const type = String(rq.getHeader('Content-Type') ?? 'text/plain');
+		const text = /^text\/plain\b/i.test(type) ? String(rq.body ?? '') :
+			`(a message of type ${type.split(';')[0]} this page cannot ` +
+			'show)';
+		this.onMessage?.({ peer: uri, peerName: e.message.remote_identity
+			.display_name || displayUri(uri, this.domain), text });
 	}
 
 	/* ---- state ------------------------------------------------------- */
@@ -609,6 +1101,7 @@ export class Phone {
 	}
 
 	_changed() {
+		this._watch();
 		this.onChange?.(this.st);
 	}
 }

@@ -86,6 +86,7 @@ function loop(steps, level) {
 
 let stopRing = null;
 let stopRingback = null;
+let stopWaiting = null;
 
 /** The incoming-call ringtone: a warbling two-tone, 1.2 s on, 2 s off */
 export function ringStart() {
@@ -114,6 +115,19 @@ export function ringbackStop() {
 	stopRingback = null;
 }
 
+/** Call waiting, under a call: two soft 440 Hz beeps every 4 s */
+export function waitingStart() {
+	if (stopWaiting)
+		return;
+	stopWaiting = loop([[[440], 0.2], [null, 0.2], [[440], 0.2],
+		[null, 3.4]], 0.25);
+}
+
+export function waitingStop() {
+	stopWaiting?.();
+	stopWaiting = null;
+}
+
 /** DTMF pair for a dial pad key, as local feedback (0.12 s) */
 const DTMF = { 1: [697, 1209], 2: [697, 1336], 3: [697, 1477],
 	4: [770, 1209], 5: [770, 1336], 6: [770, 1477], 7: [852, 1209],
@@ -130,4 +144,5 @@ export function keyTone(key) {
 export function stopAll() {
 	ringStop();
 	ringbackStop();
+	waitingStop();
 }

@@ -2,7 +2,8 @@
 # JsSIP bundled by esbuild) built into build/www/
 #
 #   make www      build/www/: index.html, app.js, style.css,
-#                 icon.svg and a .gz of each (tools/wic-build.mjs)
+#                 icon.svg, site.json and a .gz of each
+#                 (tools/wic-build.mjs)
 #
 # Included from the top Makefile. Needs Node.js with npm; the packages
 # (src/wic/package-lock.json) come from tools/npm-setup.

@@ -1,3 +1,6 @@
+// And imsedge -s (text and -j JSON) during the call, -s end CALLID and
+// -s drop AOR through the control socket.
+//
 // Metrics (issue 14): GET /metrics on metrics_listen, scraped during a
 // real call (Chromium page -> imsedge -> Kamailio -> IMS UE) and parsed
 // with parse-prometheus-text-format from npm: names and types follow the
@@ -11,7 +14,9 @@ import http from 'node:http';
 import parse from 'parse-prometheus-text-format';
 import { browserSuite } from './suite.mjs';
 import { CALLS, sleep } from './harness.mjs';
-import { freePort } from '../integration/helpers.mjs';
+import { freePort, runSync, tmpDir } from '../integration/helpers.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
 
 const NEED_CALLS = CALLS ? false :
 	'call tests need the eIMS-AGW: set IMSEDGE_CALLS=1';
@@ -119,4 +124,66 @@ async (t, ctx) => {
 	'counters never go down after the call');
 
 	assert.equal((await get(mport, '/other')).status, 404);
+});
+
+btest('imsedge -s during a call: registrations, the call, totals (text ' +
+	'and JSON); -s end CALLID ends it, -s drop AOR drops the ' +
+	'registration', { skip: NEED_CALLS }, async (t, ctx) => {
+	const dir = tmpDir();
+	ctx.defer(() => fs.rmSync(dir, { recursive: true, force: true }));
+	const sock = path.join(dir, 'ctl.sock');
+	const ims = await edge(ctx, { control_socket: sock });
+	assert.equal(fs.statSync(sock).mode & 0o777, 0o600, 'mode 0600');
+	const ue = await imsUe(ctx);
+	const page = await registeredPage(ctx, {});
+	const s = (...args) => runSync(['-s', '-c', ims.confPath, ...args]);
+
+	const mark = ue.requests.mark();
+	await page.call('call', 'sip:carol@ims.test');
+	const inv = await ue.waitRequest('INVITE', 10000, mark);
+	const callId = inv.get('call-id');
+	await page.waitCall(['connected'], 10000);
+	const ue0 = ue.rtpSnapshot();
+	await page.waitMedia({ packets: 25, ms: 8000 });
+	await ue.waitRtp(25, 4000, ue0);
+
+	const text = s();
+	assert.equal(text.status, 0, text.stderr);
+	assert.match(text.stdout, /^registrations: 1$/m);
+	assert.match(text.stdout, /^  sip:alice@ims\.test digest 127\.0\.0\.1:\d+ expires in \d+ s$/m);
+	assert.match(text.stdout, /^calls: 1$/m);
+	assert.ok(text.stdout.includes(`  ${callId} out sip:alice@ims.test -> ` +
+		'sip:carol@ims.test connected '), text.stdout);
+	assert.match(text.stdout, /^totals: 1 connections, 1 registrations, 1 calls$/m);
+
+	const j = s('-j');
+	assert.equal(j.status, 0, j.stderr);
+	const st = JSON.parse(j.stdout);
+	assert.equal(st.registrations.length, 1);
+	assert.equal(st.registrations[0].identity, 'sip:alice@ims.test');
+	assert.equal(st.registrations[0].mechanism, 'digest');
+	assert.ok(st.registrations[0].expires > 0);
+	assert.equal(st.calls.length, 1);
+	const c = st.calls[0];
+	assert.equal(c.callid, callId);
+	assert.equal(c.state, 'connected');
+	assert.equal(c.codec, 'PCMU/8000');
+	assert.ok(c.b2c_pkts >= 25 && c.c2b_pkts >= 25, j.stdout);
+	assert.deepEqual(st.totals, { connections: 1, registrations: 1,
+		calls: 1 });
+
+	// the operator ends the call: BYE at the core, record end=operator
+	const bmark = ue.requests.mark();
+	const e = s('end', callId);
+	assert.equal(e.status, 0, e.stdout + e.stderr);
+	await ue.waitRequest('BYE', 2000, bmark);
+	await ims.waitLog(new RegExp(`cdr: callid=${callId.replace(
+		/[.*+?^${}()|[\]\\]/g, '\\$&')} .* end=operator `), 2000);
+	assert.equal(s('end', callId).status, 1, 'no such call any more');
+
+	// and drops the registration
+	const d = s('drop', 'sip:alice@ims.test');
+	assert.equal(d.status, 0, d.stdout + d.stderr);
+	assert.match(s().stdout, /^registrations: 0$/m);
+	assert.equal(s('bogus').status, 2);
 });

@@ -146,7 +146,15 @@ export class Imsedge {
 		this.port = await freePort();
 		this.mwPort = await freePort();
 		this.writeConfig(baseConfig(over));
+		return this.spawn();
+	}
 
+	/**
+	 * Run the binary with the config written by start() (again, after a
+	 * kill: the same ports, as a restarted service)
+	 */
+	async spawn() {
+		this.exit = null;
 		if (!fs.existsSync(BIN))
 			throw new Error(`no imsedge binary at ${BIN} ` +
 				'(set IMSEDGE_BIN or run make)');
@@ -171,7 +179,8 @@ export class Imsedge {
 			}
 		});
 
-		const ready = this.waitLog(/^info +main: ready$/, 5000);
+		const ready = this.waitLog(/^info +main: ready$/, 5000,
+			this.lines.length);
 		const died = this.exited.then((e) => {
 			throw new Error(`imsedge exited during start-up (${
 				JSON.stringify(e)}):\n${this.lines.join('\n')}`);

@@ -268,6 +268,9 @@ const forged = [
 	['hidden in a value (refused)', [`Authorization: Digest ` +
 		`username="alice@ims.test", opaque="integrity-protected=auth-done", ` +
 		DIG], 403],
+	['in another parameter\'s name (refused)', [`Authorization: Digest ` +
+		`username="alice@ims.test", xintegrity-protected=auth-done, ` +
+		DIG], 403],
 	['escaped pair then forged (refused)', [`Authorization: Digest ` +
 		`username="a\\\\\\"", integrity-protected="auth-done", ${DIG}`], 403],
 	['Bearer and forged Digest', ['Authorization: Bearer x.y.z',
@@ -352,13 +355,19 @@ test('D-53: forged P-headers in a MESSAGE never reach the core; the ' +
 	'asserted identity is the registered one', T, async () => {
 	const ua = await registered();
 	try {
+		// the From in the browser's spelling; the asserted identity is
+		// the core's
 		const r = await ua.message({ to: 'sip:bob@ims.test',
+			from: '<sip:alice@IMS.TEST;x=y>',
 			extra: trusted });
 		assert.equal(r.status, 200, r.text);
 		const [m] = await atCore(r.get('call-id'));
 		assert.doesNotMatch(m.text, /forged|boss|15550009/i);
 		assert.deepEqual(header(m, 'P-Asserted-Identity'),
 			[`P-Asserted-Identity: <${ALICE}>`]);
+		const pcv = header(m, 'P-Charging-Vector');
+		assert.equal(pcv.length, 1, m.text);
+		assert.match(pcv[0], /^P-Charging-Vector: icid-value=[0-9a-f]{32};/);
 		for (const h of ['P-Charging-Function-Addresses',
 			'P-Visited-Network-ID', 'Path', 'Service-Route',
 			'P-Served-User', 'P-Access-Network-Info', 'Security-Client',
@@ -412,6 +421,12 @@ test('D-54: Request-URI and Route naming another host: the request goes ' +
 			const [m] = await atCore(r.get('call-id'));
 			assert.deepEqual(header(m, 'Route'), [`Route: ${core.route}`]);
 		}
+		// headers embedded in the Request-URI: refused
+		const h = await ua.message({ to: 'sip:bob@ims.test?Route=' +
+			`%3Csip:${host};lr%3E` });
+		assert.equal(h.status, 400);
+		assert.equal(h.reason, 'Headers in Request-URI');
+		await atCore(h.get('call-id'), 0);
 		// in a dialog (To tag): the browser's Route goes along, the
 		// request still goes to the core
 		const d = ua.build({ method: 'MESSAGE', ruri: `sip:bob@${host}`,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <re.h>
 #include "core/conf.h"
+#include "core/stats.h"
 #include "test.h"
 
 static const char good[] =
@@ -619,5 +620,46 @@ int test_conf_metrics(void)
 
  out:
 	mem_deref(conf);
+	return err;
+}
+
+
+/* The metrics' counters: methods and token reasons land in their
+   labels, anything else in "other" */
+int test_stats(void)
+{
+	struct pl met;
+	uint64_t inv, other, exp, oth;
+	int err = 0;
+
+	inv = stats_get(STAT_REQ_B + 1);
+	other = stats_get(STAT_REQ_C + 13);
+	pl_set_str(&met, "INVITE");
+	stats_sip_request(true, &met);
+	pl_set_str(&met, "FOO");
+	stats_sip_request(false, &met);
+	TEST_EQ(stats_get(STAT_REQ_B + 1), inv + 1);
+	TEST_EQ(stats_get(STAT_REQ_C + 13), other + 1);
+	TEST_STREQ(stats_methods[1], "INVITE");
+	TEST_STREQ(stats_methods[13], "other");
+
+	exp = stats_get(STAT_TOKEN_REFUSED + 5);
+	oth = stats_get(STAT_TOKEN_REFUSED + 13);
+	stats_token_refused("Token expired");
+	stats_token_refused("Something new");
+	stats_token_refused(NULL);
+	TEST_EQ(stats_get(STAT_TOKEN_REFUSED + 5), exp + 1);
+	TEST_EQ(stats_get(STAT_TOKEN_REFUSED + 13), oth + 2);
+	TEST_STREQ(stats_token_labels[5], "expired");
+
+	/* responses by class; out of range ignored */
+	exp = stats_get(STAT_RSP_B + 3);
+	stats_sip_response(true, 487);
+	stats_sip_response(true, 99);
+	stats_sip_response(true, 700);
+	TEST_EQ(stats_get(STAT_RSP_B + 3), exp + 1);
+	TEST_EQ(stats_get(STAT_COUNT), 0);
+
+ out:
 	return err;
 }

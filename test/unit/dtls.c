@@ -6,8 +6,10 @@
  */
 #include <string.h>
 #include <re.h>
+#include "tls/tls.h"
 #include "tls/tlsx.h"
 #include "tls/dtls.h"
+#include "tls/dtls_int.h"
 #include "srtp/srtp.h"
 #include "test.h"
 
@@ -29,6 +31,10 @@ struct peer {
 	uint8_t drop[4];             /* kinds to lose once each */
 	unsigned sent;
 	unsigned dropped;
+	unsigned hello_frags;        /* ClientHello fragments sent */
+	size_t hello_len;            /* ClientHello message length */
+	bool hold_first;             /* send the first fragment last */
+	struct mbuf *held;
 	unsigned rx_count;           /* application data received */
 	size_t rx_last;
 	bool rx_bad;
@@ -125,18 +131,30 @@ static bool drop(struct peer *p, const struct mbuf *mb)
 }
 
 
-static int send_h(struct mbuf *mb, void *arg)
+static uint32_t get24(const uint8_t *p)
 {
-	struct peer *p = arg;
+	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+
+
+/* Count ClientHello fragments (one record per datagram) */
+static void hello_count(struct peer *p, const struct mbuf *mb)
+{
+	const uint8_t *h = mbuf_buf(mb);
+
+	if (kind(mb) != 100 + 1 || mbuf_get_left(mb) < 25)
+		return;
+
+	if (get24(h + 22) < get24(h + 14))
+		++p->hello_frags;
+
+	p->hello_len = get24(h + 14);
+}
+
+
+static int queue(struct peer *p, const struct mbuf *mb)
+{
 	struct dgram *d;
-
-	if (!p->sent++)
-		p->first = kind(mb);
-
-	if (drop(p, mb)) {
-		++p->dropped;
-		return 0;
-	}
 
 	d = mem_zalloc(sizeof(*d), dgram_destructor);
 	if (!d)
@@ -156,6 +174,53 @@ static int send_h(struct mbuf *mb, void *arg)
 		tmr_start(&p->pr->tmr, 0, deliver, p->pr);
 
 	return 0;
+}
+
+
+/* The first ClientHello fragment is held back until the next datagram
+   is sent: the server gets the fragments in reverse order */
+static int hold(struct peer *p, struct mbuf *mb)
+{
+	const uint8_t *h = mbuf_buf(mb);
+	int err;
+
+	if (!p->held && p->hold_first && kind(mb) == 100 + 1 &&
+	    mbuf_get_left(mb) >= 25 && get24(h + 19) == 0 &&
+	    get24(h + 22) < get24(h + 14)) {
+		p->hold_first = false;
+		p->held = mbuf_alloc(mbuf_get_left(mb));
+		if (!p->held)
+			return ENOMEM;
+		(void)mbuf_write_mem(p->held, h, mbuf_get_left(mb));
+		p->held->pos = 0;
+		return 0;
+	}
+
+	err = queue(p, mb);
+	if (!err && p->held) {
+		err = queue(p, p->held);
+		p->held = mem_deref(p->held);
+	}
+
+	return err;
+}
+
+
+static int send_h(struct mbuf *mb, void *arg)
+{
+	struct peer *p = arg;
+
+	if (!p->sent++)
+		p->first = kind(mb);
+
+	hello_count(p, mb);
+
+	if (drop(p, mb)) {
+		++p->dropped;
+		return 0;
+	}
+
+	return hold(p, mb);
 }
 
 
@@ -289,6 +354,7 @@ static int pair_run(struct pair *pr)
 static void peer_free(struct peer *p)
 {
 	p->s = mem_deref(p->s);
+	p->held = mem_deref(p->held);
 	list_flush(&p->q);
 	p->tls = mem_deref(p->tls);
 }
@@ -571,5 +637,78 @@ int test_dtls_srtp(void)
 	mem_deref(srv);
 	mem_deref(cli);
 	pair_free(&pr);
+	return err;
+}
+
+
+/* ALPN names that make a ClientHello post-quantum sized: six of 240
+   bytes, over 1,400 bytes in all (the server ignores them) */
+static char alpn_name[241];
+static const char *alpn_list[] = {
+	alpn_name, alpn_name, alpn_name, alpn_name, alpn_name, alpn_name,
+	NULL
+};
+
+
+static int hello_big(struct peer *cli)
+{
+	memset(alpn_name, 'a', sizeof(alpn_name) - 1);
+
+	/* the option is a configuration's: set it up again after */
+	if (mbedtls_ssl_conf_alpn_protocols(&cli->s->conf, alpn_list))
+		return EINVAL;
+
+	return mbedtls_ssl_session_reset(&cli->s->ssl) ? ENOMEM : 0;
+}
+
+
+static int frag_run(bool cookies, bool reorder)
+{
+	uint8_t ck[KEY_MAX], sk[KEY_MAX], ck2[KEY_MAX], sk2[KEY_MAX];
+	enum srtp_suite su, su2;
+	struct pair pr;
+	int err;
+
+	TEST_ERR(pair_alloc(&pr, cookies));
+	TEST_ERR(hello_big(&pr.cli));
+	TEST_ERR(expect_fp(&pr.cli, pr.srv.tls));
+	TEST_ERR(expect_fp(&pr.srv, pr.cli.tls));
+	pr.cli.hold_first = reorder;
+	TEST_ERR(pair_run(&pr));
+
+	TEST_ASSERT(pr.cli.estab && pr.srv.estab);
+	TEST_ASSERT(pr.cli.hello_len > 1400);
+
+	/* two fragments, twice with the cookie exchange */
+	TEST_EQ(pr.cli.hello_frags, cookies ? 4u : 2u);
+	if (cookies)
+		TEST_EQ(pr.srv.first, 100 + 3);
+
+	TEST_ERR(keys_get(&pr.cli, &su, ck, sk));
+	TEST_ERR(keys_get(&pr.srv, &su2, ck2, sk2));
+	TEST_EQ(su, su2);
+	TEST_ASSERT(!memcmp(ck, ck2, srtpx_key_salt_len(su)));
+	TEST_ASSERT(!memcmp(sk, sk2, srtpx_key_salt_len(su)));
+
+ out:
+	pair_free(&pr);
+	return err;
+}
+
+
+/* (5) A fragmented, post-quantum-sized ClientHello (over 1,400 bytes in
+   two records of two datagrams, as current Firefox and Chrome send):
+   mbedtls reassembles it; with and without HelloVerifyRequest, the
+   fragments in order and reversed (D-32) */
+int test_dtls_frag_hello(void)
+{
+	int err;
+
+	TEST_ERR(frag_run(false, false));
+	TEST_ERR(frag_run(true, false));
+	TEST_ERR(frag_run(false, true));
+	TEST_ERR(frag_run(true, true));
+
+ out:
 	return err;
 }

@@ -98,7 +98,7 @@ static int craft(char **tokp, const char *hdr, const char *pay,
 		return EINVAL;
 
 	(void)re_snprintf(input, sizeof(input), "%s.%s", h, p);
-	if (mbedtls_sha256_ret((uint8_t *)input, strlen(input), hash, 0))
+	if (mbedtls_sha256((uint8_t *)input, strlen(input), hash, 0))
 		return EIO;
 
 	err = jwt_key_sign_hash(k, hash, sig);

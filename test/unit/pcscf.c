@@ -407,3 +407,103 @@ int test_pcscf_webauth(void)
 	mem_deref(conf);
 	return err;
 }
+
+
+struct ri_seen {
+	char line[8][160];
+	unsigned n;
+};
+
+
+static bool ri_h(const struct reginfo_contact *c, void *arg)
+{
+	struct ri_seen *s = arg;
+
+	if (s->n < ARRAY_SIZE(s->line))
+		(void)re_snprintf(s->line[s->n], sizeof(s->line[0]),
+				  "%r|%r|%r|%r|%r", &c->aor, &c->reg_state,
+				  &c->state, &c->event, &c->uri);
+	++s->n;
+
+	return false;
+}
+
+
+static int ri(struct ri_seen *s, const char *doc)
+{
+	struct pl pl;
+
+	memset(s, 0, sizeof(*s));
+	pl_set_str(&pl, doc);
+
+	return reginfo_decode(&pl, ri_h, s);
+}
+
+
+/* D-58: the reginfo reader, on Kamailio's and RFC 3680's documents and
+   on broken ones */
+int test_pcscf_reginfo(void)
+{
+	struct ri_seen s;
+	int err = 0;
+
+	/* as Kamailio's presence_reginfo sends it */
+	TEST_ERR(ri(&s, "<?xml version=\"1.0\"?>\n<reginfo xmlns=\"urn:ietf:"
+		    "params:xml:ns:reginfo\" version=\"0\" state=\"full\">\n"
+		    "<registration aor=\"sip:alice@ims.test\" id=\"0x1\" "
+		    "state=\"terminated\">\n<contact id=\"0x2\" state=\""
+		    "terminated\" event=\"unregistered\" expires=\"599\" "
+		    "callid=\"r1\" path=\"\">\n<uri>sip:a@127.0.0.1:4984"
+		    "8</uri>\n</contact>\n</registration>\n</reginfo>\n"));
+	TEST_EQ(s.n, 1);
+	TEST_STREQ(s.line[0], "sip:alice@ims.test|terminated|terminated|"
+		   "unregistered|sip:a@127.0.0.1:49848");
+
+	/* prefixes, single quotes, comments, unknown elements, blanks
+	   around the URI, a registration without contacts */
+	TEST_ERR(ri(&s, "<!-- x --><r:reginfo xmlns:r='urn:x' state='partial'"
+		    "><r:registration aor='sip:u@h' state='active'><r:"
+		    "contact state='terminated' event='deactivated'><r:uri> "
+		    "sip:u@pc </r:uri><r:display-name>J</r:display-name>"
+		    "<x:e/></r:contact><r:contact state='active'><r:uri>"
+		    "sip:v@h</r:uri></r:contact></r:registration><r:"
+		    "registration aor='tel:+1' state='terminated'/>"
+		    "</r:reginfo>"));
+	TEST_EQ(s.n, 3);
+	TEST_STREQ(s.line[0], "sip:u@h|active|terminated|deactivated|"
+		   "sip:u@pc");
+	TEST_STREQ(s.line[1], "sip:u@h|active|active||sip:v@h");
+	TEST_STREQ(s.line[2], "tel:+1|terminated|||");
+
+	/* "a>b" inside a quoted attribute is not the end of the tag */
+	TEST_ERR(ri(&s, "<reginfo><registration aor=\"sip:a>b@h\" state=\""
+		    "active\"><contact state=\"active\"><uri>sip:x@h</uri>"
+		    "</contact></registration></reginfo>"));
+	TEST_EQ(s.n, 1);
+	TEST_STREQ(s.line[0], "sip:a>b@h|active|active||sip:x@h");
+
+	/* not reginfo, or broken: EBADMSG, nothing reported */
+	TEST_EQ(ri(&s, ""), EBADMSG);
+	TEST_EQ(ri(&s, "<presence/>"), EBADMSG);
+	TEST_EQ(ri(&s, "<reginfo><contact state=\"terminated\"><uri>x</uri>"
+		   "</contact></reginfo>"), EBADMSG);
+	TEST_EQ(ri(&s, "<reginfo><registration state=\"active\"/>"
+		   "</reginfo>"), EBADMSG);
+	TEST_EQ(ri(&s, "<reginfo><registration aor=\"x\"><contact state=\""
+		   "a"), EBADMSG);
+	TEST_EQ(ri(&s, "<reginfo><!-- never closed"), EBADMSG);
+	TEST_EQ(s.n, 0);
+
+	/* bounded depth */
+	{
+		char doc[2048] = "<reginfo><registration aor=\"a\"><contact>";
+		unsigned i;
+
+		for (i = 0; i < 40; i++)
+			strcat(doc, "<x>");
+		TEST_EQ(ri(&s, doc), EOVERFLOW);
+	}
+
+ out:
+	return err;
+}

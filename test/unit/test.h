@@ -59,6 +59,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_conf_reload)      \
 	X(test_conf_media_listen) \
 	X(test_conf_metrics)     \
+	X(test_stats)            \
 	X(test_log_timestamp)    \
 	X(test_ws_frame_rfc)     \
 	X(test_ws_frame_lengths) \
@@ -76,18 +77,19 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_pcscf_uri)        \
 	X(test_pcscf_register_rewrite) \
 	X(test_pcscf_webauth)    \
+	X(test_pcscf_reginfo)    \
 	X(test_sipx_param)       \
 	X(test_sipx_rfc4475)     \
 	X(test_sipx_longreq)     \
 	X(test_pcscf_trust)      \
 	X(test_pcscf_maxfwd)     \
-	X(test_dtls_frag)        \
 	X(test_tls_loopback)     \
 	X(test_tls_bad_cert)     \
 	X(test_dtls_handshake)   \
 	X(test_dtls_bad_fingerprint) \
 	X(test_dtls_loss)        \
 	X(test_dtls_srtp)        \
+	X(test_dtls_frag_hello)  \
 	X(test_srtp_vectors)     \
 	X(test_dcep_codec)       \
 	X(test_sdpx_datachannel) \

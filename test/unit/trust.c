@@ -223,6 +223,9 @@ static const struct {
 	 "integrity-protected=\\\"auth-done\"\r\n", EACCES},
 	{"Authorization: Digest username=\"integrity-protected=auth-done\""
 	 "\r\n", EACCES},
+	{"Authorization: Digest xintegrity-protected=auth-done\r\n", EACCES},
+	{"Proxy-Authorization: Foo integrity-protected4auth-done\r\n",
+	 EACCES},
 	{"Authorization: Digest username=\"a\" integrity-protected="
 	 "\"auth-done\"\r\n", EBADMSG},
 	{"Authorization: Digest username=\"a\", Digest "

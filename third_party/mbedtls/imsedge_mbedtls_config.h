@@ -1,13 +1,14 @@
 /*
- * imsedge_mbedtls_config.h -- mbedtls 2.28 user configuration for imsedge.
+ * imsedge_mbedtls_config.h -- mbedtls 3.6 user configuration for imsedge.
  *
- * Included at the end of mbedtls/config.h through
+ * Included by mbedtls/build_info.h after mbedtls/mbedtls_config.h through
  *   -DMBEDTLS_USER_CONFIG_FILE='"imsedge_mbedtls_config.h"'
  * That define must be identical when building mbedtls and when compiling
  * anything against its headers (third_party/deps.mk puts it in DEPS_CFLAGS and
  * third_party/build installs this file into deps/include/).
  *
- * Everything else stays at the mbedtls default.
+ * Everything else stays at the mbedtls default (TLS 1.2 and 1.3, PSA
+ * crypto: the program calls psa_crypto_init() before any TLS).
  */
 #ifndef IMSEDGE_MBEDTLS_CONFIG_H
 #define IMSEDGE_MBEDTLS_CONFIG_H
@@ -21,5 +22,9 @@
  * halves the output buffer every idle connection holds. A certificate
  * chain must fit one record; src/tls checks that when it loads one. */
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 8192
+
+/* No persistent PSA keys: nothing is stored in files. */
+#undef MBEDTLS_PSA_CRYPTO_STORAGE_C
+#undef MBEDTLS_PSA_ITS_FILE_C
 
 #endif
