@@ -47,6 +47,10 @@ endif
 
 SRCS     := $(sort $(shell find src -name node_modules -prune -o -name '*.c' -print))
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+# Audio transcoding (src/codec, src/agw/xcode*): board option TRANSCODE=1
+ifneq ($(TRANSCODE),1)
+LIB_SRCS := $(filter-out src/codec/% src/agw/xcode%,$(LIB_SRCS))
+endif
 OBJ      := $(BUILD)/obj
 LIB_OBJS := $(patsubst src/%.c,$(OBJ)/%.o,$(LIB_SRCS))
 LIB      := $(BUILD)/libimsedge.a

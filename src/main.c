@@ -398,6 +398,9 @@ static int agw_start(const struct imsedge_conf *conf)
 	ac.max_calls       = conf->max_calls;
 	ac.dscp            = conf->media_dscp;
 	ac.consent_timeout = conf->consent_timeout;
+	ac.transcoding     = conf->transcoding;
+	ac.max_xcode       = conf->max_transcoded_calls;
+	ac.opus_complexity = (int)conf->opus_complexity;
 	ac.datachannel     = conf->datachannel;
 	ac.max_datachannels = conf->max_datachannels;
 	ac.dc_max_message  = conf->dc_max_message;

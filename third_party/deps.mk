@@ -43,10 +43,18 @@ DEPS_CFLAGS := -I$(DEPS_DIR)/include -I$(DEPS_DIR)/include/re \
 DEPS_LIBS := -L$(DEPS_DIR)/lib -lre -lsrtp2 -lusrsctp \
 	-lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
 
+# Audio codecs for the AGW's transcoding path (board option TRANSCODE=1):
+# libopus, opencore-amr, vo-amrwbenc. IMSEDGE_TRANSCODE tells the code.
+ifeq ($(TRANSCODE),1)
+DEPS_CFLAGS += -DIMSEDGE_TRANSCODE
+DEPS_LIBS   := -L$(DEPS_DIR)/lib -lopus -lopencore-amrnb -lopencore-amrwb \
+	-lvo-amrwbenc $(DEPS_LIBS)
+endif
+
 # third_party/build reads board.mk through a make of its own; the caller's
 # overrides (make CC=... or environment) reach it through MAKEFLAGS/environment.
 $(DEPS_STAMP): $(DEPS_INPUTS)
-	third_party/fetch && third_party/build $(BOARD) $(DEPS_BUILD)
+	TRANSCODE=$(TRANSCODE) third_party/fetch && third_party/build $(BOARD) $(DEPS_BUILD)
 
 .PHONY: deps deps-probe deps-clean
 deps: $(DEPS_STAMP)

@@ -41,3 +41,7 @@ BOARD_RELEASE ?=
 # Crypto provider used when the config has no crypto_provider line
 # (software | afalg; docs/crypto.md). tools/crypto.mk passes it on.
 BOARD_CRYPTO ?= software
+
+# Audio transcoding (src/codec, issue 11): 1 builds libopus, opencore-amr and
+# vo-amrwbenc and the AGW's transcoding path; 0 leaves all of it out.
+TRANSCODE ?= 1

@@ -41,3 +41,9 @@ BOARD_RELEASE  ?= yes
 # Crypto provider used when the config has no crypto_provider line
 # (software | afalg; docs/crypto.md). tools/crypto.mk passes it on.
 BOARD_CRYPTO ?= software
+
+# Audio transcoding (src/codec, issue 11): off by default here (soft-float
+# OpenWrt MIPS has little CPU to spare); TRANSCODE=1 builds it, with Opus in
+# fixed point.
+TRANSCODE ?= 0
+OPUS_FIXED_POINT ?= 1

@@ -80,3 +80,7 @@ BOARD_RELEASE  ?= yes
 # Crypto provider used when the config has no crypto_provider line
 # (software | afalg; docs/crypto.md). tools/crypto.mk passes it on.
 BOARD_CRYPTO ?= software
+
+# Audio transcoding (src/codec): off; the package would have to download the
+# codec tarballs too (openwrt/imsedge/Makefile fetches the four base ones).
+TRANSCODE ?= 0

@@ -49,6 +49,9 @@ struct agw_conf {
 	uint32_t max_calls;        /**< Sessions at once                  */
 	uint8_t dscp;              /**< media_dscp, 0 = leave unmarked    */
 	uint32_t consent_timeout;  /**< seconds (RFC 7675: 30)            */
+	bool transcoding;          /**< Offer the transcoding path        */
+	uint32_t max_xcode;        /**< Streams transcoded at once        */
+	int opus_complexity;       /**< 0..10                             */
 	bool datachannel;          /**< Terminate data channels (dc.c)    */
 	uint32_t max_datachannels; /**< Channels per association          */
 	uint32_t dc_max_message;   /**< a=max-message-size offered        */
@@ -173,6 +176,26 @@ struct agw_stats {
 
 int  agw_sess_stats(const struct agw_sess *s, unsigned idx,
 		    struct agw_stats *st);
+
+/**
+ * A transcoded stream (agw_sess_xcode): the browser speaks Opus, the
+ * core one of the codecs of src/codec. Payload types 0 = none (DTMF).
+ */
+struct agw_xcode_prm {
+	uint8_t w3_pt;             /**< Opus toward the browser           */
+	uint8_t w3_dtmf_pt;        /**< telephone-event/48000, or 0       */
+	int core_codec;            /**< enum codec_id of the core side    */
+	uint8_t core_pt;           /**< Its payload type                  */
+	uint8_t core_dtmf_pt;      /**< telephone-event at its clock, or 0 */
+	bool octet_align;          /**< AMR: octet-aligned (else BE)      */
+	uint16_t mode_set;         /**< AMR: bit per allowed mode, 0: all */
+	int opus_complexity;       /**< 0..10                             */
+	bool core_dtx;             /**< DTX/SID toward the core           */
+};
+
+int  agw_sess_xcode(struct agw_sess *s, unsigned idx,
+		    const struct agw_xcode_prm *prm);
+bool agw_xcode_enabled(const struct agw *agw);
 void agw_sess_totals(const struct agw_sess *s, struct agw_stats *sum);
 void agw_stats_add(struct agw_stats *sum, const struct agw_stats *x);
 void agw_totals(const struct agw *agw, struct agw_stats *sum);

@@ -30,6 +30,7 @@ struct agw {
 	uint32_t sess_seq;           /**< Sessions so far (default label)  */
 	struct agw_stats done;       /**< Counters of ended sessions       */
 	char fingerprint[128];       /**< "sha-256 AB:CD:..."              */
+	uint32_t xcodes;             /**< Transcoded streams (xcode.c)     */
 	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
 };
 
@@ -124,6 +125,7 @@ struct agw_stream {
 	struct agw_latch latch_rtp;
 	struct agw_latch latch_rtcp;
 	struct agw_stats stats;
+	struct agw_xcode *xc;        /**< Transcoding path, NULL: relay    */
 };
 
 /* agw.c */
@@ -186,3 +188,5 @@ void agw_relay_w3(struct agw_w3 *w3, const struct sa *src,
 		  const uint8_t *p, size_t n);
 void agw_relay_core(struct agw_stream *st, bool rtcp, const uint8_t *p,
 		    size_t n);
+int  agw_relay_to_w3(struct agw_stream *st, bool rtcp, uint8_t *buf,
+		     size_t len, size_t cap);

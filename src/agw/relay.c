@@ -12,6 +12,10 @@
  * the sender's SSRC, else to the first stream. A transport with one
  * stream needs neither. Core to browser: RTP only once early media is
  * allowed (D-38), to the selected address.
+ *
+ * A stream with a transcoding path (st->xc, xcode.c) hands its plain
+ * packets there instead; what it makes goes out through
+ * agw_relay_to_w3() or agw_core_send().
  */
 #include <string.h>
 #include <re.h>
@@ -20,6 +24,9 @@
 #include "../srtp/srtp.h"
 #include "agw.h"
 #include "agw_int.h"
+#ifdef IMSEDGE_TRANSCODE
+#include "xcode.h"
+#endif
 
 
 /**
@@ -156,6 +163,13 @@ void agw_relay_w3(struct agw_w3 *w3, const struct sa *src,
 	if (!st)
 		goto drop;
 
+#ifdef IMSEDGE_TRANSCODE
+	if (st->xc) {
+		agw_xcode_from_w3(st->xc, buf, len, rtcp);
+		return;
+	}
+#endif
+
 	if (agw_core_send(st, rtcp, buf, len)) {
 		++st->stats.w3_dropped;
 		return;
@@ -181,6 +195,38 @@ static int protect(struct agw_w3 *w3, uint8_t *buf, size_t *len,
 
 
 /**
+ * Send plain RTP or RTCP to the browser as SRTP/SRTCP, protected in place
+ *
+ * @param st   Stream
+ * @param rtcp RTCP
+ * @param buf  Packet; @p cap bytes of room for the SRTP trailer
+ * @param len  Length
+ * @param cap  Size of @p buf
+ *
+ * @return 0, EAGAIN while media may not flow (no keys, no selected
+ *         address, early media held back, closed), or an errno
+ */
+int agw_relay_to_w3(struct agw_stream *st, bool rtcp, uint8_t *buf,
+		    size_t len, size_t cap)
+{
+	struct agw_sess *s = st->sess;
+	struct agw_w3 *w3 = st->w3;
+	int err;
+
+	if (s->closed || (!rtcp && !s->early) || !w3 || !w3->srtp ||
+	    !w3->have_peer)
+		return EAGAIN;
+
+	err = protect(w3, buf, &len, cap, rtcp);
+	if (err)
+		return err;
+
+	return net_udp_send(agw_w3_sock_for(w3, &w3->peer), &w3->peer, buf,
+			    len);
+}
+
+
+/**
  * Relay plain RTP or RTCP from the core to the browser as SRTP/SRTCP
  *
  * @param st   Stream it arrived on (source already latched)
@@ -191,27 +237,21 @@ static int protect(struct agw_w3 *w3, uint8_t *buf, size_t *len,
 void agw_relay_core(struct agw_stream *st, bool rtcp, const uint8_t *p,
 		    size_t n)
 {
-	struct agw_sess *s = st->sess;
-	struct agw_w3 *w3 = st->w3;
-	uint8_t *buf = s->agw->buf;
-	size_t len = n;
+	uint8_t *buf = st->sess->agw->buf;
 
-	if (s->closed || (!rtcp && !s->early) || !w3 || !w3->srtp ||
-	    !w3->have_peer)
-		goto drop;
+#ifdef IMSEDGE_TRANSCODE
+	if (st->xc) {
+		agw_xcode_from_core(st->xc, p, n, rtcp);
+		return;
+	}
+#endif
 
 	memcpy(buf, p, n);
-	if (protect(w3, buf, &len, sizeof(s->agw->buf), rtcp))
-		goto drop;
-
-	if (net_udp_send(agw_w3_sock_for(w3, &w3->peer), &w3->peer, buf,
-			 len))
-		goto drop;
+	if (agw_relay_to_w3(st, rtcp, buf, n, sizeof(st->sess->agw->buf))) {
+		++st->stats.core_dropped;
+		return;
+	}
 
 	++st->stats.core_pkts;
 	st->stats.core_bytes += n;
-	return;
-
- drop:
-	++st->stats.core_dropped;
 }

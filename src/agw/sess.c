@@ -261,6 +261,7 @@ static void stream_destructor(void *arg)
 {
 	struct agw_stream *st = arg;
 
+	mem_deref(st->xc);
 	agw_core_close(st);
 	list_unlink(&st->le);
 }
@@ -458,6 +459,33 @@ int agw_sess_stats(const struct agw_sess *s, unsigned idx,
 }
 
 
+#ifndef IMSEDGE_TRANSCODE
+/**
+ * Put a stream on the transcoding path, or back on the relay
+ *
+ * @param s    Session
+ * @param idx  Stream index
+ * @param prm  What each side speaks; NULL: pass-through
+ *
+ * @return 0; ENOTSUP in a build without transcoding (TRANSCODE=0)
+ */
+int agw_sess_xcode(struct agw_sess *s, unsigned idx,
+		   const struct agw_xcode_prm *prm)
+{
+	(void)s;
+	(void)idx;
+
+	return prm ? ENOTSUP : 0;
+}
+
+
+bool agw_xcode_enabled(const struct agw *agw)
+{
+	(void)agw;
+
+	return false;
+}
+#endif
 /**
  * Name a session in the logs (the call's id) instead of its number
  *

@@ -520,6 +520,33 @@ static int k_log_syslog(struct ctx *ctx, const struct pl *val)
 }
 
 
+/* audio transcoding (issue 11): only in a build with TRANSCODE=1 */
+static int k_transcoding(struct ctx *ctx, const struct pl *val)
+{
+	int err = conf_parse_bool(ctx, &ctx->conf->transcoding, val);
+
+#ifndef IMSEDGE_TRANSCODE
+	if (!err && ctx->conf->transcoding)
+		return conf_fail(ctx, "transcoding is not built in "
+				 "(TRANSCODE=0)");
+#endif
+	return err;
+}
+
+
+static int k_max_transcoded_calls(struct ctx *ctx, const struct pl *val)
+{
+	return conf_parse_u32(ctx, &ctx->conf->max_transcoded_calls, val, 0,
+			      100000);
+}
+
+
+static int k_opus_complexity(struct ctx *ctx, const struct pl *val)
+{
+	return conf_parse_u32(ctx, &ctx->conf->opus_complexity, val, 0, 10);
+}
+
+
 static int k_mw_reg_event(struct ctx *ctx, const struct pl *val)
 {
 	return conf_parse_bool(ctx, &ctx->conf->mw_reg_event, val);
@@ -570,6 +597,9 @@ static const struct conf_key keys[] = {
 	{"control_socket",       k_control_socket,       false, false},
 	{"log_level",            k_log_level,            false, false},
 	{"log_syslog",           k_log_syslog,           false, false},
+	{"transcoding",          k_transcoding,          false, false},
+	{"max_transcoded_calls", k_max_transcoded_calls, false, false},
+	{"opus_complexity",      k_opus_complexity,      false, false},
 };
 
 
@@ -616,6 +646,11 @@ static void defaults(struct imsedge_conf *conf)
 	conf->w2_rate_limit        = 20;
 	conf->log_level            = LOG_LVL_INFO;
 	conf->log_syslog           = false;
+#ifdef IMSEDGE_TRANSCODE
+	conf->transcoding          = true;
+#endif
+	conf->max_transcoded_calls = 16;
+	conf->opus_complexity      = 5;
 	conf->mw_reg_event         = false;
 	conf_web_defaults(conf);
 	conf_dc_defaults(conf);

@@ -48,6 +48,9 @@ struct imsedge_conf {
 	uint32_t max_calls;
 	uint8_t media_dscp;
 	uint32_t consent_timeout;     /**< seconds                       */
+	bool transcoding;             /**< Transcoding path (TRANSCODE=1) */
+	uint32_t max_transcoded_calls; /**< Streams transcoded at once   */
+	uint32_t opus_complexity;     /**< 0..10                         */
 	bool datachannel;             /**< terminate data channels       */
 	uint32_t max_datachannels;    /**< channels per association      */
 	uint32_t dc_max_message;      /**< bytes, a=max-message-size     */

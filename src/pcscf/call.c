@@ -132,20 +132,53 @@ static int op_datachannel(void *arg, unsigned idx,
 }
 
 
+#ifdef IMSEDGE_TRANSCODE
+static int op_xcode(void *arg, unsigned idx, const struct agw_xcode_prm *prm)
+{
+	struct call *c = arg;
+
+	return agw_sess_xcode(c->media, idx, prm);
+}
+#endif
+
+
 static const struct sdpx_ops ops = {
-	op_transport, op_transport_remote, op_stream, op_core_peer, NULL
+	op_transport, op_transport_remote, op_stream, op_core_peer, NULL,
+	NULL
 };
 
 /* with data channels (config datachannel yes) */
 static const struct sdpx_ops ops_dc = {
 	op_transport, op_transport_remote, op_stream, op_core_peer,
-	op_datachannel
+	op_datachannel, NULL
 };
 
+#ifdef IMSEDGE_TRANSCODE
+/* the same with transcoding: offers while the AGW has it on and room
+   for one more (an answer may take up what its offer offered) */
+static const struct sdpx_ops ops_x = {
+	op_transport, op_transport_remote, op_stream, op_core_peer, NULL,
+	op_xcode
+};
 
-static const struct sdpx_ops *call_ops(const struct call *c)
+static const struct sdpx_ops ops_dc_x = {
+	op_transport, op_transport_remote, op_stream, op_core_peer,
+	op_datachannel, op_xcode
+};
+#endif
+
+
+static const struct sdpx_ops *call_ops(const struct call *c, bool offer)
 {
-	return agw_dc_enabled(c->p->agw) ? &ops_dc : &ops;
+	const bool dc = agw_dc_enabled(c->p->agw);
+
+#ifdef IMSEDGE_TRANSCODE
+	if (!offer || agw_xcode_enabled(c->p->agw))
+		return dc ? &ops_dc_x : &ops_x;
+#else
+	(void)offer;
+#endif
+	return dc ? &ops_dc : &ops;
 }
 
 
@@ -588,14 +621,14 @@ static int browser_sdp(struct call *c, const struct sip_msg *msg,
 		return err;
 
 	if (c->offer == OFFER_CORE) {
-		err = sdpx_answer_to_core(*bodyp, c->sdp, &sdp, call_ops(c),
-					  c);
+		err = sdpx_answer_to_core(*bodyp, c->sdp, &sdp,
+					  call_ops(c, false), c);
 		if (!err)
 			c->offer = OFFER_NONE;
 	}
 	else if (offer_ok) {
-		err = sdpx_offer_to_core(*bodyp, &c->sdp, &sdp, call_ops(c),
-					 c);
+		err = sdpx_offer_to_core(*bodyp, &c->sdp, &sdp,
+					 call_ops(c, true), c);
 		if (!err)
 			c->offer = OFFER_BROWSER;
 	}
@@ -626,13 +659,13 @@ static int core_sdp(struct call *c, const struct sip_msg *msg, bool offer_ok,
 	if (c->offer == OFFER_BROWSER || (!offer_ok && c->sdp)) {
 		/* an answer, or the same answer again (183, then 200) */
 		err = sdpx_answer_to_browser(*bodyp, c->sdp, &sdp,
-					     call_ops(c), c);
+					     call_ops(c, false), c);
 		if (!err)
 			c->offer = OFFER_NONE;
 	}
 	else if (offer_ok) {
 		err = sdpx_offer_to_browser(*bodyp, &c->sdp, &sdp,
-					    call_ops(c), c);
+					    call_ops(c, true), c);
 		if (!err)
 			c->offer = OFFER_CORE;
 	}

@@ -15,9 +15,11 @@
 #include "sdpx.h"
 
 
-static int accept_media(struct sdpx_call *call, const struct sdpx_sdp *sdp)
+static int accept_media(struct sdpx_call *call, const struct sdpx_sdp *sdp,
+			const struct sdpx_ops *ops, void *arg)
 {
 	size_t i;
+	int err;
 
 	for (i = 0; i < sdp->mc; i++) {
 		struct sdpx_ml *ml = &call->mlv[i];
@@ -31,6 +33,15 @@ static int accept_media(struct sdpx_call *call, const struct sdpx_sdp *sdp)
 
 		if (!m->has_conn)
 			return EBADMSG;
+
+		ml->core_dir = sdpx_dir(sdp, m);
+		if (ml->xc || ml->xcoded) {
+			err = sdpx_xcode_answer(ml, m, (unsigned)i, ops, arg);
+			if (err)
+				return err;
+			if (ml->xcoded)
+				continue;
+		}
 
 		ml->cptc = sdpx_pt_common(ml->cptv, m, ml->bptv, ml->bptc);
 		if (!ml->cptc)
@@ -91,6 +102,7 @@ static int write_media(struct mbuf *mb, const struct sdpx_call *call,
 			     "passive");
 	err |= sdpx_write_attrs(mb, m, SDPX_TO_BROWSER, ml->cptv, ml->cptc,
 				true);
+	err |= sdpx_xcode_write_browser(mb, ml, false);
 	err |= mbuf_printf(mb, "a=%s\r\n", sdpx_dir_name(ml->core_dir));
 
 	return err;
@@ -154,7 +166,7 @@ int sdpx_answer_to_browser(struct mbuf *out, struct sdpx_call *call,
 	if (err)
 		goto out;
 
-	err = accept_media(next, sdp);
+	err = accept_media(next, sdp, ops, arg);
 	if (err)
 		goto out;
 

@@ -14,9 +14,11 @@
 #include "sdpx.h"
 
 
-static int accept_media(struct sdpx_call *call, const struct sdpx_sdp *sdp)
+static int accept_media(struct sdpx_call *call, const struct sdpx_sdp *sdp,
+			const struct sdpx_ops *ops, void *arg)
 {
 	size_t i;
+	int err;
 
 	for (i = 0; i < sdp->mc; i++) {
 		struct sdpx_ml *ml = &call->mlv[i];
@@ -26,11 +28,22 @@ static int accept_media(struct sdpx_call *call, const struct sdpx_sdp *sdp)
 		if (ml->declined)
 			continue;
 
+		ml->core_dir = sdpx_dir(sdp, m);
+		if (ml->xc) {  /* offered for transcoding (xcode.c) */
+			err = sdpx_xcode_browser_answer(ml, m, (unsigned)i,
+							ops, arg);
+			if (err)
+				return err;
+			continue;
+		}
+		if (ml->xcoded && ops->xcode) {
+			(void)ops->xcode(arg, (unsigned)i, NULL);
+			ml->xcoded = false;
+		}
+
 		ml->cptc = sdpx_pt_common(ml->cptv, m, ml->bptv, ml->bptc);
 		if (!ml->cptc)
 			return EPROTO;
-
-		ml->core_dir = sdpx_dir(sdp, m);
 	}
 
 	return 0;
@@ -96,6 +109,7 @@ static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 		err |= sdpx_write_rtcp(mb, &ml->core);
 	err |= sdpx_write_attrs(mb, m, SDPX_TO_CORE, ml->cptv, ml->cptc,
 				ml->avpf);
+	err |= sdpx_xcode_write_core_answer(mb, ml);
 	err |= mbuf_printf(mb, "a=%s\r\n", sdpx_dir_name(ml->core_dir));
 
 	return err;
@@ -158,7 +172,7 @@ int sdpx_answer_to_core(struct mbuf *out, struct sdpx_call *call,
 	if (err)
 		goto out;
 
-	err = accept_media(next, sdp);
+	err = accept_media(next, sdp, ops, arg);
 	if (err)
 		goto out;
 

@@ -27,7 +27,7 @@ static bool plain_rtp(const struct sdpx_media *m)
 
 
 static int classify_one(struct sdpx_ml *ml, const struct sdpx_sdp *sdp,
-			const struct sdpx_media *m)
+			const struct sdpx_media *m, const struct sdpx_ops *ops)
 {
 	size_t codecs;
 
@@ -48,8 +48,13 @@ static int classify_one(struct sdpx_ml *ml, const struct sdpx_sdp *sdp,
 	if (!m->has_conn)
 		return EBADMSG;
 
+	ml->xc = 0;
 	codecs = sdpx_codec_filter(ml->bptv, &ml->bptc, m);
 	if (codecs)
+		return 0;
+
+	/* none a browser has: transcoded, if the AGW can (xcode.c) */
+	if (sdpx_xcode_core_offer(ml, m, ops))
 		return 0;
 
 	if (ml->kind == SDPX_AUDIO)
@@ -96,7 +101,8 @@ static void mids(struct sdpx_call *call)
 }
 
 
-static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp)
+static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp,
+		    const struct sdpx_ops *ops)
 {
 	bool any = false;
 	size_t i;
@@ -104,7 +110,7 @@ static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp)
 
 	for (i = 0; i < sdp->mc; i++) {
 
-		err = classify_one(&call->mlv[i], sdp, &sdp->mv[i]);
+		err = classify_one(&call->mlv[i], sdp, &sdp->mv[i], ops);
 		if (err)
 			return err;
 
@@ -190,6 +196,7 @@ static int write_media(struct mbuf *mb, const struct sdpx_call *call,
 	err |= sdpx_write_static_rtpmaps(mb, m, ml->bptv, ml->bptc);
 	err |= sdpx_write_attrs(mb, m, SDPX_TO_BROWSER, ml->bptv, ml->bptc,
 				true);
+	err |= sdpx_xcode_write_browser(mb, ml, true);
 	err |= mbuf_printf(mb, "a=%s\r\n", sdpx_dir_name(ml->core_dir));
 
 	return err;
@@ -251,7 +258,7 @@ int sdpx_offer_to_browser(struct mbuf *out, struct sdpx_call **callp,
 	if (err)
 		goto out;
 
-	err = classify(next, sdp);
+	err = classify(next, sdp, ops);
 	if (err)
 		goto out;
 

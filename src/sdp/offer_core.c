@@ -219,6 +219,7 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 			continue;
 
 		err = ops->stream(arg, (unsigned)i, &prm, &ml->core);
+		sdpx_xcode_offer(ml, &sdp->mv[i], ops);
 	}
 
 	return err;
@@ -228,20 +229,24 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 		       const struct sdpx_media *m)
 {
+	uint8_t ptv[SDPX_MAX_FMT];
+	size_t ptc;
 	int err;
 
 	if (ml->rejected || ml->dc)
 		return sdpx_write_rejected(mb, ml, ml->kind != SDPX_OTHER &&
 					   m->rtp ? "RTP/AVP" : NULL);
 
+	ptc  = sdpx_xcode_pts(ptv, ml);
 	err  = sdpx_write_mline(mb, ml->media, sa_port(&ml->core.rtp),
-				"RTP/AVP", ml->bptv, ml->bptc);
+				"RTP/AVP", ptv, ptc);
 	err |= sdpx_write_lines(mb, m, 'i');
 	err |= sdpx_write_conn(mb, &ml->core.rtp);
 	err |= sdpx_write_lines(mb, m, 'b');
 	err |= sdpx_write_rtcp(mb, &ml->core);
 	err |= sdpx_write_attrs(mb, m, SDPX_TO_CORE, ml->bptv, ml->bptc,
 				false);
+	err |= sdpx_xcode_write_offer(mb, ml);
 	err |= mbuf_printf(mb, "a=%s\r\n", sdpx_dir_name(ml->core_dir));
 
 	return err;

@@ -46,6 +46,9 @@ struct sdpx_ops {
 	int (*datachannel)(void *arg, unsigned idx,
 			   const struct agw_dc_prm *prm,
 			   struct agw_dc_info *info);
+	/* transcoding (agw_sess_xcode); NULL: none is offered */
+	int (*xcode)(void *arg, unsigned idx,
+		     const struct agw_xcode_prm *prm);
 };
 
 int  sdpx_offer_to_core(struct mbuf *out, struct sdpx_call **callp,

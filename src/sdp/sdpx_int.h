@@ -11,6 +11,13 @@ enum {
 	SDPX_MAX_SSRC  = 32,     /**< Distinct a=ssrc per m-line           */
 	SDPX_MAX_GROUP = 16,     /**< a=group:BUNDLE lines                 */
 	SDPX_TOKEN_SZ  = 33,     /**< media, proto, first format, mid      */
+	SDPX_XMAX      = 4,      /**< Payload types added for transcoding  */
+};
+
+/** A payload type the ALG added toward the core (xcode.c) */
+struct sdpx_xpt {
+	uint8_t pt;
+	uint8_t add;                    /**< Row of xcode.c's table        */
 };
 
 /* --- the line model (parse.c) ------------------------------------------ */
@@ -123,6 +130,12 @@ struct sdpx_ml {
 	uint8_t cptv[SDPX_MAX_FMT];     /**< Core's payload types          */
 	size_t cptc;
 	struct agw_stream_info core;    /**< AGW's core-side addresses     */
+	struct sdpx_xpt xv[SDPX_XMAX];  /**< Added toward the core         */
+	size_t xc;
+	bool xcoded;                    /**< On the transcoding path       */
+	int opus_pt;                    /**< Browser's opus/48000, or -1   */
+	int te48_pt;                    /**< Its telephone-event/48000     */
+	char xfmtp[128];                /**< Core offer's fmtp of xv[0]    */
 	bool dc;                        /**< Data channels the AGW ends    */
 	struct agw_dc_info dcinfo;      /**< ... and its SCTP parameters   */
 	struct agw_dcmap dcmapv[AGW_DCMAP_MAX]; /**< ... a=dcmap taken     */
@@ -204,3 +217,25 @@ size_t sdpx_codec_filter(uint8_t *ptv, size_t *ptc,
 			 const struct sdpx_media *m);
 int  sdpx_write_static_rtpmaps(struct mbuf *mb, const struct sdpx_media *m,
 			       const uint8_t *ptv, size_t ptc);
+
+/* --- transcoding (xcode.c) --------------------------------------------- */
+
+struct sdpx_ops;
+
+void   sdpx_xcode_offer(struct sdpx_ml *ml, const struct sdpx_media *m,
+			const struct sdpx_ops *ops);
+size_t sdpx_xcode_pts(uint8_t *ptv, const struct sdpx_ml *ml);
+int    sdpx_xcode_write_offer(struct mbuf *mb, const struct sdpx_ml *ml);
+int    sdpx_xcode_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
+			 unsigned idx, const struct sdpx_ops *ops,
+			 void *arg);
+bool   sdpx_xcode_core_offer(struct sdpx_ml *ml,
+			      const struct sdpx_media *m,
+			      const struct sdpx_ops *ops);
+int    sdpx_xcode_write_browser(struct mbuf *mb, const struct sdpx_ml *ml,
+				bool offer);
+int    sdpx_xcode_browser_answer(struct sdpx_ml *ml,
+				 const struct sdpx_media *m, unsigned idx,
+				 const struct sdpx_ops *ops, void *arg);
+int    sdpx_xcode_write_core_answer(struct mbuf *mb,
+				    const struct sdpx_ml *ml);

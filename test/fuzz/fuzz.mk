@@ -9,6 +9,10 @@
 
 FUZZ_TARGETS := ws_upgrade ws_frame sip_w2 pcscf trust conf dtls agw sdpx jwt waf_login wwsf dcep dc t140 \
 	cdr reginfo
+# audio transcoding (board option TRANSCODE=1): RFC 4867, Opus TOCs
+ifeq ($(TRANSCODE),1)
+FUZZ_TARGETS += amr_rtp opus_toc
+endif
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build/host-fuzz
 FUZZ_CC      ?= clang

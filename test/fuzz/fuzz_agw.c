@@ -8,7 +8,9 @@
  * DTLS client (else server); 1 the browser's side is known; 2 a valid
  * check (USE-CANDIDATE) from the browser's address first; 3 early media
  * allowed; 4 SRTP keyed with fixed keys (as if DTLS had finished); 5 the
- * core muxes RTP and RTCP. Channel (low 3 bits): 0 W3 from the checked
+ * core muxes RTP and RTCP; 6 stream 0 is transcoded (AMR-WB, AMR with
+ * bit 0; bit 7 octet-aligned; builds with TRANSCODE=1). Channel (low 3
+ * bits): 0 W3 from the checked
  * address, 1 W3 from another, 2 core RTP from the core, 3 core RTCP,
  * 4 core RTP from another source, 5 a valid check from the address of
  * channel 1. Each input gets a new session; its sockets are real, on
@@ -24,6 +26,9 @@
 #include "srtp/srtp.h"
 #include "agw/agw.h"
 #include "agw/agw_int.h"
+#ifdef IMSEDGE_TRANSCODE
+#include "codec/codec.h"
+#endif
 #include "core/log.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -55,6 +60,8 @@ enum {
 	M_EARLY  = 1 << 3,
 	M_SRTP   = 1 << 4,
 	M_MUX    = 1 << 5,
+	M_XCODE  = 1 << 6,
+	M_XC_OA  = 1 << 7,
 };
 
 static struct tls *tls;
@@ -78,6 +85,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)sa_set_str(&conf.media_listen, "127.0.0.1", 0);
 	(void)sa_set_str(&conf.media_core_addr, "127.0.0.1", 0);
 	conf.port_min = 41000;
+	conf.transcoding = true;
+	conf.max_xcode = 4;
+	conf.opus_complexity = 0;
 	conf.port_max = 41999;
 	conf.max_calls = 10;
 	conf.dscp = 46;
@@ -218,6 +228,25 @@ static struct agw_sess *sess_new(uint8_t mode)
 		err = agw_sess_core_peer(s, 0, &src_core, NULL);
 	if (err)
 		return mem_deref(s);
+
+#ifdef IMSEDGE_TRANSCODE
+	/* stream 0 transcoded: Opus 111 / DTMF 126 <-> AMR-WB 96 / DTMF 101
+	   (mode bit 7: octet-aligned), or AMR 97 when bit 0 is set too */
+	if (mode & M_XCODE) {
+		struct agw_xcode_prm xp;
+
+		memset(&xp, 0, sizeof(xp));
+		xp.w3_pt = 111;
+		xp.w3_dtmf_pt = 126;
+		xp.core_codec = mode & M_CLIENT ? CODEC_AMR : CODEC_AMRWB;
+		xp.core_pt = mode & M_CLIENT ? 97 : 96;
+		xp.core_dtmf_pt = 101;
+		xp.octet_align = (mode & M_XC_OA) != 0;
+		xp.core_dtx = true;
+		if (agw_sess_xcode(s, 0, &xp))
+			return mem_deref(s);
+	}
+#endif
 
 	agw_sess_early_media(s, (mode & M_EARLY) != 0);
 	if (mode & M_CHECK)

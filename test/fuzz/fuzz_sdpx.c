@@ -113,8 +113,26 @@ static int fake_dc(void *arg, unsigned idx, const struct agw_dc_prm *prm,
 }
 
 
+/* transcoding: the parameters must be what the AGW's path can take */
+static int fake_xcode(void *arg, unsigned idx,
+		      const struct agw_xcode_prm *prm)
+{
+	(void)arg;
+
+	if (idx >= SDPX_MAX_MEDIA)
+		abort();
+	if (prm && (prm->w3_pt > 127 || prm->core_pt > 127 ||
+		    prm->w3_dtmf_pt > 127 || prm->core_dtmf_pt > 127 ||
+		    prm->mode_set > 0x1ff))
+		abort();
+
+	return op();
+}
+
+
 static const struct sdpx_ops ops = {
-	fake_transport, fake_remote, fake_stream, fake_peer, fake_dc
+	fake_transport, fake_remote, fake_stream, fake_peer, fake_dc,
+	fake_xcode
 };
 
 

@@ -1142,3 +1142,260 @@ int test_agw_dual(void)
 	fix_close(&f);
 	return err;
 }
+
+
+#ifdef IMSEDGE_TRANSCODE
+/* --- transcoding path (xcode.c; D-35, D-61, D-62) ------------------- */
+
+#include "codec/codec.h"
+
+enum {
+	XC_CORE_PT = 96, XC_CORE_DTMF = 101, XC_W3_DTMF = 126,
+	XC_FRAMES = 40,
+};
+
+
+static void rtp_hdr(uint8_t *p, uint8_t pt, uint16_t seq, uint32_t ts,
+		    uint32_t ssrc)
+{
+	p[0] = 0x80;
+	p[1] = pt;
+	p[2] = (uint8_t)(seq >> 8);
+	p[3] = (uint8_t)seq;
+	p[4] = (uint8_t)(ts >> 24);
+	p[5] = (uint8_t)(ts >> 16);
+	p[6] = (uint8_t)(ts >> 8);
+	p[7] = (uint8_t)ts;
+	p[8] = (uint8_t)(ssrc >> 24);
+	p[9] = (uint8_t)(ssrc >> 16);
+	p[10] = (uint8_t)(ssrc >> 8);
+	p[11] = (uint8_t)ssrc;
+}
+
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		(uint32_t)p[2] << 8 | p[3];
+}
+
+
+/* browser Opus (1 kHz) up: AMR-WB BE at the core, RTP of the AGW's own */
+static int xc_up(struct fix *f, struct codec_enc *opus,
+		 struct codec_dec *amr, int16_t *pcm, size_t *np,
+		 uint16_t *seqp, uint32_t *tsp, unsigned expect_ft)
+{
+	uint8_t pkt[PKT], frame[CODEC_MAX_FRAME];
+	int16_t in[320];
+	size_t k, len, n, phase = *np;
+	uint32_t ssrc = 0, ts0 = 0;
+	uint16_t seq0 = 0;
+	int err = 0;
+
+	for (k = 0; k < XC_FRAMES; k++) {
+		struct amr_rtp p;
+		unsigned rx = f->rtp.rx;
+
+		test_tone(in, 320, 16000, 1000, &phase);
+		TEST_ERR(codec_encode(opus, frame, &len, in));
+		TEST_ASSERT(len <= sizeof(pkt) - 12);
+		memcpy(pkt + 12, frame, len);
+		rtp_hdr(pkt, PT, (*seqp)++, *tsp, SSRC);
+		*tsp += 960;
+		TEST_ERR(br_send_srtp(&f->br, pkt, 12 + len, false));
+		TEST_ERR(wait_for(f, U_RTP, rx + 1, GUARD_MS));
+
+		TEST_EQ(f->rtp.buf[1] & 0x7f, XC_CORE_PT);
+		if (!k) {
+			ssrc = get32(f->rtp.buf + 8);
+			seq0 = (uint16_t)(f->rtp.buf[2] << 8 | f->rtp.buf[3]);
+			ts0 = get32(f->rtp.buf + 4);
+			TEST_ASSERT(ssrc != SSRC);
+		}
+		TEST_EQ(get32(f->rtp.buf + 8), ssrc);
+		TEST_EQ((uint16_t)(f->rtp.buf[2] << 8 | f->rtp.buf[3]),
+			(uint16_t)(seq0 + k));
+		TEST_EQ(get32(f->rtp.buf + 4), ts0 + 320 * k);
+
+		TEST_ERR(amr_rtp_decode(&p, true, false, f->rtp.buf + 12,
+					f->rtp.len - 12));
+		TEST_EQ(p.n, 1);
+		TEST_EQ(p.cmr, 2);              /* top of the mode-set */
+		TEST_EQ(p.fv[0].ft, expect_ft);
+		TEST_ERR(codec_decode(amr, pcm + *np, &n, p.fv[0].b,
+				      1 + (amr_frame_bits(true, p.fv[0].ft)
+					   + 7) / 8, false));
+		*np += n;
+	}
+
+ out:
+	return err;
+}
+
+
+/* core AMR-WB (700 Hz, mode 8, CMR 0) down: Opus at the browser */
+static int xc_down(struct fix *f, struct codec_enc *amr,
+		   struct codec_dec *opus, int16_t *pcm, size_t *np)
+{
+	uint8_t pkt[PKT], frame[CODEC_MAX_FRAME];
+	int16_t in[320];
+	size_t k, len, n, phase = 0;
+	int err = 0;
+
+	for (k = 0; k < XC_FRAMES; k++) {
+		struct amr_rtp p;
+		unsigned rx = f->br.rx;
+
+		test_tone(in, 320, 16000, 700, &phase);
+		TEST_ERR(codec_encode(amr, frame, &len, in));
+		p.n = 0;
+		p.cmr = 0;
+		TEST_ERR(amr_rtp_add(&p, true, frame, len));
+		TEST_ERR(amr_rtp_encode(pkt + 12, sizeof(pkt) - 12, &len, &p,
+					true, false));
+		rtp_hdr(pkt, XC_CORE_PT, (uint16_t)(500 + k),
+			(uint32_t)(7000 + 320 * k), 0xabcdef01);
+		TEST_ERR(sock_send(&f->rtp, &f->si.rtp, pkt, 12 + len));
+		TEST_ERR(wait_for(f, U_BR_RX, rx + 1, GUARD_MS));
+
+		TEST_EQ(f->br.buf[1] & 0x7f, PT);
+		TEST_ERR(codec_decode(opus, pcm + *np, &n, f->br.buf + 12,
+				      f->br.len - 12, false));
+		TEST_EQ(n, 320);
+		*np += n;
+	}
+
+ out:
+	return err;
+}
+
+
+/* Browser Opus <-> core AMR-WB (bandwidth-efficient) through the AGW:
+   a tone each way survives, RTP is the AGW's own per side, a CMR from
+   the core is obeyed within the mode-set, DTMF crosses with its clock
+   translated, one lost packet is concealed (D-35, D-61, D-62) */
+int test_agw_xcode(void)
+{
+	struct codec_prm op = {16000, 5, 0, false, true, 0};
+	struct codec_prm wp = {16000, 0, 0, false, false, 8};
+	struct codec_enc *opus_enc = NULL, *amr_enc = NULL;
+	struct codec_dec *opus_dec = NULL, *amr_dec = NULL;
+	struct agw_xcode_prm xp;
+	struct agw_w3_prm prm;
+	struct agw_conf conf;
+	int16_t *pcm = NULL;
+	uint8_t pkt[PKT], frame[CODEC_MAX_FRAME];
+	int16_t in[320];
+	size_t n = 0, len, phase = 0;
+	uint16_t seq = 1, dseq;
+	uint32_t ts = 4800, dts;
+	unsigned rx;
+	double snr;
+	struct fix f;
+	int err;
+
+	conf_std(&conf);
+	conf.transcoding = true;
+	conf.max_xcode = 1;
+	conf.opus_complexity = 5;
+	TEST_ERR(fix_open(&f, &conf));
+	pcm = mem_zalloc(3 * XC_FRAMES * 320 * sizeof(*pcm), NULL);
+	TEST_ASSERT(pcm);
+	TEST_ERR(codec_enc_alloc(&opus_enc, codec_get(CODEC_OPUS), &op));
+	TEST_ERR(codec_dec_alloc(&opus_dec, codec_get(CODEC_OPUS), &op));
+	TEST_ERR(codec_enc_alloc(&amr_enc, codec_get(CODEC_AMRWB), &wp));
+	TEST_ERR(codec_dec_alloc(&amr_dec, codec_get(CODEC_AMRWB), &wp));
+
+	TEST_ERR(prm_make(&f, &prm, AGW_SETUP_ACTIVE, f.br.tls));
+	TEST_ERR(call_setup(&f, &prm));
+	TEST_ERR(br_dtls(&f, DTLS_SERVER));
+	TEST_ERR(br_check(&f, true));
+	TEST_ERR(wait_for(&f, U_DTLS, 1, GUARD_MS));
+
+	memset(&xp, 0, sizeof(xp));
+	xp.w3_pt = PT;
+	xp.w3_dtmf_pt = XC_W3_DTMF;
+	xp.core_codec = CODEC_AMRWB;
+	xp.core_pt = XC_CORE_PT;
+	xp.core_dtmf_pt = XC_CORE_DTMF;
+	xp.mode_set = 0x07;             /* 6.60, 8.85, 12.65 */
+	xp.opus_complexity = 5;
+	TEST_EQ(agw_sess_xcode(f.s, 1, &xp), ENOENT);
+	xp.core_codec = CODEC_OPUS;
+	TEST_EQ(agw_sess_xcode(f.s, 0, &xp), EINVAL);
+	xp.core_codec = CODEC_AMRWB;
+	TEST_ERR(agw_sess_xcode(f.s, 0, &xp));
+	TEST_ERR(agw_sess_xcode(f.s, 0, &xp));   /* same: kept */
+
+	/* up: 1 kHz, 12.65 kbit/s (mode 2) */
+	TEST_ERR(xc_up(&f, opus_enc, amr_dec, pcm, &n, &seq, &ts, 2));
+	snr = test_tone_snr(pcm + 3200, n - 3200, 16000, 1000);
+	TEST_ASSERT(snr > 8);
+
+	/* DTMF up: '5', 20 ms = 960 at 48 kHz, 320 at 16 kHz */
+	rtp_hdr(pkt, XC_W3_DTMF, seq++, ts, SSRC);
+	pkt[1] |= 0x80;
+	pkt[12] = 5;
+	pkt[13] = 0x0a;
+	pkt[14] = 960 >> 8;
+	pkt[15] = 960 & 0xff;
+	rx = f.rtp.rx;
+	TEST_ERR(br_send_srtp(&f.br, pkt, 16, false));
+	TEST_ERR(wait_for(&f, U_RTP, rx + 1, GUARD_MS));
+	TEST_EQ(f.rtp.len, 16);
+	TEST_EQ(f.rtp.buf[1], 0x80 | XC_CORE_DTMF);
+	TEST_EQ(f.rtp.buf[12], 5);
+	TEST_EQ(f.rtp.buf[14] << 8 | f.rtp.buf[15], 320);
+	dseq = (uint16_t)(f.rtp.buf[2] << 8 | f.rtp.buf[3]);
+	dts = get32(f.rtp.buf + 4);
+
+	/* down: 700 Hz; the core's CMR 0 sets the encoder toward it */
+	agw_sess_early_media(f.s, true);
+	n = 0;
+	TEST_ERR(xc_down(&f, amr_enc, opus_dec, pcm, &n));
+	snr = test_tone_snr(pcm + 3200, n - 3200, 16000, 700);
+	TEST_ASSERT(snr > 8);
+
+	/* a lost packet up (the one after the DTMF): concealed from the
+	   next one's FEC, the core sees no gap */
+	seq++;
+	ts += 960;
+	rx = f.rtp.rx;
+	test_tone(in, 320, 16000, 1000, &phase);
+	TEST_ERR(codec_encode(opus_enc, frame, &len, in));
+	TEST_ASSERT(len <= sizeof(pkt) - 12);
+	memcpy(pkt + 12, frame, len);
+	rtp_hdr(pkt, PT, seq++, ts, SSRC);
+	ts += 960;
+	TEST_ERR(br_send_srtp(&f.br, pkt, 12 + len, false));
+	TEST_ERR(wait_for(&f, U_RTP, rx + 2, GUARD_MS));
+	TEST_EQ(f.rtp.buf[1], XC_CORE_PT);
+	TEST_EQ((uint16_t)(f.rtp.buf[2] << 8 | f.rtp.buf[3]),
+		(uint16_t)(dseq + 2));
+	TEST_EQ(get32(f.rtp.buf + 4), dts + 320);
+
+	/* the mode the core's CMR asked for: 6.60 (FT 0) */
+	n = 0;
+	TEST_ERR(xc_up(&f, opus_enc, amr_dec, pcm, &n, &seq, &ts, 0));
+
+	/* back to pass-through: the browser's packet as it is */
+	TEST_ERR(agw_sess_xcode(f.s, 0, NULL));
+	memcpy(pkt, rtp_pkt, sizeof(rtp_pkt));
+	pkt[2] = (uint8_t)(seq >> 8);
+	pkt[3] = (uint8_t)seq;
+	rx = f.rtp.rx;
+	TEST_ERR(br_send_srtp(&f.br, pkt, sizeof(rtp_pkt), false));
+	TEST_ERR(wait_for(&f, U_RTP, rx + 1, GUARD_MS));
+	TEST_EQ(f.rtp.len, sizeof(rtp_pkt));
+	TEST_ASSERT(!memcmp(f.rtp.buf, pkt, sizeof(rtp_pkt)));
+
+ out:
+	mem_deref(opus_enc);
+	mem_deref(opus_dec);
+	mem_deref(amr_enc);
+	mem_deref(amr_dec);
+	mem_deref(pcm);
+	fix_close(&f);
+	return err;
+}
+#endif

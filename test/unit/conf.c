@@ -126,6 +126,12 @@ int test_conf_errors(void)
 		{"dc_max_message 100\n", "t.conf:7: '100' is not a number in 1024..1048576"},
 		{"emergency_number 11a\n", "t.conf:7: '11a' is not a dialled number"},
 		{"mw_emergency_next_hop tel:112\n", "t.conf:7: 'tel:112' is not a SIP URI"},
+		{"opus_complexity 11\n", "t.conf:7: '11' is not a number in 0..10"},
+		{"max_transcoded_calls x\n", "t.conf:7: 'x' is not a number in 0..100000"},
+		{"transcoding maybe\n", "t.conf:7: 'maybe' is not yes or no"},
+#ifndef IMSEDGE_TRANSCODE
+		{"transcoding yes\n", "t.conf:7: transcoding is not built in (TRANSCODE=0)"},
+#endif
 	};
 	size_t i;
 	int err = 0;

@@ -19,7 +19,7 @@ struct test {
 };
 
 #define ENTRY(name) {#name, name},
-static const struct test tests[] = { TESTS(ENTRY) };
+static const struct test tests[] = { TESTS(ENTRY) CODEC_TESTS(ENTRY) };
 #undef ENTRY
 
 

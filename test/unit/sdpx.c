@@ -1546,3 +1546,212 @@ int test_sdpx_datachannel(void)
 	mem_deref(out);
 	return err;
 }
+
+
+/* --- transcoding (D-35, D-61) -------------------------------------------- */
+
+struct xfake {
+	struct fake f;
+	unsigned n;
+	bool null;
+	struct agw_xcode_prm prm;
+};
+
+
+static int fake_xcode(void *arg, unsigned idx,
+		      const struct agw_xcode_prm *prm)
+{
+	struct xfake *x = arg;
+
+	if (idx)
+		return ENOENT;
+
+	++x->n;
+	x->null = !prm;
+	if (prm)
+		x->prm = *prm;
+
+	return 0;
+}
+
+
+static const struct sdpx_ops fake_xops = {
+	fake_transport, fake_remote, fake_stream, fake_peer, NULL, fake_xcode
+};
+
+
+static int xrewrite(struct mbuf *out, struct sdpx_call **callp,
+		    const char *s, struct xfake *x)
+{
+	struct pl pl;
+
+	pl_set_str(&pl, s);
+	mbuf_reset(out);
+
+	return sdpx_answer_to_browser(out, *callp, &pl, &fake_xops, x);
+}
+
+
+static const char core_answer_amrwb[] =
+	"v=0\r\n"
+	"o=ue 1 1 IN IP4 10.20.30.40\r\n"
+	"s=-\r\n"
+	"c=IN IP4 10.20.30.40\r\n"
+	"t=0 0\r\n"
+	"m=audio 31000 RTP/AVP 96 98\r\n"
+	"a=rtpmap:96 AMR-WB/16000\r\n"
+	"a=fmtp:96 mode-set=0,1,2;octet-align=1\r\n"
+	"a=rtpmap:98 telephone-event/16000\r\n"
+	"a=fmtp:98 0-15\r\n"
+	"a=ptime:20\r\n"
+	"a=sendrecv\r\n";
+
+
+/* the ALG offers the core AMR-WB, AMR and telephone-event/16000 after the
+   browser's codecs; a core answering AMR-WB gets the transcoding path
+   with its fmtp, the browser gets Opus (D-35, D-61) */
+int test_sdpx_xcode(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *out = mbuf_alloc(4096);
+	struct pl pl;
+	struct xfake x;
+	char *s = NULL;
+	int err = 0;
+
+	memset(&x, 0, sizeof(x));
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "chrome-offer-audio.sdp"));
+	pl = mbpl(in);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_xops, &x));
+
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 63 9 0 8 13 110 126 96 97 98");
+	HAS(out, 0, "a=rtpmap:96 AMR-WB/16000");
+	HAS(out, 0, "a=fmtp:96 mode-change-capability=2;max-red=0");
+	HAS(out, 0, "a=rtpmap:97 AMR/8000");
+	HAS(out, 0, "a=rtpmap:98 telephone-event/16000");
+	HAS(out, 0, "a=fmtp:98 0-15");
+	HASNT(out, 0, "a=rtpmap:99 telephone-event/8000");
+	/* the AGW's stream splits a BUNDLE by the browser's types only */
+	TEST_EQ(x.f.ptc[0], 8);
+
+	/* what the path cannot do */
+	TEST_ERR(re_sdprintf(&s, "%s", core_answer_amrwb));
+	memcpy(strstr(s, "mode-set=0,1,2"), "mode-set=0,1,9", 14);
+	TEST_EQ(xrewrite(out, &call, s, &x), EPROTO);
+	memcpy(strstr(s, "mode-set=0,1,9"), "mode-set=0,,1;", 14);
+	TEST_EQ(xrewrite(out, &call, s, &x), EPROTO);
+	memcpy(strstr(s, "mode-set=0,,1;"), "crc=1;modeset=", 14);
+	TEST_EQ(xrewrite(out, &call, s, &x), EPROTO);
+	TEST_EQ(x.n, 0);
+
+	TEST_ERR(xrewrite(out, &call, core_answer_amrwb, &x));
+	TEST_EQ(x.n, 1);
+	TEST_ASSERT(!x.null);
+	TEST_EQ(x.prm.w3_pt, 111);
+	TEST_EQ(x.prm.w3_dtmf_pt, 110);
+	TEST_EQ(x.prm.core_pt, 96);
+	TEST_EQ(x.prm.core_dtmf_pt, 98);
+	TEST_EQ(x.prm.core_codec, 1);           /* CODEC_AMRWB */
+	TEST_ASSERT(x.prm.octet_align);
+	TEST_EQ(x.prm.mode_set, 0x07);
+	HAS(out, 0, "m=audio 40000 UDP/TLS/RTP/SAVPF 111 110");
+	HAS(out, 0, "a=rtpmap:111 opus/48000/2");
+	HAS(out, 0, "a=rtpmap:110 telephone-event/48000");
+	HAS(out, 0, "a=ptime:20");
+	TEST_ASSERT(!memmem(out->buf, out->end, "AMR", 3));
+
+	/* the 200 answers PCMA: back to the relay */
+	TEST_ERR(xrewrite(out, &call, core_answer, &x));
+	TEST_EQ(x.n, 2);
+	TEST_ASSERT(x.null);
+	HAS(out, 0, "m=audio 40000 UDP/TLS/RTP/SAVPF 8 126");
+
+ out:
+	mem_deref(s);
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+static const char core_offer_amr[] =
+	"v=0\r\n"
+	"o=ue 5 5 IN IP4 10.20.30.40\r\n"
+	"s=-\r\n"
+	"c=IN IP4 10.20.30.40\r\n"
+	"t=0 0\r\n"
+	"m=audio 31000 RTP/AVP 111 102 110 105\r\n"
+	"a=rtpmap:111 AMR-WB/16000\r\n"
+	"a=fmtp:111 mode-set=0,2;octet-align=1;mode-change-capability=2\r\n"
+	"a=rtpmap:102 AMR/8000\r\n"
+	"a=rtpmap:110 telephone-event/16000\r\n"
+	"a=fmtp:110 0-15\r\n"
+	"a=rtpmap:105 telephone-event/8000\r\n"
+	"a=ptime:20\r\n"
+	"a=sendrecv\r\n";
+
+
+/* a core offering only AMR-WB/AMR: the browser is offered Opus and
+   DTMF/48000 on payload types the core does not use; its answer starts
+   the path and the core's answer echoes the offer's fmtp (D-61) */
+int test_sdpx_xcode_core_offer(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *out = mbuf_alloc(4096);
+	const char *at;
+	char *ans = NULL;
+	struct xfake x;
+	struct pl pl;
+	int err = 0;
+
+	memset(&x, 0, sizeof(x));
+	TEST_ASSERT(out);
+
+	/* without transcoding: 488 as before */
+	TEST_EQ(rewrite_str(out, &call, 2, core_offer_amr, &x.f), ENOTSUP);
+
+	pl_set_str(&pl, core_offer_amr);
+	TEST_ERR(sdpx_offer_to_browser(out, &call, &pl, &fake_xops, &x));
+	HAS(out, 0, "m=audio 40000 UDP/TLS/RTP/SAVPF 112 113");
+	HAS(out, 0, "a=rtpmap:112 opus/48000/2");
+	HAS(out, 0, "a=rtpmap:113 telephone-event/48000");
+	TEST_ASSERT(!memmem(out->buf, out->end, "AMR", 3));
+	TEST_EQ(x.f.ptc[0], 2);
+	TEST_EQ(x.n, 0);
+
+	/* a browser answer without Opus cannot be transcoded */
+	pl_set_str(&pl, browser_answer);
+	mbuf_reset(out);
+	TEST_EQ(sdpx_answer_to_core(out, call, &pl, &fake_xops, &x), EPROTO);
+
+	at = strstr(browser_answer, "SAVPF 8 100\r\n");
+	TEST_ASSERT(at);
+	TEST_ERR(re_sdprintf(&ans, "%b%s%s", browser_answer,
+			     (size_t)(at - browser_answer),
+			     "SAVPF 112 113\r\n", at + 13));
+	pl_set_str(&pl, ans);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_core(out, call, &pl, &fake_xops, &x));
+	TEST_EQ(x.n, 1);
+	TEST_EQ(x.prm.w3_pt, 112);
+	TEST_EQ(x.prm.w3_dtmf_pt, 113);
+	TEST_EQ(x.prm.core_codec, 1);           /* CODEC_AMRWB */
+	TEST_EQ(x.prm.core_pt, 111);
+	TEST_EQ(x.prm.core_dtmf_pt, 110);
+	TEST_ASSERT(x.prm.octet_align);
+	TEST_EQ(x.prm.mode_set, 0x05);
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 110");
+	HAS(out, 0, "a=rtpmap:111 AMR-WB/16000");
+	HAS(out, 0, "a=fmtp:111 mode-set=0,2;octet-align=1;"
+	    "mode-change-capability=2");
+	HAS(out, 0, "a=rtpmap:110 telephone-event/16000");
+	TEST_ASSERT(!memmem(out->buf, out->end, "opus", 4));
+
+ out:
+	mem_deref(ans);
+	mem_deref(call);
+	mem_deref(out);
+	return err;
+}

@@ -128,6 +128,8 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_sdpx_lf) \
 	X(test_sdpx_is_sdp) \
 	X(test_sdpx_oom) \
+	X(test_sdpx_xcode) \
+	X(test_sdpx_xcode_core_offer) \
 	X(test_crypto_kat) \
 	X(test_crypto_ctr_add) \
 	X(test_crypto_fallback) \
@@ -168,6 +170,27 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_waf_revoke_restart) \
 	X(test_waf_config)
 
+/* audio transcoding: only with the board option TRANSCODE=1 */
+#ifdef IMSEDGE_TRANSCODE
+#define CODEC_TESTS(X)           \
+	X(test_codec_table)      \
+	X(test_codec_g711)       \
+	X(test_amr_rtp_vectors)  \
+	X(test_amr_rtp_bad)      \
+	X(test_codec_tone)       \
+	X(test_codec_loss)       \
+	X(test_codec_opus_toc)   \
+	X(test_agw_xcode)
+
+void   test_tone(int16_t *pcm, size_t n, uint32_t srate, double f,
+		 size_t *phase);
+double test_tone_snr(const int16_t *pcm, size_t n, uint32_t srate,
+		     double f);
+#else
+#define CODEC_TESTS(X)
+#endif
+
 #define DECLARE(name) int name(void);
 TESTS(DECLARE)
+CODEC_TESTS(DECLARE)
 #undef DECLARE
