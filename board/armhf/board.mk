@@ -42,4 +42,4 @@ BOARD_CRYPTO ?= software
 
 # Audio transcoding (src/codec, issue 11): 1 builds libopus, opencore-amr and
 # vo-amrwbenc and the AGW's transcoding path; 0 leaves all of it out.
-TRANSCODE ?= 1
+TRANSCODE ?= 0
