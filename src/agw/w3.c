@@ -571,5 +571,5 @@ static void w3_recv(const struct sa *src, uint8_t *p, size_t n, void *arg)
 void agw_w3_recv_test(struct agw_w3 *w3, const struct sa *src,
 		      struct mbuf *mb)
 {
-	w3_recv(src, mbuf_buf(mb), mbuf_get_left(mb), w3);
+	w3_recv(src, mbuf_buf(mb), mbuf_get_left(mb), &w3->sockv[0]);
 }
