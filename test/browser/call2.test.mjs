@@ -195,10 +195,10 @@ btest('CANCEL from the IMS side: the UE calls the page (no auto-answer) ' +
 /* No common codec                                                     */
 /* ================================================================== */
 
-btest('488 + Warning 305: the IMS UE offers only AMR-WB to the page; ' +
-	'imsedge refuses it and the page never sees the INVITE',
-{ skip: NEED_CALLS }, async (t, ctx) => {
-	await edge(ctx);
+btest('488 + Warning 305: with transcoding off, the IMS UE offers only ' +
+	'AMR-WB to the page; imsedge refuses it and the page never sees the ' +
+	'INVITE', { skip: NEED_CALLS }, async (t, ctx) => {
+	await edge(ctx, { transcoding: 'no' });
 	const ue = await imsUe(ctx);
 	const page = await registeredPage(ctx);
 	const { response, call } = await ue.invite('sip:alice@ims.test',
