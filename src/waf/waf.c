@@ -884,6 +884,34 @@ static int refresh_refuse(struct waf *waf, const struct sa *peer,
 }
 
 
+/*
+ * The bearer routes' common start: rate limit, token present, verified.
+ * Returns true when the route is answered (*errp: its result); else *cp
+ * holds the claims, or NULL with *reasonp when verification failed.
+ */
+static bool bearer_start(struct waf *waf, const struct sa *peer,
+			 const struct pl *bearer, struct waf_reply *r,
+			 int64_t now, struct jwt_claims **cp,
+			 const char **reasonp, int *errp)
+{
+	uint32_t retry = 0;
+
+	if (waf_limiter_blocked(waf->fails, peer, now, &retry)) {
+		*errp = rate_limited(r, retry);
+		return true;
+	}
+
+	if (!pl_isset(bearer)) {
+		*errp = refresh_refuse(waf, peer, r, "Token missing", now);
+		return true;
+	}
+
+	*errp = jwt_verify(cp, bearer, waf->ring, now, reasonp);
+
+	return *errp == ENOMEM;
+}
+
+
 /**
  * Trade a valid token for a new one with the same identities (a guest's
  * lease moves to the new token)
@@ -901,7 +929,6 @@ int waf_refresh(struct waf *waf, const struct sa *peer,
 	struct jwt_claims *c = NULL;
 	const char *reason = NULL;
 	struct grant g;
-	uint32_t retry = 0;
 	int64_t now;
 	int err;
 
@@ -911,14 +938,7 @@ int waf_refresh(struct waf *waf, const struct sa *peer,
 	memset(r, 0, sizeof(*r));
 	now = waf_now(waf);
 
-	if (waf_limiter_blocked(waf->fails, peer, now, &retry))
-		return rate_limited(r, retry);
-
-	if (!pl_isset(bearer))
-		return refresh_refuse(waf, peer, r, "Token missing", now);
-
-	err = jwt_verify(&c, bearer, waf->ring, now, &reason);
-	if (err == ENOMEM)
+	if (bearer_start(waf, peer, bearer, r, now, &c, &reason, &err))
 		return err;
 	if (err)
 		return refresh_refuse(waf, peer, r, reason, now);
@@ -1015,7 +1035,6 @@ int waf_logout(struct waf *waf, const struct sa *peer,
 {
 	struct jwt_claims *c = NULL;
 	const char *reason = NULL;
-	uint32_t retry = 0;
 	int64_t now;
 	int err;
 
@@ -1025,15 +1044,8 @@ int waf_logout(struct waf *waf, const struct sa *peer,
 	memset(r, 0, sizeof(*r));
 	now = waf_now(waf);
 
-	if (waf_limiter_blocked(waf->fails, peer, now, &retry))
-		return rate_limited(r, retry);
-
-	if (!pl_isset(bearer))
-		return refresh_refuse(waf, peer, r, "Token missing", now);
-
 	/* a token expired this minute is still ours to read */
-	err = jwt_verify(&c, bearer, waf->ring, now, &reason);
-	if (err == ENOMEM)
+	if (bearer_start(waf, peer, bearer, r, now, &c, &reason, &err))
 		return err;
 	if (err && reason && !strcmp(reason, JWT_REASON_EXPIRED))
 		return reply(r, 200, "OK", 0, "{\"logged_out\":true}");
