@@ -156,6 +156,13 @@ void agw_relay_w3(struct agw_w3 *w3, const struct sa *src,
 		goto drop;
 	}
 
+	/* the browser has the keys: DTLS has nothing left to retransmit,
+	   and without data channels its record buffers can go */
+	if (!w3->srtp_seen) {
+		w3->srtp_seen = true;
+		dtls_sess_peer_keyed(w3->dtls, !w3->dc);
+	}
+
 	if (len < (rtcp ? 8u : 12u))
 		goto drop;
 

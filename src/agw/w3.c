@@ -365,6 +365,7 @@ static int dtls_new(struct agw_w3 *w3)
 	w3->dtls     = dtls;
 	w3->clid_set = false;
 	w3->srtp     = mem_deref(w3->srtp);
+	w3->srtp_seen = false;
 	agw_dc_dtls_new(w3);
 
 	return 0;

@@ -269,6 +269,8 @@ int dtls_sess_recv(struct dtls_sess *s, const uint8_t *p, size_t n)
 	mem_ref(s);
 	dtls_io_process(s);
 	s->rx = NULL;
+	if (mem_nrefs(s) > 1)
+		dtls_io_idle(s);
 	mem_deref(s);
 
 	return 0;
@@ -295,6 +297,7 @@ int dtls_sess_send(struct dtls_sess *s, const uint8_t *p, size_t n)
 		return ENOTCONN;
 
 	ret = mbedtls_ssl_write(&s->ssl, p, n);
+	dtls_io_idle(s);
 	if (ret == MBEDTLS_ERR_SSL_BAD_INPUT_DATA)
 		return EMSGSIZE;
 
@@ -317,6 +320,29 @@ int dtls_sess_send(struct dtls_sess *s, const uint8_t *p, size_t n)
 bool dtls_sess_established(const struct dtls_sess *s)
 {
 	return s && s->state == DTLS_ST_UP;
+}
+
+
+/**
+ * Tell the session that the peer has completed the handshake by other
+ * means than a DTLS record: its first SRTP packet authenticated with the
+ * exported keys. The state kept to retransmit the last flight is freed,
+ * and a lean session releases its record buffers (about 25 KB) whenever
+ * nothing is pending; mbedtls takes them back for the next record (a
+ * close alert, a new ClientHello, data channel traffic).
+ *
+ * @param s    DTLS session (established)
+ * @param lean Release idle record buffers (for a session that carries
+ *             little or nothing after keying)
+ */
+void dtls_sess_peer_keyed(struct dtls_sess *s, bool lean)
+{
+	if (!s || s->state != DTLS_ST_UP)
+		return;
+
+	(void)mbedtls_ssl_dtls_peer_finished(&s->ssl);
+	s->lean = lean;
+	dtls_io_idle(s);
 }
 
 

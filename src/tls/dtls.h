@@ -46,6 +46,7 @@ int  dtls_sess_start(struct dtls_sess *s);
 int  dtls_sess_recv(struct dtls_sess *s, const uint8_t *p, size_t n);
 int  dtls_sess_send(struct dtls_sess *s, const uint8_t *p, size_t n);
 bool dtls_sess_established(const struct dtls_sess *s);
+void dtls_sess_peer_keyed(struct dtls_sess *s, bool lean);
 enum dtls_role dtls_sess_role(const struct dtls_sess *s);
 int  dtls_sess_peer_fingerprint(const struct dtls_sess *s,
 				enum tls_fingerprint type, uint8_t *md,

@@ -60,6 +60,7 @@ struct dtls_sess {
 	size_t key_len;              /**< 0: no SRTP negotiated          */
 	enum dtls_role role;
 	enum dtls_state state;
+	bool lean;                   /**< Release idle record buffers    */
 	dtls_sess_send_h *sendh;
 	dtls_estab_h *estabh;
 	dtls_recv_h *recvh;
@@ -77,6 +78,7 @@ void dtls_keys_wipe(struct dtls_sess *s);
 /* dtls_io.c */
 void dtls_io_attach(struct dtls_sess *s);
 void dtls_io_process(struct dtls_sess *s);
+void dtls_io_idle(struct dtls_sess *s);
 void dtls_sess_verdict(struct dtls_sess *s, int err);
 int  dtls_io_err(int ret);
 void dtls_io_log(const char *what, int ret);

@@ -355,6 +355,18 @@ void dtls_io_process(struct dtls_sess *s)
 }
 
 
+/**
+ * Give back the record buffers if nothing is pending (a lean session)
+ *
+ * @param s DTLS session
+ */
+void dtls_io_idle(struct dtls_sess *s)
+{
+	if (s->lean && s->state == DTLS_ST_UP)
+		(void)mbedtls_ssl_release_idle_buffers(&s->ssl);
+}
+
+
 static void verdict_h(void *arg)
 {
 	struct dtls_sess *s = arg;

@@ -4,6 +4,12 @@
  * Received ciphertext is buffered (bounded) and fed to mbedtls through
  * its BIO callbacks; plaintext replaces the ciphertext in the receive
  * buffer that libre hands to the layers above.
+ *
+ * An idle connection holds no record buffers: once everything received
+ * has been read and everything written has left, mbedtls' input and
+ * output buffers shrink to a few bytes (our mbedtls patch,
+ * third_party/patches/mbedtls); mbedtls takes them back when the next
+ * record moves.
  */
 #include <string.h>
 #include <re.h>
@@ -131,6 +137,14 @@ static int handshake(struct tls_conn *tc)
 }
 
 
+/* Nothing pending in mbedtls: give its record buffers back */
+static void idle(struct tls_conn *tc)
+{
+	if (tc->up)
+		(void)mbedtls_ssl_release_idle_buffers(&tc->ssl);
+}
+
+
 static bool estab_handler(int *err, bool active, void *arg)
 {
 	struct tls_conn *tc = arg;
@@ -241,6 +255,8 @@ static bool recv_handler(int *err, struct mbuf *mb, bool *estab, void *arg)
 	}
 
 	*err = read_plain(tc, mb);
+	if (!*err)
+		idle(tc);
 
 	/* not handled: libre then reports a new session to the owner and
 	   passes on any plaintext */
@@ -268,6 +284,8 @@ static bool send_handler(int *err, struct mbuf *mb, void *arg)
 
 		mb->pos += n;
 	}
+
+	idle(tc);
 
 	return true;
 }
@@ -409,4 +427,20 @@ const char *tls_cipher_name(const struct tls_conn *tc)
 bool tls_conn_established(const struct tls_conn *tc)
 {
 	return tc && tc->up;
+}
+
+
+/**
+ * Get the bytes mbedtls' record buffers hold now (a few while idle)
+ *
+ * @param tc TLS connection
+ *
+ * @return Size of both record buffers
+ */
+size_t tls_conn_bufsize(const struct tls_conn *tc)
+{
+	if (!tc || !tc->setup)
+		return 0;
+
+	return mbedtls_ssl_get_buffers_size(&tc->ssl);
 }

@@ -712,3 +712,70 @@ int test_dtls_frag_hello(void)
  out:
 	return err;
 }
+
+
+static size_t bufsize(const struct peer *p)
+{
+	return mbedtls_ssl_get_buffers_size(&p->s->ssl);
+}
+
+
+/* (6) After the peer's first SRTP packet (issue 13): the server frees
+   the state it kept to resend its last flight, both release their
+   record buffers while idle and take them back for data both ways, a
+   ClientHello of a new association (answered with a HelloVerifyRequest)
+   and the peer's close alert (D-32) */
+int test_dtls_lean(void)
+{
+	struct peer cli2;
+	struct dgram *d;
+	struct pair pr;
+	int err;
+
+	memset(&cli2, 0, sizeof(cli2));
+
+	TEST_ERR(pair_alloc(&pr, true));
+	TEST_ERR(expect_fp(&pr.cli, pr.srv.tls));
+	TEST_ERR(expect_fp(&pr.srv, pr.cli.tls));
+	TEST_ERR(pair_run(&pr));
+	TEST_ASSERT(pr.cli.estab && pr.srv.estab);
+
+	/* the server sent the last flight and keeps it; 25 KB of buffers */
+	TEST_ASSERT(pr.srv.s->ssl.MBEDTLS_PRIVATE(handshake) != NULL);
+	TEST_ASSERT(bufsize(&pr.srv) > 16384);
+
+	dtls_sess_peer_keyed(pr.cli.s, true);
+	dtls_sess_peer_keyed(pr.srv.s, true);
+	TEST_ASSERT(pr.srv.s->ssl.MBEDTLS_PRIVATE(handshake) == NULL);
+	TEST_ASSERT(bufsize(&pr.cli) <= 128);
+	TEST_ASSERT(bufsize(&pr.srv) <= 128);
+
+	TEST_ERR(app_data(&pr));
+	TEST_ASSERT(bufsize(&pr.cli) <= 128);
+	TEST_ASSERT(bufsize(&pr.srv) <= 128);
+
+	/* a new association's ClientHello from the same address */
+	TEST_ERR(peer_alloc(&cli2, &pr, DTLS_CLIENT, "cert2.pem",
+			    "key2.pem"));
+	cli2.other = &pr.srv;
+	TEST_ERR(dtls_sess_start(cli2.s));
+	list_flush(&pr.srv.q);
+	TEST_ASSERT(deliver_one(&cli2));
+	d = list_ledata(list_head(&pr.srv.q));
+	TEST_ASSERT(d);
+	TEST_EQ(kind(d->mb), 100 + 3);
+	TEST_ASSERT(dtls_sess_established(pr.srv.s) && !pr.srv.closed);
+	TEST_ASSERT(bufsize(&pr.srv) <= 128);
+	list_flush(&pr.srv.q);       /* the HelloVerifyRequest */
+
+	/* the old association's close alert still decrypts */
+	TEST_ASSERT(0 == mbedtls_ssl_close_notify(&pr.cli.s->ssl));
+	TEST_ERR(loop(&pr));
+	TEST_ASSERT(pr.srv.closed);
+	TEST_EQ(pr.srv.close_err, ECONNRESET);
+
+ out:
+	peer_free(&cli2);
+	pair_free(&pr);
+	return err;
+}

@@ -85,11 +85,13 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_pcscf_maxfwd)     \
 	X(test_tls_loopback)     \
 	X(test_tls_bad_cert)     \
+	X(test_tls_idle_release) \
 	X(test_dtls_handshake)   \
 	X(test_dtls_bad_fingerprint) \
 	X(test_dtls_loss)        \
 	X(test_dtls_srtp)        \
 	X(test_dtls_frag_hello)  \
+	X(test_dtls_lean)        \
 	X(test_srtp_vectors)     \
 	X(test_dcep_codec)       \
 	X(test_sdpx_datachannel) \

@@ -23,6 +23,11 @@
  * chain must fit one record; src/tls checks that when it loads one. */
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 8192
 
+/* Record buffers of variable length: src/tls releases them while a
+ * connection is idle and mbedtls takes them back when records move
+ * (third_party/patches/mbedtls/0001-ssl-release-idle-record-buffers). */
+#define MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH
+
 /* No persistent PSA keys: nothing is stored in files. */
 #undef MBEDTLS_PSA_CRYPTO_STORAGE_C
 #undef MBEDTLS_PSA_ITS_FILE_C
