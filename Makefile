@@ -152,6 +152,8 @@ TEST_PHASES := \
 	integration:1500:integration \
 	browser-test:1800:browser-test
 
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test:
 	@mkdir -p build; log=build/test-phases.log; rm -f $$log; \
 	export PHASE_T0=$$(date +%s) PHASE_LOG=$$log; \
@@ -159,7 +161,7 @@ test:
 		name=$${p%%:*}; rest=$${p#*:}; limit=$${rest%%:*}; \
 		args=$$(echo "$${rest#*:}" | tr @ ' '); \
 		tools/phase $$name $$limit \
-			$(MAKE) --no-print-directory $$args || { \
+			$(MAKE) --no-print-directory -j$(TEST_JOBS) $$args || { \
 			echo "make test: phase $$name failed" >&2; \
 			cat $$log; exit 1; }; \
 	done; \
