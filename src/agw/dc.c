@@ -56,7 +56,8 @@ static void chan_recv_h(uint16_t sid, enum dc_ppid ppid, const uint8_t *p,
 {
 	struct agw_w3 *w3 = arg;
 
-	(void)p;
+	if (agw_msrp_dc_recv(w3, sid, p, n))
+		return;
 
 	log_debug("transport %u: data channel %u: %zu bytes (%s), not"
 		  " interworked", w3->tid, sid, n,

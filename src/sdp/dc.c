@@ -245,6 +245,9 @@ int sdpx_dc_streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		err = ops->datachannel(arg, (unsigned)i, &prm, &ml->dcinfo);
 		memcpy(ml->dcmapv, prm.mapv, sizeof(ml->dcmapv));
 		ml->dcmapc = prm.mapc;
+		if (!err)
+			err = sdpx_msrp_offer(ml, &sdp->mv[i], (unsigned)i,
+					      ops, arg);
 	}
 
 	return err;
