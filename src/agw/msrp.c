@@ -17,7 +17,8 @@
  * (RFC 6135): passive or no a=setup, the AGW connects to the core (its
  * c=/m= address when it answers a=msrp-cema, RFC 6714, otherwise the
  * first URI of its a=path) and sends a bodiless SEND at once (RFC 4975
- * 5.4); active, it accepts one connection. Messages from the browser
+ * 5.4); active, it accepts one connection (which may arrive before the
+ * answer has passed the eP-CSCF). Messages from the browser
  * wait (at most MSRP_MAX_MSG bytes) until the connection is up.
  *
  * The data channel carries one MSRP message per data-channel message.
@@ -347,7 +348,8 @@ static void core_conn_h(const struct sa *peer, void *arg)
 	struct agw_msrp *r = arg;
 	int err;
 
-	if (r->tc || r->peer_set == false) {
+	/* one connection; it may come before the answer reaches us */
+	if (r->tc) {
 		log_info("session %s: MSRP connection from %J refused",
 			 r->sess->label, peer);
 		tcp_reject(r->ts);
@@ -492,7 +494,7 @@ int agw_sess_msrp_peer(struct agw_sess *s, unsigned idx,
 		return 0;
 
 	r->peer_set = true;
-	if (!peer->connect)
+	if (!peer->connect || r->tc)
 		return 0;
 
 	/* the AGW connects: the listening socket goes (the port stays

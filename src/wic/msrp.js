@@ -218,7 +218,8 @@ export class MsrpChat {
 		const all = new Uint8Array(msg.size);
 		for (const p of msg.parts)
 			all.set(p.body, p.start);
-		if (/^text\//i.test(m.headers['content-type'] ?? 'text/plain'))
+		if (all.length &&
+			/^text\//i.test(m.headers['content-type'] ?? 'text/plain'))
 			this.onMessage?.(dec.decode(all));
 	}
 }
