@@ -269,7 +269,7 @@ static void core_recv_h(struct mbuf *mb, void *arg)
 		left = r->rx->end - m.len;
 		memmove(r->rx->buf, r->rx->buf + m.len, left);
 		r->rx->end = left;
-		r->rx->pos = 0;
+		r->rx->pos = left;      /* the next bytes go after them */
 	}
 
 	if (err && err != ENODATA) {

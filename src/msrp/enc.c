@@ -169,8 +169,11 @@ int msrp_encode_piece(struct mbuf *mb, const struct msrp_msg *msg,
 	pl_set_str(&tpl, tid);
 	if (tpl.l < MSRP_TID_MIN || tpl.l > MSRP_TID_MAX)
 		return EINVAL;
+	/* ident (RFC 4975 9): an alphanumeric, then those or .-+%= */
 	for (i = 0; i < tpl.l; i++) {
-		if (!isalnum((unsigned char)tid[i]))
+		const unsigned char c = (unsigned char)tid[i];
+
+		if (!isalnum(c) && (!i || !strchr(".-+%=", c)))
 			return EINVAL;
 	}
 
