@@ -562,6 +562,10 @@ bool agw_msrp_dc_recv(struct agw_w3 *w3, uint16_t sid, const uint8_t *p,
 		return true;
 	}
 
+	/* a response to a piece of the AGW's own (from_core) */
+	if (!m.req && own_tid(r, &m.tid))
+		return true;
+
 	mb = mbuf_alloc(n + 512);
 	err = mb ? msrp_encode(mb, &m, r->c_path, r->core_uri) : ENOMEM;
 	if (!err)
