@@ -272,6 +272,16 @@ static int headers_body(struct msrp_msg *msg, const uint8_t *p,
 	if (!msg->req && msg->has_body)
 		return EBADMSG;
 
+	/* a chunk's Byte-Range covers its body exactly (RFC 4975 7.1.1) */
+	if (msg->has_body && msg->has_range) {
+		const struct msrp_range *r = &msg->range;
+		const uint64_t last = r->start - 1 + msg->body.l;
+
+		if ((r->end && msg->body.l && r->end != last) ||
+		    (r->total && last > r->total))
+			return EBADMSG;
+	}
+
 	return 0;
 }
 

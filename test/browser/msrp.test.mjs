@@ -120,6 +120,8 @@ test('D-45: the chat of a call: MSRP over a data channel from the page ' +
 	'reaches an IMS-side MSRP/TCP endpoint through the AGW byte-exact ' +
 	'(non-ASCII, larger than a chunk) and replies reach the page, both ' +
 	'ways in chunks', { ...T, skip: NO_CALLS }, async (t) => {
+	const t0 = Date.now();
+	const at = (what) => t.diagnostic(`${what}: ${Date.now() - t0} ms`);
 	const ims = await edge(t);
 	const msrp = await MsrpUe.start();
 	t.after(() => msrp.close());
@@ -128,11 +130,13 @@ test('D-45: the chat of a call: MSRP over a data channel from the page ' +
 	ue.mediaAnswer = (l, offer) => msrp.answer(l, offer);
 	await ue.register();
 	const p = await page(t, ims);
+	at('registered');
 
 	await p.fill('#dial-target', 'carol');
 	await p.click('#btn-call');
 	await p.waitForSelector('#call-state[data-state="in-call"]',
 		{ timeout: 15000 });
+	at('in call');
 
 	// the core's offer: m=message with the AGW's core-side address
 	const offer = msrp.offer;
@@ -157,6 +161,7 @@ test('D-45: the chat of a call: MSRP over a data channel from the page ' +
 	// keyboard: type, Enter sends; the log is announced (role=log)
 	await p.waitForSelector('#chat-panel:not([hidden])');
 	await p.waitForSelector('#chat-text:not([disabled])', { timeout: 10000 });
+	at('chat open');
 	assert.equal(await p.getAttribute('#chat-log', 'role'), 'log');
 	assert.equal(await p.getAttribute('#chat-log', 'aria-live'), 'polite');
 	assert.equal(await p.textContent('label[for="chat-text"]'),
@@ -182,6 +187,8 @@ test('D-45: the chat of a call: MSRP over a data channel from the page ' +
 	const froms = new Set(msrp.requests.map((r) => r.headers['from-path']));
 	assert.deepEqual([...froms], [/a=path:(\S+)/.exec(offer)[1]],
 		'From-Path is the AGW\'s core-side URI');
+
+	at('two messages received at the IMS side');
 
 	// replies: one in 1000-byte chunks, one a single 40 KB chunk that
 	// the AGW splits for the data channel (16 KiB a message)
@@ -213,6 +220,7 @@ test('D-45: the chat of a call: MSRP over a data channel from the page ' +
 	assert.ok(msrp.responses.every((r) => r.status === 200));
 	assert.equal(msrp.responses.length, sentTids.length);
 
+	at('replies shown');
 	await p.click('#btn-hangup');
 	await p.waitForSelector('#call-state[data-state="ended"]');
 });

@@ -163,6 +163,13 @@ int test_msrp_bad(void)
 		"-------abcd$xx",
 		"MSRP abcd SEND\r\nTo-Path: a\r\nFrom-Path: b\r\n\r\n"
 		"-------abcd$\r\n",
+		/* a Byte-Range that does not cover the body */
+		"MSRP abcd SEND\r\nTo-Path: a\r\nFrom-Path: b\r\n"
+		"Byte-Range: 1-2/9\r\nContent-Type: t/p\r\n\r\nabc\r\n"
+		"-------abcd$\r\n",
+		"MSRP abcd SEND\r\nTo-Path: a\r\nFrom-Path: b\r\n"
+		"Byte-Range: 8-*/9\r\nContent-Type: t/p\r\n\r\nabc\r\n"
+		"-------abcd+\r\n",
 	};
 	struct msrp_msg m;
 	struct mbuf *mb = NULL;
