@@ -54,7 +54,9 @@ const dir = mkdtempSync(join(tmpdir(), 'wsload-'));
 const conf = join(dir, 'imsedge.conf');
 writeFileSync(conf, `w2_listen 127.0.0.1:${port}\ntls_cert ${data}/cert.pem\ntls_key ${data}/key.pem\n` +
   `w2_origin ${origin}\nmw_listen 127.0.0.1:${await freePort()}\nmw_next_hop sip:127.0.0.1:5060\n` +
-  `max_connections ${N + 16}\nw2_ping_interval 0\nlog_level warn\n`);
+  `max_connections ${N + 16}\nw2_ping_interval 0\nlog_level warn\n` +
+  // every client comes from 127.0.0.1
+  'w2_pending_per_address 1000000\nw2_connections_per_address 1000000\n');
 
 const proc = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
 await new Promise((r) => setTimeout(r, 500));
