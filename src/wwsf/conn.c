@@ -211,6 +211,35 @@ void wwsf_conn_tick(struct wwsf_conn *conn, uint64_t now)
 
 
 /**
+ * At the connection cap: drop the oldest connection still in its TLS
+ * handshake to make room, so sockets that handshake a byte at a time
+ * cannot lock the page out until they time out (issue 13)
+ *
+ * @param w Listener
+ *
+ * @return true if one was dropped
+ */
+bool wwsf_conn_evict_oldest(struct wwsf *w)
+{
+	struct le *le;
+
+	for (le = w->conns.head; le; le = le->next) {
+		struct wwsf_conn *conn = le->data;
+
+		if (conn->state != C_TLS)
+			continue;
+
+		log_debug("%J: dropped in TLS handshake for a newer "
+			  "connection", &conn->peer);
+		mem_deref(conn);
+		return true;
+	}
+
+	return false;
+}
+
+
+/**
  * Accept an incoming TCP connection and start TLS (on failure the
  * connection is rejected here)
  *

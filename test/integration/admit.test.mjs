@@ -21,7 +21,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import {
-	ROOT, RawWss, connectWss, openWss, sipOptions, startImsedge, within,
+	ROOT, RawWss, connectWss, freePort, httpsGet, openWss, sipOptions,
+	startImsedge, tmpDir, within,
 } from './helpers.mjs';
 
 const PER_ADDR = 8;
@@ -81,13 +82,28 @@ function frameHead(len) {
 		len & 0xff]), crypto.randomBytes(4)]);
 }
 
+const WWSF_CONNS = 256;   // the WWSF listener's connection cap
+
 describe('W2 admission under hostile load', () => {
-	let ims;
+	let ims, dir, wwsfPort;
 	const socks = [];
 	const raws = [];
 
 	before(async () => {
+		dir = tmpDir();
+		fs.writeFileSync(path.join(dir, 'token.pem'), crypto
+			.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+			.privateKey.export({ format: 'pem', type: 'pkcs8' }),
+		{ mode: 0o600 });
+		fs.mkdirSync(path.join(dir, 'www'));
+		fs.writeFileSync(path.join(dir, 'www', 'index.html'),
+			'<!doctype html>');
+		wwsfPort = await freePort();
 		ims = await startImsedge({
+			w2_public_url: 'wss://localhost:@W2PORT@',
+			wwsf_listen: `127.0.0.1:${wwsfPort}`,
+			wwsf_root: path.join(dir, 'www'),
+			token_key: path.join(dir, 'token.pem'),
 			w2_handshake_timeout: 20,
 			w2_pending_per_address: PER_ADDR,
 			w2_max_pending: MAX_PENDING,
@@ -104,6 +120,8 @@ describe('W2 admission under hostile load', () => {
 		for (const r of raws)
 			r.destroy();
 		await ims?.stopExpectRunning();
+		if (dir)
+			fs.rmSync(dir, { recursive: true, force: true });
 	});
 
 	test('a slow-handshake flood from one address is held to ' +
@@ -222,5 +240,19 @@ describe('W2 admission under hostile load', () => {
 			`close codes: ${closed}`);
 		assert.ok(closed.length < 24, 'not all hogs are closed');
 		assert.ok(ims.running, 'imsedge is still running');
+	});
+
+	test('WWSF: at its connection cap the oldest TLS handshake is ' +
+	     'dropped, so the page is still served during a slow-handshake ' +
+	     'flood', async () => {
+		const flood = await slowSockets(wwsfPort, '127.0.2.1',
+			WWSF_CONNS + 4);
+		socks.push(...flood);
+		await closedCount(flood.slice(0, 4), 4, 5000,
+			'the oldest WWSF handshakes to be dropped');
+		assert.ok(flood.slice(4).every(open), 'the newer ones are kept');
+
+		const r = await httpsGet(wwsfPort);
+		assert.equal(r.status, 200);
 	});
 });
