@@ -75,7 +75,7 @@ static int buf_reserve(struct ws_conn *wc, struct mbuf **mbp, size_t need)
 	size_t want;
 	int err;
 
-	if (need <= have)
+	if (*mbp && need <= have)
 		return 0;
 
 	want = max(need, min(2 * have, cap));
@@ -290,10 +290,10 @@ static int on_data(struct ws_conn *wc, const struct ws_frame *f,
 		if (f->fin)
 			return deliver(wc, f->opcode, payload);
 
-		wc->msg_op = f->opcode;
 		err = buf_reserve(wc, &wc->msg, n);
 		if (err)
 			return err;
+		wc->msg_op = f->opcode;
 	}
 	else if (wc->msg_op == WS_CONT) {
 		return EPROTO;          /* continuation of nothing */
