@@ -21,6 +21,7 @@
 #include "../net/net.h"
 #include "../tls/tlsx.h"
 #include "../core/budget.h"
+#include "../core/stats.h"
 #include "w2.h"
 #include "w2_int.h"
 
@@ -98,6 +99,7 @@ static void evict_oldest(struct w2 *w2)
 	uint64_t now = tmr_jiffies();
 
 	w2_conn_evict(list_ledata(w2->pending.head));
+	stats_inc(STAT_HS_DROPPED);
 	++w2->n_evicted;
 
 	if (now < w2->evict_log_due)
@@ -125,6 +127,7 @@ static void connect_handler(const struct sa *peer, void *arg)
 	a = w2_addr_find(w2, peer);
 	if (a && a->n_pending >= per_addr) {
 		w2_addr_refused(a, "handshake_limited", peer, per_addr);
+		stats_inc(STAT_TCP_REFUSED);
 		tcp_reject(w2->ts);
 		return;
 	}

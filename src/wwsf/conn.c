@@ -9,6 +9,7 @@
  */
 #include <re.h>
 #include "../core/log.h"
+#include "../core/stats.h"
 #include "../net/net.h"
 #include "wwsf.h"
 #include "wwsf_int.h"
@@ -231,6 +232,7 @@ bool wwsf_conn_evict_oldest(struct wwsf *w)
 
 		log_debug("%J: dropped in TLS handshake for a newer "
 			  "connection", &conn->peer);
+		stats_inc(STAT_HS_DROPPED);
 		mem_deref(conn);
 		return true;
 	}

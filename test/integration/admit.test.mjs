@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -85,7 +86,7 @@ function frameHead(len) {
 const WWSF_CONNS = 256;   // the WWSF listener's connection cap
 
 describe('W2 admission under hostile load', () => {
-	let ims, dir, wwsfPort;
+	let ims, dir, wwsfPort, metricsPort;
 	const socks = [];
 	const raws = [];
 
@@ -99,7 +100,9 @@ describe('W2 admission under hostile load', () => {
 		fs.writeFileSync(path.join(dir, 'www', 'index.html'),
 			'<!doctype html>');
 		wwsfPort = await freePort();
+		metricsPort = await freePort();
 		ims = await startImsedge({
+			metrics_listen: `127.0.0.1:${metricsPort}`,
 			w2_public_url: 'wss://localhost:@W2PORT@',
 			wwsf_listen: `127.0.0.1:${wwsfPort}`,
 			wwsf_root: path.join(dir, 'www'),
@@ -254,5 +257,27 @@ describe('W2 admission under hostile load', () => {
 
 		const r = await httpsGet(wwsfPort);
 		assert.equal(r.status, 200);
+	});
+
+	test('metrics count the dropped handshakes, the refusals at ' +
+	     'accept and the budget', async () => {
+		const text = await new Promise((resolve, reject) => {
+			http.get({ host: '127.0.0.1', port: metricsPort,
+				path: '/metrics' }, (res) => {
+				let b = '';
+				res.setEncoding('utf8');
+				res.on('data', (d) => { b += d; });
+				res.on('end', () => resolve(b));
+			}).on('error', reject);
+		});
+		const val = (name) => Number(new RegExp(`^${name} (\\d+)$`, 'm')
+			.exec(text)?.[1]);
+		// W2: 24 in the flood case (+ those real clients made room
+		// for); WWSF: 4
+		assert.ok(val('imsedge_handshakes_dropped_total') >= 28, text);
+		assert.ok(val('imsedge_connections_refused_total') >=
+			300 - PER_ADDR, text);
+		assert.ok(val('imsedge_buffer_budget_refusals_total') >= 1, text);
+		assert.ok(val('imsedge_buffer_budget_bytes') <= BUDGET, text);
 	});
 });
