@@ -123,6 +123,7 @@ test('D-45: the chat of a call: MSRP over a data channel from the page ' +
 	const t0 = Date.now();
 	const at = (what) => t.diagnostic(`${what}: ${Date.now() - t0} ms`);
 	const ims = await edge(t);
+	at('imsedge up');
 	const msrp = await MsrpUe.start();
 	t.after(() => msrp.close());
 	const ue = await ImsUe.start({ kamPort: kam.port, user: 'carol' });
@@ -223,4 +224,5 @@ test('D-45: the chat of a call: MSRP over a data channel from the page ' +
 	at('replies shown');
 	await p.click('#btn-hangup');
 	await p.waitForSelector('#call-state[data-state="ended"]');
+	at('ended');
 });
