@@ -4,8 +4,10 @@
 // site.json "chat": true) logs in as alice and calls carol through
 // imsedge and Kamailio. Carol is imsue.mjs (SIP, G.711) with msrpue.mjs
 // answering the m=message line: an EDGE FAKE written for this test, not
-// an IMS messaging client. Kamailio's msrp relay module is not in the
-// path (Debian's kamailio has no msrp module package installed here).
+// an IMS messaging client. Kamailio's msrp relay module (installed with
+// Debian's kamailio) is not in the path yet: the AGW connects straight to
+// the endpoint; a relay in a=path (RFC 4976 AUTH, its own listener) is
+// not done.
 //
 // One call carries all the checks (lean): the SDP both ways (D-45), a
 // message typed and sent with the keyboard (non-ASCII), one larger than
