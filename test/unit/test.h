@@ -69,6 +69,8 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_ws_conn_reassembly) \
 	X(test_ws_conn_limits)   \
 	X(test_ws_conn_close)    \
+	X(test_ws_conn_budget)   \
+	X(test_w2_addr)          \
 	X(test_sipx_decode)      \
 	X(test_sipx_validate)    \
 	X(test_sipx_reply)       \
@@ -106,6 +108,11 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_keygen_pair)      \
 	X(test_keygen_keep)      \
 	X(test_keygen_opt)      \
+	X(test_msrp_decode)     \
+	X(test_msrp_stream)     \
+	X(test_msrp_bad)        \
+	X(test_msrp_split)      \
+	X(test_sdpx_msrp)       \
 	X(test_agw_dual)        \
 	X(test_agw_active)      \
 	X(test_agw_passive)     \
