@@ -78,6 +78,7 @@ function bigOptions(i) {
 
 before(async () => {
 	ims = await startImsedge({ max_connections: N + 16,
+		w2_pending_per_address: WARM, w2_connections_per_address: N,
 		w2_max_message: 16384, w2_ping_interval: 0,
 		w2_handshake_timeout: 10, log_level: 'info' });
 });
