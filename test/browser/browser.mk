@@ -1,6 +1,8 @@
 # test/browser/browser.mk -- the real-browser tests (headless Chromium via
 # playwright-core, the test WIC page in test/browser/wic/, Kamailio as the
-# S-CSCF stand-in, a Node IMS UE on the core side)
+# S-CSCF stand-in, a Node IMS UE on the core side); firefox.test.mjs adds
+# Debian's Firefox ESR (puppeteer-core, WebDriver BiDi) calling with
+# `make run`'s dev.conf in a network namespace of its own (needs root)
 #
 #   make browser-test                   registration, Origin policy, D-22,
 #                                       calls and media (D-24..D-40)
