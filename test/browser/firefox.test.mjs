@@ -52,7 +52,7 @@ if (process.env[NS_ENV] !== '1') {
 			'needs a network namespace of its own (unshare -n: root)' :
 			null;
 	if (why) {
-		test('Firefox ESR calls Chromium with make run\'s config',
+		test('Chromium calls Firefox ESR with make run\'s config',
 			{ skip: why }, () => {});
 	} else {
 		// this file again, in the namespace; its test output is ours
