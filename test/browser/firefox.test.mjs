@@ -264,8 +264,15 @@ async function inNamespace() {
 		fs.writeFileSync(ims.confPath, devConf(dir));
 		stops.push(() => ims.stopExpectRunning());
 		step('browsers and imsedge');
-		const [ff, cr] = await Promise.all([firefox(), Browser.launch({
-			name: 'chromium', loopback: false }), ims.spawn()]);
+		const took = {};
+		const timed = (what, p) => p.then((v) => {
+			took[what] = Date.now() - t0;
+			return v;
+		});
+		const [ff, cr] = await Promise.all([timed('Firefox', firefox()),
+			timed('Chromium', Browser.launch({ name: 'chromium',
+				loopback: false })), timed('imsedge', ims.spawn())]);
+		t.diagnostic(`started at (ms): ${JSON.stringify(took)}`);
 		stops.push(() => cr.close());
 		stops.push(() => within(ff.close(), 5000, 'Firefox close')
 			.catch(() => ff.process()?.kill('SIGKILL')));
