@@ -502,8 +502,10 @@ export class ImsUe {
 			offer.rtpmap[g711[0]]?.name === 'PCMU' ? 0 : g711[0];
 		const direction = MIRROR[offer.direction];
 		// further m-lines (a data channel): rejected, port 0
+		// (unless this.mediaAnswer, e.g. msrpue.mjs, answers the line)
 		const rest = offer.lines.filter((l) => l.startsWith('m=')).slice(1)
-			.map((l) => l.replace(/^(m=\S+) \d+/, '$1 0'));
+			.map((l) => this.mediaAnswer?.(l, offer) ??
+				l.replace(/^(m=\S+) \d+/, '$1 0'));
 		return { pt, direction, text: this.sdpText(call,
 			{ pts: [pt], direction, rest }) };
 	}

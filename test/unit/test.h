@@ -106,6 +106,11 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_keygen_pair)      \
 	X(test_keygen_keep)      \
 	X(test_keygen_opt)      \
+	X(test_msrp_decode)     \
+	X(test_msrp_stream)     \
+	X(test_msrp_bad)        \
+	X(test_msrp_split)      \
+	X(test_sdpx_msrp)       \
 	X(test_agw_dual)        \
 	X(test_agw_active)      \
 	X(test_agw_passive)     \
