@@ -173,6 +173,15 @@ export function ffmpegDecode(codec, frames) {
 	return new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length >> 1);
 }
 
+/** Decode G.711 payloads (PCMA or PCMU) with ffmpeg; an Int16Array */
+export function ffmpegG711(codec, payloads) {
+	const pcm = execFileSync('ffmpeg', ['-hide_banner', '-v', 'error',
+		'-f', codec === 'PCMA' ? 'alaw' : 'mulaw', '-ar', '8000', '-ac', '1',
+		'-i', 'pipe:0', '-f', 's16le', 'pipe:1'],
+	{ input: Buffer.concat(payloads), maxBuffer: 64 << 20 });
+	return new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length >> 1);
+}
+
 /**
  * The strongest frequency of pcm (10 Hz steps, 100 Hz .. rate/2) and the
  * SNR of a tone at `hz`: per 20 ms block a least-squares sine/cosine fit

@@ -24,6 +24,8 @@
 //   RFC 4867 8.3) and otherwise 488; it sends `frames` (storage frames,
 //   see amr.mjs) in a loop, one per packet, and keeps every frame it
 //   receives in rx.amr (payloads that do not parse count in rx.badAmr).
+// - record (set on the UE): with G.711, no echo: the 400 Hz tone only, and
+//   every G.711 payload received is kept in rx.g711.
 //
 // Every SIP message in and out is in `trace` ({dir, msg, at}); requests
 // that arrive are also in `requests`.
@@ -799,7 +801,7 @@ export class ImsUe {
 	resetRtp() {
 		this.rx = { packets: 0, bytes: 0, pts: new Set(), ssrcs: new Set(),
 			sources: new Map(), first: null, last: null, bad: 0,
-			amr: [], badAmr: 0, cmr: new Set() };
+			amr: [], badAmr: 0, cmr: new Set(), g711: [] };
 		this.amrIdx = 0;
 		this.tx = { packets: 0, to: new Map() };
 		this.latched = null;
@@ -838,7 +840,9 @@ export class ImsUe {
 			}
 			return;
 		}
-		if (buf.length > off && (pt === 0 || pt === 8))
+		if (buf.length > off && (pt === 0 || pt === 8) && this.record)
+			this.rx.g711.push(Buffer.from(buf.subarray(off)));
+		else if (buf.length > off && (pt === 0 || pt === 8))
 			this.lastPayload = { pt, data: Buffer.from(buf.subarray(off)) };
 	}
 

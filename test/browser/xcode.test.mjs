@@ -12,6 +12,9 @@
 //   on the received track finds the UE's tone as the strongest frequency.
 // Each codec both ways: the UE calls (its offer octet-aligned, RFC 4867
 // 4.4) and the browser calls (imsedge's offer: bandwidth-efficient, 4.3).
+// Then a G.711-only UE (PCMA) calls: the browser's own codec, relayed
+// without transcoding; the same checks, ffmpeg's alaw decoder, and the
+// UE's 400 Hz tone at the browser.
 // One imsedge, page and UE for the four calls (one test: the suite's
 // beforeEach would drop the registrations between subtests), to keep the
 // time down; XCODE_VERBOSE=1 prints the figures and phases.
@@ -22,12 +25,16 @@
 import assert from 'node:assert/strict';
 import { browserSuite } from './suite.mjs';
 import { sleep, CALLS } from './harness.mjs';
-import { toneFrames, ffmpegDecode, toneAnalysis, AMR } from './amr.mjs';
+import {
+	toneFrames, ffmpegDecode, ffmpegG711, toneAnalysis, AMR,
+} from './amr.mjs';
 
 /* the browser's tone, the UE's tone (multiples of 50 Hz: whole cycles per
    20 ms block in toneAnalysis) */
 const B_HZ = 1000;
 const UE_HZ = 600;
+/* the G.711 UE's tone (imsue.mjs) */
+const G711_HZ = 400;
 /* at the UE: 13.5..27.3 dB measured on a loaded machine (Opus then AMR
    at 12.2 or AMR-WB at 23.85 kbit/s; ffmpeg on amrtone's own output
    without imsedge: 26.7 and 28.9 dB); the wrong frequency, a bit slip
@@ -40,7 +47,7 @@ const MIN_SNR_DB = 10;
 const MIN_BROWSER_DB = 6;
 /* frames skipped at the start at the UE (encoder start-up, Opus ramp) */
 const SKIP = 25;
-const FRAMES = 75;
+const FRAMES = 50;
 
 const NEED = CALLS ? (process.env.IMSEDGE_TRANSCODE === '0' ?
 	'IMSEDGE_TRANSCODE=0: a build without transcoding' : false) :
@@ -56,21 +63,27 @@ function phase(what) {
 	t0 = Date.now();
 }
 
-/** Wait until the UE has n AMR frames */
+const isAmr = (codec) => !!AMR[codec];
+const got = (ue, codec) => isAmr(codec) ? ue.rx.amr : ue.rx.g711;
+
+/** Wait until the UE has n AMR frames (or G.711 packets) */
 async function frames(ue, n, codec) {
 	const deadline = Date.now() + 6000;
-	while (ue.rx.amr.length < n) {
-		assert.ok(Date.now() < deadline, `the UE got ${ue.rx.amr.length
-		} of ${n} ${codec} frames: ${JSON.stringify(ue.rtpSnapshot())}`);
+	while (got(ue, codec).length < n) {
+		assert.ok(Date.now() < deadline, `the UE got ${got(ue, codec)
+			.length} of ${n} ${codec} frames: ${JSON.stringify(
+			ue.rtpSnapshot())}`);
 		await sleep(50);
 	}
 }
 
 /** Both ends' audio once the call is up */
 async function proveAudio(ctx, codec, { ims, page, ue }, mark) {
-	const rate = AMR[codec].rate;
-	await ims.waitLog(new RegExp(`transcoding opus/\\d+ <-> ${codec}/\\d+`),
-		5000, mark);
+	const rate = AMR[codec]?.rate ?? 8000;
+	const ueHz = isAmr(codec) ? UE_HZ : G711_HZ;
+	if (isAmr(codec))
+		await ims.waitLog(new RegExp(
+			`transcoding opus/\\d+ <-> ${codec}/\\d+`), 5000, mark);
 	// past the start (encoder start-up, Opus ramp), then both ends at once
 	await frames(ue, SKIP, codec);
 	const s0 = await page.stats();
@@ -80,12 +93,16 @@ async function proveAudio(ctx, codec, { ims, page, ue }, mark) {
 	phase('media');
 	assert.equal(ue.rx.badAmr, 0, `${ue.rx.badAmr} ${codec} payloads ` +
 		'at the UE did not parse');
-	const got = ue.rx.amr.slice(SKIP, SKIP + FRAMES);
-	const pcm = ffmpegDecode(codec, got);
+	if (!isAmr(codec))   // G.711 is the browser's own: the relay
+		assert.ok(!ims.lines.slice(mark).some((l) =>
+			/transcoding opus/.test(l)), 'a G.711 call was transcoded');
+	const rx = got(ue, codec).slice(SKIP, SKIP + FRAMES);
+	const pcm = isAmr(codec) ? ffmpegDecode(codec, rx) :
+		ffmpegG711(codec, rx);
 	const a = toneAnalysis(pcm, rate, B_HZ);
 	const snrB = heard.db - heard.restDb;
 	const line = `${codec}: at the UE ${JSON.stringify(a)} (frame types ${
-		[...new Set(got.map((f) => f.ft))]}); at the browser ${
+		[...new Set(rx.map((f) => f.ft ?? codec))]}); at the browser ${
 		JSON.stringify(heard)}, energy ${s0.inbound?.totalAudioEnergy
 	} -> ${s1.inbound?.totalAudioEnergy}`;
 	ctx.extra.push({ text: () => `--- audio ${line}` });
@@ -100,9 +117,9 @@ async function proveAudio(ctx, codec, { ims, page, ue }, mark) {
 		`the UE: SNR ${a.snr.toFixed(1)} dB < ${MIN_SNR_DB}: ${line}`);
 	assert.ok(s1.inbound?.totalAudioEnergy > s0.inbound?.totalAudioEnergy,
 		`no audio energy at the browser: ${line}`);
-	assert.ok(Math.abs(heard.hz - UE_HZ) <= 2 * heard.binHz, `the ` +
+	assert.ok(Math.abs(heard.hz - ueHz) <= 2 * heard.binHz, `the ` +
 		`browser's strongest frequency is ${heard.hz} Hz, the UE sent ${
-			UE_HZ} Hz: ${line}`);
+			ueHz} Hz: ${line}`);
 	assert.ok(snrB >= MIN_BROWSER_DB, `the UE's tone at the browser is ${
 		snrB.toFixed(1)} dB over the rest of the spectrum: ${line}`);
 }
@@ -110,13 +127,15 @@ async function proveAudio(ctx, codec, { ims, page, ue }, mark) {
 /* the UE calls the page (which answers at once) */
 async function ueCalls(ctx, codec, x) {
 	const mark = x.ims.mark();
-	const { response, call } = await x.ue.invite('sip:alice@ims.test');
+	const { response, call } = await x.ue.invite('sip:alice@ims.test',
+		isAmr(codec) ? {} : { pts: [8] });
 	assert.equal(response.status, 200, response.text);
 	const pt = call.answerSdp.pts[0];
-	assert.equal(call.answerSdp.rtpmap[pt]?.name, codec.toUpperCase(),
-		`the answer's codec: ${response.body}`);
-	assert.match(response.body, new RegExp(`a=fmtp:${pt} [^\\r]*` +
-		'octet-align=1'), 'RFC 4867 8.3: octet-align echoed');
+	assert.equal(call.answerSdp.rtpmap[pt]?.name ?? (pt === 8 ? 'PCMA' :
+		pt), codec.toUpperCase(), `the answer's codec: ${response.body}`);
+	if (isAmr(codec))
+		assert.match(response.body, new RegExp(`a=fmtp:${pt} [^\\r]*` +
+			'octet-align=1'), 'RFC 4867 8.3: octet-align echoed');
 	phase('call');
 	await proveAudio(ctx, codec, x, mark);
 	const r = await x.ue.bye();
@@ -140,8 +159,9 @@ async function pageCalls(ctx, codec, x) {
 	await x.ue.waitCall((e) => e.ev === 'ended', 3000, 'the BYE');
 }
 
-btest('D-35, D-61, D-62: AMR-WB-only and AMR-only IMS UEs and the ' +
-	'browser call each other: transcoded, the tones arrive both ways',
+btest('D-35, D-61: AMR-WB-only and AMR-only IMS UEs and the browser ' +
+	'call each other (transcoded), a G.711-only UE calls it (relayed): ' +
+	'the tones arrive both ways',
 { skip: NEED, timeout: 90000 }, async (t, ctx) => {
 	phase('start');
 	const ims = await edge(ctx);
@@ -166,4 +186,14 @@ btest('D-35, D-61, D-62: AMR-WB-only and AMR-only IMS UEs and the ' +
 			phase('bye');
 		}
 	}
+	// a G.711-only phone: no transcoding, the browser's PCMA relayed
+	ue.amr = null;
+	ue.record = true;
+	try {
+		await ueCalls(ctx, 'PCMA', x);
+	} catch (e) {
+		e.message = `PCMA, the UE calls the browser: ${e.message}`;
+		throw e;
+	}
+	phase('bye');
 });
