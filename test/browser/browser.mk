@@ -19,4 +19,4 @@ IMSEDGE_CALLS ?= 1
 browser-test: $(BIN) build/www/.stamp
 	IMSEDGE_BIN=$(BIN) IMSEDGE_CALLS=$(IMSEDGE_CALLS) \
 		IMSEDGE_TRANSCODE=$(TRANSCODE) \
-		node --test --test-concurrency=1 test/browser/
+		$(NODE_TEST) test/browser/
