@@ -5,7 +5,7 @@
 // ffmpeg's own AMR decoders (amrwb, amrnb). This file only moves bits:
 // RFC 4867 section 4.3/4.4 payloads <-> section 5 storage frames.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, OUT } from './build.mjs';
@@ -162,28 +162,48 @@ export function amrUnpack(codec, payload, octetAlign) {
  * libopencore); resolves an Int16Array at the codec's rate
  */
 export function ffmpegDecode(codec, frames) {
-	const { kind, magic, rate } = AMR[codec];
+	const { kind, magic } = AMR[codec];
 	const file = Buffer.concat([Buffer.from(magic, 'latin1'),
 		...frames.flatMap((f) => [Buffer.from([(f.ft << 3) | (f.q << 2)]),
 			f.data])]);
-	const pcm = execFileSync('ffmpeg', ['-hide_banner', '-v', 'error',
-		'-f', 'amr', '-c:a', `amr${kind}`,
-		'-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', String(rate),
-		'pipe:1'], { input: file, maxBuffer: 64 << 20 });
-	return new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length >> 1);
+	return ffmpeg(['-f', 'amr', '-c:a', `amr${kind}`], file,
+		AMR[codec].rate);
 }
 
-/** Decode G.711 payloads (PCMA or PCMU) with ffmpeg; an Int16Array */
+/* ffmpeg from stdin to s16le on stdout; resolves the samples, rejects
+   with its stderr if it fails or decodes nothing */
+function ffmpeg(input, data, rate) {
+	return new Promise((resolve, reject) => {
+		const p = spawn('ffmpeg', ['-hide_banner', '-v', 'error',
+			...input, '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar',
+			String(rate), 'pipe:1']);
+		const out = [], err = [];
+		p.stdout.on('data', (b) => out.push(b));
+		p.stderr.on('data', (b) => err.push(b));
+		p.on('error', reject);
+		p.stdin.on('error', () => {});
+		p.on('close', (status) => {
+			const pcm = Buffer.concat(out);
+			if (status !== 0 || !pcm.length)
+				return reject(new Error(`ffmpeg ${input.join(' ')}: status ${
+					status}, ${pcm.length} bytes out: ${Buffer.concat(err)
+					.toString().split('\n').slice(0, 4).join(' | ')}`));
+			resolve(new Int16Array(pcm.buffer, pcm.byteOffset,
+				pcm.length >> 1));
+		});
+		p.stdin.end(data);
+	});
+}
+
+/** Decode G.711 payloads (PCMA or PCMU) with ffmpeg; resolves an
+    Int16Array */
 export function ffmpegG711(codec, payloads) {
-	const pcm = execFileSync('ffmpeg', ['-hide_banner', '-v', 'error',
-		'-f', codec === 'PCMA' ? 'alaw' : 'mulaw', '-ar', '8000', '-ac', '1',
-		'-i', 'pipe:0', '-f', 's16le', 'pipe:1'],
-	{ input: Buffer.concat(payloads), maxBuffer: 64 << 20 });
-	return new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length >> 1);
+	return ffmpeg(['-f', codec === 'PCMA' ? 'alaw' : 'mulaw', '-ar', '8000',
+		'-ac', '1'], Buffer.concat(payloads), 8000);
 }
 
 /**
- * The strongest frequency of pcm (10 Hz steps, 100 Hz .. rate/2) and the
+ * The strongest frequency of pcm (50 Hz steps, 100 Hz .. rate/2) and the
  * SNR of a tone at `hz`: per 20 ms block a least-squares sine/cosine fit
  * at hz; tone power over the power of what the fit leaves
  */
@@ -200,7 +220,7 @@ export function toneAnalysis(pcm, rate, hz) {
 		return s1 * s1 + s2 * s2 - k * s1 * s2;
 	};
 	let peak = 0, best = -1;
-	for (let f = 100; f < rate / 2 - 50; f += 10) {
+	for (let f = 100; f < rate / 2 - 50; f += 50) {
 		const p = goertzel(f);
 		if (p > best) {
 			best = p;

@@ -7,7 +7,7 @@
 // what it receives is decoded by Debian's ffmpeg with ffmpeg's own AMR
 // decoders. Audio is proven at both ends:
 // - at the UE: the browser's tone decoded at the right frequency (peak
-//   within 10 Hz) with an SNR of at least MIN_SNR_DB;
+//   on a 50 Hz grid) with an SNR of at least MIN_SNR_DB;
 // - at the browser: getStats' totalAudioEnergy grows, and an AnalyserNode
 //   on the received track finds the UE's tone as the strongest frequency.
 // Each codec both ways: the UE calls (its offer octet-aligned, RFC 4867
@@ -77,9 +77,13 @@ async function frames(ue, n, codec) {
 	}
 }
 
-/** Both ends' audio once the call is up */
-async function proveAudio(ctx, codec, { ims, page, ue }, mark) {
-	const rate = AMR[codec]?.rate ?? 8000;
+/**
+ * Both ends' audio once the call is up: the browser's side is checked at
+ * once; what the UE got is kept in x.atUe for ueAudio() (after the calls:
+ * ffmpeg and the analysis take seconds on a loaded machine, and would
+ * disturb the UE's 20 ms sending if they ran during a call)
+ */
+async function proveAudio(ctx, codec, { ims, page, ue, atUe }, mark) {
 	const ueHz = isAmr(codec) ? UE_HZ : G711_HZ;
 	if (isAmr(codec))
 		await ims.waitLog(new RegExp(
@@ -96,25 +100,15 @@ async function proveAudio(ctx, codec, { ims, page, ue }, mark) {
 	if (!isAmr(codec))   // G.711 is the browser's own: the relay
 		assert.ok(!ims.lines.slice(mark).some((l) =>
 			/transcoding opus/.test(l)), 'a G.711 call was transcoded');
-	const rx = got(ue, codec).slice(SKIP, SKIP + FRAMES);
-	const pcm = isAmr(codec) ? ffmpegDecode(codec, rx) :
-		ffmpegG711(codec, rx);
-	const a = toneAnalysis(pcm, rate, B_HZ);
 	const snrB = heard.db - heard.restDb;
-	const line = `${codec}: at the UE ${JSON.stringify(a)} (frame types ${
-		[...new Set(rx.map((f) => f.ft ?? codec))]}); at the browser ${
-		JSON.stringify(heard)}, energy ${s0.inbound?.totalAudioEnergy
-	} -> ${s1.inbound?.totalAudioEnergy}`;
+	const line = `${codec}: the browser's source energy ${
+		s0.source?.totalAudioEnergy} -> ${s1.source?.totalAudioEnergy
+	}; at the browser ${JSON.stringify(heard)}, energy ${
+		s0.inbound?.totalAudioEnergy} -> ${s1.inbound?.totalAudioEnergy}`;
 	ctx.extra.push({ text: () => `--- audio ${line}` });
 	if (process.env.XCODE_VERBOSE)
-		console.error(`${codec}: UE snr ${a.snr.toFixed(1)} dB peak ${
-			a.peak}; browser ${heard.hz.toFixed(0)} Hz ${snrB.toFixed(1)} dB`);
-	assert.equal(pcm.length, FRAMES * rate / 50, 'ffmpeg decoded ' +
-		`${pcm.length} samples of ${FRAMES} frames`);
-	assert.ok(Math.abs(a.peak - B_HZ) <= 10, `the UE's decoded audio ` +
-		`peaks at ${a.peak} Hz, the browser sent ${B_HZ} Hz: ${line}`);
-	assert.ok(a.snr >= MIN_SNR_DB, `the browser's ${B_HZ} Hz tone at ` +
-		`the UE: SNR ${a.snr.toFixed(1)} dB < ${MIN_SNR_DB}: ${line}`);
+		console.error(`${codec}: browser ${heard.hz.toFixed(0)} Hz ${
+			snrB.toFixed(1)} dB`);
 	assert.ok(s1.inbound?.totalAudioEnergy > s0.inbound?.totalAudioEnergy,
 		`no audio energy at the browser: ${line}`);
 	assert.ok(Math.abs(heard.hz - ueHz) <= 2 * heard.binHz, `the ` +
@@ -122,6 +116,38 @@ async function proveAudio(ctx, codec, { ims, page, ue }, mark) {
 			ueHz} Hz: ${line}`);
 	assert.ok(snrB >= MIN_BROWSER_DB, `the UE's tone at the browser is ${
 		snrB.toFixed(1)} dB over the rest of the spectrum: ${line}`);
+	atUe.push({ codec, rx: got(ue, codec).slice(SKIP, SKIP + FRAMES),
+		line });
+}
+
+/** What the UE got in one call: decoded by ffmpeg, the browser's tone */
+async function ueAudio(ctx, { codec, rx, line }) {
+	const rate = AMR[codec]?.rate ?? 8000;
+	const fts = {};
+	for (const f of rx)
+		fts[f.ft ?? codec] = (fts[f.ft ?? codec] ?? 0) + 1;
+	const what = `${line}; frame types at the UE ${JSON.stringify(fts)}`;
+	let pcm;
+	try {
+		pcm = isAmr(codec) ? await ffmpegDecode(codec, rx) :
+			await ffmpegG711(codec, rx);
+	} catch (e) {
+		e.message = `${codec}: ${e.message}; ${what}`;
+		throw e;
+	}
+	const a = toneAnalysis(pcm, rate, B_HZ);
+	ctx.extra.push({ text: () => `--- at the UE ${JSON.stringify(a)
+	}: ${what}` });
+	if (process.env.XCODE_VERBOSE)
+		console.error(`${codec}: UE snr ${a.snr.toFixed(1)} dB peak ${
+			a.peak}`);
+	assert.equal(pcm.length, FRAMES * rate / 50, `${codec}: ffmpeg ` +
+		`decoded ${pcm.length} samples of ${FRAMES} frames: ${what}`);
+	assert.ok(a.peak === B_HZ, `${codec}: the UE's decoded audio ` +
+		`peaks at ${a.peak} Hz, the browser sent ${B_HZ} Hz: ${what}`);
+	assert.ok(a.snr >= MIN_SNR_DB, `${codec}: the browser's ${B_HZ} Hz ` +
+		`tone at the UE: SNR ${a.snr.toFixed(1)} dB < ${MIN_SNR_DB}: ${
+			what} ${JSON.stringify(a)}`);
 }
 
 /* the UE calls the page (which answers at once) */
@@ -168,7 +194,7 @@ btest('D-35, D-61: AMR-WB-only and AMR-only IMS UEs and the browser ' +
 	const page = await registeredPage(ctx, { query: { tone: B_HZ,
 		autoanswer: 1 } });
 	const ue = await imsUe(ctx);
-	const x = { ims, page, ue };
+	const x = { ims, page, ue, atUe: [] };
 	phase('set-up');
 	for (const codec of ['AMR-WB', 'AMR']) {
 		const tone = toneFrames(codec, UE_HZ, 1000);
@@ -196,4 +222,7 @@ btest('D-35, D-61: AMR-WB-only and AMR-only IMS UEs and the browser ' +
 		throw e;
 	}
 	phase('bye');
+	// what each call brought the UE, decoded side by side
+	await Promise.all(x.atUe.map((r) => ueAudio(ctx, r)));
+	phase('decoded');
 });

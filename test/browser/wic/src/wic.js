@@ -531,6 +531,9 @@ async function stats() {
 			out.outbound = { packetsSent: s.packetsSent ?? 0,
 				bytesSent: s.bytesSent ?? 0, ssrc: s.ssrc,
 				codec: byId.get(s.codecId)?.mimeType };
+		else if (s.type === 'media-source' && s.kind === 'audio')
+			out.source = { audioLevel: s.audioLevel ?? 0,
+				totalAudioEnergy: s.totalAudioEnergy ?? 0 };
 		else if (s.type === 'transport' && !out.transport)
 			out.transport = { dtlsState: s.dtlsState,
 				dtlsRole: s.dtlsRole, iceState: s.iceState,
