@@ -177,11 +177,24 @@ static int free_pt(const struct sdpx_ml *ml, int spt)
 }
 
 
+/* the browser's m-line has the static payload type @p spt without an
+   a=rtpmap (so it is that codec) */
+static bool static_has(const struct sdpx_media *m, int spt)
+{
+	struct pl e;
+	uint32_t r, ch;
+
+	return spt >= 0 && sdpx_pt_has(m->ptv, m->ptc, (uint8_t)spt) &&
+		!sdpx_rtpmap(m, (uint8_t)spt, &e, &r, &ch);
+}
+
+
 static bool add(struct sdpx_ml *ml, const struct sdpx_media *m, int row)
 {
 	int pt;
 
 	if (browser_has(m, adds[row].rtpmap) ||
+	    static_has(m, adds[row].spt) ||
 	    ml->bptc + ml->xc >= SDPX_MAX_FMT)
 		return false;
 

@@ -1848,7 +1848,14 @@ int test_sdpx_xcode_conf(void)
 	    "max-red=0");
 	HAS(out, 0, "a=rtpmap:97 telephone-event/16000");
 
+	/* PCMU as a static payload type without a=rtpmap: the browser's */
+	sdpx_xcode_set(pcmu_wb, 1, 0);
+	TEST_ERR(xoffer(out, &call, "a=rtpmap:0 PCMU/8000\r\n", "", &x));
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 63 9 0 8 13 110 126");
+
 	/* the core answers AMR-WB without mode-set: ours is kept to */
+	sdpx_xcode_set(pcmu_wb, 2, 0x07);
+	TEST_ERR(xoffer(out, &call, "111 63 9 0 8 13", "111 63 9 8 13", &x));
 	TEST_ERR(xrewrite(out, &call, core_answer_amrwb_noms, &x));
 	TEST_EQ(x.prm.core_codec, CODEC_AMRWB);
 	TEST_EQ(x.prm.mode_set, 0x07);
