@@ -1781,7 +1781,8 @@ static int xoffer(struct mbuf *out, struct sdpx_call **callp,
 		err = ENOENT;
 		goto out;
 	}
-	memmove(p + strlen(to), p + strlen(from), strlen(p + strlen(from)) + 1);
+	memmove(p + strlen(to), p + strlen(from),
+		strlen(p + strlen(from)) + 1);
 	memcpy(p, to, strlen(to));
 
 	pl_set_str(&pl, s);
