@@ -45,7 +45,8 @@ const MIN_SNR_DB = 10;
    Opus in a row, NetEq stretching time); the peak's frequency is the
    sharper check there */
 const MIN_BROWSER_DB = 6;
-/* frames skipped at the start at the UE (encoder start-up, Opus ramp) */
+/* frames skipped at the UE after the first speech frame (encoder
+   start-up, Opus ramp) */
 const SKIP = 25;
 const FRAMES = 50;
 
@@ -66,13 +67,26 @@ function phase(what) {
 const isAmr = (codec) => !!AMR[codec];
 const got = (ue, codec) => isAmr(codec) ? ue.rx.amr : ue.rx.g711;
 
-/** Wait until the UE has n AMR frames (or G.711 packets) */
+/* where the UE's speech starts: the first AMR speech frame (before it,
+   while the browser's tone is on its way, the AGW sends DTX: SID and
+   NO_DATA), or the first G.711 packet */
+function first(ue, codec) {
+	if (!isAmr(codec))
+		return 0;
+	const sid = codec === 'AMR-WB' ? 9 : 8;
+	return ue.rx.amr.findIndex((f) => f.ft < sid);
+}
+
+/** Wait until the UE has n AMR frames (or G.711 packets) of speech */
 async function frames(ue, n, codec) {
 	const deadline = Date.now() + 6000;
-	while (got(ue, codec).length < n) {
+	for (;;) {
+		const i = first(ue, codec);
+		if (i >= 0 && got(ue, codec).length - i >= n)
+			return i;
 		assert.ok(Date.now() < deadline, `the UE got ${got(ue, codec)
-			.length} of ${n} ${codec} frames: ${JSON.stringify(
-			ue.rtpSnapshot())}`);
+			.length} ${codec} frames, speech from ${i}, wanted ${n}: ${
+			JSON.stringify(ue.rtpSnapshot())}`);
 		await sleep(50);
 	}
 }
@@ -116,8 +130,9 @@ async function proveAudio(ctx, codec, { ims, page, ue, atUe }, mark) {
 			ueHz} Hz: ${line}`);
 	assert.ok(snrB >= MIN_BROWSER_DB, `the UE's tone at the browser is ${
 		snrB.toFixed(1)} dB over the rest of the spectrum: ${line}`);
-	atUe.push({ codec, rx: got(ue, codec).slice(SKIP, SKIP + FRAMES),
-		line });
+	const i = first(ue, codec);
+	atUe.push({ codec, rx: got(ue, codec).slice(i + SKIP,
+		i + SKIP + FRAMES), line: `${line}; speech from frame ${i}` });
 }
 
 /** What the UE got in one call: decoded by ffmpeg, the browser's tone */
