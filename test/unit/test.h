@@ -51,6 +51,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_tmr_order)        \
 	X(test_conf_good)        \
 	X(test_conf_errors)      \
+	X(test_conf_xcode)       \
 	X(test_conf_origin)      \
 	X(test_conf_web)         \
 	X(test_conf_pool)        \
@@ -139,6 +140,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_sdpx_oom) \
 	X(test_sdpx_xcode) \
 	X(test_sdpx_xcode_core_offer) \
+	X(test_sdpx_xcode_conf) \
 	X(test_crypto_kat) \
 	X(test_crypto_ctr_add) \
 	X(test_crypto_fallback) \
