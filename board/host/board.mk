@@ -19,8 +19,11 @@ endif
 RANLIB  ?= ranlib
 STRIP   ?= strip
 
-BOARD_CFLAGS  ?= -O2 -g
-BOARD_LDFLAGS ?=
+# Debian's hardening (what dpkg-buildflags gives a package on bookworm
+# amd64): the host binary is also what `make deb` ships
+BOARD_CFLAGS  ?= -O2 -g -fstack-protector-strong -fstack-clash-protection \
+	-fcf-protection -D_FORTIFY_SOURCE=2 -Wformat -Werror=format-security
+BOARD_LDFLAGS ?= -Wl,-z,relro -Wl,-z,now
 BOARD_LIBS    ?=
 
 # Directory holding the C library's headers (libre probes it for epoll.h etc.)
