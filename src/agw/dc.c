@@ -56,7 +56,8 @@ static void chan_recv_h(uint16_t sid, enum dc_ppid ppid, const uint8_t *p,
 {
 	struct agw_w3 *w3 = arg;
 
-	(void)p;
+	if (agw_rtt_from_dc(w3, sid, p, n))
+		return;
 
 	log_debug("transport %u: data channel %u: %zu bytes (%s), not"
 		  " interworked", w3->tid, sid, n,
@@ -224,7 +225,7 @@ bool agw_dc_only(const struct agw_w3 *w3)
 	for (le = w3->sess->streaml.head; le; le = le->next) {
 		const struct agw_stream *st = le->data;
 
-		if (st->w3 == w3)
+		if (st->w3 == w3 && !st->rtt)
 			return false;
 	}
 

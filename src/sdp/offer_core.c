@@ -233,6 +233,9 @@ static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 	size_t ptc;
 	int err;
 
+	if (ml->rtt)
+		return sdpx_rtt_write_offer(mb, ml);
+
 	if (ml->rejected || ml->dc)
 		return sdpx_write_rejected(mb, ml, ml->kind != SDPX_OTHER &&
 					   m->rtp ? "RTP/AVP" : NULL);
@@ -328,6 +331,8 @@ int sdpx_offer_to_core(struct mbuf *out, struct sdpx_call **callp,
 	err = streams(next, sdp, ops, arg);
 	if (!err)
 		err = sdpx_dc_streams(next, sdp, ops, arg);
+	if (!err)
+		err = sdpx_rtt_offer(next, ops, arg);
 	if (err)
 		goto out;
 

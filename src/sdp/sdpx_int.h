@@ -140,6 +140,9 @@ struct sdpx_ml {
 	struct agw_dc_info dcinfo;      /**< ... and its SCTP parameters   */
 	struct agw_dcmap dcmapv[AGW_DCMAP_MAX]; /**< ... a=dcmap taken     */
 	size_t dcmapc;
+	bool rtt;                       /**< ... one is T.140: m=text (rtt.c) */
+	bool rtt_ok;                    /**< ... and the core took it      */
+	uint16_t rtt_sid;               /**< ... its stream id             */
 };
 
 /** One W3 transport (index = tid) */
@@ -210,6 +213,14 @@ int  sdpx_dc_streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		     const struct sdpx_ops *ops, void *arg);
 int  sdpx_dc_write(struct mbuf *mb, const struct sdpx_call *call,
 		   const struct sdpx_ml *ml);
+
+/* --- real-time text: T.140 channel <-> m=text (rtt.c) ------------------ */
+
+int  sdpx_rtt_offer(struct sdpx_call *call, const struct sdpx_ops *ops,
+		    void *arg);
+int  sdpx_rtt_write_offer(struct mbuf *mb, const struct sdpx_ml *ml);
+int  sdpx_rtt_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
+		     unsigned idx, const struct sdpx_ops *ops, void *arg);
 
 /* --- what a browser can receive (codec.c) ------------------------------ */
 

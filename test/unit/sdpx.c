@@ -1548,6 +1548,141 @@ int test_sdpx_datachannel(void)
 }
 
 
+/* --- real-time text: T.140 channel <-> m=text (D-63) -------------------- */
+
+static struct agw_rtt_prm rtt_prm;
+static unsigned rtt_calls;
+
+
+static int fake_rtt(void *arg, unsigned idx, const struct agw_rtt_prm *prm,
+		    struct agw_stream_info *info)
+{
+	(void)arg;
+
+	++rtt_calls;
+	rtt_prm = *prm;
+	if (info) {
+		(void)sa_set_str(&info->rtp, "198.51.100.7", 30000 + 2 * idx);
+		info->rtcp = info->rtp;
+		sa_set_port(&info->rtcp, 30001 + 2 * idx);
+	}
+
+	return 0;
+}
+
+
+static const struct sdpx_ops fake_ops_rtt = {
+	fake_transport, fake_remote, fake_stream, fake_peer, fake_dc, NULL,
+	fake_rtt
+};
+
+
+/* D-63: a data-channel m-line with a T.140 channel agreed in SDP (RFC
+   8865) goes to the core as m=text RTP/AVP with red and t140/1000 on
+   the AGW's core-side address; the core's answer gives the AGW its
+   payload types and address, the browser gets the data-channel answer;
+   a core that rejects the text m-line leaves the channel unconnected */
+int test_sdpx_rtt(void)
+{
+	static const char ans_text[] =
+		"m=text 31004 RTP/AVP 101 99\r\n"
+		"a=rtpmap:101 red/1000\r\n"
+		"a=rtpmap:99 t140/1000\r\n"
+		"a=fmtp:101 99/99/99\r\n";
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *off = NULL, *out = mbuf_alloc(8192);
+	char *a = NULL, *b = NULL;
+	size_t head;
+	struct fake f;
+	struct pl pl;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	rtt_calls = 0;
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "chrome-offer-av-dc.sdp"));
+	TEST_ERR(subst(&off, in, "a=sctp-port:5000",
+		       "a=sctp-port:5000\r\n"
+		       "a=dcmap:4 label=\"chat\"\r\n"
+		       "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\""));
+	pl = mbpl(off);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_rtt, &f));
+
+	TEST_EQ(rtt_calls, 1);
+	TEST_EQ(rtt_prm.tid, 0);
+	TEST_EQ(rtt_prm.sid, 2);
+	TEST_EQ(rtt_prm.rx_t140, 98);
+	TEST_EQ(rtt_prm.rx_red, 100);
+	TEST_ERR(no_webrtc(out));
+	HAS(out, 2, "m=text 30004 RTP/AVP 100 98");
+	HAS(out, 2, "c=IN IP4 198.51.100.7");
+	HAS(out, 2, "a=rtpmap:100 red/1000");
+	HAS(out, 2, "a=rtpmap:98 t140/1000");
+	HAS(out, 2, "a=fmtp:100 98/98/98");
+	HAS(out, 2, "a=sendrecv");
+	HASNT(out, 2, "a=dcmap");
+	HASNT(out, 2, "a=sctp");
+
+	/* the core answers with its own payload types */
+	head = strstr(core_answer_avdc, "m=application") - core_answer_avdc;
+	TEST_ERR(re_sdprintf(&a, "%b%s", core_answer_avdc, head, ans_text));
+	TEST_ERR(re_sdprintf(&b, "%bm=text 0 RTP/AVP 101\r\n",
+			     core_answer_avdc, head));
+	pl_set_str(&pl, a);
+	mbuf_reset(out);
+	f.npeer = 0;
+	TEST_ERR(sdpx_answer_to_browser(out, call, &pl, &fake_ops_rtt, &f));
+	TEST_EQ(rtt_calls, 2);
+	TEST_EQ(rtt_prm.sid, 2);
+	TEST_EQ(rtt_prm.tx_t140, 99);
+	TEST_EQ(rtt_prm.tx_red, 101);
+	TEST_EQ(rtt_prm.rx_t140, 98);
+	TEST_EQ(f.npeer, 3);
+	TEST_EQ(sa_port(&f.rtp[2]), 31004);
+	HAS(out, 2, "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 2, "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\"");
+	HAS(out, 2, "a=dcmap:4 label=\"chat\"");
+
+	/* an answer that calls it application is not the offer's */
+	mbuf_reset(out);
+	pl.p = core_answer_avdc;
+	pl.l = strlen(core_answer_avdc);
+	TEST_EQ(sdpx_answer_to_browser(out, call, &pl, &fake_ops_rtt, &f),
+		EPROTO);
+
+	/* the core rejects text: the browser still gets its channels */
+	pl_set_str(&pl, b);
+	mbuf_reset(out);
+	f.npeer = 0;
+	rtt_calls = 0;
+	TEST_ERR(sdpx_answer_to_browser(out, call, &pl, &fake_ops_rtt, &f));
+	TEST_EQ(rtt_calls, 0);
+	TEST_EQ(f.npeer, 2);
+	HAS(out, 2, "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel");
+
+	/* without the op (or a T.140 channel) the m-line stays rejected */
+	call = mem_deref(call);
+	mbuf_reset(out);
+	pl = mbpl(off);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+	call = mem_deref(call);
+	mbuf_reset(out);
+	pl = mbpl(in);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_rtt, &f));
+	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+
+ out:
+	mem_deref(a);
+	mem_deref(b);
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(off);
+	mem_deref(out);
+	return err;
+}
+
+
 /* --- transcoding (D-35, D-61) -------------------------------------------- */
 
 struct xfake {
