@@ -150,7 +150,8 @@ int sdpx_rtt_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
 
 	ml->rtt_ok = false;
 
-	if (!ops->rtt || !m->port || !m->rtp || pl_strcasecmp(&m->type, "text"))
+	if (!ops->rtt || !m->port || !m->rtp ||
+	    pl_strcasecmp(&m->type, "text"))
 		return 0;
 
 	if (!m->has_conn)

@@ -8,6 +8,7 @@
 
 import JsSIP from 'jssip';
 import { audioStats } from './stats.js';
+import { rttOf, withDcmap } from './rtt.js';
 import { videoStats, offersVideo, preferH264 } from './video.js';
 import { displayUri, domainOf } from './address.js';
 import * as tones from './tones.js';
@@ -870,6 +871,9 @@ export class Phone {
 		s.on('sdp', (x) => {
 			if (x.originator === 'local' && /^m=video/m.test(x.sdp))
 				x.sdp = preferH264(x.sdp);
+			// real-time text: the T.140 channel agreed in SDP (rtt.js)
+			if (x.originator === 'local' && rttOf(s))
+				x.sdp = withDcmap(x.sdp);
 		});
 		s.on('progress', (x) => {
 			if (s.direction !== 'outgoing' || !mine())
