@@ -11,9 +11,9 @@
  * data-channel m-line added by a re-offer starts at once when DTLS is
  * already up.
  *
- * What the channels carry is not interworked yet: the AGW accepts
- * channels up to max_datachannels, counts and drops their messages and
- * closes a channel whose message exceeds dc_max_message.
+ * The AGW accepts channels up to max_datachannels and closes a channel
+ * whose message exceeds dc_max_message. Messages on a T.140 channel of
+ * a real-time text stream go to rtt.c; others are counted and dropped.
  */
 #include <string.h>
 #include <re.h>
