@@ -112,6 +112,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_agw_public)      \
 	X(test_agw_consent)     \
 	X(test_agw_latch)       \
+	X(test_agw_rtt)         \
 	X(test_agw_limits) \
 	X(test_sdpx_offer_to_core) \
 	X(test_sdpx_offer_roles) \
