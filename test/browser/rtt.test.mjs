@@ -113,6 +113,17 @@ async function phone(t, ims) {
 const callState = (page, st) => page.waitForSelector(
 	`#call-state[data-state="${st}"]`, { timeout: 15000 });
 
+/** Serious or critical axe-core violations on the page as it is */
+async function axe(page) {
+	await page.evaluate(fs.readFileSync(path.join(ROOT, 'test',
+		'node_modules', 'axe-core', 'axe.min.js'), 'utf8'));
+	const r = await page.evaluate(() => window.axe.run(document, {
+		resultTypes: ['violations'] }));
+	return r.violations.filter((v) => v.impact === 'serious' ||
+		v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${
+		v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
 const remote = (page) => page.textContent('#rtt-remote');
 
 async function remoteIs(page, want, ms = 5000) {
@@ -202,6 +213,7 @@ test('D-63, D-41, D-44: real-time text from the browser phone to an ' +
 	assert.equal(await page.getAttribute('#rtt-remote', 'aria-live'),
 		'polite');
 	assert.equal(await page.getAttribute('#rtt-remote', 'role'), 'log');
+	assert.deepEqual(await axe(page), [], 'the call view with text open');
 
 	// a packet lost on the RTP side, the next one without redundancy:
 	// after the wait the page shows U+FFFD in its place
