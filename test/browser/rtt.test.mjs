@@ -224,6 +224,23 @@ test('D-63, D-41, D-44: real-time text from the browser phone to an ' +
 	await remoteIs(page, 'Hallå från IMS ✓ 😀 – ñX\uFFFDY', 5000);
 	assert.ok(Date.now() - at >= 800, 'the loss was marked before the wait');
 
+	// hold and resume from the page: its re-offers keep the channel
+	// (a=dcmap again), the core keeps m=text, text goes on both ways
+	await page.click('#btn-hold');
+	await callState(page, 'on-hold');
+	await page.click('#btn-hold');
+	await callState(page, 'in-call');
+	const ri = ue.call.reinvites;
+	assert.equal(ri.length, 3);
+	for (const r of ri.slice(1))
+		assert.equal(textSection(r.offer.raw)?.port, fake.peer.port);
+	fake.send('!');
+	await remoteIs(page, 'Hallå från IMS ✓ 😀 – ñX\uFFFDY!');
+	await page.focus('#rtt-input');
+	await page.keyboard.type(' ok');
+	await fake.waitText((x) => x === `${typed}\b ok`, 5000,
+		'text after the hold');
+
 	await page.click('#btn-hangup');
 	await callState(page, 'ended');
 
