@@ -202,6 +202,7 @@ void sdpx_ml_store(struct sdpx_ml *ml, const struct sdpx_media *m)
 	ml->declined = false;
 	ml->dc = false;
 	ml->rtt = false;
+	ml->dc_back = false;
 }
 
 
@@ -272,7 +273,7 @@ int sdpx_answer_check(const struct sdpx_call *call,
 
 		/* a T.140 channel went to the core as m=text (rtt.c) */
 		if (pl_strcasecmp(&sdp->mv[i].type, ml->rtt ? "text" :
-				  ml->media))
+				  ml->dc_back ? "application" : ml->media))
 			return EPROTO;
 	}
 

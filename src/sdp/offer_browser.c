@@ -29,9 +29,11 @@ static bool plain_rtp(const struct sdpx_media *m)
 static int classify_one(struct sdpx_ml *ml, const struct sdpx_sdp *sdp,
 			const struct sdpx_media *m, const struct sdpx_ops *ops)
 {
+	const bool was_rtt = ml->rtt;
 	size_t codecs;
 
 	sdpx_ml_store(ml, m);
+	ml->dc_back = was_rtt && !pl_strcasecmp(&m->type, "text");
 	ml->avpf = !pl_strcasecmp(&m->proto, "RTP/AVPF");
 	ml->core_rtcp_mux = sdpx_attr_find(m->linev, m->linec, "rtcp-mux",
 					   NULL);
@@ -181,8 +183,9 @@ static int write_media(struct mbuf *mb, const struct sdpx_call *call,
 	int err;
 
 	if (ml->rejected) {
-		err  = sdpx_write_rejected(mb, ml, ml->kind != SDPX_OTHER &&
-					   m->rtp ? BROWSER_PROTO : NULL);
+		err  = ml->dc_back ? sdpx_rtt_write_back(mb, ml) :
+			sdpx_write_rejected(mb, ml, ml->kind != SDPX_OTHER &&
+					    m->rtp ? BROWSER_PROTO : NULL);
 		err |= mbuf_printf(mb, "a=mid:%s\r\n", ml->mid);
 		return err;
 	}

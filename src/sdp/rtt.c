@@ -14,7 +14,9 @@
  * The browser's answer is the data-channel answer either way (dc.c).
  *
  * Not done: a core offer of m=text (it is not mapped to a data channel
- * toward the browser), a core re-offer in a call with real-time text.
+ * toward the browser); a core re-offer in a call with real-time text
+ * does not keep it (sdpx_rtt_write_back: the browser's data-channel
+ * m-line is offered back rejected, so that the rest of it works).
  */
 #include <string.h>
 #include <re.h>
@@ -114,6 +116,24 @@ int sdpx_rtt_write_offer(struct mbuf *mb, const struct sdpx_ml *ml)
 			   PT_T140, PT_T140, PT_T140);
 
 	return err;
+}
+
+
+/**
+ * A core offer's m=text in the place of the browser's data-channel
+ * m-line (a re-offer in a call with real-time text): not mapped to a
+ * T.140 channel (not done), but offered back rejected as what the
+ * browser has there, so that the rest of the re-offer (hold) works; the
+ * core gets m=text rejected in the answer
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int sdpx_rtt_write_back(struct mbuf *mb, const struct sdpx_ml *ml)
+{
+	(void)ml;
+
+	return mbuf_write_str(mb, "m=application 0 UDP/DTLS/SCTP "
+			      "webrtc-datachannel\r\n");
 }
 
 

@@ -143,6 +143,10 @@ struct sdpx_ml {
 	bool rtt;                       /**< ... one is T.140: m=text (rtt.c) */
 	bool rtt_ok;                    /**< ... and the core took it      */
 	uint16_t rtt_sid;               /**< ... its stream id             */
+	bool dc_back;                   /**< Core offer's m=text where the
+					     browser has its T.140 channel:
+					     offered back rejected as a
+					     data-channel m-line (rtt.c)   */
 };
 
 /** One W3 transport (index = tid) */
@@ -221,6 +225,7 @@ int  sdpx_rtt_offer(struct sdpx_call *call, const struct sdpx_ops *ops,
 int  sdpx_rtt_write_offer(struct mbuf *mb, const struct sdpx_ml *ml);
 int  sdpx_rtt_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
 		     unsigned idx, const struct sdpx_ops *ops, void *arg);
+int  sdpx_rtt_write_back(struct mbuf *mb, const struct sdpx_ml *ml);
 
 /* --- what a browser can receive (codec.c) ------------------------------ */
 

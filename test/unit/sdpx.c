@@ -1584,6 +1584,33 @@ static const struct sdpx_ops fake_ops_rtt = {
    a core that rejects the text m-line leaves the channel unconnected */
 int test_sdpx_rtt(void)
 {
+	static const char bans_back[] =
+		"v=0\r\n"
+		"o=- 2890844527 2 IN IP4 127.0.0.1\r\n"
+		"s=-\r\n"
+		"t=0 0\r\n"
+		"a=group:BUNDLE 0 1\r\n"
+		"m=audio 9 UDP/TLS/RTP/SAVPF 111 110\r\n"
+		"c=IN IP4 0.0.0.0\r\n"
+		"a=ice-ufrag:Wb7Y\r\n"
+		"a=ice-pwd:Zq1xR8cV3nM6bT0pL5kJ9hGf\r\n"
+		"a=fingerprint:sha-256 11:22:33:44:55:66:77:88:99:AA:BB:"
+		"CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:"
+		"FF:01\r\n"
+		"a=setup:active\r\n"
+		"a=mid:0\r\n"
+		"a=sendrecv\r\n"
+		"a=rtcp-mux\r\n"
+		"a=rtpmap:111 opus/48000/2\r\n"
+		"a=rtpmap:110 telephone-event/48000\r\n"
+		"m=video 9 UDP/TLS/RTP/SAVPF 103\r\n"
+		"c=IN IP4 0.0.0.0\r\n"
+		"a=mid:1\r\n"
+		"a=sendonly\r\n"
+		"a=rtcp-mux\r\n"
+		"a=rtpmap:103 H264/90000\r\n"
+		"m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+		"a=mid:2\r\n";
 	static const char ans_text[] =
 		"m=text 31004 RTP/AVP 101 99\r\n"
 		"a=rtpmap:101 red/1000\r\n"
@@ -1659,6 +1686,22 @@ int test_sdpx_rtt(void)
 	TEST_EQ(rtt_calls, 0);
 	TEST_EQ(f.npeer, 2);
 	HAS(out, 2, "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel");
+
+	/* a core re-offer with m=text there (hold from the IMS side): not
+	   mapped to the channel (not done), but the browser gets its
+	   data-channel m-line rejected, not m=text; the core's answer has
+	   m=text rejected */
+	mbuf_reset(out);
+	pl_set_str(&pl, a);
+	TEST_ERR(sdpx_offer_to_browser(out, &call, &pl, &fake_ops_rtt, &f));
+	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 2, "a=mid:2");
+	HAS(out, 0, "m=audio 40000 UDP/TLS/RTP/SAVPF 111 110");
+	pl_set_str(&pl, bans_back);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_core(out, call, &pl, &fake_ops_rtt, &f));
+	HAS(out, 2, "m=text 0 RTP/AVP 101");
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 110");
 
 	/* without the op (or a T.140 channel) the m-line stays rejected */
 	call = mem_deref(call);
