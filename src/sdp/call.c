@@ -271,8 +271,11 @@ int sdpx_answer_check(const struct sdpx_call *call,
 	for (i = 0; i < sdp->mc; i++) {
 		const struct sdpx_ml *ml = &call->mlv[i];
 
-		/* a T.140 channel went to the core as m=text (rtt.c) */
-		if (pl_strcasecmp(&sdp->mv[i].type, ml->rtt ? "text" :
+		/* a T.140 channel is m=text on the core's side (rtt.c) */
+		const bool text = ml->rtt ||
+			(ml->dc_back && offerer == SDPX_BROWSER);
+
+		if (pl_strcasecmp(&sdp->mv[i].type, text ? "text" :
 				  ml->dc_back ? "application" : ml->media))
 			return EPROTO;
 	}

@@ -143,10 +143,10 @@ struct sdpx_ml {
 	bool rtt;                       /**< ... one is T.140: m=text (rtt.c) */
 	bool rtt_ok;                    /**< ... and the core took it      */
 	uint16_t rtt_sid;               /**< ... its stream id             */
-	bool dc_back;                   /**< Core offer's m=text where the
-					     browser has its T.140 channel:
-					     offered back rejected as a
-					     data-channel m-line (rtt.c)   */
+	bool dc_back;                   /**< m=text on the core's side and
+					     a data-channel m-line on the
+					     browser's, after a core
+					     re-offer (rtt.c)              */
 };
 
 /** One W3 transport (index = tid) */

@@ -1618,6 +1618,7 @@ int test_sdpx_rtt(void)
 		"a=fmtp:101 99/99/99\r\n";
 	struct sdpx_call *call = NULL;
 	struct mbuf *in = NULL, *off = NULL, *out = mbuf_alloc(8192);
+	struct mbuf *off2 = NULL;
 	char *a = NULL, *b = NULL;
 	size_t head;
 	struct fake f;
@@ -1703,6 +1704,18 @@ int test_sdpx_rtt(void)
 	HAS(out, 2, "m=text 0 RTP/AVP 101");
 	HAS(out, 0, "m=audio 30000 RTP/AVP 111 110");
 
+	/* the browser's next offer keeps its m-line rejected: the core
+	   still sees m=text there, and answers it */
+	mbuf_reset(out);
+	TEST_ERR(subst(&off2, in, "m=application 9 ", "m=application 0 "));
+	pl = mbpl(off2);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_rtt, &f));
+	HAS(out, 2, "m=text 0 RTP/AVP 98");
+	pl_set_str(&pl, b);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_browser(out, call, &pl, &fake_ops_rtt, &f));
+	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+
 	/* without the op (or a T.140 channel) the m-line stays rejected */
 	call = mem_deref(call);
 	mbuf_reset(out);
@@ -1721,6 +1734,7 @@ int test_sdpx_rtt(void)
 	mem_deref(call);
 	mem_deref(in);
 	mem_deref(off);
+	mem_deref(off2);
 	mem_deref(out);
 	return err;
 }
