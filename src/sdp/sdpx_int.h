@@ -140,7 +140,7 @@ struct sdpx_ml {
 	struct agw_dc_info dcinfo;      /**< ... and its SCTP parameters   */
 	struct agw_dcmap dcmapv[AGW_DCMAP_MAX]; /**< ... a=dcmap taken     */
 	size_t dcmapc;
-	bool rtt;                       /**< ... one is T.140: m=text (rtt.c) */
+	bool rtt;                       /**< ... one is T.140: m=text      */
 	bool rtt_ok;                    /**< ... and the core took it      */
 	uint16_t rtt_sid;               /**< ... its stream id             */
 	bool dc_back;                   /**< m=text on the core's side and
