@@ -272,11 +272,15 @@ int sdpx_answer_check(const struct sdpx_call *call,
 		const struct sdpx_ml *ml = &call->mlv[i];
 
 		/* a T.140 channel is m=text on the core's side (rtt.c) */
-		const bool text = ml->rtt ||
-			(ml->dc_back && offerer == SDPX_BROWSER);
+		const bool core = offerer == SDPX_BROWSER;
+		const char *want = ml->media;
 
-		if (pl_strcasecmp(&sdp->mv[i].type, text ? "text" :
-				  ml->dc_back ? "application" : ml->media))
+		if (core && (ml->rtt || ml->dc_back))
+			want = "text";
+		else if (!core && ml->dc_back)
+			want = "application";
+
+		if (pl_strcasecmp(&sdp->mv[i].type, want))
 			return EPROTO;
 	}
 

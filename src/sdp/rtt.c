@@ -25,8 +25,10 @@
 #include "sdpx.h"
 
 enum {
-	PT_T140 = 98,                /* Offered toward the core          */
-	PT_RED  = 100,
+	PT_T140   = 98,              /* Offered toward the core          */
+	PT_RED    = 100,
+	RTT_SID   = 100,             /* Offered toward the browser       */
+	SCTP_PORT = 5000,            /* Browser's until it answers       */
 };
 
 
@@ -192,6 +194,180 @@ int sdpx_rtt_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
 
 	err = ops->rtt(arg, idx, &prm, NULL);
 	ml->rtt_ok = !err;
+
+	return err;
+}
+
+
+/* --- a core offer of m=text: a T.140 channel toward the browser -------- */
+
+/**
+ * A core offer's m-line: true if it is RFC 4103 text the AGW can take
+ * (RTP/AVP(F) m=text with a port and t140/1000) and the ops can; its
+ * payload types are kept in ml
+ */
+bool sdpx_rtt_core_text(struct sdpx_ml *ml, const struct sdpx_media *m,
+			const struct sdpx_ops *ops)
+{
+	uint8_t t140, red;
+
+	if (!ops || !ops->rtt || !ops->datachannel || !m->port || !m->rtp ||
+	    !m->has_conn || pl_strcasecmp(&m->type, "text"))
+		return false;
+
+	t140 = pt_of(m, "t140");
+	red  = pt_of(m, "red");
+	if (!t140 || t140 == red)
+		return false;
+
+	ml->rtt_t140 = t140;
+	ml->rtt_red  = red;
+
+	return true;
+}
+
+
+/**
+ * Core offer: the AGW gets the channel (agreed in SDP, stream id
+ * RTT_SID) on the m-line's transport, a text stream and the core's
+ * address
+ *
+ * @return 0 if success, otherwise what an op returns
+ */
+int sdpx_rtt_core_offer(struct sdpx_ml *ml, unsigned idx,
+			const struct sdpx_media *m,
+			const struct sdpx_ops *ops, void *arg)
+{
+	struct agw_dc_prm dp;
+	struct agw_rtt_prm rp;
+	struct sa rtp, rtcp;
+	int err;
+
+	if (!ml->rtt_sid)
+		ml->rtt_sid = RTT_SID;
+
+	memset(&dp, 0, sizeof(dp));
+	dp.tid = ml->tid;
+	dp.sctp_port = ml->dcinfo.sctp_port ? ml->dcinfo.sctp_port :
+		SCTP_PORT;
+	dp.mapv[0].sid = ml->rtt_sid;
+	str_ncpy(dp.mapv[0].label, "t140", sizeof(dp.mapv[0].label));
+	str_ncpy(dp.mapv[0].proto, "t140", sizeof(dp.mapv[0].proto));
+	dp.mapc = 1;
+
+	err = ops->datachannel(arg, idx, &dp, &ml->dcinfo);
+	if (err)
+		return err;
+
+	memcpy(ml->dcmapv, dp.mapv, sizeof(ml->dcmapv));
+	ml->dcmapc = dp.mapc;
+
+	memset(&rp, 0, sizeof(rp));
+	rp.tid = ml->tid;
+	rp.sid = ml->rtt_sid;
+	rp.rx_t140 = rp.tx_t140 = ml->rtt_t140;
+	rp.rx_red  = rp.tx_red  = ml->rtt_red;
+
+	err = ops->rtt(arg, idx, &rp, &ml->core);
+	if (err)
+		return err;
+
+	sdpx_core_peer(&rtp, &rtcp, m, false);
+
+	return ops->core_peer(arg, idx, &rtp, &rtcp);
+}
+
+
+/**
+ * Write the data-channel m-line offered to the browser for a core's
+ * m=text: the AGW's transport (actpass), SCTP and the T.140 channel
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int sdpx_rtt_write_dc_offer(struct mbuf *mb, const struct sdpx_call *call,
+			    const struct sdpx_ml *ml)
+{
+	const struct agw_w3_info *info = &call->tpv[ml->tid].info;
+	int err;
+
+	err  = mbuf_printf(mb, "m=application %u UDP/DTLS/SCTP "
+			   "webrtc-datachannel\r\n", sa_port(&info->cand));
+	err |= sdpx_write_conn(mb, &info->cand);
+	err |= mbuf_printf(mb, "a=mid:%s\r\n", ml->mid);
+	err |= mbuf_printf(mb, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n",
+			   info->ufrag, info->pwd);
+	err |= mbuf_printf(mb, "a=fingerprint:%s\r\n", info->fingerprint);
+	err |= mbuf_printf(mb, "a=setup:actpass\r\n"
+			   "a=candidate:1 1 udp 2130706431 %j %u typ host\r\n"
+			   "a=end-of-candidates\r\n",
+			   &info->cand, sa_port(&info->cand));
+	err |= mbuf_printf(mb, "a=sctp-port:%u\r\na=max-message-size:%u\r\n"
+			   "a=dcmap:%u label=\"t140\";subprotocol=\"t140\"\r\n",
+			   ml->dcinfo.sctp_port, ml->dcinfo.max_message,
+			   ml->rtt_sid);
+
+	return err;
+}
+
+
+/**
+ * The browser's answer to the data-channel m-line of a core's m=text:
+ * its SCTP parameters to the AGW (the channel as offered); port 0 or
+ * another m-line declines the text
+ *
+ * @return 0 if success, EPROTO malformed SCTP attributes, otherwise
+ *         what ops->datachannel returns
+ */
+int sdpx_rtt_browser_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
+			    unsigned idx, const struct sdpx_ops *ops,
+			    void *arg)
+{
+	struct agw_dc_prm dp;
+	int err;
+
+	ml->declined = !m->port || !sdpx_dc_media(m);
+	if (ml->declined)
+		return 0;
+
+	err = sdpx_dc_prm(&dp, m);
+	if (err)
+		return err;
+
+	dp.tid = ml->tid;
+	memcpy(dp.mapv, ml->dcmapv, sizeof(dp.mapv));
+	dp.mapc = ml->dcmapc;
+
+	return ops->datachannel(arg, idx, &dp, &ml->dcinfo);
+}
+
+
+/**
+ * The answer to the core's m=text: the AGW's text stream with the
+ * core's payload types
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int sdpx_rtt_write_core_answer(struct mbuf *mb, const struct sdpx_ml *ml)
+{
+	uint8_t ptv[2];
+	size_t ptc = 0;
+	int err;
+
+	if (ml->rtt_red)
+		ptv[ptc++] = ml->rtt_red;
+	ptv[ptc++] = ml->rtt_t140;
+
+	err  = sdpx_write_mline(mb, "text", sa_port(&ml->core.rtp),
+				"RTP/AVP", ptv, ptc);
+	err |= sdpx_write_conn(mb, &ml->core.rtp);
+	err |= sdpx_write_rtcp(mb, &ml->core);
+	if (ml->rtt_red)
+		err |= mbuf_printf(mb, "a=rtpmap:%u red/1000\r\n"
+				   "a=fmtp:%u %u/%u/%u\r\n", ml->rtt_red,
+				   ml->rtt_red, ml->rtt_t140, ml->rtt_t140,
+				   ml->rtt_t140);
+	err |= mbuf_printf(mb, "a=rtpmap:%u t140/1000\r\na=sendrecv\r\n",
+			   ml->rtt_t140);
 
 	return err;
 }

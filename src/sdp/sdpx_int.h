@@ -143,6 +143,8 @@ struct sdpx_ml {
 	bool rtt;                       /**< ... one is T.140: m=text      */
 	bool rtt_ok;                    /**< ... and the core took it      */
 	uint16_t rtt_sid;               /**< ... its stream id             */
+	uint8_t rtt_t140;               /**< Core offer's t140/1000 ...    */
+	uint8_t rtt_red;                /**< ... and red/1000 (0: none)    */
 	bool dc_back;                   /**< m=text on the core's side and
 					     a data-channel m-line on the
 					     browser's, after a core
@@ -226,6 +228,17 @@ int  sdpx_rtt_write_offer(struct mbuf *mb, const struct sdpx_ml *ml);
 int  sdpx_rtt_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
 		     unsigned idx, const struct sdpx_ops *ops, void *arg);
 int  sdpx_rtt_write_back(struct mbuf *mb, const struct sdpx_ml *ml);
+bool sdpx_rtt_core_text(struct sdpx_ml *ml, const struct sdpx_media *m,
+			const struct sdpx_ops *ops);
+int  sdpx_rtt_core_offer(struct sdpx_ml *ml, unsigned idx,
+			 const struct sdpx_media *m,
+			 const struct sdpx_ops *ops, void *arg);
+int  sdpx_rtt_write_dc_offer(struct mbuf *mb, const struct sdpx_call *call,
+			     const struct sdpx_ml *ml);
+int  sdpx_rtt_browser_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
+			     unsigned idx, const struct sdpx_ops *ops,
+			     void *arg);
+int  sdpx_rtt_write_core_answer(struct mbuf *mb, const struct sdpx_ml *ml);
 
 /* --- what a browser can receive (codec.c) ------------------------------ */
 

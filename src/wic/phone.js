@@ -8,7 +8,7 @@
 
 import JsSIP from 'jssip';
 import { audioStats } from './stats.js';
-import { rttOf, withDcmap } from './rtt.js';
+import { rttOf, rttRemote, rttSid, withDcmap } from './rtt.js';
 import { videoStats, offersVideo, preferH264 } from './video.js';
 import { displayUri, domainOf } from './address.js';
 import * as tones from './tones.js';
@@ -872,8 +872,10 @@ export class Phone {
 			if (x.originator === 'local' && /^m=video/m.test(x.sdp))
 				x.sdp = preferH264(x.sdp);
 			// real-time text: the T.140 channel agreed in SDP (rtt.js)
-			if (x.originator === 'local' && rttOf(s))
-				x.sdp = withDcmap(x.sdp);
+			if (x.originator === 'remote')
+				rttRemote(s, x.sdp);
+			else if (rttOf(s))
+				x.sdp = withDcmap(x.sdp, rttSid(s));
 		});
 		s.on('progress', (x) => {
 			if (s.direction !== 'outgoing' || !mine())

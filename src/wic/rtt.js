@@ -4,8 +4,9 @@
 //
 // The Text button opens a T.140 channel agreed in SDP: a channel with a
 // fixed id (negotiated, no DCEP) and `a=dcmap:<id> label="t140";
-// subprotocol="t140"` in every offer the page sends for that call, added
-// by a re-offer. What the user types goes as it is typed: each change of
+// subprotocol="t140"` in every SDP the page sends for that call, added
+// by a re-offer. A call whose offer has such a channel (imsedge maps a
+// core's m=text to one) gets it at once, without a re-offer. What the user types goes as it is typed: each change of
 // the text box is one message with what was added, after a T.140
 // BACKSPACE (U+0008) per character removed; a new line is U+2028. Text
 // from the other party appears in an aria-live log (role="log") as it
@@ -13,21 +14,34 @@
 // button hides and shows the panel; the channel stays for the call.
 
 export const RTT_SID = 100;
-const DCMAP = `a=dcmap:${RTT_SID} label="t140";subprotocol="t140"`;
 const BS = '\u0008';
 const LSEP = '\u2028';
 const SHOWN_MAX = 20000;      // characters kept on screen
 
 const state = new WeakMap();  // JsSIP session -> { ch, sent, shown }
+const offered = new WeakMap(); // session -> stream id the far end offered
 
-/** True if the page opened real-time text in session `s` */
+/** True if session `s` has real-time text (opened or offered) */
 export function rttOf(s) {
-	return state.has(s);
+	return state.has(s) || offered.has(s);
+}
+
+/** The T.140 channel's stream id in session `s` */
+export function rttSid(s) {
+	return state.get(s)?.sid ?? offered.get(s) ?? RTT_SID;
+}
+
+/** An SDP received in `s`: note a T.140 channel agreed in it */
+export function rttRemote(s, sdp) {
+	const m = /\r\na=dcmap:(\d+) [^\r\n]*subprotocol="t140"/.exec(sdp);
+	if (m && Number(m[1]) < 1024)
+		offered.set(s, Number(m[1]));
 }
 
 /** An SDP the page sends, with the T.140 channel's a=dcmap (RFC 8865) */
-export function withDcmap(sdp) {
-	if (sdp.includes(`a=dcmap:${RTT_SID} `))
+export function withDcmap(sdp, sid = RTT_SID) {
+	const DCMAP = `a=dcmap:${sid} label="t140";subprotocol="t140"`;
+	if (/\r\na=dcmap:\d+ [^\r\n]*subprotocol="t140"/.test(sdp))
 		return sdp;
 	const m = /(^|\r\n)m=application [^\r\n]*webrtc-datachannel\r\n/
 		.exec(sdp);
@@ -108,10 +122,18 @@ export class Rtt {
 		const pc = this.phone()?.pc;
 		if (!s || !pc || !s.isEstablished())
 			return false;
+		const st = this.channel(s, pc, offered.get(s) ?? RTT_SID);
+		st.ok = offered.has(s) ||
+			s.renegotiate({}, () => this.render());
+		return true;
+	}
+
+	/** The T.140 channel `sid` of session `s` on `pc` */
+	channel(s, pc, sid) {
 		const ch = pc.createDataChannel('t140', { negotiated: true,
-			id: RTT_SID, protocol: 't140' });
+			id: sid, protocol: 't140' });
 		ch.binaryType = 'arraybuffer';
-		const st = { ch, sent: '', shown: '', ok: null };
+		const st = { ch, sid, sent: '', shown: '', ok: null };
 		state.set(s, st);
 		const dec = new TextDecoder();
 		ch.addEventListener('open', () => {
@@ -124,8 +146,7 @@ export class Rtt {
 				dec.decode(e.data);
 			this.received(s, st, text);
 		});
-		st.ok = s.renegotiate({}, () => this.render());
-		return true;
+		return st;
 	}
 
 	received(s, st, text) {
@@ -179,6 +200,12 @@ export class Rtt {
 		const st = this.current();
 		const up = !!s && s.isEstablished() && !s.isEnded() &&
 			!!this.phone().pc;
+		// offered by the far end: the channel is there at once
+		if (up && !st && offered.has(s)) {
+			this.channel(s, this.phone().pc, offered.get(s)).ok = true;
+			this.render();
+			return;
+		}
 		const { button, panel, remote, input, status } = this.els;
 		if (!up)
 			this.open = false;

@@ -14,6 +14,8 @@
 // IMS text appears on the page, a packet lost on the RTP side shows as
 // U+FFFD after the RFC 4103 wait (1 s), and the same on an emergency
 // call (112, straight to mw_emergency_next_hop: the UE stands for it).
+// Then the IMS side calls with m=text: the page gets the T.140 channel in
+// imsedge's offer.
 //
 //   IMSEDGE_CALLS=1 node --test test/browser/rtt.test.mjs
 
@@ -255,6 +257,44 @@ test('D-63, D-41, D-44: real-time text from the browser phone to an ' +
 	await fake.waitText((x) => x === 'Help ✓', 8000, 'the emergency text');
 	fake.send('PSAP: where are you?');
 	await remoteIs(page, 'PSAP: where are you?');
+	await page.click('#btn-hangup');
+	await callState(page, 'ended');
+
+	// the IMS side calls with m=text: the page is offered a data channel
+	// with the T.140 channel and has it at once, without a re-offer
+	const sdpText = ue.sdpText.bind(ue);
+	ue.sdpText = (call, o) => sdpText(call, { ...o, rest: [
+		...(o.rest ?? []), `m=text ${fake.port} RTP/AVP 100 98`,
+		'a=rtpmap:100 red/1000', 'a=rtpmap:98 t140/1000',
+		'a=fmtp:100 98/98/98'] });
+	const inv = ue.invite('sip:alice@ims.test');
+	await callState(page, 'incoming');
+	ue.sdpText = sdpText;
+	await page.click('#btn-answer');
+	const { call: c3 } = await inv;
+	await callState(page, 'in-call');
+	const ta = textSection(c3.remoteSdp.raw);
+	assert.ok(ta?.port > 0, `no m=text in the answer:\n${c3.remoteSdp.raw}`);
+	assert.deepEqual(ta.pts, [100, 98]);
+	Object.assign(fake, { peer: { address: ta.addr, port: ta.port },
+		latched: null });
+	fake.chunks.clear();
+	const got = await page.evaluate(() => window.imsedgeWic.trace()
+		.filter((m) => m.dir === 'in' && /^INVITE /.test(m.text))
+		.at(-1)?.text ?? '');
+	assert.match(got, /\r\nm=application \d+ UDP\/DTLS\/SCTP webrtc-datachannel/);
+	assert.match(got, /\r\na=dcmap:100 label="t140";subprotocol="t140"\r\n/);
+	await page.waitForSelector('#rtt-panel[data-state="open"]',
+		{ state: 'attached', timeout: 10000 });
+	// text from the IMS side opens the panel
+	fake.send('Incoming ✓ ñ', { marker: true });
+	await remoteIs(page, 'Incoming ✓ ñ');
+	assert.equal(await page.getAttribute('#btn-rtt', 'aria-pressed'),
+		'true');
+	await page.focus('#rtt-input');
+	await page.keyboard.type('svar ø');
+	await fake.waitText((x) => x === 'svar ø', 8000, 'the reply');
+	assert.equal(c3.reinvites.length, 0);
 	await page.click('#btn-hangup');
 	await callState(page, 'ended');
 });

@@ -1688,14 +1688,14 @@ int test_sdpx_rtt(void)
 	TEST_EQ(f.npeer, 2);
 	HAS(out, 2, "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel");
 
-	/* a core re-offer with m=text there (hold from the IMS side): not
-	   mapped to the channel (not done), but the browser gets its
-	   data-channel m-line rejected, not m=text; the core's answer has
-	   m=text rejected */
+	/* a core re-offer with m=text there (hold from the IMS side): the
+	   browser gets its data-channel m-line with the same channel; one
+	   that rejects it leaves the core m=text rejected */
 	mbuf_reset(out);
 	pl_set_str(&pl, a);
 	TEST_ERR(sdpx_offer_to_browser(out, &call, &pl, &fake_ops_rtt, &f));
-	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 2, "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 2, "a=dcmap:2 label=\"t140\";subprotocol=\"t140\"");
 	HAS(out, 2, "a=mid:2");
 	HAS(out, 0, "m=audio 40000 UDP/TLS/RTP/SAVPF 111 110");
 	pl_set_str(&pl, bans_back);
@@ -1736,6 +1736,100 @@ int test_sdpx_rtt(void)
 	mem_deref(off);
 	mem_deref(off2);
 	mem_deref(out);
+	return err;
+}
+
+
+/* D-63: a core offer of m=text (RFC 4103) goes to the browser as a
+   data-channel m-line in the BUNDLE group with a T.140 channel agreed in
+   SDP (RFC 8865); the browser's answer gives the AGW its SCTP port and
+   the core gets m=text on the AGW's core-side port with its own payload
+   types; a browser that rejects it leaves m=text rejected */
+int test_sdpx_rtt_core_offer(void)
+{
+	static const char text[] =
+		"m=text 31010 RTP/AVP 99 98\r\n"
+		"a=rtpmap:99 red/1000\r\n"
+		"a=fmtp:99 98/98/98\r\n"
+		"a=rtpmap:98 t140/1000\r\n";
+	static const char dc_ans[] =
+		"m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+		"c=IN IP4 0.0.0.0\r\n"
+		"a=mid:1\r\n"
+		"a=sctp-port:5001\r\n"
+		"a=max-message-size:262144\r\n";
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *out = mbuf_alloc(8192);
+	char *off = NULL, *ans = NULL, *ans0 = NULL;
+	struct fake f;
+	struct pl pl;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	rtt_calls = dc_calls = 0;
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "ims-offer.sdp"));
+	TEST_ERR(re_sdprintf(&off, "%b%s", in->buf, in->end, text));
+	TEST_ERR(re_sdprintf(&ans, "%s%s", browser_answer, dc_ans));
+	TEST_ERR(re_sdprintf(&ans0, "%sm=application 0 UDP/DTLS/SCTP "
+			     "webrtc-datachannel\r\na=mid:1\r\n",
+			     browser_answer));
+	pl_set_str(&pl, off);
+	TEST_ERR(sdpx_offer_to_browser(out, &call, &pl, &fake_ops_rtt, &f));
+	TEST_EQ(dc_calls, 1);
+	TEST_EQ(dc_prm.mapc, 1);
+	TEST_EQ(dc_prm.mapv[0].sid, 100);
+	TEST_STREQ(dc_prm.mapv[0].proto, "t140");
+	TEST_EQ(rtt_calls, 1);
+	TEST_EQ(rtt_prm.tx_t140, 98);
+	TEST_EQ(rtt_prm.tx_red, 99);
+	TEST_EQ(rtt_prm.rx_t140, 98);
+	TEST_EQ(sa_port(&f.rtp[1]), 31010);
+	HAS(out, -1, "a=group:BUNDLE 0 1");
+	HAS(out, 1, "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 1, "a=mid:1");
+	HAS(out, 1, "a=setup:actpass");
+	HAS(out, 1, "a=sctp-port:5000");
+	HAS(out, 1, "a=dcmap:100 label=\"t140\";subprotocol=\"t140\"");
+	HASNT(out, 1, "a=rtpmap");
+
+	/* the browser's answer: its SCTP port to the AGW, m=text back */
+	pl_set_str(&pl, ans);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_core(out, call, &pl, &fake_ops_rtt, &f));
+	TEST_EQ(dc_calls, 2);
+	TEST_EQ(dc_prm.sctp_port, 5001);
+	TEST_EQ(dc_prm.mapv[0].sid, 100);
+	HAS(out, 1, "m=text 30002 RTP/AVP 99 98");
+	HAS(out, 1, "a=rtpmap:99 red/1000");
+	HAS(out, 1, "a=fmtp:99 98/98/98");
+	HAS(out, 1, "a=rtpmap:98 t140/1000");
+	HAS(out, 1, "c=IN IP4 198.51.100.7");
+
+	/* rejected by the browser: m=text rejected */
+	call = mem_deref(call);
+	pl_set_str(&pl, off);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_offer_to_browser(out, &call, &pl, &fake_ops_rtt, &f));
+	pl_set_str(&pl, ans0);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_core(out, call, &pl, &fake_ops_rtt, &f));
+	HAS(out, 1, "m=text 0 RTP/AVP 99");
+
+	/* without the ops: offered rejected, as before */
+	call = mem_deref(call);
+	pl_set_str(&pl, off);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_offer_to_browser(out, &call, &pl, &fake_ops_dc, &f));
+	HAS(out, 1, "m=text 0 RTP/AVP 99");
+
+ out:
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(out);
+	mem_deref(off);
+	mem_deref(ans);
+	mem_deref(ans0);
 	return err;
 }
 

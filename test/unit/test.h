@@ -94,6 +94,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_dcep_codec)       \
 	X(test_sdpx_datachannel) \
 	X(test_sdpx_rtt) \
+	X(test_sdpx_rtt_core_offer) \
 	X(test_dc_open_send_close) \
 	X(test_dc_limits)        \
 	X(test_dc_refuse)        \
