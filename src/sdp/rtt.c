@@ -13,10 +13,19 @@
  * that rejects the text m-line leaves the channel without a far end.
  * The browser's answer is the data-channel answer either way (dc.c).
  *
- * Not done: a core offer of m=text (it is not mapped to a data channel
- * toward the browser); a core re-offer in a call with real-time text
- * does not keep it (sdpx_rtt_write_back: the browser's data-channel
- * m-line is offered back rejected, so that the rest of it works).
+ * The other way, a core offer's `m=text` (RTP/AVP(F), t140/1000, a
+ * port) becomes a data-channel m-line toward the browser in the BUNDLE
+ * group (actpass, a=sctp-port, `a=dcmap:<id> label="t140";
+ * subprotocol="t140"`, id 100 or the call's channel), the AGW gets the
+ * channel, the text stream with the core's payload types and the
+ * core's address; the browser's answer gives its SCTP port and the core
+ * is answered m=text with its payload types. The m-line is then `text`
+ * on the core's side and `application` on the browser's (ml->dc_back),
+ * which sdpx_answer_check and later offers respect; a core m=text the
+ * AGW cannot take where the browser has a data channel is offered back
+ * as that m-line rejected (sdpx_rtt_write_back).
+ *
+ * Not done: T.140 opened by DCEP alone, a=dcsa (cps, language).
  */
 #include <string.h>
 #include <re.h>
@@ -302,7 +311,8 @@ int sdpx_rtt_write_dc_offer(struct mbuf *mb, const struct sdpx_call *call,
 			   "a=end-of-candidates\r\n",
 			   &info->cand, sa_port(&info->cand));
 	err |= mbuf_printf(mb, "a=sctp-port:%u\r\na=max-message-size:%u\r\n"
-			   "a=dcmap:%u label=\"t140\";subprotocol=\"t140\"\r\n",
+			   "a=dcmap:%u label=\"t140\";"
+			   "subprotocol=\"t140\"\r\n",
 			   ml->dcinfo.sctp_port, ml->dcinfo.max_message,
 			   ml->rtt_sid);
 
