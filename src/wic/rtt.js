@@ -17,6 +17,7 @@ export const RTT_SID = 100;
 const BS = '\u0008';
 const LSEP = '\u2028';
 const SHOWN_MAX = 20000;      // characters kept on screen
+const SEND_MAX = 500;         // characters per message
 
 const state = new WeakMap();  // JsSIP session -> { ch, sent, shown }
 const offered = new WeakMap(); // session -> stream id the far end offered
@@ -189,7 +190,10 @@ export class Rtt {
 		if (!d)
 			return;
 		try {
-			st.ch.send(d);
+			// a paste goes in parts (imsedge queues 4 KiB of text)
+			const cps = [...d];
+			for (let i = 0; i < cps.length; i += SEND_MAX)
+				st.ch.send(cps.slice(i, i + SEND_MAX).join(''));
 			st.sent = now;
 		} catch { /* closing: nothing more goes */ }
 	}
