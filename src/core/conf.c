@@ -469,9 +469,10 @@ static int k_metrics_listen(struct ctx *ctx, const struct pl *val)
 		(void)sa_set_str(sa, "127.0.0.1", (uint16_t)port);
 
 	if (!sa_is_loopback(sa))
-		return conf_fail(ctx, "'%r' is not a loopback address (the "
-				 "metrics are plain HTTP, for local scrapers)",
-				 val);
+		return conf_fail(ctx, "'%r' is not a loopback address (this "
+				 "listener is plain HTTP, for local scrapers; "
+				 "for scrapers elsewhere set metrics_token and "
+				 "scrape https://WWSF/metrics)", val);
 
 	return 0;
 }
@@ -594,6 +595,7 @@ static const struct conf_key keys[] = {
 	{"w2_public_url",        k_w2_public_url,        false, false},
 	{"crypto_provider",      k_crypto_provider,      false, false},
 	{"metrics_listen",       k_metrics_listen,       false, false},
+	{"metrics_token",        k_metrics_token,        false, false},
 	{"control_socket",       k_control_socket,       false, false},
 	{"log_level",            k_log_level,            false, false},
 	{"log_syslog",           k_log_syslog,           false, false},

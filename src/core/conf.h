@@ -62,6 +62,8 @@ struct imsedge_conf {
 	char *wwsf_root;          /**< directory of the page              */
 	char *wwsf_users;         /**< users file, NULL: no password login */
 	char *wwsf_origin;        /**< the page's origin; tokens' "iss"   */
+	char *metrics_token;      /**< bearer token for GET /metrics on
+				       the WWSF (HTTPS); NULL: not there */
 	char *token_key;          /**< P-256 signing key of our WAF       */
 	uint32_t token_lifetime;  /**< seconds                            */
 	struct list pools;        /**< struct conf_pool                   */

@@ -1,6 +1,7 @@
 /**
  * @file metrics.c  Prometheus metrics (text format 0.0.4) over plain
- *                  HTTP on a loopback address: GET /metrics
+ *                  HTTP on a loopback address: GET /metrics (and, with
+ *                  metrics_token, over the WWSF's HTTPS: src/web)
  *
  * Counters come from src/core/stats.c; gauges are read from the
  * modules at scrape time. Names follow the Prometheus conventions:
@@ -362,7 +363,8 @@ static void http_req(struct http_conn *conn, const struct http_msg *msg,
  * Serve the metrics on a loopback address
  *
  * @param mp    Returned metrics
- * @param laddr Address (loopback)
+ * @param laddr Address (loopback), or unset/NULL for no listener of
+ *              its own (metrics_print() for the WWSF's /metrics only)
  * @param src   Where the gauges come from
  *
  * @return 0 if success, otherwise errorcode
@@ -376,7 +378,7 @@ int metrics_alloc(struct metrics **mp, const struct sa *laddr,
 	if (!mp || !laddr || !src)
 		return EINVAL;
 
-	if (!sa_is_loopback(laddr))
+	if (sa_isset(laddr, SA_PORT) && !sa_is_loopback(laddr))
 		return EACCES;
 
 	m = mem_zalloc(sizeof(*m), destructor);
@@ -388,6 +390,11 @@ int metrics_alloc(struct metrics **mp, const struct sa *laddr,
 	tmr_init(&m->tmr_lag);
 	m->lag_due = tmr_jiffies() + LAG_TICK_MS;
 	tmr_start(&m->tmr_lag, LAG_TICK_MS, lag_tick, m);
+
+	if (!sa_isset(laddr, SA_PORT)) {
+		*mp = m;
+		return 0;
+	}
 
 	err = http_listen(&m->sock, laddr, http_req, m);
 	if (!err)

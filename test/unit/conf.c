@@ -205,7 +205,10 @@ int test_conf_web(void)
 		const char *extra;
 		const char *want;
 	} v[] = {
-		{"token_key k\n", "t.conf: wwsf_users, token_key, identity_pool and wwsf_origin need wwsf_listen"},
+		{"token_key k\n", "t.conf: wwsf_users, token_key, identity_pool, wwsf_origin and metrics_token need wwsf_listen"},
+		{"metrics_token 0123456789abcdef0123456789abcdef\n", "t.conf: wwsf_users, token_key, identity_pool, wwsf_origin and metrics_token need wwsf_listen"},
+		{"metrics_token 0123456789abcdef0123456789abcde\n", "t.conf:7: metrics_token must be 32 to 256 characters (it has 31); e.g. the output of: head -c 32 /dev/urandom | base64"},
+		{"metrics_token 0123456789abcdef0123456789abcdef\"\n", "t.conf:7: metrics_token: character '\"' is not allowed (letters, digits and -._~+/= only)"},
 		{"waf_pubkey https://w.example k.pem\n", "t.conf: missing key 'w2_public_url' (the wss:// URL browsers reach W2 at)"},
 		{"wwsf_listen 0.0.0.0:8443\nw2_public_url wss://e.example:7443\n", "t.conf: missing key 'token_key' (the WAF's signing key; imsedge -k FILE makes one)"},
 		{"w2_public_url https://e.example\n", "t.conf:7: 'https://e.example' is not a wss:// URL"},
@@ -611,8 +614,9 @@ int test_conf_metrics(void)
 
 	err = expect_error("metrics_listen 192.0.2.1:9100\n",
 			   "t.conf:7: '192.0.2.1:9100' is not a loopback "
-			   "address (the metrics are plain HTTP, for local "
-			   "scrapers)");
+			   "address (this listener is plain HTTP, for local "
+			   "scrapers; for scrapers elsewhere set "
+			   "metrics_token and scrape https://WWSF/metrics)");
 	if (!err)
 		err = expect_error("metrics_listen 0\n",
 				   "t.conf:7: '0' is not an ADDR:PORT or a "
