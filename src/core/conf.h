@@ -25,6 +25,10 @@ struct imsedge_conf {
 	uint32_t w2_ping_interval;     /**< seconds, 0 = no keepalive    */
 	uint32_t w2_idle_timeout;      /**< seconds without any frame    */
 	uint32_t w2_handshake_timeout; /**< seconds for TLS + Upgrade    */
+	uint32_t w2_max_pending;  /**< connections in TLS/HTTP stage     */
+	uint32_t w2_pending_per_address;     /**< same, per address      */
+	uint32_t w2_connections_per_address; /**< upgraded, per address  */
+	uint32_t buffer_budget;   /**< bytes of peers' partial messages  */
 
 	/* Mw: toward the IMS core */
 	struct sa mw_listen;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <re.h>
 #include "../core/log.h"
+#include "../core/budget.h"
 #include "../core/stats.h"
 #include "../cdr/cdr.h"
 #include "../agw/agw.h"
@@ -310,6 +311,18 @@ int metrics_print(struct mbuf *mb, const struct metrics *m)
 		   stats_get(STAT_WS_OPENED));
 	err |= one(mb, "imsedge_websocket_rejections_total", "counter",
 		   "W2 upgrades refused", stats_get(STAT_WS_REJECTED));
+	err |= one(mb, "imsedge_handshakes_dropped_total", "counter",
+		   "Connections in TLS/HTTP dropped for newer ones (W2, WWSF)",
+		   stats_get(STAT_HS_DROPPED));
+	err |= one(mb, "imsedge_connections_refused_total", "counter",
+		   "W2 TCP connections closed at accept (per-address limit)",
+		   stats_get(STAT_TCP_REFUSED));
+	err |= one(mb, "imsedge_buffer_budget_bytes", "gauge",
+		   "Bytes of receive buffers held (buffer_budget)",
+		   budget_used());
+	err |= one(mb, "imsedge_buffer_budget_refusals_total", "counter",
+		   "Buffer growths refused: buffer_budget spent",
+		   budget_refusals());
 	err |= one(mb, "imsedge_registrations", "gauge", "Registered "
 		   "identities now", pcscf_registrations(m->src.pcscf));
 	err |= family(mb, "imsedge_registrations_total", "counter",

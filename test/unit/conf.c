@@ -56,6 +56,10 @@ int test_conf_good(void)
 	TEST_EQ(conf->w2_max_message, 65536);
 	TEST_EQ(conf->w2_ping_interval, 30);
 	TEST_EQ(conf->w2_handshake_timeout, 10);
+	TEST_EQ(conf->w2_max_pending, 64);   /* max(200 / 4, 64) */
+	TEST_EQ(conf->w2_pending_per_address, 32);
+	TEST_EQ(conf->w2_connections_per_address, 256);
+	TEST_EQ(conf->buffer_budget, 33554432);
 
  out:
 	mem_deref(conf);
@@ -107,6 +111,11 @@ int test_conf_errors(void)
 		{"max_connections 12x\n", "t.conf:7: '12x' is not a number in 1..1000000"},
 		{"max_connections 99999999999\n", "t.conf:7: '99999999999' is not a number in 1..1000000"},
 		{"w2_max_message 100\n", "t.conf:7: '100' is not a number in 1024..1048576"},
+		{"w2_max_pending 0\n", "t.conf:7: '0' is not a number in 1..1000000"},
+		{"w2_pending_per_address x\n", "t.conf:7: 'x' is not a number in 1..1000000"},
+		{"w2_connections_per_address 0\n", "t.conf:7: '0' is not a number in 1..1000000"},
+		{"buffer_budget 1000\n", "t.conf:7: '1000' is not a number in 1048576..1073741824"},
+		{"buffer_budget 2000000\nw2_max_message 1048576\n", "t.conf: buffer_budget 2000000 is below twice w2_max_message (1048576)"},
 		{"\n# c\nlog_level loud\n", "t.conf:9: 'loud' is not one of debug, info, warn, error"},
 		{"log_syslog maybe\n", "t.conf:7: 'maybe' is not yes or no"},
 		{"w2_origin ftp:/x\n", "t.conf:7: 'ftp:/x' is not an origin like https://host[:port]"},
