@@ -41,6 +41,7 @@ struct agw_sess {
 	struct agw *agw;             /**< Holds a reference                */
 	struct list w3l;             /**< struct agw_w3                    */
 	struct list streaml;         /**< struct agw_stream                */
+	struct list msrpl;           /**< struct agw_msrp (msrp.c)         */
 	agw_close_h *closeh;
 	void *arg;
 	bool emergency;
@@ -188,6 +189,10 @@ bool agw_rtt_from_dc(struct agw_w3 *w3, uint16_t sid, const uint8_t *p,
 		     size_t n);
 void agw_rtt_from_core(struct agw_rtt *r, const uint8_t *p, size_t n,
 		       bool rtcp);
+
+/* msrp.c */
+bool agw_msrp_dc_recv(struct agw_w3 *w3, uint16_t sid, const uint8_t *p,
+		      size_t n);
 
 /* relay.c */
 bool agw_is_rtcp(const uint8_t *p, size_t n);

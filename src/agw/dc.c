@@ -12,8 +12,10 @@
  * already up.
  *
  * The AGW accepts channels up to max_datachannels and closes a channel
- * whose message exceeds dc_max_message. Messages on a T.140 channel of
- * a real-time text stream go to rtt.c; others are counted and dropped.
+ * whose message exceeds dc_max_message. An MSRP channel agreed in SDP
+ * is relayed to TCP (msrp.c), a T.140 channel of a real-time text
+ * stream goes to rtt.c; other channels' messages are counted and
+ * dropped.
  */
 #include <string.h>
 #include <re.h>
@@ -56,7 +58,8 @@ static void chan_recv_h(uint16_t sid, enum dc_ppid ppid, const uint8_t *p,
 {
 	struct agw_w3 *w3 = arg;
 
-	if (agw_rtt_from_dc(w3, sid, p, n))
+	if (agw_rtt_from_dc(w3, sid, p, n) ||
+	    agw_msrp_dc_recv(w3, sid, p, n))
 		return;
 
 	log_debug("transport %u: data channel %u: %zu bytes (%s), not"

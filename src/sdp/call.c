@@ -203,6 +203,7 @@ void sdpx_ml_store(struct sdpx_ml *ml, const struct sdpx_media *m)
 	ml->dc = false;
 	ml->rtt = false;
 	ml->dc_back = false;
+	ml->msrp = false;
 }
 
 
@@ -271,9 +272,10 @@ int sdpx_answer_check(const struct sdpx_call *call,
 	for (i = 0; i < sdp->mc; i++) {
 		const struct sdpx_ml *ml = &call->mlv[i];
 
-		/* a T.140 channel is m=text on the core's side (rtt.c) */
+		/* a T.140 channel is m=text on the core's side (rtt.c),
+		   an MSRP one m=message (msrp.c) */
 		const bool core = offerer == SDPX_BROWSER;
-		const char *want = ml->media;
+		const char *want = ml->msrp ? "message" : ml->media;
 
 		if (core && (ml->rtt || ml->dc_back))
 			want = "text";

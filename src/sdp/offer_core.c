@@ -236,6 +236,9 @@ static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 	size_t ptc;
 	int err;
 
+	if (ml->msrp)
+		return sdpx_msrp_write_offer(mb, ml, m);
+
 	if (ml->rtt)
 		return sdpx_rtt_write_offer(mb, ml);
 

@@ -85,7 +85,8 @@ int sdpx_rtt_offer(struct sdpx_call *call, const struct sdpx_ops *ops,
 		ml->rtt = false;
 		ml->rtt_ok = false;
 
-		if (!ml->dc || ml->rejected || !ops || !ops->rtt ||
+		/* one m-line toward the core: MSRP (msrp.c) goes first */
+		if (!ml->dc || ml->rejected || ml->msrp || !ops || !ops->rtt ||
 		    !t140_sid(ml, &ml->rtt_sid))
 			continue;
 

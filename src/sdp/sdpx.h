@@ -53,6 +53,12 @@ struct sdpx_ops {
 	   on the AGW and the core sees the m-line rejected */
 	int (*rtt)(void *arg, unsigned idx, const struct agw_rtt_prm *prm,
 		   struct agw_stream_info *info);
+	/* MSRP channels relayed to TCP (agw_sess_msrp*); NULL: the
+	   data-channel m-line is offered to the core rejected */
+	int (*msrp)(void *arg, unsigned idx, const struct agw_msrp_prm *prm,
+		    struct agw_msrp_info *info);
+	int (*msrp_peer)(void *arg, unsigned idx,
+			 const struct agw_msrp_peer *peer);
 };
 
 int  sdpx_offer_to_core(struct mbuf *out, struct sdpx_call **callp,
@@ -68,3 +74,4 @@ int  sdpx_answer_to_core(struct mbuf *out, struct sdpx_call *call,
 			 const struct pl *browser_answer,
 			 const struct sdpx_ops *ops, void *arg);
 bool sdpx_is_sdp(const struct sip_msg *msg);
+void sdpx_xcode_set(const int *codecv, size_t codecc, uint16_t wb_mode_set);
