@@ -160,6 +160,24 @@ int  agw_sess_datachannel(struct agw_sess *s, unsigned idx,
 			  const struct agw_dc_prm *prm,
 			  struct agw_dc_info *info);
 
+/**
+ * Real-time text (rtt.c): the T.140 data channel (RFC 8865) of a W3
+ * transport <-> RFC 4103 RTP text (RED) on a core-side stream. Payload
+ * types: rx_* the AGW's SDP toward the core, tx_* the core's.
+ */
+struct agw_rtt_prm {
+	unsigned tid;              /**< W3 transport with the channel     */
+	uint16_t sid;              /**< The T.140 channel's stream id     */
+	uint8_t rx_t140;           /**< t140/1000 the AGW receives        */
+	uint8_t rx_red;            /**< red/1000 it receives, 0: none     */
+	uint8_t tx_t140;           /**< t140/1000 the core receives       */
+	uint8_t tx_red;            /**< red/1000 the core receives, 0: none */
+};
+
+int  agw_sess_rtt(struct agw_sess *s, unsigned idx,
+		  const struct agw_rtt_prm *prm,
+		  struct agw_stream_info *info);
+
 enum {
 	AGW_MSRP_PATH = 512,       /**< An MSRP To-Path/From-Path value   */
 	AGW_MSRP_URI  = 128,       /**< One MSRP URI of the AGW           */

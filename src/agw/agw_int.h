@@ -128,6 +128,7 @@ struct agw_stream {
 	struct agw_latch latch_rtcp;
 	struct agw_stats stats;
 	struct agw_xcode *xc;        /**< Transcoding path, NULL: relay    */
+	struct agw_rtt *rtt;         /**< Real-time text (rtt.c), or NULL  */
 };
 
 /* agw.c */
@@ -172,7 +173,7 @@ int  agw_core_mux(struct agw_stream *st, bool mux);
 void agw_core_close(struct agw_stream *st);
 void agw_core_peer(struct agw_stream *st, const struct sa *rtp,
 		   const struct sa *rtcp);
-int  agw_core_send(struct agw_stream *st, bool rtcp, uint8_t *buf,
+int  agw_core_send(struct agw_stream *st, bool rtcp, const uint8_t *buf,
 		   size_t len);
 void agw_core_recv_test(struct agw_stream *st, bool rtcp,
 			const struct sa *src, struct mbuf *mb);
@@ -183,6 +184,12 @@ void agw_dc_free(struct agw_w3 *w3);
 void agw_dc_dtls_up(struct agw_w3 *w3);
 void agw_dc_dtls_recv(struct mbuf *mb, void *arg);
 bool agw_dc_only(const struct agw_w3 *w3);
+
+/* rtt.c */
+bool agw_rtt_from_dc(struct agw_w3 *w3, uint16_t sid, const uint8_t *p,
+		     size_t n);
+void agw_rtt_from_core(struct agw_rtt *r, const uint8_t *p, size_t n,
+		       bool rtcp);
 
 /* msrp.c */
 bool agw_msrp_dc_recv(struct agw_w3 *w3, uint16_t sid, const uint8_t *p,

@@ -167,7 +167,7 @@ void agw_core_peer(struct agw_stream *st, const struct sa *rtp,
  * @return 0 if success, ENOTCONN if the core's address is unknown, else
  *         errorcode
  */
-int agw_core_send(struct agw_stream *st, bool rtcp, uint8_t *buf,
+int agw_core_send(struct agw_stream *st, bool rtcp, const uint8_t *buf,
 		  size_t len)
 {
 	bool own = rtcp && !st->rtcp_mux;

@@ -13,7 +13,8 @@
  *
  * The AGW accepts channels up to max_datachannels and closes a channel
  * whose message exceeds dc_max_message. An MSRP channel agreed in SDP
- * is relayed to TCP (msrp.c); other channels' messages are counted and
+ * is relayed to TCP (msrp.c), a T.140 channel of a real-time text
+ * stream goes to rtt.c; other channels' messages are counted and
  * dropped.
  */
 #include <string.h>
@@ -57,7 +58,8 @@ static void chan_recv_h(uint16_t sid, enum dc_ppid ppid, const uint8_t *p,
 {
 	struct agw_w3 *w3 = arg;
 
-	if (agw_msrp_dc_recv(w3, sid, p, n))
+	if (agw_rtt_from_dc(w3, sid, p, n) ||
+	    agw_msrp_dc_recv(w3, sid, p, n))
 		return;
 
 	log_debug("transport %u: data channel %u: %zu bytes (%s), not"
@@ -226,7 +228,7 @@ bool agw_dc_only(const struct agw_w3 *w3)
 	for (le = w3->sess->streaml.head; le; le = le->next) {
 		const struct agw_stream *st = le->data;
 
-		if (st->w3 == w3)
+		if (st->w3 == w3 && !st->rtt)
 			return false;
 	}
 

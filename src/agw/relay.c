@@ -84,7 +84,7 @@ static struct agw_stream *pick(const struct agw_w3 *w3, const uint8_t *p,
 	for (le = w3->sess->streaml.head; le; le = le->next) {
 		struct agw_stream *st = le->data;
 
-		if (st->w3 != w3)
+		if (st->w3 != w3 || st->rtt)
 			continue;
 
 		if (has_ssrc(st, ssrc))
@@ -245,6 +245,11 @@ void agw_relay_core(struct agw_stream *st, bool rtcp, const uint8_t *p,
 		    size_t n)
 {
 	uint8_t *buf = st->sess->agw->buf;
+
+	if (st->rtt) {
+		agw_rtt_from_core(st->rtt, p, n, rtcp);
+		return;
+	}
 
 #ifdef IMSEDGE_TRANSCODE
 	if (st->xc) {

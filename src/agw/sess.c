@@ -263,6 +263,7 @@ static void stream_destructor(void *arg)
 	struct agw_stream *st = arg;
 
 	mem_deref(st->xc);
+	mem_deref(st->rtt);
 	agw_core_close(st);
 	list_unlink(&st->le);
 }

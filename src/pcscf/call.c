@@ -132,6 +132,15 @@ static int op_datachannel(void *arg, unsigned idx,
 }
 
 
+static int op_rtt(void *arg, unsigned idx, const struct agw_rtt_prm *prm,
+		  struct agw_stream_info *info)
+{
+	struct call *c = arg;
+
+	return agw_sess_rtt(c->media, idx, prm, info);
+}
+
+
 static int op_msrp(void *arg, unsigned idx, const struct agw_msrp_prm *prm,
 		   struct agw_msrp_info *info)
 {
@@ -168,7 +177,7 @@ static const struct sdpx_ops ops = {
 /* with data channels (config datachannel yes) */
 static const struct sdpx_ops ops_dc = {
 	op_transport, op_transport_remote, op_stream, op_core_peer,
-	op_datachannel, NULL, op_msrp, op_msrp_peer
+	op_datachannel, NULL, op_rtt, op_msrp, op_msrp_peer
 };
 
 #ifdef IMSEDGE_TRANSCODE
@@ -181,7 +190,7 @@ static const struct sdpx_ops ops_x = {
 
 static const struct sdpx_ops ops_dc_x = {
 	op_transport, op_transport_remote, op_stream, op_core_peer,
-	op_datachannel, op_xcode, op_msrp, op_msrp_peer
+	op_datachannel, op_xcode, op_rtt, op_msrp, op_msrp_peer
 };
 #endif
 

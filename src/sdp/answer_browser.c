@@ -28,6 +28,11 @@ static int accept_media(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		/* the AGW answers data channels itself (dc.c) */
 		ml->declined = ml->rejected ||
 			(!ml->dc && (!m->port || !m->rtp));
+		if (ml->rtt && !ml->declined) {
+			err = sdpx_rtt_answer(ml, m, (unsigned)i, ops, arg);
+			if (err)
+				return err;
+		}
 		if (ml->dc && !ml->declined) {
 			err = sdpx_msrp_answer(ml, m, (unsigned)i, ops, arg);
 			if (err)
@@ -69,7 +74,8 @@ static int core_peers(const struct sdpx_call *call,
 
 	for (i = 0; !err && i < call->mlc; i++) {
 
-		if (call->mlv[i].declined || call->mlv[i].dc)
+		if (call->mlv[i].declined ||
+		    (call->mlv[i].dc && !call->mlv[i].rtt_ok))
 			continue;
 
 		/* no rtcp-mux was offered to the core */

@@ -24,6 +24,14 @@ static int accept_media(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		struct sdpx_ml *ml = &call->mlv[i];
 		const struct sdpx_media *m = &sdp->mv[i];
 
+		if (ml->rtt && !ml->rejected) {  /* m=text (rtt.c) */
+			err = sdpx_rtt_browser_answer(ml, m, (unsigned)i, ops,
+						      arg);
+			if (err)
+				return err;
+			continue;
+		}
+
 		ml->declined = ml->rejected || !m->port || !m->rtp;
 		if (ml->declined)
 			continue;
@@ -97,6 +105,9 @@ static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 
 	if (ml->declined)
 		return sdpx_write_rejected(mb, ml, NULL);
+
+	if (ml->rtt)
+		return sdpx_rtt_write_core_answer(mb, ml);
 
 	err  = sdpx_write_mline(mb, ml->media, sa_port(&ml->core.rtp),
 				ml->proto, ml->cptv, ml->cptc);

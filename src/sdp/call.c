@@ -201,6 +201,8 @@ void sdpx_ml_store(struct sdpx_ml *ml, const struct sdpx_media *m)
 	ml->kind = sdpx_kind(m);
 	ml->declined = false;
 	ml->dc = false;
+	ml->rtt = false;
+	ml->dc_back = false;
 	ml->msrp = false;
 }
 
@@ -270,8 +272,17 @@ int sdpx_answer_check(const struct sdpx_call *call,
 	for (i = 0; i < sdp->mc; i++) {
 		const struct sdpx_ml *ml = &call->mlv[i];
 
-		if (pl_strcasecmp(&sdp->mv[i].type,
-				  ml->msrp ? "message" : ml->media))
+		/* a T.140 channel is m=text on the core's side (rtt.c),
+		   an MSRP one m=message (msrp.c) */
+		const bool core = offerer == SDPX_BROWSER;
+		const char *want = ml->msrp ? "message" : ml->media;
+
+		if (core && (ml->rtt || ml->dc_back))
+			want = "text";
+		else if (!core && ml->dc_back)
+			want = "application";
+
+		if (pl_strcasecmp(&sdp->mv[i].type, want))
 			return EPROTO;
 	}
 

@@ -5,8 +5,9 @@
  *
  * A browser's data-channel m-line gets a W3 transport like media (its
  * own or its BUNDLE group's) and an SCTP association in the AGW; the
- * core is offered it rejected (port 0), or as m=message when it
- * carries an MSRP channel (msrp.c). The browser's answer is the AGW's own:
+ * core is offered it rejected (port 0), as m=message when it carries
+ * an MSRP channel (msrp.c) or as m=text when it has a T.140 channel
+ * (rtt.c). The browser's answer is the AGW's own:
  * transport, a=sctp-port, a=max-message-size, and the a=dcmap channels
  * (RFC 8864) it opened without DCEP (D-44).
  */

@@ -29,9 +29,20 @@ static bool plain_rtp(const struct sdpx_media *m)
 static int classify_one(struct sdpx_ml *ml, const struct sdpx_sdp *sdp,
 			const struct sdpx_media *m, const struct sdpx_ops *ops)
 {
+	const bool was_rtt = ml->rtt;
 	size_t codecs;
 
 	sdpx_ml_store(ml, m);
+	ml->dc_back = was_rtt && !pl_strcasecmp(&m->type, "text");
+
+	/* real-time text: a T.140 data channel toward the browser (rtt.c) */
+	if (sdpx_rtt_core_text(ml, m, ops)) {
+		ml->rtt = ml->dc = ml->dc_back = true;
+		ml->rejected = false;
+		ml->grp = 0;
+		ml->core_dir = SDPX_SENDRECV;
+		return 0;
+	}
 	ml->avpf = !pl_strcasecmp(&m->proto, "RTP/AVPF");
 	ml->core_rtcp_mux = sdpx_attr_find(m->linev, m->linec, "rtcp-mux",
 					   NULL);
@@ -137,6 +148,12 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		if (ml->rejected)
 			continue;
 
+		if (ml->rtt) {
+			err = sdpx_rtt_core_offer(ml, (unsigned)i, &sdp->mv[i],
+						  ops, arg);
+			continue;
+		}
+
 		memset(&prm, 0, sizeof(prm));
 		prm.tid = ml->tid;
 		prm.core_rtcp_mux = ml->core_rtcp_mux;
@@ -180,9 +197,13 @@ static int write_media(struct mbuf *mb, const struct sdpx_call *call,
 	const struct sdpx_tp *tp = &call->tpv[ml->tid];
 	int err;
 
+	if (ml->rtt)
+		return sdpx_rtt_write_dc_offer(mb, call, ml);
+
 	if (ml->rejected) {
-		err  = sdpx_write_rejected(mb, ml, ml->kind != SDPX_OTHER &&
-					   m->rtp ? BROWSER_PROTO : NULL);
+		err  = ml->dc_back ? sdpx_rtt_write_back(mb, ml) :
+			sdpx_write_rejected(mb, ml, ml->kind != SDPX_OTHER &&
+					    m->rtp ? BROWSER_PROTO : NULL);
 		err |= mbuf_printf(mb, "a=mid:%s\r\n", ml->mid);
 		return err;
 	}

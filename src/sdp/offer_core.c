@@ -111,8 +111,11 @@ static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 	for (i = 0; i < sdp->mc; i++) {
 		struct sdpx_ml *ml = &call->mlv[i];
 		const struct sdpx_media *m = &sdp->mv[i];
+		const bool text = ml->dc_back;
 
 		sdpx_ml_store(ml, m);
+		/* the core has m=text there since its re-offer (rtt.c) */
+		ml->dc_back = text && sdpx_dc_media(m);
 		ml->grp = -1;
 		ml->avpf = false;
 		ml->core_rtcp_mux = false;
@@ -236,6 +239,12 @@ static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 	if (ml->msrp)
 		return sdpx_msrp_write_offer(mb, ml, m);
 
+	if (ml->rtt)
+		return sdpx_rtt_write_offer(mb, ml);
+
+	if (ml->dc_back)
+		return mbuf_write_str(mb, "m=text 0 RTP/AVP 98\r\n");
+
 	if (ml->rejected || ml->dc)
 		return sdpx_write_rejected(mb, ml, ml->kind != SDPX_OTHER &&
 					   m->rtp ? "RTP/AVP" : NULL);
@@ -331,6 +340,8 @@ int sdpx_offer_to_core(struct mbuf *out, struct sdpx_call **callp,
 	err = streams(next, sdp, ops, arg);
 	if (!err)
 		err = sdpx_dc_streams(next, sdp, ops, arg);
+	if (!err)
+		err = sdpx_rtt_offer(next, ops, arg);
 	if (err)
 		goto out;
 

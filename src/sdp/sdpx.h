@@ -49,6 +49,10 @@ struct sdpx_ops {
 	/* transcoding (agw_sess_xcode); NULL: none is offered */
 	int (*xcode)(void *arg, unsigned idx,
 		     const struct agw_xcode_prm *prm);
+	/* real-time text (agw_sess_rtt); NULL: a T.140 channel stays
+	   on the AGW and the core sees the m-line rejected */
+	int (*rtt)(void *arg, unsigned idx, const struct agw_rtt_prm *prm,
+		   struct agw_stream_info *info);
 	/* MSRP channels relayed to TCP (agw_sess_msrp*); NULL: the
 	   data-channel m-line is offered to the core rejected */
 	int (*msrp)(void *arg, unsigned idx, const struct agw_msrp_prm *prm,

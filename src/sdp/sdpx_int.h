@@ -140,6 +140,15 @@ struct sdpx_ml {
 	struct agw_dc_info dcinfo;      /**< ... and its SCTP parameters   */
 	struct agw_dcmap dcmapv[AGW_DCMAP_MAX]; /**< ... a=dcmap taken     */
 	size_t dcmapc;
+	bool rtt;                       /**< ... one is T.140: m=text      */
+	bool rtt_ok;                    /**< ... and the core took it      */
+	uint16_t rtt_sid;               /**< ... its stream id             */
+	uint8_t rtt_t140;               /**< Core offer's t140/1000 ...    */
+	uint8_t rtt_red;                /**< ... and red/1000 (0: none)    */
+	bool dc_back;                   /**< m=text on the core's side and
+					     a data-channel m-line on the
+					     browser's, after a core
+					     re-offer (rtt.c)              */
 	bool msrp;                      /**< Its MSRP channel relayed      */
 	uint16_t msrp_sid;              /**< ... on this stream id         */
 	struct agw_msrp_info msrpinfo;  /**< ... the AGW's side (msrp.c)   */
@@ -213,6 +222,26 @@ int  sdpx_dc_streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		     const struct sdpx_ops *ops, void *arg);
 int  sdpx_dc_write(struct mbuf *mb, const struct sdpx_call *call,
 		   const struct sdpx_ml *ml);
+
+/* --- real-time text: T.140 channel <-> m=text (rtt.c) ------------------ */
+
+int  sdpx_rtt_offer(struct sdpx_call *call, const struct sdpx_ops *ops,
+		    void *arg);
+int  sdpx_rtt_write_offer(struct mbuf *mb, const struct sdpx_ml *ml);
+int  sdpx_rtt_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
+		     unsigned idx, const struct sdpx_ops *ops, void *arg);
+int  sdpx_rtt_write_back(struct mbuf *mb, const struct sdpx_ml *ml);
+bool sdpx_rtt_core_text(struct sdpx_ml *ml, const struct sdpx_media *m,
+			const struct sdpx_ops *ops);
+int  sdpx_rtt_core_offer(struct sdpx_ml *ml, unsigned idx,
+			 const struct sdpx_media *m,
+			 const struct sdpx_ops *ops, void *arg);
+int  sdpx_rtt_write_dc_offer(struct mbuf *mb, const struct sdpx_call *call,
+			     const struct sdpx_ml *ml);
+int  sdpx_rtt_browser_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
+			     unsigned idx, const struct sdpx_ops *ops,
+			     void *arg);
+int  sdpx_rtt_write_core_answer(struct mbuf *mb, const struct sdpx_ml *ml);
 
 /* --- MSRP over a data channel <-> m=message (msrp.c) ------------------ */
 

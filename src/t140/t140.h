@@ -13,8 +13,7 @@
  * T140_WAIT_MS for the missing packets and then marks the loss with
  * U+FFFD (RFC 4103 5). Text is passed as it is (UTF-8).
  *
- * Not yet: wired to the AGW (a core-side m=text stream and a data
- * channel with subprotocol t140 on the browser side).
+ * Used by the AGW's real-time text streams (src/agw/rtt.c).
  *
  * Include re.h first.
  */

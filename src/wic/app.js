@@ -26,6 +26,7 @@ import { Messages } from './messages.js';
 import { Recents, callEntry } from './recents.js';
 import * as notify from './notify.js';
 import * as devices from './devices.js';
+import { Rtt } from './rtt.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -48,6 +49,7 @@ let retryTimer = null;
 let history = null;          // History of the identity logged in
 let messages = null;
 let recents = null;
+let rtt = null;               // real-time text in a call (rtt.js)
 let tab = 'dial';
 
 /* ---- views ------------------------------------------------------------ */
@@ -262,6 +264,7 @@ function renderPhone() {
 	$('btn-hold').querySelector('.lbl').textContent = held ? 'Resume' :
 		'Hold';
 	$('dial-target').disabled = established;
+	rtt?.render();
 	$('btn-backspace').disabled = established;
 	renderChat(st, active);
 
@@ -725,6 +728,9 @@ function wire() {
 	$('btn-hangup').addEventListener('click', () => phone?.hangup());
 	$('btn-mute').addEventListener('click', () => phone?.toggleMute());
 	$('btn-hold').addEventListener('click', () => phone?.toggleHold());
+	rtt = new Rtt({ phone: () => phone, els: { button: $('btn-rtt'),
+		panel: $('rtt-panel'), remote: $('rtt-remote'),
+		input: $('rtt-input'), status: $('rtt-status') } });
 	$('btn-cw-hold').addEventListener('click', () => answerWaiting(false));
 	$('btn-cw-end').addEventListener('click', () => answerWaiting(true));
 	$('btn-cw-decline').addEventListener('click', () =>

@@ -8,6 +8,7 @@
 
 import JsSIP from 'jssip';
 import { audioStats } from './stats.js';
+import { rttOf, rttRemote, rttSid, withDcmap } from './rtt.js';
 import { videoStats, offersVideo, preferH264 } from './video.js';
 import { displayUri, domainOf } from './address.js';
 import * as tones from './tones.js';
@@ -880,6 +881,11 @@ export class Phone {
 		s.on('sdp', (x) => {
 			if (x.originator === 'local' && /^m=video/m.test(x.sdp))
 				x.sdp = preferH264(x.sdp);
+			// real-time text: the T.140 channel agreed in SDP (rtt.js)
+			if (x.originator === 'remote')
+				rttRemote(s, x.sdp);
+			else if (rttOf(s))
+				x.sdp = withDcmap(x.sdp, rttSid(s));
 			if (info.chat && x.originator === 'local' && x.type === 'offer')
 				x.sdp = info.chat.mungeOffer(x.sdp);
 			if (info.chat && x.originator === 'remote' &&

@@ -130,6 +130,28 @@ static int fake_xcode(void *arg, unsigned idx,
 }
 
 
+/* real-time text: payload types the AGW can take (agw_sess_rtt) */
+static int fake_rtt(void *arg, unsigned idx, const struct agw_rtt_prm *prm,
+		    struct agw_stream_info *info)
+{
+	(void)arg;
+
+	if (idx >= SDPX_MAX_MEDIA || prm->tid >= SDPX_MAX_MEDIA ||
+	    prm->rx_t140 > 127 || prm->rx_red > 127 ||
+	    prm->tx_t140 > 127 || prm->tx_red > 127 ||
+	    prm->tx_t140 == prm->tx_red || !prm->tx_t140)
+		abort();
+
+	if (info) {
+		(void)sa_set_str(&info->rtp, "198.51.100.7", 30000 + 2 * idx);
+		info->rtcp = info->rtp;
+		sa_set_port(&info->rtcp, 30001 + 2 * idx);
+	}
+
+	return op();
+}
+
+
 /* MSRP over a data channel (src/sdp/msrp.c): paths are bounded strings */
 static int fake_msrp(void *arg, unsigned idx, const struct agw_msrp_prm *prm,
 		     struct agw_msrp_info *info)
@@ -165,7 +187,7 @@ static int fake_msrp_peer(void *arg, unsigned idx,
 
 static const struct sdpx_ops ops = {
 	fake_transport, fake_remote, fake_stream, fake_peer, fake_dc,
-	fake_xcode, fake_msrp, fake_msrp_peer
+	fake_xcode, fake_rtt, fake_msrp, fake_msrp_peer
 };
 
 

@@ -1011,6 +1011,74 @@ int test_agw_latch(void)
 }
 
 
+/* D-63: a real-time text stream is a core-side stream of its own whose
+   RTP is RFC 4103 text: text from the T.140 channel leaves at once as
+   RED with t140 inside; browser RTP is never given to it; payload
+   types are checked; again for the same index keeps the ports */
+int test_agw_rtt(void)
+{
+	struct agw_rtt_prm prm;
+	struct agw_stream_info si, si2;
+	struct agw_conf conf;
+	struct agw_w3 *w3;
+	size_t i, red;
+	struct fix f;
+	int err;
+
+	conf_std(&conf);
+	TEST_ERR(fix_open(&f, &conf));
+	TEST_ERR(call_setup(&f, NULL));
+	TEST_ERR(agw_sess_core_peer(f.s, 0, &f.rtp2.addr, NULL));
+
+	memset(&prm, 0, sizeof(prm));
+	prm.tid = 0;
+	prm.sid = 100;
+	prm.rx_t140 = prm.tx_t140 = 98;
+	prm.rx_red = prm.tx_red = 98;
+	TEST_EQ(agw_sess_rtt(f.s, 1, &prm, &si), EINVAL);
+	TEST_ASSERT(!agw_sess_stream_find(f.s, 1));
+	prm.rx_red = prm.tx_red = 100;
+	prm.tid = 3;
+	TEST_EQ(agw_sess_rtt(f.s, 1, &prm, &si), ENOENT);
+	prm.tid = 0;
+	TEST_ERR(agw_sess_rtt(f.s, 1, &prm, &si));
+	TEST_ASSERT(sa_port(&si.rtp) != sa_port(&f.si.rtp));
+	TEST_ERR(agw_sess_core_peer(f.s, 1, &f.rtp.addr, NULL));
+
+	/* the core's answer: other payload types, the same ports */
+	prm.tx_t140 = 99;
+	prm.tx_red = 101;
+	TEST_ERR(agw_sess_rtt(f.s, 1, &prm, &si2));
+	TEST_ASSERT(sa_cmp(&si.rtp, &si2.rtp, SA_ALL));
+
+	w3 = agw_sess_w3(f.s, 0);
+	TEST_ASSERT(w3);
+	TEST_ASSERT(!agw_rtt_from_dc(w3, 99, (const uint8_t *)"x", 1));
+	TEST_ASSERT(agw_rtt_from_dc(w3, 100, (const uint8_t *)"h\xc3\xa9", 3));
+	TEST_ERR(wait_for(&f, U_RTP, 1, GUARD_MS));
+	TEST_EQ(f.rtp.buf[1] & 0x7f, 101);        /* RED, the core's */
+	TEST_ASSERT(f.rtp.buf[1] & 0x80);         /* a burst starts */
+	for (i = 12, red = 0; i + 4 <= f.rtp.len && f.rtp.buf[i] & 0x80;
+	     i += 4) {
+		TEST_EQ(f.rtp.buf[i] & 0x7f, 99);
+		red += ((f.rtp.buf[i + 2] & 3) << 8) | f.rtp.buf[i + 3];
+	}
+	TEST_ASSERT(i < f.rtp.len);
+	TEST_EQ(f.rtp.buf[i], 99);                /* primary: t140 */
+	i += 1 + red;
+	TEST_EQ(f.rtp.len - i, 3);
+	TEST_ASSERT(!memcmp(f.rtp.buf + i, "h\xc3\xa9", 3));
+	TEST_EQ(f.rtp2.rx, 0);                    /* not the audio's */
+
+	/* the audio stream still takes the browser's RTCP alone */
+	TEST_ASSERT(!agw_dc_only(w3));
+
+ out:
+	fix_close(&f);
+	return err;
+}
+
+
 static int busy(struct udp_sock **usv, uint16_t port, size_t n)
 {
 	struct sa laddr;

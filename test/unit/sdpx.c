@@ -1549,6 +1549,292 @@ int test_sdpx_datachannel(void)
 }
 
 
+/* --- real-time text: T.140 channel <-> m=text (D-63) -------------------- */
+
+static struct agw_rtt_prm rtt_prm;
+static unsigned rtt_calls;
+
+
+static int fake_rtt(void *arg, unsigned idx, const struct agw_rtt_prm *prm,
+		    struct agw_stream_info *info)
+{
+	(void)arg;
+
+	++rtt_calls;
+	rtt_prm = *prm;
+	if (info) {
+		(void)sa_set_str(&info->rtp, "198.51.100.7", 30000 + 2 * idx);
+		info->rtcp = info->rtp;
+		sa_set_port(&info->rtcp, 30001 + 2 * idx);
+	}
+
+	return 0;
+}
+
+
+static const struct sdpx_ops fake_ops_rtt = {
+	fake_transport, fake_remote, fake_stream, fake_peer, fake_dc, NULL,
+	fake_rtt
+};
+
+
+/* D-63: a data-channel m-line with a T.140 channel agreed in SDP (RFC
+   8865) goes to the core as m=text RTP/AVP with red and t140/1000 on
+   the AGW's core-side address; the core's answer gives the AGW its
+   payload types and address, the browser gets the data-channel answer;
+   a core that rejects the text m-line leaves the channel unconnected */
+int test_sdpx_rtt(void)
+{
+	static const char bans_back[] =
+		"v=0\r\n"
+		"o=- 2890844527 2 IN IP4 127.0.0.1\r\n"
+		"s=-\r\n"
+		"t=0 0\r\n"
+		"a=group:BUNDLE 0 1\r\n"
+		"m=audio 9 UDP/TLS/RTP/SAVPF 111 110\r\n"
+		"c=IN IP4 0.0.0.0\r\n"
+		"a=ice-ufrag:Wb7Y\r\n"
+		"a=ice-pwd:Zq1xR8cV3nM6bT0pL5kJ9hGf\r\n"
+		"a=fingerprint:sha-256 11:22:33:44:55:66:77:88:99:AA:BB:"
+		"CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:"
+		"FF:01\r\n"
+		"a=setup:active\r\n"
+		"a=mid:0\r\n"
+		"a=sendrecv\r\n"
+		"a=rtcp-mux\r\n"
+		"a=rtpmap:111 opus/48000/2\r\n"
+		"a=rtpmap:110 telephone-event/48000\r\n"
+		"m=video 9 UDP/TLS/RTP/SAVPF 103\r\n"
+		"c=IN IP4 0.0.0.0\r\n"
+		"a=mid:1\r\n"
+		"a=sendonly\r\n"
+		"a=rtcp-mux\r\n"
+		"a=rtpmap:103 H264/90000\r\n"
+		"m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+		"a=mid:2\r\n";
+	static const char ans_text[] =
+		"m=text 31004 RTP/AVP 101 99\r\n"
+		"a=rtpmap:101 red/1000\r\n"
+		"a=rtpmap:99 t140/1000\r\n"
+		"a=fmtp:101 99/99/99\r\n";
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *off = NULL, *out = mbuf_alloc(8192);
+	struct mbuf *off2 = NULL;
+	char *a = NULL, *b = NULL;
+	size_t head;
+	struct fake f;
+	struct pl pl;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	rtt_calls = 0;
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "chrome-offer-av-dc.sdp"));
+	TEST_ERR(subst(&off, in, "a=sctp-port:5000",
+		       "a=sctp-port:5000\r\n"
+		       "a=dcmap:4 label=\"chat\"\r\n"
+		       "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\""));
+	pl = mbpl(off);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_rtt, &f));
+
+	TEST_EQ(rtt_calls, 1);
+	TEST_EQ(rtt_prm.tid, 0);
+	TEST_EQ(rtt_prm.sid, 2);
+	TEST_EQ(rtt_prm.rx_t140, 98);
+	TEST_EQ(rtt_prm.rx_red, 100);
+	TEST_ERR(no_webrtc(out));
+	HAS(out, 2, "m=text 30004 RTP/AVP 100 98");
+	HAS(out, 2, "c=IN IP4 198.51.100.7");
+	HAS(out, 2, "a=rtpmap:100 red/1000");
+	HAS(out, 2, "a=rtpmap:98 t140/1000");
+	HAS(out, 2, "a=fmtp:100 98/98/98");
+	HAS(out, 2, "a=sendrecv");
+	HASNT(out, 2, "a=dcmap");
+	HASNT(out, 2, "a=sctp");
+
+	/* the core answers with its own payload types */
+	head = strstr(core_answer_avdc, "m=application") - core_answer_avdc;
+	TEST_ERR(re_sdprintf(&a, "%b%s", core_answer_avdc, head, ans_text));
+	TEST_ERR(re_sdprintf(&b, "%bm=text 0 RTP/AVP 101\r\n",
+			     core_answer_avdc, head));
+	pl_set_str(&pl, a);
+	mbuf_reset(out);
+	f.npeer = 0;
+	TEST_ERR(sdpx_answer_to_browser(out, call, &pl, &fake_ops_rtt, &f));
+	TEST_EQ(rtt_calls, 2);
+	TEST_EQ(rtt_prm.sid, 2);
+	TEST_EQ(rtt_prm.tx_t140, 99);
+	TEST_EQ(rtt_prm.tx_red, 101);
+	TEST_EQ(rtt_prm.rx_t140, 98);
+	TEST_EQ(f.npeer, 3);
+	TEST_EQ(sa_port(&f.rtp[2]), 31004);
+	HAS(out, 2, "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 2, "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\"");
+	HAS(out, 2, "a=dcmap:4 label=\"chat\"");
+
+	/* an answer that calls it application is not the offer's */
+	mbuf_reset(out);
+	pl.p = core_answer_avdc;
+	pl.l = strlen(core_answer_avdc);
+	TEST_EQ(sdpx_answer_to_browser(out, call, &pl, &fake_ops_rtt, &f),
+		EPROTO);
+
+	/* the core rejects text: the browser still gets its channels */
+	pl_set_str(&pl, b);
+	mbuf_reset(out);
+	f.npeer = 0;
+	rtt_calls = 0;
+	TEST_ERR(sdpx_answer_to_browser(out, call, &pl, &fake_ops_rtt, &f));
+	TEST_EQ(rtt_calls, 0);
+	TEST_EQ(f.npeer, 2);
+	HAS(out, 2, "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel");
+
+	/* a core re-offer with m=text there (hold from the IMS side): the
+	   browser gets its data-channel m-line with the same channel; one
+	   that rejects it leaves the core m=text rejected */
+	mbuf_reset(out);
+	pl_set_str(&pl, a);
+	TEST_ERR(sdpx_offer_to_browser(out, &call, &pl, &fake_ops_rtt, &f));
+	HAS(out, 2, "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 2, "a=dcmap:2 label=\"t140\";subprotocol=\"t140\"");
+	HAS(out, 2, "a=mid:2");
+	HAS(out, 0, "m=audio 40000 UDP/TLS/RTP/SAVPF 111 110");
+	pl_set_str(&pl, bans_back);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_core(out, call, &pl, &fake_ops_rtt, &f));
+	HAS(out, 2, "m=text 0 RTP/AVP 101");
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 110");
+
+	/* the browser's next offer keeps its m-line rejected: the core
+	   still sees m=text there, and answers it */
+	mbuf_reset(out);
+	TEST_ERR(subst(&off2, in, "m=application 9 ", "m=application 0 "));
+	pl = mbpl(off2);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_rtt, &f));
+	HAS(out, 2, "m=text 0 RTP/AVP 98");
+	pl_set_str(&pl, b);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_browser(out, call, &pl, &fake_ops_rtt, &f));
+	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+
+	/* without the op (or a T.140 channel) the m-line stays rejected */
+	call = mem_deref(call);
+	mbuf_reset(out);
+	pl = mbpl(off);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+	call = mem_deref(call);
+	mbuf_reset(out);
+	pl = mbpl(in);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_rtt, &f));
+	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+
+ out:
+	mem_deref(a);
+	mem_deref(b);
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(off);
+	mem_deref(off2);
+	mem_deref(out);
+	return err;
+}
+
+
+/* D-63: a core offer of m=text (RFC 4103) goes to the browser as a
+   data-channel m-line in the BUNDLE group with a T.140 channel agreed in
+   SDP (RFC 8865); the browser's answer gives the AGW its SCTP port and
+   the core gets m=text on the AGW's core-side port with its own payload
+   types; a browser that rejects it leaves m=text rejected */
+int test_sdpx_rtt_core_offer(void)
+{
+	static const char text[] =
+		"m=text 31010 RTP/AVP 99 98\r\n"
+		"a=rtpmap:99 red/1000\r\n"
+		"a=fmtp:99 98/98/98\r\n"
+		"a=rtpmap:98 t140/1000\r\n";
+	static const char dc_ans[] =
+		"m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+		"c=IN IP4 0.0.0.0\r\n"
+		"a=mid:1\r\n"
+		"a=sctp-port:5001\r\n"
+		"a=max-message-size:262144\r\n";
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *out = mbuf_alloc(8192);
+	char *off = NULL, *ans = NULL, *ans0 = NULL;
+	struct fake f;
+	struct pl pl;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	rtt_calls = dc_calls = 0;
+	TEST_ASSERT(out);
+	TEST_ERR(load(&in, "ims-offer.sdp"));
+	TEST_ERR(re_sdprintf(&off, "%b%s", in->buf, in->end, text));
+	TEST_ERR(re_sdprintf(&ans, "%s%s", browser_answer, dc_ans));
+	TEST_ERR(re_sdprintf(&ans0, "%sm=application 0 UDP/DTLS/SCTP "
+			     "webrtc-datachannel\r\na=mid:1\r\n",
+			     browser_answer));
+	pl_set_str(&pl, off);
+	TEST_ERR(sdpx_offer_to_browser(out, &call, &pl, &fake_ops_rtt, &f));
+	TEST_EQ(dc_calls, 1);
+	TEST_EQ(dc_prm.mapc, 1);
+	TEST_EQ(dc_prm.mapv[0].sid, 100);
+	TEST_STREQ(dc_prm.mapv[0].proto, "t140");
+	TEST_EQ(rtt_calls, 1);
+	TEST_EQ(rtt_prm.tx_t140, 98);
+	TEST_EQ(rtt_prm.tx_red, 99);
+	TEST_EQ(rtt_prm.rx_t140, 98);
+	TEST_EQ(sa_port(&f.rtp[1]), 31010);
+	HAS(out, -1, "a=group:BUNDLE 0 1");
+	HAS(out, 1, "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 1, "a=mid:1");
+	HAS(out, 1, "a=setup:actpass");
+	HAS(out, 1, "a=sctp-port:5000");
+	HAS(out, 1, "a=dcmap:100 label=\"t140\";subprotocol=\"t140\"");
+	HASNT(out, 1, "a=rtpmap");
+
+	/* the browser's answer: its SCTP port to the AGW, m=text back */
+	pl_set_str(&pl, ans);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_core(out, call, &pl, &fake_ops_rtt, &f));
+	TEST_EQ(dc_calls, 2);
+	TEST_EQ(dc_prm.sctp_port, 5001);
+	TEST_EQ(dc_prm.mapv[0].sid, 100);
+	HAS(out, 1, "m=text 30002 RTP/AVP 99 98");
+	HAS(out, 1, "a=rtpmap:99 red/1000");
+	HAS(out, 1, "a=fmtp:99 98/98/98");
+	HAS(out, 1, "a=rtpmap:98 t140/1000");
+	HAS(out, 1, "c=IN IP4 198.51.100.7");
+
+	/* rejected by the browser: m=text rejected */
+	call = mem_deref(call);
+	pl_set_str(&pl, off);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_offer_to_browser(out, &call, &pl, &fake_ops_rtt, &f));
+	pl_set_str(&pl, ans0);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_core(out, call, &pl, &fake_ops_rtt, &f));
+	HAS(out, 1, "m=text 0 RTP/AVP 99");
+
+	/* without the ops: offered rejected, as before */
+	call = mem_deref(call);
+	pl_set_str(&pl, off);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_offer_to_browser(out, &call, &pl, &fake_ops_dc, &f));
+	HAS(out, 1, "m=text 0 RTP/AVP 99");
+
+ out:
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(out);
+	mem_deref(off);
+	mem_deref(ans);
+	mem_deref(ans0);
+	return err;
+}
+
+
 /* --- transcoding (D-35, D-61) -------------------------------------------- */
 
 struct xfake {

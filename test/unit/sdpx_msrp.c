@@ -114,8 +114,8 @@ static int fk_msrp_peer(void *arg, unsigned idx,
 
 
 static const struct sdpx_ops ops = {
-	fk_transport, fk_remote, fk_stream, fk_peer, fk_dc, NULL, fk_msrp,
-	fk_msrp_peer
+	fk_transport, fk_remote, fk_stream, fk_peer, fk_dc, NULL, NULL,
+	fk_msrp, fk_msrp_peer
 };
 
 static const char offer[] =

@@ -98,6 +98,8 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_srtp_vectors)     \
 	X(test_dcep_codec)       \
 	X(test_sdpx_datachannel) \
+	X(test_sdpx_rtt) \
+	X(test_sdpx_rtt_core_offer) \
 	X(test_dc_open_send_close) \
 	X(test_dc_limits)        \
 	X(test_dc_refuse)        \
@@ -121,6 +123,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_agw_public)      \
 	X(test_agw_consent)     \
 	X(test_agw_latch)       \
+	X(test_agw_rtt)         \
 	X(test_agw_limits) \
 	X(test_sdpx_offer_to_core) \
 	X(test_sdpx_offer_roles) \
