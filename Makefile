@@ -105,9 +105,14 @@ unit-cross:
 check:
 	$(MAKE) --no-print-directory SAN=1 unit
 
+# --test-force-exit: a test file whose tests are done ends even if a handle
+# (a socket, a child, a timer) was left open; --test-timeout bounds every
+# test and hook that sets no timeout of its own (node's default: none)
+NODE_TEST := node --test --test-concurrency=1 --test-force-exit \
+	--test-timeout=240000
+
 integration: $(BIN)
-	IMSEDGE_BIN=$(BIN) node --test --test-concurrency=1 \
-		test/integration/
+	IMSEDGE_BIN=$(BIN) $(NODE_TEST) test/integration/
 
 
 links-check: $(BIN)
@@ -128,18 +133,39 @@ include packaging/packaging.mk
 -include tools/crypto.mk
 -include tools/image/image.mk
 
-test: setup
-	$(MAKE) --no-print-directory unit
-	$(MAKE) --no-print-directory links-check
-	$(MAKE) --no-print-directory unit-cross
-	$(MAKE) --no-print-directory fuzz-replay
-	$(MAKE) --no-print-directory lwip-test
-	$(MAKE) --no-print-directory ipk-test
-	$(MAKE) --no-print-directory deb-test
-	$(MAKE) --no-print-directory BOARD=armhf image-test
-	$(MAKE) --no-print-directory BOARD=mipsel image-test
-	$(MAKE) --no-print-directory integration
-	$(MAKE) --no-print-directory browser-test
+# Each phase is timed and bounded by tools/phase (limits in seconds: a hang
+# fails its phase with the processes still running, instead of using up
+# CI's time); the figures end up in build/test-phases.log and are printed
+# at the end. The limits are generous: a cold run on 2 cores takes about a
+# third of their sum.
+TEST_PHASES := \
+	setup:2400:setup \
+	unit:900:unit \
+	links-check:300:links-check \
+	unit-cross:2400:unit-cross \
+	fuzz-replay:900:fuzz-replay \
+	lwip-test:300:lwip-test \
+	ipk-test:900:ipk-test \
+	deb-test:600:deb-test \
+	image-test-armhf:900:BOARD=armhf@image-test \
+	image-test-mipsel:900:BOARD=mipsel@image-test \
+	integration:1500:integration \
+	browser-test:1800:browser-test
+
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+test:
+	@mkdir -p build; log=build/test-phases.log; rm -f $$log; \
+	export PHASE_T0=$$(date +%s) PHASE_LOG=$$log; \
+	for p in $(TEST_PHASES); do \
+		name=$${p%%:*}; rest=$${p#*:}; limit=$${rest%%:*}; \
+		args=$$(echo "$${rest#*:}" | tr @ ' '); \
+		tools/phase $$name $$limit \
+			$(MAKE) --no-print-directory -j$(TEST_JOBS) $$args || { \
+			echo "make test: phase $$name failed" >&2; \
+			cat $$log; exit 1; }; \
+	done; \
+	echo "make test: every phase passed (name, seconds, rc):"; cat $$log
 
 # --- run: imsedge with a development config -------------------------------
 run: setup

@@ -540,14 +540,30 @@ static int status_main(bool json, char *argv[], int argc)
 }
 
 
+static int metrics_write(struct mbuf *mb, void *arg)
+{
+	return metrics_print(mb, arg);
+}
+
+
+/* Plain HTTP on loopback (metrics_listen) and/or HTTPS on the WWSF
+   (metrics_token) */
 static int metrics_start(void)
 {
 	struct metrics_src src = {app.w2, app.pcscf, app.agw};
+	int err;
 
-	if (!sa_isset(&app.conf->metrics_listen, SA_PORT))
+	if (!sa_isset(&app.conf->metrics_listen, SA_PORT) &&
+	    !app.conf->metrics_token)
 		return 0;
 
-	return metrics_alloc(&app.metrics, &app.conf->metrics_listen, &src);
+	err = metrics_alloc(&app.metrics, &app.conf->metrics_listen, &src);
+	if (err)
+		return err;
+
+	web_set_metrics(app.web, metrics_write, app.metrics);
+
+	return 0;
 }
 
 
@@ -738,6 +754,7 @@ int main(int argc, char *argv[])
  out:
 	tmr_cancel(&app.tmr_exit);
 	app.ctl = mem_deref(app.ctl);
+	web_set_metrics(app.web, NULL, NULL);
 	app.metrics = mem_deref(app.metrics);
 	app.web = mem_deref(app.web);
 	app.pcscf = mem_deref(app.pcscf);

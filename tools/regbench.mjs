@@ -626,6 +626,9 @@ async function startTarget(name, ctx) {
 			`mw_next_hop sip:127.0.0.1:${ctx.regPort};transport=udp`,
 			`max_connections ${opt.clients + 64}`,
 			`max_registrations ${opt.clients + 64}`,
+			// every client comes from 127.0.0.1
+			'w2_pending_per_address 1000000',
+			'w2_connections_per_address 1000000',
 			'w2_rate_limit 0',
 			'log_level warn',
 			'',

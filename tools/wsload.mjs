@@ -2,6 +2,9 @@
 // Memory figure for W2: start imsedge, read its RSS with no clients, open N
 // idle WSS connections (each proves it is live with one OPTIONS -> 200), read
 // the RSS again. Prints figures; asserts nothing (a benchmark, not a test).
+// WSLOAD_ROUNDS=R repeats connect-all/leave-all R times; WSLOAD_AFTER=S then
+// reads the RSS every 10 s for S seconds after the last client has left
+// (memory returned after load, issue 13).
 //
 //   node tools/wsload.mjs [N] [path/to/imsedge]
 import { createRequire } from 'node:module';
@@ -54,11 +57,16 @@ const dir = mkdtempSync(join(tmpdir(), 'wsload-'));
 const conf = join(dir, 'imsedge.conf');
 writeFileSync(conf, `w2_listen 127.0.0.1:${port}\ntls_cert ${data}/cert.pem\ntls_key ${data}/key.pem\n` +
   `w2_origin ${origin}\nmw_listen 127.0.0.1:${await freePort()}\nmw_next_hop sip:127.0.0.1:5060\n` +
-  `max_connections ${N + 16}\nw2_ping_interval 0\nlog_level warn\n`);
+  `max_connections ${N + 16}\nw2_ping_interval 0\nlog_level warn\n` +
+  // every client comes from 127.0.0.1
+  'w2_pending_per_address 1000000\nw2_connections_per_address 1000000\n');
 
 const proc = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
 await new Promise((r) => setTimeout(r, 500));
 const idle = rssKiB(proc.pid);
+const idleParts = readFileSync(`/proc/${proc.pid}/status`, 'utf8')
+  .match(/RssAnon:\s+(\d+)[\s\S]*RssFile:\s+(\d+)/).slice(1)
+  .map((v, i) => `${['anon', 'file'][i]} ${v} KiB`).join(', ');
 
 const t0 = process.hrtime.bigint();
 const socks = [];
@@ -76,5 +84,27 @@ console.log(`imsedge RSS with ${N} WSS conns:  ${loaded} KiB`);
 console.log(`per connection:                   ${((loaded - idle) / N).toFixed(1)} KiB`);
 console.log(`connect (TLS + upgrade + OPTIONS): ${(N / secs).toFixed(0)} conn/s over ${secs.toFixed(2)} s`);
 
-for (const ws of socks) ws.terminate();
+const ROUNDS = Number(process.env.WSLOAD_ROUNDS || 1);
+const AFTER = Number(process.env.WSLOAD_AFTER || 0);
+for (let r = 1; r <= ROUNDS; r++) {
+  for (const ws of socks.splice(0)) ws.terminate();
+  if (r === ROUNDS) break;
+  for (let i = 0; i < N; i += 50) {
+    const batch = [];
+    for (let j = i; j < Math.min(N, i + 50); j++) batch.push(open(port, j));
+    socks.push(...await Promise.all(batch));
+  }
+  console.log(`round ${r + 1}: ${N} conns, RSS ${rssKiB(proc.pid)} KiB`);
+}
+function anonKiB(pid) {
+  const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return `anon ${st.match(/RssAnon:\s+(\d+)/)[1]} KiB, file ${
+    st.match(/RssFile:\s+(\d+)/)[1]} KiB`;
+}
+for (let t = 0; AFTER && t <= AFTER; t += 10) {
+  if (!t) console.log(`idle at start:                    ${idle} KiB (${idleParts})`);
+  console.log(`${t} s after all left:               ${rssKiB(proc.pid)} KiB` +
+    ` (${(100 * rssKiB(proc.pid) / idle).toFixed(0)} % of idle; ${anonKiB(proc.pid)})`);
+  if (t < AFTER) await new Promise((res) => setTimeout(res, 10000));
+}
 proc.kill('SIGTERM');

@@ -432,6 +432,35 @@ static int k_w2_max_message(struct ctx *ctx, const struct pl *val)
 }
 
 
+static int k_w2_max_pending(struct ctx *ctx, const struct pl *val)
+{
+	return conf_parse_u32(ctx, &ctx->conf->w2_max_pending, val, 1,
+			      1000000);
+}
+
+
+static int k_w2_pending_per_address(struct ctx *ctx, const struct pl *val)
+{
+	return conf_parse_u32(ctx, &ctx->conf->w2_pending_per_address, val,
+			      1, 1000000);
+}
+
+
+static int k_w2_connections_per_address(struct ctx *ctx,
+					const struct pl *val)
+{
+	return conf_parse_u32(ctx, &ctx->conf->w2_connections_per_address,
+			      val, 1, 1000000);
+}
+
+
+static int k_buffer_budget(struct ctx *ctx, const struct pl *val)
+{
+	return conf_parse_u32(ctx, &ctx->conf->buffer_budget, val,
+			      1048576, 1073741824);
+}
+
+
 static int k_w2_ping_interval(struct ctx *ctx, const struct pl *val)
 {
 	return conf_parse_u32(ctx, &ctx->conf->w2_ping_interval, val, 0, 3600);
@@ -469,9 +498,10 @@ static int k_metrics_listen(struct ctx *ctx, const struct pl *val)
 		(void)sa_set_str(sa, "127.0.0.1", (uint16_t)port);
 
 	if (!sa_is_loopback(sa))
-		return conf_fail(ctx, "'%r' is not a loopback address (the "
-				 "metrics are plain HTTP, for local scrapers)",
-				 val);
+		return conf_fail(ctx, "'%r' is not a loopback address (this "
+				 "listener is plain HTTP, for local scrapers; "
+				 "for scrapers elsewhere set metrics_token and "
+				 "scrape https://WWSF/metrics)", val);
 
 	return 0;
 }
@@ -564,6 +594,11 @@ static const struct conf_key keys[] = {
 	{"w2_ping_interval",     k_w2_ping_interval,     false, false},
 	{"w2_idle_timeout",      k_w2_idle_timeout,      false, false},
 	{"w2_handshake_timeout", k_w2_handshake_timeout, false, false},
+	{"w2_max_pending",       k_w2_max_pending,       false, false},
+	{"w2_pending_per_address", k_w2_pending_per_address, false, false},
+	{"w2_connections_per_address", k_w2_connections_per_address,
+	 false, false},
+	{"buffer_budget",        k_buffer_budget,        false, false},
 	{"mw_listen",            k_mw_listen,            false, true },
 	{"mw_next_hop",          k_mw_next_hop,          false, true },
 	{"visited_network_id",   k_visited_network_id,   false, false},
@@ -594,6 +629,7 @@ static const struct conf_key keys[] = {
 	{"w2_public_url",        k_w2_public_url,        false, false},
 	{"crypto_provider",      k_crypto_provider,      false, false},
 	{"metrics_listen",       k_metrics_listen,       false, false},
+	{"metrics_token",        k_metrics_token,        false, false},
 	{"control_socket",       k_control_socket,       false, false},
 	{"log_level",            k_log_level,            false, false},
 	{"log_syslog",           k_log_syslog,           false, false},
@@ -637,6 +673,9 @@ static void defaults(struct imsedge_conf *conf)
 	conf->w2_ping_interval     = 30;
 	conf->w2_idle_timeout      = 600;
 	conf->w2_handshake_timeout = 10;
+	conf->w2_pending_per_address     = 32;
+	conf->w2_connections_per_address = 256;
+	conf->buffer_budget        = 33554432;
 	conf->mw_timeout           = 10;
 	conf->rtp_port_min         = 30000;
 	conf->rtp_port_max         = 39999;
@@ -777,6 +816,16 @@ static int finish(struct ctx *ctx)
 	if (sa_isset(&conf->media_listen, SA_ADDR) &&
 	    !sa_isset(&conf->media_core_addr, SA_ADDR))
 		conf->media_core_addr = conf->media_listen;
+
+	/* 0: not given; a quarter of max_connections, at least 64 */
+	if (!conf->w2_max_pending)
+		conf->w2_max_pending = max(conf->max_connections / 4,
+					   (uint32_t)64);
+
+	if (conf->buffer_budget < 2 * conf->w2_max_message)
+		return conf_fail(ctx, "buffer_budget %u is below twice "
+				 "w2_max_message (%u)", conf->buffer_budget,
+				 conf->w2_max_message);
 
 	if (!conf->emergency_numbers.head) {
 		err  = add_number(conf, "112");
@@ -1028,6 +1077,8 @@ static const char *reloadable[] = {
 	"tls_cert", "tls_key", "w2_origin", "max_connections",
 	"w2_max_message", "w2_ping_interval", "w2_idle_timeout",
 	"w2_handshake_timeout", "wwsf_users", "log_level", "log_syslog",
+	"w2_max_pending", "w2_pending_per_address",
+	"w2_connections_per_address", "buffer_budget",
 };
 
 

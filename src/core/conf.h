@@ -25,6 +25,10 @@ struct imsedge_conf {
 	uint32_t w2_ping_interval;     /**< seconds, 0 = no keepalive    */
 	uint32_t w2_idle_timeout;      /**< seconds without any frame    */
 	uint32_t w2_handshake_timeout; /**< seconds for TLS + Upgrade    */
+	uint32_t w2_max_pending;  /**< connections in TLS/HTTP stage     */
+	uint32_t w2_pending_per_address;     /**< same, per address      */
+	uint32_t w2_connections_per_address; /**< upgraded, per address  */
+	uint32_t buffer_budget;   /**< bytes of peers' partial messages  */
 
 	/* Mw: toward the IMS core */
 	struct sa mw_listen;
@@ -62,6 +66,8 @@ struct imsedge_conf {
 	char *wwsf_root;          /**< directory of the page              */
 	char *wwsf_users;         /**< users file, NULL: no password login */
 	char *wwsf_origin;        /**< the page's origin; tokens' "iss"   */
+	char *metrics_token;      /**< bearer token for GET /metrics on
+				       the WWSF (HTTPS); NULL: not there */
 	char *token_key;          /**< P-256 signing key of our WAF       */
 	uint32_t token_lifetime;  /**< seconds                            */
 	struct list pools;        /**< struct conf_pool                   */

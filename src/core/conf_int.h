@@ -27,6 +27,7 @@ int  k_token_lifetime(struct ctx *ctx, const struct pl *val);
 int  k_identity_pool(struct ctx *ctx, const struct pl *val);
 int  k_waf_pubkey(struct ctx *ctx, const struct pl *val);
 int  k_w2_public_url(struct ctx *ctx, const struct pl *val);
+int  k_metrics_token(struct ctx *ctx, const struct pl *val);
 void conf_web_defaults(struct imsedge_conf *conf);
 int  conf_web_finish(struct ctx *ctx);
 void conf_web_free(struct imsedge_conf *conf);

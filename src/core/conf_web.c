@@ -6,6 +6,7 @@
  * w2_public_url. waf_pubkey alone (tokens from an external WAF) needs
  * w2_public_url, the eP-CSCF's identity in the tokens' "aud".
  */
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 #include <re.h>
@@ -50,6 +51,7 @@ void conf_web_free(struct imsedge_conf *conf)
 	mem_deref(conf->wwsf_origin);
 	mem_deref(conf->token_key);
 	mem_deref(conf->w2_public_url);
+	mem_deref(conf->metrics_token);
 }
 
 
@@ -117,6 +119,32 @@ int k_wwsf_root(struct ctx *ctx, const struct pl *val)
 int k_wwsf_users(struct ctx *ctx, const struct pl *val)
 {
 	return set_str(&ctx->conf->wwsf_users, val);
+}
+
+
+/* A bearer token for scraping /metrics over the WWSF's HTTPS: 32 to 256
+   characters of RFC 6750's b64token, so it goes in a header unchanged
+   and is long enough not to be guessed */
+int k_metrics_token(struct ctx *ctx, const struct pl *val)
+{
+	size_t i;
+
+	if (val->l < 32 || val->l > 256)
+		return conf_fail(ctx, "metrics_token must be 32 to 256 "
+				 "characters (it has %zu); e.g. the output "
+				 "of: head -c 32 /dev/urandom | base64",
+				 val->l);
+
+	for (i = 0; i < val->l; i++) {
+		char c = val->p[i];
+
+		if (!isalnum((unsigned char)c) && !strchr("-._~+/=", c))
+			return conf_fail(ctx, "metrics_token: character "
+					 "'%c' is not allowed (letters, "
+					 "digits and -._~+/= only)", c);
+	}
+
+	return set_str(&ctx->conf->metrics_token, val);
 }
 
 
@@ -446,9 +474,11 @@ int conf_web_finish(struct ctx *ctx)
 	int err;
 
 	if (!wwsf && (conf->wwsf_users || conf->token_key ||
-		      conf->pools.head || conf->wwsf_origin))
-		return conf_fail(ctx, "wwsf_users, token_key, identity_pool "
-				 "and wwsf_origin need wwsf_listen");
+		      conf->pools.head || conf->wwsf_origin ||
+		      conf->metrics_token))
+		return conf_fail(ctx, "wwsf_users, token_key, identity_pool, "
+				 "wwsf_origin and metrics_token need "
+				 "wwsf_listen");
 
 	if ((wwsf || conf->waf_keys.head) && !conf->w2_public_url)
 		return conf_fail(ctx, "missing key 'w2_public_url' (the "

@@ -13,6 +13,8 @@ enum stat_id {
 	/* W2 */
 	STAT_WS_OPENED = 0,
 	STAT_WS_REJECTED,
+	STAT_HS_DROPPED,      /* oldest handshake dropped for a newer one */
+	STAT_TCP_REFUSED,     /* closed at accept: its address's limit    */
 	/* registrations made (200 to a REGISTER), by mechanism */
 	STAT_REG_DIGEST,
 	STAT_REG_AKA,

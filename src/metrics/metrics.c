@@ -1,6 +1,7 @@
 /**
  * @file metrics.c  Prometheus metrics (text format 0.0.4) over plain
- *                  HTTP on a loopback address: GET /metrics
+ *                  HTTP on a loopback address: GET /metrics (and, with
+ *                  metrics_token, over the WWSF's HTTPS: src/web)
  *
  * Counters come from src/core/stats.c; gauges are read from the
  * modules at scrape time. Names follow the Prometheus conventions:
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <re.h>
 #include "../core/log.h"
+#include "../core/budget.h"
 #include "../core/stats.h"
 #include "../cdr/cdr.h"
 #include "../agw/agw.h"
@@ -309,6 +311,18 @@ int metrics_print(struct mbuf *mb, const struct metrics *m)
 		   stats_get(STAT_WS_OPENED));
 	err |= one(mb, "imsedge_websocket_rejections_total", "counter",
 		   "W2 upgrades refused", stats_get(STAT_WS_REJECTED));
+	err |= one(mb, "imsedge_handshakes_dropped_total", "counter",
+		   "Connections in TLS/HTTP dropped for newer ones (W2, WWSF)",
+		   stats_get(STAT_HS_DROPPED));
+	err |= one(mb, "imsedge_connections_refused_total", "counter",
+		   "W2 TCP connections closed at accept (per-address limit)",
+		   stats_get(STAT_TCP_REFUSED));
+	err |= one(mb, "imsedge_buffer_budget_bytes", "gauge",
+		   "Bytes of receive buffers held (buffer_budget)",
+		   budget_used());
+	err |= one(mb, "imsedge_buffer_budget_refusals_total", "counter",
+		   "Buffer growths refused: buffer_budget spent",
+		   budget_refusals());
 	err |= one(mb, "imsedge_registrations", "gauge", "Registered "
 		   "identities now", pcscf_registrations(m->src.pcscf));
 	err |= family(mb, "imsedge_registrations_total", "counter",
@@ -362,7 +376,8 @@ static void http_req(struct http_conn *conn, const struct http_msg *msg,
  * Serve the metrics on a loopback address
  *
  * @param mp    Returned metrics
- * @param laddr Address (loopback)
+ * @param laddr Address (loopback), or unset/NULL for no listener of
+ *              its own (metrics_print() for the WWSF's /metrics only)
  * @param src   Where the gauges come from
  *
  * @return 0 if success, otherwise errorcode
@@ -376,7 +391,7 @@ int metrics_alloc(struct metrics **mp, const struct sa *laddr,
 	if (!mp || !laddr || !src)
 		return EINVAL;
 
-	if (!sa_is_loopback(laddr))
+	if (sa_isset(laddr, SA_PORT) && !sa_is_loopback(laddr))
 		return EACCES;
 
 	m = mem_zalloc(sizeof(*m), destructor);
@@ -388,6 +403,11 @@ int metrics_alloc(struct metrics **mp, const struct sa *laddr,
 	tmr_init(&m->tmr_lag);
 	m->lag_due = tmr_jiffies() + LAG_TICK_MS;
 	tmr_start(&m->tmr_lag, LAG_TICK_MS, lag_tick, m);
+
+	if (!sa_isset(laddr, SA_PORT)) {
+		*mp = m;
+		return 0;
+	}
 
 	err = http_listen(&m->sock, laddr, http_req, m);
 	if (!err)

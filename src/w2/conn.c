@@ -5,6 +5,10 @@
  * The Upgrade must carry an allowed Origin (else 403, checklist D-1)
  * and offer the "sip" subprotocol (else 400, D-2). Each WebSocket
  * message is one SIP message (RFC 7118 5.2).
+ *
+ * Admission (see w2.c for the accept side): an address with
+ * w2_connections_per_address upgraded connections gets 503 with
+ * Retry-After, like the whole listener at max_connections.
  */
 #include <string.h>
 #include <re.h>
@@ -34,6 +38,8 @@ enum conn_state {
 struct w2_conn {
 	struct le le;
 	struct le he;          /**< In w2->ht_ws once upgraded          */
+	struct le ple;         /**< In w2->pending in TLS/HTTP stage    */
+	struct w2_addr *addr;  /**< Its source address's counters       */
 	uint64_t id;           /**< Unique for the process lifetime      */
 	char *origin;
 	struct w2 *w2;
@@ -48,6 +54,15 @@ struct w2_conn {
 };
 
 
+/* Leave the TLS/HTTP stage's counts (upgraded, refused or gone) */
+static void pending_leave(struct w2_conn *conn)
+{
+	--conn->w2->n_pending;
+	--conn->addr->n_pending;
+	list_unlink(&conn->ple);
+}
+
+
 static void destructor(void *arg)
 {
 	struct w2_conn *conn = arg;
@@ -60,16 +75,20 @@ static void destructor(void *arg)
 	if (conn->state == C_WS && w2->closeh)
 		w2->closeh(conn, w2->arg);
 
-	if (conn->state == C_WS)
+	if (conn->state == C_WS) {
 		--w2->n_ws;
-	else if (conn->state != C_LINGER)
-		--w2->n_pending;
+		--conn->addr->n_ws;
+	}
+	else if (conn->state != C_LINGER && conn->addr) {
+		pending_leave(conn);
+	}
 
 	mem_deref(conn->wc);
 	mem_deref(conn->sc);
 	mem_deref(conn->tc);
 	mem_deref(conn->hbuf);
 	mem_deref(conn->origin);
+	mem_deref(conn->addr);
 
 	w2_conn_gone(w2);
 }
@@ -126,7 +145,7 @@ static void http_reject(struct w2_conn *conn, uint16_t scode,
 		mem_deref(mb);
 	}
 
-	--conn->w2->n_pending;
+	pending_leave(conn);
 	conn->state = C_LINGER;
 	conn->hbuf = mem_deref(conn->hbuf);
 	tcp_set_handlers(conn->tc, NULL, discard_recv, tcp_closed, conn);
@@ -325,8 +344,9 @@ static int ws_start(struct w2_conn *conn, const struct ws_upgrade *up)
 	if (err)
 		return err;
 
-	--conn->w2->n_pending;
+	pending_leave(conn);
 	++conn->w2->n_ws;
+	++conn->addr->n_ws;
 	conn->state = C_WS;
 	conn->id = ++conn->w2->next_id;
 	hash_append(conn->w2->ht_ws, (uint32_t)conn->id, &conn->he, conn);
@@ -376,6 +396,15 @@ static void upgrade(struct w2_conn *conn, const struct http_msg *msg)
 	if (w2->n_ws >= w2->conf->max_connections) {
 		http_reject(conn, 503, "Service Unavailable",
 			    "connection limit reached");
+		return;
+	}
+
+	if (conn->addr->n_ws >= w2->conf->w2_connections_per_address) {
+		w2_addr_refused(conn->addr, "connections_limited",
+				&conn->peer,
+				w2->conf->w2_connections_per_address);
+		http_reject(conn, 503, "Service Unavailable",
+			    "connection limit for this address reached");
 		return;
 	}
 
@@ -511,8 +540,17 @@ int w2_conn_accept(struct w2 *w2, const struct sa *peer)
 	conn->w2   = w2;
 	conn->peer = *peer;
 	conn->state = C_TLS;
-	++w2->n_pending;
 	list_append(&w2->conns, &conn->le, conn);
+
+	conn->addr = w2_addr_get(w2, peer);
+	if (!conn->addr) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	++w2->n_pending;
+	++conn->addr->n_pending;
+	list_append(&w2->pending, &conn->ple, conn);
 
 	err = net_tcp_accept(&conn->tc, w2->ts, tls_estab, tcp_recv,
 			     tcp_closed, conn);
@@ -531,6 +569,20 @@ int w2_conn_accept(struct w2 *w2, const struct sa *peer)
 	}
 
 	return err;
+}
+
+
+/**
+ * Drop a connection still in the TLS or HTTP stage to make room for a
+ * new one (the listener's pending cap; the peer sees the TCP close)
+ *
+ * @param conn W2 connection (freed)
+ */
+void w2_conn_evict(struct w2_conn *conn)
+{
+	log_debug("%J: dropped in %s stage for a newer connection",
+		  &conn->peer, conn->state == C_TLS ? "TLS" : "HTTP");
+	mem_deref(conn);
 }
 
 

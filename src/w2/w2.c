@@ -1,10 +1,27 @@
 /**
  * @file w2.c  W2 listener: limits, certificate reload, orderly shutdown
+ *
+ * Admission of a new TCP connection, before any TLS work:
+ * - its address has w2_pending_per_address connections in the TLS or
+ *   HTTP stage: refused (accepted and closed at once; a security line);
+ * - the listener has w2_max_pending of them: the oldest is dropped
+ *   (TCP close) and the new one taken, so sockets that handshake slowly
+ *   cannot hold every slot until their timeout (issue 13);
+ * - each must finish TLS and the Upgrade in w2_handshake_timeout.
+ *
+ * After a burst of connections has gone, free heap goes back to the
+ * system (glibc's malloc_trim; musl's allocator returns freed pages by
+ * itself).
  */
 #include <re.h>
+#ifdef __GLIBC__   /* defined by any libc header, re.h includes some */
+#include <malloc.h>
+#endif
 #include "../core/conf.h"
 #include "../net/net.h"
 #include "../tls/tlsx.h"
+#include "../core/budget.h"
+#include "../core/stats.h"
 #include "w2.h"
 #include "w2_int.h"
 
@@ -13,6 +30,9 @@
 enum {
 	W2_BACKLOG = 256,
 	W2_TICK_MS = 250,   /* resolution of pings and handshake timeouts */
+	EVICT_LOG_MS = 10000,
+	TRIM_MS    = 10000, /* how often to look at returning memory */
+	TRIM_MIN   = 32,    /* connections gone since the last trim */
 };
 
 
@@ -25,8 +45,32 @@ static void destructor(void *arg)
 	w2->idleh = NULL;
 	list_flush(&w2->conns);
 	mem_deref(w2->ht_ws);
+	mem_deref(w2->ht_addr);
 	mem_deref(w2->tls);
 	mem_deref(w2->conf);
+}
+
+
+/* A burst of connections has ended: give free heap back */
+static void trim_check(struct w2 *w2, uint64_t now)
+{
+	uint32_t live = w2->n_ws + w2->n_pending;
+
+	w2->trim_peak = max(w2->trim_peak, live);
+
+	if (now < w2->trim_due)
+		return;
+
+	w2->trim_due = now + TRIM_MS;
+	if (w2->trim_peak < live + TRIM_MIN)
+		return;
+
+	log_debug("%u of %u connections gone: returning free memory",
+		  w2->trim_peak - live, w2->trim_peak);
+	w2->trim_peak = live;
+#ifdef __GLIBC__
+	(void)malloc_trim(0);
+#endif
 }
 
 
@@ -38,6 +82,7 @@ static void tick_handler(void *arg)
 	struct le *le = w2->conns.head;
 
 	tmr_start(&w2->tick, W2_TICK_MS, tick_handler, w2);
+	trim_check(w2, now);
 
 	while (le) {
 		struct w2_conn *conn = le->data;
@@ -48,28 +93,48 @@ static void tick_handler(void *arg)
 }
 
 
-/* TLS and HTTP stages: a bound on half-open work per address family */
-static uint32_t pending_max(const struct w2 *w2)
+/* At the pending cap: the oldest handshake makes room */
+static void evict_oldest(struct w2 *w2)
 {
-	return max(w2->conf->max_connections / 4, (uint32_t)64);
+	uint64_t now = tmr_jiffies();
+
+	w2_conn_evict(list_ledata(w2->pending.head));
+	stats_inc(STAT_HS_DROPPED);
+	++w2->n_evicted;
+
+	if (now < w2->evict_log_due)
+		return;
+
+	log_warn("%u connections in handshake: dropped the oldest (%u "
+		 "dropped in %u s)", w2->conf->w2_max_pending, w2->n_evicted,
+		 EVICT_LOG_MS / 1000);
+	w2->n_evicted = 0;
+	w2->evict_log_due = now + EVICT_LOG_MS;
 }
 
 
 static void connect_handler(const struct sa *peer, void *arg)
 {
 	struct w2 *w2 = arg;
+	const uint32_t per_addr = w2->conf->w2_pending_per_address;
+	struct w2_addr *a;
 
 	if (w2->shutdown) {
 		tcp_reject(w2->ts);
 		return;
 	}
 
-	if (w2->n_pending >= pending_max(w2)) {
-		log_warn("%J: rejected: %u connections in handshake", peer,
-			 w2->n_pending);
+	a = w2_addr_find(w2, peer);
+	if (a && a->n_pending >= per_addr) {
+		w2_addr_refused(a, "handshake_limited", peer, per_addr);
+		stats_inc(STAT_TCP_REFUSED);
 		tcp_reject(w2->ts);
 		return;
 	}
+
+	while (w2->n_pending >= w2->conf->w2_max_pending &&
+	       w2->pending.head)
+		evict_oldest(w2);
 
 	(void)w2_conn_accept(w2, peer);
 }
@@ -110,8 +175,12 @@ int w2_alloc(struct w2 **w2p, struct imsedge_conf *conf)
 	w2->conf = mem_ref(conf);
 
 	err = hash_alloc(&w2->ht_ws, 256);
+	if (!err)
+		err = hash_alloc(&w2->ht_addr, 256);
 	if (err)
 		goto out;
+
+	budget_set_limit(conf->buffer_budget);
 
 	err = tls_load(&w2->tls, conf);
 	if (err)
@@ -171,6 +240,7 @@ int w2_reload(struct w2 *w2, struct imsedge_conf *conf)
 	w2->tls = tls;
 	mem_deref(w2->conf);
 	w2->conf = mem_ref(conf);
+	budget_set_limit(conf->buffer_budget);
 
 	log_info("reloaded certificate and %u allowed origins",
 		 list_count(&conf->origins));

@@ -302,8 +302,12 @@ int waf_reload_users(struct waf *waf)
 	struct waf_users *u;
 	int err;
 
-	if (!waf || !waf->users_file)
+	if (!waf)
 		return EINVAL;
+
+	/* guest logins only: no users file to read again */
+	if (!waf->users_file)
+		return 0;
 
 	err = waf_users_load(&u, waf->users_file);
 	if (err) {

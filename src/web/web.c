@@ -11,6 +11,9 @@
  *   POST /api/refresh  Authorization: Bearer -> a fresh token
  *   POST /api/logout   Authorization: Bearer -> the user's tokens
  *                      revoked, its registrations ended (D-60)
+ *   GET  /metrics      Authorization: Bearer metrics_token -> the
+ *                      Prometheus metrics, for scrapers that are not on
+ *                      this host (only with metrics_token; 404 without)
  * A POST whose Origin is not our page's is refused (403): the API is
  * for our page only.
  */
@@ -25,6 +28,7 @@
 #include "../waf/waf.h"
 #include "../wwsf/wwsf.h"
 #include "web.h"
+#include <mbedtls/sha256.h>
 
 #define LOG_MODULE "web"
 
@@ -35,6 +39,9 @@ struct web {
 	struct wwsf *wwsf;
 	struct pcscf *pcscf;
 	char *state_file;             /* revoked tokens, beside the config */
+	char *metrics_token;          /* NULL: no /metrics on the WWSF     */
+	web_metrics_h *metrics_h;
+	void *metrics_arg;
 };
 
 
@@ -45,6 +52,7 @@ static void destructor(void *arg)
 	pcscf_set_web_auth(web->pcscf, NULL, NULL, NULL);
 	pcscf_set_revocation(web->pcscf, NULL, NULL);
 	mem_deref(web->state_file);
+	mem_deref(web->metrics_token);
 	mem_deref(web->wwsf);
 	mem_deref(web->waf);
 	mem_deref(web->ring);
@@ -97,6 +105,73 @@ static bool bearer(const struct http_msg *msg, struct pl *tok)
 }
 
 
+/* Equal in time independent of where they differ: both are hashed
+   first, so neither the token's length nor a prefix leaks */
+static bool token_equal(const char *want, const struct pl *got)
+{
+	uint8_t a[32], b[32];
+	uint8_t d = 0;
+	size_t i;
+
+	if (mbedtls_sha256((const uint8_t *)want, strlen(want), a, 0) ||
+	    mbedtls_sha256((const uint8_t *)got->p, got->l, b, 0))
+		return false;
+
+	for (i = 0; i < sizeof(a); i++)
+		d |= a[i] ^ b[i];
+
+	return d == 0;
+}
+
+
+/* GET /metrics over HTTPS for scrapers elsewhere, with the bearer token
+   the operator configured */
+static void metrics_request(struct web *web, struct wwsf_req *req,
+			    const struct http_msg *msg)
+{
+	const struct sa *peer = wwsf_req_peer(req);
+	struct mbuf *mb;
+	struct pl tok;
+
+	if (!web->metrics_token || !web->metrics_h) {
+		reply_json(req, 404, "Not Found", "{\"error\":\"not_found\","
+			   "\"message\":\"No such page\"}");
+		return;
+	}
+
+	if (pl_strcmp(&msg->met, "GET")) {
+		(void)wwsf_reply(req, 405, "Method Not Allowed",
+				 "Allow: GET\r\n", "application/json",
+				 (const uint8_t *)"{\"error\":\"method\"}",
+				 18);
+		return;
+	}
+
+	if (!bearer(msg, &tok) || !token_equal(web->metrics_token, &tok)) {
+		log_security("metrics_refused", peer, "reason=%s",
+			     bearer(msg, &tok) ? "wrong_token" : "no_token");
+		(void)wwsf_reply(req, 401, "Unauthorized",
+				 "WWW-Authenticate: Bearer realm=\"metrics\""
+				 "\r\n", "application/json",
+				 (const uint8_t *)"{\"error\":\"token\"}", 17);
+		return;
+	}
+
+	mb = mbuf_alloc(8192);
+	if (!mb || web->metrics_h(mb, web->metrics_arg)) {
+		mem_deref(mb);
+		reply_json(req, 500, "Internal Server Error",
+			   "{\"error\":\"internal\"}");
+		return;
+	}
+
+	(void)wwsf_reply(req, 200, "OK", "Cache-Control: no-store\r\n",
+			 "text/plain; version=0.0.4; charset=utf-8",
+			 mb->buf, mb->end);
+	mem_deref(mb);
+}
+
+
 /* Our page's requests only: a POST from another origin is refused */
 static bool origin_ok(const struct web *web, const struct http_msg *msg)
 {
@@ -119,6 +194,11 @@ static void api_handler(struct wwsf_req *req, void *arg)
 	int err;
 
 	wwsf_req_body(req, &body, &len);
+
+	if (!pl_strcmp(&msg->path, "/metrics")) {
+		metrics_request(web, req, msg);
+		return;
+	}
 
 	if (post && !origin_ok(web, msg)) {
 		stats_inc(STAT_ORIGIN_REFUSED);
@@ -294,6 +374,32 @@ static int wwsf_start(struct web *web)
 }
 
 
+static int metrics_token_set(struct web *web, const char *token)
+{
+	web->metrics_token = mem_deref(web->metrics_token);
+
+	return token ? str_dup(&web->metrics_token, token) : 0;
+}
+
+
+/**
+ * Serve the metrics on the WWSF too (GET /metrics, HTTPS, with the
+ * metrics_token as bearer token)
+ *
+ * @param web Web access (may be NULL)
+ * @param h   Writes the metrics (NULL: no longer)
+ * @param arg Handler argument
+ */
+void web_set_metrics(struct web *web, web_metrics_h *h, void *arg)
+{
+	if (!web)
+		return;
+
+	web->metrics_h   = h;
+	web->metrics_arg = arg;
+}
+
+
 /**
  * Start web access as configured: the WWSF and WAF when wwsf_listen is
  * set, token checks at the eP-CSCF when there is any key to trust
@@ -335,6 +441,8 @@ int web_alloc(struct web **webp, struct imsedge_conf *conf,
 	}
 
 	err = keys_load(web);
+	if (!err)
+		err = metrics_token_set(web, conf->metrics_token);
 	if (err)
 		goto out;
 
@@ -371,6 +479,8 @@ int web_reload(struct web *web, struct imsedge_conf *conf)
 	err = wwsf_reload(web->wwsf, conf->tls_cert, conf->tls_key);
 	if (!err)
 		err = waf_reload_users(web->waf);
+	if (!err)
+		err = metrics_token_set(web, conf->metrics_token);
 
 	/* D-60: registrations of removed users end now */
 	if (!err)

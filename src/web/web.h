@@ -10,4 +10,8 @@ struct pcscf;
 int  web_alloc(struct web **webp, struct imsedge_conf *conf,
 	       struct pcscf *pcscf);
 int  web_reload(struct web *web, struct imsedge_conf *conf);
+
+/* Writes the Prometheus metrics into mb */
+typedef int (web_metrics_h)(struct mbuf *mb, void *arg);
+void web_set_metrics(struct web *web, web_metrics_h *h, void *arg);
 const struct sa *web_laddr(const struct web *web);

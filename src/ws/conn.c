@@ -11,10 +11,24 @@
  * thousand connections then put nothing in libre's timer list, which
  * short SIP transaction timers would otherwise walk past on every
  * insertion.
+ *
+ * Receive and reassembly buffers are charged to the process-wide
+ * buffer budget (core/budget.h). When it is spent the largest holder is
+ * evicted first; a connection that still finds no room, or is evicted,
+ * is closed with 1013 (Try Again Later: the server is overloaded for
+ * now, RFC 6455 7.4.1 / IANA registry), not 1009, which says that this
+ * message is too big whatever the load. After our close frame a peer
+ * may have at most RX_CLOSING_MAX bytes buffered; more drops the TCP.
  */
 #include <string.h>
 #include <re.h>
+#include "../core/budget.h"
 #include "ws.h"
+
+enum {
+	RX_MIN         = 1024,
+	RX_CLOSING_MAX = 4096,
+};
 
 enum state {
 	ST_OPEN = 0,
@@ -34,6 +48,7 @@ struct ws_conn {
 	enum state state;
 	uint16_t code;         /**< Close code sent or received          */
 	bool pong_wait;
+	struct budget_holder bh; /**< Bytes of rx and msg               */
 	ws_msg_h *msgh;
 	ws_closed_h *closedh;
 	void *arg;
@@ -48,6 +63,47 @@ static void destructor(void *arg)
 	mem_deref(wc->tc);
 	mem_deref(wc->rx);
 	mem_deref(wc->msg);
+	budget_release(&wc->bh);
+}
+
+
+/* Make *mbp hold at least need bytes, charged to the budget first */
+static int buf_reserve(struct ws_conn *wc, struct mbuf **mbp, size_t need)
+{
+	size_t have = *mbp ? (*mbp)->size : 0;
+	size_t cap  = wc->prm.max_message + 2 * WS_FRAME_HDR_MAX + RX_MIN;
+	size_t want;
+	int err;
+
+	if (*mbp && need <= have)
+		return 0;
+
+	want = max(need, min(2 * have, cap));
+	want = max(want, (size_t)RX_MIN);
+
+	err = budget_take(&wc->bh, want - have);
+	if (err)
+		return err;
+
+	if (*mbp)
+		err = mbuf_resize(*mbp, want);
+	else if (!(*mbp = mbuf_alloc(want)))
+		err = ENOMEM;
+
+	if (err)
+		budget_give(&wc->bh, want - have);
+
+	return err;
+}
+
+
+static void buf_drop(struct ws_conn *wc, struct mbuf **mbp)
+{
+	if (!*mbp)
+		return;
+
+	budget_give(&wc->bh, (*mbp)->size);
+	*mbp = mem_deref(*mbp);
 }
 
 
@@ -234,10 +290,10 @@ static int on_data(struct ws_conn *wc, const struct ws_frame *f,
 		if (f->fin)
 			return deliver(wc, f->opcode, payload);
 
+		err = buf_reserve(wc, &wc->msg, n);
+		if (err)
+			return err;
 		wc->msg_op = f->opcode;
-		wc->msg = mbuf_alloc(n ? n : 256);
-		if (!wc->msg)
-			return ENOMEM;
 	}
 	else if (wc->msg_op == WS_CONT) {
 		return EPROTO;          /* continuation of nothing */
@@ -246,6 +302,10 @@ static int on_data(struct ws_conn *wc, const struct ws_frame *f,
 	if (wc->msg->end + n > wc->prm.max_message)
 		return EMSGSIZE;
 
+	err = buf_reserve(wc, &wc->msg, wc->msg->end + n);
+	if (err)
+		return err;
+
 	err = mbuf_write_mem(wc->msg, mbuf_buf(payload), n);
 	if (err || !f->fin)
 		return err;
@@ -253,7 +313,7 @@ static int on_data(struct ws_conn *wc, const struct ws_frame *f,
 	wc->msg->pos = 0;
 	err = deliver(wc, wc->msg_op, wc->msg);
 	if (wc->state != ST_CLOSED) {
-		wc->msg = mem_deref(wc->msg);
+		buf_drop(wc, &wc->msg);
 		wc->msg_op = WS_CONT;
 	}
 
@@ -296,6 +356,7 @@ static uint16_t err2code(int err)
 	switch (err) {
 
 	case EMSGSIZE: return WS_CLOSE_TOO_BIG;
+	case ENOSPC:   return WS_CLOSE_TRY_AGAIN;
 	case EILSEQ:   return WS_CLOSE_INVALID;
 	case ENOMEM:   return WS_CLOSE_INTERNAL;
 	default:       return WS_CLOSE_PROTOCOL;
@@ -348,7 +409,7 @@ static int decode_all(struct ws_conn *wc)
 			return err;
 
 		if (wc->rx && !mbuf_get_left(wc->rx))
-			wc->rx = mem_deref(wc->rx);
+			buf_drop(wc, &wc->rx);
 	}
 
 	return 0;
@@ -358,15 +419,15 @@ static int decode_all(struct ws_conn *wc)
 static int rx_append(struct ws_conn *wc, struct mbuf *mb)
 {
 	size_t n = mbuf_get_left(mb), left;
+	int err;
 
-	if (!wc->rx) {
-		wc->rx = mbuf_alloc(max(n, (size_t)1024));
-		if (!wc->rx)
-			return ENOMEM;
-	}
+	left = wc->rx ? mbuf_get_left(wc->rx) : 0;
 
-	left = mbuf_get_left(wc->rx);
-	if (wc->rx->pos) {
+	/* after our close frame only the peer's close is of interest */
+	if (wc->state != ST_OPEN && left + n > RX_CLOSING_MAX)
+		return EMSGSIZE;
+
+	if (wc->rx && wc->rx->pos) {
 		memmove(wc->rx->buf, mbuf_buf(wc->rx), left);
 		wc->rx->pos = 0;
 		wc->rx->end = left;
@@ -376,6 +437,10 @@ static int rx_append(struct ws_conn *wc, struct mbuf *mb)
 	   frame's start: anything more is not a frame we would accept */
 	if (left + n > wc->prm.max_message + 2 * WS_FRAME_HDR_MAX + 4096)
 		return EMSGSIZE;
+
+	err = buf_reserve(wc, &wc->rx, left + n);
+	if (err)
+		return err;
 
 	wc->rx->pos = wc->rx->end;
 	if (mbuf_write_mem(wc->rx, mbuf_buf(mb), n))
@@ -420,11 +485,30 @@ int ws_conn_recv(struct ws_conn *wc, struct mbuf *mb)
 			wc->code = code;
 			conn_closed(wc, err);
 		}
+
+		/* nothing buffered is of use after an error */
+		buf_drop(wc, &wc->rx);
+		buf_drop(wc, &wc->msg);
+		wc->msg_op = WS_CONT;
 	}
 
 	mem_deref(wc);
 
 	return err;
+}
+
+
+/* Another connection needs the room: let go of the buffers, close 1013 */
+static void evict(void *arg)
+{
+	struct ws_conn *wc = arg;
+
+	buf_drop(wc, &wc->rx);
+	buf_drop(wc, &wc->msg);
+	wc->msg_op = WS_CONT;
+
+	if (wc->state == ST_OPEN)
+		ws_conn_close(wc, WS_CLOSE_TRY_AGAIN, "server buffers full");
 }
 
 
@@ -477,6 +561,7 @@ int ws_conn_alloc(struct ws_conn **wcp, struct tcp_conn *tc,
 	wc->msgh    = msgh;
 	wc->closedh = closedh;
 	wc->arg     = arg;
+	budget_holder_init(&wc->bh, evict, wc);
 
 	if (!wc->prm.close_timeout)
 		wc->prm.close_timeout = 2000;

@@ -9,6 +9,7 @@
  */
 #include <re.h>
 #include "../core/log.h"
+#include "../core/stats.h"
 #include "../net/net.h"
 #include "wwsf.h"
 #include "wwsf_int.h"
@@ -207,6 +208,36 @@ void wwsf_conn_tick(struct wwsf_conn *conn, uint64_t now)
 	default:
 		break;
 	}
+}
+
+
+/**
+ * At the connection cap: drop the oldest connection still in its TLS
+ * handshake to make room, so sockets that handshake a byte at a time
+ * cannot lock the page out until they time out (issue 13)
+ *
+ * @param w Listener
+ *
+ * @return true if one was dropped
+ */
+bool wwsf_conn_evict_oldest(struct wwsf *w)
+{
+	struct le *le;
+
+	for (le = w->conns.head; le; le = le->next) {
+		struct wwsf_conn *conn = le->data;
+
+		if (conn->state != C_TLS)
+			continue;
+
+		log_debug("%J: dropped in TLS handshake for a newer "
+			  "connection", &conn->peer);
+		stats_inc(STAT_HS_DROPPED);
+		mem_deref(conn);
+		return true;
+	}
+
+	return false;
 }
 
 

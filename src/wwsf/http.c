@@ -439,7 +439,8 @@ static void request(struct wwsf_sess *s)
 		return;
 	}
 
-	if (msg->path.l >= 5 && !memcmp(msg->path.p, "/api/", 5))
+	if ((msg->path.l >= 5 && !memcmp(msg->path.p, "/api/", 5)) ||
+	    !pl_strcmp(&msg->path, "/metrics"))
 		wwsf_api_request(s);
 	else
 		file_request(s);

@@ -135,7 +135,9 @@ static void connect_handler(const struct sa *peer, void *arg)
 {
 	struct wwsf *w = arg;
 
-	if (list_count(&w->conns) >= w->max_conns) {
+	/* full: the oldest TLS handshake makes room, else refuse */
+	if (list_count(&w->conns) >= w->max_conns &&
+	    !wwsf_conn_evict_oldest(w)) {
 		log_warn("%J: rejected: %u connections", peer, w->max_conns);
 		tcp_reject(w->ts);
 		return;

@@ -2,7 +2,8 @@
  * @file wwsf.h  WWSF: the browser phone page over HTTPS (checklist D-51)
  *
  * Static files from one directory, hardened (path confinement, limits,
- * security headers on every response), plus a hook for /api/ requests.
+ * security headers on every response), plus a hook for /api/ requests
+ * and GET /metrics.
  */
 
 struct wwsf;

@@ -122,3 +122,4 @@ struct wwsf_conn;
 
 int  wwsf_conn_accept(struct wwsf *w, const struct sa *peer);
 void wwsf_conn_tick(struct wwsf_conn *conn, uint64_t now);
+bool wwsf_conn_evict_oldest(struct wwsf *w);

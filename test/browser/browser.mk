@@ -14,4 +14,4 @@ IMSEDGE_CALLS ?= 1
 .PHONY: browser-test
 browser-test: $(BIN) build/www/.stamp
 	IMSEDGE_BIN=$(BIN) IMSEDGE_CALLS=$(IMSEDGE_CALLS) \
-		node --test --test-concurrency=1 test/browser/
+		$(NODE_TEST) test/browser/

@@ -4,11 +4,21 @@
  *                        limits) on a detached connection
  *
  * The first input byte sets the chunk size the rest is fed in, so TCP
- * segmentation is fuzzed too.
+ * segmentation is fuzzed too. A second connection holding a partial
+ * frame shares a small buffer budget with it (eviction and refusal
+ * paths, close 1013); after both are gone the budget must be back to
+ * zero.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <re.h>
 #include "ws/ws.h"
+#include "core/budget.h"
+
+enum {
+	BUDGET   = 4096,
+	HOG_HAVE = 2900,   /* of a 3000-byte frame */
+};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -44,7 +54,9 @@ static void closed_h(int err, uint16_t code, void *arg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ws_conn_prm prm = {.max_message = 4096};
-	struct ws_conn *wc = NULL;
+	struct ws_conn *wc = NULL, *hog = NULL;
+	/* a masked text frame of 3000 bytes, of which HOG_HAVE arrive */
+	static uint8_t hog_bytes[HOG_HAVE] = {0x81, 0xfe, 0x0b, 0xb8};
 	struct mbuf *copy, part;
 	struct ws_frame f;
 	size_t step, pos, sum = 0;
@@ -66,8 +78,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		copy->pos += (size_t)f.len;
 	mem_deref(copy);
 
-	if (ws_conn_alloc(&wc, NULL, &prm, msg_h, closed_h, &sum))
+	budget_set_limit(BUDGET);
+	if (ws_conn_alloc(&hog, NULL, &prm, msg_h, closed_h, &sum))
 		return 0;
+	part.buf  = (uint8_t *)hog_bytes;
+	part.pos  = 0;
+	part.end  = sizeof(hog_bytes);
+	part.size = part.end;
+	(void)ws_conn_recv(hog, &part);
+
+	if (ws_conn_alloc(&wc, NULL, &prm, msg_h, closed_h, &sum)) {
+		mem_deref(hog);
+		return 0;
+	}
 
 	for (pos = 0; pos < size; pos += step) {
 		part.buf  = (uint8_t *)data + pos;
@@ -80,5 +103,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	mem_deref(wc);
+	mem_deref(hog);
+	if (budget_used())
+		abort();   /* bytes taken and never given back */
+
 	return 0;
 }

@@ -513,9 +513,11 @@ export function parseSip(text) {
 
 /** A raw WebSocket over TLS, for frames `ws` will not send */
 export class RawWss {
-	static async open(port, { origin = ORIGIN, protocol = 'sip' } = {}) {
+	static async open(port, { origin = ORIGIN, protocol = 'sip',
+		localAddress } = {}) {
 		const r = new RawWss();
-		r.sock = await tlsConnect(port);
+		r.sock = await tlsConnect(port,
+			localAddress ? { localAddress } : {});
 		r.buf = Buffer.alloc(0);
 		r.ended = false;
 		r.waiters = [];

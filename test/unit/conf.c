@@ -56,6 +56,10 @@ int test_conf_good(void)
 	TEST_EQ(conf->w2_max_message, 65536);
 	TEST_EQ(conf->w2_ping_interval, 30);
 	TEST_EQ(conf->w2_handshake_timeout, 10);
+	TEST_EQ(conf->w2_max_pending, 64);   /* max(200 / 4, 64) */
+	TEST_EQ(conf->w2_pending_per_address, 32);
+	TEST_EQ(conf->w2_connections_per_address, 256);
+	TEST_EQ(conf->buffer_budget, 33554432);
 
  out:
 	mem_deref(conf);
@@ -107,6 +111,11 @@ int test_conf_errors(void)
 		{"max_connections 12x\n", "t.conf:7: '12x' is not a number in 1..1000000"},
 		{"max_connections 99999999999\n", "t.conf:7: '99999999999' is not a number in 1..1000000"},
 		{"w2_max_message 100\n", "t.conf:7: '100' is not a number in 1024..1048576"},
+		{"w2_max_pending 0\n", "t.conf:7: '0' is not a number in 1..1000000"},
+		{"w2_pending_per_address x\n", "t.conf:7: 'x' is not a number in 1..1000000"},
+		{"w2_connections_per_address 0\n", "t.conf:7: '0' is not a number in 1..1000000"},
+		{"buffer_budget 1000\n", "t.conf:7: '1000' is not a number in 1048576..1073741824"},
+		{"buffer_budget 2000000\nw2_max_message 1048576\n", "t.conf: buffer_budget 2000000 is below twice w2_max_message (1048576)"},
 		{"\n# c\nlog_level loud\n", "t.conf:9: 'loud' is not one of debug, info, warn, error"},
 		{"log_syslog maybe\n", "t.conf:7: 'maybe' is not yes or no"},
 		{"w2_origin ftp:/x\n", "t.conf:7: 'ftp:/x' is not an origin like https://host[:port]"},
@@ -205,7 +214,10 @@ int test_conf_web(void)
 		const char *extra;
 		const char *want;
 	} v[] = {
-		{"token_key k\n", "t.conf: wwsf_users, token_key, identity_pool and wwsf_origin need wwsf_listen"},
+		{"token_key k\n", "t.conf: wwsf_users, token_key, identity_pool, wwsf_origin and metrics_token need wwsf_listen"},
+		{"metrics_token 0123456789abcdef0123456789abcdef\n", "t.conf: wwsf_users, token_key, identity_pool, wwsf_origin and metrics_token need wwsf_listen"},
+		{"metrics_token 0123456789abcdef0123456789abcde\n", "t.conf:7: metrics_token must be 32 to 256 characters (it has 31); e.g. the output of: head -c 32 /dev/urandom | base64"},
+		{"metrics_token 0123456789abcdef0123456789abcdef\"\n", "t.conf:7: metrics_token: character '\"' is not allowed (letters, digits and -._~+/= only)"},
 		{"waf_pubkey https://w.example k.pem\n", "t.conf: missing key 'w2_public_url' (the wss:// URL browsers reach W2 at)"},
 		{"wwsf_listen 0.0.0.0:8443\nw2_public_url wss://e.example:7443\n", "t.conf: missing key 'token_key' (the WAF's signing key; imsedge -k FILE makes one)"},
 		{"w2_public_url https://e.example\n", "t.conf:7: 'https://e.example' is not a wss:// URL"},
@@ -611,8 +623,9 @@ int test_conf_metrics(void)
 
 	err = expect_error("metrics_listen 192.0.2.1:9100\n",
 			   "t.conf:7: '192.0.2.1:9100' is not a loopback "
-			   "address (the metrics are plain HTTP, for local "
-			   "scrapers)");
+			   "address (this listener is plain HTTP, for local "
+			   "scrapers; for scrapers elsewhere set "
+			   "metrics_token and scrape https://WWSF/metrics)");
 	if (!err)
 		err = expect_error("metrics_listen 0\n",
 				   "t.conf:7: '0' is not an ADDR:PORT or a "

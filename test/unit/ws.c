@@ -5,6 +5,7 @@
 #include <string.h>
 #include <re.h>
 #include "ws/ws.h"
+#include "core/budget.h"
 #include "test.h"
 
 
@@ -503,6 +504,92 @@ int test_ws_conn_close(void)
 
  out:
 	mem_deref(wc);
+	mem_deref(mb);
+	return err;
+}
+
+
+/* Feed the first n bytes of a text frame of len bytes */
+static int feed_partial(struct ws_conn *wc, size_t len, size_t n)
+{
+	struct mbuf *mb = mbuf_alloc(len + 16);
+	char *p = mem_zalloc(len, NULL);
+	int err;
+
+	if (!mb || !p) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	memset(p, 'a', len);
+	err = put_frame(mb, WS_TEXT, true, p, len);
+	if (err)
+		goto out;
+
+	mb->end = n;
+	err = feed(wc, mb, n);
+
+ out:
+	mem_deref(p);
+	mem_deref(mb);
+	return err;
+}
+
+
+/* The buffer budget (issue 13): the largest holder is evicted with
+   1013 for a small message; a requester larger than every other holder
+   is refused with 1013 itself; everything taken is given back */
+int test_ws_conn_budget(void)
+{
+	struct ws_conn *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+	struct sink sa, sb, sc, sd;
+	struct mbuf *mb = mbuf_alloc(1024);
+	char msg[600];
+	int err = 0;
+
+	TEST_ASSERT(mb);
+	TEST_EQ(budget_used(), 0);
+	budget_set_limit(6000);
+
+	TEST_ERR(conn_new(&a, &sa, 4096));
+	TEST_ERR(conn_new(&b, &sb, 4096));
+	TEST_ERR(conn_new(&c, &sc, 4096));
+	TEST_ERR(conn_new(&d, &sd, 4096));
+
+	TEST_ERR(feed_partial(a, 4000, 3000));
+	TEST_ERR(feed_partial(b, 4000, 2500));
+	TEST_ASSERT(budget_used() > 5000 && budget_used() <= 6000);
+	TEST_ASSERT(!sa.closed && !sb.closed);
+
+	/* no room for c's message: a, the largest, goes */
+	memset(msg, 'm', sizeof(msg));
+	TEST_ERR(put_frame(mb, WS_TEXT, true, msg, sizeof(msg)));
+	TEST_ERR(feed(c, mb, mb->end));
+	TEST_EQ(sc.msgs, 1);
+	TEST_ASSERT(!sc.closed);
+	TEST_ASSERT(sa.closed);
+	TEST_EQ(sa.code, WS_CLOSE_TRY_AGAIN);
+	TEST_ASSERT(!sb.closed);
+
+	/* d wants more than b holds: d is refused, b stays */
+	TEST_EQ(feed_partial(d, 4000, 3600), EPROTO);
+	TEST_ASSERT(sd.closed);
+	TEST_EQ(sd.code, WS_CLOSE_TRY_AGAIN);
+	TEST_ASSERT(!sb.closed);
+	TEST_ASSERT(budget_refusals() >= 1);
+
+	a = mem_deref(a);
+	b = mem_deref(b);
+	c = mem_deref(c);
+	d = mem_deref(d);
+	TEST_EQ(budget_used(), 0);
+
+ out:
+	budget_set_limit(0);
+	mem_deref(a);
+	mem_deref(b);
+	mem_deref(c);
+	mem_deref(d);
 	mem_deref(mb);
 	return err;
 }
