@@ -19,6 +19,8 @@
 #include "keygen/keygen.h"
 #include "w2/w2.h"
 #include "agw/agw.h"
+#include "codec/codec.h"
+#include "sdp/sdpx.h"
 #include "dc/dc.h"
 #include "crypto/crypto.h"
 #include "pcscf/pcscf.h"
@@ -377,6 +379,22 @@ static int media_addrs(const struct imsedge_conf *conf, struct agw_conf *ac)
 
 /* The media gateway, when media_listen is set; its DTLS certificate is
    the W2 one (browsers check it by the fingerprint in SDP) */
+/* core_codecs and amr_wb_mode_set to the SDP interworking */
+static void xcode_config(const struct imsedge_conf *conf)
+{
+	static const int ids[CONF_CODECS] = {
+		CODEC_AMRWB, CODEC_AMR, CODEC_PCMA, CODEC_PCMU
+	};
+	int v[CONF_CODECS];
+	size_t i;
+
+	for (i = 0; i < conf->core_codecc && i < CONF_CODECS; i++)
+		v[i] = ids[conf->core_codecv[i]];
+
+	sdpx_xcode_set(v, i, conf->amr_wb_mode_set);
+}
+
+
 static int agw_start(const struct imsedge_conf *conf)
 {
 	struct agw_conf ac;
@@ -401,6 +419,7 @@ static int agw_start(const struct imsedge_conf *conf)
 	ac.transcoding     = conf->transcoding;
 	ac.max_xcode       = conf->max_transcoded_calls;
 	ac.opus_complexity = (int)conf->opus_complexity;
+	xcode_config(conf);
 	ac.datachannel     = conf->datachannel;
 	ac.max_datachannels = conf->max_datachannels;
 	ac.dc_max_message  = conf->dc_max_message;

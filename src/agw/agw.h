@@ -160,6 +160,38 @@ int  agw_sess_datachannel(struct agw_sess *s, unsigned idx,
 			  const struct agw_dc_prm *prm,
 			  struct agw_dc_info *info);
 
+enum {
+	AGW_MSRP_PATH = 512,       /**< An MSRP To-Path/From-Path value   */
+	AGW_MSRP_URI  = 128,       /**< One MSRP URI of the AGW           */
+};
+
+/** An MSRP channel of a data-channel m-line, relayed to TCP (msrp.c) */
+struct agw_msrp_prm {
+	unsigned tid;              /**< W3 transport (its data channels)  */
+	uint16_t sid;              /**< The channel's stream id (dcmap)   */
+	char b_path[AGW_MSRP_PATH]; /**< Browser's path (a=dcsa path)     */
+};
+
+/** What the AGW puts in its SDP for an MSRP relay */
+struct agw_msrp_info {
+	struct sa core;            /**< Core-side address and TCP port    */
+	char core_uri[AGW_MSRP_URI]; /**< a=path toward the core          */
+	char w3_uri[AGW_MSRP_URI]; /**< a=dcsa path toward the browser    */
+};
+
+/** The core's side of an MSRP relay (its SDP answer) */
+struct agw_msrp_peer {
+	char path[AGW_MSRP_PATH];  /**< Its a=path                        */
+	struct sa addr;            /**< Where to connect                  */
+	bool connect;              /**< The AGW connects (core passive)   */
+};
+
+int  agw_sess_msrp(struct agw_sess *s, unsigned idx,
+		   const struct agw_msrp_prm *prm,
+		   struct agw_msrp_info *info);
+int  agw_sess_msrp_peer(struct agw_sess *s, unsigned idx,
+			const struct agw_msrp_peer *peer);
+
 /** Packet counters of one stream (agw_sess_stats) */
 struct agw_stats {
 	uint64_t w3_pkts;          /**< Browser to core, relayed          */

@@ -41,6 +41,7 @@ struct agw_sess {
 	struct agw *agw;             /**< Holds a reference                */
 	struct list w3l;             /**< struct agw_w3                    */
 	struct list streaml;         /**< struct agw_stream                */
+	struct list msrpl;           /**< struct agw_msrp (msrp.c)         */
 	agw_close_h *closeh;
 	void *arg;
 	bool emergency;
@@ -181,6 +182,10 @@ void agw_dc_free(struct agw_w3 *w3);
 void agw_dc_dtls_up(struct agw_w3 *w3);
 void agw_dc_dtls_recv(struct mbuf *mb, void *arg);
 bool agw_dc_only(const struct agw_w3 *w3);
+
+/* msrp.c */
+bool agw_msrp_dc_recv(struct agw_w3 *w3, uint16_t sid, const uint8_t *p,
+		      size_t n);
 
 /* relay.c */
 bool agw_is_rtcp(const uint8_t *p, size_t n);

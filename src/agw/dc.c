@@ -11,9 +11,10 @@
  * data-channel m-line added by a re-offer starts at once when DTLS is
  * already up.
  *
- * What the channels carry is not interworked yet: the AGW accepts
- * channels up to max_datachannels, counts and drops their messages and
- * closes a channel whose message exceeds dc_max_message.
+ * The AGW accepts channels up to max_datachannels and closes a channel
+ * whose message exceeds dc_max_message. An MSRP channel agreed in SDP
+ * is relayed to TCP (msrp.c); other channels' messages are counted and
+ * dropped.
  */
 #include <string.h>
 #include <re.h>
@@ -56,7 +57,8 @@ static void chan_recv_h(uint16_t sid, enum dc_ppid ppid, const uint8_t *p,
 {
 	struct agw_w3 *w3 = arg;
 
-	(void)p;
+	if (agw_msrp_dc_recv(w3, sid, p, n))
+		return;
 
 	log_debug("transport %u: data channel %u: %zu bytes (%s), not"
 		  " interworked", w3->tid, sid, n,

@@ -65,6 +65,7 @@ static void destructor(void *arg)
 	agw_stats_add(&s->agw->done, &sum);
 
 	/* streams first: they point at transports */
+	list_flush(&s->msrpl);
 	list_flush(&s->streaml);
 	list_flush(&s->w3l);
 	list_unlink(&s->le);

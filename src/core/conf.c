@@ -636,6 +636,8 @@ static const struct conf_key keys[] = {
 	{"transcoding",          k_transcoding,          false, false},
 	{"max_transcoded_calls", k_max_transcoded_calls, false, false},
 	{"opus_complexity",      k_opus_complexity,      false, false},
+	{"core_codecs",          k_core_codecs,          false, false},
+	{"amr_wb_mode_set",      k_amr_wb_mode_set,      false, false},
 };
 
 
@@ -693,6 +695,7 @@ static void defaults(struct imsedge_conf *conf)
 	conf->mw_reg_event         = false;
 	conf_web_defaults(conf);
 	conf_dc_defaults(conf);
+	conf_xcode_defaults(conf);
 }
 
 

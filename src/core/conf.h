@@ -12,6 +12,15 @@
 
 #include "log.h"
 
+/** Core-side codecs of the transcoding path (core_codecs) */
+enum conf_codec {
+	CONF_AMRWB,
+	CONF_AMR,
+	CONF_PCMA,
+	CONF_PCMU,
+	CONF_CODECS
+};
+
 struct imsedge_conf {
 	char *path;               /**< File the config was read from     */
 
@@ -55,6 +64,9 @@ struct imsedge_conf {
 	bool transcoding;             /**< Transcoding path (TRANSCODE=1) */
 	uint32_t max_transcoded_calls; /**< Streams transcoded at once   */
 	uint32_t opus_complexity;     /**< 0..10                         */
+	uint8_t core_codecv[CONF_CODECS]; /**< enum conf_codec, in order */
+	uint8_t core_codecc;
+	uint16_t amr_wb_mode_set;     /**< bit per AMR-WB mode, 0: all   */
 	bool datachannel;             /**< terminate data channels       */
 	uint32_t max_datachannels;    /**< channels per association      */
 	uint32_t dc_max_message;      /**< bytes, a=max-message-size     */

@@ -32,6 +32,11 @@ void conf_web_defaults(struct imsedge_conf *conf);
 int  conf_web_finish(struct ctx *ctx);
 void conf_web_free(struct imsedge_conf *conf);
 
+/* conf_xcode.c: transcoding keys that take lists */
+int  k_core_codecs(struct ctx *ctx, const struct pl *val);
+int  k_amr_wb_mode_set(struct ctx *ctx, const struct pl *val);
+void conf_xcode_defaults(struct imsedge_conf *conf);
+
 /* conf_dc.c: data channels at the eIMS-AGW */
 int  k_datachannel(struct ctx *ctx, const struct pl *val);
 int  k_max_datachannels(struct ctx *ctx, const struct pl *val);

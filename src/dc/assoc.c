@@ -107,13 +107,18 @@ int dc_assoc_start(struct dc_assoc *a)
 
 	a->started = true;
 
-	/* a fixed path MTU: SCTP packets fit one DTLS record */
+	/* a fixed path MTU: SCTP packets fit one DTLS record. The path is
+	   named by the peer's AF_CONN address (without one usrsctp
+	   refuses with EAFNOSUPPORT and keeps its default MTU, whose
+	   packets DTLS cannot carry: messages over ~1.1 KB toward the
+	   browser were lost) */
 	memset(&pp, 0, sizeof(pp));
+	memcpy(&pp.spp_address, &sc, sizeof(sc));
 	pp.spp_flags = SPP_PMTUD_DISABLE;
 	pp.spp_pathmtu = DC_SCTP_MTU;
 	if (usrsctp_setsockopt(a->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS,
 			       &pp, sizeof(pp)))
-		log_debug("path MTU: %m", errno);
+		log_warn("path MTU: %m", errno);
 
 	return 0;
 }

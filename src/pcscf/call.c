@@ -132,6 +132,24 @@ static int op_datachannel(void *arg, unsigned idx,
 }
 
 
+static int op_msrp(void *arg, unsigned idx, const struct agw_msrp_prm *prm,
+		   struct agw_msrp_info *info)
+{
+	struct call *c = arg;
+
+	return agw_sess_msrp(c->media, idx, prm, info);
+}
+
+
+static int op_msrp_peer(void *arg, unsigned idx,
+			const struct agw_msrp_peer *peer)
+{
+	struct call *c = arg;
+
+	return agw_sess_msrp_peer(c->media, idx, peer);
+}
+
+
 #ifdef IMSEDGE_TRANSCODE
 static int op_xcode(void *arg, unsigned idx, const struct agw_xcode_prm *prm)
 {
@@ -150,7 +168,7 @@ static const struct sdpx_ops ops = {
 /* with data channels (config datachannel yes) */
 static const struct sdpx_ops ops_dc = {
 	op_transport, op_transport_remote, op_stream, op_core_peer,
-	op_datachannel, NULL
+	op_datachannel, NULL, op_msrp, op_msrp_peer
 };
 
 #ifdef IMSEDGE_TRANSCODE
@@ -163,7 +181,7 @@ static const struct sdpx_ops ops_x = {
 
 static const struct sdpx_ops ops_dc_x = {
 	op_transport, op_transport_remote, op_stream, op_core_peer,
-	op_datachannel, op_xcode
+	op_datachannel, op_xcode, op_msrp, op_msrp_peer
 };
 #endif
 

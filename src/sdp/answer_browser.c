@@ -28,6 +28,11 @@ static int accept_media(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		/* the AGW answers data channels itself (dc.c) */
 		ml->declined = ml->rejected ||
 			(!ml->dc && (!m->port || !m->rtp));
+		if (ml->dc && !ml->declined) {
+			err = sdpx_msrp_answer(ml, m, (unsigned)i, ops, arg);
+			if (err)
+				return err;
+		}
 		if (ml->declined || ml->dc)
 			continue;
 
@@ -90,7 +95,8 @@ static int write_media(struct mbuf *mb, const struct sdpx_call *call,
 	}
 
 	if (ml->dc)
-		return sdpx_dc_write(mb, call, ml);
+		return sdpx_dc_write(mb, call, ml) |
+			sdpx_msrp_write_dcsa(mb, ml, m);
 
 	err  = sdpx_write_mline(mb, ml->media, sa_port(&tp->info.cand),
 				ml->proto, ml->cptv, ml->cptc);

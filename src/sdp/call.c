@@ -201,6 +201,7 @@ void sdpx_ml_store(struct sdpx_ml *ml, const struct sdpx_media *m)
 	ml->kind = sdpx_kind(m);
 	ml->declined = false;
 	ml->dc = false;
+	ml->msrp = false;
 }
 
 
@@ -267,7 +268,10 @@ int sdpx_answer_check(const struct sdpx_call *call,
 		return EPROTO;
 
 	for (i = 0; i < sdp->mc; i++) {
-		if (pl_strcasecmp(&sdp->mv[i].type, call->mlv[i].media))
+		const struct sdpx_ml *ml = &call->mlv[i];
+
+		if (pl_strcasecmp(&sdp->mv[i].type,
+				  ml->msrp ? "message" : ml->media))
 			return EPROTO;
 	}
 

@@ -5,8 +5,8 @@
  *
  * A browser's data-channel m-line gets a W3 transport like media (its
  * own or its BUNDLE group's) and an SCTP association in the AGW; the
- * core is offered it rejected (port 0): nothing of it is interworked
- * toward the core yet. The browser's answer is the AGW's own:
+ * core is offered it rejected (port 0), or as m=message when it
+ * carries an MSRP channel (msrp.c). The browser's answer is the AGW's own:
  * transport, a=sctp-port, a=max-message-size, and the a=dcmap channels
  * (RFC 8864) it opened without DCEP (D-44).
  */
@@ -245,6 +245,9 @@ int sdpx_dc_streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		err = ops->datachannel(arg, (unsigned)i, &prm, &ml->dcinfo);
 		memcpy(ml->dcmapv, prm.mapv, sizeof(ml->dcmapv));
 		ml->dcmapc = prm.mapc;
+		if (!err)
+			err = sdpx_msrp_offer(ml, &sdp->mv[i], (unsigned)i,
+					      ops, arg);
 	}
 
 	return err;

@@ -233,6 +233,9 @@ static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 	size_t ptc;
 	int err;
 
+	if (ml->msrp)
+		return sdpx_msrp_write_offer(mb, ml, m);
+
 	if (ml->rejected || ml->dc)
 		return sdpx_write_rejected(mb, ml, ml->kind != SDPX_OTHER &&
 					   m->rtp ? "RTP/AVP" : NULL);

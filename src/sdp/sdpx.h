@@ -49,6 +49,12 @@ struct sdpx_ops {
 	/* transcoding (agw_sess_xcode); NULL: none is offered */
 	int (*xcode)(void *arg, unsigned idx,
 		     const struct agw_xcode_prm *prm);
+	/* MSRP channels relayed to TCP (agw_sess_msrp*); NULL: the
+	   data-channel m-line is offered to the core rejected */
+	int (*msrp)(void *arg, unsigned idx, const struct agw_msrp_prm *prm,
+		    struct agw_msrp_info *info);
+	int (*msrp_peer)(void *arg, unsigned idx,
+			 const struct agw_msrp_peer *peer);
 };
 
 int  sdpx_offer_to_core(struct mbuf *out, struct sdpx_call **callp,
@@ -64,3 +70,4 @@ int  sdpx_answer_to_core(struct mbuf *out, struct sdpx_call *call,
 			 const struct pl *browser_answer,
 			 const struct sdpx_ops *ops, void *arg);
 bool sdpx_is_sdp(const struct sip_msg *msg);
+void sdpx_xcode_set(const int *codecv, size_t codecc, uint16_t wb_mode_set);

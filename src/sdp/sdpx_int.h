@@ -11,7 +11,7 @@ enum {
 	SDPX_MAX_SSRC  = 32,     /**< Distinct a=ssrc per m-line           */
 	SDPX_MAX_GROUP = 16,     /**< a=group:BUNDLE lines                 */
 	SDPX_TOKEN_SZ  = 33,     /**< media, proto, first format, mid      */
-	SDPX_XMAX      = 4,      /**< Payload types added for transcoding  */
+	SDPX_XMAX      = 6,      /**< Payload types added for transcoding  */
 };
 
 /** A payload type the ALG added toward the core (xcode.c) */
@@ -140,6 +140,9 @@ struct sdpx_ml {
 	struct agw_dc_info dcinfo;      /**< ... and its SCTP parameters   */
 	struct agw_dcmap dcmapv[AGW_DCMAP_MAX]; /**< ... a=dcmap taken     */
 	size_t dcmapc;
+	bool msrp;                      /**< Its MSRP channel relayed      */
+	uint16_t msrp_sid;              /**< ... on this stream id         */
+	struct agw_msrp_info msrpinfo;  /**< ... the AGW's side (msrp.c)   */
 };
 
 /** One W3 transport (index = tid) */
@@ -210,6 +213,17 @@ int  sdpx_dc_streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		     const struct sdpx_ops *ops, void *arg);
 int  sdpx_dc_write(struct mbuf *mb, const struct sdpx_call *call,
 		   const struct sdpx_ml *ml);
+
+/* --- MSRP over a data channel <-> m=message (msrp.c) ------------------ */
+
+int  sdpx_msrp_offer(struct sdpx_ml *ml, const struct sdpx_media *m,
+		     unsigned idx, const struct sdpx_ops *ops, void *arg);
+int  sdpx_msrp_write_offer(struct mbuf *mb, const struct sdpx_ml *ml,
+			   const struct sdpx_media *m);
+int  sdpx_msrp_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
+		      unsigned idx, const struct sdpx_ops *ops, void *arg);
+int  sdpx_msrp_write_dcsa(struct mbuf *mb, const struct sdpx_ml *ml,
+			  const struct sdpx_media *m);
 
 /* --- what a browser can receive (codec.c) ------------------------------ */
 

@@ -5,11 +5,15 @@
  *                the AGW's transcoding path and the browser gets Opus
  *
  * Only with ops->xcode (a build with TRANSCODE=1). Added toward the core,
- * after the browser's own payload types, on dynamic payload types the
- * browser did not use: AMR-WB/16000 and AMR/8000 (bandwidth-efficient,
- * the RFC 4867 default, mode-change-capability=2), and telephone-event
- * at 16000 and 8000 when the browser offered it at 48000. Only when the
- * browser offered opus/48000/2: the path always speaks Opus to it.
+ * after the browser's own payload types, on payload types the browser did
+ * not use, the codecs of the `core_codecs` key in its order (default
+ * AMR-WB AMR; sdpx_xcode_set()) that the browser did not offer itself:
+ * AMR-WB/16000 and AMR/8000 (bandwidth-efficient, the RFC 4867 default,
+ * mode-change-capability=2, AMR-WB with `amr_wb_mode_set` as mode-set),
+ * PCMA/PCMU (their static payload types if free), and telephone-event at
+ * 16000 and/or 8000 (the rates of what was added) when the browser
+ * offered it at 48000. Only when the browser offered opus/48000/2: the
+ * path always speaks Opus to it.
  *
  * A core answer whose first codec is one of those: its fmtp (octet-align,
  * mode-set) is what the AGW's path uses (RFC 4867 8.3: the answer's
@@ -21,9 +25,8 @@
  * when the core offered DTMF at that rate) on payload types the core's
  * m-line does not use; its answer starts the path, and the core's answer
  * carries its codec with the offer's fmtp echoed (RFC 4867 8.3).
- * Not yet: the config keys (core_codecs, transcoding, opus_complexity,
- * amr_wb_mode_set, max_transcoded_calls), G.711 or G.722 toward the
- * browser of such a call (it is offered Opus only), G.722 to the core.
+ * Not yet: G.711 or G.722 toward the browser of such a call (it is
+ * offered Opus only), G.722 to the core.
  */
 #include <string.h>
 #include <re.h>
@@ -32,19 +35,81 @@
 #include "sdpx_int.h"
 #include "sdpx.h"
 
-/* what may be added toward the core, in this order */
+/* what may be added toward the core (codecs in core_codecs' order,
+   then DTMF) */
+enum { ADD_TE16 = 4, ADD_TE8 = 5 };
 static const struct {
 	int codec;                      /* enum codec_id, -1 DTMF */
 	const char *rtpmap;
 	const char *fmtp;
 	uint32_t rate;
+	int spt;                        /* static payload type, or -1 */
 } adds[SDPX_XMAX] = {
 	{CODEC_AMRWB, "AMR-WB/16000", "mode-change-capability=2;max-red=0",
-	 16000},
-	{CODEC_AMR, "AMR/8000", "mode-change-capability=2;max-red=0", 8000},
-	{-1, "telephone-event/16000", "0-15", 16000},
-	{-1, "telephone-event/8000", "0-15", 8000},
+	 16000, -1},
+	{CODEC_AMR, "AMR/8000", "mode-change-capability=2;max-red=0", 8000,
+	 -1},
+	{CODEC_PCMA, "PCMA/8000", NULL, 8000, 8},
+	{CODEC_PCMU, "PCMU/8000", NULL, 8000, 0},
+	{-1, "telephone-event/16000", "0-15", 16000, -1},
+	{-1, "telephone-event/8000", "0-15", 8000, -1},
 };
+
+/* core_codecs and amr_wb_mode_set (sdpx_xcode_set) */
+static struct {
+	int codecv[4];                  /* enum codec_id */
+	size_t codecc;
+	uint16_t wb_mode_set;           /* bit per mode, 0: all */
+} cfg = {{CODEC_AMRWB, CODEC_AMR, 0, 0}, 2, 0};
+
+
+/**
+ * Set what the ALG adds toward the core (config core_codecs) and the
+ * AMR-WB mode-set it offers (amr_wb_mode_set)
+ *
+ * @param codecv       enum codec_id of AMR-WB, AMR, PCMA, PCMU, in order
+ * @param codecc       How many (others are ignored)
+ * @param wb_mode_set  Bit per AMR-WB mode, 0: all
+ */
+void sdpx_xcode_set(const int *codecv, size_t codecc, uint16_t wb_mode_set)
+{
+	size_t i;
+
+	cfg.codecc = 0;
+	for (i = 0; i < codecc && cfg.codecc < ARRAY_SIZE(cfg.codecv); i++) {
+		if (codecv[i] == CODEC_AMRWB || codecv[i] == CODEC_AMR ||
+		    codecv[i] == CODEC_PCMA || codecv[i] == CODEC_PCMU)
+			cfg.codecv[cfg.codecc++] = codecv[i];
+	}
+
+	cfg.wb_mode_set = wb_mode_set & 0x1ff;
+}
+
+
+static int add_row(int codec)
+{
+	int i;
+
+	for (i = 0; i < ADD_TE16; i++) {
+		if (adds[i].codec == codec)
+			return i;
+	}
+
+	return -1;
+}
+
+
+static bool configured(int codec)
+{
+	size_t i;
+
+	for (i = 0; i < cfg.codecc; i++) {
+		if (cfg.codecv[i] == codec)
+			return true;
+	}
+
+	return false;
+}
 
 
 static bool rtpmap_is(const struct sdpx_media *m, uint8_t pt,
@@ -79,21 +144,69 @@ static bool browser_has(const struct sdpx_media *m, const char *rtpmap)
 }
 
 
-static int free_pt(const struct sdpx_ml *ml, uint8_t from)
+static bool pt_used(const struct sdpx_ml *ml, int pt)
 {
-	int pt;
 	size_t i;
 
-	for (pt = from; pt <= 127; pt++) {
-		bool used = sdpx_pt_has(ml->bptv, ml->bptc, pt);
+	if (sdpx_pt_has(ml->bptv, ml->bptc, (uint8_t)pt))
+		return true;
 
-		for (i = 0; !used && i < ml->xc; i++)
-			used = ml->xv[i].pt == pt;
-		if (!used)
+	for (i = 0; i < ml->xc; i++) {
+		if (ml->xv[i].pt == pt)
+			return true;
+	}
+
+	return false;
+}
+
+
+/* the static payload type @p spt if free, else a free dynamic one */
+static int free_pt(const struct sdpx_ml *ml, int spt)
+{
+	int pt;
+
+	if (spt >= 0 && !pt_used(ml, spt))
+		return spt;
+
+	for (pt = 96; pt <= 127; pt++) {
+		if (!pt_used(ml, pt))
 			return pt;
 	}
 
 	return -1;
+}
+
+
+/* the browser's m-line has the static payload type @p spt without an
+   a=rtpmap (so it is that codec) */
+static bool static_has(const struct sdpx_media *m, int spt)
+{
+	struct pl e;
+	uint32_t r, ch;
+
+	return spt >= 0 && sdpx_pt_has(m->ptv, m->ptc, (uint8_t)spt) &&
+		!sdpx_rtpmap(m, (uint8_t)spt, &e, &r, &ch);
+}
+
+
+static bool add(struct sdpx_ml *ml, const struct sdpx_media *m, int row)
+{
+	int pt;
+
+	if (browser_has(m, adds[row].rtpmap) ||
+	    static_has(m, adds[row].spt) ||
+	    ml->bptc + ml->xc >= SDPX_MAX_FMT)
+		return false;
+
+	pt = free_pt(ml, adds[row].spt);
+	if (pt < 0)
+		return false;
+
+	ml->xv[ml->xc].pt = (uint8_t)pt;
+	ml->xv[ml->xc].add = (uint8_t)row;
+	++ml->xc;
+
+	return true;
 }
 
 
@@ -107,7 +220,7 @@ static int free_pt(const struct sdpx_ml *ml, uint8_t from)
 void sdpx_xcode_offer(struct sdpx_ml *ml, const struct sdpx_media *m,
 		      const struct sdpx_ops *ops)
 {
-	bool dtmf = false;
+	bool dtmf = false, wb = false, nb = false;
 	size_t i;
 
 	ml->xc = 0;
@@ -131,22 +244,22 @@ void sdpx_xcode_offer(struct sdpx_ml *ml, const struct sdpx_media *m,
 	if (ml->opus_pt < 0)
 		return;
 
-	for (i = 0; i < ARRAY_SIZE(adds); i++) {
-		int pt;
+	for (i = 0; i < cfg.codecc; i++) {
+		const int row = add_row(cfg.codecv[i]);
 
-		if ((adds[i].codec < 0 && !dtmf) ||
-		    browser_has(m, adds[i].rtpmap) ||
-		    ml->bptc + ml->xc >= SDPX_MAX_FMT)
+		if (row < 0 || !add(ml, m, row))
 			continue;
 
-		pt = free_pt(ml, 96);
-		if (pt < 0)
-			break;
-
-		ml->xv[ml->xc].pt = (uint8_t)pt;
-		ml->xv[ml->xc].add = (uint8_t)i;
-		++ml->xc;
+		if (adds[row].rate == 16000)
+			wb = true;
+		else
+			nb = true;
 	}
+
+	if (dtmf && wb)
+		(void)add(ml, m, ADD_TE16);
+	if (dtmf && nb)
+		(void)add(ml, m, ADD_TE8);
 }
 
 
@@ -163,6 +276,25 @@ size_t sdpx_xcode_pts(uint8_t *ptv, const struct sdpx_ml *ml)
 }
 
 
+/* "mode-set=0,1,2;" */
+static int mode_set_print(struct mbuf *mb, uint16_t set)
+{
+	const char *sep = "";
+	int err = mbuf_printf(mb, "mode-set=");
+	unsigned i;
+
+	for (i = 0; i <= 8; i++) {
+		if (!(set & (1u << i)))
+			continue;
+
+		err |= mbuf_printf(mb, "%s%u", sep, i);
+		sep = ",";
+	}
+
+	return err | mbuf_printf(mb, ";");
+}
+
+
 /** a=rtpmap and a=fmtp of what was added toward the core */
 int sdpx_xcode_write_offer(struct mbuf *mb, const struct sdpx_ml *ml)
 {
@@ -174,7 +306,13 @@ int sdpx_xcode_write_offer(struct mbuf *mb, const struct sdpx_ml *ml)
 
 		err  = mbuf_printf(mb, "a=rtpmap:%u %s\r\n", pt,
 				   adds[a].rtpmap);
-		err |= mbuf_printf(mb, "a=fmtp:%u %s\r\n", pt, adds[a].fmtp);
+		if (!adds[a].fmtp)
+			continue;
+
+		err |= mbuf_printf(mb, "a=fmtp:%u ", pt);
+		if (adds[a].codec == CODEC_AMRWB && cfg.wb_mode_set)
+			err |= mode_set_print(mb, cfg.wb_mode_set);
+		err |= mbuf_printf(mb, "%s\r\n", adds[a].fmtp);
 	}
 
 	return err;
@@ -340,9 +478,15 @@ int sdpx_xcode_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
 		}
 	}
 
-	err = amr_fmtp(&xp, m, x->pt, xp.core_codec == CODEC_AMRWB);
-	if (err)
-		return err;
+	if (xp.core_codec == CODEC_AMRWB || xp.core_codec == CODEC_AMR) {
+		err = amr_fmtp(&xp, m, x->pt, xp.core_codec == CODEC_AMRWB);
+		if (err)
+			return err;
+	}
+
+	/* an answer without mode-set: what we offered (RFC 4867 8.3.1) */
+	if (xp.core_codec == CODEC_AMRWB && !xp.mode_set)
+		xp.mode_set = cfg.wb_mode_set;
 
 	err = ops->xcode(arg, idx, &xp);
 	if (err)
@@ -376,7 +520,8 @@ static int unused_pt(const struct sdpx_media *m, int from, int not)
 
 /**
  * A core offer's audio m-line without a codec the browser has: find an
- * AMR-WB or AMR payload type (in the core's order) the path can take,
+ * AMR-WB or AMR payload type (in the core's order; of those in
+ * core_codecs) the path can take,
  * and offer the browser Opus (and telephone-event/48000 if the core
  * offered telephone-event at that codec's rate) instead
  *
@@ -404,7 +549,9 @@ bool sdpx_xcode_core_offer(struct sdpx_ml *ml, const struct sdpx_media *m,
 			struct pl e;
 			uint32_t r, ch;
 
-			if (adds[j].codec < 0 ||
+			if ((adds[j].codec != CODEC_AMRWB &&
+			     adds[j].codec != CODEC_AMR) ||
+			    !configured(adds[j].codec) ||
 			    !sdpx_rtpmap(m, m->ptv[i], &e, &r, &ch) ||
 			    r != adds[j].rate ||
 			    pl_strcasecmp(&e, wb ? "AMR-WB" : "AMR"))
@@ -433,7 +580,7 @@ bool sdpx_xcode_core_offer(struct sdpx_ml *ml, const struct sdpx_media *m,
 			      adds[ml->xv[0].add].rate)) {
 			ml->xv[1].pt = m->ptv[i];
 			ml->xv[1].add = adds[ml->xv[0].add].rate == 16000 ?
-				2 : 3;
+				ADD_TE16 : ADD_TE8;
 			ml->xc = 2;
 			break;
 		}

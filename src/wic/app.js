@@ -263,6 +263,7 @@ function renderPhone() {
 		'Hold';
 	$('dial-target').disabled = established;
 	$('btn-backspace').disabled = established;
+	renderChat(st, active);
 
 	if (call === 'incoming')
 		document.title = `Incoming call – ${st.peerName}`;
@@ -275,6 +276,33 @@ function renderPhone() {
 	} else if (tickTimer) {
 		clearInterval(tickTimer);
 		tickTimer = null;
+	}
+}
+
+/* The chat of the call (MSRP over a data channel, msrp.js): a log that
+   screen readers announce (role=log, polite) and a form (Enter sends) */
+function renderChat(st, active) {
+	const show = active && st.chat && st.chat !== 'off';
+	$('chat-panel').hidden = !show;
+	$('chat-text').disabled = st.chat !== 'open';
+	$('btn-chat-send').disabled = st.chat !== 'open';
+	$('chat-state').textContent = { connecting: 'Connecting the chat…',
+		open: '', closed: 'The chat has ended' }[st.chat] ?? '';
+	const log = $('chat-log');
+	const items = st.chatLog ?? [];
+	if (!show && !log.childElementCount)
+		return;
+	if (items.length < log.childElementCount)
+		log.replaceChildren();
+	for (const m of items.slice(log.childElementCount)) {
+		const li = document.createElement('li');
+		li.className = 'msg';
+		li.dataset.dir = m.dir === 'out' ? 'out' : 'in';
+		const who = document.createElement('span');
+		who.className = 'sr';
+		who.textContent = m.dir === 'out' ? 'You: ' : `${st.peerName}: `;
+		li.append(who, document.createTextNode(m.text));
+		log.append(li);
 	}
 }
 
@@ -372,6 +400,7 @@ function startPhone(s) {
 	ui.phoneError = null;
 	phone = new Phone({
 		mediaTimeout: site.mediaTimeout ?? undefined,
+		chat: site.chat,
 		onCall: (what, x, info) => callEvent(what, info),
 		onMessage: (m) => {
 			messages?.receive(m);
@@ -718,6 +747,20 @@ function wire() {
 		e.preventDefault();
 		messages?.send();
 	});
+	$('chat-form').addEventListener('submit', (e) => {
+		e.preventDefault();
+		const text = $('chat-text').value;
+		if (!text || !phone)
+			return;
+		try {
+			phone.chatSend(text);
+			$('chat-text').value = '';
+			$('chat-error').hidden = true;
+		} catch (err) {
+			$('chat-error').textContent = err.message;
+			$('chat-error').hidden = false;
+		}
+	});
 	$('msg-to').addEventListener('input', () => messages?.render());
 	devices.wire({ phone: () => phone, audio: $('remote-audio') });
 	$('btn-notify').addEventListener('click', async () => {
@@ -783,6 +826,8 @@ function snapshot() {
 			held: st.held ? { ...st.held } : null,
 			video: { ...st.video },
 			waiting: st.waiting ? { ...st.waiting } : null,
+			chat: st.chat,
+			chatLog: st.chatLog.map((m) => ({ ...m })),
 		} : { state: 'idle', direction: null, peer: null, peerName: null,
 			muted: false, hold: { local: false, remote: false },
 			duration: 0, end: null, count: 0, held: null, waiting: null },

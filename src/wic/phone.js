@@ -11,6 +11,7 @@ import { audioStats } from './stats.js';
 import { videoStats, offersVideo, preferH264 } from './video.js';
 import { displayUri, domainOf } from './address.js';
 import * as tones from './tones.js';
+import { MsrpChat, MSRP_SID } from './msrp.js';
 
 JsSIP.debug.disable('JsSIP:*');
 
@@ -192,9 +193,13 @@ export class Phone {
 	 * @param {function} o.onMessage  ({ peer, peerName, text }) received
 	 * @param {number} o.mediaTimeout  s without RTP in that end a call
 	 * @param {object} o.video  { remote, local }: <video> elements
+	 * @param {boolean} o.chat  outgoing calls offer an MSRP chat over a
+	 *                          data channel (RFC 8873; see msrp.js)
 	 */
 	constructor({ w2Url, impu, impi, token, onChange, onExpired, audio,
-		onCall, onMessage, mediaTimeout = MEDIA_TIMEOUT_S, video }) {
+		onCall, onMessage, mediaTimeout = MEDIA_TIMEOUT_S, video,
+		chat = false }) {
+		this.chatOn = chat;
 		this.impu = impu.find((u) => /^sips?:/i.test(u)) ?? impu[0];
 		this.domain = domainOf(this.impu);
 		this.impi = impi;
@@ -227,6 +232,8 @@ export class Phone {
 			waiting: null,     // { peer, peerName } of a call waiting
 			notice: null,      // { kind, text }: reconnected, call-ended
 			video: { local: false, remote: false },
+			chat: 'off',       // off, connecting, open, closed
+			chatLog: [],       // { dir: 'in' | 'out', text } this call
 		};
 		this.session = null;
 		this.held = null;
@@ -445,6 +452,7 @@ export class Phone {
 		if (!target)
 			throw new Error('Not a valid address');
 		Object.assign(this.st, { call: 'calling', direction: 'outgoing',
+			chat: 'off', chatLog: [],
 			peer: uri, peerName: displayUri(uri, this.domain),
 			hold: { local: false, remote: false }, muted: false,
 			startedAt: null, endedAt: null, end: null, notice: null });
@@ -750,6 +758,8 @@ export class Phone {
 		info.pc = pc;
 		if (s === this.session)
 			this.pc = pc;
+		if (this.chatOn && s.direction === 'outgoing' && !info.chat)
+			this._chatStart(s, pc, info);
 		pc.addEventListener('track', (e) => {
 			if (e.track.kind === 'video') {
 				info.remoteVideo = e.streams[0] ??
@@ -870,6 +880,14 @@ export class Phone {
 		s.on('sdp', (x) => {
 			if (x.originator === 'local' && /^m=video/m.test(x.sdp))
 				x.sdp = preferH264(x.sdp);
+			if (info.chat && x.originator === 'local' && x.type === 'offer')
+				x.sdp = info.chat.mungeOffer(x.sdp);
+			if (info.chat && x.originator === 'remote' &&
+				x.type === 'answer' && !info.chat.takeAnswer(x.sdp) &&
+				mine()) {
+				this.st.chat = 'off';
+				this._changed();
+			}
 		});
 		s.on('progress', (x) => {
 			if (s.direction !== 'outgoing' || !mine())
@@ -1098,6 +1116,46 @@ export class Phone {
 		this.trace.push({ t: Date.now(), dir, text: redact(text) });
 		if (this.trace.length > TRACE_MAX)
 			this.trace.splice(0, this.trace.length - TRACE_MAX);
+	}
+
+	/* the chat channel, agreed in the offer's SDP (msrp.js) */
+	_chatStart(s, pc, info) {
+		let ch;
+		try {
+			ch = pc.createDataChannel('chat', { negotiated: true,
+				id: MSRP_SID, protocol: 'MSRP' });
+		} catch {
+			return;
+		}
+		const mine = () => s === this.session;
+		info.chat = new MsrpChat(ch, {
+			onMessage: (text) => {
+				if (!mine())
+					return;
+				this.st.chatLog = [...this.st.chatLog, { dir: 'in', text }];
+				this._changed();
+			},
+			onState: (state) => {
+				if (!mine() || (state === 'open' && !info.chat.peerPath))
+					return;
+				this.st.chat = state;
+				this._changed();
+			},
+		});
+		if (mine()) {
+			this.st.chat = 'connecting';
+			this._changed();
+		}
+	}
+
+	/** Send a chat message in the current call */
+	chatSend(text) {
+		const chat = this.session && this._info(this.session).chat;
+		if (!chat?.ready)
+			throw new Error('The chat is not connected');
+		chat.send(text);
+		this.st.chatLog = [...this.st.chatLog, { dir: 'out', text }];
+		this._changed();
 	}
 
 	_changed() {

@@ -11,6 +11,9 @@
 //                 "text": "#17202a" },  CSS colours (#rgb / #rrggbb)
 //     "mediaTimeout": 30              s without sound from the far end
 //                                     that end a call (0 = never)
+//     "chat": true                    calls offer a chat (MSRP over a
+//                                     data channel; needs imsedge's
+//                                     datachannel yes)
 //   }
 //
 // Colours are set as CSS custom properties through the CSSOM, which the
@@ -21,7 +24,8 @@ const COLOR_VARS = { accent: '--accent', accentText: '--accent-fg',
 const COLOR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
 const FILE = /^[A-Za-z0-9][A-Za-z0-9._-]*\.(?:svg|png|jpe?g|webp)$/;
 
-export const site = { title: 'Phone', mediaTimeout: null, loaded: false };
+export const site = { title: 'Phone', mediaTimeout: null, chat: false,
+	loaded: false };
 
 function warn(key) {
 	console.warn(`site.json: ignoring a bad "${key}"`);
@@ -63,6 +67,10 @@ export async function loadSite() {
 		site.mediaTimeout = mt;
 	else if (mt !== undefined)
 		warn('mediaTimeout');
+	if (typeof cfg.chat === 'boolean')
+		site.chat = cfg.chat;
+	else if (cfg.chat !== undefined)
+		warn('chat');
 	applyBrand();
 	return site;
 }

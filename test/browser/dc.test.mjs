@@ -6,8 +6,8 @@
 // data-channel peer. Checklist items: ../shared/spec/webrtc-ims-digest.md
 // section 8 (D-n = item n).
 //
-// What the channels carry is not interworked toward IMS yet: these tests
-// prove the endpoint (SCTP association, DCEP, limits, close), not chat.
+// These tests prove the endpoint (SCTP association, DCEP, limits, close);
+// chat (MSRP interworked toward IMS) is msrp.test.mjs.
 //
 //   IMSEDGE_CALLS=1 node --test --test-concurrency=1 test/browser/dc.test.mjs
 

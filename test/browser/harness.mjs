@@ -26,6 +26,8 @@ export const CALLS = process.env.IMSEDGE_CALLS === '1';
 export const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 export const LOGS = path.join(OUT, 'logs');
 
+const LOOPBACK_ARG = '--allow-loopback-in-peer-connection';
+
 /** Flags that work on this machine (see ../shared/design/dependencies.md) */
 export const CHROMIUM_ARGS = [
 	'--headless',
@@ -39,7 +41,7 @@ export const CHROMIUM_ARGS = [
 	'--use-fake-device-for-media-stream',
 	'--use-fake-ui-for-media-stream',
 	// without it Chromium gathers no 127.0.0.1 ICE candidates
-	'--allow-loopback-in-peer-connection',
+	LOOPBACK_ARG,
 	// test only: the page and imsedge use the self-signed test/data cert
 	'--ignore-certificate-errors',
 	'--autoplay-policy=no-user-gesture-required',
@@ -76,7 +78,13 @@ export function startEdge({ kam, origin, calls = CALLS, over = {} }) {
 
 /** A Chromium process (its own process group) with a Playwright client */
 export class Browser {
-	static async launch({ args = [], name = 'browser' } = {}) {
+	/**
+	 * @param {object} o
+	 * @param {boolean} o.loopback  with --allow-loopback-in-peer-connection
+	 *   (false: Chromium's default, no loopback ICE candidates)
+	 */
+	static async launch({ args = [], name = 'browser', loopback = true } =
+	{}) {
 		const { chromium } = await import('playwright-core');
 		const b = new Browser();
 		b.name = name;
@@ -84,7 +92,8 @@ export class Browser {
 		b.server = await chromium.launchServer({
 			executablePath: CHROMIUM,
 			headless: true,
-			args: [...CHROMIUM_ARGS, ...args],
+			args: [...CHROMIUM_ARGS.filter((a) => loopback ||
+				a !== LOOPBACK_ARG), ...args],
 			timeout: 20000,
 		});
 		b.pid = b.server.process().pid;

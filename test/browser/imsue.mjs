@@ -17,6 +17,16 @@
 //   last payload received (a tone until then). Everything received is
 //   counted (packets, bytes, payload types, SSRCs, source addresses).
 //
+// - amr: { codec: 'AMR-WB' | 'AMR', octetAlign, frames }: the UE speaks
+//   only that codec (a phone on a VoLTE core; still an edge fake): its
+//   offers carry only it (payload type 96, octet-align=1 if octetAlign),
+//   it answers only an offer with it (in the offer's payload format,
+//   RFC 4867 8.3) and otherwise 488; it sends `frames` (storage frames,
+//   see amr.mjs) in a loop, one per packet, and keeps every frame it
+//   receives in rx.amr (payloads that do not parse count in rx.badAmr).
+// - record (set on the UE): with G.711, no echo: the 400 Hz tone only, and
+//   every G.711 payload received is kept in rx.g711.
+//
 // Every SIP message in and out is in `trace` ({dir, msg, at}); requests
 // that arrive are also in `requests`.
 
@@ -25,6 +35,7 @@ import dgram from 'node:dgram';
 import {
 	parseSipMessage, digestAuthorization, Waitable, within,
 } from '../integration/helpers.mjs';
+import { AMR, amrPack, amrUnpack } from './amr.mjs';
 
 const rnd = (n = 6) => crypto.randomBytes(n).toString('hex');
 const T1 = 500;
@@ -154,10 +165,10 @@ export class ImsUe {
 	 */
 	static async start({ kamPort, user = 'carol', password = `${user}pw`,
 		domain = 'ims.test', autoAnswer = true, answerDelay = 100,
-		name = user, early = null } = {}) {
+		name = user, early = null, amr = null } = {}) {
 		const ue = new ImsUe();
 		Object.assign(ue, { kamPort, user, password, domain, autoAnswer,
-			answerDelay, name, early });
+			answerDelay, name, early, amr });
 		ue.aor = `sip:${user}@${domain}`;
 		ue.trace = new Waitable(`a SIP message at UE ${name}`);
 		ue.requests = new Waitable(`a SIP request at UE ${name}`);
@@ -468,7 +479,7 @@ export class ImsUe {
 			events: new Waitable(`a call event at UE ${this.name}`),
 			sdpVersion: 1, startedAt: Date.now(), endedAt: null,
 			endedBy: null, remoteMedia: null, direction: 'sendrecv',
-			pt: null, answered: false };
+			pt: null, answered: false, octetAlign: false };
 		this.calls.push(call);
 		this.call = call;
 		this.resetRtp();
@@ -480,20 +491,43 @@ export class ImsUe {
 	sdpText(call, { pts, direction, rest = [] }) {
 		const maps = { 0: 'PCMU/8000', 8: 'PCMA/8000',
 			96: 'AMR-WB/16000', 101: 'telephone-event/8000' };
+		const fmtp = [];
+		if (this.amr) {
+			maps[pts[0]] = `${this.amr.codec}/${AMR[this.amr.codec].rate}`;
+			if (call.octetAlign)
+				fmtp.push(`a=fmtp:${pts[0]} octet-align=1`);
+		}
 		return ['v=0',
 			`o=${this.user} ${call.sessId ??= Date.now()} ${
 				call.sdpVersion++} IN IP4 127.0.0.1`,
 			's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
 			`m=audio ${this.rtpPort} RTP/AVP ${pts.join(' ')}`,
-			...pts.map((pt) => `a=rtpmap:${pt} ${maps[pt]}`),
+			...pts.map((pt) => `a=rtpmap:${pt} ${maps[pt]}`), ...fmtp,
 			...(pts.includes(101) ? ['a=fmtp:101 0-15'] : []),
 			'a=ptime:20', `a=${direction}`, ...rest, ''].join('\r\n');
+	}
+
+	/** The answer with this UE's AMR codec, or null (not acceptable) */
+	amrAnswerFor(call, offer) {
+		const pt = offer.pts.find((p) =>
+			offer.rtpmap[p]?.name === this.amr.codec.toUpperCase());
+		if (pt === undefined)
+			return null;
+		call.octetAlign = offer.has(new RegExp(
+			`^a=fmtp:${pt} .*octet-align=1`));
+		const direction = MIRROR[offer.direction];
+		const rest = offer.lines.filter((l) => l.startsWith('m=')).slice(1)
+			.map((l) => l.replace(/^(m=\S+) \d+/, '$1 0'));
+		return { pt, direction, text: this.sdpText(call,
+			{ pts: [pt], direction, rest }) };
 	}
 
 	/** The RTP/AVP G.711 answer to an offer, or null (not acceptable) */
 	answerFor(call, offer) {
 		if (offer.media !== 'audio' || !/^RTP\/AVPF?$/.test(offer.proto))
 			return null;
+		if (this.amr)
+			return this.amrAnswerFor(call, offer);
 		const g711 = offer.pts.filter((pt) => pt === 0 || pt === 8 ||
 			['PCMU', 'PCMA'].includes(offer.rtpmap[pt]?.name));
 		if (!g711.length)
@@ -502,8 +536,10 @@ export class ImsUe {
 			offer.rtpmap[g711[0]]?.name === 'PCMU' ? 0 : g711[0];
 		const direction = MIRROR[offer.direction];
 		// further m-lines (a data channel): rejected, port 0
+		// (unless this.mediaAnswer, e.g. msrpue.mjs, answers the line)
 		const rest = offer.lines.filter((l) => l.startsWith('m=')).slice(1)
-			.map((l) => l.replace(/^(m=\S+) \d+/, '$1 0'));
+			.map((l) => this.mediaAnswer?.(l, offer) ??
+				l.replace(/^(m=\S+) \d+/, '$1 0'));
 		return { pt, direction, text: this.sdpText(call,
 			{ pts: [pt], direction, rest }) };
 	}
@@ -532,6 +568,10 @@ export class ImsUe {
 			localUri: `<${this.aor}>`, remoteUri: `<${target}>`,
 			remoteTarget: target, routeSet: [], localCseq: 1 });
 		call.state = 'calling';
+		if (this.amr) {
+			pts = [96];
+			call.octetAlign = !!this.amr.octetAlign;
+		}
 		const offerText = this.sdpText(call, { pts, direction });
 		call.localOffer = parseSdp(offerText);
 		const response = await this.transact((via) => [
@@ -564,7 +604,8 @@ export class ImsUe {
 		call.remoteTarget = nameAddr(response.get('contact') ?? target);
 		call.routeSet = splitList(response.all('record-route')).reverse();
 		const answer = parseSdp(response.body);
-		const pt = answer.pts.find((p) => p === 0 || p === 8);
+		const pt = answer.pts.find((p) => this.amr ? p === 96 :
+			p === 0 || p === 8);
 		call.answerSdp = answer;
 		this.applyAnswer(call, answer, { pt: pt ?? 0,
 			direction: MIRROR[answer.direction] ?? 'sendrecv',
@@ -761,7 +802,9 @@ export class ImsUe {
 
 	resetRtp() {
 		this.rx = { packets: 0, bytes: 0, pts: new Set(), ssrcs: new Set(),
-			sources: new Map(), first: null, last: null, bad: 0 };
+			sources: new Map(), first: null, last: null, bad: 0,
+			amr: [], badAmr: 0, cmr: new Set(), g711: [] };
+		this.amrIdx = 0;
 		this.tx = { packets: 0, to: new Map() };
 		this.latched = null;
 		this.lastPayload = null;
@@ -788,7 +831,20 @@ export class ImsUe {
 		this.rx.first ??= now;
 		this.rx.last = now;
 		this.latched = { address: rinfo.address, port: rinfo.port };
-		if (buf.length > off && (pt === 0 || pt === 8))
+		if (this.amr && this.call && pt === this.call.pt) {
+			try {
+				const u = amrUnpack(this.amr.codec, buf.subarray(off),
+					this.call.octetAlign);
+				this.rx.cmr.add(u.cmr);
+				this.rx.amr.push(...u.frames);
+			} catch {
+				this.rx.badAmr++;
+			}
+			return;
+		}
+		if (buf.length > off && (pt === 0 || pt === 8) && this.record)
+			this.rx.g711.push(Buffer.from(buf.subarray(off)));
+		else if (buf.length > off && (pt === 0 || pt === 8))
 			this.lastPayload = { pt, data: Buffer.from(buf.subarray(off)) };
 	}
 
@@ -803,10 +859,24 @@ export class ImsUe {
 		if (!dest)
 			return;
 		const pt = call.pt ?? 0;
+		if (this.amr)
+			return this.amrTick(call, pt, dest);
 		const payload = this.lastPayload?.pt === pt &&
 			this.lastPayload.data.length === 160 ? this.lastPayload.data :
 			toneFrame(pt, this.phase);
 		this.phase = (this.phase + 160) % 8000;
+		this.sendRtp(pt, payload, dest, 160);
+	}
+
+	/* one AMR frame of the loop (ts in the codec's clock) */
+	amrTick(call, pt, dest) {
+		const { frames, codec } = this.amr;
+		const payload = amrPack(codec, frames[this.amrIdx++ %
+			frames.length], call.octetAlign);
+		this.sendRtp(pt, payload, dest, AMR[codec].rate / 50);
+	}
+
+	sendRtp(pt, payload, dest, step) {
 		const h = Buffer.alloc(12);
 		h[0] = 0x80;
 		h[1] = pt;
@@ -814,7 +884,7 @@ export class ImsUe {
 		h.writeUInt32BE(this.ts >>> 0, 4);
 		h.writeUInt32BE(this.ssrc, 8);
 		this.seq = (this.seq + 1) & 0xffff;
-		this.ts = (this.ts + 160) >>> 0;
+		this.ts = (this.ts + step) >>> 0;
 		const to = `${dest.address}:${dest.port}`;
 		this.tx.packets++;
 		this.tx.to.set(to, (this.tx.to.get(to) ?? 0) + 1);

@@ -130,9 +130,42 @@ static int fake_xcode(void *arg, unsigned idx,
 }
 
 
+/* MSRP over a data channel (src/sdp/msrp.c): paths are bounded strings */
+static int fake_msrp(void *arg, unsigned idx, const struct agw_msrp_prm *prm,
+		     struct agw_msrp_info *info)
+{
+	(void)arg;
+
+	if (idx >= SDPX_MAX_MEDIA ||
+	    strnlen(prm->b_path, sizeof(prm->b_path)) >= sizeof(prm->b_path))
+		abort();
+
+	(void)sa_set_str(&info->core, "198.51.100.7", 30100);
+	str_ncpy(info->core_uri, "msrp://198.51.100.7:30100/c;tcp",
+		 sizeof(info->core_uri));
+	str_ncpy(info->w3_uri, "msrp://192.0.2.10:40000/w;dc",
+		 sizeof(info->w3_uri));
+
+	return op();
+}
+
+
+static int fake_msrp_peer(void *arg, unsigned idx,
+			  const struct agw_msrp_peer *peer)
+{
+	(void)arg;
+
+	if (idx >= SDPX_MAX_MEDIA ||
+	    strnlen(peer->path, sizeof(peer->path)) >= sizeof(peer->path))
+		abort();
+
+	return op();
+}
+
+
 static const struct sdpx_ops ops = {
 	fake_transport, fake_remote, fake_stream, fake_peer, fake_dc,
-	fake_xcode
+	fake_xcode, fake_msrp, fake_msrp_peer
 };
 
 

@@ -56,6 +56,10 @@ int test_conf_good(void)
 	TEST_EQ(conf->w2_max_message, 65536);
 	TEST_EQ(conf->w2_ping_interval, 30);
 	TEST_EQ(conf->w2_handshake_timeout, 10);
+	TEST_EQ(conf->core_codecc, 2);
+	TEST_EQ(conf->core_codecv[0], CONF_AMRWB);
+	TEST_EQ(conf->core_codecv[1], CONF_AMR);
+	TEST_EQ(conf->amr_wb_mode_set, 0);
 	TEST_EQ(conf->w2_max_pending, 64);   /* max(200 / 4, 64) */
 	TEST_EQ(conf->w2_pending_per_address, 32);
 	TEST_EQ(conf->w2_connections_per_address, 256);
@@ -91,6 +95,31 @@ static int expect_error(const char *extra, const char *want)
 	}
 
 	TEST_STREQ(errbuf, want);
+
+ out:
+	mem_deref(conf);
+	return err;
+}
+
+
+/* core_codecs and amr_wb_mode_set (issue 11) */
+int test_conf_xcode(void)
+{
+	static const char extra[] =
+		"core_codecs pcmu AMR,AMR-WB\n"
+		"amr_wb_mode_set 0,1,2,8\n";
+	struct imsedge_conf *conf = NULL;
+	char text[1024], errbuf[256] = "";
+	int err;
+
+	(void)re_snprintf(text, sizeof(text), "%s%s", base, extra);
+	TEST_ERR(conf_parse(&conf, "t.conf", text, strlen(text), errbuf,
+			    sizeof(errbuf)));
+	TEST_EQ(conf->core_codecc, 3);
+	TEST_EQ(conf->core_codecv[0], CONF_PCMU);
+	TEST_EQ(conf->core_codecv[1], CONF_AMR);
+	TEST_EQ(conf->core_codecv[2], CONF_AMRWB);
+	TEST_EQ(conf->amr_wb_mode_set, 0x107);
 
  out:
 	mem_deref(conf);
@@ -138,6 +167,13 @@ int test_conf_errors(void)
 		{"opus_complexity 11\n", "t.conf:7: '11' is not a number in 0..10"},
 		{"max_transcoded_calls x\n", "t.conf:7: 'x' is not a number in 0..100000"},
 		{"transcoding maybe\n", "t.conf:7: 'maybe' is not yes or no"},
+		{"core_codecs AMR-WB EVS\n", "t.conf:7: 'EVS' is not one of AMR-WB, AMR, PCMA, PCMU"},
+		{"core_codecs AMR amr\n", "t.conf:7: codec 'amr' given twice"},
+		{"core_codecs ,\n", "t.conf:7: ',' names no codec"},
+		{"amr_wb_mode_set 0,9\n", "t.conf:7: '0,9' is not a list of AMR-WB modes 0..8 (e.g. 0,1,2)"},
+		{"amr_wb_mode_set 0,,1\n", "t.conf:7: '0,,1' is not a list of AMR-WB modes 0..8 (e.g. 0,1,2)"},
+		{"amr_wb_mode_set 10\n", "t.conf:7: '10' is not a list of AMR-WB modes 0..8 (e.g. 0,1,2)"},
+		{"amr_wb_mode_set 1,\n", "t.conf:7: '1,' is not a list of AMR-WB modes 0..8 (e.g. 0,1,2)"},
 #ifndef IMSEDGE_TRANSCODE
 		{"transcoding yes\n", "t.conf:7: transcoding is not built in (TRANSCODE=0)"},
 #endif

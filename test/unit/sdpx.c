@@ -6,6 +6,7 @@
 #include <re.h>
 #include "core/file.h"
 #include "agw/agw.h"
+#include "codec/codec.h"
 #include "sdp/sdpx.h"
 #include "sip/sipx.h"
 #include "test.h"
@@ -1751,6 +1752,118 @@ int test_sdpx_xcode_core_offer(void)
 
  out:
 	mem_deref(ans);
+	mem_deref(call);
+	mem_deref(out);
+	return err;
+}
+
+
+/* an offer toward the core for chrome-offer-audio.sdp with `from`
+   replaced by `to` (same length or shorter) */
+static int xoffer(struct mbuf *out, struct sdpx_call **callp,
+		  const char *from, const char *to, struct xfake *x)
+{
+	struct mbuf *in = NULL;
+	char *s = NULL, *p;
+	struct pl pl;
+	int err;
+
+	*callp = mem_deref(*callp);
+	mbuf_reset(out);
+	err = load(&in, "chrome-offer-audio.sdp");
+	if (!err)
+		err = re_sdprintf(&s, "%b", in->buf, in->end);
+	if (err)
+		goto out;
+
+	p = strstr(s, from);
+	if (!p) {
+		err = ENOENT;
+		goto out;
+	}
+	memmove(p + strlen(to), p + strlen(from),
+		strlen(p + strlen(from)) + 1);
+	memcpy(p, to, strlen(to));
+
+	pl_set_str(&pl, s);
+	err = sdpx_offer_to_core(out, callp, &pl, &fake_xops, x);
+
+ out:
+	mem_deref(s);
+	mem_deref(in);
+	return err;
+}
+
+
+static const char core_answer_amrwb_noms[] =
+	"v=0\r\n"
+	"o=ue 1 1 IN IP4 10.20.30.40\r\n"
+	"s=-\r\n"
+	"c=IN IP4 10.20.30.40\r\n"
+	"t=0 0\r\n"
+	"m=audio 31000 RTP/AVP 96\r\n"
+	"a=rtpmap:96 AMR-WB/16000\r\n"
+	"a=ptime:20\r\n"
+	"a=sendrecv\r\n";
+
+
+/* core_codecs: the order and the set of what is added toward the core
+   (G.711 on its static payload type when the browser lacks it);
+   amr_wb_mode_set: in the AMR-WB offer, and used when the answer has
+   no mode-set (issue 11) */
+int test_sdpx_xcode_conf(void)
+{
+	static const int amr_pcma[] = {CODEC_AMR, CODEC_PCMA};
+	static const int pcmu_wb[] = {CODEC_PCMU, CODEC_AMRWB};
+	static const int dflt[] = {CODEC_AMRWB, CODEC_AMR};
+	struct sdpx_call *call = NULL;
+	struct mbuf *out = mbuf_alloc(4096);
+	struct xfake x;
+	int err = 0;
+
+	memset(&x, 0, sizeof(x));
+	TEST_ASSERT(out);
+
+	/* AMR then PCMA: the browser has PCMA, so only AMR (its DTMF at
+	   8000 the browser has too) */
+	sdpx_xcode_set(amr_pcma, 2, 0);
+	TEST_ERR(xoffer(out, &call, "m=audio", "m=audio", &x));
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 63 9 0 8 13 110 126 96");
+	HAS(out, 0, "a=rtpmap:96 AMR/8000");
+	TEST_ASSERT(!memmem(out->buf, out->end, "AMR-WB", 6));
+	TEST_ASSERT(!memmem(out->buf, out->end, "event/16000", 11));
+
+	/* a browser without G.711: PCMA is added on 8 */
+	TEST_ERR(xoffer(out, &call, "111 63 9 0 8 13", "111 63 9 13", &x));
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 63 9 13 110 126 96 8");
+	HAS(out, 0, "a=rtpmap:8 PCMA/8000");
+
+	/* PCMU (payload type 0 free), then AMR-WB with a mode-set and its
+	   DTMF at 16000 */
+	sdpx_xcode_set(pcmu_wb, 2, 0x07);
+	TEST_ERR(xoffer(out, &call, "111 63 9 0 8 13", "111 63 9 8 13", &x));
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 63 9 8 13 110 126 0 96 97");
+	HAS(out, 0, "a=rtpmap:0 PCMU/8000");
+	HAS(out, 0, "a=rtpmap:96 AMR-WB/16000");
+	HAS(out, 0, "a=fmtp:96 mode-set=0,1,2;mode-change-capability=2;"
+	    "max-red=0");
+	HAS(out, 0, "a=rtpmap:97 telephone-event/16000");
+
+	/* PCMU as a static payload type without a=rtpmap: the browser's */
+	sdpx_xcode_set(pcmu_wb, 1, 0);
+	TEST_ERR(xoffer(out, &call, "a=rtpmap:0 PCMU/8000\r\n", "", &x));
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 63 9 0 8 13 110 126");
+
+	/* the core answers AMR-WB without mode-set: ours is kept to */
+	sdpx_xcode_set(pcmu_wb, 2, 0x07);
+	TEST_ERR(xoffer(out, &call, "111 63 9 0 8 13", "111 63 9 8 13", &x));
+	TEST_ERR(xrewrite(out, &call, core_answer_amrwb_noms, &x));
+	TEST_EQ(x.prm.core_codec, CODEC_AMRWB);
+	TEST_EQ(x.prm.mode_set, 0x07);
+	TEST_ASSERT(!x.prm.octet_align);
+
+ out:
+	sdpx_xcode_set(dflt, 2, 0);
 	mem_deref(call);
 	mem_deref(out);
 	return err;

@@ -51,6 +51,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_tmr_order)        \
 	X(test_conf_good)        \
 	X(test_conf_errors)      \
+	X(test_conf_xcode)       \
 	X(test_conf_origin)      \
 	X(test_conf_web)         \
 	X(test_conf_pool)        \
@@ -107,6 +108,11 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_keygen_pair)      \
 	X(test_keygen_keep)      \
 	X(test_keygen_opt)      \
+	X(test_msrp_decode)     \
+	X(test_msrp_stream)     \
+	X(test_msrp_bad)        \
+	X(test_msrp_split)      \
+	X(test_sdpx_msrp)       \
 	X(test_agw_dual)        \
 	X(test_agw_active)      \
 	X(test_agw_passive)     \
@@ -133,6 +139,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_sdpx_oom) \
 	X(test_sdpx_xcode) \
 	X(test_sdpx_xcode_core_offer) \
+	X(test_sdpx_xcode_conf) \
 	X(test_crypto_kat) \
 	X(test_crypto_ctr_add) \
 	X(test_crypto_fallback) \

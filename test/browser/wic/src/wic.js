@@ -14,13 +14,16 @@
 //               choice (active) alone
 //   debug       1: JsSIP debug output on the console
 //   dcmap       ID: with dc=1, a channel "sdp" agreed in SDP (a=dcmap)
+//   tone        HZ: the call's microphone is a sine tone at HZ (WebAudio
+//               oscillator) instead of the fake capture device's beeps
 //   dc          1: an outgoing call offers a data channel "chat" (the
 //               AGW's data-channel endpoint); dcOpen/dcSend/dcClose/
 //               dcState/dcInfo drive channels on the call's connection
 //
 // window.wic: register(), unregister(), call(target), answer(), hangup(),
 // hold(), unhold(), message(target, body), connect(), state(), stats(), sdp(),
-// closeSocket(), log (events), sip (every SIP message in and out).
+// closeSocket(), listen(ms) (the strongest frequency of the call's received
+// audio, AnalyserNode), log (events), sip (every SIP message in and out).
 // call() takes sip:/sips:/tel: URIs, a service URN (urn:service:sos, sent
 // as the Request-URI as it is), or a user (sip:user@domain).
 
@@ -44,6 +47,7 @@ const DCMAP = q.get('dcmap');
 const PC_CONFIG = { bundlePolicy: BUNDLE, rtcpMuxPolicy: 'require',
 	iceServers: [] };
 const MEDIA = { audio: true, video: false };
+const TONE = Number(q.get('tone')) || 0;
 
 if (q.get('debug') === '1')
 	JsSIP.debug.enable('JsSIP:*');
@@ -404,7 +408,7 @@ function call(target) {
 		target = `sip:${target}${target.includes('@') ? '' : `@${DOMAIN}`}`;
 	ev('call', { target });
 	ua.call(uri ?? target, {
-		mediaConstraints: MEDIA,
+		mediaConstraints: MEDIA, mediaStream: toneStream(),
 		pcConfig: PC_CONFIG,
 		eventHandlers: {
 			peerconnection: (x) => {
@@ -430,7 +434,8 @@ function answer() {
 		throw new Error('no incoming call to answer');
 	st.call = 'answering';
 	ev('answer');
-	session.answer({ mediaConstraints: MEDIA, pcConfig: PC_CONFIG });
+	session.answer({ mediaConstraints: MEDIA, mediaStream: toneStream(),
+		pcConfig: PC_CONFIG });
 	return state();
 }
 
@@ -526,6 +531,9 @@ async function stats() {
 			out.outbound = { packetsSent: s.packetsSent ?? 0,
 				bytesSent: s.bytesSent ?? 0, ssrc: s.ssrc,
 				codec: byId.get(s.codecId)?.mimeType };
+		else if (s.type === 'media-source' && s.kind === 'audio')
+			out.source = { audioLevel: s.audioLevel ?? 0,
+				totalAudioEnergy: s.totalAudioEnergy ?? 0 };
 		else if (s.type === 'transport' && !out.transport)
 			out.transport = { dtlsState: s.dtlsState,
 				dtlsRole: s.dtlsRole, iceState: s.iceState,
@@ -604,6 +612,71 @@ function dcInfo() {
 		dtls: pc?.sctp?.transport?.state ?? null };
 }
 
+/* ---- audio as a tone (tone=HZ) and what arrives ----------------------- */
+
+let actx = null;
+
+function audioContext() {
+	actx ??= new AudioContext();
+	return actx;
+}
+
+/** A stream with a sine at TONE Hz, or undefined (the capture device) */
+function toneStream() {
+	if (!TONE)
+		return undefined;
+	const ctx = audioContext();
+	const osc = ctx.createOscillator();
+	const gain = ctx.createGain();
+	const dst = ctx.createMediaStreamDestination();
+	osc.frequency.value = TONE;
+	gain.gain.value = 0.25;
+	osc.connect(gain).connect(dst);
+	osc.start();
+	return dst.stream;
+}
+
+/**
+ * Listen to the call's received audio for ms: the strongest frequency
+ * (AnalyserNode, averaged over the spectra taken) and its level in dB
+ */
+async function listen(ms = 1000) {
+	const tr = pc?.getReceivers().find((r) => r.track?.kind === 'audio');
+	if (!tr)
+		throw new Error('no audio receiver');
+	const ctx = audioContext();
+	await ctx.resume();
+	const src = ctx.createMediaStreamSource(new MediaStream([tr.track]));
+	const an = ctx.createAnalyser();
+	an.fftSize = 4096;
+	an.smoothingTimeConstant = 0;
+	src.connect(an);
+	const bins = new Float32Array(an.frequencyBinCount);
+	const sum = new Float64Array(an.frequencyBinCount);
+	let n = 0;
+	const end = performance.now() + ms;
+	while (performance.now() < end) {
+		await new Promise((r) => setTimeout(r, 50));
+		an.getFloatFrequencyData(bins);
+		for (let i = 0; i < bins.length; i++)
+			sum[i] += 10 ** (bins[i] / 10);
+		n++;
+	}
+	src.disconnect();
+	let peak = 1;
+	for (let i = 2; i < sum.length; i++)
+		if (sum[i] > sum[peak])
+			peak = i;
+	const db = (i) => 10 * Math.log10(sum[i] / n);
+	let rest = 0;
+	for (let i = 1; i < sum.length; i++)
+		if (Math.abs(i - peak) > 3)
+			rest += sum[i] / n;
+	return { hz: peak * ctx.sampleRate / an.fftSize, db: db(peak),
+		restDb: 10 * Math.log10(rest), spectra: n,
+		binHz: ctx.sampleRate / an.fftSize };
+}
+
 /** The current local and remote SDP of the call */
 function sdp() {
 	return { local: pc?.localDescription?.sdp ?? null,
@@ -613,7 +686,7 @@ function sdp() {
 
 window.wic = { register, unregister, call, answer, hangup, hold, unhold,
 	message, connect, state, stats, sdp, closeSocket, closeMedia, log, sip,
-	version: JsSIP.version,
+	listen, version: JsSIP.version,
 	dcOpen, dcAdd, dcSend, dcClose, dcState, dcInfo,
 	config: { pcConfig: PC_CONFIG, mediaConstraints: MEDIA } };
 
