@@ -8,6 +8,7 @@
 //                           [--targets imsedge,kamailio-ws] [--imsedge BIN]
 //                           [--kamailio-children K=2] [--keep]
 //                           [--ciphers OPENSSL-LIST|default]
+//                           [--handshakes N]
 //
 // It starts the registrar (test/kamailio/kamailio.cfg with N generated users,
 // tools/bench/registrar-start), then for each target in turn: starts it, reads
@@ -24,6 +25,14 @@
 // --ciphers: the OpenSSL cipher list the clients offer (TLS 1.2 only), by
 // default ECDHE-ECDSA-AES128-GCM-SHA256 for both targets; "default" lets each
 // server choose (Kamailio may then pick TLS 1.3 if KAMAILIO_TLS_METHOD allows).
+// --handshakes N: instead of registrations, N full TLS handshakes per row
+// against each target (no resumption, 8 at a time), one row per TLS version
+// (1.3, 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256) and key exchange group
+// (X25519, P-256; the certificate is test/data/cert.pem, ECDSA P-256), and
+// prints the target's CPU per handshake (/proc/PID/stat, every process)
+// and handshakes per CPU-second. Kamailio then allows TLS 1.2 and 1.3
+// (KAMAILIO_TLS_METHOD=TLSv1.2+). A client connects, and drops the
+// connection as soon as its side of the handshake is complete.
 // --keep keeps the work directory (configs, Kamailio run dirs). Environment:
 // BENCH_OSSL_FIX=0 runs the Kamailio WSS proxy without the OpenSSL 3 fork
 // fix (tools/bench/ossl-fork-fix.c); it then crashes under load on Debian 12.
@@ -35,6 +44,7 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,7 +65,8 @@ function usage(msg) {
 		console.error(`regbench: ${msg}`);
 	console.error('usage: node tools/regbench.mjs [--clients N=200] [--duration S=20] ' +
 		'[--refresh T=5] [--targets imsedge,kamailio-ws] [--imsedge BIN] ' +
-		'[--kamailio-children K=2] [--ciphers LIST|default] [--keep]');
+		'[--kamailio-children K=2] [--ciphers LIST|default] [--handshakes N] ' +
+		'[--keep]');
 	process.exit(2);
 }
 
@@ -64,6 +75,7 @@ function parseArgs(argv) {
 		clients: 200, duration: 20, refresh: 5, targets: TARGETS.slice(),
 		imsedge: path.join(ROOT, 'build', 'host', 'imsedge'),
 		kamChildren: 2, keep: false, ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+		handshakes: 0,
 	};
 	for (let i = 0; i < argv.length; i++) {
 		let [k, v] = argv[i].split('=', 2);
@@ -93,6 +105,7 @@ function parseArgs(argv) {
 					usage(`unknown target ${t}`);
 			break;
 		case '--ciphers': o.ciphers = need(); break;
+		case '--handshakes': o.handshakes = Math.floor(num(1, 1000000)); break;
 		case '--keep': o.keep = true; break;
 		case '-h': case '--help': usage();
 		default: usage(`unknown argument ${argv[i]}`);
@@ -639,8 +652,10 @@ async function startTarget(name, ctx) {
 	}
 	const port = await freePort();
 	const udp = await freePort();
+	const method = opt.handshakes ? { KAMAILIO_TLS_METHOD: 'TLSv1.2+' } : {};
 	const p = startProc('kamailio-ws', path.join(ROOT, 'tools/bench/kamailio-wss-start'),
 		[String(port), String(udp), String(ctx.regPort), dir], /kamailio ready/, {
+			...method,
 			BENCH_ORIGIN: ORIGIN, BENCH_CHILDREN: String(opt.kamChildren),
 			BENCH_MAXCONN: String(Math.max(4096, opt.clients + 64)),
 			// OpenSSL keeps its per-connection state in Kamailio's shm pool,
@@ -776,6 +791,126 @@ async function runTarget(name, ctx) {
 	return r;
 }
 
+// ---------------------------------------------------------------- handshakes
+
+const HS_PARALLEL = 8;
+const HS_ROWS = [
+	{ tls: 'TLSv1.3', group: 'X25519' },
+	{ tls: 'TLSv1.3', group: 'P-256' },
+	{ tls: 'TLSv1.2', group: 'X25519' },
+	{ tls: 'TLSv1.2', group: 'P-256' },
+];
+
+/** One full handshake; resolves with the negotiated protocol */
+function handshake(port, row) {
+	return new Promise((resolve, reject) => {
+		const s = tls.connect({
+			host: '127.0.0.1', port, servername: 'localhost',
+			rejectUnauthorized: false, ecdhCurve: row.group,
+			minVersion: row.tls, maxVersion: row.tls,
+			...(row.tls === 'TLSv1.2' ?
+				{ ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' } : {}),
+		});
+		let proto = null;
+		const t = setTimeout(() => {
+			s.destroy();
+			reject(new Error(`${row.tls} ${row.group}: no handshake in 10 s`));
+		}, 10000);
+		// the server's handshake work is done when the client has its
+		// Finished (TLS 1.2) or nearly (1.3: the client's Finished is
+		// in flight); the client then drops the connection at once
+		s.once('secureConnect', () => {
+			const k = s.getEphemeralKeyInfo();
+			proto = `${s.getProtocol()} ${k.name || k.type}`;
+			clearTimeout(t);
+			s.destroy();
+			resolve(proto);
+		});
+		s.on('error', (e) => {
+			clearTimeout(t);
+			if (!proto)
+				reject(new Error(`${row.tls} ${row.group}: ${e.code || e.message}`));
+		});
+		s.once('close', () => {
+			clearTimeout(t);
+			if (!proto)
+				reject(new Error(`${row.tls} ${row.group}: closed before the handshake`));
+		});
+	});
+}
+
+async function runHandshakes(name, ctx) {
+	const N = opt.handshakes;
+	const t = await startTarget(name, ctx);
+	const r = { name, rows: [] };
+	try {
+		await sleep(500);
+		// warm-up: first connections (worker start-up, caches)
+		for (let i = 0; i < 8; i++)
+			await handshake(t.port, HS_ROWS[i % HS_ROWS.length]);
+		for (const row of HS_ROWS) {
+			let proto = null;
+			const cpu0 = cpuSeconds(t.p.pid);
+			const t0 = Date.now();
+			await pool(Array.from({ length: N }, (_, i) => i), HS_PARALLEL,
+				async () => { proto = await handshake(t.port, row); });
+			const secs = (Date.now() - t0) / 1000;
+			await sleep(200);
+			const cpu = cpuSeconds(t.p.pid) - cpu0;
+			r.rows.push({ ...row, proto, cpu, secs, n: N });
+			if (t.p.exited)
+				throw new Error(`${name} exited (${t.p.exited.code ?? t.p.exited.sig})\n${tail(t.p)}`);
+		}
+	} finally {
+		const e = await stopProc(t.p);
+		r.exit = e.code ?? e.sig;
+		r.logLines = t.p.nlines;
+		r.complaints = complaints(name, t.p.beforeStop || t.p.lines);
+		if (!opt.keep)
+			fs.rmSync(t.dir, { recursive: true, force: true });
+	}
+	return r;
+}
+
+function reportHandshakes(results, v) {
+	console.log('');
+	console.log(`regbench --handshakes: ${opt.handshakes} full TLS handshakes per row, ` +
+		`${HS_PARALLEL} at a time, no resumption; certificate ECDSA P-256 ` +
+		'(test/data/cert.pem) on both targets');
+	console.log(`  imsedge:  ${v.imsedge}`);
+	console.log(`  kamailio: ${v.kamailio} (tls module on the system OpenSSL; ` +
+		`${opt.kamChildren} TCP workers)`);
+	console.log(`  client:   ${v.node}`);
+	console.log(`  machine:  ${v.machine}`);
+	console.log(`  load:     ${v.loadBefore} before, ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} after`);
+	console.log('');
+	const base = {};
+	for (const r of results)
+		for (const h of r.rows)
+			if (r.name === 'kamailio-ws')
+				base[`${h.tls} ${h.group}`] = h.cpu / h.n;
+	const rows = [];
+	for (const r of results)
+		for (const h of r.rows) {
+			const ms = h.cpu / h.n * 1000;
+			const k = base[`${h.tls} ${h.group}`];
+			rows.push([r.name, h.tls, h.group, h.proto, h.n, f2(h.cpu),
+				f3(ms), f1(h.n / h.cpu), f1(h.n / h.secs),
+				k ? f2(ms / (k * 1000)) : '-']);
+		}
+	console.log(table(['target', 'TLS', 'group', 'negotiated', 'handshakes', 'target CPU s',
+		'CPU ms per handshake', 'handshakes per CPU-s', 'handshakes/s (wall)',
+		'x Kamailio'], rows));
+	console.log('  (CPU = utime + stime of every process of the target, 10 ms ticks, ' +
+		'read before and 200 ms after each row; idle timers included)');
+	for (const r of results) {
+		console.log(`${r.name}: exit ${r.exit} after SIGTERM, ${r.logLines} log lines, ` +
+			`${r.complaints.length} warnings/errors`);
+		for (const l of r.complaints.slice(0, 8))
+			console.log(`  ${r.name}| ${l}`);
+	}
+}
+
 // ---------------------------------------------------------------- report
 
 function versions() {
@@ -909,7 +1044,8 @@ async function main() {
 	try {
 		for (const name of opt.targets) {
 			console.error(`regbench: ${name}: ${opt.clients} clients, ${opt.duration} s ...`);
-			const r = await runTarget(name, ctx);
+			const r = opt.handshakes ? await runHandshakes(name, ctx) :
+				await runTarget(name, ctx);
 			results.push(r);
 			if (registrar.exited)
 				throw new Error(`registrar exited (${registrar.exited.code ?? registrar.exited.sig})\n${tail(registrar)}`);
@@ -922,6 +1058,14 @@ async function main() {
 	if (!opt.keep)
 		fs.rmSync(dir, { recursive: true, force: true });
 
+	if (results.length && opt.handshakes) {
+		reportHandshakes(results, v);
+		if (failure) {
+			console.error(`\nregbench: FAILED: ${failure.message}`);
+			process.exit(1);
+		}
+		return;
+	}
 	if (results.length)
 		report(results, v);
 	if (regComplaints.length) {

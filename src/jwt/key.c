@@ -99,10 +99,15 @@ static int key_thumbprint(struct jwt_key *key)
 }
 
 
-/* Private first, then public; mbedtls wants PEM NUL-terminated */
+/* Private first, then public; mbedtls wants PEM NUL-terminated. PSA
+   must be up: with MBEDTLS_USE_PSA_CRYPTO a key without its public
+   part gets it derived through PSA */
 static int key_parse(struct jwt_key *key, const uint8_t *buf, size_t len)
 {
 	int ret;
+
+	if (tls_init())
+		return EIO;
 
 	ret = mbedtls_pk_parse_key(&key->pk, buf, len, NULL, 0,
 				   tls_mbedtls_rng, NULL);

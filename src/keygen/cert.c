@@ -181,6 +181,8 @@ int keygen_key_load(mbedtls_pk_context *pk, const char *path)
 	err = file_read(mb, path, KEY_FILE_MAX);
 	if (!err)
 		err = mbuf_write_u8(mb, 0);  /* mbedtls wants PEM NUL-ended */
+	if (!err)
+		err = tls_init();     /* PSA derives a missing public key */
 	if (err)
 		goto out;
 

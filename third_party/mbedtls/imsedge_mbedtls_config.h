@@ -28,6 +28,33 @@
  * (third_party/patches/mbedtls/0001-ssl-release-idle-record-buffers). */
 #define MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH
 
+/* Fast constant-time ECC (issue 13), measured with callgrind (x86_64)
+ * and qemu-user (armhf) per operation, see docs/figures.md:
+ * - Everest: HACL*'s verified X25519 (3rdparty/everest, built into
+ *   libmbedcrypto by library/Makefile) instead of the generic Montgomery
+ *   ladder, in mbedtls_ecdh_* and in PSA's ECDH, which runs on it;
+ *   third_party/patches/mbedtls/0002 makes PSA's X25519 public key use
+ *   it too. 3.4x fewer instructions on x86_64, about 2x on armhf.
+ * - MBEDTLS_USE_PSA_CRYPTO: TLS 1.2/DTLS 1.2, X.509 and pk go through PSA
+ *   (TLS 1.3 always does), so DTLS reaches the same implementations.
+ * - p256-m (3rdparty/p256-m, a small constant-time P-256 as a PSA driver:
+ *   key generation, ECDH, randomized ECDSA sign, ECDSA verify) only where
+ *   the compiler has no 128-bit integer, i.e. mbedtls' bignum works in
+ *   32-bit limbs (armhf, mipsel): there ECDH and ECDSA verify take about
+ *   a quarter of the generic code's time. With 64-bit limbs (x86_64,
+ *   aarch64) the generic code is 4-5x faster than p256-m, so it stays.
+ *   Signing stays generic on every board: TLS signs with deterministic
+ *   ECDSA (RFC 6979, MBEDTLS_ECDSA_DETERMINISTIC, which src/jwt needs
+ *   too), which p256-m does not do.
+ * mbedtls' generic ECP code stays for everything else (src/jwt/,
+ * src/keygen/, P-384). tls_init() calls psa_crypto_init() before any pk,
+ * X.509 or TLS use. test/unit/ecc.c fails if this is not compiled in. */
+#define MBEDTLS_ECDH_VARIANT_EVEREST_ENABLED
+#define MBEDTLS_USE_PSA_CRYPTO
+#if !defined(__SIZEOF_INT128__)
+#define MBEDTLS_PSA_P256M_DRIVER_ENABLED
+#endif
+
 /* No persistent PSA keys: nothing is stored in files. */
 #undef MBEDTLS_PSA_CRYPTO_STORAGE_C
 #undef MBEDTLS_PSA_ITS_FILE_C

@@ -20,7 +20,6 @@
 enum {
 	SETUP_MS   = 60000,
 	CHECK_MS   = 200,            /* ICE check retransmission */
-	INFLIGHT   = 16,             /* DTLS handshakes at once */
 	CONSENT_MS = 5000,           /* consent freshness checks */
 	WARMUP_MS  = 2000,
 	DRAIN_MS   = 300,
@@ -366,7 +365,8 @@ static void tick(void *arg)
 				(void)br_check(c, true);
 			}
 			if (!c->stun_ok || c->dtls_started ||
-			    g->started - g->keyed - g->failed >= INFLIGHT)
+			    g->started - g->keyed - g->failed >=
+			    MB_DTLS_INFLIGHT)
 				continue;
 			++g->started;
 			if (br_dtls_start(c)) {
@@ -479,6 +479,9 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 	(void)mb_proc_rss(t->pid, &rss0);
 
 	/* signalling: the target allocates each call */
+	err = mb_proc_cpu(t->pid, &c0);
+	if (err)
+		goto out;
 	ts = mb_now_ns();
 	for (i = 0; i < calls; i++) {
 		struct call *c = &g.cv[i];
@@ -501,6 +504,8 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 	/* ICE + DTLS for all calls at once */
 	err = run_until(&g, SETUP_MS);
 	res->setup_ms = (mb_now_ns() - ts) / 1000000;
+	if (!mb_proc_cpu(t->pid, &c1))
+		res->setup_cpu_s = c1 - c0;
 	if (err)
 		goto out;
 	if (g.keyed < calls) {

@@ -79,6 +79,15 @@ static void row(const struct mb_result *r, const char *name)
 }
 
 
+static void setup_row(const struct mb_result *r, const char *name)
+{
+	(void)printf("| %-22s | %5u | %8.3f | %9.0f | %8.2f |\n", name,
+		     r->calls, r->setup_cpu_s,
+		     r->setup_cpu_s > 0 ? r->calls / r->setup_cpu_s : 0,
+		     r->setup_cpu_s * 1e3 / r->calls);
+}
+
+
 static void detail(const struct mb_result *r)
 {
 	double loss = r->tx_all ?
@@ -327,6 +336,19 @@ int main(int argc, char *argv[])
 		     "       - |      - |\n", "floor: 1 op+2 syscalls",
 		     1e9 / ((pns + uns) / 2 + sns), ((pns + uns) / 2 + sns) /
 		     1000);
+
+	(void)printf("\n| %-22s | calls | setup CPU s | call setups per "
+		     "CPU-s | CPU ms per call |\n|---|---|---|---|---|\n",
+		     "call setup (target)");
+	if (have_a)
+		setup_row(&ra, "imsedge-agw");
+	if (have_r)
+		setup_row(&rr, "rtpengine (userspace)");
+	(void)printf("call setup: the target's CPU (utime + stime) from the "
+		     "first call's signalling until every call is keyed: "
+		     "allocation, ICE-lite check answers and the DTLS "
+		     "handshake (ECDHE X25519, ECDSA P-256 certificates both "
+		     "ways), %d at a time.\n", MB_DTLS_INFLIGHT);
 
 	(void)printf("\nfloor: %s protect %.0f ns, unprotect %.0f ns "
 		     "(172-byte packet); sendto+recvfrom on loopback %.0f ns. "

@@ -13,6 +13,7 @@ enum {
 	MB_PKT      = MB_HDR + MB_PAYLOAD,
 	MB_PTIME_MS = 20,            /* 50 packets/s per stream */
 	MB_FP_LEN   = 32,            /* sha-256 */
+	MB_DTLS_INFLIGHT = 16,       /* DTLS handshakes at once */
 };
 
 /** What the generator needs to know of one call's target side */
@@ -49,6 +50,7 @@ struct mb_result {
 	double lat_p50, lat_p99, lat_max;   /* µs */
 	double rss_call_kib;
 	uint64_t setup_ms;
+	double setup_cpu_s;          /* target CPU for all calls' setup   */
 	unsigned srtp_suite;
 	char note[256];
 };
