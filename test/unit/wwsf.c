@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -171,7 +172,7 @@ int test_wwsf_path_map(void)
 		{"/sub",                    EISDIR},
 	};
 	struct site s;
-	char path[512], want[512], longp[1200];
+	char path[512], want[PATH_MAX], longp[1200];
 	size_t i;
 	int err;
 
