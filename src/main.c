@@ -163,7 +163,9 @@ static void sig_catch(int sig)
 	uint8_t b = (uint8_t)sig;
 	int saved = errno;
 
-	(void)write(app.sigfd[1], &b, 1);
+	/* a full pipe already holds a wake-up: nothing to do on failure */
+	if (write(app.sigfd[1], &b, 1) < 0)
+		errno = saved;
 	errno = saved;
 }
 

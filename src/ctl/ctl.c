@@ -207,7 +207,10 @@ int ctl_client(const char *path, const char *line, FILE *out)
 		if (first && n >= 6 && !memcmp(buf, "error:", 6))
 			bad = true;
 		first = false;
-		(void)fwrite(buf, 1, (size_t)n, out);
+		if (fwrite(buf, 1, (size_t)n, out) != (size_t)n) {
+			(void)close(fd);
+			return EIO;
+		}
 	}
 
 	(void)close(fd);
