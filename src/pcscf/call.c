@@ -44,6 +44,7 @@ struct call {
 	bool from_browser;   /**< The browser sent the initial INVITE      */
 	bool emergency;
 	bool confirmed;
+	bool op_end;         /**< imsedge -s end: cancelled while ringing  */
 	enum offer offer;
 	struct sdpx_call *sdp;
 	struct agw_sess *media;
@@ -825,7 +826,8 @@ void call_core_response(struct pcscf *p, const struct flow *fl,
 	if (is_met(req, "INVITE") && rsp->scode >= 300) {
 		if (!pl_isset(&req->to.tag)) {
 			cdr_status(c->cdr, rsp->scode);
-			c->end = cdr_end_of(rsp->scode);
+			c->end = c->op_end ? CDR_END_OPERATOR :
+				cdr_end_of(rsp->scode);
 			call_release(c, cdr_end_name(c->end));
 		}
 		return;
@@ -923,7 +925,8 @@ void call_browser_response(struct pcscf *p, const struct flow *fl,
 		if (!pl_isset(&req->to.tag)) {
 			/* 487: the caller (the core) cancelled, not a decline */
 			cdr_status(c->cdr, rsp->scode);
-			c->end = cdr_end_of(rsp->scode);
+			c->end = c->op_end ? CDR_END_OPERATOR :
+				cdr_end_of(rsp->scode);
 			call_release(c, cdr_end_name(c->end));
 		}
 		return;
@@ -1051,6 +1054,18 @@ int call_end_by_callid(struct pcscf *p, const struct pl *callid)
 		return ENOENT;
 
 	c->end = CDR_END_OPERATOR;
+
+	/* still ringing: cancel it so both ends stop ringing; the final
+	   response releases the call */
+	if (!c->confirmed && !c->op_end &&
+	    (c->from_browser ? orig_cancel_invite(p, callid) :
+	     term_cancel_invite(p, callid))) {
+		c->op_end = true;
+		log_info("%s: cancelled by the operator (ringing)",
+			 c->callid);
+		return 0;
+	}
+
 	call_release(c, "ended by the operator");
 	return 0;
 }

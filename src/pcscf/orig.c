@@ -695,3 +695,32 @@ void orig_flow_gone(struct pcscf *p, struct flow *fl)
 			sip_request_cancel(otx->req);
 	}
 }
+
+
+/**
+ * Stop a call of this Call-ID that the browser placed and that still
+ * rings (imsedge -s end): CANCEL toward the core; its 487 ends the call
+ * at the browser as a cancel of its own would
+ *
+ * @param p      eP-CSCF
+ * @param callid Call-ID
+ *
+ * @return true if an INVITE was pending and is being cancelled
+ */
+bool orig_cancel_invite(struct pcscf *p, const struct pl *callid)
+{
+	struct le *le;
+
+	for (le = p->otxl.head; le; le = le->next) {
+		struct otx *otx = le->data;
+
+		if (!otx->invite || otx->scode || !otx->req ||
+		    pl_cmp(&otx->msg->callid, callid))
+			continue;
+
+		sip_request_cancel(otx->req);
+		return true;
+	}
+
+	return false;
+}

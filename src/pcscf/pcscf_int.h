@@ -123,6 +123,7 @@ int  pc_send_core(struct pcscf *p, const struct pl *met,
 bool orig_request(struct pcscf *p, struct flow *fl,
 		  const struct sip_msg *msg);
 void orig_flow_gone(struct pcscf *p, struct flow *fl);
+bool orig_cancel_invite(struct pcscf *p, const struct pl *callid);
 
 /* reg.c */
 struct jwt_claims;
@@ -223,3 +224,4 @@ bool term_request(const struct sip_msg *msg, void *arg);
 void term_response(struct pcscf *p, struct flow *fl,
 		   const struct sip_msg *msg);
 void term_flow_gone(struct pcscf *p, struct flow *fl);
+bool term_cancel_invite(struct pcscf *p, const struct pl *callid);

@@ -463,3 +463,34 @@ void term_flow_gone(struct pcscf *p, struct flow *fl)
 {
 	(void)hash_apply(p->ttx, flow_gone_h, fl);
 }
+
+
+static bool invite_of(struct le *le, void *arg)
+{
+	const struct ttx *ttx = le->data;
+
+	return ttx->st && !pl_strcmp(&ttx->msg->met, "INVITE") &&
+		!pl_cmp(&ttx->msg->callid, (const struct pl *)arg);
+}
+
+
+/**
+ * Stop a call of this Call-ID that the core placed and that still rings
+ * at the browser (imsedge -s end): CANCEL toward the browser, whose 487
+ * goes to the core, as when the core cancels
+ *
+ * @param p      eP-CSCF
+ * @param callid Call-ID
+ *
+ * @return true if an INVITE was pending and is being cancelled
+ */
+bool term_cancel_invite(struct pcscf *p, const struct pl *callid)
+{
+	struct le *le = hash_apply(p->ttx, invite_of, (void *)callid);
+
+	if (!le)
+		return false;
+
+	cancel_handler(le->data);
+	return true;
+}
