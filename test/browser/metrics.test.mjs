@@ -187,3 +187,50 @@ btest('imsedge -s during a call: registrations, the call, totals (text ' +
 	assert.match(s().stdout, /^registrations: 0$/m);
 	assert.equal(s('bogus').status, 2);
 });
+
+btest('imsedge -s end on a ringing call cancels it both ways: the browser ' +
+	'calling (the UE gets CANCEL, answers 487, the page\'s call fails) ' +
+	'and the UE calling (the page gets CANCEL, the UE gets 487); ' +
+	'records end=operator', { skip: NEED_CALLS }, async (t, ctx) => {
+	const dir = tmpDir();
+	ctx.defer(() => fs.rmSync(dir, { recursive: true, force: true }));
+	const sock = path.join(dir, 'ctl.sock');
+	const ims = await edge(ctx, { control_socket: sock });
+	const ue = await imsUe(ctx, { autoAnswer: false });
+	const page = await registeredPage(ctx, {});
+	const s = (...args) => runSync(['-s', '-c', ims.confPath, ...args]);
+	const esc = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+	// the browser calls; the UE rings and does not answer
+	let mark = ue.requests.mark();
+	await page.call('call', 'sip:carol@ims.test');
+	const inv = await ue.waitRequest('INVITE', 10000, mark);
+	const out = inv.get('call-id');
+	await page.waitCall('progress', 5000);
+	mark = ue.requests.mark();
+	let e = s('end', out);
+	assert.equal(e.status, 0, e.stdout + e.stderr);
+	const cancel = await ue.waitRequest('CANCEL', 3000, mark);
+	assert.equal(cancel.get('call-id'), out);
+	let st = await page.waitCall(['failed', 'ended'], 3000);
+	assert.equal(st.call, 'failed', JSON.stringify(st));
+	await ims.waitLog(new RegExp(`cdr: callid=${esc(out)} .* ` +
+		'end=operator '), 3000);
+	assert.equal(s('end', out).status, 1, 'no such call any more');
+
+	// the UE calls; the page rings (no auto-answer)
+	const pending = ue.invite('sip:alice@ims.test');
+	await page.waitCall('incoming', 5000);
+	await ue.waitCall((x) => x.ev === 'provisional' && x.status >= 180,
+		3000, 'a 180 from the page');
+	const inc = ue.call.callId;
+	e = s('end', inc);
+	assert.equal(e.status, 0, e.stdout + e.stderr);
+	const { response } = await pending;
+	assert.equal(response.status, 487, response.text);
+	st = await page.waitCall(['failed', 'ended'], 3000);
+	assert.equal(st.ended?.cause, 'Canceled', JSON.stringify(st));
+	await ims.waitLog(new RegExp(`cdr: callid=${esc(inc)} .* ` +
+		'end=operator '), 3000);
+	assert.match(s().stdout, /^calls: 0$/m);
+});
