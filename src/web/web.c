@@ -28,6 +28,7 @@
 #include "../waf/waf.h"
 #include "../wwsf/wwsf.h"
 #include "web.h"
+#include <mbedtls/constant_time.h>
 #include <mbedtls/sha256.h>
 
 #define LOG_MODULE "web"
@@ -110,17 +111,12 @@ static bool bearer(const struct http_msg *msg, struct pl *tok)
 static bool token_equal(const char *want, const struct pl *got)
 {
 	uint8_t a[32], b[32];
-	uint8_t d = 0;
-	size_t i;
 
 	if (mbedtls_sha256((const uint8_t *)want, strlen(want), a, 0) ||
 	    mbedtls_sha256((const uint8_t *)got->p, got->l, b, 0))
 		return false;
 
-	for (i = 0; i < sizeof(a); i++)
-		d |= a[i] ^ b[i];
-
-	return d == 0;
+	return mbedtls_ct_memcmp(a, b, sizeof(a)) == 0;
 }
 
 
@@ -129,9 +125,12 @@ static bool token_equal(const char *want, const struct pl *got)
 static void metrics_request(struct web *web, struct wwsf_req *req,
 			    const struct http_msg *msg)
 {
+	static const char e_method[] = "{\"error\":\"method\"}";
+	static const char e_token[] = "{\"error\":\"token\"}";
 	const struct sa *peer = wwsf_req_peer(req);
 	struct mbuf *mb;
 	struct pl tok;
+	bool has;
 
 	if (!web->metrics_token || !web->metrics_h) {
 		reply_json(req, 404, "Not Found", "{\"error\":\"not_found\","
@@ -142,18 +141,18 @@ static void metrics_request(struct web *web, struct wwsf_req *req,
 	if (pl_strcmp(&msg->met, "GET")) {
 		(void)wwsf_reply(req, 405, "Method Not Allowed",
 				 "Allow: GET\r\n", "application/json",
-				 (const uint8_t *)"{\"error\":\"method\"}",
-				 18);
+				 (const uint8_t *)e_method, strlen(e_method));
 		return;
 	}
 
-	if (!bearer(msg, &tok) || !token_equal(web->metrics_token, &tok)) {
+	has = bearer(msg, &tok);
+	if (!has || !token_equal(web->metrics_token, &tok)) {
 		log_security("metrics_refused", peer, "reason=%s",
-			     bearer(msg, &tok) ? "wrong_token" : "no_token");
+			     has ? "wrong_token" : "no_token");
 		(void)wwsf_reply(req, 401, "Unauthorized",
 				 "WWW-Authenticate: Bearer realm=\"metrics\""
 				 "\r\n", "application/json",
-				 (const uint8_t *)"{\"error\":\"token\"}", 17);
+				 (const uint8_t *)e_token, strlen(e_token));
 		return;
 	}
 
@@ -165,7 +164,7 @@ static void metrics_request(struct web *web, struct wwsf_req *req,
 		return;
 	}
 
-	(void)wwsf_reply(req, 200, "OK", "Cache-Control: no-store\r\n",
+	(void)wwsf_reply(req, 200, "OK", NULL,
 			 "text/plain; version=0.0.4; charset=utf-8",
 			 mb->buf, mb->end);
 	mem_deref(mb);
