@@ -421,11 +421,12 @@ export async function openWss(port, opts) {
 	return r.client;
 }
 
-/** A plain HTTPS request (no Upgrade) */
-export function httpsGet(port, headers = {}) {
+/** A plain HTTPS request (no Upgrade); GET / unless opts say otherwise */
+export function httpsGet(port, headers = {},
+	{ path: p = '/', method = 'GET', payload } = {}) {
 	return new Promise((resolve, reject) => {
 		const req = https.request({ host: '127.0.0.1', port,
-			path: '/', method: 'GET', ca: CA,
+			path: p, method, ca: CA,
 			servername: 'localhost', headers, agent: false },
 		(res) => {
 			let body = '';
@@ -439,7 +440,7 @@ export function httpsGet(port, headers = {}) {
 			localPort = s.localPort;
 		}));
 		req.on('error', reject);
-		req.end();
+		req.end(payload);
 	});
 }
 

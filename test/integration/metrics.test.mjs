@@ -13,12 +13,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import parse from 'parse-prometheus-text-format';
 import {
-	startImsedge, baseConfig, configText, runSync, tmpDir, freePort, CA,
-	ORIGIN,
+	startImsedge, baseConfig, configText, runSync, tmpDir, freePort, ORIGIN,
+	httpsGet,
 } from './helpers.mjs';
 
 const T = { timeout: 20000 };
@@ -31,21 +30,8 @@ let ims;
 let wwsfPort;
 
 /** One HTTPS request to the WWSF: {status, headers, body} */
-function req(port, { method = 'GET', path: p = '/metrics', headers = {},
-	body } = {}) {
-	return new Promise((resolve, reject) => {
-		const r = https.request({ host: '127.0.0.1', port, path: p, method,
-			ca: CA, servername: 'localhost', headers, agent: false },
-		(res) => {
-			let body = '';
-			res.setEncoding('utf8');
-			res.on('data', (d) => { body += d; });
-			res.on('end', () => resolve({ status: res.statusCode,
-				headers: res.headers, body }));
-		});
-		r.on('error', reject);
-		r.end(body);
-	});
+function req(port, { path: p = '/metrics', headers = {}, ...opts } = {}) {
+	return httpsGet(port, headers, { path: p, ...opts });
 }
 
 const bearer = (t) => ({ Authorization: `Bearer ${t}` });
@@ -119,7 +105,7 @@ T, async () => {
 
 test('metrics_token: only GET; other paths under /metrics are files ' +
 	'(404), not the metrics', T, async () => {
-	const post = await req(wwsfPort, { method: 'POST', body: '{}',
+	const post = await req(wwsfPort, { method: 'POST', payload: '{}',
 		headers: { ...bearer(TOKEN), Origin: ORIGIN,
 			'Content-Type': 'application/json' } });
 	assert.equal(post.status, 405);
