@@ -170,8 +170,9 @@ async function failStart(conf, wrap = []) {
 		{ stdio: ['ignore', 'pipe', 'pipe'] });
 	let err = '';
 	p.stderr.on('data', (d) => { err += d; });
+	// 'close', not 'exit': only then has all of stderr been read
 	const [code] = await within(new Promise((resolve) =>
-		p.once('exit', (...a) => resolve(a))), 5000, 'imsedge exit');
+		p.once('close', (...a) => resolve(a))), 5000, 'imsedge exit');
 	const t = spawnSync(argv[0], [...argv.slice(1), '-t'],
 		{ encoding: 'utf8' });
 	return { code, err, file, t };
