@@ -22,6 +22,7 @@
 #include "../tls/tlsx.h"
 #include "../core/budget.h"
 #include "../core/stats.h"
+#include "../admit/admit.h"
 #include "w2.h"
 #include "w2_int.h"
 
@@ -117,16 +118,16 @@ static void connect_handler(const struct sa *peer, void *arg)
 {
 	struct w2 *w2 = arg;
 	const uint32_t per_addr = w2->conf->w2_pending_per_address;
-	struct w2_addr *a;
+	struct admit_addr *a;
 
 	if (w2->shutdown) {
 		tcp_reject(w2->ts);
 		return;
 	}
 
-	a = w2_addr_find(w2, peer);
+	a = admit_find(w2->ht_addr, peer);
 	if (a && a->n_pending >= per_addr) {
-		w2_addr_refused(a, "handshake_limited", peer, per_addr);
+		admit_refused(a, "handshake_limited", peer, per_addr);
 		stats_inc(STAT_TCP_REFUSED);
 		tcp_reject(w2->ts);
 		return;

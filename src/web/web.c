@@ -356,6 +356,7 @@ static int wwsf_start(struct web *web)
 	hc.key         = conf->tls_key;
 	hc.root        = conf->wwsf_root;
 	hc.connect_src = conf->w2_public_url;
+	hc.conns_per_addr = conf->wwsf_connections_per_address;
 
 	err = wwsf_alloc(&web->wwsf, &hc);
 	if (err) {

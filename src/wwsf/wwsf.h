@@ -18,6 +18,8 @@ struct wwsf_cfg {
 				       (may be NULL) */
 	uint32_t max_conns;         /* concurrent TCP connections
 				       (0 = 256) */
+	uint32_t conns_per_addr;    /* of those from one IPv4 address or
+				       IPv6 /64 (0 = 32) */
 };
 
 /* The handler MUST call wwsf_reply() exactly once before returning */
