@@ -254,19 +254,53 @@ int wwsf_reload(struct wwsf *w, const char *cert, const char *key)
 	struct tls *tls;
 	int err;
 
-	if (!w || !cert || !key)
+	if (!w)
 		return EINVAL;
 
-	err = tls_load(&tls, cert, key);
+	err = wwsf_tls_read(&tls, cert, key);
 	if (err)
 		return err;
 
-	mem_deref(w->tls);
-	w->tls = tls;
-
+	wwsf_tls_set(w, tls);
+	mem_deref(tls);
 	log_info("reloaded certificate %s", cert);
 
 	return 0;
+}
+
+
+/**
+ * Read a certificate and key for the listener (the first step of a
+ * reload that must not change anything before all of it is read)
+ *
+ * @param tlsp Returned TLS context
+ * @param cert Certificate chain (PEM file)
+ * @param key  Private key (PEM file)
+ *
+ * @return 0 if success, otherwise errorcode (the reason is logged)
+ */
+int wwsf_tls_read(struct tls **tlsp, const char *cert, const char *key)
+{
+	if (!tlsp || !cert || !key)
+		return EINVAL;
+
+	return tls_load(tlsp, cert, key);
+}
+
+
+/**
+ * New connections use this TLS context (a reference is taken)
+ *
+ * @param w   Listener
+ * @param tls TLS context from wwsf_tls_read()
+ */
+void wwsf_tls_set(struct wwsf *w, struct tls *tls)
+{
+	if (!w || !tls)
+		return;
+
+	mem_deref(w->tls);
+	w->tls = mem_ref(tls);
 }
 
 

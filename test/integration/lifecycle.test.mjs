@@ -18,7 +18,7 @@ import https from 'node:https';
 import path from 'node:path';
 import {
 	startImsedge, Kamailio, UdpSip, SipWs, tmpDir, sleep, freePort, ORIGIN,
-	BIN, CA, within,
+	BIN, CA, within, baseConfig,
 } from './helpers.mjs';
 
 const T = { timeout: 40000 };
@@ -33,6 +33,7 @@ let dir;
 let key;         // token_key of our WAF (the test signs with it too)
 let otherKey;    // a second trusted WAF (waf_pubkey)
 let wwsfPort;
+let conf;        // what imsedge was started with
 
 function b64u(x) {
 	return Buffer.from(x).toString('base64url');
@@ -121,7 +122,7 @@ before(async () => {
 	kam = await Kamailio.start({ minExpires: 60 });
 	udp = await UdpSip.open();
 	wwsfPort = await freePort();
-	ims = await startImsedge({
+	ims = await startImsedge(conf = {
 		mw_next_hop: kam.nextHop,
 		mw_ip: '127.0.0.2',
 		w2_origin: [ORIGIN, OTHER],
@@ -390,7 +391,36 @@ test('D-60: removing a user (users file, SIGHUP) ends its registrations ' +
 	} finally {
 		await ua.close();
 		users(['alice', 'bob', 'carol']);
+		const again = mark();
 		ims.signal('SIGHUP');
+		await ims.waitLog(/main: reloaded /, 3000, again.ims);
+	}
+});
+
+test('a SIGHUP that fails part-way (users file broken) applies none of ' +
+	'the new config: W2 keeps its Origin list, the WAF its users', T,
+async () => {
+	const from = mark();
+	try {
+		ims.writeConfig(baseConfig({ ...conf, w2_origin: [ORIGIN] }));
+		fs.writeFileSync(path.join(dir, 'users'), 'broken\n');
+		ims.signal('SIGHUP');
+		await ims.waitLog(/reload failed, keeping the running config/,
+			3000, from.ims);
+		assert.ok(!ims.lines.slice(from.ims).some((l) =>
+			/reloaded certificate/.test(l)), 'nothing was applied');
+
+		// OTHER, which the failed config drops, is still allowed
+		const ua = await wss(OTHER);
+		await ua.close();
+		const l = await login('alice');
+		assert.equal(l.status, 200, l.text);
+	} finally {
+		users(['alice', 'bob', 'carol']);
+		ims.writeConfig(baseConfig(conf));
+		const again = mark();
+		ims.signal('SIGHUP');
+		await ims.waitLog(/main: reloaded /, 3000, again.ims);
 	}
 });
 
