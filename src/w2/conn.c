@@ -42,7 +42,7 @@ struct w2_conn {
 	struct le ple;         /**< In w2->pending in TLS/HTTP stage    */
 	struct admit_addr *addr; /**< Its source address's counters      */
 	uint64_t id;           /**< Unique for the process lifetime      */
-	char *origin;
+	char *origin;          /**< Allowed origin it matched (conf's)  */
 	struct w2 *w2;
 	struct sa peer;
 	struct tcp_conn *tc;
@@ -59,6 +59,7 @@ struct w2_conn {
 static void pending_leave(struct w2_conn *conn)
 {
 	--conn->w2->n_pending;
+	++conn->w2->trim_ended;
 	--conn->addr->n_pending;
 	list_unlink(&conn->ple);
 }
@@ -341,9 +342,12 @@ static int ws_start(struct w2_conn *conn, const struct ws_upgrade *up)
 	if (err)
 		return err;
 
-	err = pl_strdup(&conn->origin, &up->origin);
-	if (err)
-		return err;
+	/* a reference to the configured string, not a copy: it outlives a
+	   reload that drops it from the list */
+	conn->origin = mem_ref((char *)conf_origin_find(conn->w2->conf,
+							&up->origin));
+	if (!conn->origin)
+		return EPERM;
 
 	pending_leave(conn);
 	++conn->w2->n_ws;
@@ -668,7 +672,8 @@ uint64_t w2_conn_id(const struct w2_conn *conn)
 
 
 /**
- * Origin the WebSocket was opened from
+ * Origin the WebSocket was opened from, spelled as the w2_origin line
+ * it matched (case-insensitively)
  *
  * @param conn W2 connection
  *

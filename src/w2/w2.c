@@ -9,9 +9,11 @@
  *   cannot hold every slot until their timeout (issue 13);
  * - each must finish TLS and the Upgrade in w2_handshake_timeout.
  *
- * After a burst of connections has gone, free heap goes back to the
- * system (glibc's malloc_trim; musl's allocator returns freed pages by
- * itself).
+ * After a burst of connections has gone, or a burst of handshakes has
+ * ended (each frees its mbedtls record buffers and handshake state,
+ * about 25 KB, leaving holes between the connections' small long-lived
+ * objects), free heap goes back to the system (glibc's malloc_trim;
+ * musl's allocator returns freed pages by itself).
  */
 #include <re.h>
 #ifdef __GLIBC__   /* defined by any libc header, re.h includes some */
@@ -33,7 +35,8 @@ enum {
 	W2_TICK_MS = 250,   /* resolution of pings and handshake timeouts */
 	EVICT_LOG_MS = 10000,
 	TRIM_MS    = 10000, /* how often to look at returning memory */
-	TRIM_MIN   = 32,    /* connections gone since the last trim */
+	TRIM_MIN   = 32,    /* connections gone or handshakes ended
+			       since the last trim */
 };
 
 
@@ -52,7 +55,25 @@ static void destructor(void *arg)
 }
 
 
-/* A burst of connections has ended: give free heap back */
+/**
+ * Tell whether enough heap has been freed since the last trim to give
+ * it back: TRIM_MIN connections gone or handshakes ended
+ *
+ * @param peak  Most connections (pending + upgraded) since the last trim
+ * @param live  Connections now
+ * @param ended Handshakes that ended (upgraded or refused) since then
+ *
+ * @return true to trim
+ */
+bool w2_trim_wanted(uint32_t peak, uint32_t live, uint32_t ended)
+{
+	uint32_t gone = peak > live ? peak - live : 0;
+
+	return gone + ended >= TRIM_MIN;
+}
+
+
+/* A burst of connections or handshakes has ended: give free heap back */
 static void trim_check(struct w2 *w2, uint64_t now)
 {
 	uint32_t live = w2->n_ws + w2->n_pending;
@@ -63,12 +84,14 @@ static void trim_check(struct w2 *w2, uint64_t now)
 		return;
 
 	w2->trim_due = now + TRIM_MS;
-	if (w2->trim_peak < live + TRIM_MIN)
+	if (!w2_trim_wanted(w2->trim_peak, live, w2->trim_ended))
 		return;
 
-	log_debug("%u of %u connections gone: returning free memory",
-		  w2->trim_peak - live, w2->trim_peak);
+	log_debug("%u of %u connections gone, %u handshakes ended: "
+		  "returning free memory", w2->trim_peak - live,
+		  w2->trim_peak, w2->trim_ended);
 	w2->trim_peak = live;
+	w2->trim_ended = 0;
 #ifdef __GLIBC__
 	(void)malloc_trim(0);
 #endif

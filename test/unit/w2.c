@@ -6,6 +6,8 @@
 #include <string.h>
 #include <re.h>
 #include "admit/admit.h"
+#include "w2/w2.h"
+#include "w2/w2_int.h"
 #include "test.h"
 
 
@@ -62,5 +64,24 @@ int test_w2_addr(void)
 	mem_deref(b);
 	mem_deref(c);
 	mem_deref(ht);
+	return err;
+}
+
+
+/* Free heap goes back after a burst of connections has gone or a burst
+   of handshakes has ended (issue 13: memory per idle connection) */
+int test_w2_trim(void)
+{
+	int err = 0;
+
+	TEST_ASSERT(!w2_trim_wanted(0, 0, 0));
+	TEST_ASSERT(!w2_trim_wanted(1000, 1000, 0));    /* all still here */
+	TEST_ASSERT(!w2_trim_wanted(1000, 1000, 31));
+	TEST_ASSERT(w2_trim_wanted(1000, 1000, 32));    /* 32 handshakes */
+	TEST_ASSERT(w2_trim_wanted(1000, 968, 0));      /* 32 gone */
+	TEST_ASSERT(w2_trim_wanted(1000, 984, 16));     /* both */
+	TEST_ASSERT(!w2_trim_wanted(10, 20, 0));        /* peak lags */
+
+ out:
 	return err;
 }
