@@ -14,6 +14,7 @@
 #include <re.h>
 #include "../core/conf.h"
 #include "../core/stats.h"
+#include "../core/trim.h"
 #include "../net/net.h"
 #include "../ws/ws.h"
 #include "../sip/sipx.h"
@@ -60,8 +61,8 @@ struct w2_conn {
 static void pending_leave(struct w2_conn *conn)
 {
 	--conn->w2->n_pending;
-	++conn->w2->trim_ended;
 	--conn->addr->n_pending;
+	trim_note(W2_TRIM_HANDSHAKE);
 	list_unlink(&conn->sle);
 }
 
@@ -92,6 +93,7 @@ static void destructor(void *arg)
 	mem_deref(conn->origin);
 	mem_deref(conn->addr);
 
+	trim_note(W2_TRIM_GONE);
 	w2_conn_gone(w2);
 }
 

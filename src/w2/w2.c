@@ -12,13 +12,9 @@
  * After a burst of connections has gone, or a burst of handshakes has
  * ended (each frees its mbedtls record buffers and handshake state,
  * about 25 KB, leaving holes between the connections' small long-lived
- * objects), free heap goes back to the system (glibc's malloc_trim;
- * musl's allocator returns freed pages by itself).
+ * objects), free heap goes back to the system (core/trim.h).
  */
 #include <re.h>
-#ifdef __GLIBC__   /* defined by any libc header, re.h includes some */
-#include <malloc.h>
-#endif
 #include "../core/conf.h"
 #include "../net/net.h"
 #include "../tls/tlsx.h"
@@ -34,9 +30,6 @@ enum {
 	W2_BACKLOG = 256,
 	W2_TICK_MS = 250,   /* resolution of pings and handshake timeouts */
 	EVICT_LOG_MS = 10000,
-	TRIM_MS    = 10000, /* how often to look at returning memory */
-	TRIM_MIN   = 32,    /* connections gone or handshakes ended
-			       since the last trim */
 };
 
 
@@ -55,49 +48,6 @@ static void destructor(void *arg)
 }
 
 
-/**
- * Tell whether enough heap has been freed since the last trim to give
- * it back: TRIM_MIN connections gone or handshakes ended
- *
- * @param peak  Most connections (pending + upgraded) since the last trim
- * @param live  Connections now
- * @param ended Handshakes that ended (upgraded or refused) since then
- *
- * @return true to trim
- */
-bool w2_trim_wanted(uint32_t peak, uint32_t live, uint32_t ended)
-{
-	uint32_t gone = peak > live ? peak - live : 0;
-
-	return gone + ended >= TRIM_MIN;
-}
-
-
-/* A burst of connections or handshakes has ended: give free heap back */
-static void trim_check(struct w2 *w2, uint64_t now)
-{
-	uint32_t live = w2->n_ws + w2->n_pending;
-
-	w2->trim_peak = max(w2->trim_peak, live);
-
-	if (now < w2->trim_due)
-		return;
-
-	w2->trim_due = now + TRIM_MS;
-	if (!w2_trim_wanted(w2->trim_peak, live, w2->trim_ended))
-		return;
-
-	log_debug("%u of %u connections gone, %u handshakes ended: "
-		  "returning free memory", w2->trim_peak - live,
-		  w2->trim_peak, w2->trim_ended);
-	w2->trim_peak = live;
-	w2->trim_ended = 0;
-#ifdef __GLIBC__
-	(void)malloc_trim(0);
-#endif
-}
-
-
 /* One timer for all connections' deadlines */
 static void tick_handler(void *arg)
 {
@@ -106,7 +56,6 @@ static void tick_handler(void *arg)
 	struct le *le = w2->conns.head;
 
 	tmr_start(&w2->tick, W2_TICK_MS, tick_handler, w2);
-	trim_check(w2, now);
 
 	while (le) {
 		struct w2_conn *conn = le->data;
