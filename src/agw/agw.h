@@ -91,6 +91,10 @@ struct agw_stream_prm {
 	size_t ssrcc;              /**<  splitting a BUNDLE (may be empty) */
 	uint8_t *ptv;              /**< Payload types of this m-line      */
 	size_t ptc;
+	uint32_t clock;            /**< RTP clock of its first codec, for
+				        jitter (0: not measured)          */
+	uint32_t clock_pts[4];     /**< Media payload types at that clock
+				        (bit per type; not DTMF, RTX)     */
 };
 
 /** What the AGW puts in the core-side SDP for one stream */
@@ -222,6 +226,22 @@ struct agw_stats {
 	uint64_t core_dropped;     /**< From the core, not relayed        */
 	uint64_t core_unlatched;   /**< ... of those: not the latched
 				        source                            */
+	/* RTP as the AGW receives it (RFC 3550 A.3, A.8; src/rtpq) */
+	int64_t w3_expected;       /**< From the browser (after SRTP)     */
+	int64_t w3_lost;           /**< ... negative with duplicates      */
+	uint32_t w3_jitter_us;     /**< ... highest over streams          */
+	int64_t core_expected;     /**< From the core                     */
+	int64_t core_lost;
+	uint32_t core_jitter_us;
+	/* The far ends' view: the last RTCP report block each sent */
+	uint32_t w3_far_reports;   /**< Streams with a core report block  */
+	uint32_t core_far_reports; /**< ... with a browser report block   */
+	int64_t w3_far_lost;       /**< The core's RR on browser media    */
+	uint8_t w3_far_fraction;   /**< ... fraction lost (/256), highest */
+	uint32_t w3_far_jitter_us;
+	int64_t core_far_lost;     /**< The browser's RR on core media    */
+	uint8_t core_far_fraction;
+	uint32_t core_far_jitter_us;
 };
 
 int  agw_sess_stats(const struct agw_sess *s, unsigned idx,

@@ -7,6 +7,8 @@
  * Include re.h, net/net.h, tls/dtls.h, srtp/srtp.h and agw.h first.
  */
 
+#include "../rtpq/rtpq.h"
+
 enum {
 	AGW_PKT_MAX     = 1500,      /**< Largest datagram relayed         */
 	AGW_TRAILER_MAX = 32,        /**< SRTCP index + the longest tag    */
@@ -127,6 +129,14 @@ struct agw_stream {
 	struct agw_latch latch_rtp;
 	struct agw_latch latch_rtcp;
 	struct agw_stats stats;
+	uint32_t clock;              /**< Relay: the m-line's RTP clock    */
+	uint32_t clock_pts[4];       /**< ... and its media types          */
+	struct rtpq q_w3;            /**< RTP received from the browser    */
+	struct rtpq q_core;          /**< RTP received from the core       */
+	struct rtpq_rr rr_w3;        /**< Last report block of the browser */
+	struct rtpq_rr rr_core;      /**< ... of the core                  */
+	bool have_rr_w3;
+	bool have_rr_core;
 	struct agw_xcode *xc;        /**< Transcoding path, NULL: relay    */
 	struct agw_rtt *rtt;         /**< Real-time text (rtt.c), or NULL  */
 };

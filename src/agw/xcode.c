@@ -739,6 +739,21 @@ static void carry(struct xdir *d, const struct xdir *old)
 }
 
 
+/* Each side's media clock and payload type, for rtpq's jitter */
+static void clocks(struct agw_stream *st, const struct agw_xcode_prm *prm,
+		   const struct codec *core)
+{
+	uint32_t map[4] = {0};
+
+	map[(prm->w3_pt & 0x7f) >> 5] = 1u << (prm->w3_pt & 31);
+	rtpq_clock(&st->q_w3, 48000, map);
+
+	memset(map, 0, sizeof(map));
+	map[(prm->core_pt & 0x7f) >> 5] = 1u << (prm->core_pt & 31);
+	rtpq_clock(&st->q_core, core->clock, map);
+}
+
+
 /**
  * Put a stream on the transcoding path, change it (re-INVITE), or put
  * it back on the pass-through relay
@@ -767,6 +782,8 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 
 	if (!prm) {
 		st->xc = mem_deref(st->xc);
+		rtpq_clock(&st->q_w3, st->clock, st->clock_pts);
+		rtpq_clock(&st->q_core, st->clock, st->clock_pts);
 		return 0;
 	}
 
@@ -793,6 +810,7 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 	}
 
 	st->xc = x;
+	clocks(st, prm, x->core);
 	log_info("stream %u: transcoding opus/%u <-> %s/%u", idx,
 		 (unsigned)prm->w3_pt, x->core->name,
 		 (unsigned)prm->core_pt);

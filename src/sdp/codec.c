@@ -114,6 +114,50 @@ size_t sdpx_codec_filter(uint8_t *ptv, size_t *ptc,
 }
 
 
+/* The clock of a media payload type the browser takes, 0: none */
+static uint32_t media_clock(const struct sdpx_media *m, uint8_t pt)
+{
+	const struct codec *c;
+	uint32_t rate, chans;
+	struct pl enc;
+
+	if (!sdpx_rtpmap(m, pt, &enc, &rate, &chans))
+		return static_pt(pt) ? 8000 : 0;
+
+	c = codec_find(&enc, rate, chans);
+
+	return c && c->codec ? rate : 0;
+}
+
+
+/**
+ * The RTP clock of a stream for jitter (RFC 3550 A.8): that of its
+ * first codec, and the payload types at that clock that carry media
+ * (not telephone-event)
+ *
+ * @param prm Stream parameters (ptv, ptc set); clock, clock_pts set
+ * @param m   The m-line the payload types come from
+ */
+void sdpx_clock(struct agw_stream_prm *prm, const struct sdpx_media *m)
+{
+	size_t i;
+
+	prm->clock = 0;
+	memset(prm->clock_pts, 0, sizeof(prm->clock_pts));
+
+	for (i = 0; i < prm->ptc; i++) {
+		uint8_t pt = prm->ptv[i] & 0x7f;
+		uint32_t rate = media_clock(m, pt);
+
+		if (!rate || (prm->clock && rate != prm->clock))
+			continue;
+
+		prm->clock = rate;
+		prm->clock_pts[pt >> 5] |= 1u << (pt & 31);
+	}
+}
+
+
 /** a=rtpmap for kept static payload types the core left without one */
 int sdpx_write_static_rtpmaps(struct mbuf *mb, const struct sdpx_media *m,
 			      const uint8_t *ptv, size_t ptc)

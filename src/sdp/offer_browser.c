@@ -159,6 +159,7 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		prm.core_rtcp_mux = ml->core_rtcp_mux;
 		prm.ptv = ml->bptv;
 		prm.ptc = ml->bptc;
+		sdpx_clock(&prm, &sdp->mv[i]);
 
 		err = ops->stream(arg, (unsigned)i, &prm, &ml->core);
 		if (err)

@@ -216,6 +216,7 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		prm.ssrcv = ssrcv;
 		prm.ptv   = ml->bptv;
 		prm.ptc   = ml->bptc;
+		sdpx_clock(&prm, &sdp->mv[i]);
 
 		err = sdpx_ssrcs(&sdp->mv[i], ssrcv, &prm.ssrcc);
 		if (err || !ops)
