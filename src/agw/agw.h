@@ -91,10 +91,9 @@ struct agw_stream_prm {
 	size_t ssrcc;              /**<  splitting a BUNDLE (may be empty) */
 	uint8_t *ptv;              /**< Payload types of this m-line      */
 	size_t ptc;
-	uint32_t clock;            /**< RTP clock of its first codec, for
-				        jitter (0: not measured)          */
-	uint32_t clock_pts[4];     /**< Media payload types at that clock
-				        (bit per type; not DTMF, RTX)     */
+	const uint32_t *clockv;    /**< RTP clock of each of ptv, for
+				        jitter; 0: not media (DTMF, RTX,
+				        FEC); NULL: none known            */
 };
 
 /** What the AGW puts in the core-side SDP for one stream */

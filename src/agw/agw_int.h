@@ -129,8 +129,6 @@ struct agw_stream {
 	struct agw_latch latch_rtp;
 	struct agw_latch latch_rtcp;
 	struct agw_stats stats;
-	uint32_t clock;              /**< Relay: the m-line's RTP clock    */
-	uint32_t clock_pts[4];       /**< ... and its media types          */
 	struct rtpq q_w3;            /**< RTP received from the browser    */
 	struct rtpq q_core;          /**< RTP received from the core       */
 	struct rtpq_rr rr_w3;        /**< Last report block of the browser */

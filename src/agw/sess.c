@@ -57,14 +57,14 @@ static void stream_stats(const struct agw_stream *st, struct agw_stats *x)
 		x->w3_far_lost = st->rr_core.lost;
 		x->w3_far_fraction = st->rr_core.fraction;
 		x->w3_far_jitter_us = rtpq_us(st->rr_core.jitter,
-					      st->q_core.clock);
+					      st->q_core.jclock);
 	}
 	if (st->have_rr_w3) {
 		x->core_far_reports = 1;
 		x->core_far_lost = st->rr_w3.lost;
 		x->core_far_fraction = st->rr_w3.fraction;
 		x->core_far_jitter_us = rtpq_us(st->rr_w3.jitter,
-						st->q_w3.clock);
+						st->q_w3.jclock);
 	}
 }
 
@@ -346,11 +346,13 @@ static int stream_prm(struct agw_stream *st,
 		st->ptmap[pt >> 5] |= 1u << (pt & 31);
 	}
 
-	st->clock = prm->clock;
-	memcpy(st->clock_pts, prm->clock_pts, sizeof(st->clock_pts));
-	if (!st->xc) {
-		rtpq_clock(&st->q_w3, st->clock, st->clock_pts);
-		rtpq_clock(&st->q_core, st->clock, st->clock_pts);
+	/* the relay's clocks; a transcoding path sets its own after */
+	rtpq_pts_reset(&st->q_w3);
+	rtpq_pts_reset(&st->q_core);
+	for (i = 0; prm->clockv && i < prm->ptc; i++) {
+		(void)rtpq_pt(&st->q_w3, prm->ptv[i] & 0x7f, prm->clockv[i]);
+		(void)rtpq_pt(&st->q_core, prm->ptv[i] & 0x7f,
+			      prm->clockv[i]);
 	}
 
 	return 0;

@@ -739,18 +739,17 @@ static void carry(struct xdir *d, const struct xdir *old)
 }
 
 
-/* Each side's media clock and payload type, for rtpq's jitter */
-static void clocks(struct agw_stream *st, const struct agw_xcode_prm *prm,
-		   const struct codec *core)
+/* Each side's media payload type and clock, for rtpq's jitter: Opus
+   from the browser, the core's codec from the core */
+static void clocks(struct agw_stream *st, const struct agw_xcode_prm *prm)
 {
-	uint32_t map[4] = {0};
+	const struct codec *core = codec_get(prm->core_codec);
 
-	map[(prm->w3_pt & 0x7f) >> 5] = 1u << (prm->w3_pt & 31);
-	rtpq_clock(&st->q_w3, 48000, map);
-
-	memset(map, 0, sizeof(map));
-	map[(prm->core_pt & 0x7f) >> 5] = 1u << (prm->core_pt & 31);
-	rtpq_clock(&st->q_core, core->clock, map);
+	rtpq_pts_reset(&st->q_w3);
+	(void)rtpq_pt(&st->q_w3, prm->w3_pt & 0x7f, 48000);
+	rtpq_pts_reset(&st->q_core);
+	if (core)
+		(void)rtpq_pt(&st->q_core, prm->core_pt & 0x7f, core->clock);
 }
 
 
@@ -782,13 +781,12 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 
 	if (!prm) {
 		st->xc = mem_deref(st->xc);
-		rtpq_clock(&st->q_w3, st->clock, st->clock_pts);
-		rtpq_clock(&st->q_core, st->clock, st->clock_pts);
 		return 0;
 	}
 
 	p = *prm;
 	p.opus_complexity = s->agw->conf.opus_complexity;
+	clocks(st, prm);
 	if (st->xc && prm_eq(&st->xc->prm, &p))
 		return 0;
 
@@ -810,7 +808,6 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 	}
 
 	st->xc = x;
-	clocks(st, prm, x->core);
 	log_info("stream %u: transcoding opus/%u <-> %s/%u", idx,
 		 (unsigned)prm->w3_pt, x->core->name,
 		 (unsigned)prm->core_pt);

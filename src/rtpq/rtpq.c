@@ -7,7 +7,8 @@
  * with a media payload type of the stream's clock (RFC 3550 8.2: a new
  * source, e.g. after a transfer in the core) ends the first source's
  * count and starts one for the new source; any other SSRC (RTX, FEC) is
- * not counted.
+ * not counted. Jitter is measured on media payload types only (not
+ * telephone-event, whose timestamps stand still), each at its clock.
  */
 #include <string.h>
 #include <time.h>
@@ -54,29 +55,60 @@ static void init_seq(struct rtpq *q, uint16_t seq)
 
 static bool media_pt(const struct rtpq *q, uint8_t pt)
 {
-	return (q->ptmap[pt >> 5] >> (pt & 31)) & 1;
+	return q->ptclk[pt & 0x7f] != 0;
 }
 
 
 /**
- * Set the clock and the media payload types of a direction
+ * Forget the media payload types of a direction (a new SDP); the
+ * counts and the jitter so far stay
  *
- * @param q     Receiver state
- * @param clock RTP clock rate (Hz); 0: no jitter
- * @param ptmap Payload types at that clock (bit per type), NULL: none
+ * @param q Receiver state
  */
-void rtpq_clock(struct rtpq *q, uint32_t clock, const uint32_t ptmap[4])
+void rtpq_pts_reset(struct rtpq *q)
 {
 	if (!q)
 		return;
 
-	q->clock = clock;
-	q->mult = (uint32_t)((((uint64_t)clock << 32) + 500000) / 1000000);
-	if (ptmap)
-		memcpy(q->ptmap, ptmap, sizeof(q->ptmap));
-	else
-		memset(q->ptmap, 0, sizeof(q->ptmap));
-	q->have_transit = false;
+	memset(q->ptclk, 0, sizeof(q->ptclk));
+	q->clockc = 0;
+}
+
+
+/**
+ * Name a payload type that carries media, and its RTP clock
+ *
+ * @param q     Receiver state
+ * @param pt    Payload type
+ * @param clock Its clock rate (Hz); 0: not media (ignored)
+ *
+ * @return 0, EINVAL, or E2BIG past RTPQ_CLOCKS distinct clocks
+ */
+int rtpq_pt(struct rtpq *q, uint8_t pt, uint32_t clock)
+{
+	uint8_t i;
+
+	if (!q || pt > 127)
+		return EINVAL;
+
+	if (!clock)
+		return 0;
+
+	for (i = 0; i < q->clockc && q->clockv[i] != clock; i++)
+		;
+
+	if (i == q->clockc) {
+		if (i == RTPQ_CLOCKS)
+			return E2BIG;
+		q->clockv[i] = clock;
+		q->multv[i] = (uint32_t)((((uint64_t)clock << 32) +
+					  500000) / 1000000);
+		++q->clockc;
+	}
+
+	q->ptclk[pt] = i + 1;
+
+	return 0;
 }
 
 
@@ -104,12 +136,21 @@ static bool update_seq(struct rtpq *q, uint16_t seq)
 }
 
 
-/* A.8: arrival and timestamp in clock units */
-static void jitter(struct rtpq *q, uint32_t ts, uint64_t now)
+/* A.8: arrival and timestamp in clock units; a change of clock (of
+   codec) rescales the jitter and starts transit again */
+static void jitter(struct rtpq *q, uint8_t k, uint32_t ts, uint64_t now)
 {
-	uint32_t arrival = (uint32_t)(((now - q->t0) * q->mult) >> 32);
+	uint32_t arrival = (uint32_t)(((now - q->t0) * q->multv[k]) >> 32);
 	uint32_t transit = arrival - ts;
 	int32_t d = (int32_t)(transit - q->transit);
+
+	if (q->clockv[k] != q->jclock) {
+		if (q->jclock)
+			q->jitter = (uint32_t)((uint64_t)q->jitter *
+					       q->clockv[k] / q->jclock);
+		q->jclock = q->clockv[k];
+		q->have_transit = false;
+	}
 
 	q->transit = transit;
 	if (!q->have_transit) {
@@ -161,8 +202,8 @@ void rtpq_rtp(struct rtpq *q, const uint8_t *p, size_t n, uint64_t now)
 
 	++q->received;
 
-	if (q->clock && media_pt(q, pt))
-		jitter(q, be32(p + 4), now);
+	if (q->ptclk[pt])
+		jitter(q, q->ptclk[pt] - 1, be32(p + 4), now);
 }
 
 
@@ -204,7 +245,7 @@ void rtpq_get(const struct rtpq *q, struct rtpq_stat *st)
 
 	st->expected = q->prior_expected + cur_expected(q);
 	st->lost = st->expected - q->prior_received - q->received;
-	st->jitter_us = rtpq_us(q->jitter >> 4, q->clock);
+	st->jitter_us = rtpq_us(q->jitter >> 4, q->jclock);
 }
 
 

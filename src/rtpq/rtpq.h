@@ -13,12 +13,18 @@
 #ifndef IMSEDGE_RTPQ_H
 #define IMSEDGE_RTPQ_H
 
-/** Receiver state of one direction (zero it, then rtpq_clock) */
+enum {
+	RTPQ_CLOCKS = 4,           /**< Distinct media clocks per stream  */
+};
+
+/** Receiver state of one direction (zero it, then rtpq_pt per type) */
 struct rtpq {
-	uint32_t clock;            /**< RTP clock (Hz), 0: no jitter      */
-	uint32_t ptmap[4];         /**< Payload types at that clock that
-				        carry media (bit per type)        */
-	uint32_t mult;             /**< 2^32 * clock / 10^6               */
+	uint8_t ptclk[128];        /**< Payload type -> clock index + 1;
+				        0: not media (DTMF, RTX, FEC)     */
+	uint32_t clockv[RTPQ_CLOCKS]; /**< RTP clock rates (Hz)           */
+	uint32_t multv[RTPQ_CLOCKS];  /**< 2^32 * clock / 10^6            */
+	uint8_t clockc;
+	uint32_t jclock;           /**< Clock transit and jitter are in   */
 	bool set;                  /**< A source is being followed        */
 	bool have_transit;
 	uint32_t ssrc;
@@ -49,7 +55,8 @@ struct rtpq_rr {
 	uint32_t jitter;           /**< Interarrival jitter, clock units  */
 };
 
-void rtpq_clock(struct rtpq *q, uint32_t clock, const uint32_t ptmap[4]);
+void rtpq_pts_reset(struct rtpq *q);
+int  rtpq_pt(struct rtpq *q, uint8_t pt, uint32_t clock);
 void rtpq_rtp(struct rtpq *q, const uint8_t *p, size_t n, uint64_t now);
 void rtpq_get(const struct rtpq *q, struct rtpq_stat *st);
 uint32_t rtpq_us(uint32_t units, uint32_t clock);

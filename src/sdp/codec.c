@@ -124,6 +124,10 @@ static uint32_t media_clock(const struct sdpx_media *m, uint8_t pt)
 	if (!sdpx_rtpmap(m, pt, &enc, &rate, &chans))
 		return static_pt(pt) ? 8000 : 0;
 
+	/* RFC 2198: a RED packet's timestamp is its primary's */
+	if (!pl_strcasecmp(&enc, "red"))
+		return rate;
+
 	c = codec_find(&enc, rate, chans);
 
 	return c && c->codec ? rate : 0;
@@ -131,30 +135,23 @@ static uint32_t media_clock(const struct sdpx_media *m, uint8_t pt)
 
 
 /**
- * The RTP clock of a stream for jitter (RFC 3550 A.8): that of its
- * first codec, and the payload types at that clock that carry media
- * (not telephone-event)
+ * The RTP clock of each payload type of a stream, for jitter (RFC 3550
+ * A.8): 0 for those that carry no media of their own
+ * (telephone-event, RTX, FEC)
  *
- * @param prm Stream parameters (ptv, ptc set); clock, clock_pts set
- * @param m   The m-line the payload types come from
+ * @param clockv Returned clocks, one per prm->ptv entry
+ * @param prm    Stream parameters (ptv, ptc set; clockv set to @p clockv)
+ * @param m      The m-line the payload types come from
  */
-void sdpx_clock(struct agw_stream_prm *prm, const struct sdpx_media *m)
+void sdpx_clock(uint32_t *clockv, struct agw_stream_prm *prm,
+		const struct sdpx_media *m)
 {
 	size_t i;
 
-	prm->clock = 0;
-	memset(prm->clock_pts, 0, sizeof(prm->clock_pts));
+	for (i = 0; i < prm->ptc; i++)
+		clockv[i] = media_clock(m, prm->ptv[i] & 0x7f);
 
-	for (i = 0; i < prm->ptc; i++) {
-		uint8_t pt = prm->ptv[i] & 0x7f;
-		uint32_t rate = media_clock(m, pt);
-
-		if (!rate || (prm->clock && rate != prm->clock))
-			continue;
-
-		prm->clock = rate;
-		prm->clock_pts[pt >> 5] |= 1u << (pt & 31);
-	}
+	prm->clockv = clockv;
 }
 
 

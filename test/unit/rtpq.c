@@ -43,11 +43,9 @@ static void rx(struct rtpq *q, uint8_t pt, uint16_t seq, uint32_t ts,
 
 static void init(struct rtpq *q)
 {
-	uint32_t map[4] = {0};
-
 	memset(q, 0, sizeof(*q));
-	map[PT >> 5] |= 1u << (PT & 31);
-	rtpq_clock(q, CLOCK, map);
+	(void)rtpq_pt(q, PT, CLOCK);
+	(void)rtpq_pt(q, 101, 0);         /* telephone-event: not media */
 }
 
 
@@ -196,6 +194,15 @@ int test_rtpq_jitter(void)
 	rtpq_get(&q, &st);
 	TEST_ASSERT(st.jitter_us >= 4900 && st.jitter_us <= 5000);
 
+	/* the codec changes to PCMU (8 kHz): the jitter is rescaled, not
+	   reinterpreted, and the first packet only starts transit */
+	TEST_ERR(rtpq_pt(&q, 0, 8000));
+	rx(&q, 0, 400, 0, 7, t + 20000);
+	rtpq_get(&q, &st);
+	TEST_ASSERT(st.jitter_us >= 4750 && st.jitter_us <= 5000); /* 125 us
+								      units */
+	TEST_EQ(q.jclock, 8000);
+
 	/* one packet 40 ms late, then on time: J after it = 40/16 ms,
 	   then decays by 15/16 per packet */
 	init(&q);
@@ -217,16 +224,22 @@ int test_rtpq_jitter(void)
 	/* 8 kHz clock, 160 units per 20 ms, every other packet 10 ms
 	   late: |D| alternates 10 ms, J about 10 ms */
 	{
-		uint32_t map[4] = {1};   /* PT 0, PCMU */
-
 		memset(&q, 0, sizeof(q));
-		rtpq_clock(&q, 8000, map);
+		TEST_ERR(rtpq_pt(&q, 0, 8000));
 		for (i = 0; i < 400; i++)
 			rx(&q, 0, (uint16_t)i, i * 160, 7,
 			   i * 20000 + (i % 2) * 10000);
 		rtpq_get(&q, &st);
 		TEST_ASSERT(st.jitter_us >= 9800 && st.jitter_us <= 10000);
 	}
+
+	/* at most RTPQ_CLOCKS clocks */
+	memset(&q, 0, sizeof(q));
+	for (i = 0; i < RTPQ_CLOCKS; i++)
+		TEST_ERR(rtpq_pt(&q, (uint8_t)(96 + i), 8000 * (i + 1)));
+	TEST_EQ(rtpq_pt(&q, 100, 90000), E2BIG);
+	TEST_EQ(rtpq_pt(&q, 101, 8000), 0);
+	TEST_EQ(rtpq_pt(&q, 128, 8000), EINVAL);
 
 	TEST_EQ(rtpq_us(480, 48000), 10000);
 	TEST_EQ(rtpq_us(480, 0), 0);
