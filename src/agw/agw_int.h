@@ -129,6 +129,7 @@ struct agw_stream {
 	struct agw_latch latch_rtp;
 	struct agw_latch latch_rtcp;
 	struct agw_stats stats;
+	struct rtpq_pts relay_pts;   /**< The m-line's types and clocks    */
 	struct rtpq q_w3;            /**< RTP received from the browser    */
 	struct rtpq q_core;          /**< RTP received from the core       */
 	struct rtpq_rr rr_w3;        /**< Last report block of the browser */

@@ -346,14 +346,13 @@ static int stream_prm(struct agw_stream *st,
 		st->ptmap[pt >> 5] |= 1u << (pt & 31);
 	}
 
-	/* the relay's clocks; a transcoding path sets its own after */
-	rtpq_pts_reset(&st->q_w3);
-	rtpq_pts_reset(&st->q_core);
-	for (i = 0; prm->clockv && i < prm->ptc; i++) {
-		(void)rtpq_pt(&st->q_w3, prm->ptv[i] & 0x7f, prm->clockv[i]);
-		(void)rtpq_pt(&st->q_core, prm->ptv[i] & 0x7f,
+	/* the relay's clocks; a transcoding path has its own (xcode.c) */
+	rtpq_pts_reset(&st->relay_pts);
+	for (i = 0; prm->clockv && i < prm->ptc; i++)
+		(void)rtpq_pt(&st->relay_pts, prm->ptv[i] & 0x7f,
 			      prm->clockv[i]);
-	}
+	if (!st->xc)
+		st->q_w3.pts = st->q_core.pts = st->relay_pts;
 
 	return 0;
 }

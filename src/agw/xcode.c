@@ -745,11 +745,12 @@ static void clocks(struct agw_stream *st, const struct agw_xcode_prm *prm)
 {
 	const struct codec *core = codec_get(prm->core_codec);
 
-	rtpq_pts_reset(&st->q_w3);
-	(void)rtpq_pt(&st->q_w3, prm->w3_pt & 0x7f, 48000);
-	rtpq_pts_reset(&st->q_core);
+	rtpq_pts_reset(&st->q_w3.pts);
+	(void)rtpq_pt(&st->q_w3.pts, prm->w3_pt & 0x7f, 48000);
+	rtpq_pts_reset(&st->q_core.pts);
 	if (core)
-		(void)rtpq_pt(&st->q_core, prm->core_pt & 0x7f, core->clock);
+		(void)rtpq_pt(&st->q_core.pts, prm->core_pt & 0x7f,
+			      core->clock);
 }
 
 
@@ -781,6 +782,7 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 
 	if (!prm) {
 		st->xc = mem_deref(st->xc);
+		st->q_w3.pts = st->q_core.pts = st->relay_pts;
 		return 0;
 	}
 

@@ -55,36 +55,33 @@ static void init_seq(struct rtpq *q, uint16_t seq)
 
 static bool media_pt(const struct rtpq *q, uint8_t pt)
 {
-	return q->ptclk[pt & 0x7f] != 0;
+	return q->pts.ptclk[pt & 0x7f] != 0;
 }
 
 
 /**
- * Forget the media payload types of a direction (a new SDP); the
- * counts and the jitter so far stay
+ * Forget the media payload types (a new SDP); a receiver's counts and
+ * jitter so far stay
  *
- * @param q Receiver state
+ * @param pts Payload types
  */
-void rtpq_pts_reset(struct rtpq *q)
+void rtpq_pts_reset(struct rtpq_pts *pts)
 {
-	if (!q)
-		return;
-
-	memset(q->ptclk, 0, sizeof(q->ptclk));
-	q->clockc = 0;
+	if (pts)
+		memset(pts, 0, sizeof(*pts));
 }
 
 
 /**
  * Name a payload type that carries media, and its RTP clock
  *
- * @param q     Receiver state
+ * @param q     Payload types (a receiver's pts, or a copy for one)
  * @param pt    Payload type
  * @param clock Its clock rate (Hz); 0: not media (ignored)
  *
  * @return 0, EINVAL, or E2BIG past RTPQ_CLOCKS distinct clocks
  */
-int rtpq_pt(struct rtpq *q, uint8_t pt, uint32_t clock)
+int rtpq_pt(struct rtpq_pts *q, uint8_t pt, uint32_t clock)
 {
 	uint8_t i;
 
@@ -140,15 +137,15 @@ static bool update_seq(struct rtpq *q, uint16_t seq)
    codec) rescales the jitter and starts transit again */
 static void jitter(struct rtpq *q, uint8_t k, uint32_t ts, uint64_t now)
 {
-	uint32_t arrival = (uint32_t)(((now - q->t0) * q->multv[k]) >> 32);
+	uint32_t arrival = (uint32_t)(((now - q->t0) * q->pts.multv[k]) >> 32);
 	uint32_t transit = arrival - ts;
 	int32_t d = (int32_t)(transit - q->transit);
 
-	if (q->clockv[k] != q->jclock) {
+	if (q->pts.clockv[k] != q->jclock) {
 		if (q->jclock)
 			q->jitter = (uint32_t)((uint64_t)q->jitter *
-					       q->clockv[k] / q->jclock);
-		q->jclock = q->clockv[k];
+					       q->pts.clockv[k] / q->jclock);
+		q->jclock = q->pts.clockv[k];
 		q->have_transit = false;
 	}
 
@@ -202,8 +199,8 @@ void rtpq_rtp(struct rtpq *q, const uint8_t *p, size_t n, uint64_t now)
 
 	++q->received;
 
-	if (q->ptclk[pt])
-		jitter(q, q->ptclk[pt] - 1, be32(p + 4), now);
+	if (q->pts.ptclk[pt])
+		jitter(q, q->pts.ptclk[pt] - 1, be32(p + 4), now);
 }
 
 

@@ -17,13 +17,18 @@ enum {
 	RTPQ_CLOCKS = 4,           /**< Distinct media clocks per stream  */
 };
 
-/** Receiver state of one direction (zero it, then rtpq_pt per type) */
-struct rtpq {
+/** The media payload types of a direction and their clocks */
+struct rtpq_pts {
 	uint8_t ptclk[128];        /**< Payload type -> clock index + 1;
 				        0: not media (DTMF, RTX, FEC)     */
 	uint32_t clockv[RTPQ_CLOCKS]; /**< RTP clock rates (Hz)           */
 	uint32_t multv[RTPQ_CLOCKS];  /**< 2^32 * clock / 10^6            */
 	uint8_t clockc;
+};
+
+/** Receiver state of one direction (zero it, then rtpq_pt per type) */
+struct rtpq {
+	struct rtpq_pts pts;       /**< Set with rtpq_pt, or copied       */
 	uint32_t jclock;           /**< Clock transit and jitter are in   */
 	bool set;                  /**< A source is being followed        */
 	bool have_transit;
@@ -55,8 +60,8 @@ struct rtpq_rr {
 	uint32_t jitter;           /**< Interarrival jitter, clock units  */
 };
 
-void rtpq_pts_reset(struct rtpq *q);
-int  rtpq_pt(struct rtpq *q, uint8_t pt, uint32_t clock);
+void rtpq_pts_reset(struct rtpq_pts *pts);
+int  rtpq_pt(struct rtpq_pts *pts, uint8_t pt, uint32_t clock);
 void rtpq_rtp(struct rtpq *q, const uint8_t *p, size_t n, uint64_t now);
 void rtpq_get(const struct rtpq *q, struct rtpq_stat *st);
 uint32_t rtpq_us(uint32_t units, uint32_t clock);
