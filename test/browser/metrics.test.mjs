@@ -1,7 +1,8 @@
 // And imsedge -s (text and -j JSON) during the call, -s end CALLID and
 // -s drop AOR through the control socket.
 //
-// RTP loss and jitter (RFC 3550 A.3, A.8; D-37 media through the AGW):
+// RTP loss and jitter (RFC 3550 A.3, A.8), measured on the packets the
+// AGW converts (D-33: SRTP<->RTP) from the latched source (D-36):
 // in the -s test the IMS UE drops every 10th RTP packet it sends and
 // holds every other one 10 ms, so the AGW must see about 10 % lost and
 // about 10 ms of jitter core -> browser, and about nothing lost browser

@@ -2,7 +2,8 @@
  * @file rtpq.c  RTP reception quality (src/rtpq): RFC 3550 A.1/A.3
  *               expected and lost with wrap, reordering, duplicates and
  *               restarts; A.8 jitter of known arrival patterns; report
- *               blocks of SR/RR (6.4.1)
+ *               blocks of SR/RR (6.4.1); the AGW feeds it what it converts
+ *               (D-33) from latched sources (D-36), test/unit/agw.c
  */
 #include <string.h>
 #include <re.h>
