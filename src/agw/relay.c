@@ -176,7 +176,7 @@ void agw_relay_w3(struct agw_w3 *w3, const struct sa *src,
 		goto drop;
 
 	if (!rtcp)
-		rtpq_rtp(&st->q_w3, buf, len, rtpq_now());
+		rtpq_rtp(&st->q_w3, buf, len, net_udp_rx_time());
 	else if (rtpq_rr(buf, len, &st->rr_w3))
 		st->have_rr_w3 = true;
 
@@ -262,7 +262,7 @@ void agw_relay_core(struct agw_stream *st, bool rtcp, const uint8_t *p,
 	}
 
 	if (!rtcp)
-		rtpq_rtp(&st->q_core, p, n, rtpq_now());
+		rtpq_rtp(&st->q_core, p, n, net_udp_rx_time());
 	else if (rtpq_rr(p, n, &st->rr_core))
 		st->have_rr_core = true;
 

@@ -11,7 +11,6 @@
  * telephone-event, whose timestamps stand still), each at its clock.
  */
 #include <string.h>
-#include <time.h>
 #include <re.h>
 #include "rtpq.h"
 
@@ -167,7 +166,7 @@ static void jitter(struct rtpq *q, uint8_t k, uint32_t ts, uint64_t now)
  * @param q   Receiver state
  * @param p   Packet
  * @param n   Length
- * @param now Arrival time (us, monotonic: rtpq_now)
+ * @param now Arrival time (us, monotonic: net_udp_rx_time)
  */
 void rtpq_rtp(struct rtpq *q, const uint8_t *p, size_t n, uint64_t now)
 {
@@ -281,19 +280,4 @@ bool rtpq_rr(const uint8_t *p, size_t n, struct rtpq_rr *rr)
 	}
 
 	return false;
-}
-
-
-/**
- * Now, for rtpq_rtp
- *
- * @return Monotonic microseconds
- */
-uint64_t rtpq_now(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }

@@ -7,7 +7,8 @@
  *
  * The per-packet path (rtpq_rtp) is a few integer operations on the
  * 12-byte RTP header and one 64-bit multiply for the arrival time in
- * RTP clock units: no allocation, no division.
+ * RTP clock units: no allocation, no division, no clock read (the
+ * caller passes the time its receive batch was read).
  */
 
 #ifndef IMSEDGE_RTPQ_H
@@ -66,6 +67,5 @@ void rtpq_rtp(struct rtpq *q, const uint8_t *p, size_t n, uint64_t now);
 void rtpq_get(const struct rtpq *q, struct rtpq_stat *st);
 uint32_t rtpq_us(uint32_t units, uint32_t clock);
 bool rtpq_rr(const uint8_t *p, size_t n, struct rtpq_rr *rr);
-uint64_t rtpq_now(void);
 
 #endif
