@@ -383,6 +383,12 @@ export class ImsUe {
 			this.respond(req, 486, 'Busy Here', { toTag: rnd(4) });
 			return;
 		}
+		// a test's chosen final answer: { status, reason }
+		if (this.rejectWith) {
+			this.respond(req, this.rejectWith.status,
+				this.rejectWith.reason, { toTag: rnd(4) });
+			return;
+		}
 		const offer = parseSdp(req.body);
 		const call = this.newCall({
 			role: 'uas', callId: req.get('call-id'), invite: req,
