@@ -7,7 +7,7 @@
  */
 #include <string.h>
 #include <re.h>
-#include "../../src/rtpq/rtpq.h"
+#include "rtpq/rtpq.h"
 #include "test.h"
 
 enum { PT = 111, CLOCK = 48000 };
