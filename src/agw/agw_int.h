@@ -33,6 +33,7 @@ struct agw {
 	struct agw_stats done;       /**< Counters of ended sessions       */
 	char fingerprint[128];       /**< "sha-256 AB:CD:..."              */
 	uint32_t xcodes;             /**< Transcoded streams (xcode.c)     */
+	uint64_t xcodes_total;       /**< ... put on the path since start  */
 	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
 };
 

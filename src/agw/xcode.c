@@ -808,6 +808,9 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 		carry(&x->down, &st->xc->down);
 		mem_deref(st->xc);
 	}
+	else {
+		++s->agw->xcodes_total;
+	}
 
 	st->xc = x;
 	log_info("stream %u: transcoding opus/%u <-> %s/%u", idx,

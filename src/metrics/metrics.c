@@ -161,7 +161,8 @@ static int calls(struct mbuf *mb, const struct metrics *m)
 static int media(struct mbuf *mb, const struct metrics *m)
 {
 	struct agw_stats t;
-	uint32_t used, total;
+	uint32_t used, total, xnow;
+	uint64_t xtotal;
 	int err;
 
 	agw_totals(m->src.agw, &t);
@@ -193,6 +194,11 @@ static int media(struct mbuf *mb, const struct metrics *m)
 	err |= one(mb, "imsedge_dtls_failures_total", "counter", "DTLS "
 		   "associations that failed (handshake, fingerprint, alert)",
 		   stats_get(STAT_DTLS_FAILED));
+	agw_xcode_count(m->src.agw, &xnow, &xtotal);
+	err |= one(mb, "imsedge_transcoded_streams", "gauge", "Streams on "
+		   "the transcoding path now", xnow);
+	err |= one(mb, "imsedge_transcoded_streams_total", "counter",
+		   "Streams put on the transcoding path", xtotal);
 	err |= family(mb, "imsedge_media_ports", "gauge", "UDP ports of "
 		      "rtp_ports, by state");
 	err |= labelled(mb, "imsedge_media_ports", "state", "used", used);

@@ -138,7 +138,7 @@ static void jitter(struct rtpq *q, uint8_t k, uint32_t ts, uint64_t now)
 {
 	uint32_t arrival = (uint32_t)(((now - q->t0) * q->pts.multv[k]) >> 32);
 	uint32_t transit = arrival - ts;
-	int32_t d = (int32_t)(transit - q->transit);
+	uint32_t d = transit - q->transit;
 
 	if (q->pts.clockv[k] != q->jclock) {
 		if (q->jclock)
@@ -154,9 +154,10 @@ static void jitter(struct rtpq *q, uint8_t k, uint32_t ts, uint64_t now)
 		return;
 	}
 
-	if (d < 0)
-		d = -d;
-	q->jitter += (uint32_t)d - ((q->jitter + 8) >> 4);
+	/* |D| of the 32-bit difference, without signed overflow */
+	if (d & 0x80000000u)
+		d = 0u - d;
+	q->jitter += d - ((q->jitter + 8) >> 4);
 }
 
 

@@ -1423,6 +1423,14 @@ int test_agw_xcode(void)
 	xp.core_codec = CODEC_AMRWB;
 	TEST_ERR(agw_sess_xcode(f.s, 0, &xp));
 	TEST_ERR(agw_sess_xcode(f.s, 0, &xp));   /* same: kept */
+	{
+		uint32_t xnow;
+		uint64_t xtotal;
+
+		agw_xcode_count(f.agw, &xnow, &xtotal);
+		TEST_EQ(xnow, 1);
+		TEST_EQ(xtotal, 1);
+	}
 
 	/* up: 1 kHz, 12.65 kbit/s (mode 2) */
 	TEST_ERR(xc_up(&f, opus_enc, amr_dec, pcm, &n, &seq, &ts, 2));
@@ -1477,6 +1485,14 @@ int test_agw_xcode(void)
 
 	/* back to pass-through: the browser's packet as it is */
 	TEST_ERR(agw_sess_xcode(f.s, 0, NULL));
+	{
+		uint32_t xnow;
+		uint64_t xtotal;
+
+		agw_xcode_count(f.agw, &xnow, &xtotal);
+		TEST_EQ(xnow, 0);
+		TEST_EQ(xtotal, 1);
+	}
 	memcpy(pkt, rtp_pkt, sizeof(rtp_pkt));
 	pkt[2] = (uint8_t)(seq >> 8);
 	pkt[3] = (uint8_t)seq;
