@@ -75,7 +75,8 @@ int test_cdr_fields(void)
 	TEST_ERR(cdr_status_print(mb, r, "connected", &st, true, true));
 	TEST_ASSERT(has(mb, "\"b2c_expected\":100,\"b2c_lost\":-3,"
 			"\"b2c_loss_pct\":0.0,\"b2c_jitter_ms\":1.2,"
-			"\"b2c_far\":null,\"c2b_expected\":250,\"c2b_lost\":25,"
+			"\"b2c_far\":null,\"c2b_expected\":250,"
+			"\"c2b_lost\":25,"
 			"\"c2b_loss_pct\":10.0,\"c2b_jitter_ms\":9.9,"
 			"\"c2b_far\":{\"lost\":30,\"fraction_pct\":10.1,"
 			"\"jitter_ms\":10.1}"));

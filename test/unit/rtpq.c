@@ -46,7 +46,7 @@ static void init(struct rtpq *q)
 {
 	memset(q, 0, sizeof(*q));
 	(void)rtpq_pt(&q->pts, PT, CLOCK);
-	(void)rtpq_pt(&q->pts, 101, 0);         /* telephone-event: not media */
+	(void)rtpq_pt(&q->pts, 101, 0);     /* telephone-event: not media */
 }
 
 
@@ -89,7 +89,8 @@ int test_rtpq_seq(void)
 	init(&q);
 	for (i = 0; i < 1000; i++) {
 		if (i % 10 != 5)
-			rx(&q, PT, (uint16_t)(40000 + i), i * 960, 7, i * 20000);
+			rx(&q, PT, (uint16_t)(40000 + i), i * 960, 7,
+			   i * 20000);
 	}
 	rtpq_get(&q, &st);
 	TEST_EQ(st.expected, 1000);
