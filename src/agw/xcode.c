@@ -8,8 +8,11 @@
  * codec's PCM rate (Opus runs at 8 or 16 kHz: no resampling), encode,
  * a new RTP header (the AGW's own SSRC, sequence and timestamps per
  * side), out. Timestamps follow the sender's (scaled to the other
- * clock), so they stay continuous across DTX; sequence numbers are the
- * AGW's, continuous whatever arrives.
+ * clock), so they stay continuous across DTX and hold; sequence numbers
+ * are the AGW's, continuous whatever arrives (nothing sent, no number
+ * used: a hold leaves no gap); a pause of the sender (a timestamp jump
+ * of over 250 ms with no sequence gap: hold, unmarked DTX, the end of a
+ * DTMF event) marks the next packet (RFC 3551 4.1).
  *
  * Loss: a sequence gap of up to XC_CONCEAL_MAX packets is concealed
  * frame by frame (Opus: PLC, and the in-band FEC of the packet after a
@@ -382,6 +385,10 @@ static bool seq_take(struct agw_xcode *x, struct xdir *d,
 		conceal(x, d, gap - 1u, h);
 	else if (gap > 1)
 		d->pcmn = 0;
+	else if ((uint32_t)(h->ts - d->in_ts) > d->in_clock / 4 &&
+		 (uint32_t)(h->ts - d->in_ts) < 0x80000000u)
+		d->mark = true;  /* paused (hold, unmarked DTX): > 250 ms, more
+				    than any one packet holds */
 
 	d->out_ts = ts_map(d, h->ts);
 	d->in_ts = h->ts;
