@@ -105,9 +105,9 @@ static void detail(const struct mb_result *r);
 static void xc_table(const struct mb_result *ra, const struct mb_result *rr,
 		     const char *pair)
 {
-	(void)printf("\n| %-22s | pair        | calls | pkts out/s | CPU %% of "
-		     "a core per call | calls per core | lat p50 ms | lat "
-		     "p99 ms | RSS per call KiB |\n"
+	(void)printf("\n| %-22s | pair        | calls | pkts out/s | "
+		     "CPU %% of a core per call | calls per core | lat p50 "
+		     "ms | lat p99 ms | RSS per call KiB |\n"
 		     "|---|---|---|---|---|---|---|---|---|\n", "target");
 	if (ra)
 		xc_row(ra, "imsedge-agw", pair);
@@ -372,9 +372,9 @@ int main(int argc, char *argv[])
 	}
 
 	if (xc == MB_XC_OPUS_AMRWB && (!only || !strcmp(only, "rtpengine")))
-		(void)printf("rtpengine: not run for Opus <-> AMR-WB (Debian's "
-			     "rtpengine transcodes with libavcodec, which has "
-			     "no AMR-WB encoder)\n");
+		(void)printf("rtpengine: not run for Opus <-> AMR-WB "
+			     "(Debian's rtpengine transcodes with libavcodec, "
+			     "which has no AMR-WB encoder)\n");
 	else if (!only || !strcmp(only, "rtpengine")) {
 		err = run_rtpe(log, calls, secs, tls, &rr);
 		if (err)
