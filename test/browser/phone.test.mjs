@@ -624,24 +624,58 @@ test('video call browser to browser through the AGW: frames decoded on ' +
 	await callState(b, 'ended');
 });
 
-// Known gap: the SDP goes through (re-INVITE with a new bundled m=video,
-// answered), but the eIMS-AGW gives an m-line added by a re-INVITE no
-// stream, so no video packet reaches the other page.
-test('an audio call upgraded to video by re-INVITE (camera on)', { ...T,
-	skip: NO_CALLS, todo: 'eIMS-AGW: no relay for an m-line added by a ' +
-	're-INVITE' }, async (t) => {
+/** The SDP of the last INVITE this page received or sent, by direction */
+async function lastInvite(page, dir) {
+	return (await page.evaluate(() => window.imsedgeWic.trace()))
+		.filter((m) => m.dir === dir && /^INVITE /.test(m.text)).at(-1)
+		?.text ?? '';
+}
+
+test('an audio call upgraded to video by re-INVITE (a new m=video in the ' +
+	'BUNDLE: the AGW gives it a stream) both ways, frames decoded on both ' +
+	'pages, audio goes on; downgraded again (m=video port 0)', { ...T,
+	skip: NO_CALLS }, async (t) => {
 	const ims = await edge(t);
 	const [a, b] = await users(t, ims, ['alice', 'bob']);
 	await connect(a, b, 'bob');
 	assert.deepEqual((await state(a)).call.video,
 		{ local: false, remote: false });
+	assert.equal((await a.evaluate(() => window.imsedgeWic.videoStats()))
+		.mlines, 0);
+	// upgrade: alice's camera on adds an m=video line to the call
 	await a.click('#btn-camera');
 	await a.waitForSelector('#btn-camera[aria-pressed="true"]');
+	assert.match(await lastInvite(a, 'out'), /^m=video [1-9]/m);
 	await sees(b);
 	await b.waitForSelector('#video-box:not([hidden])');
-	// bob turns his camera on too
+	// bob turns his camera on too (his re-INVITE, the other way)
 	await b.click('#btn-camera');
-	await sees(a);
+	await b.waitForSelector('#btn-camera[aria-pressed="true"]');
+	const [va, vb] = await Promise.all([sees(a), sees(b)]);
+	assert.match(va.inbound.codec, /H264/);
+	assert.match(vb.inbound.codec, /H264/);
 	await Promise.all([hears(a), hears(b)]);
+	t.diagnostic(`upgraded: ${va.inbound.frameWidth}x${
+		va.inbound.frameHeight} at alice, ${vb.inbound.frameWidth}x${
+		vb.inbound.frameHeight} at bob`);
+
+	// downgrade: alice's camera off (she still sees bob: recvonly), then
+	// bob's: no one sends video, the m=video line goes (port 0)
+	await a.click('#btn-camera');
+	await a.waitForSelector('#btn-camera[aria-pressed="false"]');
+	await sees(a);
+	await b.click('#btn-camera');
+	await b.waitForSelector('#btn-camera[aria-pressed="false"]');
+	assert.match(await lastInvite(b, 'out'), /^m=video 0 /m);
+	for (const p of [a, b]) {
+		await p.waitForFunction(async () => (await window.imsedgeWic
+			.videoStats()).mlines === 0);
+		await p.waitForFunction(() => !window.imsedgeWic.status.call
+			.video.remote && !window.imsedgeWic.status.call.video.local);
+	}
+	assert.match(await lastInvite(a, 'in'), /^m=video 0 /m);
+	await Promise.all([hears(a), hears(b)]);
+	assert.equal((await state(a)).call.state, 'in-call');
 	await a.click('#btn-hangup');
+	await callState(b, 'ended');
 });
