@@ -26,6 +26,8 @@ import {
 import {
 	Browser, startEdge, sleep, CALLS, SCREENSHOTS, LOGS,
 } from './harness.mjs';
+import { ImsUe } from './imsue.mjs';
+import { VideoPeer, encodeH264 } from './videoue.mjs';
 
 const T = { timeout: 90000 };
 const NO_CALLS = !CALLS && 'calls need the eIMS-AGW: IMSEDGE_CALLS=1';
@@ -678,4 +680,70 @@ test('an audio call upgraded to video by re-INVITE (a new m=video in the ' +
 	assert.equal((await state(a)).call.state, 'in-call');
 	await a.click('#btn-hangup');
 	await callState(b, 'ended');
+});
+
+/** Poll `fn` until it is truthy, at most `ms` */
+async function until(fn, ms, what) {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const v = await fn();
+		if (v)
+			return v;
+		if (Date.now() > deadline)
+			throw new Error(`${what}: not within ${ms} ms`);
+		await sleep(100);
+	}
+}
+
+test('D-33: a video call with an IMS-side H.264 peer (ffmpeg-encoded, ' +
+	'RTP/AVP, a=rtcp): the browser decodes its frames, ffmpeg decodes the ' +
+	'browser\'s; RTCP feedback through the AGW both ways (the browser\'s ' +
+	'NACK reaches the peer, the peer\'s PLI reaches the browser)', { ...T,
+	skip: NO_CALLS }, async (t) => {
+	const ims = await edge(t);
+	const vid = await VideoPeer.open({
+		h264: encodeH264(path.join(dir, 'ue.h264')),
+		recordTo: path.join(dir, 'from-browser.h264') });
+	t.after(() => vid.close());
+	const ue = await ImsUe.start({ kamPort: kam.port, user: 'carol' });
+	t.after(() => ue.close());
+	ue.mediaAnswer = (l, offer) => vid.answer(l, offer);
+	await ue.register();
+	const [a] = await users(t, ims, ['alice']);
+	await a.fill('#dial-target', 'carol');
+	await a.click('#btn-video-call');
+	await callState(a, 'in-call', 30000);
+	// what the UE was offered: H.264 Constrained Baseline, mode 1
+	assert.match(vid.offerFmtp, /profile-level-id=42e01f/i);
+	assert.match(vid.offerFmtp, /packetization-mode=1/);
+	const va = await sees(a);
+	assert.match(va.inbound.codec, /H264.*packetization-mode=1/);
+	t.diagnostic(`the peer's video at the browser: ${va.inbound.frameWidth
+	}x${va.inbound.frameHeight}, ${va.inbound.framesDecoded} frames`);
+	await ue.waitRtp(25, 8000);
+	await until(() => vid.rx.packets >= 100, 15000,
+		'the browser\'s video at the peer');
+
+	// a sequence number left out: the browser NACKs it (RTPFB, FMT 1)
+	// about the peer's SSRC, and the AGW hands it to the video stream
+	vid.skip();
+	const nack = await until(() => vid.fb(205, 1).find((r) =>
+		r.media === vid.ssrc && r.nacked.includes(vid.skipped)), 5000,
+	'a NACK at the peer for the packet left out');
+	t.diagnostic(`NACK for ${vid.skipped} ${nack.at - vid.skippedAt} ms ` +
+		'after it was left out');
+	// a PLI from the peer: the browser's sender counts it
+	const pli0 = (await a.evaluate(() => window.imsedgeWic.videoStats()))
+		.outbound.pliReceived;
+	await until(async () => {
+		vid.pli();
+		return (await a.evaluate(() => window.imsedgeWic.videoStats()))
+			.outbound.pliReceived > pli0;
+	}, 5000, 'a PLI counted by the browser');
+	await a.click('#btn-hangup');
+	await callState(a, 'ended');
+	const d = vid.decodedFrames();
+	t.diagnostic(`ffmpeg decoded ${d.frames} frames (${d.width}x${
+		d.height}) of the browser's video; ${vid.rx.packets} packets`);
+	assert.ok(d.frames >= 20, JSON.stringify(d));
 });
