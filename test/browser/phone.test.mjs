@@ -695,8 +695,9 @@ async function until(fn, ms, what) {
 	}
 }
 
-test('D-33: a video call with an IMS-side H.264 peer (ffmpeg-encoded, ' +
-	'RTP/AVP, a=rtcp): the browser decodes its frames, ffmpeg decodes the ' +
+test('D-24, D-33: a video call with an IMS-side H.264 peer ' +
+	'(ffmpeg-encoded; RTP/AVPF by capability negotiation, a=rtcp): the ' +
+	'browser decodes its frames, ffmpeg decodes the ' +
 	'browser\'s; RTCP feedback through the AGW both ways (the browser\'s ' +
 	'NACK reaches the peer, the peer\'s PLI reaches the browser)', { ...T,
 	skip: NO_CALLS }, async (t) => {
@@ -713,9 +714,15 @@ test('D-33: a video call with an IMS-side H.264 peer (ffmpeg-encoded, ' +
 	await a.fill('#dial-target', 'carol');
 	await a.click('#btn-video-call');
 	await callState(a, 'in-call', 30000);
-	// what the UE was offered: H.264 Constrained Baseline, mode 1
+	// what the UE was offered: H.264 Constrained Baseline, mode 1, and
+	// RTP/AVPF with feedback by capability negotiation (it answered so)
 	assert.match(vid.offerFmtp, /profile-level-id=42e01f/i);
 	assert.match(vid.offerFmtp, /packetization-mode=1/);
+	assert.ok(vid.avpf, 'no RTP/AVPF potential configuration offered');
+	assert.ok(vid.offerFb.some((l) => / nack pli$/.test(l)),
+		vid.offerFb.join());
+	assert.ok(!vid.offerFb.some((l) => /transport-cc|goog-remb/.test(l)),
+		vid.offerFb.join());
 	const va = await sees(a);
 	assert.match(va.inbound.codec, /H264.*packetization-mode=1/);
 	t.diagnostic(`the peer's video at the browser: ${va.inbound.frameWidth

@@ -1,8 +1,9 @@
 // The video side of the IMS UE (imsue.mjs's mediaAnswer hook): an
 // IMS-side video peer as TS 26.114 has it, H.264 (Constrained Baseline,
-// packetization-mode=1) over RTP/AVP with RTCP feedback (nack, nack pli,
-// ccm fir) on an RTP port and an RTCP port of its own (a=rtcp). An edge
-// fake in Node, not a real terminal:
+// packetization-mode=1) over RTP/AVPF when offered by capability
+// negotiation (else RTP/AVP) with RTCP feedback (nack, nack pli, ccm fir)
+// on an RTP port and an RTCP port of its own (a=rtcp). An edge fake in
+// Node, not a real terminal:
 //
 // - what it sends is made by ffmpeg (libx264, lavfi testsrc) at test
 //   time: an Annex B file, split into access units and packetized here
@@ -170,9 +171,17 @@ export class VideoPeer {
 		const dir = lines.map((l) => dirs[l.slice(2)]).find(Boolean) ??
 			'sendrecv';
 		this.direction = dir;
-		return [`m=video ${this.rtp.address().port} ${mline.split(' ')[2]
-		} ${pt}`,
+		// RTP/AVPF offered by capability negotiation (RFC 5939, as TS
+		// 26.114 does): taken, and said so (a=acfg)
+		const tcap = /^a=tcap:(\d+) RTP\/AVPF\s*$/m.exec(sect);
+		const pcfg = tcap && new RegExp(`^a=pcfg:(\\d+) t=${tcap[1]}\\s*$`,
+			'm').exec(sect);
+		this.offerFb = lines.filter((l) => l.startsWith('a=rtcp-fb:'));
+		this.avpf = !!pcfg;
+		return [`m=video ${this.rtp.address().port} ${pcfg ? 'RTP/AVPF' :
+			mline.split(' ')[2]} ${pt}`,
 		'c=IN IP4 127.0.0.1', `a=rtcp:${this.rtcp.address().port}`,
+		...(pcfg ? [`a=acfg:${pcfg[1]} t=${tcap[1]}`] : []),
 		`a=rtpmap:${pt} H264/90000`,
 		`a=fmtp:${pt} profile-level-id=42e01f;packetization-mode=1`,
 		`a=rtcp-fb:${pt} nack`, `a=rtcp-fb:${pt} nack pli`,
