@@ -96,10 +96,13 @@ async function edge(t, over = {}, { root = WWW } = {}) {
 	return ims;
 }
 
-/** A page of the phone at the WWSF, as a person opens it */
-async function phone(t, ims, name) {
+/** A page of the phone at the WWSF, as a person opens it (`init`: a
+ *  script run before the page's own, over CDP) */
+async function phone(t, ims, name, { init } = {}) {
 	const ctx = await browser.browser.newContext({ ignoreHTTPSErrors: true,
 		viewport: { width: 400, height: 860 } });
+	if (init)
+		await ctx.addInitScript(init);
 	const page = await ctx.newPage();
 	page.setDefaultTimeout(10000);
 	const lines = [];
@@ -152,11 +155,12 @@ function callState(page, st, timeout = 15000) {
 		{ timeout });
 }
 
-/** Logged-in, registered pages for these users */
-async function users(t, ims, names) {
+/** Logged-in, registered pages for these users (`opts` for phone()) */
+async function users(t, ims, names, opts = []) {
 	const pages = [];
-	for (const n of names)
-		pages.push(await phone(t, ims, `${t.name.slice(0, 12)}-${n}`));
+	for (const [i, n] of names.entries())
+		pages.push(await phone(t, ims, `${t.name.slice(0, 12)}-${n}`,
+			opts[i]));
 	// one at a time, again after a refusal: the WAF spends a bounded
 	// PBKDF2 budget per second and answers 503 beyond it
 	for (const [i, p] of pages.entries()) {
@@ -323,6 +327,7 @@ test('call waiting: answer and hold the first call; the first party sees ' +
 { ...T, skip: NO_CALLS }, async (t) => {
 	const { a, b, c } = await waitingCall(t);
 	await shot(b, 'call-waiting');
+	assert.deepEqual(await axe(b), [], 'the call waiting panel');
 	// keyboard: the Answer-and-hold button has the focus
 	assert.equal(await b.evaluate(() => document.activeElement.id),
 		'btn-cw-hold');
@@ -340,6 +345,7 @@ test('call waiting: answer and hold the first call; the first party sees ' +
 	assert.match(await b.textContent('#held-peer'), /alice/);
 	await hears(c);
 	await shot(b, 'held');
+	assert.deepEqual(await axe(b), [], 'a call with another on hold');
 
 	// carol hangs up: alice's call comes back to bob's screen, held
 	await c.click('#btn-hangup');
@@ -657,6 +663,7 @@ test('an audio call upgraded to video by re-INVITE (a new m=video in the ' +
 	assert.match(va.inbound.codec, /H264/);
 	assert.match(vb.inbound.codec, /H264/);
 	await Promise.all([hears(a), hears(b)]);
+	assert.deepEqual(await axe(a), [], 'the video call view');
 	t.diagnostic(`upgraded: ${va.inbound.frameWidth}x${
 		va.inbound.frameHeight} at alice, ${vb.inbound.frameWidth}x${
 		vb.inbound.frameHeight} at bob`);
@@ -753,4 +760,77 @@ test('D-24, D-33: a video call with an IMS-side H.264 peer ' +
 	t.diagnostic(`ffmpeg decoded ${d.frames} frames (${d.width}x${
 		d.height}) of the browser's video; ${vid.rx.packets} packets`);
 	assert.ok(d.frames >= 20, JSON.stringify(d));
+});
+
+/* Before the page's scripts (over CDP): a stand-in for the Notification
+   API (headless Chromium shows no desktop notifications) that records
+   what the page asks and shows, and a tab hidden at will */
+function notificationSpy() {
+	let perm = 'default';
+	window.spy = { asked: 0, shown: [], hidden: false };
+	window.Notification = class {
+		constructor(title, o = {}) {
+			window.spy.shown.push({ title, body: o.body, tag: o.tag });
+		}
+
+		close() {}
+
+		static get permission() {
+			return perm;
+		}
+
+		static async requestPermission() {
+			window.spy.asked++;
+			perm = 'granted';
+			return perm;
+		}
+	};
+	Object.defineProperty(document, 'visibilityState', {
+		get: () => (window.spy.hidden ? 'hidden' : 'visible') });
+}
+
+test('notifications: permission asked only from the "Notify me" click; ' +
+	'a message and a call to a background tab are notified, none while ' +
+	'it is visible (the Notification API is a stand-in)', T, async (t) => {
+	const ims = await edge(t);
+	const [a, b] = await users(t, ims, ['alice', 'bob'],
+		[{}, { init: notificationSpy }]);
+	const spy = () => b.evaluate(() => window.spy);
+	assert.equal((await spy()).asked, 0, 'permission asked on load');
+	await b.waitForSelector('#btn-notify:not([hidden])');
+	await b.click('#btn-notify');
+	await b.waitForSelector('#btn-notify', { state: 'hidden' });
+	assert.equal((await spy()).asked, 1);
+
+	const say = async (text) => {
+		await a.fill('#msg-to', 'bob');
+		await a.fill('#msg-text', text);
+		await a.press('#msg-text', 'Enter');
+		await a.waitForSelector(`#msg-thread .msg[data-dir="out"]` +
+			`[data-state="sent"]:has-text("${text}")`);
+	};
+	await a.click('#tab-messages');
+	await say('seen at once');
+	await b.waitForSelector('#badge-messages:not([hidden])');
+	assert.deepEqual((await spy()).shown, [], 'notified while visible');
+	await b.evaluate(() => {
+		window.spy.hidden = true;
+	});
+	await say('while you were away');
+	await b.waitForFunction(() => window.spy.shown.length > 0);
+	assert.deepEqual((await spy()).shown[0], { title: 'Message from alice',
+		body: 'while you were away', tag: 'msg' });
+	if (NO_CALLS)
+		return;
+	await a.click('#tab-dial');
+	await a.fill('#dial-target', 'bob');
+	await a.click('#btn-call');
+	await callState(b, 'incoming');
+	await b.waitForFunction(() => window.spy.shown.some((n) =>
+		n.tag === 'call'));
+	const n = (await spy()).shown.find((x) => x.tag === 'call');
+	assert.match(n.title, /^Incoming call/);
+	assert.match(n.body, /alice is calling/);
+	await a.click('#btn-hangup');
+	await callState(b, 'ended');
 });
