@@ -388,9 +388,20 @@ test('call waiting: decline; the caller hears busy, the first call goes on',
 	});
 
 test('messages (SIP MESSAGE, RFC 3428) both ways with a conversation ' +
-	'view; a failed delivery is shown', T, async (t) => {
+	'view; a failed delivery is shown; desktop notifications: permission ' +
+	'asked only from the "Notify me" click, a message to a background ' +
+	'tab notified (the Notification API is a stand-in)', T, async (t) => {
 	const ims = await edge(t);
-	const [a, b] = await users(t, ims, ['alice', 'bob']);
+	const [a, b] = await users(t, ims, ['alice', 'bob'],
+		[{}, { init: notificationSpy }]);
+	const spy = () => b.evaluate(() => window.spy);
+	assert.equal((await spy()).asked, 0, 'permission asked on load');
+	await b.click('#btn-notify');
+	await b.waitForSelector('#btn-notify', { state: 'hidden' });
+	assert.equal((await spy()).asked, 1);
+	await b.evaluate(() => {
+		window.spy.hidden = true;
+	});
 	await a.click('#tab-messages');
 	await a.fill('#msg-to', 'bob');
 	await a.fill('#msg-text', 'Hello Bob, lunch at one?');
@@ -400,6 +411,12 @@ test('messages (SIP MESSAGE, RFC 3428) both ways with a conversation ' +
 	// bob is on the keypad: the Messages tab counts it
 	await b.waitForSelector('#badge-messages:not([hidden])');
 	assert.equal(await b.textContent('#badge-messages'), '1');
+	// and his tab is in the background: a notification
+	assert.deepEqual((await spy()).shown, [{ title: 'Message from alice',
+		body: 'Hello Bob, lunch at one?', tag: 'msg' }]);
+	await b.evaluate(() => {
+		window.spy.hidden = false;
+	});
 	await b.click('#tab-messages');
 	await b.waitForSelector('#badge-messages', { state: 'hidden' });
 	const got = b.locator('#msg-thread .msg[data-dir="in"]');
@@ -411,6 +428,9 @@ test('messages (SIP MESSAGE, RFC 3428) both ways with a conversation ' +
 	await a.waitForSelector('#msg-thread .msg[data-dir="in"]');
 	assert.match(await a.textContent('#msg-thread .msg[data-dir="in"]'),
 		/see you there/);
+	// alice gave no permission: nothing asked, nothing shown
+	assert.equal(await a.evaluate(() => Notification.permission),
+		'default');
 	await shot(b, 'messages');
 
 	// to nobody: the core refuses it, the page says so
@@ -423,14 +443,25 @@ test('messages (SIP MESSAGE, RFC 3428) both ways with a conversation ' +
 	await shot(a, 'message-failed');
 });
 
-test('history: a missed call (badge) and calls survive a reload; call ' +
-	'back from the list', { ...T, skip: NO_CALLS }, async (t) => {
+test('history: a missed call (badge, and a desktop notification to the ' +
+	'background tab) and calls survive a reload; call back from the list',
+{ ...T, skip: NO_CALLS }, async (t) => {
 	const ims = await edge(t);
-	const [a, b, c] = await users(t, ims, ['alice', 'bob', 'carol']);
+	const [a, b, c] = await users(t, ims, ['alice', 'bob', 'carol'],
+		[{ init: notificationSpy }]);
+	await a.click('#btn-notify');
+	await a.evaluate(() => {
+		window.spy.hidden = true;
+	});
 	// carol calls alice, gives up: a missed call
 	await c.fill('#dial-target', 'alice');
 	await c.click('#btn-call');
 	await callState(a, 'incoming');
+	const note = await a.evaluate(() => window.spy.shown);
+	assert.equal(note.length, 1, JSON.stringify(note));
+	assert.equal(note[0].tag, 'call');
+	assert.match(note[0].title, /^Incoming call/);
+	assert.match(note[0].body, /carol is calling/);
 	await c.click('#btn-hangup');
 	await callState(a, 'ended');
 	assert.equal(await a.getAttribute('#call-state', 'data-reason'),
@@ -788,49 +819,3 @@ function notificationSpy() {
 	Object.defineProperty(document, 'visibilityState', {
 		get: () => (window.spy.hidden ? 'hidden' : 'visible') });
 }
-
-test('notifications: permission asked only from the "Notify me" click; ' +
-	'a message and a call to a background tab are notified, none while ' +
-	'it is visible (the Notification API is a stand-in)', T, async (t) => {
-	const ims = await edge(t);
-	const [a, b] = await users(t, ims, ['alice', 'bob'],
-		[{}, { init: notificationSpy }]);
-	const spy = () => b.evaluate(() => window.spy);
-	assert.equal((await spy()).asked, 0, 'permission asked on load');
-	await b.waitForSelector('#btn-notify:not([hidden])');
-	await b.click('#btn-notify');
-	await b.waitForSelector('#btn-notify', { state: 'hidden' });
-	assert.equal((await spy()).asked, 1);
-
-	const say = async (text) => {
-		await a.fill('#msg-to', 'bob');
-		await a.fill('#msg-text', text);
-		await a.press('#msg-text', 'Enter');
-		await a.waitForSelector(`#msg-thread .msg[data-dir="out"]` +
-			`[data-state="sent"]:has-text("${text}")`);
-	};
-	await a.click('#tab-messages');
-	await say('seen at once');
-	await b.waitForSelector('#badge-messages:not([hidden])');
-	assert.deepEqual((await spy()).shown, [], 'notified while visible');
-	await b.evaluate(() => {
-		window.spy.hidden = true;
-	});
-	await say('while you were away');
-	await b.waitForFunction(() => window.spy.shown.length > 0);
-	assert.deepEqual((await spy()).shown[0], { title: 'Message from alice',
-		body: 'while you were away', tag: 'msg' });
-	if (NO_CALLS)
-		return;
-	await a.click('#tab-dial');
-	await a.fill('#dial-target', 'bob');
-	await a.click('#btn-call');
-	await callState(b, 'incoming');
-	await b.waitForFunction(() => window.spy.shown.some((n) =>
-		n.tag === 'call'));
-	const n = (await spy()).shown.find((x) => x.tag === 'call');
-	assert.match(n.title, /^Incoming call/);
-	assert.match(n.body, /alice is calling/);
-	await a.click('#btn-hangup');
-	await callState(b, 'ended');
-});
