@@ -672,7 +672,8 @@ async function lastInvite(page, dir) {
 
 test('an audio call upgraded to video by re-INVITE (a new m=video in the ' +
 	'BUNDLE: the AGW gives it a stream) both ways, frames decoded on both ' +
-	'pages, audio goes on; downgraded again (m=video port 0)', { ...T,
+	'pages, audio goes on; downgraded again (m=video port 0) and up again',
+{ ...T,
 	skip: NO_CALLS }, async (t) => {
 	const ims = await edge(t);
 	const [a, b] = await users(t, ims, ['alice', 'bob']);
@@ -716,6 +717,14 @@ test('an audio call upgraded to video by re-INVITE (a new m=video in the ' +
 	assert.match(await lastInvite(a, 'in'), /^m=video 0 /m);
 	await Promise.all([hears(a), hears(b)]);
 	assert.equal((await state(a)).call.state, 'in-call');
+
+	// and up again: the browser reuses the m-line with a new mid
+	await a.click('#btn-camera');
+	await a.waitForSelector('#btn-camera[aria-pressed="true"]');
+	const again = await lastInvite(a, 'out');
+	assert.match(again, /^m=video [1-9]/m);
+	t.diagnostic(`m-lines of the new offer: ${again.match(/^m=\S+/gm)}`);
+	await sees(b);
 	await a.click('#btn-hangup');
 	await callState(b, 'ended');
 });
