@@ -673,7 +673,7 @@ async function lastInvite(page, dir) {
 test('an audio call upgraded to video by re-INVITE (a new m=video in the ' +
 	'BUNDLE: the AGW gives it a stream) both ways, frames decoded on both ' +
 	'pages, audio goes on; downgraded again (m=video port 0) and up again',
-{ ...T,
+{ ...T, timeout: 120000,
 	skip: NO_CALLS }, async (t) => {
 	const ims = await edge(t);
 	const [a, b] = await users(t, ims, ['alice', 'bob']);
