@@ -141,8 +141,9 @@ function state(page) {
 
 async function shot(page, name) {
 	fs.mkdirSync(SCREENSHOTS, { recursive: true });
+	// 30 s: a page playing two videos took over 10 s at load average 28
 	await page.screenshot({ path: path.join(SCREENSHOTS, `phone-${name}.png`),
-		fullPage: true });
+		fullPage: true, timeout: 30000 });
 }
 
 async function registered(page, timeout = 15000) {
