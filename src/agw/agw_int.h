@@ -16,6 +16,7 @@ enum {
 	AGW_PWD_LEN     = 24,
 	AGW_CHECKED_MAX = 4,         /**< Browser addresses remembered     */
 	AGW_SSRC_MAX    = 32,        /**< Browser SSRCs per stream         */
+	AGW_CORE_SSRCS  = 4,         /**< Core SSRCs a stream remembers    */
 	AGW_DTLS_MTU    = 1200,
 	AGW_LATCH_MS    = 5000,      /**< Silence before re-latching       */
 };
@@ -125,6 +126,10 @@ struct agw_stream {
 	uint32_t ssrcv[AGW_SSRC_MAX];
 	size_t ssrcc;
 	uint32_t ptmap[4];           /**< Payload types, a bit each        */
+	uint32_t core_ssrcv[AGW_CORE_SSRCS]; /**< Last SSRCs relayed from
+					the core: the browser's RTCP
+					feedback about them goes here     */
+	unsigned core_ssrci;
 	struct sa peer_rtp;          /**< From the core's SDP              */
 	struct sa peer_rtcp;
 	struct agw_latch latch_rtp;

@@ -44,6 +44,7 @@ static int classify_one(struct sdpx_ml *ml, const struct sdpx_sdp *sdp,
 		return 0;
 	}
 	ml->avpf = !pl_strcasecmp(&m->proto, "RTP/AVPF");
+	sdpx_avpf_core_offer(ml, m);
 	ml->core_rtcp_mux = sdpx_attr_find(m->linev, m->linec, "rtcp-mux",
 					   NULL);
 	ml->core_dir = sdpx_dir(sdp, m);

@@ -40,6 +40,7 @@ enum until {
 	U_DTLS,                      /* both sides keyed */
 	U_RTP,                       /* rtp.rx >= want */
 	U_RTCP,
+	U_RTP2,                      /* rtp2.rx >= want */
 	U_BR_RX,                     /* br.rx >= want */
 	U_STAT,                      /* a stats counter >= want */
 	U_CLOSED,
@@ -145,6 +146,7 @@ static bool done(const struct fix *f)
 	case U_STUN:   return f->br.stun_rx >= f->want;
 	case U_RTP:    return f->rtp.rx >= f->want;
 	case U_RTCP:   return f->rtcp.rx >= f->want;
+	case U_RTP2:   return f->rtp2.rx >= f->want;
 	case U_BR_RX:  return f->br.rx >= f->want;
 	case U_STAT:   return stat_get(f) >= f->want;
 	case U_CLOSED: return f->closed;
@@ -660,6 +662,36 @@ static int reinvite_check(struct fix *f, struct agw_w3_prm *prm)
 }
 
 
+/* RTCP feedback from the browser whose sender SSRC no stream lists (a
+   receive-only m-line): the stream that relayed the media source it
+   names from the core gets it (stream 1 muxes RTCP on the core side) */
+static int feedback_check(struct fix *f, const struct agw_stream_info *si)
+{
+	static const uint8_t pli[12] = {
+		0x81, 206, 0x00, 0x02, 0x01, 0x02, 0x03, 0x04,
+		0xaa, 0xbb, 0xcc, 0xdd,
+	};
+	uint8_t pkt[sizeof(rtp_pkt)];
+	uint64_t rx = f->br.rx, rx2 = f->rtp2.rx, rtcp = f->rtcp.rx;
+	int err;
+
+	memcpy(pkt, rtp_pkt, sizeof(pkt));
+	pkt[1] = 96;
+	pkt[8] = 0xaa; pkt[9] = 0xbb; pkt[10] = 0xcc; pkt[11] = 0xdd;
+	TEST_ERR(sock_send(&f->rtp2, &si->rtp, pkt, sizeof(pkt)));
+	TEST_ERR(wait_for(f, U_BR_RX, rx + 1, GUARD_MS));
+
+	TEST_ERR(br_send_srtp(&f->br, pli, sizeof(pli), true));
+	TEST_ERR(wait_for(f, U_RTP2, rx2 + 1, GUARD_MS));
+	TEST_EQ(f->rtp2.len, sizeof(pli));
+	TEST_ASSERT(!memcmp(f->rtp2.buf, pli, sizeof(pli)));
+	TEST_EQ(f->rtcp.rx, rtcp);
+
+ out:
+	return err;
+}
+
+
 /* BUNDLE: a second stream on transport 0, split by SSRC (before
    payload type), then by payload type; neither matches: dropped */
 static int bundle_check(struct fix *f)
@@ -667,6 +699,7 @@ static int bundle_check(struct fix *f)
 	uint32_t ssrc = 0x55667788;
 	uint8_t pt = 96, pkt[sizeof(rtp_pkt)];
 	struct agw_stream_prm sp;
+	struct agw_stream_info si;
 	struct agw_stats st;
 	int err;
 
@@ -675,7 +708,8 @@ static int bundle_check(struct fix *f)
 	sp.ssrcc = 1;
 	sp.ptv = &pt;
 	sp.ptc = 1;
-	TEST_ERR(agw_sess_stream(f->s, 1, &sp, NULL));
+	sp.core_rtcp_mux = true;
+	TEST_ERR(agw_sess_stream(f->s, 1, &sp, &si));
 	TEST_ERR(agw_sess_core_peer(f->s, 1, &f->rtp2.addr, NULL));
 
 	memcpy(pkt, rtp_pkt, sizeof(pkt));
@@ -698,6 +732,8 @@ static int bundle_check(struct fix *f)
 	TEST_ERR(agw_sess_stats(f->s, 1, &st));
 	TEST_EQ(st.w3_pkts, 2);
 	TEST_EQ(st.w3_dropped, 0);
+
+	TEST_ERR(feedback_check(f, &si));
 
  out:
 	return err;

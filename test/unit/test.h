@@ -141,6 +141,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_sdpx_offer_to_browser) \
 	X(test_sdpx_answer_to_core) \
 	X(test_sdpx_core_offer_codecs) \
+	X(test_sdpx_avpf_capneg) \
 	X(test_sdpx_malformed) \
 	X(test_sdpx_limits) \
 	X(test_sdpx_lf) \
