@@ -5,7 +5,9 @@
  * its a=setup, its own DTLS role (browser active: AGW passive; browser
  * passive: AGW active). The core gets its offered profile on the AGW's
  * core-side ports, the payload types and codec attributes the browser
- * chose and its direction; a=rtcp-mux only if the core offered it.
+ * chose and its direction; a=rtcp-mux only if the core offered it; the
+ * profile RTP/AVPF if the core offered it, also by capability
+ * negotiation (a=acfg, avpf.c), with the browser's feedback lines.
  */
 #include <string.h>
 #include <re.h>
@@ -110,7 +112,8 @@ static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 		return sdpx_rtt_write_core_answer(mb, ml);
 
 	err  = sdpx_write_mline(mb, ml->media, sa_port(&ml->core.rtp),
-				ml->proto, ml->cptv, ml->cptc);
+				ml->acfg ? "RTP/AVPF" : ml->proto, ml->cptv,
+				ml->cptc);
 	err |= sdpx_write_lines(mb, m, 'i');
 	err |= sdpx_write_conn(mb, &ml->core.rtp);
 	err |= sdpx_write_lines(mb, m, 'b');
@@ -119,7 +122,10 @@ static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 	else
 		err |= sdpx_write_rtcp(mb, &ml->core);
 	err |= sdpx_write_attrs(mb, m, SDPX_TO_CORE, ml->cptv, ml->cptc,
-				ml->avpf);
+				ml->avpf || ml->acfg);
+	if (ml->acfg)
+		err |= mbuf_printf(mb, "a=acfg:%u t=%u\r\n", ml->acfg,
+				   ml->acfg_t);
 	err |= sdpx_xcode_write_core_answer(mb, ml);
 	err |= mbuf_printf(mb, "a=%s\r\n", sdpx_dir_name(ml->core_dir));
 

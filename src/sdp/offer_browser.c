@@ -44,6 +44,7 @@ static int classify_one(struct sdpx_ml *ml, const struct sdpx_sdp *sdp,
 		return 0;
 	}
 	ml->avpf = !pl_strcasecmp(&m->proto, "RTP/AVPF");
+	sdpx_avpf_core_offer(ml, m);
 	ml->core_rtcp_mux = sdpx_attr_find(m->linev, m->linec, "rtcp-mux",
 					   NULL);
 	ml->core_dir = sdpx_dir(sdp, m);
@@ -142,6 +143,7 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 
 	for (i = 0; !err && i < call->mlc; i++) {
 		struct sdpx_ml *ml = &call->mlv[i];
+		uint32_t clockv[SDPX_MAX_FMT];
 		struct agw_stream_prm prm;
 		struct sa rtp, rtcp;
 
@@ -159,6 +161,7 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		prm.core_rtcp_mux = ml->core_rtcp_mux;
 		prm.ptv = ml->bptv;
 		prm.ptc = ml->bptc;
+		sdpx_clock(clockv, &prm, &sdp->mv[i]);
 
 		err = ops->stream(arg, (unsigned)i, &prm, &ml->core);
 		if (err)

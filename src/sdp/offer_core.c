@@ -5,8 +5,9 @@
  * transport: the AGW gets the browser's ICE credentials, fingerprint
  * and its own DTLS role, then a stream per usable m-line. The core gets
  * RTP/AVP on the AGW's core-side ports with the same payload types, the
- * codec attributes and the direction, and nothing of ICE, DTLS, BUNDLE,
- * rtcp-mux or SSRC signalling. Data-channel m-lines (dc.c) the AGW
+ * codec attributes and the direction (video also RTP/AVPF by capability
+ * negotiation with its feedback, avpf.c), and nothing of ICE, DTLS,
+ * BUNDLE, rtcp-mux or SSRC signalling. Data-channel m-lines (dc.c) the AGW
  * terminates; they and other m-lines go to the core rejected.
  */
 #include <string.h>
@@ -200,7 +201,7 @@ static int transports(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		   const struct sdpx_ops *ops, void *arg)
 {
-	uint32_t ssrcv[SDPX_MAX_SSRC];
+	uint32_t ssrcv[SDPX_MAX_SSRC], clockv[SDPX_MAX_FMT];
 	size_t i;
 	int err = 0;
 
@@ -216,6 +217,7 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		prm.ssrcv = ssrcv;
 		prm.ptv   = ml->bptv;
 		prm.ptc   = ml->bptc;
+		sdpx_clock(clockv, &prm, &sdp->mv[i]);
 
 		err = sdpx_ssrcs(&sdp->mv[i], ssrcv, &prm.ssrcc);
 		if (err || !ops)
@@ -257,7 +259,9 @@ static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 	err |= sdpx_write_lines(mb, m, 'b');
 	err |= sdpx_write_rtcp(mb, &ml->core);
 	err |= sdpx_write_attrs(mb, m, SDPX_TO_CORE, ml->bptv, ml->bptc,
-				false);
+				sdpx_avpf_offered(ml));
+	if (sdpx_avpf_offered(ml))
+		err |= sdpx_avpf_write_offer(mb);
 	err |= sdpx_xcode_write_offer(mb, ml);
 	err |= mbuf_printf(mb, "a=%s\r\n", sdpx_dir_name(ml->core_dir));
 

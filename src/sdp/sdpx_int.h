@@ -123,6 +123,10 @@ struct sdpx_ml {
 	bool rejected;                  /**< Not usable in the offer       */
 	bool declined;                  /**< Rejected by the answer        */
 	bool avpf;                      /**< Core side is RTP/AVPF         */
+	uint16_t acfg;                  /**< Core offered RTP/AVPF by
+					     capability negotiation: its
+					     pcfg number (avpf.c), or 0    */
+	uint16_t acfg_t;                /**< ... and its tcap number       */
 	bool core_rtcp_mux;             /**< Core side muxes RTCP          */
 	enum sdpx_dir core_dir;         /**< Direction in the core's SDP   */
 	uint8_t bptv[SDPX_MAX_FMT];     /**< Browser's payload types       */
@@ -210,6 +214,13 @@ int  sdpx_write_w3(struct mbuf *mb, const char *mid,
 int  sdpx_write_group(struct mbuf *mb, const struct sdpx_call *call);
 int  sdpx_write_rtcp(struct mbuf *mb, const struct agw_stream_info *info);
 
+/* --- RTP/AVPF for video by capability negotiation (avpf.c) ----------- */
+
+bool sdpx_fb_to_core(const struct pl *arg);
+bool sdpx_avpf_offered(const struct sdpx_ml *ml);
+int  sdpx_avpf_write_offer(struct mbuf *mb);
+void sdpx_avpf_core_offer(struct sdpx_ml *ml, const struct sdpx_media *m);
+
 /* --- data-channel m-lines (dc.c) ---------------------------------------- */
 
 struct sdpx_ops;
@@ -260,6 +271,8 @@ size_t sdpx_codec_filter(uint8_t *ptv, size_t *ptc,
 			 const struct sdpx_media *m);
 int  sdpx_write_static_rtpmaps(struct mbuf *mb, const struct sdpx_media *m,
 			       const uint8_t *ptv, size_t ptc);
+void sdpx_clock(uint32_t *clockv, struct agw_stream_prm *prm,
+		const struct sdpx_media *m);
 
 /* --- transcoding (xcode.c) --------------------------------------------- */
 

@@ -25,6 +25,7 @@ struct fake {
 	size_t ssrcc[16];
 	uint8_t ptv[16][64];
 	size_t ptc[16];
+	uint32_t clockv[16][64];
 	struct sa rtp[16], rtcp[16];
 	int fail;                        /* error for the next op call     */
 };
@@ -89,6 +90,8 @@ static int fake_stream(void *arg, unsigned idx,
 		       min(prm->ssrcc, (size_t)4) * 4);
 	f->ptc[idx] = prm->ptc;
 	memcpy(f->ptv[idx], prm->ptv, prm->ptc);
+	if (prm->clockv)
+		memcpy(f->clockv[idx], prm->clockv, prm->ptc * 4);
 
 	(void)sa_set_str(&info->rtp, "198.51.100.7", 30000 + 2 * idx);
 	info->rtcp = info->rtp;
@@ -283,14 +286,44 @@ static unsigned sect_count(const struct mbuf *mb, int i, const char *prefix)
 }
 
 
-/* D-24..D-27: nothing of ICE, DTLS, BUNDLE, rtcp-mux, SSRC toward IMS */
+/* a=rtcp-fb lines of types the core is not offered (avpf.c) */
+static unsigned fb_foreign(const struct pl *s)
+{
+	static const char *ok[] = {" nack", " nack pli", " ccm fir",
+				   " ccm tmmbr"};
+	const char *p = s->p, *end = s->p + s->l;
+	unsigned c = 0;
+
+	while (p && p < end) {
+		const char *e = memmem(p, end - p, "\r\n", 2);
+		const char *sp;
+		size_t i, n;
+		bool good = false;
+
+		if (e && e - p > 10 && !memcmp(p, "a=rtcp-fb:", 10)) {
+			sp = memchr(p, ' ', e - p);
+			n = sp ? (size_t)(e - sp) : 0;
+			for (i = 0; sp && i < ARRAY_SIZE(ok); i++)
+				good |= n == strlen(ok[i]) &&
+					!memcmp(sp, ok[i], n);
+			c += !good;
+		}
+		p = e ? e + 2 : NULL;
+	}
+
+	return c;
+}
+
+
+/* D-24..D-27: nothing of ICE, DTLS, BUNDLE, rtcp-mux, SSRC toward IMS;
+   feedback only of the types offered with RTP/AVPF (avpf.c) */
 static int no_webrtc(const struct mbuf *mb)
 {
 	static const char *gone[] = {
 		"a=ice-", "a=candidate", "a=end-of-candidates",
 		"a=fingerprint", "a=setup", "a=tls-id", "a=group", "a=mid",
 		"a=msid", "a=ssrc", "a=extmap", "a=rtcp-mux", "a=rtcp-rsize",
-		"a=rtcp-fb", "a=bundle-only", "a=sctp", "a=max-message-size",
+		"a=bundle-only", "a=sctp", "a=max-message-size",
 	};
 	struct pl all = mbpl(mb);
 	size_t i;
@@ -298,6 +331,7 @@ static int no_webrtc(const struct mbuf *mb)
 
 	for (i = 0; i < ARRAY_SIZE(gone); i++)
 		TEST_EQ(count_prefix(&all, gone[i]), 0);
+	TEST_EQ(fb_foreign(&all), 0);
 
 	TEST_ASSERT(!memmem(all.p, all.l, "SAVPF", 5));
 	TEST_ASSERT(crlf_only(mb));
@@ -387,6 +421,18 @@ int test_sdpx_offer_to_core(void)
 	TEST_EQ(f.ptv[0][0], 111);
 	TEST_EQ(f.ptv[0][7], 126);
 	TEST_EQ(f.npeer, 0);
+
+	/* clocks for jitter (RFC 3550 A.8), in ptv's order (111 63 9 0 8
+	   13 110 126): opus and RED 48000, G722/PCMU/PCMA 8000 (G722's
+	   RTP clock, RFC 3551), CN and telephone-event not media */
+	TEST_EQ(f.clockv[0][0], 48000);
+	TEST_EQ(f.clockv[0][1], 48000);
+	TEST_EQ(f.clockv[0][2], 8000);
+	TEST_EQ(f.clockv[0][3], 8000);
+	TEST_EQ(f.clockv[0][4], 8000);
+	TEST_EQ(f.clockv[0][5], 0);
+	TEST_EQ(f.clockv[0][6], 0);
+	TEST_EQ(f.clockv[0][7], 0);
 
 	/* the core offer */
 	TEST_ERR(no_webrtc(out));
@@ -691,6 +737,14 @@ int test_sdpx_bundle_av_dc(void)
 	HAS(out, 1, "c=IN IP4 198.51.100.7");
 	HAS(out, 1, "a=rtpmap:96 VP8/90000");
 	HAS(out, 1, "a=fmtp:97 apt=96");
+	/* video: RTP/AVPF by capability negotiation, its feedback */
+	HAS(out, 1, "a=tcap:1 RTP/AVPF");
+	HAS(out, 1, "a=pcfg:1 t=1");
+	HAS(out, 1, "a=rtcp-fb:96 nack");
+	HAS(out, 1, "a=rtcp-fb:96 nack pli");
+	HAS(out, 1, "a=rtcp-fb:96 ccm fir");
+	HASNT(out, 0, "a=rtcp-fb");
+	HASNT(out, 0, "a=tcap");
 	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
 	TEST_EQ(sect_count(out, 2, "a="), 0);
 	TEST_EQ(sect_count(out, 2, "c="), 0);
@@ -1053,6 +1107,72 @@ int test_sdpx_answer_to_core(void)
 	mem_deref(call);
 	mem_deref(ans);
 	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+/* A TS 26.114 video offer: RTP/AVP with RTP/AVPF as a potential
+   configuration (RFC 5939), H.264 with its profile-level-id and
+   packetization-mode: the browser gets the feedback, the core an answer
+   in RTP/AVPF with a=acfg and the browser's feedback of the types the
+   AGW passes */
+int test_sdpx_avpf_capneg(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *out = mbuf_alloc(4096);
+	static const char offer[] =
+		"v=0\r\no=x 1 1 IN IP4 10.1.1.1\r\ns=x\r\nt=0 0\r\n"
+		"c=IN IP4 10.1.1.1\r\n"
+		"m=audio 20000 RTP/AVP 0\r\n"
+		"m=video 20002 RTP/AVP 99\r\n"
+		"a=tcap:4 RTP/SAVP RTP/AVPF\r\n"
+		"a=pcfg:7 t=4|5\r\n"
+		"a=rtpmap:99 H264/90000\r\n"
+		"a=fmtp:99 packetization-mode=1;profile-level-id=42e00c\r\n"
+		"a=rtcp-fb:* nack\r\na=rtcp-fb:* nack pli\r\n"
+		"a=rtcp-fb:* ccm fir\r\n";
+	static const char answer[] =
+		"v=0\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+		"m=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"
+		"a=ice-ufrag:Wb7Y\r\na=ice-pwd:Zq1xR8cV3nM6bT0pL5kJ9hGf\r\n"
+		"a=fingerprint:sha-1 01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:"
+		"0E:0F:10:11:12:13:14\r\n"
+		"a=setup:active\r\na=mid:0\r\na=rtcp-mux\r\n"
+		"m=video 9 UDP/TLS/RTP/SAVPF 99\r\na=mid:1\r\n"
+		"a=rtpmap:99 H264/90000\r\n"
+		"a=fmtp:99 level-asymmetry-allowed=1;packetization-mode=1;"
+		"profile-level-id=42e00c\r\n"
+		"a=rtcp-fb:99 goog-remb\r\na=rtcp-fb:99 transport-cc\r\n"
+		"a=rtcp-fb:99 ccm fir\r\na=rtcp-fb:99 nack\r\n"
+		"a=rtcp-fb:99 nack pli\r\na=rtcp-mux\r\n";
+	struct fake f;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ASSERT(out);
+	TEST_ERR(rewrite_str(out, &call, 2, offer, &f));
+	HAS(out, 1, "m=video 40000 UDP/TLS/RTP/SAVPF 99");
+	HAS(out, 1, "a=fmtp:99 packetization-mode=1;profile-level-id=42e00c");
+	HAS(out, 1, "a=rtcp-fb:* nack pli");
+	HASNT(out, 1, "a=tcap");
+	HASNT(out, 1, "a=pcfg");
+
+	TEST_ERR(rewrite_str(out, &call, 3, answer, &f));
+	TEST_ERR(no_webrtc(out));
+	HAS(out, 0, "m=audio 30000 RTP/AVP 0");
+	HASNT(out, 0, "a=acfg");
+	HAS(out, 1, "m=video 30002 RTP/AVPF 99");
+	HAS(out, 1, "a=acfg:7 t=5");
+	HAS(out, 1, "a=fmtp:99 level-asymmetry-allowed=1;"
+	    "packetization-mode=1;profile-level-id=42e00c");
+	HAS(out, 1, "a=rtcp-fb:99 nack");
+	HAS(out, 1, "a=rtcp-fb:99 nack pli");
+	HAS(out, 1, "a=rtcp-fb:99 ccm fir");
+	TEST_EQ(sect_count(out, 1, "a=rtcp-fb"), 3);
+
+ out:
+	mem_deref(call);
 	mem_deref(out);
 	return err;
 }
