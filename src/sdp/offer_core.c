@@ -138,6 +138,16 @@ static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 			sdpx_attr_find(m->linev, m->linec, "bundle-only",
 				       NULL);
 
+		/* toward a data-channel capable core: its own transport,
+		   outside the BUNDLE group (dcrelay.c) */
+		ml->dcrelay = sdpx_dcrelay_offered(m, false);
+		if (ml->dcrelay) {
+			ml->grp = -1;
+			ml->rejected = false;
+			any = true;
+			continue;
+		}
+
 		ml->dc = dc && sdpx_dc_media(m);
 		ml->rejected = (!ml->dc && (ml->kind == SDPX_OTHER ||
 					    !dtls_rtp(m))) ||
@@ -188,6 +198,7 @@ static int transports(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		if (actpass && tp->used)
 			prm.setup = tp->setup;
 
+		prm.relay = call->mlv[i].dcrelay;
 		err = ops->transport(arg, call->mlv[i].tid, &prm, &tp->info);
 		tp->setup = prm.setup;
 		tp->used = !err;
@@ -208,7 +219,10 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		struct sdpx_ml *ml = &call->mlv[i];
 		struct agw_stream_prm prm;
 
-		if (ml->rejected || ml->dc)
+		if (ml->dcrelay && ops)
+			err = sdpx_dcrelay_stream(ml, (unsigned)i, NULL, ops,
+						  arg);
+		if (ml->rejected || ml->dc || ml->dcrelay)
 			continue;
 
 		memset(&prm, 0, sizeof(prm));
@@ -230,11 +244,14 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 
 
 static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
-		       const struct sdpx_media *m)
+		       const struct sdpx_sdp *sdp, const struct sdpx_media *m)
 {
 	uint8_t ptv[SDPX_MAX_FMT];
 	size_t ptc;
 	int err;
+
+	if (ml->dcrelay)
+		return sdpx_dcrelay_write_core(mb, ml, sdp, m);
 
 	if (ml->msrp)
 		return sdpx_msrp_write_offer(mb, ml, m);
@@ -276,7 +293,7 @@ static int write_offer(struct mbuf *mb, const struct sdpx_call *call,
 	err |= sdpx_write_sess_attrs(mb, sdp, SDPX_TO_CORE);
 
 	for (i = 0; !err && i < call->mlc; i++)
-		err = write_media(mb, &call->mlv[i], &sdp->mv[i]);
+		err = write_media(mb, &call->mlv[i], sdp, &sdp->mv[i]);
 
 	return err;
 }

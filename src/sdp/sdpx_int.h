@@ -152,6 +152,8 @@ struct sdpx_ml {
 	bool msrp;                      /**< Its MSRP channel relayed      */
 	uint16_t msrp_sid;              /**< ... on this stream id         */
 	struct agw_msrp_info msrpinfo;  /**< ... the AGW's side (msrp.c)   */
+	bool dcrelay;                   /**< Data channels relayed end to
+					     end (dcrelay.c)               */
 };
 
 /** One W3 transport (index = tid) */
@@ -222,6 +224,21 @@ int  sdpx_dc_streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		     const struct sdpx_ops *ops, void *arg);
 int  sdpx_dc_write(struct mbuf *mb, const struct sdpx_call *call,
 		   const struct sdpx_ml *ml);
+
+/* --- data-channel m-lines relayed to the core (dcrelay.c) ------------- */
+
+bool sdpx_dcrelay_offered(const struct sdpx_media *m, bool core);
+int  sdpx_dcrelay_stream(struct sdpx_ml *ml, unsigned idx,
+			 const struct sdpx_media *core_m,
+			 const struct sdpx_ops *ops, void *arg);
+int  sdpx_dcrelay_write_core(struct mbuf *mb, const struct sdpx_ml *ml,
+			     const struct sdpx_sdp *sdp,
+			     const struct sdpx_media *m);
+int  sdpx_dcrelay_write_browser(struct mbuf *mb,
+				const struct sdpx_call *call,
+				const struct sdpx_ml *ml,
+				const struct sdpx_sdp *sdp,
+				const struct sdpx_media *m);
 
 /* --- real-time text: T.140 channel <-> m=text (rtt.c) ------------------ */
 

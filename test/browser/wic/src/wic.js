@@ -307,6 +307,11 @@ function attachPc(connection) {
 			audio.srcObject = e.streams[0];
 		ev('track', { kind: e.track.kind });
 	});
+	// channels the far end opens (DCEP): a peer that is not the AGW
+	pc.addEventListener('datachannel', (e) => {
+		dcTrack(e.channel);
+		ev('dc-remote', { label: e.channel.label, id: e.channel.id });
+	});
 	pc.addEventListener('iceconnectionstatechange', () =>
 		ev('ice', { state: pc.iceConnectionState }));
 	pc.addEventListener('connectionstatechange', () =>
@@ -567,6 +572,12 @@ function dcOpen(label, protocol = '', id = null) {
 		throw new Error('no call');
 	const ch = pc.createDataChannel(label, id === null ? { protocol } :
 		{ protocol, negotiated: true, id });
+	return dcTrack(ch);
+}
+
+/** Keep a channel (ours, or one the far end opened) by its label */
+function dcTrack(ch) {
+	const label = ch.label;
 	ch.binaryType = 'arraybuffer';
 	ch.got = [];
 	ch.addEventListener('open', () => ev('dc-open', { label, id: ch.id }));
@@ -576,6 +587,13 @@ function dcOpen(label, protocol = '', id = null) {
 	ch.addEventListener('message', (e) => ch.got.push(e.data));
 	channels.set(label, ch);
 	return ch.readyState;
+}
+
+/** What a channel received: strings as they are, binary as hex */
+function dcGot(label) {
+	return (channels.get(label)?.got ?? []).map((d) => typeof d ===
+		'string' ? d : { hex: [...new Uint8Array(d)].map((b) =>
+			b.toString(16).padStart(2, '0')).join('') });
 }
 
 /** Add a channel by a re-offer (the call had none); resolves the
@@ -687,7 +705,7 @@ function sdp() {
 window.wic = { register, unregister, call, answer, hangup, hold, unhold,
 	message, connect, state, stats, sdp, closeSocket, closeMedia, log, sip,
 	listen, version: JsSIP.version,
-	dcOpen, dcAdd, dcSend, dcClose, dcState, dcInfo,
+	dcOpen, dcAdd, dcSend, dcClose, dcState, dcInfo, dcGot,
 	config: { pcConfig: PC_CONFIG, mediaConstraints: MEDIA } };
 
 /* ---- the page's own controls ---------------------------------------- */
