@@ -116,7 +116,8 @@ static int write_media(struct mbuf *mb, const struct sdpx_call *call,
 
 	if (ml->dc)
 		return sdpx_dc_write(mb, call, ml) |
-			sdpx_msrp_write_dcsa(mb, ml, m);
+			sdpx_msrp_write_dcsa(mb, ml, m) |
+			sdpx_rtt_write_dcsa(mb, ml, m);
 
 	err  = sdpx_write_mline(mb, ml->media, sa_port(&tp->info.cand),
 				ml->proto, ml->cptv, ml->cptc);

@@ -117,7 +117,7 @@ static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 		return sdpx_dcrelay_write_core(mb, ml, sdp, m);
 
 	if (ml->rtt)
-		return sdpx_rtt_write_core_answer(mb, ml);
+		return sdpx_rtt_write_core_answer(mb, ml, m);
 
 	err  = sdpx_write_mline(mb, ml->media, sa_port(&ml->core.rtp),
 				ml->proto, ml->cptv, ml->cptc);

@@ -224,7 +224,7 @@ static int write_media(struct mbuf *mb, const struct sdpx_call *call,
 		return sdpx_dcrelay_write_browser(mb, call, ml, sdp, m);
 
 	if (ml->rtt)
-		return sdpx_rtt_write_dc_offer(mb, call, ml);
+		return sdpx_rtt_write_dc_offer(mb, call, ml, m);
 
 	if (ml->rejected) {
 		err  = ml->dc_back ? sdpx_rtt_write_back(mb, ml) :

@@ -257,7 +257,7 @@ static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 		return sdpx_msrp_write_offer(mb, ml, m);
 
 	if (ml->rtt)
-		return sdpx_rtt_write_offer(mb, ml);
+		return sdpx_rtt_write_offer(mb, ml, m);
 
 	if (ml->dc_back)
 		return mbuf_write_str(mb, "m=text 0 RTP/AVP 98\r\n");

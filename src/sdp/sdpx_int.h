@@ -244,7 +244,10 @@ int  sdpx_dcrelay_write_browser(struct mbuf *mb,
 
 int  sdpx_rtt_offer(struct sdpx_call *call, const struct sdpx_ops *ops,
 		    void *arg);
-int  sdpx_rtt_write_offer(struct mbuf *mb, const struct sdpx_ml *ml);
+int  sdpx_rtt_write_offer(struct mbuf *mb, const struct sdpx_ml *ml,
+			  const struct sdpx_media *m);
+int  sdpx_rtt_write_dcsa(struct mbuf *mb, const struct sdpx_ml *ml,
+			 const struct sdpx_media *m);
 int  sdpx_rtt_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
 		     unsigned idx, const struct sdpx_ops *ops, void *arg);
 int  sdpx_rtt_write_back(struct mbuf *mb, const struct sdpx_ml *ml);
@@ -254,11 +257,13 @@ int  sdpx_rtt_core_offer(struct sdpx_ml *ml, unsigned idx,
 			 const struct sdpx_media *m,
 			 const struct sdpx_ops *ops, void *arg);
 int  sdpx_rtt_write_dc_offer(struct mbuf *mb, const struct sdpx_call *call,
-			     const struct sdpx_ml *ml);
+			     const struct sdpx_ml *ml,
+			     const struct sdpx_media *m);
 int  sdpx_rtt_browser_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
 			     unsigned idx, const struct sdpx_ops *ops,
 			     void *arg);
-int  sdpx_rtt_write_core_answer(struct mbuf *mb, const struct sdpx_ml *ml);
+int  sdpx_rtt_write_core_answer(struct mbuf *mb, const struct sdpx_ml *ml,
+				const struct sdpx_media *m);
 
 /* --- MSRP over a data channel <-> m=message (msrp.c) ------------------ */
 

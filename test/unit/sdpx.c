@@ -1618,7 +1618,9 @@ int test_sdpx_rtt(void)
 		"m=text 31004 RTP/AVP 101 99\r\n"
 		"a=rtpmap:101 red/1000\r\n"
 		"a=rtpmap:99 t140/1000\r\n"
-		"a=fmtp:101 99/99/99\r\n";
+		"a=fmtp:101 99/99/99\r\n"
+		"a=fmtp:99 cps=20\r\n"
+		"a=hlang-recv:de\r\n";
 	struct sdpx_call *call = NULL;
 	struct mbuf *in = NULL, *off = NULL, *out = mbuf_alloc(8192);
 	struct mbuf *off2 = NULL;
@@ -1635,7 +1637,10 @@ int test_sdpx_rtt(void)
 	TEST_ERR(subst(&off, in, "a=sctp-port:5000",
 		       "a=sctp-port:5000\r\n"
 		       "a=dcmap:4 label=\"chat\"\r\n"
-		       "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\""));
+		       "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\"\r\n"
+		       "a=dcsa:2 fmtp:- cps=30\r\n"
+		       "a=dcsa:2 hlang-send:de en\r\n"
+		       "a=dcsa:4 hlang-send:fr"));
 	pl = mbpl(off);
 	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_rtt, &f));
 
@@ -1651,6 +1656,11 @@ int test_sdpx_rtt(void)
 	HAS(out, 2, "a=rtpmap:98 t140/1000");
 	HAS(out, 2, "a=fmtp:100 98/98/98");
 	HAS(out, 2, "a=sendrecv");
+	/* RFC 8865 4.2: the channel's a=dcsa as the text m-line's own */
+	HAS(out, 2, "a=fmtp:98 cps=30");
+	HAS(out, 2, "a=hlang-send:de en");
+	HASNT(out, 2, "a=hlang-send:fr");
+	HASNT(out, 2, "a=dcsa");
 	HASNT(out, 2, "a=dcmap");
 	HASNT(out, 2, "a=sctp");
 
@@ -1673,6 +1683,9 @@ int test_sdpx_rtt(void)
 	HAS(out, 2, "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel");
 	HAS(out, 2, "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\"");
 	HAS(out, 2, "a=dcmap:4 label=\"chat\"");
+	HAS(out, 2, "a=dcsa:2 fmtp:- cps=20");
+	HAS(out, 2, "a=dcsa:2 hlang-recv:de");
+	TEST_EQ(sect_count(out, 2, "a=dcsa:"), 2);
 
 	/* an answer that calls it application is not the offer's */
 	mbuf_reset(out);
@@ -1754,13 +1767,16 @@ int test_sdpx_rtt_core_offer(void)
 		"m=text 31010 RTP/AVP 99 98\r\n"
 		"a=rtpmap:99 red/1000\r\n"
 		"a=fmtp:99 98/98/98\r\n"
-		"a=rtpmap:98 t140/1000\r\n";
+		"a=rtpmap:98 t140/1000\r\n"
+		"a=fmtp:98 cps=40\r\n"
+		"a=hlang-send:sv\r\n";
 	static const char dc_ans[] =
 		"m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
 		"c=IN IP4 0.0.0.0\r\n"
 		"a=mid:1\r\n"
 		"a=sctp-port:5001\r\n"
-		"a=max-message-size:262144\r\n";
+		"a=max-message-size:262144\r\n"
+		"a=dcsa:100 hlang-recv:sv\r\n";
 	struct sdpx_call *call = NULL;
 	struct mbuf *in = NULL, *out = mbuf_alloc(8192);
 	char *off = NULL, *ans = NULL, *ans0 = NULL;
@@ -1794,6 +1810,8 @@ int test_sdpx_rtt_core_offer(void)
 	HAS(out, 1, "a=setup:actpass");
 	HAS(out, 1, "a=sctp-port:5000");
 	HAS(out, 1, "a=dcmap:100 label=\"t140\";subprotocol=\"t140\"");
+	HAS(out, 1, "a=dcsa:100 fmtp:- cps=40");
+	HAS(out, 1, "a=dcsa:100 hlang-send:sv");
 	HASNT(out, 1, "a=rtpmap");
 
 	/* the browser's answer: its SCTP port to the AGW, m=text back */
@@ -1808,6 +1826,7 @@ int test_sdpx_rtt_core_offer(void)
 	HAS(out, 1, "a=fmtp:99 98/98/98");
 	HAS(out, 1, "a=rtpmap:98 t140/1000");
 	HAS(out, 1, "c=IN IP4 198.51.100.7");
+	HAS(out, 1, "a=hlang-recv:sv");
 
 	/* rejected by the browser: m=text rejected */
 	call = mem_deref(call);
