@@ -99,7 +99,7 @@ struct agw_w3 {
 					them on this transport (dc.c)     */
 	struct agw_dc_prm dcprm;
 	bool dc_want;
-	bool relay;                  /**< DTLS relayed, not ended (dcrelay.c) */
+	bool relay;                  /**< DTLS relayed (dcrelay.c)         */
 };
 
 /** Symmetric RTP: the source a core-side socket is latched to */

@@ -14,8 +14,9 @@
  * address, 1 W3 from another, 2 core RTP from the core, 3 core RTCP,
  * 4 core RTP from another source, 5 a valid check from the address of
  * channel 1, 6 W3 of transport 1 (a relayed data channel, dcrelay.c)
- * from the checked address, 7 its core-side port from the core. Each input gets a new session; its sockets are real, on
- * 127.0.0.1 (what the AGW sends goes to the discard port). With libre's
+ * from the checked address, 7 its core-side port from the core. Each
+ * input gets a new session; its sockets are real, on 127.0.0.1 (what
+ * the AGW sends goes to the discard port). With libre's
  * memory bookkeeping, an input that leaves a block allocated aborts.
  */
 #include <stdlib.h>
