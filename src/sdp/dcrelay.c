@@ -5,8 +5,9 @@
  *
  * Per call: a browser's offered data-channel m-line (with a port) is
  * relayed when the core is configured data-channel capable
- * (sdpx_dcrelay_set(), config core_datachannel relay); a core's
- * offered one always is. The m-line gets a W3 transport of its own,
+ * (sdpx_dcrelay_set(), config core_datachannel relay) and the browser
+ * gave it a transport of its own (sdpx_dcrelay_own(): else the AGW
+ * terminates it as before); a core's offered one always is. The m-line gets a W3 transport of its own,
  * outside any BUNDLE group (the AGW ends the DTLS of bundled media),
  * and a core-side port (agw_stream_prm.dcrelay). What the two ends say
  * about DTLS and SCTP passes untouched both ways: a=fingerprint,
@@ -50,6 +51,97 @@ void sdpx_dcrelay_set(bool on)
 bool sdpx_dcrelay_offered(const struct sdpx_media *m, bool core)
 {
 	return (core || relay_on) && m->port && sdpx_dc_media(m);
+}
+
+
+/* a=candidate's address and port (RFC 8839 5.1: foundation, component,
+   transport, priority, address, port, ...) */
+static bool cand_addr(struct pl *addr, struct pl *port, const struct pl *arg)
+{
+	struct pl rest = *arg, tok;
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		if (!sdpx_token(&rest, &tok))
+			return false;
+	}
+
+	return sdpx_token(&rest, addr) && sdpx_token(&rest, port);
+}
+
+
+/* every candidate of m is one of tag's (none: true) */
+static bool same_cands(const struct sdpx_media *m,
+		       const struct sdpx_media *tag)
+{
+	struct pl name, arg, a1, p1, a2, p2;
+	size_t i, j;
+
+	for (i = 0; i < m->linec; i++) {
+		bool found = false;
+
+		if (m->linev[i].type != 'a')
+			continue;
+
+		sdpx_attr_split(&m->linev[i].val, &name, &arg);
+		if (pl_strcasecmp(&name, "candidate") ||
+		    !cand_addr(&a1, &p1, &arg))
+			continue;
+
+		for (j = 0; j < tag->linec && !found; j++) {
+
+			if (tag->linev[j].type != 'a')
+				continue;
+
+			sdpx_attr_split(&tag->linev[j].val, &name, &arg);
+			found = !pl_strcasecmp(&name, "candidate") &&
+				cand_addr(&a2, &p2, &arg) &&
+				!pl_cmp(&a1, &a2) && !pl_cmp(&p1, &p2);
+		}
+
+		if (!found)
+			return false;
+	}
+
+	return true;
+}
+
+
+/**
+ * Whether a browser's m-line has a transport of its own, so that the
+ * answer may take it out of its BUNDLE group (RFC 8843 7.3.3): outside
+ * a group, or not the group's tag and with a candidate the tag does not
+ * have. Chromium's max-bundle offer shares the tag's candidates (or has
+ * none yet) and refuses an answer that removes the m-line from the
+ * group, so such an m-line is not relayed.
+ *
+ * @param call The staged call (grp set)
+ * @param sdp  The browser's offer
+ * @param i    m-line index
+ *
+ * @return true if so
+ */
+bool sdpx_dcrelay_own(const struct sdpx_call *call,
+		      const struct sdpx_sdp *sdp, size_t i)
+{
+	const int grp = call->mlv[i].grp;
+	size_t j;
+
+	if (grp < 0)
+		return true;
+
+	for (j = 0; j < sdp->mc; j++) {
+
+		if (call->mlv[j].grp != grp || !sdp->mv[j].port)
+			continue;
+
+		if (j == i)
+			return false;
+
+		return !same_cands(&sdp->mv[i], &sdp->mv[j]);
+	}
+
+	return false;
 }
 
 

@@ -140,7 +140,8 @@ static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 
 		/* toward a data-channel capable core: its own transport,
 		   outside the BUNDLE group (dcrelay.c) */
-		ml->dcrelay = sdpx_dcrelay_offered(m, false);
+		ml->dcrelay = sdpx_dcrelay_offered(m, false) &&
+			sdpx_dcrelay_own(call, sdp, i);
 		if (ml->dcrelay) {
 			ml->grp = -1;
 			ml->rejected = false;

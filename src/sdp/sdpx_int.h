@@ -228,6 +228,8 @@ int  sdpx_dc_write(struct mbuf *mb, const struct sdpx_call *call,
 /* --- data-channel m-lines relayed to the core (dcrelay.c) ------------- */
 
 bool sdpx_dcrelay_offered(const struct sdpx_media *m, bool core);
+bool sdpx_dcrelay_own(const struct sdpx_call *call,
+		      const struct sdpx_sdp *sdp, size_t i);
 int  sdpx_dcrelay_stream(struct sdpx_ml *ml, unsigned idx,
 			 const struct sdpx_media *core_m,
 			 const struct sdpx_ops *ops, void *arg);

@@ -243,7 +243,8 @@ function fingerprintOf(sdp, media) {
 btest('TS 26.114: core_datachannel relay: a data channel goes end to ' +
 	'end between two browsers through imsedge and Kamailio, DTLS and SCTP ' +
 	'not terminated (each browser sees the other\'s fingerprint), text ' +
-	'both ways byte-exact', { skip: NEED_CALLS }, async (t, ctx) => {
+	'both ways byte-exact', { skip: NEED_CALLS, timeout: 60000 },
+async (t, ctx) => {
 	// alice's offer is relayed toward the core (the config key), bob's
 	// leg gets it as a core offer with a data channel (always relayed):
 	// both of imsedge's relay paths in one call, real DTLS/SCTP at each

@@ -2258,7 +2258,8 @@ int test_sdpx_dcrelay(void)
 		"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:"
 		"44:55:66:77:88:99";
 	struct sdpx_call *call = NULL;
-	struct mbuf *in = NULL, *out = mbuf_alloc(8192);
+	struct mbuf *in = NULL, *in2 = NULL, *in3 = NULL;
+	struct mbuf *out = mbuf_alloc(8192);
 	struct fake f;
 	struct pl pl;
 	struct sa sa;
@@ -2269,7 +2270,41 @@ int test_sdpx_dcrelay(void)
 	TEST_ASSERT(out);
 	sdpx_dcrelay_set(true);
 	TEST_ERR(load(&in, "chrome-offer-av-dc.sdp"));
+
+	/* max-bundle (no candidates of its own): the browser would refuse
+	   an answer that takes it out of the group, so the AGW ends it */
 	pl = mbpl(in);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+	TEST_EQ(dc_calls, 1);
+	TEST_ASSERT(!f.srelay[2]);
+	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+	call = mem_deref(call);
+	TEST_ERR(subst(&in2, in, "a=rtcp-mux\r\n",
+		       "a=rtcp-mux\r\n"
+		       "a=candidate:1 1 udp 2113937151 127.0.0.1 50000 typ "
+		       "host\r\n"));
+	TEST_ERR(subst(&in3, in2, "a=sctp-port:5000\r\n",
+		       "a=sctp-port:5000\r\n"
+		       "a=candidate:1 1 udp 2113937151 127.0.0.1 50000 typ "
+		       "host\r\n"));
+	pl = mbpl(in3);
+	mbuf_reset(out);
+	dc_calls = 0;
+	memset(&f, 0, sizeof(f));
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+	TEST_EQ(dc_calls, 1);
+	call = mem_deref(call);
+	in3 = mem_deref(in3);
+
+	/* balanced: a candidate of its own */
+	TEST_ERR(subst(&in3, in2, "a=sctp-port:5000\r\n",
+		       "a=sctp-port:5000\r\n"
+		       "a=candidate:1 1 udp 2113937151 127.0.0.1 50004 typ "
+		       "host\r\n"));
+	pl = mbpl(in3);
+	mbuf_reset(out);
+	dc_calls = 0;
+	memset(&f, 0, sizeof(f));
 	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
 
 	TEST_EQ(dc_calls, 0);              /* not terminated */
@@ -2348,6 +2383,8 @@ int test_sdpx_dcrelay(void)
 	sdpx_dcrelay_set(false);
 	mem_deref(call);
 	mem_deref(in);
+	mem_deref(in2);
+	mem_deref(in3);
 	mem_deref(out);
 	return err;
 }
