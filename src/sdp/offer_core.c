@@ -112,10 +112,13 @@ static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		struct sdpx_ml *ml = &call->mlv[i];
 		const struct sdpx_media *m = &sdp->mv[i];
 		const bool text = ml->dc_back;
+		const bool relayed = ml->dcrelay && !ml->declined;
 
 		sdpx_ml_store(ml, m);
 		/* the core has m=text there since its re-offer (rtt.c) */
 		ml->dc_back = text && sdpx_dc_media(m);
+		/* a relayed data channel stays relayed (dcrelay.c) */
+		ml->dcrelay = relayed && m->port && sdpx_dc_media(m);
 		ml->grp = -1;
 		ml->avpf = false;
 		ml->core_rtcp_mux = false;
@@ -140,8 +143,9 @@ static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 
 		/* toward a data-channel capable core: its own transport,
 		   outside the BUNDLE group (dcrelay.c) */
-		ml->dcrelay = sdpx_dcrelay_offered(m, false) &&
-			sdpx_dcrelay_own(call, sdp, i);
+		ml->dcrelay = ml->dcrelay ||
+			(sdpx_dcrelay_offered(m, false) &&
+			 sdpx_dcrelay_own(call, sdp, i));
 		if (ml->dcrelay) {
 			ml->grp = -1;
 			ml->rejected = false;

@@ -2379,6 +2379,17 @@ int test_sdpx_dcrelay(void)
 	HASNT(out, 1, "a=ice-");
 	HASNT(out, 1, "a=mid");
 
+	/* the browser's re-offer (hold, say) keeps it relayed, though
+	   core_datachannel is terminate */
+	memset(&f, 0, sizeof(f));
+	dc_calls = 0;
+	mbuf_reset(out);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+	TEST_EQ(dc_calls, 0);
+	TEST_ASSERT(f.srelay[1] && f.tp[f.stid[1]].relay);
+	HAS(out, 1, "m=application 30002 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 1, fp_b);
+
  out:
 	sdpx_dcrelay_set(false);
 	mem_deref(call);
