@@ -18,7 +18,9 @@
 //               oscillator) instead of the fake capture device's beeps
 //   dc          1: an outgoing call offers a data channel "chat" (the
 //               AGW's data-channel endpoint); dcOpen/dcSend/dcClose/
-//               dcState/dcInfo drive channels on the call's connection
+//               dcState/dcInfo drive channels on the call's connection,
+//               dcGot(label) is what one received; channels the far end
+//               opens (a relayed data channel's peer) are kept too
 //
 // window.wic: register(), unregister(), call(target), answer(), hangup(),
 // hold(), unhold(), message(target, body), connect(), state(), stats(), sdp(),
