@@ -240,7 +240,7 @@ function fingerprintOf(sdp, media) {
 	return /\r?\na=fingerprint:(.+?)\r?\n/.exec(sec ?? '')?.[1] ?? null;
 }
 
-btest('TS 26.114: core_datachannel relay: a data channel goes end to ' +
+btest('D-64 (TS 26.114 DCMTSI): core_datachannel relay: a data channel goes end to ' +
 	'end between two browsers through imsedge and Kamailio, DTLS and SCTP ' +
 	'not terminated (each browser sees the other\'s fingerprint), text ' +
 	'both ways byte-exact', { skip: NEED_CALLS, timeout: 60000 },

@@ -2260,7 +2260,7 @@ static const char browser_answer_relay[] =
 	"a=max-message-size:262144\r\n";
 
 
-/* core_datachannel relay: a browser's data-channel m-line goes to the
+/* D-64, core_datachannel relay: a browser's data-channel m-line goes to the
    core end to end (its own transport, out of BUNDLE, DTLS and SCTP
    attributes untouched both ways); a core's offered one is relayed to
    the browser the same way */
