@@ -71,6 +71,9 @@ struct agw_w3_prm {
 	uint8_t fp[64];            /**< Browser's certificate fingerprint */
 	size_t fp_len;
 	enum agw_setup setup;      /**< The AGW's role                    */
+	bool relay;                /**< The transport carries a data-channel
+				        m-line relayed to the core (dcrelay.c):
+				        no DTLS of the AGW, fp/setup unused */
 };
 
 /** What the AGW puts in its SDP for one W3 transport */
@@ -94,6 +97,9 @@ struct agw_stream_prm {
 	const uint32_t *clockv;    /**< RTP clock of each of ptv, for
 				        jitter; 0: not media (DTMF, RTX,
 				        FEC); NULL: none known            */
+	bool dcrelay;              /**< A data-channel m-line relayed end to
+				        end (dcrelay.c): its transport's
+				        DTLS datagrams <-> this core port    */
 };
 
 /** What the AGW puts in the core-side SDP for one stream */

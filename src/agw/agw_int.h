@@ -103,6 +103,7 @@ struct agw_w3 {
 					them on this transport (dc.c)     */
 	struct agw_dc_prm dcprm;
 	bool dc_want;
+	bool relay;                  /**< DTLS relayed (dcrelay.c)         */
 };
 
 /** Symmetric RTP: the source a core-side socket is latched to */
@@ -144,6 +145,7 @@ struct agw_stream {
 	bool have_rr_core;
 	struct agw_xcode *xc;        /**< Transcoding path, NULL: relay    */
 	struct agw_rtt *rtt;         /**< Real-time text (rtt.c), or NULL  */
+	bool dcrelay;                /**< Relayed data channel (dcrelay.c) */
 };
 
 /* agw.c */
@@ -209,6 +211,12 @@ void agw_rtt_from_core(struct agw_rtt *r, const uint8_t *p, size_t n,
 /* msrp.c */
 bool agw_msrp_dc_recv(struct agw_w3 *w3, uint16_t sid, const uint8_t *p,
 		      size_t n);
+
+/* dcrelay.c */
+void agw_dcrelay_from_w3(struct agw_w3 *w3, const struct sa *src,
+			 const uint8_t *p, size_t n);
+void agw_dcrelay_from_core(struct agw_stream *st, const uint8_t *p,
+			   size_t n);
 
 /* relay.c */
 bool agw_is_rtcp(const uint8_t *p, size_t n);

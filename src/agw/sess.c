@@ -335,6 +335,7 @@ static int stream_prm(struct agw_stream *st,
 		return err;
 
 	st->w3 = w3;
+	st->dcrelay = prm->dcrelay;
 	st->ssrcc = prm->ssrcc;
 	for (i = 0; i < prm->ssrcc; i++)
 		st->ssrcv[i] = prm->ssrcv[i];

@@ -34,6 +34,12 @@ static int accept_media(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 			continue;
 		}
 
+		if (ml->dcrelay) {  /* relayed as it is (dcrelay.c) */
+			ml->declined = ml->rejected || !m->port ||
+				!sdpx_dc_media(m);
+			continue;
+		}
+
 		ml->declined = ml->rejected || !m->port || !m->rtp;
 		if (ml->declined)
 			continue;
@@ -92,6 +98,7 @@ static int transports(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		if (err || !ops)
 			continue;
 
+		prm.relay = ml->dcrelay;
 		err = ops->transport_remote(arg, ml->tid, &prm);
 		call->tpv[ml->tid].setup = prm.setup;
 	}
@@ -101,15 +108,18 @@ static int transports(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 
 
 static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
-		       const struct sdpx_media *m)
+		       const struct sdpx_sdp *sdp, const struct sdpx_media *m)
 {
 	int err;
 
 	if (ml->declined)
 		return sdpx_write_rejected(mb, ml, NULL);
 
+	if (ml->dcrelay)
+		return sdpx_dcrelay_write_core(mb, ml, sdp, m);
+
 	if (ml->rtt)
-		return sdpx_rtt_write_core_answer(mb, ml);
+		return sdpx_rtt_write_core_answer(mb, ml, m);
 
 	err  = sdpx_write_mline(mb, ml->media, sa_port(&ml->core.rtp),
 				ml->acfg ? "RTP/AVPF" : ml->proto, ml->cptv,
@@ -144,7 +154,7 @@ static int write_answer(struct mbuf *mb, const struct sdpx_call *call,
 	err |= sdpx_write_sess_attrs(mb, sdp, SDPX_TO_CORE);
 
 	for (i = 0; !err && i < call->mlc; i++)
-		err = write_media(mb, &call->mlv[i], &sdp->mv[i]);
+		err = write_media(mb, &call->mlv[i], sdp, &sdp->mv[i]);
 
 	return err;
 }

@@ -113,10 +113,13 @@ static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		struct sdpx_ml *ml = &call->mlv[i];
 		const struct sdpx_media *m = &sdp->mv[i];
 		const bool text = ml->dc_back;
+		const bool relayed = ml->dcrelay && !ml->declined;
 
 		sdpx_ml_store(ml, m);
 		/* the core has m=text there since its re-offer (rtt.c) */
 		ml->dc_back = text && sdpx_dc_media(m);
+		/* a relayed data channel stays relayed (dcrelay.c) */
+		ml->dcrelay = relayed && m->port && sdpx_dc_media(m);
 		ml->grp = -1;
 		ml->avpf = false;
 		ml->core_rtcp_mux = false;
@@ -138,6 +141,18 @@ static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		const bool bundle_only = ml->grp >= 0 &&
 			sdpx_attr_find(m->linev, m->linec, "bundle-only",
 				       NULL);
+
+		/* toward a data-channel capable core: its own transport,
+		   outside the BUNDLE group (dcrelay.c) */
+		ml->dcrelay = ml->dcrelay ||
+			(sdpx_dcrelay_offered(m, false) &&
+			 sdpx_dcrelay_own(call, sdp, i));
+		if (ml->dcrelay) {
+			ml->grp = -1;
+			ml->rejected = false;
+			any = true;
+			continue;
+		}
 
 		ml->dc = dc && sdpx_dc_media(m);
 		ml->rejected = (!ml->dc && (ml->kind == SDPX_OTHER ||
@@ -189,6 +204,7 @@ static int transports(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		if (actpass && tp->used)
 			prm.setup = tp->setup;
 
+		prm.relay = call->mlv[i].dcrelay;
 		err = ops->transport(arg, call->mlv[i].tid, &prm, &tp->info);
 		tp->setup = prm.setup;
 		tp->used = !err;
@@ -209,7 +225,10 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		struct sdpx_ml *ml = &call->mlv[i];
 		struct agw_stream_prm prm;
 
-		if (ml->rejected || ml->dc)
+		if (ml->dcrelay && ops)
+			err = sdpx_dcrelay_stream(ml, (unsigned)i, NULL, ops,
+						  arg);
+		if (ml->rejected || ml->dc || ml->dcrelay)
 			continue;
 
 		memset(&prm, 0, sizeof(prm));
@@ -232,17 +251,20 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 
 
 static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
-		       const struct sdpx_media *m)
+		       const struct sdpx_sdp *sdp, const struct sdpx_media *m)
 {
 	uint8_t ptv[SDPX_MAX_FMT];
 	size_t ptc;
 	int err;
 
+	if (ml->dcrelay)
+		return sdpx_dcrelay_write_core(mb, ml, sdp, m);
+
 	if (ml->msrp)
 		return sdpx_msrp_write_offer(mb, ml, m);
 
 	if (ml->rtt)
-		return sdpx_rtt_write_offer(mb, ml);
+		return sdpx_rtt_write_offer(mb, ml, m);
 
 	if (ml->dc_back)
 		return mbuf_write_str(mb, "m=text 0 RTP/AVP 98\r\n");
@@ -280,7 +302,7 @@ static int write_offer(struct mbuf *mb, const struct sdpx_call *call,
 	err |= sdpx_write_sess_attrs(mb, sdp, SDPX_TO_CORE);
 
 	for (i = 0; !err && i < call->mlc; i++)
-		err = write_media(mb, &call->mlv[i], &sdp->mv[i]);
+		err = write_media(mb, &call->mlv[i], sdp, &sdp->mv[i]);
 
 	return err;
 }

@@ -156,6 +156,8 @@ struct sdpx_ml {
 	bool msrp;                      /**< Its MSRP channel relayed      */
 	uint16_t msrp_sid;              /**< ... on this stream id         */
 	struct agw_msrp_info msrpinfo;  /**< ... the AGW's side (msrp.c)   */
+	bool dcrelay;                   /**< Data channels relayed end to
+					     end (dcrelay.c)               */
 };
 
 /** One W3 transport (index = tid) */
@@ -234,11 +236,31 @@ int  sdpx_dc_streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 int  sdpx_dc_write(struct mbuf *mb, const struct sdpx_call *call,
 		   const struct sdpx_ml *ml);
 
+/* --- data-channel m-lines relayed to the core (dcrelay.c) ------------- */
+
+bool sdpx_dcrelay_offered(const struct sdpx_media *m, bool core);
+bool sdpx_dcrelay_own(const struct sdpx_call *call,
+		      const struct sdpx_sdp *sdp, size_t i);
+int  sdpx_dcrelay_stream(struct sdpx_ml *ml, unsigned idx,
+			 const struct sdpx_media *core_m,
+			 const struct sdpx_ops *ops, void *arg);
+int  sdpx_dcrelay_write_core(struct mbuf *mb, const struct sdpx_ml *ml,
+			     const struct sdpx_sdp *sdp,
+			     const struct sdpx_media *m);
+int  sdpx_dcrelay_write_browser(struct mbuf *mb,
+				const struct sdpx_call *call,
+				const struct sdpx_ml *ml,
+				const struct sdpx_sdp *sdp,
+				const struct sdpx_media *m);
+
 /* --- real-time text: T.140 channel <-> m=text (rtt.c) ------------------ */
 
 int  sdpx_rtt_offer(struct sdpx_call *call, const struct sdpx_ops *ops,
 		    void *arg);
-int  sdpx_rtt_write_offer(struct mbuf *mb, const struct sdpx_ml *ml);
+int  sdpx_rtt_write_offer(struct mbuf *mb, const struct sdpx_ml *ml,
+			  const struct sdpx_media *m);
+int  sdpx_rtt_write_dcsa(struct mbuf *mb, const struct sdpx_ml *ml,
+			 const struct sdpx_media *m);
 int  sdpx_rtt_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
 		     unsigned idx, const struct sdpx_ops *ops, void *arg);
 int  sdpx_rtt_write_back(struct mbuf *mb, const struct sdpx_ml *ml);
@@ -248,11 +270,13 @@ int  sdpx_rtt_core_offer(struct sdpx_ml *ml, unsigned idx,
 			 const struct sdpx_media *m,
 			 const struct sdpx_ops *ops, void *arg);
 int  sdpx_rtt_write_dc_offer(struct mbuf *mb, const struct sdpx_call *call,
-			     const struct sdpx_ml *ml);
+			     const struct sdpx_ml *ml,
+			     const struct sdpx_media *m);
 int  sdpx_rtt_browser_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
 			     unsigned idx, const struct sdpx_ops *ops,
 			     void *arg);
-int  sdpx_rtt_write_core_answer(struct mbuf *mb, const struct sdpx_ml *ml);
+int  sdpx_rtt_write_core_answer(struct mbuf *mb, const struct sdpx_ml *ml,
+				const struct sdpx_media *m);
 
 /* --- MSRP over a data channel <-> m=message (msrp.c) ------------------ */
 

@@ -860,6 +860,7 @@ export class Phone {
 			this.pc = null;
 			Object.assign(this.st, { call: 'incoming',
 				direction: 'incoming', peer: uri, peerName: info.peerName,
+				chat: 'off', chatLog: [],
 				hold: { local: false, remote: false }, muted: false,
 				startedAt: null, endedAt: null, end: null, notice: null });
 			tones.ringStart();
@@ -1171,6 +1172,30 @@ export class Phone {
 			this.st.chat = 'connecting';
 			this._changed();
 		}
+	}
+
+	/**
+	 * Open the chat in the call on screen, one that has none (an incoming
+	 * call, or chat refused at the start): the channel agreed in SDP and a
+	 * re-offer that adds it (a data-channel m-line if the call has none)
+	 *
+	 * @returns {boolean} whether the re-offer went out
+	 */
+	chatOpen() {
+		const s = this.session;
+		if (!this.chatOn || !s?.isEstablished() || !this.pc)
+			return false;
+		const info = this._info(s);
+		if (info.chat && this.st.chat !== 'off')
+			return false;
+		if (!info.chat)
+			this._chatStart(s, this.pc, info);
+		const ok = s.renegotiate({ useUpdate: false });
+		if (!ok) {
+			this.st.chat = 'off';
+			this._changed();
+		}
+		return ok;
 	}
 
 	/** Send a chat message in the current call */

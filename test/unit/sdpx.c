@@ -21,6 +21,7 @@ struct fake {
 	struct agw_w3_prm remote[4];
 	unsigned stid[16];
 	bool smux[16];
+	bool srelay[16];
 	uint32_t ssrcv[16][4];
 	size_t ssrcc[16];
 	uint8_t ptv[16][64];
@@ -84,6 +85,7 @@ static int fake_stream(void *arg, unsigned idx,
 	++f->nstream;
 	f->stid[idx] = prm->tid;
 	f->smux[idx] = prm->core_rtcp_mux;
+	f->srelay[idx] = prm->dcrelay;
 	f->ssrcc[idx] = prm->ssrcc;
 	if (prm->ssrcc)
 		memcpy(f->ssrcv[idx], prm->ssrcv,
@@ -1736,7 +1738,9 @@ int test_sdpx_rtt(void)
 		"m=text 31004 RTP/AVP 101 99\r\n"
 		"a=rtpmap:101 red/1000\r\n"
 		"a=rtpmap:99 t140/1000\r\n"
-		"a=fmtp:101 99/99/99\r\n";
+		"a=fmtp:101 99/99/99\r\n"
+		"a=fmtp:99 cps=20\r\n"
+		"a=hlang-recv:de\r\n";
 	struct sdpx_call *call = NULL;
 	struct mbuf *in = NULL, *off = NULL, *out = mbuf_alloc(8192);
 	struct mbuf *off2 = NULL;
@@ -1753,7 +1757,10 @@ int test_sdpx_rtt(void)
 	TEST_ERR(subst(&off, in, "a=sctp-port:5000",
 		       "a=sctp-port:5000\r\n"
 		       "a=dcmap:4 label=\"chat\"\r\n"
-		       "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\""));
+		       "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\"\r\n"
+		       "a=dcsa:2 fmtp:- cps=30\r\n"
+		       "a=dcsa:2 hlang-send:de en\r\n"
+		       "a=dcsa:4 hlang-send:fr"));
 	pl = mbpl(off);
 	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_rtt, &f));
 
@@ -1769,6 +1776,11 @@ int test_sdpx_rtt(void)
 	HAS(out, 2, "a=rtpmap:98 t140/1000");
 	HAS(out, 2, "a=fmtp:100 98/98/98");
 	HAS(out, 2, "a=sendrecv");
+	/* RFC 8865 4.2: the channel's a=dcsa as the text m-line's own */
+	HAS(out, 2, "a=fmtp:98 cps=30");
+	HAS(out, 2, "a=hlang-send:de en");
+	HASNT(out, 2, "a=hlang-send:fr");
+	HASNT(out, 2, "a=dcsa");
 	HASNT(out, 2, "a=dcmap");
 	HASNT(out, 2, "a=sctp");
 
@@ -1791,6 +1803,9 @@ int test_sdpx_rtt(void)
 	HAS(out, 2, "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel");
 	HAS(out, 2, "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\"");
 	HAS(out, 2, "a=dcmap:4 label=\"chat\"");
+	HAS(out, 2, "a=dcsa:2 fmtp:- cps=20");
+	HAS(out, 2, "a=dcsa:2 hlang-recv:de");
+	TEST_EQ(sect_count(out, 2, "a=dcsa:"), 2);
 
 	/* an answer that calls it application is not the offer's */
 	mbuf_reset(out);
@@ -1872,13 +1887,16 @@ int test_sdpx_rtt_core_offer(void)
 		"m=text 31010 RTP/AVP 99 98\r\n"
 		"a=rtpmap:99 red/1000\r\n"
 		"a=fmtp:99 98/98/98\r\n"
-		"a=rtpmap:98 t140/1000\r\n";
+		"a=rtpmap:98 t140/1000\r\n"
+		"a=fmtp:98 cps=40\r\n"
+		"a=hlang-send:sv\r\n";
 	static const char dc_ans[] =
 		"m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
 		"c=IN IP4 0.0.0.0\r\n"
 		"a=mid:1\r\n"
 		"a=sctp-port:5001\r\n"
-		"a=max-message-size:262144\r\n";
+		"a=max-message-size:262144\r\n"
+		"a=dcsa:100 hlang-recv:sv\r\n";
 	struct sdpx_call *call = NULL;
 	struct mbuf *in = NULL, *out = mbuf_alloc(8192);
 	char *off = NULL, *ans = NULL, *ans0 = NULL;
@@ -1912,6 +1930,8 @@ int test_sdpx_rtt_core_offer(void)
 	HAS(out, 1, "a=setup:actpass");
 	HAS(out, 1, "a=sctp-port:5000");
 	HAS(out, 1, "a=dcmap:100 label=\"t140\";subprotocol=\"t140\"");
+	HAS(out, 1, "a=dcsa:100 fmtp:- cps=40");
+	HAS(out, 1, "a=dcsa:100 hlang-send:sv");
 	HASNT(out, 1, "a=rtpmap");
 
 	/* the browser's answer: its SCTP port to the AGW, m=text back */
@@ -1926,6 +1946,7 @@ int test_sdpx_rtt_core_offer(void)
 	HAS(out, 1, "a=fmtp:99 98/98/98");
 	HAS(out, 1, "a=rtpmap:98 t140/1000");
 	HAS(out, 1, "c=IN IP4 198.51.100.7");
+	HAS(out, 1, "a=hlang-recv:sv");
 
 	/* rejected by the browser: m=text rejected */
 	call = mem_deref(call);
@@ -2271,6 +2292,230 @@ int test_sdpx_xcode_conf(void)
  out:
 	sdpx_xcode_set(dflt, 2, 0);
 	mem_deref(call);
+	mem_deref(out);
+	return err;
+}
+
+
+/* --- data channels relayed to a DC-capable core (TS 26.114) ------------- */
+
+static const char core_answer_relay[] =
+	"v=0\r\n"
+	"o=core 78 78 IN IP4 10.20.30.40\r\n"
+	"s=-\r\n"
+	"c=IN IP4 10.20.30.40\r\n"
+	"a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:"
+	"99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+	"t=0 0\r\n"
+	"m=audio 31000 RTP/AVP 111\r\n"
+	"a=rtpmap:111 opus/48000/2\r\n"
+	"m=video 0 RTP/AVP 103\r\n"
+	"m=application 31010 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+	"c=IN IP4 203.0.113.5\r\n"
+	"a=setup:active\r\n"
+	"a=tls-id:abc123\r\n"
+	"a=sctp-port:5001\r\n"
+	"a=max-message-size:1000\r\n"
+	"a=dcmap:0 label=\"chat\";subprotocol=\"MSRP\"\r\n"
+	"a=ice-ufrag:core\r\n"
+	"a=candidate:1 1 udp 1 203.0.113.5 31010 typ host\r\n";
+
+
+static const char core_offer_relay[] =
+	"v=0\r\n"
+	"o=core 90 90 IN IP4 10.20.30.40\r\n"
+	"s=-\r\n"
+	"c=IN IP4 10.20.30.40\r\n"
+	"t=0 0\r\n"
+	"m=audio 31000 RTP/AVP 0\r\n"
+	"a=sendrecv\r\n"
+	"m=application 31010 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+	"a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:"
+	"99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+	"a=setup:actpass\r\n"
+	"a=sctp-port:5000\r\n"
+	"a=dcmap:1 label=\"t\"\r\n";
+
+
+static const char browser_answer_relay[] =
+	"v=0\r\n"
+	"o=- 5 2 IN IP4 127.0.0.1\r\n"
+	"s=-\r\n"
+	"t=0 0\r\n"
+	"a=group:BUNDLE 0\r\n"
+	"m=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"
+	"c=IN IP4 0.0.0.0\r\n"
+	"a=mid:0\r\n"
+	"a=ice-ufrag:Bb01\r\n"
+	"a=ice-pwd:browserpasswordbrowserpw\r\n"
+	"a=fingerprint:sha-256 3B:8F:1C:D2:5E:90:A7:64:0B:F3:28:C1:9D:E5:47:"
+	"7A:12:B6:83:4F:D9:20:6E:AC:F1:35:98:0D:C7:5B:E2:64\r\n"
+	"a=setup:active\r\n"
+	"a=rtcp-mux\r\n"
+	"a=sendrecv\r\n"
+	"m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+	"c=IN IP4 0.0.0.0\r\n"
+	"a=mid:1\r\n"
+	"a=ice-ufrag:Dd02\r\n"
+	"a=ice-pwd:browserpasswordbrowserdc\r\n"
+	"a=fingerprint:sha-256 3B:8F:1C:D2:5E:90:A7:64:0B:F3:28:C1:9D:E5:47:"
+	"7A:12:B6:83:4F:D9:20:6E:AC:F1:35:98:0D:C7:5B:E2:64\r\n"
+	"a=setup:active\r\n"
+	"a=sctp-port:5000\r\n"
+	"a=max-message-size:262144\r\n";
+
+
+/* D-64, core_datachannel relay: a browser's data-channel m-line goes to the
+   core end to end (its own transport, out of BUNDLE, DTLS and SCTP
+   attributes untouched both ways); a core's offered one is relayed to
+   the browser the same way */
+int test_sdpx_dcrelay(void)
+{
+	static const char *fp_b = "a=fingerprint:sha-256 3B:8F:1C:D2:5E:90:"
+		"A7:64:0B:F3:28:C1:9D:E5:47:7A:12:B6:83:4F:D9:20:6E:AC:F1:35:"
+		"98:0D:C7:5B:E2:64";
+	static const char *fp_c = "a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:"
+		"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:"
+		"44:55:66:77:88:99";
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *in2 = NULL, *in3 = NULL;
+	struct mbuf *out = mbuf_alloc(8192);
+	struct fake f;
+	struct pl pl;
+	struct sa sa;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	dc_calls = 0;
+	TEST_ASSERT(out);
+	sdpx_dcrelay_set(true);
+	TEST_ERR(load(&in, "chrome-offer-av-dc.sdp"));
+
+	/* max-bundle (no candidates of its own): the browser would refuse
+	   an answer that takes it out of the group, so the AGW ends it */
+	pl = mbpl(in);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+	TEST_EQ(dc_calls, 1);
+	TEST_ASSERT(!f.srelay[2]);
+	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+	call = mem_deref(call);
+	TEST_ERR(subst(&in2, in, "a=rtcp-mux\r\n",
+		       "a=rtcp-mux\r\n"
+		       "a=candidate:1 1 udp 2113937151 127.0.0.1 50000 typ "
+		       "host\r\n"));
+	TEST_ERR(subst(&in3, in2, "a=sctp-port:5000\r\n",
+		       "a=sctp-port:5000\r\n"
+		       "a=candidate:1 1 udp 2113937151 127.0.0.1 50000 typ "
+		       "host\r\n"));
+	pl = mbpl(in3);
+	mbuf_reset(out);
+	dc_calls = 0;
+	memset(&f, 0, sizeof(f));
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+	TEST_EQ(dc_calls, 1);
+	call = mem_deref(call);
+	in3 = mem_deref(in3);
+
+	/* balanced: a candidate of its own */
+	TEST_ERR(subst(&in3, in2, "a=sctp-port:5000\r\n",
+		       "a=sctp-port:5000\r\n"
+		       "a=candidate:1 1 udp 2113937151 127.0.0.1 50004 typ "
+		       "host\r\n"));
+	pl = mbpl(in3);
+	mbuf_reset(out);
+	dc_calls = 0;
+	memset(&f, 0, sizeof(f));
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+
+	TEST_EQ(dc_calls, 0);              /* not terminated */
+	TEST_EQ(f.nstream, 3);
+	TEST_ASSERT(f.srelay[2] && f.smux[2] && !f.srelay[0]);
+	TEST_ASSERT(f.stid[2] != f.stid[0]);
+	TEST_ASSERT(f.tp[f.stid[2]].relay && !f.tp[f.stid[0]].relay);
+	TEST_STREQ(f.tp[f.stid[2]].ufrag, "Xk7q");
+	HAS(out, 2, "m=application 30004 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 2, "c=IN IP4 198.51.100.7");
+	HAS(out, 2, fp_b);
+	HAS(out, 2, "a=setup:actpass");
+	HAS(out, 2, "a=sctp-port:5000");
+	HAS(out, 2, "a=max-message-size:262144");
+	HASNT(out, 2, "a=ice-");
+	HASNT(out, 2, "a=candidate");
+	HASNT(out, 2, "a=mid");
+
+	pl.p = core_answer_relay;
+	pl.l = strlen(core_answer_relay);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_browser(out, call, &pl, &fake_ops_dc, &f));
+	HAS(out, -1, "a=group:BUNDLE 0");
+	HAS(out, 2, "m=application 40002 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 2, "a=mid:2");
+	HAS(out, 2, "a=ice-ufrag:agwU1");
+	HAS(out, 2, "a=candidate:1 1 udp 2130706431 192.0.2.10 40002 typ "
+	    "host");
+	HAS(out, 2, fp_c);                 /* the core's, from its session */
+	HAS(out, 2, "a=setup:active");
+	HAS(out, 2, "a=tls-id:abc123");
+	HAS(out, 2, "a=sctp-port:5001");
+	HAS(out, 2, "a=max-message-size:1000");
+	HAS(out, 2, "a=dcmap:0 label=\"chat\";subprotocol=\"MSRP\"");
+	HASNT(out, 2, "a=ice-ufrag:core");
+	HASNT(out, 2, "a=candidate:1 1 udp 1 ");
+	TEST_EQ(sect_count(out, 2, "a=fingerprint:"), 1);
+	TEST_ERR(sa_set_str(&sa, "203.0.113.5", 31010));
+	TEST_ASSERT(sa_cmp(&f.rtp[2], &sa, SA_ALL));
+	TEST_ASSERT(sa_cmp(&f.rtcp[2], &sa, SA_ALL));
+	call = mem_deref(call);
+
+	/* a core's offer is relayed whatever the configuration says */
+	sdpx_dcrelay_set(false);
+	memset(&f, 0, sizeof(f));
+	pl.p = core_offer_relay;
+	pl.l = strlen(core_offer_relay);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_offer_to_browser(out, &call, &pl, &fake_ops_dc, &f));
+	TEST_EQ(f.ntp, 2);
+	TEST_ASSERT(f.srelay[1] && !f.srelay[0] && f.stid[1] != f.stid[0]);
+	HAS(out, -1, "a=group:BUNDLE 0");
+	HAS(out, 1, "m=application 40002 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 1, "a=ice-ufrag:agwU1");
+	HAS(out, 1, fp_c);
+	HAS(out, 1, "a=setup:actpass");
+	HAS(out, 1, "a=dcmap:1 label=\"t\"");
+	TEST_ERR(sa_set_str(&sa, "10.20.30.40", 31010));
+	TEST_ASSERT(sa_cmp(&f.rtp[1], &sa, SA_ALL));
+
+	pl.p = browser_answer_relay;
+	pl.l = strlen(browser_answer_relay);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_core(out, call, &pl, &fake_ops_dc, &f));
+	TEST_ASSERT(f.remote[f.stid[1]].relay && !f.remote[f.stid[0]].relay);
+	TEST_STREQ(f.remote[f.stid[1]].ufrag, "Dd02");
+	HAS(out, 1, "m=application 30002 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 1, "c=IN IP4 198.51.100.7");
+	HAS(out, 1, fp_b);
+	HAS(out, 1, "a=setup:active");
+	HAS(out, 1, "a=sctp-port:5000");
+	HASNT(out, 1, "a=ice-");
+	HASNT(out, 1, "a=mid");
+
+	/* the browser's re-offer (hold, say) keeps it relayed, though
+	   core_datachannel is terminate */
+	memset(&f, 0, sizeof(f));
+	dc_calls = 0;
+	mbuf_reset(out);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+	TEST_EQ(dc_calls, 0);
+	TEST_ASSERT(f.srelay[1] && f.tp[f.stid[1]].relay);
+	HAS(out, 1, "m=application 30002 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 1, fp_b);
+
+ out:
+	sdpx_dcrelay_set(false);
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(in2);
+	mem_deref(in3);
 	mem_deref(out);
 	return err;
 }

@@ -100,6 +100,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_srtp_vectors)     \
 	X(test_dcep_codec)       \
 	X(test_sdpx_datachannel) \
+	X(test_sdpx_dcrelay) \
 	X(test_sdpx_rtt) \
 	X(test_sdpx_rtt_core_offer) \
 	X(test_dc_open_send_close) \

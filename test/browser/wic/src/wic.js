@@ -18,7 +18,9 @@
 //               oscillator) instead of the fake capture device's beeps
 //   dc          1: an outgoing call offers a data channel "chat" (the
 //               AGW's data-channel endpoint); dcOpen/dcSend/dcClose/
-//               dcState/dcInfo drive channels on the call's connection
+//               dcState/dcInfo drive channels on the call's connection,
+//               dcGot(label) is what one received; channels the far end
+//               opens (a relayed data channel's peer) are kept too
 //
 // window.wic: register(), unregister(), call(target), answer(), hangup(),
 // hold(), unhold(), message(target, body), connect(), state(), stats(), sdp(),
@@ -309,6 +311,11 @@ function attachPc(connection) {
 			audio.srcObject = e.streams[0];
 		ev('track', { kind: e.track.kind });
 	});
+	// channels the far end opens (DCEP): a peer that is not the AGW
+	pc.addEventListener('datachannel', (e) => {
+		dcTrack(e.channel);
+		ev('dc-remote', { label: e.channel.label, id: e.channel.id });
+	});
 	pc.addEventListener('iceconnectionstatechange', () =>
 		ev('ice', { state: pc.iceConnectionState }));
 	pc.addEventListener('connectionstatechange', () =>
@@ -569,6 +576,12 @@ function dcOpen(label, protocol = '', id = null) {
 		throw new Error('no call');
 	const ch = pc.createDataChannel(label, id === null ? { protocol } :
 		{ protocol, negotiated: true, id });
+	return dcTrack(ch);
+}
+
+/** Keep a channel (ours, or one the far end opened) by its label */
+function dcTrack(ch) {
+	const label = ch.label;
 	ch.binaryType = 'arraybuffer';
 	ch.got = [];
 	ch.addEventListener('open', () => ev('dc-open', { label, id: ch.id }));
@@ -578,6 +591,13 @@ function dcOpen(label, protocol = '', id = null) {
 	ch.addEventListener('message', (e) => ch.got.push(e.data));
 	channels.set(label, ch);
 	return ch.readyState;
+}
+
+/** What a channel received: strings as they are, binary as hex */
+function dcGot(label) {
+	return (channels.get(label)?.got ?? []).map((d) => typeof d ===
+		'string' ? d : { hex: [...new Uint8Array(d)].map((b) =>
+			b.toString(16).padStart(2, '0')).join('') });
 }
 
 /** Add a channel by a re-offer (the call had none); resolves the
@@ -712,7 +732,7 @@ function sdp() {
 window.wic = { register, unregister, call, answer, hangup, hold, unhold,
 	message, connect, state, stats, sdp, closeSocket, closeMedia, log, sip,
 	listen, dtmf, version: JsSIP.version,
-	dcOpen, dcAdd, dcSend, dcClose, dcState, dcInfo,
+	dcOpen, dcAdd, dcSend, dcClose, dcState, dcInfo, dcGot,
 	config: { pcConfig: PC_CONFIG, mediaConstraints: MEDIA } };
 
 /* ---- the page's own controls ---------------------------------------- */
