@@ -473,3 +473,21 @@ size_t tls_conn_bufsize(const struct tls_conn *tc)
 
 	return mbedtls_ssl_get_buffers_size(&tc->ssl);
 }
+
+
+/**
+ * Tell whether a TLS 1.3 connection holds no handshake state and no
+ * unused TLS 1.2 transform (after an idle moment)
+ *
+ * @param tc TLS connection
+ *
+ * @return true if lean
+ */
+bool tls_conn_lean(const struct tls_conn *tc)
+{
+	if (!tc || !tc->up)
+		return false;
+
+	return !tc->ssl.MBEDTLS_PRIVATE(handshake) &&
+		!tc->ssl.MBEDTLS_PRIVATE(transform_negotiate);
+}
