@@ -261,7 +261,7 @@ int main(int argc, char *argv[])
 			return 2;
 		}
 	}
-	if (!calls || !secs || calls > 1000) {
+	if (!calls || !secs || calls > 2000) {
 		usage();
 		return 2;
 	}
