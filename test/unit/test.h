@@ -118,6 +118,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_msrp_split)      \
 	X(test_sdpx_msrp)       \
 	X(test_agw_dual)        \
+	X(test_agw_shared)      \
 	X(test_agw_active)      \
 	X(test_agw_passive)     \
 	X(test_agw_reject)      \
