@@ -178,6 +178,8 @@ void agw_shared_learn(struct agw_shared *sh, struct agw_w3 *w3,
 		      const struct sa *src);
 void agw_shared_detach(struct agw_w3 *w3);
 uint64_t agw_shared_unknown(const struct agw_shared *sh);
+void agw_shared_recv_test(struct agw *agw, const struct sa *src,
+			  struct mbuf *mb);
 
 /* ice.c */
 void agw_ice_recv(struct agw_w3 *w3, const struct sa *src,

@@ -29,6 +29,7 @@
 enum {
 	UFRAG_BUCKETS = 1024,
 	SRC_BUCKETS   = 4096,
+	RCVBUF        = 4 << 20,     /* every call's bursts in one queue */
 };
 
 /** A browser address a transport accepted a check from */
@@ -194,8 +195,12 @@ static int bind_h(uint16_t port, void *arg)
 		k->i = i;
 		err = agw_udp_open(sh->agw, &k->us, &addrv[i], port,
 				   shared_recv, k);
-		if (!err)
-			++sh->sockc;
+		if (err)
+			break;
+
+		++sh->sockc;
+		if (net_udp_rcvbuf_set(k->us, RCVBUF))
+			log_debug("shared port: no larger receive buffer");
 	}
 
 	if (err) {
@@ -380,4 +385,22 @@ void agw_shared_detach(struct agw_w3 *w3)
 uint64_t agw_shared_unknown(const struct agw_shared *sh)
 {
 	return sh ? sh->unknown : 0;
+}
+
+
+/**
+ * Feed a datagram as if received on the shared port (fuzzing)
+ *
+ * @param agw The AGW (media_port_shared)
+ * @param src Source address
+ * @param mb  Datagram
+ */
+void agw_shared_recv_test(struct agw *agw, const struct sa *src,
+			  struct mbuf *mb)
+{
+	if (!agw->shared || !agw->shared->sockc)
+		return;
+
+	shared_recv(src, mbuf_buf(mb), mbuf_get_left(mb),
+		    &agw->shared->sockv[0]);
 }

@@ -22,6 +22,8 @@
 #include "tls/tlsx.h"
 #include "core/log.h"
 #include "agw/agw.h"
+#include "net/net.h"
+#include "agw/agw_int.h"
 #include "mb.h"
 
 struct agwd {
@@ -113,6 +115,11 @@ static int cmd_stats(struct agwd *d, struct mbuf *rsp)
 		sum.core_unlatched += st.core_unlatched;
 	}
 
+	if (d->agw->shared)
+		(void)re_fprintf(stderr, "agwd: shared port: %llu datagrams "
+			      "from unknown sources\n", (unsigned long long)
+			      agw_shared_unknown(d->agw->shared));
+
 	return mbuf_printf(rsp, "stats %llu %llu %llu %llu %llu %u %u",
 			   (unsigned long long)sum.w3_pkts,
 			   (unsigned long long)sum.w3_dropped,
@@ -194,6 +201,8 @@ int mb_agwd_main(int fd, const char *datadir, uint16_t pmin, uint16_t pmax,
 	conf.port_max = pmax;
 	conf.max_calls = calls;
 	conf.consent_timeout = 30;
+	/* mediabench --shared: one browser-side port for all calls */
+	conf.media_port_shared = getenv("MB_AGW_SHARED") != NULL;
 
 	(void)sa_set_str(&laddr, "127.0.0.1", 0);
 

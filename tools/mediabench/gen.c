@@ -151,7 +151,9 @@ static void batch_flush(struct gen *g, struct batch *b)
 			if (n < 0 && errno == EINTR)
 				continue;
 			/* drop the one that failed, go on with the rest */
-			++g->send_err;
+			if (!g->send_err++)
+				(void)re_fprintf(stderr, "mediabench: "
+					      "sendmmsg: %m\n", errno);
 			++done;
 			continue;
 		}
@@ -908,8 +910,16 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 
 	if (loss_pct(&g) > 0.1) {
 		(void)re_fprintf(stderr, "mediabench: %s: %.3f%% of %llu "
-			      "packets lost (more than 0.1%%)\n", t->name,
-			      loss_pct(&g), (unsigned long long)g.tx_all);
+			      "packets lost (more than 0.1%%); in the window "
+			      "(%.1f s, generator CPU %.1f s) %llu sent, %llu to the core, %llu to the "
+			      "browser; %llu send errors\n", t->name,
+			      loss_pct(&g),
+			      (unsigned long long)g.tx_all, res->secs,
+			      res->gen_cpu_s,
+			      (unsigned long long)g.tx,
+			      (unsigned long long)g.rx_dir[0],
+			      (unsigned long long)g.rx_dir[1],
+			      (unsigned long long)g.send_err);
 		err = EPROTO;
 	}
 

@@ -2,7 +2,9 @@
  * @file main.c  mediabench: media relay benchmark, imsedge AGW vs rtpengine
  *
  *   mediabench [--calls N] [--seconds S] [--only agw|rtpengine]
- *              [--data DIR] [--log FILE]
+ *              [--data DIR] [--log FILE] [--shared]
+ *
+ * --shared runs the AGW with media_port_shared (one browser-side port).
  *
  * Runs the same traffic through (1) the AGW in a child process (agwd) and
  * (2) rtpengine-daemon in userspace mode, then measures the floor, and
@@ -173,6 +175,9 @@ static int run_agw(const char *self, const char *data, unsigned calls,
 				       "(unlatched %llu), sessions %u, "
 				       "closed %u", res->note[0] ? "; " : "",
 				       w3, co, w3d, cod, unl, n, closed);
+			if (err)
+				(void)re_fprintf(stderr, "mediabench: %s\n",
+					      res->note);
 			if (closed && !err) {
 				(void)re_fprintf(stderr, "mediabench: AGW "
 					      "closed %u sessions\n", closed);
@@ -219,7 +224,8 @@ static int run_rtpe(const char *log, unsigned calls, unsigned secs,
 static void usage(void)
 {
 	(void)re_fprintf(stderr, "usage: mediabench [--calls N] [--seconds S] "
-		      "[--only agw|rtpengine] [--data DIR] [--log FILE]\n");
+		      "[--only agw|rtpengine] [--data DIR] [--log FILE] "
+		      "[--shared]\n");
 }
 
 
@@ -256,6 +262,8 @@ int main(int argc, char *argv[])
 			data = argv[++i];
 		else if (!strcmp(argv[i], "--log") && i + 1 < argc)
 			log = argv[++i];
+		else if (!strcmp(argv[i], "--shared"))
+			(void)setenv("MB_AGW_SHARED", "1", 1);  /* to agwd */
 		else {
 			usage();
 			return 2;
