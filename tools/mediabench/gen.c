@@ -24,7 +24,8 @@ enum {
 	CHECK_MS   = 200,            /* ICE check retransmission */
 	CONSENT_MS = 5000,           /* consent freshness checks */
 	WARMUP_MS  = 2000,
-	DRAIN_MS   = 300,
+	DRAIN_MS   = 300,            /* quiet time that ends the run */
+	DRAIN_MAX_MS = 10000,
 	BUF        = 2048,           /* a DTLS flight's datagram fits */
 	BATCH      = 64,             /* datagrams per sendmmsg/recvmmsg */
 	SOCKBUF    = 4 << 20,
@@ -97,6 +98,7 @@ struct gen {
 	uint64_t deadline;
 	bool traffic;
 	bool drain;
+	uint64_t drain_rx, drain_ts;
 	bool measure;
 	uint64_t tx, rx, tx_all, rx_all;
 	uint64_t rx_dir[2];          /* to the core, to the browser */
@@ -629,7 +631,14 @@ static void tick(void *arg)
 	tmr_start(&g->tmr, 1, tick, g);
 
 	if (g->drain) {
-		if (now >= g->deadline)
+		/* until nothing arrived for DRAIN_MS (a target that lags
+		   still delivers), at most DRAIN_MAX_MS */
+		if (g->rx_all != g->drain_rx) {
+			g->drain_rx = g->rx_all;
+			g->drain_ts = now;
+		}
+		if (now >= g->deadline ||
+		    now - g->drain_ts >= DRAIN_MS * 1000000ull)
 			re_cancel();
 		return;
 	}
@@ -882,7 +891,9 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 
 	/* let what is in flight arrive */
 	g.drain = true;
-	(void)run_until(&g, DRAIN_MS);
+	g.drain_rx = g.rx_all;
+	g.drain_ts = mb_now_ns();
+	(void)run_until(&g, DRAIN_MAX_MS);
 
 	res->tx = g.tx;
 	res->rx = g.rx;
