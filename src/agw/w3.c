@@ -161,6 +161,10 @@ struct net_udp *agw_w3_sock_for(const struct agw_w3 *w3,
 {
 	unsigned i;
 
+	/* one address: no choice (and no getsockname() per packet) */
+	if (w3->sockc <= 1)
+		return w3->us;
+
 	for (i = 0; i < ARRAY_SIZE(w3->routev); i++) {
 		if (w3->routev[i].us && sa_cmp(&w3->routev[i].src, dst,
 					       SA_ALL))

@@ -120,6 +120,28 @@ static int cmd_stats(struct agwd *d, struct mbuf *rsp)
 			      "from unknown sources\n", (unsigned long long)
 			      agw_shared_unknown(d->agw->shared));
 
+	/* browser side: datagrams per receive call */
+	{
+		struct net_udp_stats us;
+		uint64_t rx = 0, reads = 0;
+
+		for (i = 0; i < d->calls; i++) {
+			struct agw_w3 *w3 = d->sv[i] ?
+				agw_sess_w3(d->sv[i], 0) : NULL;
+
+			if (!w3 || (w3->shared && i))
+				continue;
+			net_udp_stats(w3->us, &us);
+			rx += us.rx;
+			reads += us.reads;
+		}
+		(void)re_fprintf(stderr, "agwd: browser side: %llu datagrams "
+			      "in %llu receive calls (%.2f per call)\n",
+			      (unsigned long long)rx,
+			      (unsigned long long)reads,
+			      reads ? (double)rx / (double)reads : 0.0);
+	}
+
 	return mbuf_printf(rsp, "stats %llu %llu %llu %llu %llu %u %u",
 			   (unsigned long long)sum.w3_pkts,
 			   (unsigned long long)sum.w3_dropped,
