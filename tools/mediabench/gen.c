@@ -782,6 +782,21 @@ static int gen_open(struct gen *g)
 }
 
 
+/* MB_CALLGRIND: instrumentation of the target on/off (agwd.c) */
+static void callgrind(int pid, const char *onoff)
+{
+	char cmd[128];
+
+	if (!getenv("MB_CALLGRIND"))
+		return;
+
+	(void)snprintf(cmd, sizeof(cmd), "callgrind_control -i %s %d "
+		       ">/dev/null 2>&1", onoff, pid);
+	if (system(cmd))
+		(void)re_fprintf(stderr, "mediabench: %s failed\n", cmd);
+}
+
+
 static double loss_pct(const struct gen *g)
 {
 	if (!g->tx_all)
@@ -885,9 +900,11 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 	s0 = mb_self_cpu();
 	ts = mb_now_ns();
 	g.measure = true;
+	callgrind(t->pid, "on");
 
 	err = run_until(&g, secs * 1000ull);
 	g.measure = false;
+	callgrind(t->pid, "off");
 	res->secs = (double)(mb_now_ns() - ts) / 1e9;
 	(void)mb_proc_cpu(t->pid, &c1);
 	s1 = mb_self_cpu();
