@@ -281,18 +281,6 @@ int mb_agwd_start(int *pidp, struct sa *ctl, const char *self,
 		(void)close(fds[0]);
 		(void)snprintf(fdarg, sizeof(fdarg), "%d", fds[1]);
 		(void)snprintf(callarg, sizeof(callarg), "%u", calls);
-		/* MB_CALLGRIND=FILE: the AGW under callgrind, collecting
-		   only in the window (gen.c switches it on and off) */
-		if (getenv("MB_CALLGRIND")) {
-			char out[600];
-
-			(void)snprintf(out, sizeof(out),
-				       "--callgrind-out-file=%s",
-				       getenv("MB_CALLGRIND"));
-			execlp("valgrind", "valgrind", "--tool=callgrind",
-			       "--collect-atstart=no", out, self, "agwd",
-			       fdarg, datadir, callarg, (char *)NULL);
-		}
 		execl(self, self, "agwd", fdarg, datadir, callarg,
 		      (char *)NULL);
 		_exit(127);

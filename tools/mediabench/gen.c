@@ -530,11 +530,7 @@ static int br_dtls_start(struct call *c)
 		err = dtls_sess_set_peer_fingerprint(c->dtls,
 			TLS_FINGERPRINT_SHA256, c->prm.rfp, MB_FP_LEN);
 	if (!err) {
-		/* a target under valgrind is ~50 times slower */
-		if (getenv("MB_CALLGRIND"))
-			dtls_sess_set_timeout(c->dtls, 2000, 20000);
-		else
-			dtls_sess_set_timeout(c->dtls, 200, 2000);
+		dtls_sess_set_timeout(c->dtls, 200, 2000);
 		if (role == DTLS_CLIENT)
 			err = dtls_sess_start(c->dtls);
 	}
@@ -786,21 +782,6 @@ static int gen_open(struct gen *g)
 }
 
 
-/* MB_CALLGRIND: instrumentation of the target on/off (agwd.c) */
-static void callgrind(int pid, const char *onoff)
-{
-	char cmd[128];
-
-	if (!getenv("MB_CALLGRIND"))
-		return;
-
-	(void)snprintf(cmd, sizeof(cmd), "callgrind_control -i %s %d "
-		       ">/dev/null 2>&1", onoff, pid);
-	if (system(cmd))
-		(void)re_fprintf(stderr, "mediabench: %s failed\n", cmd);
-}
-
-
 static double loss_pct(const struct gen *g)
 {
 	if (!g->tx_all)
@@ -904,11 +885,10 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 	s0 = mb_self_cpu();
 	ts = mb_now_ns();
 	g.measure = true;
-	callgrind(t->pid, "on");
 
 	err = run_until(&g, secs * 1000ull);
 	g.measure = false;
-	callgrind(t->pid, "off");
+
 	res->secs = (double)(mb_now_ns() - ts) / 1e9;
 	(void)mb_proc_cpu(t->pid, &c1);
 	s1 = mb_self_cpu();
