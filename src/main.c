@@ -391,7 +391,8 @@ static int media_addrs(const struct imsedge_conf *conf, struct agw_conf *ac)
 
 /* The media gateway, when media_listen is set; its DTLS certificate is
    the W2 one (browsers check it by the fingerprint in SDP) */
-/* core_codecs and amr_wb_mode_set to the SDP interworking */
+/* core_codecs, amr_wb_mode_set and core_datachannel to the SDP
+   interworking */
 static void xcode_config(const struct imsedge_conf *conf)
 {
 	static const int ids[CONF_CODECS] = {
@@ -404,6 +405,7 @@ static void xcode_config(const struct imsedge_conf *conf)
 		v[i] = ids[conf->core_codecv[i]];
 
 	sdpx_xcode_set(v, i, conf->amr_wb_mode_set);
+	sdpx_dcrelay_set(conf->core_dc_relay);
 }
 
 

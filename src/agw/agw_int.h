@@ -7,6 +7,8 @@
  * Include re.h, net/net.h, tls/dtls.h, srtp/srtp.h and agw.h first.
  */
 
+#include "../rtpq/rtpq.h"
+
 enum {
 	AGW_PKT_MAX     = 1500,      /**< Largest datagram relayed         */
 	AGW_TRAILER_MAX = 32,        /**< SRTCP index + the longest tag    */
@@ -14,6 +16,7 @@ enum {
 	AGW_PWD_LEN     = 24,
 	AGW_CHECKED_MAX = 4,         /**< Browser addresses remembered     */
 	AGW_SSRC_MAX    = 32,        /**< Browser SSRCs per stream         */
+	AGW_CORE_SSRCS  = 4,         /**< Core SSRCs a stream remembers    */
 	AGW_DTLS_MTU    = 1200,
 	AGW_LATCH_MS    = 5000,      /**< Silence before re-latching       */
 };
@@ -32,6 +35,7 @@ struct agw {
 	char fingerprint[128];       /**< "sha-256 AB:CD:..."              */
 	uint32_t xcodes;             /**< Transcoded streams (xcode.c)     */
 	struct agw_shared *shared;   /**< media_port_shared (shared.c)     */
+	uint64_t xcodes_total;       /**< ... put on the path since start  */
 	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
 };
 
@@ -103,6 +107,7 @@ struct agw_w3 {
 	bool shared;                 /**< On the shared port (shared.c)    */
 	struct le ufrag_he;          /**< In the shared port's ufrag hash  */
 	struct list shared_srcl;     /**< Addresses it owns there          */
+	bool relay;                  /**< DTLS relayed (dcrelay.c)         */
 };
 
 /** Symmetric RTP: the source a core-side socket is latched to */
@@ -126,13 +131,25 @@ struct agw_stream {
 	uint32_t ssrcv[AGW_SSRC_MAX];
 	size_t ssrcc;
 	uint32_t ptmap[4];           /**< Payload types, a bit each        */
+	uint32_t core_ssrcv[AGW_CORE_SSRCS]; /**< Last SSRCs relayed from
+					the core: the browser's RTCP
+					feedback about them goes here     */
+	unsigned core_ssrci;
 	struct sa peer_rtp;          /**< From the core's SDP              */
 	struct sa peer_rtcp;
 	struct agw_latch latch_rtp;
 	struct agw_latch latch_rtcp;
 	struct agw_stats stats;
+	struct rtpq_pts relay_pts;   /**< The m-line's types and clocks    */
+	struct rtpq q_w3;            /**< RTP received from the browser    */
+	struct rtpq q_core;          /**< RTP received from the core       */
+	struct rtpq_rr rr_w3;        /**< Last report block of the browser */
+	struct rtpq_rr rr_core;      /**< ... of the core                  */
+	bool have_rr_w3;
+	bool have_rr_core;
 	struct agw_xcode *xc;        /**< Transcoding path, NULL: relay    */
 	struct agw_rtt *rtt;         /**< Real-time text (rtt.c), or NULL  */
+	bool dcrelay;                /**< Relayed data channel (dcrelay.c) */
 };
 
 /* agw.c */
@@ -214,6 +231,12 @@ void agw_rtt_from_core(struct agw_rtt *r, const uint8_t *p, size_t n,
 /* msrp.c */
 bool agw_msrp_dc_recv(struct agw_w3 *w3, uint16_t sid, const uint8_t *p,
 		      size_t n);
+
+/* dcrelay.c */
+void agw_dcrelay_from_w3(struct agw_w3 *w3, const struct sa *src,
+			 const uint8_t *p, size_t n);
+void agw_dcrelay_from_core(struct agw_stream *st, const uint8_t *p,
+			   size_t n);
 
 /* relay.c */
 bool agw_is_rtcp(const uint8_t *p, size_t n);

@@ -223,6 +223,22 @@ static void core_recv(struct agw_stream *st, bool rtcp_sock,
 	bool rtcp = rtcp_sock || agw_is_rtcp(p, n);
 	struct agw_latch *l = rtcp_sock ? &st->latch_rtcp : &st->latch_rtp;
 
+	/* a relayed data channel takes DTLS only (RFC 7983) */
+	if (st->dcrelay) {
+		if (!n || n > AGW_PKT_MAX || p[0] < 20 || p[0] > 63 ||
+		    rtcp_sock) {
+			++st->stats.core_dropped;
+			return;
+		}
+		if (!latch(st, l, src)) {
+			++st->stats.core_dropped;
+			++st->stats.core_unlatched;
+			return;
+		}
+		agw_dcrelay_from_core(st, p, n);
+		return;
+	}
+
 	if (n > AGW_PKT_MAX || !rtp_valid(p, n, rtcp)) {
 		++st->stats.core_dropped;
 		return;

@@ -9,13 +9,20 @@
  * Browser to core: only from an address that passed a check, only once
  * DTLS has keyed SRTP; a BUNDLE is split by SSRC (the stream that lists
  * it), then by payload type (the first stream that lists it); RTCP by
- * the sender's SSRC, else to the first stream. A transport with one
- * stream needs neither. Core to browser: RTP only once early media is
+ * the sender's SSRC, else by the SSRC it reports on (feedback such as
+ * NACK, PLI and FIR names the media source; a receiver report its first
+ * block) among the last SSRCs each stream relayed from the core, else
+ * to the first stream. A transport with one stream needs neither. Core to browser: RTP only once early media is
  * allowed (D-38), to the selected address.
  *
  * A stream with a transcoding path (st->xc, xcode.c) hands its plain
  * packets there instead; what it makes goes out through
  * agw_relay_to_w3() or agw_core_send().
+ *
+ * Reception quality (src/rtpq) is measured here, on what the AGW
+ * receives from each side: browser RTP after SRTP authentication, core
+ * RTP from the latched source, relayed or transcoded alike; the first
+ * report block of each side's RTCP SR/RR is kept as its view.
  */
 #include <string.h>
 #include <re.h>
@@ -64,19 +71,64 @@ static bool has_ssrc(const struct agw_stream *st, uint32_t ssrc)
 }
 
 
+static bool has_core_ssrc(const struct agw_stream *st, uint32_t ssrc)
+{
+	size_t i;
+
+	for (i = 0; i < AGW_CORE_SSRCS; i++) {
+
+		if (st->core_ssrcv[i] == ssrc && ssrc)
+			return true;
+	}
+
+	return false;
+}
+
+
+/* Remember an SSRC the core sends on this stream (a few, newest last) */
+static void core_ssrc_learn(struct agw_stream *st, const uint8_t *p)
+{
+	uint32_t ssrc = be32(p + 8);
+
+	if (has_core_ssrc(st, ssrc))
+		return;
+
+	st->core_ssrcv[st->core_ssrci] = ssrc;
+	st->core_ssrci = (st->core_ssrci + 1) % AGW_CORE_SSRCS;
+}
+
+
+/* The SSRC an RTCP packet of n bytes is about: a feedback message's
+   media source (RTPFB 205, PSFB 206), a receiver report's first block
+   (RR 201 with a report count); 0 if none */
+static uint32_t rtcp_about(const uint8_t *p, size_t n)
+{
+	const uint8_t pt = p[1];
+
+	if (n < 12)
+		return 0;
+
+	if (pt == 205 || pt == 206 || (pt == 201 && (p[0] & 0x1f)))
+		return be32(p + 8);
+
+	return 0;
+}
+
+
 static bool has_pt(const struct agw_stream *st, uint8_t pt)
 {
 	return (st->ptmap[pt >> 5] >> (pt & 31)) & 1;
 }
 
 
-/* The stream of a packet from the browser; RTP header of 12 bytes or
-   RTCP of 8 (sender SSRC at 4) */
+/* The stream of a packet of n bytes from the browser; RTP header of 12
+   bytes or RTCP of 8 (sender SSRC at 4) */
 static struct agw_stream *pick(const struct agw_w3 *w3, const uint8_t *p,
-			       bool rtcp)
+			       size_t n_bytes, bool rtcp)
 {
 	struct agw_stream *first = NULL, *by_pt = NULL;
 	uint32_t ssrc = be32(p + (rtcp ? 4 : 8));
+	uint32_t about = rtcp ? rtcp_about(p, n_bytes) : 0;
 	uint8_t pt = p[1] & 0x7f;
 	struct le *le;
 	unsigned n = 0;
@@ -92,7 +144,8 @@ static struct agw_stream *pick(const struct agw_w3 *w3, const uint8_t *p,
 
 		if (!first)
 			first = st;
-		if (!rtcp && !by_pt && has_pt(st, pt))
+		if (!by_pt && (rtcp ? has_core_ssrc(st, about) :
+			       has_pt(st, pt)))
 			by_pt = st;
 		++n;
 	}
@@ -166,9 +219,14 @@ void agw_relay_w3(struct agw_w3 *w3, const struct sa *src,
 	if (len < (rtcp ? 8u : 12u))
 		goto drop;
 
-	st = pick(w3, buf, rtcp);
+	st = pick(w3, buf, len, rtcp);
 	if (!st)
 		goto drop;
+
+	if (!rtcp)
+		rtpq_rtp(&st->q_w3, buf, len, net_udp_rx_time());
+	else if (rtpq_rr(buf, len, &st->rr_w3))
+		st->have_rr_w3 = true;
 
 #ifdef IMSEDGE_TRANSCODE
 	if (st->xc) {
@@ -251,12 +309,20 @@ void agw_relay_core(struct agw_stream *st, bool rtcp, const uint8_t *p,
 		return;
 	}
 
+	if (!rtcp)
+		rtpq_rtp(&st->q_core, p, n, net_udp_rx_time());
+	else if (rtpq_rr(p, n, &st->rr_core))
+		st->have_rr_core = true;
+
 #ifdef IMSEDGE_TRANSCODE
 	if (st->xc) {
 		agw_xcode_from_core(st->xc, p, n, rtcp);
 		return;
 	}
 #endif
+
+	if (!rtcp)
+		core_ssrc_learn(st, p);
 
 	memcpy(buf, p, n);
 	if (agw_relay_to_w3(st, rtcp, buf, n, sizeof(st->sess->agw->buf))) {

@@ -436,7 +436,8 @@ int agw_w3_remote(struct agw_w3 *w3, const struct agw_w3_prm *prm,
 	    !memchr(prm->pwd, 0, sizeof(prm->pwd)))
 		return EINVAL;
 
-	if (had && same_dtls(&old, prm) && same_ice(&old, prm))
+	if (had && old.relay == prm->relay && same_dtls(&old, prm) &&
+	    same_ice(&old, prm))
 		return 0;
 
 	restart = had && !same_ice(&old, prm);
@@ -455,12 +456,20 @@ int agw_w3_remote(struct agw_w3 *w3, const struct agw_w3_prm *prm,
 
 	w3->rprm = *prm;
 
+	/* a relayed data channel: the DTLS association is the browser's
+	   and the core's (dcrelay.c) */
+	w3->relay = prm->relay;
+	if (prm->relay) {
+		w3->dtls = mem_deref(w3->dtls);
+		w3->srtp = mem_deref(w3->srtp);
+	}
 	/* RFC 8842 5.4: an ICE restart alone keeps the DTLS association;
 	   a new fingerprint or role starts a new one */
-	if (!had || !same_dtls(&old, prm)) {
+	else if (!had || old.relay || !same_dtls(&old, prm)) {
 		err = dtls_new(w3);
 		if (err) {
 			w3->rprm = old;
+			w3->relay = old.relay;
 			return err;
 		}
 	}
@@ -558,6 +567,11 @@ static void clid_set(struct agw_w3 *w3, const struct sa *src)
 static void dtls_recv(struct agw_w3 *w3, const struct sa *src,
 		      const uint8_t *p, size_t n)
 {
+	if (w3->relay) {
+		agw_dcrelay_from_w3(w3, src, p, n);
+		return;
+	}
+
 	if (!w3->dtls || !agw_ice_checked(w3, src)) {
 		agw_w3_drop(w3);
 		return;

@@ -624,6 +624,7 @@ static const struct conf_key keys[] = {
 	{"datachannel",          k_datachannel,          false, false},
 	{"max_datachannels",     k_max_datachannels,     false, false},
 	{"dc_max_message",       k_dc_max_message,       false, false},
+	{"core_datachannel",     k_core_datachannel,     false, false},
 	{"mw_emergency_next_hop", k_mw_emergency_next_hop, false, false},
 	{"emergency_number",     k_emergency_number,     true,  false},
 	{"wwsf_listen",          k_wwsf_listen,          false, false},

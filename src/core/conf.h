@@ -70,6 +70,7 @@ struct imsedge_conf {
 	uint16_t amr_wb_mode_set;     /**< bit per AMR-WB mode, 0: all   */
 	bool datachannel;             /**< terminate data channels       */
 	uint32_t max_datachannels;    /**< channels per association      */
+	bool core_dc_relay;           /**< core_datachannel relay        */
 	uint32_t dc_max_message;      /**< bytes, a=max-message-size     */
 	char *mw_emergency_next_hop;
 	struct list emergency_numbers;  /**< struct conf_str             */

@@ -43,4 +43,5 @@ void conf_xcode_defaults(struct imsedge_conf *conf);
 int  k_datachannel(struct ctx *ctx, const struct pl *val);
 int  k_max_datachannels(struct ctx *ctx, const struct pl *val);
 int  k_dc_max_message(struct ctx *ctx, const struct pl *val);
+int  k_core_datachannel(struct ctx *ctx, const struct pl *val);
 void conf_dc_defaults(struct imsedge_conf *conf);

@@ -25,6 +25,14 @@ static int accept_media(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		struct sdpx_ml *ml = &call->mlv[i];
 		const struct sdpx_media *m = &sdp->mv[i];
 
+		if (ml->dcrelay) {  /* relayed as it is (dcrelay.c) */
+			ml->declined = ml->rejected || !m->port ||
+				!sdpx_dc_media(m);
+			if (!ml->declined && !m->has_conn)
+				return EBADMSG;
+			continue;
+		}
+
 		/* the AGW answers data channels itself (dc.c) */
 		ml->declined = ml->rejected ||
 			(!ml->dc && (!m->port || !m->rtp));
@@ -78,8 +86,10 @@ static int core_peers(const struct sdpx_call *call,
 		    (call->mlv[i].dc && !call->mlv[i].rtt_ok))
 			continue;
 
-		/* no rtcp-mux was offered to the core */
-		sdpx_core_peer(&rtp, &rtcp, &sdp->mv[i], false);
+		/* no rtcp-mux was offered to the core (but one port for
+		   a relayed data channel) */
+		sdpx_core_peer(&rtp, &rtcp, &sdp->mv[i],
+			       call->mlv[i].dcrelay);
 		err = ops->core_peer(arg, (unsigned)i, &rtp, &rtcp);
 	}
 
@@ -88,7 +98,8 @@ static int core_peers(const struct sdpx_call *call,
 
 
 static int write_media(struct mbuf *mb, const struct sdpx_call *call,
-		       const struct sdpx_ml *ml, const struct sdpx_media *m)
+		       const struct sdpx_ml *ml, const struct sdpx_sdp *sdp,
+		       const struct sdpx_media *m)
 {
 	const struct sdpx_tp *tp = &call->tpv[ml->tid];
 	int err;
@@ -100,9 +111,13 @@ static int write_media(struct mbuf *mb, const struct sdpx_call *call,
 		return err;
 	}
 
+	if (ml->dcrelay)
+		return sdpx_dcrelay_write_browser(mb, call, ml, sdp, m);
+
 	if (ml->dc)
 		return sdpx_dc_write(mb, call, ml) |
-			sdpx_msrp_write_dcsa(mb, ml, m);
+			sdpx_msrp_write_dcsa(mb, ml, m) |
+			sdpx_rtt_write_dcsa(mb, ml, m);
 
 	err  = sdpx_write_mline(mb, ml->media, sa_port(&tp->info.cand),
 				ml->proto, ml->cptv, ml->cptc);
@@ -135,7 +150,8 @@ static int write_answer(struct mbuf *mb, const struct sdpx_call *call,
 	err |= sdpx_write_sess_attrs(mb, sdp, SDPX_TO_BROWSER);
 
 	for (i = 0; !err && i < call->mlc; i++)
-		err = write_media(mb, call, &call->mlv[i], &sdp->mv[i]);
+		err = write_media(mb, call, &call->mlv[i], sdp,
+				  &sdp->mv[i]);
 
 	return err;
 }

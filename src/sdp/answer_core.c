@@ -5,7 +5,9 @@
  * its a=setup, its own DTLS role (browser active: AGW passive; browser
  * passive: AGW active). The core gets its offered profile on the AGW's
  * core-side ports, the payload types and codec attributes the browser
- * chose and its direction; a=rtcp-mux only if the core offered it.
+ * chose and its direction; a=rtcp-mux only if the core offered it; the
+ * profile RTP/AVPF if the core offered it, also by capability
+ * negotiation (a=acfg, avpf.c), with the browser's feedback lines.
  */
 #include <string.h>
 #include <re.h>
@@ -29,6 +31,12 @@ static int accept_media(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 						      arg);
 			if (err)
 				return err;
+			continue;
+		}
+
+		if (ml->dcrelay) {  /* relayed as it is (dcrelay.c) */
+			ml->declined = ml->rejected || !m->port ||
+				!sdpx_dc_media(m);
 			continue;
 		}
 
@@ -90,6 +98,7 @@ static int transports(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		if (err || !ops)
 			continue;
 
+		prm.relay = ml->dcrelay;
 		err = ops->transport_remote(arg, ml->tid, &prm);
 		call->tpv[ml->tid].setup = prm.setup;
 	}
@@ -99,18 +108,22 @@ static int transports(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 
 
 static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
-		       const struct sdpx_media *m)
+		       const struct sdpx_sdp *sdp, const struct sdpx_media *m)
 {
 	int err;
 
 	if (ml->declined)
 		return sdpx_write_rejected(mb, ml, NULL);
 
+	if (ml->dcrelay)
+		return sdpx_dcrelay_write_core(mb, ml, sdp, m);
+
 	if (ml->rtt)
-		return sdpx_rtt_write_core_answer(mb, ml);
+		return sdpx_rtt_write_core_answer(mb, ml, m);
 
 	err  = sdpx_write_mline(mb, ml->media, sa_port(&ml->core.rtp),
-				ml->proto, ml->cptv, ml->cptc);
+				ml->acfg ? "RTP/AVPF" : ml->proto, ml->cptv,
+				ml->cptc);
 	err |= sdpx_write_lines(mb, m, 'i');
 	err |= sdpx_write_conn(mb, &ml->core.rtp);
 	err |= sdpx_write_lines(mb, m, 'b');
@@ -119,7 +132,10 @@ static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 	else
 		err |= sdpx_write_rtcp(mb, &ml->core);
 	err |= sdpx_write_attrs(mb, m, SDPX_TO_CORE, ml->cptv, ml->cptc,
-				ml->avpf);
+				ml->avpf || ml->acfg);
+	if (ml->acfg)
+		err |= mbuf_printf(mb, "a=acfg:%u t=%u\r\n", ml->acfg,
+				   ml->acfg_t);
 	err |= sdpx_xcode_write_core_answer(mb, ml);
 	err |= mbuf_printf(mb, "a=%s\r\n", sdpx_dir_name(ml->core_dir));
 
@@ -138,7 +154,7 @@ static int write_answer(struct mbuf *mb, const struct sdpx_call *call,
 	err |= sdpx_write_sess_attrs(mb, sdp, SDPX_TO_CORE);
 
 	for (i = 0; !err && i < call->mlc; i++)
-		err = write_media(mb, &call->mlv[i], &sdp->mv[i]);
+		err = write_media(mb, &call->mlv[i], sdp, &sdp->mv[i]);
 
 	return err;
 }

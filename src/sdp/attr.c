@@ -10,8 +10,9 @@
 
 
 /* Attributes that never reach the core (D-24..D-27): ICE, DTLS, BUNDLE,
-   WebRTC RTP extensions and SSRC signalling, data channels. Direction
-   and a=rtcp are written by the rewrite itself. */
+   WebRTC RTP extensions and SSRC signalling, data channels. Direction,
+   a=rtcp and capability negotiation (avpf.c) are written by the
+   rewrite itself. */
 static const char *strip_core[] = {
 	"candidate", "remote-candidates", "end-of-candidates",
 	"fingerprint", "setup", "tls-id", "connection", "group", "mid",
@@ -20,6 +21,7 @@ static const char *strip_core[] = {
 	"rtcp", "bundle-only", "rid", "simulcast", "sctp-port", "sctpmap",
 	"max-message-size", "identity", "crypto", "key-mgmt",
 	"sendrecv", "sendonly", "recvonly", "inactive",
+	"tcap", "pcfg", "acfg",
 };
 
 /* Attributes of the core that the browser does not get: its transport
@@ -32,6 +34,7 @@ static const char *strip_browser[] = {
 	"extmap-allow-mixed", "rtcp-mux", "rtcp-mux-only", "rtcp-rsize",
 	"rtcp", "bundle-only", "crypto", "key-mgmt",
 	"sendrecv", "sendonly", "recvonly", "inactive",
+	"tcap", "pcfg", "acfg", "csup", "creq",
 };
 
 static const char *dir_names[] = {

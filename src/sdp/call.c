@@ -204,6 +204,7 @@ void sdpx_ml_store(struct sdpx_ml *ml, const struct sdpx_media *m)
 	ml->rtt = false;
 	ml->dc_back = false;
 	ml->msrp = false;
+	ml->dcrelay = false;
 }
 
 

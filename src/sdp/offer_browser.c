@@ -35,6 +35,18 @@ static int classify_one(struct sdpx_ml *ml, const struct sdpx_sdp *sdp,
 	sdpx_ml_store(ml, m);
 	ml->dc_back = was_rtt && !pl_strcasecmp(&m->type, "text");
 
+	/* a data-channel capable core: relayed on a transport of its own
+	   (dcrelay.c) */
+	if (sdpx_dcrelay_offered(m, true)) {
+		if (!m->has_conn)
+			return EBADMSG;
+		ml->dcrelay = true;
+		ml->rejected = false;
+		ml->grp = -1;
+		ml->core_dir = SDPX_SENDRECV;
+		return 0;
+	}
+
 	/* real-time text: a T.140 data channel toward the browser (rtt.c) */
 	if (sdpx_rtt_core_text(ml, m, ops)) {
 		ml->rtt = ml->dc = ml->dc_back = true;
@@ -44,6 +56,7 @@ static int classify_one(struct sdpx_ml *ml, const struct sdpx_sdp *sdp,
 		return 0;
 	}
 	ml->avpf = !pl_strcasecmp(&m->proto, "RTP/AVPF");
+	sdpx_avpf_core_offer(ml, m);
 	ml->core_rtcp_mux = sdpx_attr_find(m->linev, m->linec, "rtcp-mux",
 					   NULL);
 	ml->core_dir = sdpx_dir(sdp, m);
@@ -142,6 +155,7 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 
 	for (i = 0; !err && i < call->mlc; i++) {
 		struct sdpx_ml *ml = &call->mlv[i];
+		uint32_t clockv[SDPX_MAX_FMT];
 		struct agw_stream_prm prm;
 		struct sa rtp, rtcp;
 
@@ -154,11 +168,18 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 			continue;
 		}
 
+		if (ml->dcrelay) {
+			err = sdpx_dcrelay_stream(ml, (unsigned)i, &sdp->mv[i],
+						  ops, arg);
+			continue;
+		}
+
 		memset(&prm, 0, sizeof(prm));
 		prm.tid = ml->tid;
 		prm.core_rtcp_mux = ml->core_rtcp_mux;
 		prm.ptv = ml->bptv;
 		prm.ptc = ml->bptc;
+		sdpx_clock(clockv, &prm, &sdp->mv[i]);
 
 		err = ops->stream(arg, (unsigned)i, &prm, &ml->core);
 		if (err)
@@ -172,33 +193,41 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 }
 
 
+/* the BUNDLE group's transport, and one per relayed data channel */
 static int transport(struct sdpx_call *call, const struct sdpx_ops *ops,
 		     void *arg)
 {
 	struct sdpx_tp *tp;
 	size_t i;
-	int err;
+	int err = 0;
 
-	for (i = 0; call->mlv[i].rejected; i++)
-		;
+	for (i = 0; !err && i < call->mlc; i++) {
 
-	tp = &call->tpv[call->mlv[i].tid];
+		if (call->mlv[i].rejected || !sdpx_tid_leader(call, i))
+			continue;
 
-	err = ops->transport(arg, call->mlv[i].tid, NULL, &tp->info);
-	tp->used = !err;
+		tp = &call->tpv[call->mlv[i].tid];
+
+		err = ops->transport(arg, call->mlv[i].tid, NULL, &tp->info);
+		tp->used = !err;
+	}
 
 	return err;
 }
 
 
 static int write_media(struct mbuf *mb, const struct sdpx_call *call,
-		       const struct sdpx_ml *ml, const struct sdpx_media *m)
+		       const struct sdpx_ml *ml, const struct sdpx_sdp *sdp,
+		       const struct sdpx_media *m)
 {
 	const struct sdpx_tp *tp = &call->tpv[ml->tid];
 	int err;
 
+	if (ml->dcrelay)
+		return sdpx_dcrelay_write_browser(mb, call, ml, sdp, m);
+
 	if (ml->rtt)
-		return sdpx_rtt_write_dc_offer(mb, call, ml);
+		return sdpx_rtt_write_dc_offer(mb, call, ml, m);
 
 	if (ml->rejected) {
 		err  = ml->dc_back ? sdpx_rtt_write_back(mb, ml) :
@@ -238,7 +267,8 @@ static int write_offer(struct mbuf *mb, const struct sdpx_call *call,
 	err |= sdpx_write_sess_attrs(mb, sdp, SDPX_TO_BROWSER);
 
 	for (i = 0; !err && i < call->mlc; i++)
-		err = write_media(mb, call, &call->mlv[i], &sdp->mv[i]);
+		err = write_media(mb, call, &call->mlv[i], sdp,
+				  &sdp->mv[i]);
 
 	return err;
 }

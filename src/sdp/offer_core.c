@@ -5,8 +5,9 @@
  * transport: the AGW gets the browser's ICE credentials, fingerprint
  * and its own DTLS role, then a stream per usable m-line. The core gets
  * RTP/AVP on the AGW's core-side ports with the same payload types, the
- * codec attributes and the direction, and nothing of ICE, DTLS, BUNDLE,
- * rtcp-mux or SSRC signalling. Data-channel m-lines (dc.c) the AGW
+ * codec attributes and the direction (video also RTP/AVPF by capability
+ * negotiation with its feedback, avpf.c), and nothing of ICE, DTLS,
+ * BUNDLE, rtcp-mux or SSRC signalling. Data-channel m-lines (dc.c) the AGW
  * terminates; they and other m-lines go to the core rejected.
  */
 #include <string.h>
@@ -112,10 +113,13 @@ static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		struct sdpx_ml *ml = &call->mlv[i];
 		const struct sdpx_media *m = &sdp->mv[i];
 		const bool text = ml->dc_back;
+		const bool relayed = ml->dcrelay && !ml->declined;
 
 		sdpx_ml_store(ml, m);
 		/* the core has m=text there since its re-offer (rtt.c) */
 		ml->dc_back = text && sdpx_dc_media(m);
+		/* a relayed data channel stays relayed (dcrelay.c) */
+		ml->dcrelay = relayed && m->port && sdpx_dc_media(m);
 		ml->grp = -1;
 		ml->avpf = false;
 		ml->core_rtcp_mux = false;
@@ -137,6 +141,18 @@ static int classify(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		const bool bundle_only = ml->grp >= 0 &&
 			sdpx_attr_find(m->linev, m->linec, "bundle-only",
 				       NULL);
+
+		/* toward a data-channel capable core: its own transport,
+		   outside the BUNDLE group (dcrelay.c) */
+		ml->dcrelay = ml->dcrelay ||
+			(sdpx_dcrelay_offered(m, false) &&
+			 sdpx_dcrelay_own(call, sdp, i));
+		if (ml->dcrelay) {
+			ml->grp = -1;
+			ml->rejected = false;
+			any = true;
+			continue;
+		}
 
 		ml->dc = dc && sdpx_dc_media(m);
 		ml->rejected = (!ml->dc && (ml->kind == SDPX_OTHER ||
@@ -188,6 +204,7 @@ static int transports(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		if (actpass && tp->used)
 			prm.setup = tp->setup;
 
+		prm.relay = call->mlv[i].dcrelay;
 		err = ops->transport(arg, call->mlv[i].tid, &prm, &tp->info);
 		tp->setup = prm.setup;
 		tp->used = !err;
@@ -200,7 +217,7 @@ static int transports(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		   const struct sdpx_ops *ops, void *arg)
 {
-	uint32_t ssrcv[SDPX_MAX_SSRC];
+	uint32_t ssrcv[SDPX_MAX_SSRC], clockv[SDPX_MAX_FMT];
 	size_t i;
 	int err = 0;
 
@@ -208,7 +225,10 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		struct sdpx_ml *ml = &call->mlv[i];
 		struct agw_stream_prm prm;
 
-		if (ml->rejected || ml->dc)
+		if (ml->dcrelay && ops)
+			err = sdpx_dcrelay_stream(ml, (unsigned)i, NULL, ops,
+						  arg);
+		if (ml->rejected || ml->dc || ml->dcrelay)
 			continue;
 
 		memset(&prm, 0, sizeof(prm));
@@ -216,6 +236,7 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		prm.ssrcv = ssrcv;
 		prm.ptv   = ml->bptv;
 		prm.ptc   = ml->bptc;
+		sdpx_clock(clockv, &prm, &sdp->mv[i]);
 
 		err = sdpx_ssrcs(&sdp->mv[i], ssrcv, &prm.ssrcc);
 		if (err || !ops)
@@ -230,17 +251,20 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 
 
 static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
-		       const struct sdpx_media *m)
+		       const struct sdpx_sdp *sdp, const struct sdpx_media *m)
 {
 	uint8_t ptv[SDPX_MAX_FMT];
 	size_t ptc;
 	int err;
 
+	if (ml->dcrelay)
+		return sdpx_dcrelay_write_core(mb, ml, sdp, m);
+
 	if (ml->msrp)
 		return sdpx_msrp_write_offer(mb, ml, m);
 
 	if (ml->rtt)
-		return sdpx_rtt_write_offer(mb, ml);
+		return sdpx_rtt_write_offer(mb, ml, m);
 
 	if (ml->dc_back)
 		return mbuf_write_str(mb, "m=text 0 RTP/AVP 98\r\n");
@@ -257,7 +281,9 @@ static int write_media(struct mbuf *mb, const struct sdpx_ml *ml,
 	err |= sdpx_write_lines(mb, m, 'b');
 	err |= sdpx_write_rtcp(mb, &ml->core);
 	err |= sdpx_write_attrs(mb, m, SDPX_TO_CORE, ml->bptv, ml->bptc,
-				false);
+				sdpx_avpf_offered(ml));
+	if (sdpx_avpf_offered(ml))
+		err |= sdpx_avpf_write_offer(mb);
 	err |= sdpx_xcode_write_offer(mb, ml);
 	err |= mbuf_printf(mb, "a=%s\r\n", sdpx_dir_name(ml->core_dir));
 
@@ -276,7 +302,7 @@ static int write_offer(struct mbuf *mb, const struct sdpx_call *call,
 	err |= sdpx_write_sess_attrs(mb, sdp, SDPX_TO_CORE);
 
 	for (i = 0; !err && i < call->mlc; i++)
-		err = write_media(mb, &call->mlv[i], &sdp->mv[i]);
+		err = write_media(mb, &call->mlv[i], sdp, &sdp->mv[i]);
 
 	return err;
 }

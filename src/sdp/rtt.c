@@ -25,7 +25,13 @@
  * AGW cannot take where the browser has a data channel is offered back
  * as that m-line rejected (sdpx_rtt_write_back).
  *
- * Not done: T.140 opened by DCEP alone, a=dcsa (cps, language).
+ * What RFC 8865 4.2 carries in a=dcsa for the T.140 channel maps to
+ * the text m-line's own attributes both ways: `a=dcsa:<id> fmtp:-
+ * <params>` (cps) <-> `a=fmtp:<t140> <params>`, `a=dcsa:<id>
+ * hlang-send:` / `hlang-recv:` <-> `a=hlang-send:` / `a=hlang-recv:`
+ * (RFC 8373).
+ *
+ * Not done: T.140 opened by DCEP alone.
  */
 #include <string.h>
 #include <re.h>
@@ -63,6 +69,112 @@ static bool t140_sid(const struct sdpx_ml *ml, uint16_t *sid)
 	}
 
 	return false;
+}
+
+
+/* the answer's payload type of enc/1000, or 0 */
+static uint8_t pt_of(const struct sdpx_media *m, const char *enc)
+{
+	uint32_t rate, chans;
+	struct pl e;
+	size_t i;
+
+	for (i = 0; i < m->ptc; i++) {
+		if (sdpx_rtpmap(m, m->ptv[i], &e, &rate, &chans) &&
+		    !pl_strcasecmp(&e, enc) && rate == 1000)
+			return m->ptv[i];
+	}
+
+	return 0;
+}
+
+
+static bool lang_attr(const struct pl *name)
+{
+	return !pl_strcasecmp(name, "hlang-send") ||
+		!pl_strcasecmp(name, "hlang-recv");
+}
+
+
+/* the browser's a=dcsa:<sid> lines as the text m-line's attributes */
+static int dcsa_to_text(struct mbuf *mb, const struct sdpx_media *m,
+			uint16_t sid, uint8_t t140)
+{
+	struct pl name, arg, id, rest, an, av;
+	const char *sp, *colon;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < m->linec; i++) {
+
+		if (m->linev[i].type != 'a')
+			continue;
+
+		sdpx_attr_split(&m->linev[i].val, &name, &arg);
+		sp = pl_strchr(&arg, ' ');
+		if (pl_strcasecmp(&name, "dcsa") || !sp)
+			continue;
+
+		id.p = arg.p;
+		id.l = sp - arg.p;
+		rest.p = sp + 1;
+		rest.l = arg.l - id.l - 1;
+		if (!sdpx_digits(&id, 5) || pl_u32(&id) != sid)
+			continue;
+
+		colon = pl_strchr(&rest, ':');
+		if (!colon)
+			continue;
+
+		an.p = rest.p;
+		an.l = colon - rest.p;
+		av.p = colon + 1;
+		av.l = rest.l - an.l - 1;
+
+		if (!pl_strcasecmp(&an, "fmtp") && av.l > 2 &&
+		    !strncmp(av.p, "- ", 2)) {
+			pl_advance(&av, 2);
+			err = mbuf_printf(mb, "a=fmtp:%u %r\r\n", t140, &av);
+		}
+		else if (lang_attr(&an) && av.l) {
+			err = mbuf_printf(mb, "a=%r:%r\r\n", &an, &av);
+		}
+	}
+
+	return err;
+}
+
+
+/* the core's text m-line attributes as a=dcsa lines of the channel */
+static int text_to_dcsa(struct mbuf *mb, const struct sdpx_media *m,
+			uint16_t sid, uint8_t t140)
+{
+	struct pl name, arg;
+	const char *sp;
+	size_t i;
+	int pt, err = 0;
+
+	for (i = 0; !err && i < m->linec; i++) {
+
+		if (m->linev[i].type != 'a')
+			continue;
+
+		sdpx_attr_split(&m->linev[i].val, &name, &arg);
+		if (lang_attr(&name) && arg.l) {
+			err = mbuf_printf(mb, "a=dcsa:%u %r:%r\r\n", sid,
+					  &name, &arg);
+			continue;
+		}
+
+		sp = pl_strchr(&arg, ' ');
+		if (!pl_strcasecmp(&name, "fmtp") && sp &&
+		    sdpx_pt_of(&arg, &pt) && pt == t140 &&
+		    sp + 1 < arg.p + arg.l)
+			err = mbuf_printf(mb, "a=dcsa:%u fmtp:- %b\r\n", sid,
+					  sp + 1, arg.l - (sp + 1 - arg.p));
+	}
+
+	return err;
 }
 
 
@@ -112,7 +224,8 @@ int sdpx_rtt_offer(struct sdpx_call *call, const struct sdpx_ops *ops,
  *
  * @return 0 if success, otherwise errorcode
  */
-int sdpx_rtt_write_offer(struct mbuf *mb, const struct sdpx_ml *ml)
+int sdpx_rtt_write_offer(struct mbuf *mb, const struct sdpx_ml *ml,
+			 const struct sdpx_media *m)
 {
 	static const uint8_t ptv[] = {PT_RED, PT_T140};
 	int err;
@@ -126,8 +239,25 @@ int sdpx_rtt_write_offer(struct mbuf *mb, const struct sdpx_ml *ml)
 			   "a=fmtp:%u %u/%u/%u\r\n"
 			   "a=sendrecv\r\n", PT_RED, PT_T140, PT_RED,
 			   PT_T140, PT_T140, PT_T140);
+	err |= dcsa_to_text(mb, m, ml->rtt_sid, PT_T140);
 
 	return err;
+}
+
+
+/**
+ * The core's answer to a text m-line, as a=dcsa lines of the T.140
+ * channel in the browser's answer (cps, languages)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int sdpx_rtt_write_dcsa(struct mbuf *mb, const struct sdpx_ml *ml,
+			const struct sdpx_media *m)
+{
+	if (!ml->rtt || !ml->rtt_ok || pl_strcasecmp(&m->type, "text"))
+		return 0;
+
+	return text_to_dcsa(mb, m, ml->rtt_sid, pt_of(m, "t140"));
 }
 
 
@@ -146,23 +276,6 @@ int sdpx_rtt_write_back(struct mbuf *mb, const struct sdpx_ml *ml)
 
 	return mbuf_write_str(mb, "m=application 0 UDP/DTLS/SCTP "
 			      "webrtc-datachannel\r\n");
-}
-
-
-/* the answer's payload type of enc/1000, or 0 */
-static uint8_t pt_of(const struct sdpx_media *m, const char *enc)
-{
-	uint32_t rate, chans;
-	struct pl e;
-	size_t i;
-
-	for (i = 0; i < m->ptc; i++) {
-		if (sdpx_rtpmap(m, m->ptv[i], &e, &rate, &chans) &&
-		    !pl_strcasecmp(&e, enc) && rate == 1000)
-			return m->ptv[i];
-	}
-
-	return 0;
 }
 
 
@@ -295,7 +408,8 @@ int sdpx_rtt_core_offer(struct sdpx_ml *ml, unsigned idx,
  * @return 0 if success, otherwise errorcode
  */
 int sdpx_rtt_write_dc_offer(struct mbuf *mb, const struct sdpx_call *call,
-			    const struct sdpx_ml *ml)
+			    const struct sdpx_ml *ml,
+			    const struct sdpx_media *m)
 {
 	const struct agw_w3_info *info = &call->tpv[ml->tid].info;
 	int err;
@@ -316,6 +430,7 @@ int sdpx_rtt_write_dc_offer(struct mbuf *mb, const struct sdpx_call *call,
 			   "subprotocol=\"t140\"\r\n",
 			   ml->dcinfo.sctp_port, ml->dcinfo.max_message,
 			   ml->rtt_sid);
+	err |= text_to_dcsa(mb, m, ml->rtt_sid, ml->rtt_t140);
 
 	return err;
 }
@@ -358,7 +473,8 @@ int sdpx_rtt_browser_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
  *
  * @return 0 if success, otherwise errorcode
  */
-int sdpx_rtt_write_core_answer(struct mbuf *mb, const struct sdpx_ml *ml)
+int sdpx_rtt_write_core_answer(struct mbuf *mb, const struct sdpx_ml *ml,
+			       const struct sdpx_media *m)
 {
 	uint8_t ptv[2];
 	size_t ptc = 0;
@@ -379,6 +495,8 @@ int sdpx_rtt_write_core_answer(struct mbuf *mb, const struct sdpx_ml *ml)
 				   ml->rtt_t140);
 	err |= mbuf_printf(mb, "a=rtpmap:%u t140/1000\r\na=sendrecv\r\n",
 			   ml->rtt_t140);
+	if (!ml->declined && sdpx_dc_media(m))
+		err |= dcsa_to_text(mb, m, ml->rtt_sid, ml->rtt_t140);
 
 	return err;
 }

@@ -74,4 +74,5 @@ int  sdpx_answer_to_core(struct mbuf *out, struct sdpx_call *call,
 			 const struct pl *browser_answer,
 			 const struct sdpx_ops *ops, void *arg);
 bool sdpx_is_sdp(const struct sip_msg *msg);
+void sdpx_dcrelay_set(bool on);
 void sdpx_xcode_set(const int *codecv, size_t codecc, uint16_t wb_mode_set);

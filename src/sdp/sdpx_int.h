@@ -123,6 +123,10 @@ struct sdpx_ml {
 	bool rejected;                  /**< Not usable in the offer       */
 	bool declined;                  /**< Rejected by the answer        */
 	bool avpf;                      /**< Core side is RTP/AVPF         */
+	uint16_t acfg;                  /**< Core offered RTP/AVPF by
+					     capability negotiation: its
+					     pcfg number (avpf.c), or 0    */
+	uint16_t acfg_t;                /**< ... and its tcap number       */
 	bool core_rtcp_mux;             /**< Core side muxes RTCP          */
 	enum sdpx_dir core_dir;         /**< Direction in the core's SDP   */
 	uint8_t bptv[SDPX_MAX_FMT];     /**< Browser's payload types       */
@@ -152,6 +156,8 @@ struct sdpx_ml {
 	bool msrp;                      /**< Its MSRP channel relayed      */
 	uint16_t msrp_sid;              /**< ... on this stream id         */
 	struct agw_msrp_info msrpinfo;  /**< ... the AGW's side (msrp.c)   */
+	bool dcrelay;                   /**< Data channels relayed end to
+					     end (dcrelay.c)               */
 };
 
 /** One W3 transport (index = tid) */
@@ -210,6 +216,13 @@ int  sdpx_write_w3(struct mbuf *mb, const char *mid,
 int  sdpx_write_group(struct mbuf *mb, const struct sdpx_call *call);
 int  sdpx_write_rtcp(struct mbuf *mb, const struct agw_stream_info *info);
 
+/* --- RTP/AVPF for video by capability negotiation (avpf.c) ----------- */
+
+bool sdpx_fb_to_core(const struct pl *arg);
+bool sdpx_avpf_offered(const struct sdpx_ml *ml);
+int  sdpx_avpf_write_offer(struct mbuf *mb);
+void sdpx_avpf_core_offer(struct sdpx_ml *ml, const struct sdpx_media *m);
+
 /* --- data-channel m-lines (dc.c) ---------------------------------------- */
 
 struct sdpx_ops;
@@ -223,11 +236,31 @@ int  sdpx_dc_streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 int  sdpx_dc_write(struct mbuf *mb, const struct sdpx_call *call,
 		   const struct sdpx_ml *ml);
 
+/* --- data-channel m-lines relayed to the core (dcrelay.c) ------------- */
+
+bool sdpx_dcrelay_offered(const struct sdpx_media *m, bool core);
+bool sdpx_dcrelay_own(const struct sdpx_call *call,
+		      const struct sdpx_sdp *sdp, size_t i);
+int  sdpx_dcrelay_stream(struct sdpx_ml *ml, unsigned idx,
+			 const struct sdpx_media *core_m,
+			 const struct sdpx_ops *ops, void *arg);
+int  sdpx_dcrelay_write_core(struct mbuf *mb, const struct sdpx_ml *ml,
+			     const struct sdpx_sdp *sdp,
+			     const struct sdpx_media *m);
+int  sdpx_dcrelay_write_browser(struct mbuf *mb,
+				const struct sdpx_call *call,
+				const struct sdpx_ml *ml,
+				const struct sdpx_sdp *sdp,
+				const struct sdpx_media *m);
+
 /* --- real-time text: T.140 channel <-> m=text (rtt.c) ------------------ */
 
 int  sdpx_rtt_offer(struct sdpx_call *call, const struct sdpx_ops *ops,
 		    void *arg);
-int  sdpx_rtt_write_offer(struct mbuf *mb, const struct sdpx_ml *ml);
+int  sdpx_rtt_write_offer(struct mbuf *mb, const struct sdpx_ml *ml,
+			  const struct sdpx_media *m);
+int  sdpx_rtt_write_dcsa(struct mbuf *mb, const struct sdpx_ml *ml,
+			 const struct sdpx_media *m);
 int  sdpx_rtt_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
 		     unsigned idx, const struct sdpx_ops *ops, void *arg);
 int  sdpx_rtt_write_back(struct mbuf *mb, const struct sdpx_ml *ml);
@@ -237,11 +270,13 @@ int  sdpx_rtt_core_offer(struct sdpx_ml *ml, unsigned idx,
 			 const struct sdpx_media *m,
 			 const struct sdpx_ops *ops, void *arg);
 int  sdpx_rtt_write_dc_offer(struct mbuf *mb, const struct sdpx_call *call,
-			     const struct sdpx_ml *ml);
+			     const struct sdpx_ml *ml,
+			     const struct sdpx_media *m);
 int  sdpx_rtt_browser_answer(struct sdpx_ml *ml, const struct sdpx_media *m,
 			     unsigned idx, const struct sdpx_ops *ops,
 			     void *arg);
-int  sdpx_rtt_write_core_answer(struct mbuf *mb, const struct sdpx_ml *ml);
+int  sdpx_rtt_write_core_answer(struct mbuf *mb, const struct sdpx_ml *ml,
+				const struct sdpx_media *m);
 
 /* --- MSRP over a data channel <-> m=message (msrp.c) ------------------ */
 
@@ -260,6 +295,8 @@ size_t sdpx_codec_filter(uint8_t *ptv, size_t *ptc,
 			 const struct sdpx_media *m);
 int  sdpx_write_static_rtpmaps(struct mbuf *mb, const struct sdpx_media *m,
 			       const uint8_t *ptv, size_t ptc);
+void sdpx_clock(uint32_t *clockv, struct agw_stream_prm *prm,
+		const struct sdpx_media *m);
 
 /* --- transcoding (xcode.c) --------------------------------------------- */
 

@@ -151,7 +151,7 @@ static bool attr_passes(const struct sdpx_line *l, enum sdpx_to to,
 		return false;
 
 	if (!pl_strcasecmp(&name, "rtcp-fb")) {
-		if (!fb)
+		if (!fb || (to == SDPX_TO_CORE && !sdpx_fb_to_core(&arg)))
 			return false;
 	}
 	else if (pl_strcasecmp(&name, "rtpmap") &&

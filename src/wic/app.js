@@ -267,6 +267,10 @@ function renderPhone() {
 	rtt?.render();
 	$('btn-backspace').disabled = established;
 	renderChat(st, active);
+	// a chat opened mid-call (a re-offer adds it)
+	$('btn-chat').classList.toggle('on', !!site.chat);
+	$('btn-chat').disabled = !(call === 'in-call' && site.chat &&
+		(!st.chat || st.chat === 'off'));
 
 	if (call === 'incoming')
 		document.title = `Incoming call – ${st.peerName}`;
@@ -728,6 +732,7 @@ function wire() {
 	$('btn-hangup').addEventListener('click', () => phone?.hangup());
 	$('btn-mute').addEventListener('click', () => phone?.toggleMute());
 	$('btn-hold').addEventListener('click', () => phone?.toggleHold());
+	$('btn-chat').addEventListener('click', () => phone?.chatOpen());
 	rtt = new Rtt({ phone: () => phone, els: { button: $('btn-rtt'),
 		panel: $('rtt-panel'), remote: $('rtt-remote'),
 		input: $('rtt-input'), status: $('rtt-status') } });

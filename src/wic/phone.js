@@ -27,6 +27,12 @@ const TRACE_MAX = 200;
 // timeout); site.json `mediaTimeout` changes it
 export const MEDIA_TIMEOUT_S = 30;
 
+/** A transceiver whose m-line is gone (stop(), or port 0) */
+function stopped(tr) {
+	return tr.stopped || tr.currentDirection === 'stopped' ||
+		tr.direction === 'stopped';
+}
+
 function stopStream(stream) {
 	for (const t of stream?.getTracks() ?? [])
 		t.stop();
@@ -475,8 +481,11 @@ export class Phone {
 			mediaStream: stream,
 			mediaConstraints: video ? AUDIO_VIDEO : AUDIO_ONLY,
 			pcConfig: PC_CONFIG,
-			rtcOfferConstraints: { offerToReceiveAudio: true,
-				offerToReceiveVideo: video },
+			// offerToReceiveVideo only when true: a false one would turn
+			// a camera added later by re-INVITE into sendonly for good
+			// (the legacy option rewrites the video transceivers)
+			rtcOfferConstraints: video ? { offerToReceiveAudio: true,
+				offerToReceiveVideo: true } : { offerToReceiveAudio: true },
 		});
 		this._info(s).stream = stream;
 		this._showLocal(s);
@@ -662,19 +671,23 @@ export class Phone {
 		if (!this.busy || !s.isEstablished() || !pc || this.starting)
 			return;
 		const info = this._info(s);
-		const tr = pc.getTransceivers().find((x) => !x.stopped &&
+		const tr = pc.getTransceivers().find((x) => !stopped(x) &&
 			(x.sender.track?.kind === 'video' ||
 				x.receiver.track?.kind === 'video'));
 		const sending = tr?.sender.track && tr.sender.track.readyState ===
 			'live' && /send/.test(tr.direction);
 		if (sending) {
-			// downgrade: stop sending video (a=recvonly or inactive)
+			// stop sending video: a=recvonly while the far end still
+			// sends; otherwise video leaves the call (downgrade to
+			// audio: the m=video line goes with port 0)
 			const t = tr.sender.track;
 			await tr.sender.replaceTrack(null);
 			t.stop();
 			info.stream?.removeTrack(t);
-			tr.direction = tr.currentDirection === 'sendrecv' ||
-				tr.currentDirection === 'recvonly' ? 'recvonly' : 'inactive';
+			if (tr.currentDirection === 'sendrecv')
+				tr.direction = 'recvonly';
+			else
+				tr.stop();
 		} else {
 			let cam;
 			this.starting = true;
@@ -781,6 +794,12 @@ export class Phone {
 				// early media: the far end plays its own ringback
 				tones.ringbackStop();
 		});
+		// an offer/answer done: video may have come or gone (a far-end
+		// downgrade ends the track without a mute event)
+		pc.addEventListener('signalingstatechange', () => {
+			if (pc.signalingState === 'stable' && s === this.session)
+				this._videoState();
+		});
 		// ICE or DTLS failed (Chromium: consent lost for ~30 s)
 		pc.addEventListener('connectionstatechange', () => {
 			if (pc.connectionState === 'failed' && !s.isEnded())
@@ -841,6 +860,7 @@ export class Phone {
 			this.pc = null;
 			Object.assign(this.st, { call: 'incoming',
 				direction: 'incoming', peer: uri, peerName: info.peerName,
+				chat: 'off', chatLog: [],
 				hold: { local: false, remote: false }, muted: false,
 				startedAt: null, endedAt: null, end: null, notice: null });
 			tones.ringStart();
@@ -1152,6 +1172,30 @@ export class Phone {
 			this.st.chat = 'connecting';
 			this._changed();
 		}
+	}
+
+	/**
+	 * Open the chat in the call on screen, one that has none (an incoming
+	 * call, or chat refused at the start): the channel agreed in SDP and a
+	 * re-offer that adds it (a data-channel m-line if the call has none)
+	 *
+	 * @returns {boolean} whether the re-offer went out
+	 */
+	chatOpen() {
+		const s = this.session;
+		if (!this.chatOn || !s?.isEstablished() || !this.pc)
+			return false;
+		const info = this._info(s);
+		if (info.chat && this.st.chat !== 'off')
+			return false;
+		if (!info.chat)
+			this._chatStart(s, this.pc, info);
+		const ok = s.renegotiate({ useUpdate: false });
+		if (!ok) {
+			this.st.chat = 'off';
+			this._changed();
+		}
+		return ok;
 	}
 
 	/** Send a chat message in the current call */

@@ -7,6 +7,7 @@
 export async function videoStats(pc) {
 	const out = {
 		at: Date.now(),
+		mlines: 0,
 		inbound: { packets: 0, framesDecoded: 0, frameWidth: null,
 			frameHeight: null, pliSent: 0, firSent: 0, nackSent: 0,
 			codec: null },
@@ -15,6 +16,11 @@ export async function videoStats(pc) {
 	};
 	if (!pc || pc.connectionState === 'closed')
 		return out;
+	// video m-lines in the call: a downgrade to audio stops them all
+	out.mlines = pc.getTransceivers().filter((x) =>
+		x.receiver.track?.kind === 'video' && !x.stopped &&
+		x.currentDirection !== 'stopped' && x.direction !== 'stopped')
+		.length;
 	let report;
 	try {
 		report = await pc.getStats();

@@ -16,7 +16,7 @@ import { parseSdp } from './imsue.mjs';
 import { browserSuite } from './suite.mjs';
 import { sleep, CALLS, CONSENT_TIMEOUT, Browser } from './harness.mjs';
 
-const USERS = ['alice', 'carol'];
+const USERS = ['alice', 'bob', 'carol'];
 const NEED_CALLS = CALLS ? false :
 	'data-channel tests need the eIMS-AGW: set IMSEDGE_CALLS=1';
 
@@ -24,11 +24,11 @@ const S = browserSuite({ users: USERS, skip: !CALLS && NEED_CALLS });
 const { btest, edge, registeredPage, imsUe } = S;
 
 /** Poll the page until pred(value of wic[fn]()) holds */
-async function until(page, fn, pred, ms, what) {
+async function until(page, fn, pred, ms, what, ...args) {
 	const deadline = Date.now() + ms;
 	let v;
 	for (;;) {
-		v = await page.call(fn);
+		v = await page.call(fn, ...args);
 		if (pred(v))
 			return v;
 		assert.ok(Date.now() < deadline, `${what}: ${JSON.stringify(v)}`);
@@ -232,4 +232,66 @@ async (t, ctx) => {
 	await page.call('dcSend', 'sdp', 'over sdp');
 	await ims.waitLog(/data channel 6: 8 bytes \(string\)/, 3000, mark);
 	await page.call('hangup');
+});
+
+/** The a=fingerprint of the section of an SDP whose m-line starts so */
+function fingerprintOf(sdp, media) {
+	const sec = sdp.split(/\r?\nm=/).find((x) => x.startsWith(media));
+	return /\r?\na=fingerprint:(.+?)\r?\n/.exec(sec ?? '')?.[1] ?? null;
+}
+
+btest('D-64 (TS 26.114 DCMTSI): core_datachannel relay: a data channel goes end to ' +
+	'end between two browsers through imsedge and Kamailio, DTLS and SCTP ' +
+	'not terminated (each browser sees the other\'s fingerprint), text ' +
+	'both ways byte-exact', { skip: NEED_CALLS, timeout: 60000 },
+async (t, ctx) => {
+	// alice's offer is relayed toward the core (the config key), bob's
+	// leg gets it as a core offer with a data channel (always relayed):
+	// both of imsedge's relay paths in one call, real DTLS/SCTP at each
+	// end (Chromium); the caller does not bundle (a relayed m-line has
+	// its own transport), the callee keeps the page's max-bundle
+	const ims = await edge(ctx, { core_datachannel: 'relay' });
+	const a = await registeredPage(ctx, { user: 'alice',
+		query: { dc: '1', bundle: 'balanced' } });
+	const b = await registeredPage(ctx, { user: 'bob',
+		query: { autoanswer: '1' } });
+	await a.call('call', 'sip:bob@ims.test');
+	const s = await a.waitCall(['connected', 'failed', 'ended'], 10000);
+	assert.equal(s.call, 'connected', JSON.stringify(s));
+
+	await until(b, 'dcState', (x) => x.chat === 'open', 8000,
+		'the channel did not reach bob');
+	await until(a, 'dcState', (x) => x.chat === 'open', 8000,
+		'the channel did not open at alice');
+
+	// the proof: each browser's DTLS peer has the other's certificate
+	const [sa, sb] = [await a.call('sdp'), await b.call('sdp')];
+	const agw = fingerprintOf(sa.remote, 'audio ');
+	const aLocal = fingerprintOf(sa.local, 'application ');
+	const bLocal = fingerprintOf(sb.local, 'application ');
+	assert.ok(agw && aLocal && bLocal, 'fingerprints missing');
+	assert.equal(fingerprintOf(sa.remote, 'application '), bLocal);
+	assert.equal(fingerprintOf(sb.remote, 'application '), aLocal);
+	assert.notEqual(bLocal, agw);
+	assert.notEqual(fingerprintOf(sb.remote, 'audio '), aLocal);
+	// not bundled with the media whose DTLS imsedge ends
+	assert.doesNotMatch(sb.remote, /a=group:BUNDLE[^\r\n]* 1\b/);
+	assert.match(sb.remote, /\r\nm=application [1-9]\d* UDP\/DTLS\/SCTP webrtc-datachannel\r\n/);
+
+	const toB = ['plain', 'grüße 日本語 🙂', 'x'.repeat(20000) + 'é'];
+	const toA = ['back', 'ÆØÅ\u2028\u0000end'];
+	for (const m of toB)
+		await a.call('dcSend', 'chat', m);
+	for (const m of toA)
+		await b.call('dcSend', 'chat', m);
+	const gotB = await until(b, 'dcGot', (x) => x.length >= toB.length,
+		5000, 'bob did not get the text', 'chat');
+	const gotA = await until(a, 'dcGot', (x) => x.length >= toA.length,
+		5000, 'alice did not get the text', 'chat');
+	assert.deepEqual(gotB, toB);
+	assert.deepEqual(gotA, toA);
+	// the AGW's own SCTP endpoint saw none of it
+	assert.ok(!ims.lines.some((l) => /data channel \d+ 'chat'/.test(l)),
+		'imsedge terminated the channel');
+	await a.call('hangup');
 });

@@ -13,7 +13,9 @@
 // message typed and sent with the keyboard (non-ASCII), one larger than
 // a chunk (the page sends 2048-byte chunks), replies (one in chunks, one
 // a single 40 KB chunk that the AGW splits for the data channel), each
-// byte-exact, and every SEND answered.
+// byte-exact, and every SEND answered. Then carol calls alice (audio
+// only) and alice opens the chat mid-call (the Chat button): the page's
+// re-offer adds the data-channel m-line, the core's re-INVITE m=message.
 //
 //   IMSEDGE_BIN=build/host/imsedge IMSEDGE_CALLS=1 \
 //     node --test test/browser/msrp.test.mjs
@@ -121,7 +123,8 @@ const chatLog = (p) => p.evaluate(() =>
 test('D-45: the chat of a call: MSRP over a data channel from the page ' +
 	'reaches an IMS-side MSRP/TCP endpoint through the AGW byte-exact ' +
 	'(non-ASCII, larger than a chunk) and replies reach the page, both ' +
-	'ways in chunks', { ...T, skip: NO_CALLS }, async (t) => {
+	'ways in chunks; in a second call (incoming, audio only) the chat is ' +
+	'opened mid-call by a re-offer', { ...T, skip: NO_CALLS }, async (t) => {
 	const t0 = Date.now();
 	const at = (what) => t.diagnostic(`${what}: ${Date.now() - t0} ms`);
 	const ims = await edge(t);
@@ -227,4 +230,44 @@ test('D-45: the chat of a call: MSRP over a data channel from the page ' +
 	await p.click('#btn-hangup');
 	await p.waitForSelector('#call-state[data-state="ended"]');
 	at('ended');
+
+	// chat opened mid-call: carol calls, alice answers (audio only),
+	// then opens the chat; the page re-offers with a data-channel m-line
+	// added (bundled on the DTLS already up) and the core's re-INVITE
+	// gains m=message (D-45 on a re-offer)
+	const msrp2 = await MsrpUe.start();
+	t.after(() => msrp2.close());
+	ue.mediaAnswer = (l, o) => msrp2.answer(l, o);
+	const inv = ue.invite('sip:alice@ims.test');
+	await p.waitForSelector('#btn-answer:not([disabled])', { timeout: 10000 });
+	await p.click('#btn-answer');
+	const { response } = await inv;
+	assert.equal(response.status, 200);
+	assert.doesNotMatch(response.body, /m=application/);
+	await p.waitForSelector('#call-state[data-state="in-call"]');
+	assert.equal(await p.isHidden('#chat-panel'), true);
+	await p.click('#btn-chat');
+	await p.waitForSelector('#chat-text:not([disabled])', { timeout: 10000 });
+	at('chat opened by a re-offer');
+	const re = ue.call.reinvites.filter((r) => r.dir === 'in');
+	assert.equal(re.length, 1);
+	assert.match(re[0].offer.raw, /\r\nm=audio [1-9]\d* RTP\/AVP /);
+	assert.match(msrp2.offer ?? '', /^m=message [1-9]\d* TCP\/MSRP \*/);
+	const hi = 'mitten im Gespräch ✓';
+	await p.fill('#chat-text', hi);
+	await p.press('#chat-text', 'Enter');
+	await msrp2.until(() => msrp2.messages.length >= 1, 10000, 'mid-call');
+	assert.ok(msrp2.messages[0].body.equals(Buffer.from(hi, 'utf8')));
+	msrp2.send('und zurück ✓');
+	for (const end = Date.now() + 10000; ;) {
+		log = await chatLog(p);
+		if (log.length >= 2 || Date.now() > end)
+			break;
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	assert.deepEqual(log.map((m) => [m.dir, m.text]),
+		[['out', hi], ['in', 'und zurück ✓']]);
+	await p.click('#btn-hangup');
+	await p.waitForSelector('#call-state[data-state="ended"]');
+	at('second call ended');
 });

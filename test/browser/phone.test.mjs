@@ -26,6 +26,8 @@ import {
 import {
 	Browser, startEdge, sleep, CALLS, SCREENSHOTS, LOGS,
 } from './harness.mjs';
+import { ImsUe } from './imsue.mjs';
+import { VideoPeer, encodeH264 } from './videoue.mjs';
 
 const T = { timeout: 90000 };
 const NO_CALLS = !CALLS && 'calls need the eIMS-AGW: IMSEDGE_CALLS=1';
@@ -94,10 +96,13 @@ async function edge(t, over = {}, { root = WWW } = {}) {
 	return ims;
 }
 
-/** A page of the phone at the WWSF, as a person opens it */
-async function phone(t, ims, name) {
+/** A page of the phone at the WWSF, as a person opens it (`init`: a
+ *  script run before the page's own, over CDP) */
+async function phone(t, ims, name, { init } = {}) {
 	const ctx = await browser.browser.newContext({ ignoreHTTPSErrors: true,
 		viewport: { width: 400, height: 860 } });
+	if (init)
+		await ctx.addInitScript(init);
 	const page = await ctx.newPage();
 	page.setDefaultTimeout(10000);
 	const lines = [];
@@ -136,8 +141,9 @@ function state(page) {
 
 async function shot(page, name) {
 	fs.mkdirSync(SCREENSHOTS, { recursive: true });
+	// 30 s: a page playing two videos took over 10 s at load average 28
 	await page.screenshot({ path: path.join(SCREENSHOTS, `phone-${name}.png`),
-		fullPage: true });
+		fullPage: true, timeout: 30000 });
 }
 
 async function registered(page, timeout = 15000) {
@@ -150,11 +156,12 @@ function callState(page, st, timeout = 15000) {
 		{ timeout });
 }
 
-/** Logged-in, registered pages for these users */
-async function users(t, ims, names) {
+/** Logged-in, registered pages for these users (`opts` for phone()) */
+async function users(t, ims, names, opts = []) {
 	const pages = [];
-	for (const n of names)
-		pages.push(await phone(t, ims, `${t.name.slice(0, 12)}-${n}`));
+	for (const [i, n] of names.entries())
+		pages.push(await phone(t, ims, `${t.name.slice(0, 12)}-${n}`,
+			opts[i]));
 	// one at a time, again after a refusal: the WAF spends a bounded
 	// PBKDF2 budget per second and answers 503 beyond it
 	for (const [i, p] of pages.entries()) {
@@ -321,6 +328,7 @@ test('call waiting: answer and hold the first call; the first party sees ' +
 { ...T, skip: NO_CALLS }, async (t) => {
 	const { a, b, c } = await waitingCall(t);
 	await shot(b, 'call-waiting');
+	assert.deepEqual(await axe(b), [], 'the call waiting panel');
 	// keyboard: the Answer-and-hold button has the focus
 	assert.equal(await b.evaluate(() => document.activeElement.id),
 		'btn-cw-hold');
@@ -338,6 +346,7 @@ test('call waiting: answer and hold the first call; the first party sees ' +
 	assert.match(await b.textContent('#held-peer'), /alice/);
 	await hears(c);
 	await shot(b, 'held');
+	assert.deepEqual(await axe(b), [], 'a call with another on hold');
 
 	// carol hangs up: alice's call comes back to bob's screen, held
 	await c.click('#btn-hangup');
@@ -380,9 +389,20 @@ test('call waiting: decline; the caller hears busy, the first call goes on',
 	});
 
 test('messages (SIP MESSAGE, RFC 3428) both ways with a conversation ' +
-	'view; a failed delivery is shown', T, async (t) => {
+	'view; a failed delivery is shown; desktop notifications: permission ' +
+	'asked only from the "Notify me" click, a message to a background ' +
+	'tab notified (the Notification API is a stand-in)', T, async (t) => {
 	const ims = await edge(t);
-	const [a, b] = await users(t, ims, ['alice', 'bob']);
+	const [a, b] = await users(t, ims, ['alice', 'bob'],
+		[{}, { init: notificationSpy }]);
+	const spy = () => b.evaluate(() => window.spy);
+	assert.equal((await spy()).asked, 0, 'permission asked on load');
+	await b.click('#btn-notify');
+	await b.waitForSelector('#btn-notify', { state: 'hidden' });
+	assert.equal((await spy()).asked, 1);
+	await b.evaluate(() => {
+		window.spy.hidden = true;
+	});
 	await a.click('#tab-messages');
 	await a.fill('#msg-to', 'bob');
 	await a.fill('#msg-text', 'Hello Bob, lunch at one?');
@@ -392,6 +412,12 @@ test('messages (SIP MESSAGE, RFC 3428) both ways with a conversation ' +
 	// bob is on the keypad: the Messages tab counts it
 	await b.waitForSelector('#badge-messages:not([hidden])');
 	assert.equal(await b.textContent('#badge-messages'), '1');
+	// and his tab is in the background: a notification
+	assert.deepEqual((await spy()).shown, [{ title: 'Message from alice',
+		body: 'Hello Bob, lunch at one?', tag: 'msg' }]);
+	await b.evaluate(() => {
+		window.spy.hidden = false;
+	});
 	await b.click('#tab-messages');
 	await b.waitForSelector('#badge-messages', { state: 'hidden' });
 	const got = b.locator('#msg-thread .msg[data-dir="in"]');
@@ -403,6 +429,9 @@ test('messages (SIP MESSAGE, RFC 3428) both ways with a conversation ' +
 	await a.waitForSelector('#msg-thread .msg[data-dir="in"]');
 	assert.match(await a.textContent('#msg-thread .msg[data-dir="in"]'),
 		/see you there/);
+	// alice gave no permission: nothing asked, nothing shown
+	assert.equal(await a.evaluate(() => Notification.permission),
+		'default');
 	await shot(b, 'messages');
 
 	// to nobody: the core refuses it, the page says so
@@ -415,14 +444,25 @@ test('messages (SIP MESSAGE, RFC 3428) both ways with a conversation ' +
 	await shot(a, 'message-failed');
 });
 
-test('history: a missed call (badge) and calls survive a reload; call ' +
-	'back from the list', { ...T, skip: NO_CALLS }, async (t) => {
+test('history: a missed call (badge, and a desktop notification to the ' +
+	'background tab) and calls survive a reload; call back from the list',
+{ ...T, skip: NO_CALLS }, async (t) => {
 	const ims = await edge(t);
-	const [a, b, c] = await users(t, ims, ['alice', 'bob', 'carol']);
+	const [a, b, c] = await users(t, ims, ['alice', 'bob', 'carol'],
+		[{ init: notificationSpy }]);
+	await a.click('#btn-notify');
+	await a.evaluate(() => {
+		window.spy.hidden = true;
+	});
 	// carol calls alice, gives up: a missed call
 	await c.fill('#dial-target', 'alice');
 	await c.click('#btn-call');
 	await callState(a, 'incoming');
+	const note = await a.evaluate(() => window.spy.shown);
+	assert.equal(note.length, 1, JSON.stringify(note));
+	assert.equal(note[0].tag, 'call');
+	assert.match(note[0].title, /^Incoming call/);
+	assert.match(note[0].body, /carol is calling/);
 	await c.click('#btn-hangup');
 	await callState(a, 'ended');
 	assert.equal(await a.getAttribute('#call-state', 'data-reason'),
@@ -624,24 +664,168 @@ test('video call browser to browser through the AGW: frames decoded on ' +
 	await callState(b, 'ended');
 });
 
-// Known gap: the SDP goes through (re-INVITE with a new bundled m=video,
-// answered), but the eIMS-AGW gives an m-line added by a re-INVITE no
-// stream, so no video packet reaches the other page.
-test('an audio call upgraded to video by re-INVITE (camera on)', { ...T,
-	skip: NO_CALLS, todo: 'eIMS-AGW: no relay for an m-line added by a ' +
-	're-INVITE' }, async (t) => {
+/** The SDP of the last INVITE this page received or sent, by direction */
+async function lastInvite(page, dir) {
+	return (await page.evaluate(() => window.imsedgeWic.trace()))
+		.filter((m) => m.dir === dir && /^INVITE /.test(m.text)).at(-1)
+		?.text ?? '';
+}
+
+test('an audio call upgraded to video by re-INVITE (a new m=video in the ' +
+	'BUNDLE: the AGW gives it a stream) both ways, frames decoded on both ' +
+	'pages, audio goes on; downgraded again (m=video port 0) and up again',
+{ ...T, timeout: 120000,
+	skip: NO_CALLS }, async (t) => {
 	const ims = await edge(t);
 	const [a, b] = await users(t, ims, ['alice', 'bob']);
 	await connect(a, b, 'bob');
 	assert.deepEqual((await state(a)).call.video,
 		{ local: false, remote: false });
+	assert.equal((await a.evaluate(() => window.imsedgeWic.videoStats()))
+		.mlines, 0);
+	// upgrade: alice's camera on adds an m=video line to the call
 	await a.click('#btn-camera');
 	await a.waitForSelector('#btn-camera[aria-pressed="true"]');
+	assert.match(await lastInvite(a, 'out'), /^m=video [1-9]/m);
 	await sees(b);
 	await b.waitForSelector('#video-box:not([hidden])');
-	// bob turns his camera on too
+	// bob turns his camera on too (his re-INVITE, the other way)
 	await b.click('#btn-camera');
-	await sees(a);
+	await b.waitForSelector('#btn-camera[aria-pressed="true"]');
+	const [va, vb] = await Promise.all([sees(a), sees(b)]);
+	assert.match(va.inbound.codec, /H264/);
+	assert.match(vb.inbound.codec, /H264/);
 	await Promise.all([hears(a), hears(b)]);
+	assert.deepEqual(await axe(a), [], 'the video call view');
+	t.diagnostic(`upgraded: ${va.inbound.frameWidth}x${
+		va.inbound.frameHeight} at alice, ${vb.inbound.frameWidth}x${
+		vb.inbound.frameHeight} at bob`);
+
+	// downgrade: alice's camera off (she still sees bob: recvonly), then
+	// bob's: no one sends video, the m=video line goes (port 0)
+	await a.click('#btn-camera');
+	await a.waitForSelector('#btn-camera[aria-pressed="false"]');
+	await sees(a);
+	await b.click('#btn-camera');
+	await b.waitForSelector('#btn-camera[aria-pressed="false"]');
+	assert.match(await lastInvite(b, 'out'), /^m=video 0 /m);
+	for (const p of [a, b]) {
+		await p.waitForFunction(async () => (await window.imsedgeWic
+			.videoStats()).mlines === 0);
+		await p.waitForFunction(() => !window.imsedgeWic.status.call
+			.video.remote && !window.imsedgeWic.status.call.video.local);
+	}
+	assert.match(await lastInvite(a, 'in'), /^m=video 0 /m);
+	await Promise.all([hears(a), hears(b)]);
+	assert.equal((await state(a)).call.state, 'in-call');
+
+	// and up again: the browser reuses the m-line with a new mid
+	await a.click('#btn-camera');
+	await a.waitForSelector('#btn-camera[aria-pressed="true"]');
+	const again = await lastInvite(a, 'out');
+	assert.match(again, /^m=video [1-9]/m);
+	t.diagnostic(`m-lines of the new offer: ${again.match(/^m=\S+/gm)}`);
+	await sees(b);
 	await a.click('#btn-hangup');
+	await callState(b, 'ended');
 });
+
+/** Poll `fn` until it is truthy, at most `ms` */
+async function until(fn, ms, what) {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const v = await fn();
+		if (v)
+			return v;
+		if (Date.now() > deadline)
+			throw new Error(`${what}: not within ${ms} ms`);
+		await sleep(100);
+	}
+}
+
+test('D-24, D-33: a video call with an IMS-side H.264 peer ' +
+	'(ffmpeg-encoded; RTP/AVPF by capability negotiation, a=rtcp): the ' +
+	'browser decodes its frames, ffmpeg decodes the ' +
+	'browser\'s; RTCP feedback through the AGW both ways (the browser\'s ' +
+	'NACK reaches the peer, the peer\'s PLI reaches the browser)', { ...T,
+	skip: NO_CALLS }, async (t) => {
+	const ims = await edge(t);
+	const vid = await VideoPeer.open({
+		h264: encodeH264(path.join(dir, 'ue.h264')),
+		recordTo: path.join(dir, 'from-browser.h264') });
+	t.after(() => vid.close());
+	const ue = await ImsUe.start({ kamPort: kam.port, user: 'carol' });
+	t.after(() => ue.close());
+	ue.mediaAnswer = (l, offer) => vid.answer(l, offer);
+	await ue.register();
+	const [a] = await users(t, ims, ['alice']);
+	await a.fill('#dial-target', 'carol');
+	await a.click('#btn-video-call');
+	await callState(a, 'in-call', 30000);
+	// what the UE was offered: H.264 Constrained Baseline, mode 1, and
+	// RTP/AVPF with feedback by capability negotiation (it answered so)
+	assert.match(vid.offerFmtp, /profile-level-id=42e01f/i);
+	assert.match(vid.offerFmtp, /packetization-mode=1/);
+	assert.ok(vid.avpf, 'no RTP/AVPF potential configuration offered');
+	assert.ok(vid.offerFb.some((l) => / nack pli$/.test(l)),
+		vid.offerFb.join());
+	assert.ok(!vid.offerFb.some((l) => /transport-cc|goog-remb/.test(l)),
+		vid.offerFb.join());
+	const va = await sees(a);
+	assert.match(va.inbound.codec, /H264.*packetization-mode=1/);
+	t.diagnostic(`the peer's video at the browser: ${va.inbound.frameWidth
+	}x${va.inbound.frameHeight}, ${va.inbound.framesDecoded} frames`);
+	await ue.waitRtp(25, 8000);
+	await until(() => vid.rx.packets >= 100, 15000,
+		'the browser\'s video at the peer');
+
+	// a sequence number left out: the browser NACKs it (RTPFB, FMT 1)
+	// about the peer's SSRC, and the AGW hands it to the video stream
+	vid.skip();
+	const nack = await until(() => vid.fb(205, 1).find((r) =>
+		r.media === vid.ssrc && r.nacked.includes(vid.skipped)), 5000,
+	'a NACK at the peer for the packet left out');
+	t.diagnostic(`NACK for ${vid.skipped} ${nack.at - vid.skippedAt} ms ` +
+		'after it was left out');
+	// a PLI from the peer: the browser's sender counts it
+	const pli0 = (await a.evaluate(() => window.imsedgeWic.videoStats()))
+		.outbound.pliReceived;
+	await until(async () => {
+		vid.pli();
+		return (await a.evaluate(() => window.imsedgeWic.videoStats()))
+			.outbound.pliReceived > pli0;
+	}, 5000, 'a PLI counted by the browser');
+	await a.click('#btn-hangup');
+	await callState(a, 'ended');
+	const d = vid.decodedFrames();
+	t.diagnostic(`ffmpeg decoded ${d.frames} frames (${d.width}x${
+		d.height}) of the browser's video; ${vid.rx.packets} packets`);
+	assert.ok(d.frames >= 20, JSON.stringify(d));
+});
+
+/* Before the page's scripts (over CDP): a stand-in for the Notification
+   API (headless Chromium shows no desktop notifications) that records
+   what the page asks and shows, and a tab hidden at will */
+function notificationSpy() {
+	let perm = 'default';
+	window.spy = { asked: 0, shown: [], hidden: false };
+	window.Notification = class {
+		constructor(title, o = {}) {
+			window.spy.shown.push({ title, body: o.body, tag: o.tag });
+		}
+
+		close() {}
+
+		static get permission() {
+			return perm;
+		}
+
+		static async requestPermission() {
+			window.spy.asked++;
+			perm = 'granted';
+			return perm;
+		}
+	};
+	Object.defineProperty(document, 'visibilityState', {
+		get: () => (window.spy.hidden ? 'hidden' : 'visible') });
+}

@@ -13,8 +13,10 @@
  * bits): 0 W3 from the checked
  * address, 1 W3 from another, 2 core RTP from the core, 3 core RTCP,
  * 4 core RTP from another source, 5 a valid check from the address of
- * channel 1. Each input gets a new session; its sockets are real, on
- * 127.0.0.1 (what the AGW sends goes to the discard port). With libre's
+ * channel 1, 6 W3 of transport 1 (a relayed data channel, dcrelay.c)
+ * from the checked address, 7 its core-side port from the core. Each
+ * input gets a new session; its sockets are real, on 127.0.0.1 (what
+ * the AGW sends goes to the discard port). With libre's
  * memory bookkeeping, an input that leaves a block allocated aborts.
  */
 #include <stdlib.h>
@@ -115,10 +117,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 
-static void feed_w3(struct agw_sess *s, const struct sa *src,
+static void feed_w3(struct agw_sess *s, unsigned tid, const struct sa *src,
 		    const uint8_t *p, size_t n)
 {
-	struct agw_w3 *w3 = agw_sess_w3(s, 0);
+	struct agw_w3 *w3 = agw_sess_w3(s, tid);
 	struct mbuf *mb = mbuf_alloc(n ? n : 1);
 
 	if (!mb || !w3) {
@@ -137,10 +139,10 @@ static void feed_w3(struct agw_sess *s, const struct sa *src,
 }
 
 
-static void feed_core(struct agw_sess *s, bool rtcp, const struct sa *src,
-		      const uint8_t *p, size_t n)
+static void feed_core(struct agw_sess *s, unsigned idx, bool rtcp,
+		      const struct sa *src, const uint8_t *p, size_t n)
 {
-	struct agw_stream *st = agw_sess_stream_find(s, 0);
+	struct agw_stream *st = agw_sess_stream_find(s, idx);
 	struct mbuf mb;
 
 	if (!st)
@@ -155,9 +157,9 @@ static void feed_core(struct agw_sess *s, bool rtcp, const struct sa *src,
 
 
 /* What a browser sends: a check that passes */
-static void check(struct agw_sess *s, const struct sa *src)
+static void check(struct agw_sess *s, unsigned t, const struct sa *src)
 {
-	struct agw_w3 *w3 = agw_sess_w3(s, 0);
+	struct agw_w3 *w3 = agw_sess_w3(s, t);
 	uint32_t prio = 0x6e001eff;
 	uint64_t tiebrk = 1;
 	uint8_t tid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
@@ -198,6 +200,29 @@ static void srtp_fixed(struct agw_sess *s)
 }
 
 
+/* transport 1 relays a data-channel m-line (stream 2) to the core */
+static int relay_new(struct agw_sess *s, const struct agw_w3_prm *prm)
+{
+	struct agw_w3_prm rp = *prm;
+	struct agw_stream_prm sp;
+	int err;
+
+	rp.relay = true;
+	memset(&sp, 0, sizeof(sp));
+	sp.tid = 1;
+	sp.core_rtcp_mux = true;
+	sp.dcrelay = true;
+
+	err = agw_sess_transport(s, 1, &rp, NULL);
+	if (!err)
+		err = agw_sess_stream(s, 2, &sp, NULL);
+	if (!err)
+		err = agw_sess_core_peer(s, 2, &src_core, NULL);
+
+	return err;
+}
+
+
 static struct agw_sess *sess_new(uint8_t mode)
 {
 	struct agw_stream_prm sp;
@@ -231,6 +256,8 @@ static struct agw_sess *sess_new(uint8_t mode)
 		err = agw_sess_stream(s, 1, &sp, NULL);
 	if (!err)
 		err = agw_sess_core_peer(s, 0, &src_core, NULL);
+	if (!err)
+		err = relay_new(s, &prm);
 	if (err)
 		return mem_deref(s);
 
@@ -254,8 +281,10 @@ static struct agw_sess *sess_new(uint8_t mode)
 #endif
 
 	agw_sess_early_media(s, (mode & M_EARLY) != 0);
-	if (mode & M_CHECK)
-		check(s, &src_w3);
+	if (mode & M_CHECK) {
+		check(s, 0, &src_w3);
+		check(s, 1, &src_w3);
+	}
 	if (mode & M_SRTP)
 		srtp_fixed(s);
 
@@ -268,13 +297,14 @@ static void record(struct agw_sess *s, uint8_t ch, const uint8_t *p,
 {
 	switch (ch & 7) {
 
-	case 0: feed_w3(s, &src_w3, p, n);             break;
-	case 1: feed_w3(s, &src_other, p, n);          break;
-	case 2: feed_core(s, false, &src_core, p, n);  break;
-	case 3: feed_core(s, true, &src_core, p, n);   break;
-	case 4: feed_core(s, false, &src_core2, p, n); break;
-	case 5: check(s, &src_other);                  break;
-	default: break;
+	case 0: feed_w3(s, 0, &src_w3, p, n);             break;
+	case 1: feed_w3(s, 0, &src_other, p, n);          break;
+	case 2: feed_core(s, 0, false, &src_core, p, n);  break;
+	case 3: feed_core(s, 0, true, &src_core, p, n);   break;
+	case 4: feed_core(s, 0, false, &src_core2, p, n); break;
+	case 5: check(s, 0, &src_other);                  break;
+	case 6: feed_w3(s, 1, &src_w3, p, n);             break;
+	default: feed_core(s, 2, false, &src_core, p, n); break;
 	}
 }
 

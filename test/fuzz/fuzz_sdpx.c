@@ -4,7 +4,8 @@
  *                    fake AGW. The first byte of each picks the rewrite
  *                    (bits 0-1: offer to core, answer to browser, offer to
  *                    browser, answer to core) and an AGW call to fail
- *                    (bits 2-4, 0 = none). Every output must be CRLF-only
+ *                    (bits 2-4, 0 = none); bit 5 sets core_datachannel
+ *                    relay (dcrelay.c). Every output must be CRLF-only
  *                    and parse again (or only exceed a limit).
  */
 #include <stdlib.h>
@@ -71,7 +72,8 @@ static int fake_stream(void *arg, unsigned idx,
 	(void)arg;
 
 	if (idx >= SDPX_MAX_MEDIA || prm->tid >= SDPX_MAX_MEDIA ||
-	    prm->ptc > SDPX_MAX_FMT || prm->ssrcc > SDPX_MAX_SSRC)
+	    prm->ptc > SDPX_MAX_FMT || prm->ssrcc > SDPX_MAX_SSRC ||
+	    (prm->dcrelay && (!prm->core_rtcp_mux || prm->ptc)))
 		abort();
 
 	(void)sa_set_str(&info->rtp, "198.51.100.1", 30000 + 2 * idx);
@@ -235,6 +237,7 @@ static void rewrite(struct sdpx_call **callp, uint8_t sel, const struct pl *pl)
 
 	ncalls = 0;
 	fail_at = (sel >> 2) & 7;
+	sdpx_dcrelay_set(sel & 0x20);
 
 	switch (sel & 3) {
 

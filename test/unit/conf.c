@@ -52,6 +52,7 @@ int test_conf_good(void)
 	TEST_ASSERT(!conf->media_port_shared);
 	TEST_EQ(conf->max_datachannels, 16);
 	TEST_EQ(conf->dc_max_message, 65536);
+	TEST_ASSERT(!conf->core_dc_relay);
 	TEST_EQ(list_count(&conf->emergency_numbers), 2);
 	TEST_ASSERT(!sa_isset(&conf->media_listen, SA_ADDR));
 	TEST_EQ(conf->w2_max_message, 65536);
@@ -164,6 +165,7 @@ int test_conf_errors(void)
 		{"max_datachannels 0\n", "t.conf:7: '0' is not a number in 1..1024"},
 		{"max_datachannels 1025\n", "t.conf:7: '1025' is not a number in 1..1024"},
 		{"dc_max_message 100\n", "t.conf:7: '100' is not a number in 1024..1048576"},
+		{"core_datachannel yes\n", "t.conf:7: 'yes' is not relay or terminate"},
 		{"emergency_number 11a\n", "t.conf:7: '11a' is not a dialled number"},
 		{"mw_emergency_next_hop tel:112\n", "t.conf:7: 'tel:112' is not a SIP URI"},
 		{"opus_complexity 11\n", "t.conf:7: '11' is not a number in 0..10"},

@@ -21,10 +21,12 @@ struct fake {
 	struct agw_w3_prm remote[4];
 	unsigned stid[16];
 	bool smux[16];
+	bool srelay[16];
 	uint32_t ssrcv[16][4];
 	size_t ssrcc[16];
 	uint8_t ptv[16][64];
 	size_t ptc[16];
+	uint32_t clockv[16][64];
 	struct sa rtp[16], rtcp[16];
 	int fail;                        /* error for the next op call     */
 };
@@ -83,12 +85,15 @@ static int fake_stream(void *arg, unsigned idx,
 	++f->nstream;
 	f->stid[idx] = prm->tid;
 	f->smux[idx] = prm->core_rtcp_mux;
+	f->srelay[idx] = prm->dcrelay;
 	f->ssrcc[idx] = prm->ssrcc;
 	if (prm->ssrcc)
 		memcpy(f->ssrcv[idx], prm->ssrcv,
 		       min(prm->ssrcc, (size_t)4) * 4);
 	f->ptc[idx] = prm->ptc;
 	memcpy(f->ptv[idx], prm->ptv, prm->ptc);
+	if (prm->clockv)
+		memcpy(f->clockv[idx], prm->clockv, prm->ptc * 4);
 
 	(void)sa_set_str(&info->rtp, "198.51.100.7", 30000 + 2 * idx);
 	info->rtcp = info->rtp;
@@ -283,14 +288,44 @@ static unsigned sect_count(const struct mbuf *mb, int i, const char *prefix)
 }
 
 
-/* D-24..D-27: nothing of ICE, DTLS, BUNDLE, rtcp-mux, SSRC toward IMS */
+/* a=rtcp-fb lines of types the core is not offered (avpf.c) */
+static unsigned fb_foreign(const struct pl *s)
+{
+	static const char *ok[] = {" nack", " nack pli", " ccm fir",
+				   " ccm tmmbr"};
+	const char *p = s->p, *end = s->p + s->l;
+	unsigned c = 0;
+
+	while (p && p < end) {
+		const char *e = memmem(p, end - p, "\r\n", 2);
+		const char *sp;
+		size_t i, n;
+		bool good = false;
+
+		if (e && e - p > 10 && !memcmp(p, "a=rtcp-fb:", 10)) {
+			sp = memchr(p, ' ', e - p);
+			n = sp ? (size_t)(e - sp) : 0;
+			for (i = 0; sp && i < ARRAY_SIZE(ok); i++)
+				good |= n == strlen(ok[i]) &&
+					!memcmp(sp, ok[i], n);
+			c += !good;
+		}
+		p = e ? e + 2 : NULL;
+	}
+
+	return c;
+}
+
+
+/* D-24..D-27: nothing of ICE, DTLS, BUNDLE, rtcp-mux, SSRC toward IMS;
+   feedback only of the types offered with RTP/AVPF (avpf.c) */
 static int no_webrtc(const struct mbuf *mb)
 {
 	static const char *gone[] = {
 		"a=ice-", "a=candidate", "a=end-of-candidates",
 		"a=fingerprint", "a=setup", "a=tls-id", "a=group", "a=mid",
 		"a=msid", "a=ssrc", "a=extmap", "a=rtcp-mux", "a=rtcp-rsize",
-		"a=rtcp-fb", "a=bundle-only", "a=sctp", "a=max-message-size",
+		"a=bundle-only", "a=sctp", "a=max-message-size",
 	};
 	struct pl all = mbpl(mb);
 	size_t i;
@@ -298,6 +333,7 @@ static int no_webrtc(const struct mbuf *mb)
 
 	for (i = 0; i < ARRAY_SIZE(gone); i++)
 		TEST_EQ(count_prefix(&all, gone[i]), 0);
+	TEST_EQ(fb_foreign(&all), 0);
 
 	TEST_ASSERT(!memmem(all.p, all.l, "SAVPF", 5));
 	TEST_ASSERT(crlf_only(mb));
@@ -387,6 +423,18 @@ int test_sdpx_offer_to_core(void)
 	TEST_EQ(f.ptv[0][0], 111);
 	TEST_EQ(f.ptv[0][7], 126);
 	TEST_EQ(f.npeer, 0);
+
+	/* clocks for jitter (RFC 3550 A.8), in ptv's order (111 63 9 0 8
+	   13 110 126): opus and RED 48000, G722/PCMU/PCMA 8000 (G722's
+	   RTP clock, RFC 3551), CN and telephone-event not media */
+	TEST_EQ(f.clockv[0][0], 48000);
+	TEST_EQ(f.clockv[0][1], 48000);
+	TEST_EQ(f.clockv[0][2], 8000);
+	TEST_EQ(f.clockv[0][3], 8000);
+	TEST_EQ(f.clockv[0][4], 8000);
+	TEST_EQ(f.clockv[0][5], 0);
+	TEST_EQ(f.clockv[0][6], 0);
+	TEST_EQ(f.clockv[0][7], 0);
 
 	/* the core offer */
 	TEST_ERR(no_webrtc(out));
@@ -691,6 +739,14 @@ int test_sdpx_bundle_av_dc(void)
 	HAS(out, 1, "c=IN IP4 198.51.100.7");
 	HAS(out, 1, "a=rtpmap:96 VP8/90000");
 	HAS(out, 1, "a=fmtp:97 apt=96");
+	/* video: RTP/AVPF by capability negotiation, its feedback */
+	HAS(out, 1, "a=tcap:1 RTP/AVPF");
+	HAS(out, 1, "a=pcfg:1 t=1");
+	HAS(out, 1, "a=rtcp-fb:96 nack");
+	HAS(out, 1, "a=rtcp-fb:96 nack pli");
+	HAS(out, 1, "a=rtcp-fb:96 ccm fir");
+	HASNT(out, 0, "a=rtcp-fb");
+	HASNT(out, 0, "a=tcap");
 	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
 	TEST_EQ(sect_count(out, 2, "a="), 0);
 	TEST_EQ(sect_count(out, 2, "c="), 0);
@@ -1053,6 +1109,72 @@ int test_sdpx_answer_to_core(void)
 	mem_deref(call);
 	mem_deref(ans);
 	mem_deref(in);
+	mem_deref(out);
+	return err;
+}
+
+
+/* A TS 26.114 video offer: RTP/AVP with RTP/AVPF as a potential
+   configuration (RFC 5939), H.264 with its profile-level-id and
+   packetization-mode: the browser gets the feedback, the core an answer
+   in RTP/AVPF with a=acfg and the browser's feedback of the types the
+   AGW passes */
+int test_sdpx_avpf_capneg(void)
+{
+	struct sdpx_call *call = NULL;
+	struct mbuf *out = mbuf_alloc(4096);
+	static const char offer[] =
+		"v=0\r\no=x 1 1 IN IP4 10.1.1.1\r\ns=x\r\nt=0 0\r\n"
+		"c=IN IP4 10.1.1.1\r\n"
+		"m=audio 20000 RTP/AVP 0\r\n"
+		"m=video 20002 RTP/AVP 99\r\n"
+		"a=tcap:4 RTP/SAVP RTP/AVPF\r\n"
+		"a=pcfg:7 t=4|5\r\n"
+		"a=rtpmap:99 H264/90000\r\n"
+		"a=fmtp:99 packetization-mode=1;profile-level-id=42e00c\r\n"
+		"a=rtcp-fb:* nack\r\na=rtcp-fb:* nack pli\r\n"
+		"a=rtcp-fb:* ccm fir\r\n";
+	static const char answer[] =
+		"v=0\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+		"m=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"
+		"a=ice-ufrag:Wb7Y\r\na=ice-pwd:Zq1xR8cV3nM6bT0pL5kJ9hGf\r\n"
+		"a=fingerprint:sha-1 01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:"
+		"0E:0F:10:11:12:13:14\r\n"
+		"a=setup:active\r\na=mid:0\r\na=rtcp-mux\r\n"
+		"m=video 9 UDP/TLS/RTP/SAVPF 99\r\na=mid:1\r\n"
+		"a=rtpmap:99 H264/90000\r\n"
+		"a=fmtp:99 level-asymmetry-allowed=1;packetization-mode=1;"
+		"profile-level-id=42e00c\r\n"
+		"a=rtcp-fb:99 goog-remb\r\na=rtcp-fb:99 transport-cc\r\n"
+		"a=rtcp-fb:99 ccm fir\r\na=rtcp-fb:99 nack\r\n"
+		"a=rtcp-fb:99 nack pli\r\na=rtcp-mux\r\n";
+	struct fake f;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	TEST_ASSERT(out);
+	TEST_ERR(rewrite_str(out, &call, 2, offer, &f));
+	HAS(out, 1, "m=video 40000 UDP/TLS/RTP/SAVPF 99");
+	HAS(out, 1, "a=fmtp:99 packetization-mode=1;profile-level-id=42e00c");
+	HAS(out, 1, "a=rtcp-fb:* nack pli");
+	HASNT(out, 1, "a=tcap");
+	HASNT(out, 1, "a=pcfg");
+
+	TEST_ERR(rewrite_str(out, &call, 3, answer, &f));
+	TEST_ERR(no_webrtc(out));
+	HAS(out, 0, "m=audio 30000 RTP/AVP 0");
+	HASNT(out, 0, "a=acfg");
+	HAS(out, 1, "m=video 30002 RTP/AVPF 99");
+	HAS(out, 1, "a=acfg:7 t=5");
+	HAS(out, 1, "a=fmtp:99 level-asymmetry-allowed=1;"
+	    "packetization-mode=1;profile-level-id=42e00c");
+	HAS(out, 1, "a=rtcp-fb:99 nack");
+	HAS(out, 1, "a=rtcp-fb:99 nack pli");
+	HAS(out, 1, "a=rtcp-fb:99 ccm fir");
+	TEST_EQ(sect_count(out, 1, "a=rtcp-fb"), 3);
+
+ out:
+	mem_deref(call);
 	mem_deref(out);
 	return err;
 }
@@ -1616,7 +1738,9 @@ int test_sdpx_rtt(void)
 		"m=text 31004 RTP/AVP 101 99\r\n"
 		"a=rtpmap:101 red/1000\r\n"
 		"a=rtpmap:99 t140/1000\r\n"
-		"a=fmtp:101 99/99/99\r\n";
+		"a=fmtp:101 99/99/99\r\n"
+		"a=fmtp:99 cps=20\r\n"
+		"a=hlang-recv:de\r\n";
 	struct sdpx_call *call = NULL;
 	struct mbuf *in = NULL, *off = NULL, *out = mbuf_alloc(8192);
 	struct mbuf *off2 = NULL;
@@ -1633,7 +1757,10 @@ int test_sdpx_rtt(void)
 	TEST_ERR(subst(&off, in, "a=sctp-port:5000",
 		       "a=sctp-port:5000\r\n"
 		       "a=dcmap:4 label=\"chat\"\r\n"
-		       "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\""));
+		       "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\"\r\n"
+		       "a=dcsa:2 fmtp:- cps=30\r\n"
+		       "a=dcsa:2 hlang-send:de en\r\n"
+		       "a=dcsa:4 hlang-send:fr"));
 	pl = mbpl(off);
 	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_rtt, &f));
 
@@ -1649,6 +1776,11 @@ int test_sdpx_rtt(void)
 	HAS(out, 2, "a=rtpmap:98 t140/1000");
 	HAS(out, 2, "a=fmtp:100 98/98/98");
 	HAS(out, 2, "a=sendrecv");
+	/* RFC 8865 4.2: the channel's a=dcsa as the text m-line's own */
+	HAS(out, 2, "a=fmtp:98 cps=30");
+	HAS(out, 2, "a=hlang-send:de en");
+	HASNT(out, 2, "a=hlang-send:fr");
+	HASNT(out, 2, "a=dcsa");
 	HASNT(out, 2, "a=dcmap");
 	HASNT(out, 2, "a=sctp");
 
@@ -1671,6 +1803,9 @@ int test_sdpx_rtt(void)
 	HAS(out, 2, "m=application 40000 UDP/DTLS/SCTP webrtc-datachannel");
 	HAS(out, 2, "a=dcmap:2 label=\"rtt\";subprotocol=\"t140\"");
 	HAS(out, 2, "a=dcmap:4 label=\"chat\"");
+	HAS(out, 2, "a=dcsa:2 fmtp:- cps=20");
+	HAS(out, 2, "a=dcsa:2 hlang-recv:de");
+	TEST_EQ(sect_count(out, 2, "a=dcsa:"), 2);
 
 	/* an answer that calls it application is not the offer's */
 	mbuf_reset(out);
@@ -1752,13 +1887,16 @@ int test_sdpx_rtt_core_offer(void)
 		"m=text 31010 RTP/AVP 99 98\r\n"
 		"a=rtpmap:99 red/1000\r\n"
 		"a=fmtp:99 98/98/98\r\n"
-		"a=rtpmap:98 t140/1000\r\n";
+		"a=rtpmap:98 t140/1000\r\n"
+		"a=fmtp:98 cps=40\r\n"
+		"a=hlang-send:sv\r\n";
 	static const char dc_ans[] =
 		"m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
 		"c=IN IP4 0.0.0.0\r\n"
 		"a=mid:1\r\n"
 		"a=sctp-port:5001\r\n"
-		"a=max-message-size:262144\r\n";
+		"a=max-message-size:262144\r\n"
+		"a=dcsa:100 hlang-recv:sv\r\n";
 	struct sdpx_call *call = NULL;
 	struct mbuf *in = NULL, *out = mbuf_alloc(8192);
 	char *off = NULL, *ans = NULL, *ans0 = NULL;
@@ -1792,6 +1930,8 @@ int test_sdpx_rtt_core_offer(void)
 	HAS(out, 1, "a=setup:actpass");
 	HAS(out, 1, "a=sctp-port:5000");
 	HAS(out, 1, "a=dcmap:100 label=\"t140\";subprotocol=\"t140\"");
+	HAS(out, 1, "a=dcsa:100 fmtp:- cps=40");
+	HAS(out, 1, "a=dcsa:100 hlang-send:sv");
 	HASNT(out, 1, "a=rtpmap");
 
 	/* the browser's answer: its SCTP port to the AGW, m=text back */
@@ -1806,6 +1946,7 @@ int test_sdpx_rtt_core_offer(void)
 	HAS(out, 1, "a=fmtp:99 98/98/98");
 	HAS(out, 1, "a=rtpmap:98 t140/1000");
 	HAS(out, 1, "c=IN IP4 198.51.100.7");
+	HAS(out, 1, "a=hlang-recv:sv");
 
 	/* rejected by the browser: m=text rejected */
 	call = mem_deref(call);
@@ -2151,6 +2292,230 @@ int test_sdpx_xcode_conf(void)
  out:
 	sdpx_xcode_set(dflt, 2, 0);
 	mem_deref(call);
+	mem_deref(out);
+	return err;
+}
+
+
+/* --- data channels relayed to a DC-capable core (TS 26.114) ------------- */
+
+static const char core_answer_relay[] =
+	"v=0\r\n"
+	"o=core 78 78 IN IP4 10.20.30.40\r\n"
+	"s=-\r\n"
+	"c=IN IP4 10.20.30.40\r\n"
+	"a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:"
+	"99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+	"t=0 0\r\n"
+	"m=audio 31000 RTP/AVP 111\r\n"
+	"a=rtpmap:111 opus/48000/2\r\n"
+	"m=video 0 RTP/AVP 103\r\n"
+	"m=application 31010 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+	"c=IN IP4 203.0.113.5\r\n"
+	"a=setup:active\r\n"
+	"a=tls-id:abc123\r\n"
+	"a=sctp-port:5001\r\n"
+	"a=max-message-size:1000\r\n"
+	"a=dcmap:0 label=\"chat\";subprotocol=\"MSRP\"\r\n"
+	"a=ice-ufrag:core\r\n"
+	"a=candidate:1 1 udp 1 203.0.113.5 31010 typ host\r\n";
+
+
+static const char core_offer_relay[] =
+	"v=0\r\n"
+	"o=core 90 90 IN IP4 10.20.30.40\r\n"
+	"s=-\r\n"
+	"c=IN IP4 10.20.30.40\r\n"
+	"t=0 0\r\n"
+	"m=audio 31000 RTP/AVP 0\r\n"
+	"a=sendrecv\r\n"
+	"m=application 31010 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+	"a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:"
+	"99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n"
+	"a=setup:actpass\r\n"
+	"a=sctp-port:5000\r\n"
+	"a=dcmap:1 label=\"t\"\r\n";
+
+
+static const char browser_answer_relay[] =
+	"v=0\r\n"
+	"o=- 5 2 IN IP4 127.0.0.1\r\n"
+	"s=-\r\n"
+	"t=0 0\r\n"
+	"a=group:BUNDLE 0\r\n"
+	"m=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"
+	"c=IN IP4 0.0.0.0\r\n"
+	"a=mid:0\r\n"
+	"a=ice-ufrag:Bb01\r\n"
+	"a=ice-pwd:browserpasswordbrowserpw\r\n"
+	"a=fingerprint:sha-256 3B:8F:1C:D2:5E:90:A7:64:0B:F3:28:C1:9D:E5:47:"
+	"7A:12:B6:83:4F:D9:20:6E:AC:F1:35:98:0D:C7:5B:E2:64\r\n"
+	"a=setup:active\r\n"
+	"a=rtcp-mux\r\n"
+	"a=sendrecv\r\n"
+	"m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+	"c=IN IP4 0.0.0.0\r\n"
+	"a=mid:1\r\n"
+	"a=ice-ufrag:Dd02\r\n"
+	"a=ice-pwd:browserpasswordbrowserdc\r\n"
+	"a=fingerprint:sha-256 3B:8F:1C:D2:5E:90:A7:64:0B:F3:28:C1:9D:E5:47:"
+	"7A:12:B6:83:4F:D9:20:6E:AC:F1:35:98:0D:C7:5B:E2:64\r\n"
+	"a=setup:active\r\n"
+	"a=sctp-port:5000\r\n"
+	"a=max-message-size:262144\r\n";
+
+
+/* D-64, core_datachannel relay: a browser's data-channel m-line goes to the
+   core end to end (its own transport, out of BUNDLE, DTLS and SCTP
+   attributes untouched both ways); a core's offered one is relayed to
+   the browser the same way */
+int test_sdpx_dcrelay(void)
+{
+	static const char *fp_b = "a=fingerprint:sha-256 3B:8F:1C:D2:5E:90:"
+		"A7:64:0B:F3:28:C1:9D:E5:47:7A:12:B6:83:4F:D9:20:6E:AC:F1:35:"
+		"98:0D:C7:5B:E2:64";
+	static const char *fp_c = "a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:"
+		"00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:"
+		"44:55:66:77:88:99";
+	struct sdpx_call *call = NULL;
+	struct mbuf *in = NULL, *in2 = NULL, *in3 = NULL;
+	struct mbuf *out = mbuf_alloc(8192);
+	struct fake f;
+	struct pl pl;
+	struct sa sa;
+	int err = 0;
+
+	memset(&f, 0, sizeof(f));
+	dc_calls = 0;
+	TEST_ASSERT(out);
+	sdpx_dcrelay_set(true);
+	TEST_ERR(load(&in, "chrome-offer-av-dc.sdp"));
+
+	/* max-bundle (no candidates of its own): the browser would refuse
+	   an answer that takes it out of the group, so the AGW ends it */
+	pl = mbpl(in);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+	TEST_EQ(dc_calls, 1);
+	TEST_ASSERT(!f.srelay[2]);
+	HAS(out, 2, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+	call = mem_deref(call);
+	TEST_ERR(subst(&in2, in, "a=rtcp-mux\r\n",
+		       "a=rtcp-mux\r\n"
+		       "a=candidate:1 1 udp 2113937151 127.0.0.1 50000 typ "
+		       "host\r\n"));
+	TEST_ERR(subst(&in3, in2, "a=sctp-port:5000\r\n",
+		       "a=sctp-port:5000\r\n"
+		       "a=candidate:1 1 udp 2113937151 127.0.0.1 50000 typ "
+		       "host\r\n"));
+	pl = mbpl(in3);
+	mbuf_reset(out);
+	dc_calls = 0;
+	memset(&f, 0, sizeof(f));
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+	TEST_EQ(dc_calls, 1);
+	call = mem_deref(call);
+	in3 = mem_deref(in3);
+
+	/* balanced: a candidate of its own */
+	TEST_ERR(subst(&in3, in2, "a=sctp-port:5000\r\n",
+		       "a=sctp-port:5000\r\n"
+		       "a=candidate:1 1 udp 2113937151 127.0.0.1 50004 typ "
+		       "host\r\n"));
+	pl = mbpl(in3);
+	mbuf_reset(out);
+	dc_calls = 0;
+	memset(&f, 0, sizeof(f));
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+
+	TEST_EQ(dc_calls, 0);              /* not terminated */
+	TEST_EQ(f.nstream, 3);
+	TEST_ASSERT(f.srelay[2] && f.smux[2] && !f.srelay[0]);
+	TEST_ASSERT(f.stid[2] != f.stid[0]);
+	TEST_ASSERT(f.tp[f.stid[2]].relay && !f.tp[f.stid[0]].relay);
+	TEST_STREQ(f.tp[f.stid[2]].ufrag, "Xk7q");
+	HAS(out, 2, "m=application 30004 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 2, "c=IN IP4 198.51.100.7");
+	HAS(out, 2, fp_b);
+	HAS(out, 2, "a=setup:actpass");
+	HAS(out, 2, "a=sctp-port:5000");
+	HAS(out, 2, "a=max-message-size:262144");
+	HASNT(out, 2, "a=ice-");
+	HASNT(out, 2, "a=candidate");
+	HASNT(out, 2, "a=mid");
+
+	pl.p = core_answer_relay;
+	pl.l = strlen(core_answer_relay);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_browser(out, call, &pl, &fake_ops_dc, &f));
+	HAS(out, -1, "a=group:BUNDLE 0");
+	HAS(out, 2, "m=application 40002 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 2, "a=mid:2");
+	HAS(out, 2, "a=ice-ufrag:agwU1");
+	HAS(out, 2, "a=candidate:1 1 udp 2130706431 192.0.2.10 40002 typ "
+	    "host");
+	HAS(out, 2, fp_c);                 /* the core's, from its session */
+	HAS(out, 2, "a=setup:active");
+	HAS(out, 2, "a=tls-id:abc123");
+	HAS(out, 2, "a=sctp-port:5001");
+	HAS(out, 2, "a=max-message-size:1000");
+	HAS(out, 2, "a=dcmap:0 label=\"chat\";subprotocol=\"MSRP\"");
+	HASNT(out, 2, "a=ice-ufrag:core");
+	HASNT(out, 2, "a=candidate:1 1 udp 1 ");
+	TEST_EQ(sect_count(out, 2, "a=fingerprint:"), 1);
+	TEST_ERR(sa_set_str(&sa, "203.0.113.5", 31010));
+	TEST_ASSERT(sa_cmp(&f.rtp[2], &sa, SA_ALL));
+	TEST_ASSERT(sa_cmp(&f.rtcp[2], &sa, SA_ALL));
+	call = mem_deref(call);
+
+	/* a core's offer is relayed whatever the configuration says */
+	sdpx_dcrelay_set(false);
+	memset(&f, 0, sizeof(f));
+	pl.p = core_offer_relay;
+	pl.l = strlen(core_offer_relay);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_offer_to_browser(out, &call, &pl, &fake_ops_dc, &f));
+	TEST_EQ(f.ntp, 2);
+	TEST_ASSERT(f.srelay[1] && !f.srelay[0] && f.stid[1] != f.stid[0]);
+	HAS(out, -1, "a=group:BUNDLE 0");
+	HAS(out, 1, "m=application 40002 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 1, "a=ice-ufrag:agwU1");
+	HAS(out, 1, fp_c);
+	HAS(out, 1, "a=setup:actpass");
+	HAS(out, 1, "a=dcmap:1 label=\"t\"");
+	TEST_ERR(sa_set_str(&sa, "10.20.30.40", 31010));
+	TEST_ASSERT(sa_cmp(&f.rtp[1], &sa, SA_ALL));
+
+	pl.p = browser_answer_relay;
+	pl.l = strlen(browser_answer_relay);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_core(out, call, &pl, &fake_ops_dc, &f));
+	TEST_ASSERT(f.remote[f.stid[1]].relay && !f.remote[f.stid[0]].relay);
+	TEST_STREQ(f.remote[f.stid[1]].ufrag, "Dd02");
+	HAS(out, 1, "m=application 30002 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 1, "c=IN IP4 198.51.100.7");
+	HAS(out, 1, fp_b);
+	HAS(out, 1, "a=setup:active");
+	HAS(out, 1, "a=sctp-port:5000");
+	HASNT(out, 1, "a=ice-");
+	HASNT(out, 1, "a=mid");
+
+	/* the browser's re-offer (hold, say) keeps it relayed, though
+	   core_datachannel is terminate */
+	memset(&f, 0, sizeof(f));
+	dc_calls = 0;
+	mbuf_reset(out);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &fake_ops_dc, &f));
+	TEST_EQ(dc_calls, 0);
+	TEST_ASSERT(f.srelay[1] && f.tp[f.stid[1]].relay);
+	HAS(out, 1, "m=application 30002 UDP/DTLS/SCTP webrtc-datachannel");
+	HAS(out, 1, fp_b);
+
+ out:
+	sdpx_dcrelay_set(false);
+	mem_deref(call);
+	mem_deref(in);
+	mem_deref(in2);
+	mem_deref(in3);
 	mem_deref(out);
 	return err;
 }

@@ -99,6 +99,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_srtp_vectors)     \
 	X(test_dcep_codec)       \
 	X(test_sdpx_datachannel) \
+	X(test_sdpx_dcrelay) \
 	X(test_sdpx_rtt) \
 	X(test_sdpx_rtt_core_offer) \
 	X(test_dc_open_send_close) \
@@ -109,6 +110,10 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_t140_red)         \
 	X(test_t140_tx_rx)       \
 	X(test_t140_loss)        \
+	X(test_rtpq_seq)         \
+	X(test_rtpq_jitter)      \
+	X(test_rtpq_rr)          \
+	X(test_cdr_fields)       \
 	X(test_keygen_pair)      \
 	X(test_keygen_keep)      \
 	X(test_keygen_opt)      \
@@ -138,6 +143,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_sdpx_offer_to_browser) \
 	X(test_sdpx_answer_to_core) \
 	X(test_sdpx_core_offer_codecs) \
+	X(test_sdpx_avpf_capneg) \
 	X(test_sdpx_malformed) \
 	X(test_sdpx_limits) \
 	X(test_sdpx_lf) \
@@ -197,7 +203,11 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_codec_tone)       \
 	X(test_codec_loss)       \
 	X(test_codec_opus_toc)   \
-	X(test_agw_xcode)
+	X(test_agw_xcode)        \
+	X(test_xcode_jb_reorder) \
+	X(test_xcode_jb_loss)    \
+	X(test_xcode_jb_adapt)   \
+	X(test_xcode_jb_edges)
 
 void   test_tone(int16_t *pcm, size_t n, uint32_t srate, double f,
 		 size_t *phase);

@@ -3,13 +3,18 @@
  *                  process whose packets pass between them from the
  *                  libre loop (no DTLS, no sockets)
  *
- *   dcbench [--msgs N] [--size BYTES] [--assocs N]
+ *   dcbench [--msgs N] [--size BYTES] [--assocs N] [--msrp 1]
  *
  * 1. messages/s: N messages of BYTES on one channel of one association,
  *    sent as fast as the send buffer takes them, until the other side
  *    has them all; CPU time per message (both ends, one process).
  * 2. memory: --assocs pairs set up with one channel each; VmRSS growth
  *    per association (both ends counted, so divided by 2 x pairs).
+ * 3. --msrp 1: the messages are MSRP SEND chunks with a BYTES body, and
+ *    the receiving end does what the AGW's relay does with each one
+ *    (src/agw/msrp.c toward TCP, without the socket): msrp_decode(),
+ *    then msrp_encode() with To-Path and From-Path replaced; then the
+ *    same decode + encode alone, in a loop, for the MSRP share.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +22,10 @@
 #include <time.h>
 #include <re.h>
 #include "dc/dc.h"
+#include "msrp/msrp.h"
+
+static const char to_path[] = "msrp://198.51.100.7:30100/c0re5e55;tcp";
+static const char from_path[] = "msrp://192.0.2.10:40000/w3se55;dc";
 
 struct pkt {
 	struct le le;
@@ -40,6 +49,9 @@ static struct {
 	uint8_t *msg;
 	size_t size;
 	struct tmr tmr;
+	bool msrp;                   /* relay each message as MSRP        */
+	struct mbuf *out;
+	uint64_t bad;
 } run;
 
 
@@ -102,8 +114,15 @@ static void recv_h(uint16_t sid, enum dc_ppid ppid, const uint8_t *p,
 
 	(void)sid;
 	(void)ppid;
-	(void)p;
-	(void)n;
+
+	if (run.msrp) {
+		struct msrp_msg m;
+
+		run.out->pos = run.out->end = 0;
+		if (msrp_decode(&m, p, n) ||
+		    msrp_encode(run.out, &m, to_path, from_path))
+			++run.bad;
+	}
 
 	if (++e->rx == run.want)
 		re_cancel();
@@ -246,6 +265,39 @@ static long rss_kb(void)
 }
 
 
+/* an MSRP SEND chunk as a browser sends it over the data channel */
+static uint8_t *msrp_msg(size_t body, size_t *len)
+{
+	struct mbuf *mb = mbuf_alloc(body + 512);
+	uint8_t *p = NULL;
+	int err;
+
+	if (!mb)
+		return NULL;
+
+	err  = mbuf_printf(mb, "MSRP a786hjs2 SEND\r\n"
+			   "To-Path: msrp://192.0.2.10:40000/w3se55;dc\r\n"
+			   "From-Path: msrp://b1.invalid:9/br0w5e;dc\r\n"
+			   "Message-ID: 87652491\r\n"
+			   "Byte-Range: 1-%zu/%zu\r\n"
+			   "Content-Type: text/plain\r\n\r\n", body, body);
+	err |= mbuf_fill(mb, 'x', body);
+	err |= mbuf_write_str(mb, "\r\n-------a786hjs2$\r\n");
+
+	if (!err) {
+		p = malloc(mb->end);
+		if (p) {
+			memcpy(p, mb->buf, mb->end);
+			*len = mb->end;
+		}
+	}
+
+	mem_deref(mb);
+
+	return p;
+}
+
+
 static int throughput(uint64_t msgs, size_t size)
 {
 	struct end a, b;
@@ -256,7 +308,7 @@ static int throughput(uint64_t msgs, size_t size)
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 
-	err = pair(&a, &b, (uint32_t)max(size, (size_t)1024));
+	err = pair(&a, &b, (uint32_t)max(size + 512, (size_t)1024));
 	if (!err)
 		err = dc_chan_open(a.a, &run.sid, "bench", "");
 	if (err || !settle(&a, &b, 5000)) {
@@ -268,8 +320,13 @@ static int throughput(uint64_t msgs, size_t size)
 	run.sender = &a;
 	run.want = msgs;
 	run.size = size;
-	run.msg = calloc(1, size);
+	run.msg = run.msrp ? msrp_msg(size, &run.size) : calloc(1, size);
+	run.out = mbuf_alloc(run.size + 256);
 	tmr_init(&run.tmr);
+	if (!run.msg || !run.out) {
+		err = ENOMEM;
+		goto out;
+	}
 
 	t0 = wall_us();
 	c0 = cpu_s();
@@ -279,19 +336,60 @@ static int throughput(uint64_t msgs, size_t size)
 	c1 = cpu_s();
 	tmr_cancel(&run.tmr);
 
-	(void)printf("messages: %llu of %zu bytes in %.3f s: %.0f msg/s, "
-		     "%.1f Mbit/s, %.1f CPU us per message (both ends)\n",
-		     (unsigned long long)b.rx, size, (t1 - t0) / 1e6,
+	(void)printf("%s: %llu of %zu bytes in %.3f s: %.0f msg/s, "
+		     "%.1f Mbit/s, %.1f CPU us per message (both ends%s)\n",
+		     run.msrp ? "MSRP messages" : "messages",
+		     (unsigned long long)b.rx, run.size, (t1 - t0) / 1e6,
 		     b.rx / ((t1 - t0) / 1e6),
-		     b.rx * size * 8 / (double)(t1 - t0),
-		     (c1 - c0) * 1e6 / (double)max(b.rx, (uint64_t)1));
+		     b.rx * run.size * 8 / (double)(t1 - t0),
+		     (c1 - c0) * 1e6 / (double)max(b.rx, (uint64_t)1),
+		     run.msrp ? ", decoded and re-encoded" : "");
 
-	err = b.rx == msgs ? 0 : EPROTO;
-	free(run.msg);
+	err = b.rx == msgs && !run.bad ? 0 : EPROTO;
 
  out:
+	free(run.msg);
+	run.out = mem_deref(run.out);
 	end_free(&a);
 	end_free(&b);
+
+	return err;
+}
+
+
+/* the AGW's MSRP work per message alone: decode + encode */
+static int msrp_only(uint64_t n, size_t body)
+{
+	struct mbuf *out;
+	struct msrp_msg m;
+	uint8_t *p;
+	size_t len = 0;
+	uint64_t i;
+	double c0, c1;
+	int err = 0;
+
+	p = msrp_msg(body, &len);
+	out = mbuf_alloc(len + 256);
+	if (!p || !out) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	c0 = cpu_s();
+	for (i = 0; i < n && !err; i++) {
+		out->pos = out->end = 0;
+		err = msrp_decode(&m, p, len);
+		if (!err)
+			err = msrp_encode(out, &m, to_path, from_path);
+	}
+	c1 = cpu_s();
+
+	(void)printf("MSRP decode + encode alone: %.2f CPU us per %zu-byte "
+		     "message\n", (c1 - c0) * 1e6 / (double)n, len);
+
+ out:
+	free(p);
+	mem_deref(out);
 
 	return err;
 }
@@ -348,6 +446,8 @@ int main(int argc, char *argv[])
 			size = strtoul(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--assocs"))
 			assocs = (unsigned)strtoul(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--msrp"))
+			run.msrp = atoi(argv[i + 1]) != 0;
 	}
 
 	if (!msgs || !size || size > 65536 || !assocs) {
@@ -363,6 +463,8 @@ int main(int argc, char *argv[])
 	err = memory(assocs);
 	if (!err)
 		err = throughput(msgs, size);
+	if (!err && run.msrp)
+		err = msrp_only(msgs * 10, size);
 
 	dc_close();
 	libre_close();

@@ -4,7 +4,9 @@
 #   make bench-dc [BOARD=armhf|mipsel] [DCB_ARGS="--msgs 20000 --assocs 50"]
 # Two usrsctp associations in one process, their packets passed between
 # them from the libre loop (no DTLS, no sockets): messages per second
-# through one association, and memory per association.
+# through one association, and memory per association; --msrp 1: MSRP
+# SEND chunks decoded and re-encoded at the receiving end (CPU per MSRP
+# message through the AGW's relay, without DTLS and TCP).
 
 DCB_BIN  := $(BUILD)/dcbench
 DCB_ARGS ?=

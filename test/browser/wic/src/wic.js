@@ -18,12 +18,16 @@
 //               oscillator) instead of the fake capture device's beeps
 //   dc          1: an outgoing call offers a data channel "chat" (the
 //               AGW's data-channel endpoint); dcOpen/dcSend/dcClose/
-//               dcState/dcInfo drive channels on the call's connection
+//               dcState/dcInfo drive channels on the call's connection,
+//               dcGot(label) is what one received; channels the far end
+//               opens (a relayed data channel's peer) are kept too
 //
 // window.wic: register(), unregister(), call(target), answer(), hangup(),
 // hold(), unhold(), message(target, body), connect(), state(), stats(), sdp(),
-// closeSocket(), listen(ms) (the strongest frequency of the call's received
-// audio, AnalyserNode), log (events), sip (every SIP message in and out).
+// closeSocket(), listen(ms, freqs) (the strongest frequency of the call's
+// received audio, AnalyserNode, and the level at each of freqs), dtmf(tones,
+// ms) (RFC 4733 through the audio sender), log (events), sip (every SIP
+// message in and out).
 // call() takes sip:/sips:/tel: URIs, a service URN (urn:service:sos, sent
 // as the Request-URI as it is), or a user (sip:user@domain).
 
@@ -307,6 +311,11 @@ function attachPc(connection) {
 			audio.srcObject = e.streams[0];
 		ev('track', { kind: e.track.kind });
 	});
+	// channels the far end opens (DCEP): a peer that is not the AGW
+	pc.addEventListener('datachannel', (e) => {
+		dcTrack(e.channel);
+		ev('dc-remote', { label: e.channel.label, id: e.channel.id });
+	});
 	pc.addEventListener('iceconnectionstatechange', () =>
 		ev('ice', { state: pc.iceConnectionState }));
 	pc.addEventListener('connectionstatechange', () =>
@@ -567,6 +576,12 @@ function dcOpen(label, protocol = '', id = null) {
 		throw new Error('no call');
 	const ch = pc.createDataChannel(label, id === null ? { protocol } :
 		{ protocol, negotiated: true, id });
+	return dcTrack(ch);
+}
+
+/** Keep a channel (ours, or one the far end opened) by its label */
+function dcTrack(ch) {
+	const label = ch.label;
 	ch.binaryType = 'arraybuffer';
 	ch.got = [];
 	ch.addEventListener('open', () => ev('dc-open', { label, id: ch.id }));
@@ -576,6 +591,13 @@ function dcOpen(label, protocol = '', id = null) {
 	ch.addEventListener('message', (e) => ch.got.push(e.data));
 	channels.set(label, ch);
 	return ch.readyState;
+}
+
+/** What a channel received: strings as they are, binary as hex */
+function dcGot(label) {
+	return (channels.get(label)?.got ?? []).map((d) => typeof d ===
+		'string' ? d : { hex: [...new Uint8Array(d)].map((b) =>
+			b.toString(16).padStart(2, '0')).join('') });
 }
 
 /** Add a channel by a re-offer (the call had none); resolves the
@@ -640,7 +662,7 @@ function toneStream() {
  * Listen to the call's received audio for ms: the strongest frequency
  * (AnalyserNode, averaged over the spectra taken) and its level in dB
  */
-async function listen(ms = 1000) {
+async function listen(ms = 1000, freqs = []) {
 	const tr = pc?.getReceivers().find((r) => r.track?.kind === 'audio');
 	if (!tr)
 		throw new Error('no audio receiver');
@@ -672,9 +694,32 @@ async function listen(ms = 1000) {
 	for (let i = 1; i < sum.length; i++)
 		if (Math.abs(i - peak) > 3)
 			rest += sum[i] / n;
-	return { hz: peak * ctx.sampleRate / an.fftSize, db: db(peak),
-		restDb: 10 * Math.log10(rest), spectra: n,
-		binHz: ctx.sampleRate / an.fftSize };
+	const binHz = ctx.sampleRate / an.fftSize;
+	// each frequency's level: its strongest bin within +-1 bin
+	const at = freqs.map((f) => {
+		const i = Math.round(f / binHz);
+		return Math.max(db(i - 1), db(i), db(i + 1));
+	});
+	return { hz: peak * binHz, db: db(peak),
+		restDb: 10 * Math.log10(rest), spectra: n, binHz, at };
+}
+
+/* RFC 4733 digits from the call's audio sender (RTCDTMFSender); resolves
+   when the last has been played out (tonechange with an empty tone) */
+function dtmf(tones, ms = 200, gap = 70) {
+	const s = pc?.getSenders().find((x) => x.track?.kind === 'audio');
+	if (!s?.dtmf?.canInsertDTMF)
+		throw new Error('no DTMF sender');
+	ev('dtmf', { tones, ms });
+	return new Promise((resolve) => {
+		s.dtmf.ontonechange = (e) => {
+			if (!e.tone) {
+				s.dtmf.ontonechange = null;
+				resolve(true);
+			}
+		};
+		s.dtmf.insertDTMF(tones, ms, gap);
+	});
 }
 
 /** The current local and remote SDP of the call */
@@ -686,8 +731,8 @@ function sdp() {
 
 window.wic = { register, unregister, call, answer, hangup, hold, unhold,
 	message, connect, state, stats, sdp, closeSocket, closeMedia, log, sip,
-	listen, version: JsSIP.version,
-	dcOpen, dcAdd, dcSend, dcClose, dcState, dcInfo,
+	listen, dtmf, version: JsSIP.version,
+	dcOpen, dcAdd, dcSend, dcClose, dcState, dcInfo, dcGot,
 	config: { pcConfig: PC_CONFIG, mediaConstraints: MEDIA } };
 
 /* ---- the page's own controls ---------------------------------------- */
