@@ -22,6 +22,14 @@ BUILD := build/$(BOARD)-san
 else
 BUILD := build/$(BOARD)
 endif
+# REL=1: a release variant of the board in build/$(BOARD)-rel with its own
+# dependency build, libre built with RELEASE (no mem/mbuf debug bookkeeping:
+# no mutex per allocation). For benchmarks (make REL=1 bench-media); the
+# default build and every test keep the board's own setting.
+ifeq ($(REL),1)
+BUILD      := build/$(BOARD)-rel
+DEPS_BUILD := build/$(BOARD)-rel
+endif
 
 ifeq ($(wildcard board/$(BOARD)/board.mk),)
 $(error unknown BOARD '$(BOARD)': see board/)
@@ -30,6 +38,12 @@ endif
 .DEFAULT_GOAL := all
 
 include board/$(BOARD)/board.mk
+ifeq ($(REL),1)
+# third_party/build reads board.mk in a make of its own: the environment
+# carries the override there
+override BOARD_RELEASE := yes
+export BOARD_RELEASE
+endif
 include third_party/deps.mk
 
 BOARDS_CROSS := armhf mipsel

@@ -25,6 +25,7 @@ static void destructor(void *arg)
 	struct agw *agw = arg;
 
 	/* sessions hold a reference: sessl is empty here */
+	mem_deref(agw->shared);      /* gives its port back to portmap */
 	mem_deref(agw->portmap);
 	mem_deref(agw->tls);
 }
@@ -90,6 +91,8 @@ int agw_alloc(struct agw **agwp, const struct agw_conf *conf,
 	}
 
 	err = fingerprint_get(agw);
+	if (!err && conf->media_port_shared)
+		err = agw_shared_alloc(&agw->shared, agw);
 
  out:
 	if (err)

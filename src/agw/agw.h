@@ -55,6 +55,7 @@ struct agw_conf {
 	bool datachannel;          /**< Terminate data channels (dc.c)    */
 	uint32_t max_datachannels; /**< Channels per association          */
 	uint32_t dc_max_message;   /**< a=max-message-size offered        */
+	bool media_port_shared;    /**< One W3 port for all calls         */
 };
 
 /** The AGW's DTLS role on a W3 transport (a=setup it answers with) */

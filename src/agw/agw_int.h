@@ -34,6 +34,7 @@ struct agw {
 	struct agw_stats done;       /**< Counters of ended sessions       */
 	char fingerprint[128];       /**< "sha-256 AB:CD:..."              */
 	uint32_t xcodes;             /**< Transcoded streams (xcode.c)     */
+	struct agw_shared *shared;   /**< media_port_shared (shared.c)     */
 	uint64_t xcodes_total;       /**< ... put on the path since start  */
 	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
 };
@@ -103,6 +104,9 @@ struct agw_w3 {
 					them on this transport (dc.c)     */
 	struct agw_dc_prm dcprm;
 	bool dc_want;
+	bool shared;                 /**< On the shared port (shared.c)    */
+	struct le ufrag_he;          /**< In the shared port's ufrag hash  */
+	struct list shared_srcl;     /**< Addresses it owns there          */
 	bool relay;                  /**< DTLS relayed (dcrelay.c)         */
 };
 
@@ -177,6 +181,22 @@ void agw_w3_peer_ready(struct agw_w3 *w3);
 void agw_w3_drop(struct agw_w3 *w3);
 void agw_w3_recv_test(struct agw_w3 *w3, const struct sa *src,
 		      struct mbuf *mb);
+void agw_w3_input(struct agw_w3_sock *k, const struct sa *src, uint8_t *p,
+		  size_t n);
+const struct sa *agw_w3_addrs(const struct agw *agw, unsigned *n);
+
+/* shared.c */
+struct agw_shared;
+int  agw_shared_alloc(struct agw_shared **shp, struct agw *agw);
+int  agw_shared_attach(struct agw_shared *sh, struct agw_w3 *w3);
+int  agw_shared_rekey(struct agw_shared *sh, struct agw_w3 *w3,
+		      const char *ufrag);
+void agw_shared_learn(struct agw_shared *sh, struct agw_w3 *w3,
+		      const struct sa *src);
+void agw_shared_detach(struct agw_w3 *w3);
+uint64_t agw_shared_unknown(const struct agw_shared *sh);
+void agw_shared_recv_test(struct agw *agw, const struct sa *src,
+			  struct mbuf *mb);
 
 /* ice.c */
 void agw_ice_recv(struct agw_w3 *w3, const struct sa *src,

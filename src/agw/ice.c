@@ -147,6 +147,8 @@ static void checked(struct agw_w3 *w3, const struct sa *src, bool use_cand)
 	bool change = !w3->have_peer || !sa_cmp(&w3->peer, src, SA_ALL);
 
 	checked_add(w3, src, now);
+	if (w3->shared)
+		agw_shared_learn(w3->sess->agw->shared, w3, src);
 
 	if (change && (use_cand || !w3->nominated)) {
 		log_info("transport %u: %s %J", w3->tid,

@@ -39,10 +39,12 @@ static void destructor(void *arg)
 	agw_dc_free(w3);             /* its ABORT still leaves over DTLS */
 	mem_deref(w3->dtls);
 	mem_deref(w3->srtp);
+	agw_shared_detach(w3);
 	while (w3->sockc)
 		mem_deref(w3->sockv[--w3->sockc].us);
 	w3->us = NULL;
-	agw_port_release(w3->sess->agw, w3->port, false);
+	if (!w3->shared)
+		agw_port_release(w3->sess->agw, w3->port, false);
 	list_unlink(&w3->le);
 }
 
@@ -94,8 +96,15 @@ static void w3_recv(const struct sa *src, uint8_t *buf, size_t len,
 		    void *arg);
 
 
-/* The transport's addresses: media_listen, or each of w3_addrv */
-static const struct sa *w3_addrs(const struct agw *agw, unsigned *n)
+/**
+ * The W3 addresses: media_listen, or each of w3_addrv
+ *
+ * @param agw The AGW
+ * @param n   Returned count
+ *
+ * @return Addresses
+ */
+const struct sa *agw_w3_addrs(const struct agw *agw, unsigned *n)
 {
 	*n = agw->conf.w3_addrc ? agw->conf.w3_addrc : 1;
 
@@ -114,7 +123,7 @@ static int bind_h(uint16_t port, void *arg)
 	unsigned i, n;
 	int err = 0;
 
-	addrv = w3_addrs(agw, &n);
+	addrv = agw_w3_addrs(agw, &n);
 	for (i = 0; i < n && !err; i++) {
 		struct agw_w3_sock *k = &w3->sockv[i];
 
@@ -151,6 +160,10 @@ struct net_udp *agw_w3_sock_for(const struct agw_w3 *w3,
 				const struct sa *dst)
 {
 	unsigned i;
+
+	/* one address: no choice (and no getsockname() per packet) */
+	if (w3->sockc <= 1)
+		return w3->us;
 
 	for (i = 0; i < ARRAY_SIZE(w3->routev); i++) {
 		if (w3->routev[i].us && sa_cmp(&w3->routev[i].src, dst,
@@ -216,7 +229,20 @@ int agw_w3_alloc(struct agw_w3 **wp, struct agw_sess *s, unsigned tid)
 	if (err)
 		goto out;
 
-	err = agw_port_take(s->agw, false, bind_h, w3, &w3->port);
+	if (s->agw->shared) {
+		unsigned tries = 8;
+
+		/* the ufrag finds the transport: unique on the port */
+		while ((err = agw_shared_attach(s->agw->shared, w3)) ==
+		       EADDRINUSE && --tries) {
+			err = ice_credentials(w3->ufrag, w3->pwd);
+			if (err)
+				goto out;
+		}
+	}
+	else {
+		err = agw_port_take(s->agw, false, bind_h, w3, &w3->port);
+	}
 	if (err)
 		goto out;
 
@@ -416,7 +442,14 @@ int agw_w3_remote(struct agw_w3 *w3, const struct agw_w3_prm *prm,
 
 	restart = had && !same_ice(&old, prm);
 	if (restart && answer) {
-		err = ice_credentials(ufrag, pwd);
+		unsigned tries = 8;
+
+		do {
+			err = ice_credentials(ufrag, pwd);
+			if (!err && w3->shared)
+				err = agw_shared_rekey(w3->sess->agw->shared,
+						       w3, ufrag);
+		} while (err == EADDRINUSE && --tries);
 		if (err)
 			return err;
 	}
@@ -573,6 +606,21 @@ static void w3_recv(const struct sa *src, uint8_t *p, size_t n, void *arg)
 		agw_relay_w3(w3, src, p, n);
 	else
 		agw_w3_drop(w3);
+}
+
+
+/**
+ * A datagram for the transport from the shared port (shared.c)
+ *
+ * @param k   The transport's socket entry it arrived on
+ * @param src Source address
+ * @param p   Datagram
+ * @param n   Length
+ */
+void agw_w3_input(struct agw_w3_sock *k, const struct sa *src, uint8_t *p,
+		  size_t n)
+{
+	w3_recv(src, p, n, k);
 }
 
 

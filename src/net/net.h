@@ -61,6 +61,7 @@ int  net_udp_send(struct net_udp *u, const struct sa *dst,
 		  const uint8_t *buf, size_t len);
 int  net_udp_local(const struct net_udp *u, struct sa *laddr);
 int  net_udp_dscp_set(struct net_udp *u, uint8_t dscp);
+int  net_udp_rcvbuf_set(struct net_udp *u, int bytes);
 int  net_udp_fd(const struct net_udp *u);
 unsigned net_udp_drain(struct net_udp *u);
 void net_udp_stats(const struct net_udp *u, struct net_udp_stats *st);

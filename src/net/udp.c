@@ -350,6 +350,33 @@ int net_udp_dscp_set(struct net_udp *u, uint8_t dscp)
 
 
 /**
+ * Ask for a larger receive buffer (a socket many peers send to); the
+ * system caps it (net.core.rmem_max)
+ *
+ * @param u     UDP socket
+ * @param bytes Buffer size
+ *
+ * @return 0 if success, ENOTSUP where the option is missing, otherwise
+ *         errorcode
+ */
+int net_udp_rcvbuf_set(struct net_udp *u, int bytes)
+{
+	if (!u || bytes <= 0)
+		return EINVAL;
+
+#ifdef SO_RCVBUF
+	if (net_sys_setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &bytes,
+			       sizeof(bytes)))
+		return errno;
+
+	return 0;
+#else
+	return ENOTSUP;
+#endif
+}
+
+
+/**
  * Get a socket's descriptor: for a loop that polls it (NET_LWIP: an
  * lwIP socket) and for tests that read its options
  *

@@ -94,6 +94,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	conf.max_calls = 10;
 	conf.dscp = 46;
 	conf.consent_timeout = 30;
+	conf.media_port_shared = true;  /* shared.c's demux, see feed_w3 */
 
 	/* discard port: what the AGW sends goes nowhere */
 	(void)sa_set_str(&src_w3, "127.0.0.1", 9);
@@ -129,7 +130,11 @@ static void feed_w3(struct agw_sess *s, unsigned tid, const struct sa *src,
 
 	(void)mbuf_write_mem(mb, p, n);
 	mb->pos = 0;
-	agw_w3_recv_test(w3, src, mb);
+	/* odd lengths through the shared port's demultiplexing */
+	if (n & 1)
+		agw_shared_recv_test(agw, src, mb);
+	else
+		agw_w3_recv_test(w3, src, mb);
 	mem_deref(mb);
 }
 

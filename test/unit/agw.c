@@ -1595,3 +1595,129 @@ int test_agw_xcode(void)
 	return err;
 }
 #endif
+
+
+/* --- one browser-side port for every call (shared.c) ---------------- */
+
+static int shared_rtp_from(struct fix *f, struct udp_sock *us)
+{
+	struct sock k;
+
+	k.us = us;
+
+	return sock_send(&k, &f->br.agw, rtp_pkt, sizeof(rtp_pkt));
+}
+
+
+static uint64_t dropped(struct agw_sess *s)
+{
+	struct agw_stats st;
+
+	memset(&st, 0, sizeof(st));
+	(void)agw_sess_stats(s, 0, &st);
+
+	return st.w3_dropped;
+}
+
+
+/* Two calls from one browser address (two ports) on the shared port:
+   checks reach the call whose ufrag they name, other datagrams the call
+   that accepted a check from their source; an address change (a check
+   from a new port) moves a source; unknown sources are dropped
+   (digest: ICE-lite AGW, consent, one port per call not required) */
+int test_agw_shared(void)
+{
+	struct fix f, g;
+	struct agw_conf conf;
+	struct agw_w3_prm prm;
+	struct agw_stream_prm sp;
+	struct agw_stream_info si;
+	struct sock k3, k4;
+	uint8_t pt = PT;
+	int err;
+
+	memset(&g, 0, sizeof(g));
+	memset(&k3, 0, sizeof(k3));
+	memset(&k4, 0, sizeof(k4));
+	conf_std(&conf);
+	conf.media_port_shared = true;
+
+	TEST_ERR(fix_open(&f, &conf));
+	TEST_ERR(prm_make(&f, &prm, AGW_SETUP_PASSIVE, f.br.tls));
+	TEST_ERR(call_setup(&f, &prm));
+
+	/* call B: same browser host, another port */
+	TEST_ERR(agw_sess_alloc(&g.s, f.agw, false, close_h, &g));
+	TEST_ERR(agw_sess_transport(g.s, 0, &prm, &g.wi));
+	memset(&sp, 0, sizeof(sp));
+	sp.ptv = &pt;
+	sp.ptc = 1;
+	TEST_ERR(agw_sess_stream(g.s, 0, &sp, &si));
+	TEST_ERR(sock_open(&k3, br_recv, &g.br));
+	g.br.us = k3.us;
+	g.br.addr = k3.addr;
+	k3.us = NULL;
+	g.br.agw = g.wi.cand;
+	str_ncpy(g.br.rufrag, g.wi.ufrag, sizeof(g.br.rufrag));
+	str_ncpy(g.br.rpwd, g.wi.pwd, sizeof(g.br.rpwd));
+
+	TEST_ASSERT(sa_cmp(&f.wi.cand, &g.wi.cand, SA_ALL));
+	TEST_ASSERT(strcmp(f.wi.ufrag, g.wi.ufrag));
+
+	/* each check is answered with its own call's password */
+	TEST_ERR(br_check(&f, true));
+	TEST_EQ(f.br.stun_ok, 1);
+	TEST_ERR(br_check(&g, true));
+	TEST_EQ(g.br.stun_ok, 1);
+	TEST_EQ(f.br.stun_rx, 1);
+
+	/* media-range datagrams (no keys yet: dropped by the call) */
+	TEST_ERR(shared_rtp_from(&f, f.br.us));
+	TEST_ERR(wait_stat(&f, STAT(w3_dropped), 1));
+	TEST_EQ(dropped(g.s), 0);
+	TEST_ERR(shared_rtp_from(&g, g.br.us));
+	TEST_ERR(wait_stat(&g, STAT(w3_dropped), 1));
+	TEST_EQ(dropped(f.s), 1);
+
+	/* an unknown source: dropped by the port, no call sees it (the
+	   marker from call A's address arrives after it) */
+	TEST_ERR(sock_open(&k3, sock_recv, &k3));
+	TEST_ERR(shared_rtp_from(&f, k3.us));
+	TEST_ERR(shared_rtp_from(&f, f.br.us));
+	TEST_ERR(wait_stat(&f, STAT(w3_dropped), 2));
+	TEST_EQ(agw_shared_unknown(f.agw->shared), 1);
+	TEST_EQ(dropped(g.s), 1);
+
+	/* address change: call A checks from a new port, which is A's */
+	TEST_ERR(sock_open(&k4, br_recv, &f.br));
+	TEST_ERR(br_check_from(&f.br, k4.us, f.br.rpwd, br_ufrag, true));
+	TEST_ERR(wait_for(&f, U_STUN, 2, GUARD_MS));
+	TEST_EQ(f.br.stun_ok, 2);
+	TEST_ERR(shared_rtp_from(&f, k4.us));
+	TEST_ERR(wait_stat(&f, STAT(w3_dropped), 3));
+
+	/* ... until call B accepts a check from it */
+	TEST_ERR(br_check_from(&g.br, k4.us, g.br.rpwd, br_ufrag, true));
+	TEST_ERR(wait_for(&f, U_STUN, 3, GUARD_MS));
+	/* answered, but not with A's password: B answered */
+	TEST_EQ(f.br.stun_ok, 2);
+	TEST_EQ(f.br.scode, 0);
+	TEST_ERR(shared_rtp_from(&f, k4.us));
+	TEST_ERR(wait_stat(&g, STAT(w3_dropped), 2));
+	TEST_EQ(dropped(f.s), 3);
+
+	/* call A ends: its addresses are unknown again */
+	f.s = mem_deref(f.s);
+	TEST_ERR(shared_rtp_from(&g, f.br.us));
+	TEST_ERR(shared_rtp_from(&g, g.br.us));
+	TEST_ERR(wait_stat(&g, STAT(w3_dropped), 3));
+	TEST_EQ(agw_shared_unknown(f.agw->shared), 2);
+
+ out:
+	mem_deref(k3.us);
+	mem_deref(k4.us);
+	g.s = mem_deref(g.s);
+	fix_close(&g);
+	fix_close(&f);
+	return err;
+}

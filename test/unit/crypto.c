@@ -286,3 +286,46 @@ int test_crypto_conf(void)
 	mem_deref(val);
 	return err;
 }
+
+
+/* RFC 2202 test cases 2 and 6 through the software provider, whose
+   HMAC hashes the key pads once per key: a long key (hashed first), a
+   message fed in parts, and the next message on the same context */
+int test_crypto_hmac_rfc2202(void)
+{
+	static const uint8_t mac2[CRYPTO_SHA1_LEN] = {
+		0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2, 0x74,
+		0x16, 0xd5, 0xf1, 0x84, 0xdf, 0x9c, 0x25, 0x9a, 0x7c, 0x79
+	};
+	static const uint8_t mac6[CRYPTO_SHA1_LEN] = {
+		0xaa, 0x4a, 0xe5, 0xe1, 0x52, 0x72, 0xd0, 0x0e, 0x95, 0x70,
+		0x56, 0x37, 0xce, 0x8a, 0x3b, 0x55, 0xed, 0x40, 0x21, 0x12
+	};
+	static const char msg2[] = "what do ya want for nothing?";
+	static const char msg6[] =
+		"Test Using Larger Than Block-Size Key - Hash Key First";
+	const struct crypto_provider *p = &crypto_software;
+	struct crypto_hmac *h = NULL;
+	uint8_t key6[80], mac[CRYPTO_SHA1_LEN];
+	int i, err = 0;
+
+	TEST_ERR(p->hmac_alloc(&h, (const uint8_t *)"Jefe", 4));
+	for (i = 0; i < 2; i++) {
+		TEST_ERR(p->hmac_update(h, (const uint8_t *)msg2, 5));
+		TEST_ERR(p->hmac_update(h, (const uint8_t *)msg2 + 5,
+					sizeof(msg2) - 1 - 5));
+		TEST_ERR(p->hmac_final(h, mac));
+		TEST_ASSERT(!memcmp(mac, mac2, sizeof(mac)));
+	}
+	h = mem_deref(h);
+
+	memset(key6, 0xaa, sizeof(key6));
+	TEST_ERR(p->hmac_alloc(&h, key6, sizeof(key6)));
+	TEST_ERR(p->hmac_update(h, (const uint8_t *)msg6, sizeof(msg6) - 1));
+	TEST_ERR(p->hmac_final(h, mac));
+	TEST_ASSERT(!memcmp(mac, mac6, sizeof(mac)));
+
+ out:
+	mem_deref(h);
+	return err;
+}

@@ -124,6 +124,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_msrp_split)      \
 	X(test_sdpx_msrp)       \
 	X(test_agw_dual)        \
+	X(test_agw_shared)      \
 	X(test_agw_active)      \
 	X(test_agw_passive)     \
 	X(test_agw_reject)      \
@@ -157,6 +158,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_crypto_fallback) \
 	X(test_crypto_refuse) \
 	X(test_crypto_srtp_plugin) \
+	X(test_crypto_hmac_rfc2202) \
 	X(test_crypto_conf) \
 	X(test_jwt_b64) \
 	X(test_jwt_keys) \

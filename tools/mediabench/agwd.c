@@ -22,6 +22,8 @@
 #include "tls/tlsx.h"
 #include "core/log.h"
 #include "agw/agw.h"
+#include "net/net.h"
+#include "agw/agw_int.h"
 #include "codec/codec.h"
 #include "mb.h"
 
@@ -130,6 +132,33 @@ static int cmd_stats(struct agwd *d, struct mbuf *rsp)
 		sum.core_unlatched += st.core_unlatched;
 	}
 
+	if (d->agw->shared)
+		(void)re_fprintf(stderr, "agwd: shared port: %llu datagrams "
+			      "from unknown sources\n", (unsigned long long)
+			      agw_shared_unknown(d->agw->shared));
+
+	/* browser side: datagrams per receive call */
+	{
+		struct net_udp_stats us;
+		uint64_t rx = 0, reads = 0;
+
+		for (i = 0; i < d->calls; i++) {
+			struct agw_w3 *w3 = d->sv[i] ?
+				agw_sess_w3(d->sv[i], 0) : NULL;
+
+			if (!w3 || (w3->shared && i))
+				continue;
+			net_udp_stats(w3->us, &us);
+			rx += us.rx;
+			reads += us.reads;
+		}
+		(void)re_fprintf(stderr, "agwd: browser side: %llu datagrams "
+			      "in %llu receive calls (%.2f per call)\n",
+			      (unsigned long long)rx,
+			      (unsigned long long)reads,
+			      reads ? (double)rx / (double)reads : 0.0);
+	}
+
 	return mbuf_printf(rsp, "stats %llu %llu %llu %llu %llu %u %u",
 			   (unsigned long long)sum.w3_pkts,
 			   (unsigned long long)sum.w3_dropped,
@@ -211,6 +240,8 @@ int mb_agwd_main(int fd, const char *datadir, uint16_t pmin, uint16_t pmax,
 	conf.port_max = pmax;
 	conf.max_calls = calls;
 	conf.consent_timeout = 30;
+	/* mediabench --shared: one browser-side port for all calls */
+	conf.media_port_shared = getenv("MB_AGW_SHARED") != NULL;
 	conf.transcoding = true;
 	conf.max_xcode = calls;
 	conf.opus_complexity = 5;

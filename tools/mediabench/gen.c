@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <re.h>
 #include "tls/dtls.h"
 #include "srtp/srtp.h"
@@ -37,8 +39,13 @@ enum {
 	CHECK_MS   = 200,            /* ICE check retransmission */
 	CONSENT_MS = 5000,           /* consent freshness checks */
 	WARMUP_MS  = 2000,
-	DRAIN_MS   = 300,
-	BUF        = 512,
+	DRAIN_MS   = 300,            /* quiet time that ends the run */
+	DRAIN_MAX_MS = 10000,
+	BUF        = 2048,           /* a DTLS flight's datagram fits */
+	BATCH      = 64,             /* datagrams per sendmmsg/recvmmsg */
+	SOCKBUF    = 4 << 20,
+	BR_NET     = 0x7f010000,     /* browsers: 127.1.0.0/16 */
+	BR_PER_NET = 250,            /* 127.1.X.1 ... 127.1.X.250 */
 };
 
 #ifndef M_PI
@@ -53,7 +60,6 @@ struct call {
 	struct mb_call_prm prm;
 
 	/* browser */
-	struct udp_sock *bus;
 	struct sa baddr;
 	struct dtls_sess *dtls;
 	struct srtpx *srtp;
@@ -65,8 +71,6 @@ struct call {
 	uint32_t bts;
 
 	/* core */
-	struct udp_sock *cus;
-	struct sa caddr;
 	uint16_t cseq;
 	uint32_t cts;
 
@@ -84,6 +88,34 @@ struct xpay {
 	uint16_t n;
 };
 
+/* Datagrams to send with one sendmmsg(); with pktinfo, each one leaves
+   from its own browser's address */
+struct batch {
+	int fd;
+	unsigned n;
+	struct mmsghdr msg[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_in to[BATCH];
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} ctl[BATCH];
+	bool media[BATCH];           /* counts as sent media */
+	uint8_t buf[BATCH][BUF];
+};
+
+/* Datagrams read with one recvmmsg() */
+struct rxbatch {
+	struct mmsghdr msg[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_in from[BATCH];
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} ctl[BATCH];
+	uint8_t buf[BATCH][BUF];
+};
+
 struct gen {
 	struct call *cv;
 	unsigned calls;
@@ -98,12 +130,23 @@ struct gen {
 	uint64_t deadline;
 	bool traffic;
 	bool drain;
+	uint64_t drain_rx, drain_ts;
 	bool measure;
 	uint64_t tx, rx, tx_all, rx_all;
 	uint64_t rx_dir[2];          /* to the core, to the browser */
 	uint64_t bad;                /* undecryptable or foreign */
+	uint64_t send_err;
 	unsigned suite;
 	bool setup_timeout;
+
+	/* one socket for all browsers (0.0.0.0:P, each browser its own
+	   127.1.x.y source via IP_PKTINFO) and one for all core ends
+	   (127.0.0.1:Q; the payload names the call) */
+	int bfd, cfd;
+	uint16_t bport;
+	struct sa caddr;
+	struct batch *bb, *cb;
+	struct rxbatch *rx_b;
 	enum mb_xc xc;
 	struct xpay brv[MB_MARK_EVERY], corev[MB_MARK_EVERY];
 	uint64_t timed;              /* packets timed */
@@ -112,6 +155,122 @@ struct gen {
 
 static const char br_ufrag[] = "mbBrUfrag";
 static const char br_pwd[]   = "mbBrowserPassword012345";
+
+
+static uint32_t br_ip(unsigned idx)
+{
+	return BR_NET | (idx / BR_PER_NET) << 8 | (1 + idx % BR_PER_NET);
+}
+
+
+static struct call *br_call(struct gen *g, uint32_t ip)
+{
+	unsigned net = (ip >> 8) & 0xff, host = ip & 0xff, idx;
+
+	if ((ip & 0xffff0000) != BR_NET || !host || host > BR_PER_NET)
+		return NULL;
+
+	idx = net * BR_PER_NET + host - 1;
+
+	return idx < g->calls ? &g->cv[idx] : NULL;
+}
+
+
+/* --- sending -------------------------------------------------------- */
+
+static void batch_flush(struct gen *g, struct batch *b)
+{
+	unsigned done = 0;
+
+	while (done < b->n) {
+		int n = sendmmsg(b->fd, b->msg + done, b->n - done, 0);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			/* drop the one that failed, go on with the rest */
+			if (!g->send_err++)
+				(void)re_fprintf(stderr, "mediabench: "
+					      "sendmmsg: %m\n", errno);
+			++done;
+			continue;
+		}
+
+		for (; n > 0; n--, done++) {
+			if (!b->media[done])
+				continue;
+			++g->tx_all;
+			if (g->measure)
+				++g->tx;
+		}
+	}
+
+	b->n = 0;
+}
+
+
+static uint8_t *batch_buf(struct gen *g, struct batch *b)
+{
+	if (b->n == BATCH)
+		batch_flush(g, b);
+
+	return b->buf[b->n];
+}
+
+
+/* Queue batch_buf()'s datagram; src_ip 0: the socket's own address */
+static void batch_put(struct batch *b, size_t len, const struct sa *dst,
+		      uint32_t src_ip, bool media)
+{
+	struct mmsghdr *m = &b->msg[b->n];
+
+	b->media[b->n] = media;
+	b->iov[b->n].iov_base = b->buf[b->n];
+	b->iov[b->n].iov_len = len;
+	b->to[b->n] = dst->u.in;
+
+	memset(m, 0, sizeof(*m));
+	m->msg_hdr.msg_name = &b->to[b->n];
+	m->msg_hdr.msg_namelen = sizeof(b->to[b->n]);
+	m->msg_hdr.msg_iov = &b->iov[b->n];
+	m->msg_hdr.msg_iovlen = 1;
+
+	if (src_ip) {
+		struct cmsghdr *cm = &b->ctl[b->n].h;
+		struct in_pktinfo pi;
+
+		memset(b->ctl[b->n].b, 0, sizeof(b->ctl[b->n].b));
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst.s_addr = htonl(src_ip);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		m->msg_hdr.msg_control = b->ctl[b->n].b;
+		m->msg_hdr.msg_controllen = sizeof(b->ctl[b->n].b);
+	}
+
+	++b->n;
+}
+
+
+/* One datagram now (signalling: STUN, DTLS), from a browser */
+static int br_send(struct call *c, const struct sa *dst, const uint8_t *p,
+		   size_t len)
+{
+	struct gen *g = c->g;
+	uint8_t *buf;
+
+	if (len > BUF)
+		return EMSGSIZE;
+
+	buf = batch_buf(g, g->bb);
+	memcpy(buf, p, len);
+	batch_put(g->bb, len, dst, br_ip(c->idx), false);
+	batch_flush(g, g->bb);
+
+	return 0;
+}
 
 
 /* --- receiving ------------------------------------------------------ */
@@ -198,19 +357,43 @@ static void media_rx(struct gen *g, uint64_t now, const uint8_t *p,
 }
 
 
-static void core_recv(const struct sa *src, struct mbuf *mb, void *arg)
+static void core_pkt(struct gen *g, uint64_t now, const struct sa *src,
+		     const uint8_t *p, size_t n)
 {
-	struct call *c = arg;
-	uint64_t now = mb_now_ns();
+	uint32_t i;
 
-	(void)src;
-	media_rx(c->g, now, mbuf_buf(mb), mbuf_get_left(mb), c->idx, 0);
+	/* transcoded: the payload cannot name the call, its source does
+	   (a linear search: --xcode runs tens of calls) */
+	if (g->xc) {
+		for (i = 0; i < g->calls; i++) {
+			if (sa_cmp(&g->cv[i].prm.core, src, SA_ALL)) {
+				media_rx(g, now, p, n, i, 0);
+				return;
+			}
+		}
+		++g->bad;
+		return;
+	}
+
+	if (n != MB_PKT) {
+		++g->bad;
+		return;
+	}
+
+	memcpy(&i, p + MB_HDR + 8, sizeof(i));
+	if (i >= g->calls) {
+		++g->bad;
+		return;
+	}
+
+	media_rx(g, now, p, n, i, 0);
 }
 
 
 static void br_stun(struct call *c, const struct sa *src, struct mbuf *mb)
 {
 	struct stun_msg *msg;
+	struct mbuf *rsp;
 
 	if (stun_msg_decode(&msg, mb, NULL))
 		return;
@@ -219,12 +402,18 @@ static void br_stun(struct call *c, const struct sa *src, struct mbuf *mb)
 
 	case STUN_CLASS_REQUEST:
 		/* a full ICE agent (rtpengine) checks us too */
-		if (!stun_msg_chk_mi(msg, (const uint8_t *)br_pwd,
-				     strlen(br_pwd)))
-			(void)stun_reply(IPPROTO_UDP, c->bus, src, 0, msg,
-					 (const uint8_t *)br_pwd,
-					 strlen(br_pwd), true, 1,
-					 STUN_ATTR_XOR_MAPPED_ADDR, src);
+		if (stun_msg_chk_mi(msg, (const uint8_t *)br_pwd,
+				    strlen(br_pwd)))
+			break;
+		rsp = mbuf_alloc(256);
+		if (rsp && !stun_msg_encode(rsp, STUN_METHOD_BINDING,
+					    STUN_CLASS_SUCCESS_RESP,
+					    stun_msg_tid(msg), NULL,
+					    (const uint8_t *)br_pwd,
+					    strlen(br_pwd), true, 0, 1,
+					    STUN_ATTR_XOR_MAPPED_ADDR, src))
+			(void)br_send(c, src, rsp->buf, rsp->end);
+		mem_deref(rsp);
 		break;
 
 	case STUN_CLASS_SUCCESS_RESP:
@@ -241,32 +430,118 @@ static void br_stun(struct call *c, const struct sa *src, struct mbuf *mb)
 }
 
 
-static void br_recv(const struct sa *src, struct mbuf *mb, void *arg)
+static void br_pkt(struct call *c, const struct sa *src, uint64_t now,
+		   uint8_t *p, size_t n)
 {
-	struct call *c = arg;
-	uint64_t now = mb_now_ns();
-	uint8_t buf[BUF];
-	const uint8_t *p = mbuf_buf(mb);
-	size_t n = mbuf_get_left(mb);
-
 	if (!n)
 		return;
 
 	if (p[0] <= 3) {
-		br_stun(c, src, mb);
+		/* stun_msg_decode() keeps a reference: a real mbuf */
+		struct mbuf *mb = mbuf_alloc(n);
+
+		if (mb && !mbuf_write_mem(mb, p, n)) {
+			mb->pos = 0;
+			br_stun(c, src, mb);
+		}
+		mem_deref(mb);
 	}
 	else if (p[0] >= 20 && p[0] <= 63) {
 		if (c->dtls)
 			(void)dtls_sess_recv(c->dtls, p, n);
 	}
-	else if (p[0] >= 128 && p[0] <= 191 && c->srtp && n <= sizeof(buf)) {
-		memcpy(buf, p, n);
-		if (srtpx_unprotect(c->srtp, buf, &n)) {
+	else if (p[0] >= 128 && p[0] <= 191 && c->srtp) {
+		if (srtpx_unprotect(c->srtp, p, &n)) {
 			++c->g->bad;
 			return;
 		}
-		media_rx(c->g, now, buf, n, c->idx, 1);
+		media_rx(c->g, now, p, n, c->idx, 1);
 	}
+}
+
+
+/* Drain a socket: browsers' by destination address, core's by payload */
+static void sock_recv(struct gen *g, int fd, bool browser)
+{
+	struct rxbatch *r = g->rx_b;
+	unsigned i;
+
+	for (;;) {
+		uint64_t now;
+		int n;
+
+		for (i = 0; i < BATCH; i++) {
+			struct msghdr *h = &r->msg[i].msg_hdr;
+
+			r->iov[i].iov_base = r->buf[i];
+			r->iov[i].iov_len = BUF;
+			memset(h, 0, sizeof(*h));
+			h->msg_name = &r->from[i];
+			h->msg_namelen = sizeof(r->from[i]);
+			h->msg_iov = &r->iov[i];
+			h->msg_iovlen = 1;
+			h->msg_control = r->ctl[i].b;
+			h->msg_controllen = sizeof(r->ctl[i].b);
+		}
+
+		n = recvmmsg(fd, r->msg, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+
+		now = mb_now_ns();
+		for (i = 0; i < (unsigned)n; i++) {
+			struct msghdr *h = &r->msg[i].msg_hdr;
+			size_t len = r->msg[i].msg_len;
+			struct cmsghdr *cm;
+			struct call *c = NULL;
+			struct sa src;
+
+			sa_init(&src, AF_INET);
+			src.u.in = r->from[i];
+			if (!browser) {
+				core_pkt(g, now, &src, r->buf[i], len);
+				continue;
+			}
+
+			for (cm = CMSG_FIRSTHDR(h); cm;
+			     cm = CMSG_NXTHDR(h, cm)) {
+				struct in_pktinfo pi;
+
+				if (cm->cmsg_level != IPPROTO_IP ||
+				    cm->cmsg_type != IP_PKTINFO)
+					continue;
+				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+				c = br_call(g, ntohl(pi.ipi_addr.s_addr));
+			}
+			if (!c) {
+				++g->bad;
+				continue;
+			}
+
+			br_pkt(c, &src, now, r->buf[i], len);
+		}
+
+		if (n < BATCH)
+			return;
+	}
+}
+
+
+static void brecv_h(int flags, void *arg)
+{
+	struct gen *g = arg;
+	(void)flags;
+
+	sock_recv(g, g->bfd, true);
+}
+
+
+static void crecv_h(int flags, void *arg)
+{
+	struct gen *g = arg;
+	(void)flags;
+
+	sock_recv(g, g->cfd, false);
 }
 
 
@@ -276,7 +551,7 @@ static int br_send_h(struct mbuf *mb, void *arg)
 {
 	struct call *c = arg;
 
-	return udp_send(c->bus, &c->prm.w3, mb);
+	return br_send(c, &c->prm.w3, mbuf_buf(mb), mbuf_get_left(mb));
 }
 
 
@@ -340,10 +615,8 @@ static int br_check(struct call *c, bool nominate)
 			      STUN_ATTR_PRIORITY, &prio,
 			      STUN_ATTR_CONTROLLING, &tiebrk,
 			      STUN_ATTR_USE_CAND, nominate ? &nominate : NULL);
-	if (!err) {
-		mb->pos = 0;
-		err = udp_send(c->bus, &c->prm.w3, mb);
-	}
+	if (!err)
+		err = br_send(c, &c->prm.w3, mb->buf, mb->end);
 
 	mem_deref(mb);
 	return err;
@@ -371,7 +644,7 @@ static int br_dtls_start(struct call *c)
 }
 
 
-/* --- sending -------------------------------------------------------- */
+/* --- media ---------------------------------------------------------- */
 
 static void rtp_hdr(uint8_t *p, uint16_t seq, uint32_t ts, uint32_t ssrc)
 {
@@ -400,9 +673,9 @@ static void xc_send(struct call *c, bool browser)
 	const struct xpay *x = browser ? &g->brv[n % MB_MARK_EVERY] :
 		&g->corev[n % MB_MARK_EVERY];
 	bool mark = n % MB_MARK_EVERY == 0;
-	uint8_t buf[BUF];
+	struct batch *b = browser ? g->bb : g->cb;
+	uint8_t *buf = batch_buf(g, b);
 	size_t len = MB_HDR + x->n;
-	struct mbuf mb;
 
 	if (browser)
 		rtp_hdr(buf, c->bseq++, c->bts += 960, 0x10000000u + c->idx);
@@ -415,21 +688,11 @@ static void xc_send(struct call *c, bool browser)
 	c->ring[dir][n % 64] = mb_now_ns();
 	++c->sent[dir];
 
-	if (browser && srtpx_protect(c->srtp, buf, &len, sizeof(buf)))
+	if (browser && srtpx_protect(c->srtp, buf, &len, BUF))
 		return;
 
-	mb.buf = buf;
-	mb.size = sizeof(buf);
-	mb.pos = 0;
-	mb.end = len;
-
-	if (udp_send(browser ? c->bus : c->cus,
-		     browser ? &c->prm.w3 : &c->prm.core, &mb))
-		return;
-
-	++g->tx_all;
-	if (g->measure)
-		++g->tx;
+	batch_put(b, len, browser ? &c->prm.w3 : &c->prm.core,
+		  browser ? br_ip(c->idx) : 0, true);
 }
 
 
@@ -495,49 +758,80 @@ static int xc_payloads(struct gen *g)
 }
 
 
-static void send_pkt(struct call *c, bool browser)
+/* Queue one packet each way for a call */
+static void send_pkts(struct call *c)
 {
-	uint8_t buf[BUF];
-	size_t len = MB_PKT;
-	struct mbuf mb;
-	uint64_t t;
-	uint32_t idx = c->idx;
 	struct gen *g = c->g;
+	uint32_t idx = c->idx;
+	size_t len = MB_PKT;
+	uint8_t *buf;
+	uint64_t t;
 
 	if (g->xc) {
-		xc_send(c, browser);
+		xc_send(c, true);
+		xc_send(c, false);
 		return;
 	}
 
+	buf = batch_buf(g, g->bb);
 	memset(buf, 0, MB_PKT);
-	if (browser)
-		rtp_hdr(buf, c->bseq++, c->bts += 160, 0x10000000u + idx);
-	else
-		rtp_hdr(buf, c->cseq++, c->cts += 160, 0x20000000u + idx);
-
+	rtp_hdr(buf, c->bseq++, c->bts += 160, 0x10000000u + idx);
 	memcpy(buf + MB_HDR + 8, &idx, sizeof(idx));
 	t = mb_now_ns();
 	memcpy(buf + MB_HDR, &t, sizeof(t));
+	if (!srtpx_protect(c->srtp, buf, &len, BUF))
+		batch_put(g->bb, len, &c->prm.w3, br_ip(idx), true);
 
-	if (browser && srtpx_protect(c->srtp, buf, &len, sizeof(buf)))
-		return;
-
-	mb.buf = buf;
-	mb.size = sizeof(buf);
-	mb.pos = 0;
-	mb.end = len;
-
-	if (udp_send(browser ? c->bus : c->cus,
-		     browser ? &c->prm.w3 : &c->prm.core, &mb))
-		return;
-
-	++g->tx_all;
-	if (g->measure)
-		++g->tx;
+	buf = batch_buf(g, g->cb);
+	memset(buf, 0, MB_PKT);
+	rtp_hdr(buf, c->cseq++, c->cts += 160, 0x20000000u + idx);
+	memcpy(buf + MB_HDR + 8, &idx, sizeof(idx));
+	memcpy(buf + MB_HDR, &t, sizeof(t));
+	batch_put(g->cb, MB_PKT, &c->prm.core, 0, true);
 }
 
 
 /* --- the 1 ms tick ---------------------------------------------------- */
+
+static void tick_setup(struct gen *g, uint64_t now)
+{
+	unsigned i;
+
+	/* ICE checks until answered, then DTLS, a few at a time */
+	for (i = 0; i < g->calls; i++) {
+		struct call *c = &g->cv[i];
+
+		/* keyed calls keep consent while the others set up (a slow
+		   setup outlasts the target's consent timeout) */
+		if (c->srtp && now - c->last_check > CONSENT_MS * 1000000ull) {
+			c->last_check = now;
+			(void)br_check(c, false);
+		}
+		if (c->failed || c->srtp)
+			continue;
+		if (!c->stun_ok &&
+		    now - c->last_check > CHECK_MS * 1000000ull) {
+			c->last_check = now;
+			(void)br_check(c, true);
+		}
+		if (!c->stun_ok || c->dtls_started ||
+		    g->started - g->keyed - g->failed >= MB_DTLS_INFLIGHT)
+			continue;
+		++g->started;
+		if (br_dtls_start(c)) {
+			c->failed = true;
+			++g->failed;
+		}
+	}
+
+	if (g->keyed + g->failed >= g->calls)
+		re_cancel();
+	else if (now > g->deadline) {
+		g->setup_timeout = true;
+		re_cancel();
+	}
+}
+
 
 static void tick(void *arg)
 {
@@ -548,57 +842,38 @@ static void tick(void *arg)
 	tmr_start(&g->tmr, 1, tick, g);
 
 	if (g->drain) {
-		if (now >= g->deadline)
+		/* until nothing arrived for DRAIN_MS (a target that lags
+		   still delivers), at most DRAIN_MAX_MS */
+		if (g->rx_all != g->drain_rx) {
+			g->drain_rx = g->rx_all;
+			g->drain_ts = now;
+		}
+		if (now >= g->deadline ||
+		    now - g->drain_ts >= DRAIN_MS * 1000000ull)
 			re_cancel();
 		return;
 	}
 
 	if (!g->traffic) {
-		/* setup: ICE checks until answered, then DTLS */
-		for (i = 0; i < g->calls; i++) {
-			struct call *c = &g->cv[i];
-
-			if (c->failed || c->srtp)
-				continue;
-			if (!c->stun_ok &&
-			    now - c->last_check > CHECK_MS * 1000000ull) {
-				c->last_check = now;
-				(void)br_check(c, true);
-			}
-			if (!c->stun_ok || c->dtls_started ||
-			    g->started - g->keyed - g->failed >=
-			    MB_DTLS_INFLIGHT)
-				continue;
-			++g->started;
-			if (br_dtls_start(c)) {
-				c->failed = true;
-				++g->failed;
-			}
-		}
-
-		if (g->keyed + g->failed >= g->calls)
-			re_cancel();
-		else if (now > g->deadline) {
-			g->setup_timeout = true;
-			re_cancel();
-		}
+		tick_setup(g, now);
 		return;
 	}
 
-	/* traffic: every 1 ms slot since the last tick; call i sends in
-	   slot i % 20 of each 20 ms period, both directions */
+	/* every 1 ms slot since the last tick: call i sends in slot
+	   i % 20 of each 20 ms period, both ways, and a consent check in
+	   slot i % 5000 of each 5 s */
 	for (; g->t0 + g->next_slot * 1000000ull <= now; g->next_slot++) {
 		unsigned slot = (unsigned)(g->next_slot % MB_PTIME_MS);
+		unsigned cslot = (unsigned)(g->next_slot % CONSENT_MS);
 
-		for (i = slot; i < g->calls; i += MB_PTIME_MS) {
-			send_pkt(&g->cv[i], true);
-			send_pkt(&g->cv[i], false);
-		}
+		for (i = slot; i < g->calls; i += MB_PTIME_MS)
+			send_pkts(&g->cv[i]);
 
-		/* consent freshness, spread too */
-		if (g->next_slot % CONSENT_MS == 0)
-			for (i = 0; i < g->calls; i++)
-				(void)br_check(&g->cv[i], false);
+		batch_flush(g, g->bb);
+		batch_flush(g, g->cb);
+
+		for (i = cslot; i < g->calls; i += CONSENT_MS)
+			(void)br_check(&g->cv[i], false);
 	}
 
 	if (now >= g->deadline)
@@ -617,21 +892,42 @@ static int run_until(struct gen *g, uint64_t ms)
 
 /* --- the run ---------------------------------------------------------- */
 
-static int sock_open(struct udp_sock **usp, struct sa *addr, udp_recv_h *rh,
-		     void *arg)
+static int sock_open(int *fdp, struct sa *addr, const char *ip, bool pktinfo)
 {
 	struct sa laddr;
-	int err;
+	socklen_t alen;
+	int fd, on = 1, sz = SOCKBUF;
+	int err = 0;
 
-	(void)sa_set_str(&laddr, "127.0.0.1", 0);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return errno;
 
-	err = udp_listen(usp, &laddr, rh, arg);
-	if (!err)
-		err = udp_local_get(*usp, addr);
-	if (!err)
-		(void)udp_sockbuf_set(*usp, 256 * 1024);
+	(void)sa_set_str(&laddr, ip, 0);
+	if (pktinfo && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on,
+				  sizeof(on)))
+		err = errno;
+	if (!err && bind(fd, &laddr.u.sa, laddr.len))
+		err = errno;
 
-	return err;
+	/* root may exceed net.core.[rw]mem_max */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)))
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)))
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+
+	sa_init(addr, AF_INET);
+	alen = sizeof(addr->u.in);
+	if (!err && getsockname(fd, &addr->u.sa, &alen))
+		err = errno;
+
+	if (err) {
+		(void)close(fd);
+		return err;
+	}
+
+	*fdp = fd;
+	return 0;
 }
 
 
@@ -643,10 +939,61 @@ static void gen_close(struct gen *g)
 	for (i = 0; g->cv && i < g->calls; i++) {
 		mem_deref(g->cv[i].dtls);
 		mem_deref(g->cv[i].srtp);
-		mem_deref(g->cv[i].bus);
-		mem_deref(g->cv[i].cus);
 	}
 	free(g->cv);
+
+	if (g->bfd >= 0) {
+		fd_close(g->bfd);
+		(void)close(g->bfd);
+	}
+	if (g->cfd >= 0) {
+		fd_close(g->cfd);
+		(void)close(g->cfd);
+	}
+	free(g->bb);
+	free(g->cb);
+	free(g->rx_b);
+}
+
+
+static int gen_open(struct gen *g)
+{
+	struct sa baddr;
+	int err;
+
+	g->bb = calloc(1, sizeof(*g->bb));
+	g->cb = calloc(1, sizeof(*g->cb));
+	g->rx_b = calloc(1, sizeof(*g->rx_b));
+	if (!g->bb || !g->cb || !g->rx_b)
+		return ENOMEM;
+
+	/* the browsers' socket takes any 127.1.x.y (loopback only: the
+	   addresses are on lo, and nothing is sent elsewhere) */
+	err = sock_open(&g->bfd, &baddr, "0.0.0.0", true);
+	if (!err)
+		err = sock_open(&g->cfd, &g->caddr, "127.0.0.1", false);
+	if (!err)
+		err = fd_listen(g->bfd, FD_READ, brecv_h, g);
+	if (!err)
+		err = fd_listen(g->cfd, FD_READ, crecv_h, g);
+	if (err)
+		return err;
+
+	g->bport = sa_port(&baddr);
+	g->bb->fd = g->bfd;
+	g->cb->fd = g->cfd;
+
+	return 0;
+}
+
+
+static double loss_pct(const struct gen *g)
+{
+	if (!g->tx_all)
+		return 0;
+
+	return 100.0 * (double)(g->tx_all - min(g->rx_all, g->tx_all)) /
+		(double)g->tx_all;
 }
 
 
@@ -663,6 +1010,7 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 
 	memset(&g, 0, sizeof(g));
 	memset(res, 0, sizeof(*res));
+	g.bfd = g.cfd = -1;
 	res->name = t->name;
 	res->calls = calls;
 	res->secs = secs;
@@ -673,6 +1021,9 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 	if (!g.cv)
 		return ENOMEM;
 
+	err = gen_open(&g);
+	if (err)
+		goto out;
 	if (g.xc) {
 		err = xc_payloads(&g);
 		if (err) {
@@ -699,11 +1050,8 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 
 		c->g = &g;
 		c->idx = i;
-		err = sock_open(&c->bus, &c->baddr, br_recv, c);
-		if (!err)
-			err = sock_open(&c->cus, &c->caddr, core_recv, c);
-		if (!err)
-			err = t->setup(t->arg, i, &c->baddr, &c->caddr,
+		sa_set_in(&c->baddr, br_ip(i), g.bport);
+		err = t->setup(t->arg, i, &c->baddr, &g.caddr,
 				       br_ufrag, br_pwd, g.lfp, &c->prm);
 		if (err) {
 			(void)re_fprintf(stderr, "mediabench: %s: call %u "
@@ -754,6 +1102,7 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 
 	err = run_until(&g, secs * 1000ull);
 	g.measure = false;
+
 	res->secs = (double)(mb_now_ns() - ts) / 1e9;
 	(void)mb_proc_cpu(t->pid, &c1);
 	s1 = mb_self_cpu();
@@ -763,7 +1112,9 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 
 	/* let what is in flight arrive */
 	g.drain = true;
-	(void)run_until(&g, DRAIN_MS);
+	g.drain_rx = g.rx_all;
+	g.drain_ts = mb_now_ns();
+	(void)run_until(&g, DRAIN_MAX_MS);
 
 	res->tx = g.tx;
 	res->rx = g.rx;
@@ -790,6 +1141,27 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 			       res->note[0] ? "; " : "",
 			       (unsigned long long)g.timed,
 			       (unsigned long long)g.wrong_pt);
+
+	if (g.send_err)
+		(void)snprintf(res->note + strlen(res->note),
+			       sizeof(res->note) - strlen(res->note),
+			       "%s%llu send errors", res->note[0] ? "; " : "",
+			       (unsigned long long)g.send_err);
+
+	if (loss_pct(&g) > 0.1) {
+		(void)re_fprintf(stderr, "mediabench: %s: %.3f%% of %llu "
+			      "packets lost (more than 0.1%%); in the window "
+			      "(%.1f s, generator CPU %.1f s) %llu sent, %llu to the core, %llu to the "
+			      "browser; %llu send errors\n", t->name,
+			      loss_pct(&g),
+			      (unsigned long long)g.tx_all, res->secs,
+			      res->gen_cpu_s,
+			      (unsigned long long)g.tx,
+			      (unsigned long long)g.rx_dir[0],
+			      (unsigned long long)g.rx_dir[1],
+			      (unsigned long long)g.send_err);
+		err = EPROTO;
+	}
 
 	if (!g.rx_dir[0] || !g.rx_dir[1]) {
 		(void)re_fprintf(stderr, "mediabench: %s: no packets in the "

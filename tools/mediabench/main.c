@@ -3,10 +3,12 @@
  *
  *   mediabench [--calls N] [--seconds S] [--only agw|rtpengine]
  *              [--xcode opus-pcma|opus-amrwb] [--data DIR] [--log FILE]
+ *              [--shared]
  *
  * --xcode: transcoded calls instead of relayed ones (the browser sends
  * Opus, the core PCMA or AMR-WB); rtpengine only for opus-pcma (it has
  * no AMR-WB encoder); a table per transcoded call.
+ * --shared runs the AGW with media_port_shared (one browser-side port).
  *
  * Runs the same traffic through (1) the AGW in a child process (agwd) and
  * (2) rtpengine-daemon in userspace mode, then measures the floor, and
@@ -228,6 +230,9 @@ static int run_agw(const char *self, const char *data, unsigned calls,
 				       "(unlatched %llu), sessions %u, "
 				       "closed %u", res->note[0] ? "; " : "",
 				       w3, co, w3d, cod, unl, n, closed);
+			if (err)
+				(void)re_fprintf(stderr, "mediabench: %s\n",
+					      res->note);
 			if (closed && !err) {
 				(void)re_fprintf(stderr, "mediabench: AGW "
 					      "closed %u sessions\n", closed);
@@ -277,7 +282,7 @@ static void usage(void)
 {
 	(void)re_fprintf(stderr, "usage: mediabench [--calls N] [--seconds S] "
 		      "[--only agw|rtpengine] [--xcode opus-pcma|opus-amrwb] "
-		      "[--data DIR] [--log FILE]\n");
+		      "[--data DIR] [--log FILE] [--shared]\n");
 }
 
 
@@ -320,12 +325,14 @@ int main(int argc, char *argv[])
 		else if (!strcmp(argv[i], "--xcode") && i + 1 < argc &&
 			 !strcmp(argv[i + 1], "opus-amrwb") && ++i)
 			xc = MB_XC_OPUS_AMRWB;
+		else if (!strcmp(argv[i], "--shared"))
+			(void)setenv("MB_AGW_SHARED", "1", 1);  /* to agwd */
 		else {
 			usage();
 			return 2;
 		}
 	}
-	if (!calls || !secs || calls > 1000) {
+	if (!calls || !secs || calls > 2000) {
 		usage();
 		return 2;
 	}

@@ -318,18 +318,18 @@ int mb_rtpe_setup(void *arg, unsigned idx, const struct sa *br,
 
 	/* the browser's offer */
 	(void)re_snprintf(sdpb, NG_BUF,
-		"v=0\r\no=- %u 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-		"c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		"v=0\r\no=- %u 1 IN IP4 %j\r\ns=-\r\n"
+		"c=IN IP4 %j\r\nt=0 0\r\n"
 		"m=audio %u UDP/TLS/RTP/SAVPF %s\r\n"
 		"a=mid:0\r\na=rtpmap:%s\r\na=sendrecv\r\n"
 		"a=rtcp-mux\r\na=setup:actpass\r\n"
 		"a=fingerprint:sha-256 %s\r\n"
 		"a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
-		"a=candidate:1 1 udp 2130706431 127.0.0.1 %u typ host\r\n"
+		"a=candidate:1 1 udp 2130706431 %j %u typ host\r\n"
 		"a=end-of-candidates\r\n",
-		idx + 1, sa_port(br), rtpe_xc ? "111" : "0",
+		idx + 1, br, br, sa_port(br), rtpe_xc ? "111" : "0",
 		rtpe_xc ? "111 opus/48000/2" : "0 PCMU/8000", lfp, lufrag,
-		lpwd, sa_port(br));
+		lpwd, br, sa_port(br));
 
 	err  = mbuf_printf(req, "d");
 	err |= b_kv(req, "command", "offer");

@@ -9,9 +9,16 @@
 #include <re.h>
 #include "mb.h"
 
-enum { HIST_BINS = 200000 };         /* 1 µs bins up to 200 ms */
+/* 1 µs bins up to 200 ms, then 1 ms bins up to 600 s: no sample is
+   clipped below ten minutes, and the maximum is kept exactly */
+enum {
+	HIST_FINE   = 200000,        /* µs */
+	HIST_COARSE = 600000,        /* ms */
+};
 
-static uint32_t hist[HIST_BINS + 1];
+static uint32_t hist[HIST_FINE];
+static uint32_t hist_ms[HIST_COARSE + 1];
+
 static uint64_t hist_n;
 static uint64_t hist_maxns;
 
@@ -91,6 +98,7 @@ double mb_self_cpu(void)
 void mb_hist_reset(void)
 {
 	memset(hist, 0, sizeof(hist));
+	memset(hist_ms, 0, sizeof(hist_ms));
 	hist_n = 0;
 	hist_maxns = 0;
 }
@@ -100,7 +108,10 @@ void mb_hist_add(uint64_t ns)
 {
 	uint64_t us = ns / 1000;
 
-	++hist[us < HIST_BINS ? us : HIST_BINS];
+	if (us < HIST_FINE)
+		++hist[us];
+	else
+		++hist_ms[min(us / 1000, (uint64_t)HIST_COARSE)];
 	++hist_n;
 	if (ns > hist_maxns)
 		hist_maxns = ns;
@@ -126,13 +137,19 @@ double mb_hist_pct(double pct)
 	if (want >= hist_n)
 		want = hist_n - 1;
 
-	for (i = 0; i <= HIST_BINS; i++) {
+	for (i = 0; i < HIST_FINE; i++) {
 		sum += hist[i];
 		if (sum > want)
 			return (double)i + 1;
 	}
 
-	return HIST_BINS;
+	for (i = HIST_FINE / 1000; i <= HIST_COARSE; i++) {
+		sum += hist_ms[i];
+		if (sum > want)
+			return min((double)(i + 1) * 1000, mb_hist_max());
+	}
+
+	return mb_hist_max();
 }
 
 
