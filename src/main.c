@@ -14,6 +14,7 @@
 #define DEBUG_MODULE "main"
 #define DEBUG_LEVEL 4
 #include <re_dbg.h>
+#include "core/trim.h"
 #include "core/conf.h"
 #include "tls/tlsx.h"
 #include "keygen/keygen.h"
@@ -796,6 +797,7 @@ int main(int argc, char *argv[])
 	dc_close();
 	app.w2 = mem_deref(app.w2);
 	app.conf = mem_deref(app.conf);
+	trim_close();
 	sig_close();
 	log_close();
 	libre_close();

@@ -4,7 +4,10 @@
 // the RSS again. Prints figures; asserts nothing (a benchmark, not a test).
 // WSLOAD_ROUNDS=R repeats connect-all/leave-all R times; WSLOAD_AFTER=S then
 // reads the RSS every 10 s for S seconds after the last client has left
-// (memory returned after load, issue 13).
+// (memory returned after load, issue 13). WSLOAD_SETTLE=S (default 12)
+// reads the RSS again after the connections have stayed idle S seconds:
+// the W2 tick gives the heap that the handshakes freed back every 10 s
+// (0: no second reading).
 //
 //   node tools/wsload.mjs [N] [path/to/imsedge]
 import { createRequire } from 'node:module';
@@ -83,6 +86,13 @@ console.log(`imsedge RSS idle:                 ${idle} KiB`);
 console.log(`imsedge RSS with ${N} WSS conns:  ${loaded} KiB`);
 console.log(`per connection:                   ${((loaded - idle) / N).toFixed(1)} KiB`);
 console.log(`connect (TLS + upgrade + OPTIONS): ${(N / secs).toFixed(0)} conn/s over ${secs.toFixed(2)} s`);
+const SETTLE = Number(process.env.WSLOAD_SETTLE ?? 12);
+if (SETTLE) {
+  await new Promise((r) => setTimeout(r, SETTLE * 1000));
+  const settled = rssKiB(proc.pid);
+  console.log(`after ${SETTLE} s idle:                 ${settled} KiB, ` +
+    `per connection ${((settled - idle) / N).toFixed(1)} KiB`);
+}
 
 const ROUNDS = Number(process.env.WSLOAD_ROUNDS || 1);
 const AFTER = Number(process.env.WSLOAD_AFTER || 0);

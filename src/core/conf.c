@@ -1059,8 +1059,37 @@ unsigned conf_line(const struct imsedge_conf *conf, const char *key)
 
 
 /**
- * Check an Origin header value against the allowed list (exact match,
+ * Find an Origin header value in the allowed list (exact match,
  * case-insensitive for scheme and host as RFC 6454 serializes them)
+ *
+ * @param conf   Configuration
+ * @param origin Value of the Origin header
+ *
+ * @return The configured origin (a mem object: mem_ref it to keep it
+ *         beyond a reload), or NULL if not allowed
+ */
+const char *conf_origin_find(const struct imsedge_conf *conf,
+			     const struct pl *origin)
+{
+	struct le *le;
+
+	if (!conf || !pl_isset(origin))
+		return NULL;
+
+	for (le = conf->origins.head; le; le = le->next) {
+		const struct conf_str *s = le->data;
+
+		if (0 == pl_strcasecmp(origin, s->val))
+			return s->val;
+	}
+
+	return NULL;
+}
+
+
+/**
+ * Check an Origin header value against the allowed list
+ * (conf_origin_find)
  *
  * @param conf   Configuration
  * @param origin Value of the Origin header
@@ -1070,19 +1099,7 @@ unsigned conf_line(const struct imsedge_conf *conf, const char *key)
 bool conf_origin_allowed(const struct imsedge_conf *conf,
 			 const struct pl *origin)
 {
-	struct le *le;
-
-	if (!conf || !pl_isset(origin))
-		return false;
-
-	for (le = conf->origins.head; le; le = le->next) {
-		const struct conf_str *s = le->data;
-
-		if (0 == pl_strcasecmp(origin, s->val))
-			return true;
-	}
-
-	return false;
+	return conf_origin_find(conf, origin) != NULL;
 }
 
 

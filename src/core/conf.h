@@ -157,6 +157,8 @@ bool conf_pool_index(const struct conf_pool_tmpl *t, const struct pl *uri,
 		     uint32_t *idx);
 int  conf_pool_uri(char *buf, size_t sz, const struct conf_pool_tmpl *t,
 		   uint32_t idx);
+const char *conf_origin_find(const struct imsedge_conf *conf,
+			     const struct pl *origin);
 bool conf_origin_allowed(const struct imsedge_conf *conf,
 			 const struct pl *origin);
 

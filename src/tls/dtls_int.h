@@ -9,6 +9,8 @@ enum {
 	DTLS_FP_MAX   = 32,          /**< SHA-256                        */
 	DTLS_KEY_MAX  = 16 + 14,     /**< SRTP master key + salt         */
 	DTLS_CLID_MAX = 64,          /**< Client transport id (cookies)  */
+	DTLS_TRIM_HANDSHAKE = 8192,  /**< Heap a finished handshake frees
+					  (core/trim.h)                  */
 };
 
 enum dtls_state {

@@ -14,6 +14,7 @@
 #include "dtls.h"
 #include "dtls_int.h"
 #include "../core/log.h"
+#include "../core/trim.h"
 
 #define LOG_MODULE "dtls"
 
@@ -181,6 +182,9 @@ static int hello_verify_reset(struct dtls_sess *s)
 static int handshake_done(struct dtls_sess *s)
 {
 	int err;
+
+	/* mbedtls has freed the key exchange and the flights' buffers */
+	trim_note(DTLS_TRIM_HANDSHAKE);
 
 	/* a server gets no certificate if the client sends none */
 	if (!s->have_cert) {
@@ -362,8 +366,14 @@ void dtls_io_process(struct dtls_sess *s)
  */
 void dtls_io_idle(struct dtls_sess *s)
 {
-	if (s->lean && s->state == DTLS_ST_UP)
-		(void)mbedtls_ssl_release_idle_buffers(&s->ssl);
+	size_t before;
+
+	if (!s->lean || s->state != DTLS_ST_UP)
+		return;
+
+	before = mbedtls_ssl_get_buffers_size(&s->ssl);
+	(void)mbedtls_ssl_release_idle_buffers(&s->ssl);
+	trim_note(before - mbedtls_ssl_get_buffers_size(&s->ssl));
 }
 
 

@@ -15,6 +15,7 @@
 #include <re.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
+#include <mbedtls/platform.h>
 #include "tls.h"
 #include "tlsx.h"
 
@@ -36,6 +37,30 @@ struct tls_conn {
 };
 
 
+/* mbedtls' internal destructor (library/ssl_misc.h), exported */
+void mbedtls_ssl_transform_free(mbedtls_ssl_transform *transform);
+
+
+/* Once our mbedtls patch has freed a TLS 1.3 server's handshake state,
+   the TLS 1.2 transform that mbedtls_ssl_setup() allocated for every
+   connection is unused and mbedtls_ssl_free() no longer frees it (it
+   does so only with the handshake state): free it here, or each TLS 1.3
+   connection leaks 240 bytes (issue 13) */
+static void free_unused_transform(struct tls_conn *tc)
+{
+	mbedtls_ssl_context *ssl = &tc->ssl;
+
+	if (ssl->MBEDTLS_PRIVATE(handshake) ||
+	    !ssl->MBEDTLS_PRIVATE(transform_negotiate) ||
+	    ssl->MBEDTLS_PRIVATE(tls_version) != MBEDTLS_SSL_VERSION_TLS1_3)
+		return;
+
+	mbedtls_ssl_transform_free(ssl->MBEDTLS_PRIVATE(transform_negotiate));
+	mbedtls_free(ssl->MBEDTLS_PRIVATE(transform_negotiate));
+	ssl->MBEDTLS_PRIVATE(transform_negotiate) = NULL;
+}
+
+
 static void destructor(void *arg)
 {
 	struct tls_conn *tc = arg;
@@ -43,6 +68,7 @@ static void destructor(void *arg)
 	if (tc->up)
 		(void)mbedtls_ssl_close_notify(&tc->ssl);
 
+	free_unused_transform(tc);
 	mbedtls_ssl_free(&tc->ssl);
 	mem_deref(tc->th);
 	mem_deref(tc->tcp);
@@ -140,8 +166,11 @@ static int handshake(struct tls_conn *tc)
 /* Nothing pending in mbedtls: give its record buffers back */
 static void idle(struct tls_conn *tc)
 {
-	if (tc->up)
-		(void)mbedtls_ssl_release_idle_buffers(&tc->ssl);
+	if (!tc->up)
+		return;
+
+	(void)mbedtls_ssl_release_idle_buffers(&tc->ssl);
+	free_unused_transform(tc);
 }
 
 
@@ -443,4 +472,22 @@ size_t tls_conn_bufsize(const struct tls_conn *tc)
 		return 0;
 
 	return mbedtls_ssl_get_buffers_size(&tc->ssl);
+}
+
+
+/**
+ * Tell whether a TLS 1.3 connection holds no handshake state and no
+ * unused TLS 1.2 transform (after an idle moment)
+ *
+ * @param tc TLS connection
+ *
+ * @return true if lean
+ */
+bool tls_conn_lean(const struct tls_conn *tc)
+{
+	if (!tc || !tc->up)
+		return false;
+
+	return !tc->ssl.MBEDTLS_PRIVATE(handshake) &&
+		!tc->ssl.MBEDTLS_PRIVATE(transform_negotiate);
 }

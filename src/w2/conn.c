@@ -14,6 +14,7 @@
 #include <re.h>
 #include "../core/conf.h"
 #include "../core/stats.h"
+#include "../core/trim.h"
 #include "../net/net.h"
 #include "../ws/ws.h"
 #include "../sip/sipx.h"
@@ -38,19 +39,20 @@ enum conn_state {
 
 struct w2_conn {
 	struct le le;
-	struct le he;          /**< In w2->ht_ws once upgraded          */
-	struct le ple;         /**< In w2->pending in TLS/HTTP stage    */
+	struct le sle;         /**< In w2->pending in the TLS/HTTP stage,
+				    then in w2->ht_ws once upgraded      */
 	struct admit_addr *addr; /**< Its source address's counters      */
 	uint64_t id;           /**< Unique for the process lifetime      */
-	char *origin;
+	char *origin;          /**< Allowed origin it matched (conf's)  */
 	struct w2 *w2;
 	struct sa peer;
 	struct tcp_conn *tc;
 	struct tls_conn *sc;
 	struct ws_conn *wc;
 	struct mbuf *hbuf;
-	struct tmr tmr;        /**< Linger after an error response      */
-	uint64_t deadline;     /**< End of the TLS + Upgrade stage       */
+	uint64_t deadline;     /**< End of the TLS + Upgrade stage, or
+				    of the linger after an error response
+				    (checked by the W2 tick)             */
 	enum conn_state state;
 };
 
@@ -60,7 +62,8 @@ static void pending_leave(struct w2_conn *conn)
 {
 	--conn->w2->n_pending;
 	--conn->addr->n_pending;
-	list_unlink(&conn->ple);
+	trim_note(W2_TRIM_HANDSHAKE);
+	list_unlink(&conn->sle);
 }
 
 
@@ -69,9 +72,8 @@ static void destructor(void *arg)
 	struct w2_conn *conn = arg;
 	struct w2 *w2 = conn->w2;
 
-	tmr_cancel(&conn->tmr);
 	list_unlink(&conn->le);
-	hash_unlink(&conn->he);
+	hash_unlink(&conn->sle);
 
 	if (conn->state == C_WS && w2->closeh)
 		w2->closeh(conn, w2->arg);
@@ -91,13 +93,8 @@ static void destructor(void *arg)
 	mem_deref(conn->origin);
 	mem_deref(conn->addr);
 
+	trim_note(W2_TRIM_GONE);
 	w2_conn_gone(w2);
-}
-
-
-static void linger_timeout(void *arg)
-{
-	mem_deref(arg);
 }
 
 
@@ -150,7 +147,7 @@ static void http_reject(struct w2_conn *conn, uint16_t scode,
 	conn->state = C_LINGER;
 	conn->hbuf = mem_deref(conn->hbuf);
 	tcp_set_handlers(conn->tc, NULL, discard_recv, tcp_closed, conn);
-	tmr_start(&conn->tmr, LINGER_MS, linger_timeout, conn);
+	conn->deadline = tmr_jiffies() + LINGER_MS;
 }
 
 
@@ -341,16 +338,19 @@ static int ws_start(struct w2_conn *conn, const struct ws_upgrade *up)
 	if (err)
 		return err;
 
-	err = pl_strdup(&conn->origin, &up->origin);
-	if (err)
-		return err;
+	/* a reference to the configured string, not a copy: it outlives a
+	   reload that drops it from the list */
+	conn->origin = mem_ref((char *)conf_origin_find(conn->w2->conf,
+							&up->origin));
+	if (!conn->origin)
+		return EPERM;
 
 	pending_leave(conn);
 	++conn->w2->n_ws;
 	++conn->addr->n_open;
 	conn->state = C_WS;
 	conn->id = ++conn->w2->next_id;
-	hash_append(conn->w2->ht_ws, (uint32_t)conn->id, &conn->he, conn);
+	hash_append(conn->w2->ht_ws, (uint32_t)conn->id, &conn->sle, conn);
 
 	stats_inc(STAT_WS_OPENED);
 	log_info("%J: WebSocket open (origin %r, %u connections)",
@@ -514,6 +514,11 @@ void w2_conn_tick(struct w2_conn *conn, uint64_t now)
 		ws_conn_tick(conn->wc, now);
 		break;
 
+	case C_LINGER:
+		if (now >= conn->deadline)
+			mem_deref(conn);
+		break;
+
 	default:
 		break;
 	}
@@ -551,7 +556,7 @@ int w2_conn_accept(struct w2 *w2, const struct sa *peer)
 
 	++w2->n_pending;
 	++conn->addr->n_pending;
-	list_append(&w2->pending, &conn->ple, conn);
+	list_append(&w2->pending, &conn->sle, conn);
 
 	err = net_tcp_accept(&conn->tc, w2->ts, tls_estab, tcp_recv,
 			     tcp_closed, conn);
@@ -668,7 +673,8 @@ uint64_t w2_conn_id(const struct w2_conn *conn)
 
 
 /**
- * Origin the WebSocket was opened from
+ * Origin the WebSocket was opened from, spelled as the w2_origin line
+ * it matched (case-insensitively)
  *
  * @param conn W2 connection
  *

@@ -9,14 +9,12 @@
  *   cannot hold every slot until their timeout (issue 13);
  * - each must finish TLS and the Upgrade in w2_handshake_timeout.
  *
- * After a burst of connections has gone, free heap goes back to the
- * system (glibc's malloc_trim; musl's allocator returns freed pages by
- * itself).
+ * After a burst of connections has gone, or a burst of handshakes has
+ * ended (each frees its mbedtls record buffers and handshake state,
+ * about 25 KB, leaving holes between the connections' small long-lived
+ * objects), free heap goes back to the system (core/trim.h).
  */
 #include <re.h>
-#ifdef __GLIBC__   /* defined by any libc header, re.h includes some */
-#include <malloc.h>
-#endif
 #include "../core/conf.h"
 #include "../net/net.h"
 #include "../tls/tlsx.h"
@@ -32,8 +30,6 @@ enum {
 	W2_BACKLOG = 256,
 	W2_TICK_MS = 250,   /* resolution of pings and handshake timeouts */
 	EVICT_LOG_MS = 10000,
-	TRIM_MS    = 10000, /* how often to look at returning memory */
-	TRIM_MIN   = 32,    /* connections gone since the last trim */
 };
 
 
@@ -52,29 +48,6 @@ static void destructor(void *arg)
 }
 
 
-/* A burst of connections has ended: give free heap back */
-static void trim_check(struct w2 *w2, uint64_t now)
-{
-	uint32_t live = w2->n_ws + w2->n_pending;
-
-	w2->trim_peak = max(w2->trim_peak, live);
-
-	if (now < w2->trim_due)
-		return;
-
-	w2->trim_due = now + TRIM_MS;
-	if (w2->trim_peak < live + TRIM_MIN)
-		return;
-
-	log_debug("%u of %u connections gone: returning free memory",
-		  w2->trim_peak - live, w2->trim_peak);
-	w2->trim_peak = live;
-#ifdef __GLIBC__
-	(void)malloc_trim(0);
-#endif
-}
-
-
 /* One timer for all connections' deadlines */
 static void tick_handler(void *arg)
 {
@@ -83,7 +56,6 @@ static void tick_handler(void *arg)
 	struct le *le = w2->conns.head;
 
 	tmr_start(&w2->tick, W2_TICK_MS, tick_handler, w2);
-	trim_check(w2, now);
 
 	while (le) {
 		struct w2_conn *conn = le->data;

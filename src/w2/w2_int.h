@@ -17,8 +17,6 @@ struct w2 {
 	uint32_t n_pending;     /**< TLS or HTTP stage                    */
 	uint64_t evict_log_due; /**< Next "dropped oldest" line           */
 	uint32_t n_evicted;     /**< Dropped since the last such line     */
-	uint32_t trim_peak;     /**< Most connections since the last trim */
-	uint64_t trim_due;      /**< Next look at returning memory        */
 	bool shutdown;
 	w2_sip_h *siph;
 	w2_close_h *closeh;
@@ -32,4 +30,11 @@ void w2_conn_shutdown(struct w2_conn *conn);
 void w2_conn_tick(struct w2_conn *conn, uint64_t now);
 void w2_conn_evict(struct w2_conn *conn);
 void w2_conn_gone(struct w2 *w2);
+
+/* Heap a connection frees when its handshake ends (mbedtls' record
+   buffers and handshake state) and when it goes (core/trim.h) */
+enum {
+	W2_TRIM_HANDSHAKE = 24576,
+	W2_TRIM_GONE      = 4096,
+};
 bool w2_local_request(struct w2_conn *conn, const struct sip_msg *msg);

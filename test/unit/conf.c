@@ -233,6 +233,23 @@ int test_conf_origin(void)
 	TEST_ASSERT(conf_origin_allowed(conf, &o));
 	pl_set_str(&o, "HTTPS://A.EXAMPLE");
 	TEST_ASSERT(conf_origin_allowed(conf, &o));
+
+	/* W2 keeps a reference to the configured string, not a copy of
+	   the browser's (issue 13: memory per connection); it outlives
+	   the configuration */
+	{
+		char *v = mem_ref((char *)conf_origin_find(conf, &o));
+
+		TEST_ASSERT(v);
+		TEST_STREQ(v, "https://a.example");
+		conf = mem_deref(conf);
+		TEST_STREQ(v, "https://a.example");
+		mem_deref(v);
+		TEST_ERR(conf_parse(&conf, "t.conf", base, strlen(base),
+				    errbuf, sizeof(errbuf)));
+	}
+	pl_set_str(&o, "https://b.example");
+	TEST_ASSERT(!conf_origin_find(conf, &o));
 	pl_set_str(&o, "https://a.example.evil");
 	TEST_ASSERT(!conf_origin_allowed(conf, &o));
 	pl_set_str(&o, "https://a.example:443");

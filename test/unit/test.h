@@ -72,6 +72,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_ws_conn_close)    \
 	X(test_ws_conn_budget)   \
 	X(test_w2_addr)          \
+	X(test_trim)             \
 	X(test_sipx_decode)      \
 	X(test_sipx_validate)    \
 	X(test_sipx_reply)       \

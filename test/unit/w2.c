@@ -1,11 +1,12 @@
 /**
  * @file w2.c  Admission table (W2, WWSF): which peers count as one address
  *             (IPv4 address, IPv6 /64), entries living as long as a
- *             reference (issue 13)
+ *             reference (issue 13); giving freed heap back (core/trim)
  */
 #include <string.h>
 #include <re.h>
 #include "admit/admit.h"
+#include "core/trim.h"
 #include "test.h"
 
 
@@ -62,5 +63,56 @@ int test_w2_addr(void)
 	mem_deref(b);
 	mem_deref(c);
 	mem_deref(ht);
+	return err;
+}
+
+
+
+static void stop(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+
+/* Free heap goes back after a burst of handshakes or keyed calls: one
+   trim once the burst is quiet, then at most one per interval (issue
+   13: memory per idle connection and per call) */
+int test_trim(void)
+{
+	struct tmr t;
+	uint32_t n0 = trim_count();
+	uint64_t last;
+	int i, err = 0;
+
+	tmr_init(&t);
+	trim_set_timing(20, 200);
+
+	trim_note(100 * 1024);           /* under the threshold: nothing */
+	tmr_start(&t, 60, stop, NULL);
+	TEST_ERR(re_main(NULL));
+	TEST_EQ(trim_count(), n0);
+
+	trim_note(200 * 1024);           /* a burst: one trim */
+	trim_note(200 * 1024);
+	trim_note(200 * 1024);
+	tmr_start(&t, 60, stop, NULL);
+	TEST_ERR(re_main(NULL));
+	TEST_EQ(trim_count(), n0 + 1);
+
+	/* again, but not before the interval since the last one */
+	last = trim_last();
+	trim_note(300 * 1024);
+	for (i = 0; i < 100 && trim_count() == n0 + 1; i++) {
+		tmr_start(&t, 20, stop, NULL);
+		TEST_ERR(re_main(NULL));
+	}
+	TEST_EQ(trim_count(), n0 + 2);
+	TEST_ASSERT(trim_last() >= last + 200);
+
+ out:
+	tmr_cancel(&t);
+	trim_close();
+	trim_set_timing(1000, 10000);
 	return err;
 }
