@@ -22,6 +22,7 @@ static void destructor(void *arg)
 	w2_set_handler(p->w2, NULL, NULL, NULL);
 
 	list_flush(&p->calls);
+	list_flush(&p->endedl);
 	hash_flush(p->flows);
 	hash_flush(p->ttx);
 	list_flush(&p->otxl);
