@@ -56,7 +56,11 @@ before(async () => {
 		{ input: `${u}pw\n` });
 	execFileSync(BIN, ['-k', path.join(dir, 'token.pem')]);
 	[kam, udp] = await Promise.all([Kamailio.start(), UdpSip.open()]);
-	browser = await Browser.launch({ name: 'phone' });
+	// three fake cameras: the devices panel's choice is the third (the
+	// second, chosen, sent 18 video packets in 15 s: Chromium's fake
+	// device configs give it a depth format, Y16)
+	browser = await Browser.launch({ name: 'phone',
+		args: ['--use-fake-device-for-media-stream=device-count=3'] });
 });
 
 after(async () => {
@@ -626,10 +630,21 @@ async function sees(page, ms = 15000) {
 }
 
 test('video call browser to browser through the AGW: frames decoded on ' +
-	'both ends; camera off and on again by re-INVITE', { ...T,
+	'both ends, from the camera chosen in the devices panel (not the ' +
+	'default one); camera off and on again by re-INVITE', { ...T,
 	skip: NO_CALLS }, async (t) => {
 	const ims = await edge(t);
 	const [a, b] = await users(t, ims, ['alice', 'bob']);
+	// alice chooses the third camera (Chromium's fake_device_2, MJPEG)
+	await a.click('#devices summary');
+	await a.waitForFunction(() =>
+		document.querySelectorAll('#dev-camera option').length > 3);
+	const cams = await a.$$eval('#dev-camera option', (o) =>
+		o.map((x) => ({ v: x.value, l: x.textContent })).filter((x) => x.v));
+	const cam = cams.at(-1);
+	assert.equal(cam.l, 'fake_device_2', JSON.stringify(cams));
+	await a.selectOption('#dev-camera', cam.v);
+	await a.click('#devices summary');
 	await a.fill('#dial-target', 'bob');
 	await a.click('#btn-video-call');
 	await callState(b, 'incoming');
@@ -647,6 +662,12 @@ test('video call browser to browser through the AGW: frames decoded on ' +
 	await Promise.all([hears(a), hears(b)]);
 	await shot(a, 'video-call');
 	assert.ok(vb.outbound.framesSent > 0);
+	// what alice sends is the camera she chose; bob's the default one
+	const camOf = (p) => p.evaluate(() => document
+		.getElementById('local-video').srcObject?.getVideoTracks()[0]
+		?.getSettings().deviceId);
+	assert.equal(await camOf(a), cam.v);
+	assert.notEqual(await camOf(b), cam.v);
 
 	// alice's camera off: a re-INVITE, bob stops decoding new frames
 	await a.click('#btn-camera');
