@@ -595,6 +595,9 @@ void call_release(struct call *c, const char *why)
 		else
 			log_info("%s: released (%s), BYE to the core",
 				 c->callid, why);
+		/* the browser's own BYE may follow: not a second one */
+		if (!err && c->fl && c->fl->conn)
+			call_ended_add(c->p, c->fl, c->callid, c->btag);
 	}
 	else {
 		log_info("%s: released (%s)", c->callid, why);

@@ -638,8 +638,11 @@ bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 
 	if (!pl_strcmp(&msg->met, "REGISTER"))
 		err = forward_register(p, fl, msg, &why);
-	else if (!(err = webauth_request(p, fl, msg, &why)))
+	else if (!(err = webauth_request(p, fl, msg, &why))) {
+		if (call_ended_bye(p, fl, msg))
+			return true;
 		err = forward(p, fl, msg, fwd, &why, &scode);
+	}
 
 	if (!err)
 		return true;

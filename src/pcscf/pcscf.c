@@ -6,6 +6,7 @@
 #include <re.h>
 #include "../core/conf.h"
 #include "../core/log.h"
+#include "../core/stats.h"
 #include "../tls/tlsx.h"
 #include "../w2/w2.h"
 #include "pcscf.h"
@@ -22,6 +23,7 @@ static void destructor(void *arg)
 	w2_set_handler(p->w2, NULL, NULL, NULL);
 
 	list_flush(&p->calls);
+	list_flush(&p->endedl);
 	hash_flush(p->flows);
 	hash_flush(p->ttx);
 	list_flush(&p->otxl);
@@ -57,8 +59,11 @@ static bool w2_sip_handler(struct w2_conn *conn, const struct sip_msg *msg,
 	struct pcscf *p = arg;
 	struct flow *fl;
 
-	if (msg->req && for_w2(msg))
+	/* W2 answers it (and counts its response): count the request */
+	if (msg->req && for_w2(msg)) {
+		stats_sip_request(true, &msg->met);
 		return false;
+	}
 
 	fl = flow_get(p, conn);
 	if (!fl)

@@ -22,6 +22,7 @@ struct pcscf {
 	struct w2 *w2;
 	struct agw *agw;         /**< NULL: no media gateway, no calls    */
 	struct list calls;       /**< struct call                         */
+	struct list endedl;      /**< struct ended: calls we ended (BYE)  */
 	char *emergency_hop;     /**< mw_emergency_next_hop, or NULL      */
 	struct dnsc *dnsc;
 	struct sip *sip;
@@ -204,6 +205,12 @@ void call_browser_response(struct pcscf *p, const struct flow *fl,
 			   const struct sip_msg *req,
 			   const struct sip_msg *rsp, struct mbuf **bodyp);
 int  call_print_body(struct mbuf *mb, const struct mbuf *body);
+
+/* call_ended.c: the browser's BYE for a call we ended already */
+void call_ended_add(struct pcscf *p, const struct flow *fl,
+		    const char *callid, const char *btag);
+bool call_ended_bye(struct pcscf *p, struct flow *fl,
+		    const struct sip_msg *msg);
 
 /* trust.c: what of a browser's request crosses to the core (D-52..55) */
 enum trust_act {

@@ -6,7 +6,10 @@
 // - calls end honestly: imsedge killed mid-call ends the call on both
 //   pages within the consent timeout (WebSocket gone), they register
 //   again when it is back and say so; media that stops (imsedge frozen)
-//   ends the call after site.json's mediaTimeout (D-36 consent, D-39)
+//   ends the call after site.json's mediaTimeout (D-36 consent, D-39);
+//   a DTLS handshake the AGW refuses (the certificate is not the one in
+//   the SDP, D-28, D-32) ends it at once with a reason, one BYE at the
+//   core (the page's own BYE answered by imsedge), end=dtls_failed
 // - the session survives a reload (sessionStorage), log out forgets it
 //   and tells the WAF (D-19)
 // - call waiting: answer and hold the first (the other party sees hold:
@@ -53,7 +56,11 @@ before(async () => {
 		{ input: `${u}pw\n` });
 	execFileSync(BIN, ['-k', path.join(dir, 'token.pem')]);
 	[kam, udp] = await Promise.all([Kamailio.start(), UdpSip.open()]);
-	browser = await Browser.launch({ name: 'phone' });
+	// three fake cameras: the devices panel's choice is the third (the
+	// second, chosen, sent 18 video packets in 15 s: Chromium's fake
+	// device configs give it a depth format, Y16)
+	browser = await Browser.launch({ name: 'phone',
+		args: ['--use-fake-device-for-media-stream=device-count=3'] });
 });
 
 after(async () => {
@@ -623,10 +630,21 @@ async function sees(page, ms = 15000) {
 }
 
 test('video call browser to browser through the AGW: frames decoded on ' +
-	'both ends; camera off and on again by re-INVITE', { ...T,
+	'both ends, from the camera chosen in the devices panel (not the ' +
+	'default one); camera off and on again by re-INVITE', { ...T,
 	skip: NO_CALLS }, async (t) => {
 	const ims = await edge(t);
 	const [a, b] = await users(t, ims, ['alice', 'bob']);
+	// alice chooses the third camera (Chromium's fake_device_2, MJPEG)
+	await a.click('#devices summary');
+	await a.waitForFunction(() =>
+		document.querySelectorAll('#dev-camera option').length > 3);
+	const cams = await a.$$eval('#dev-camera option', (o) =>
+		o.map((x) => ({ v: x.value, l: x.textContent })).filter((x) => x.v));
+	const cam = cams.at(-1);
+	assert.equal(cam.l, 'fake_device_2', JSON.stringify(cams));
+	await a.selectOption('#dev-camera', cam.v);
+	await a.click('#devices summary');
 	await a.fill('#dial-target', 'bob');
 	await a.click('#btn-video-call');
 	await callState(b, 'incoming');
@@ -644,6 +662,12 @@ test('video call browser to browser through the AGW: frames decoded on ' +
 	await Promise.all([hears(a), hears(b)]);
 	await shot(a, 'video-call');
 	assert.ok(vb.outbound.framesSent > 0);
+	// what alice sends is the camera she chose; bob's the default one
+	const camOf = (p) => p.evaluate(() => document
+		.getElementById('local-video').srcObject?.getVideoTracks()[0]
+		?.getSettings().deviceId);
+	assert.equal(await camOf(a), cam.v);
+	assert.notEqual(await camOf(b), cam.v);
 
 	// alice's camera off: a re-INVITE, bob stops decoding new frames
 	await a.click('#btn-camera');
@@ -801,6 +825,67 @@ test('D-24, D-33: a video call with an IMS-side H.264 peer ' +
 	t.diagnostic(`ffmpeg decoded ${d.frames} frames (${d.width}x${
 		d.height}) of the browser's video; ${vid.rx.packets} packets`);
 	assert.ok(d.frames >= 20, JSON.stringify(d));
+});
+
+/* Before the page's scripts (over CDP): the page's first INVITE leaves
+   with another a=fingerprint:sha-256 than its certificate's (the first
+   byte changed, the length kept), as a forged or mangled offer would */
+function wrongFingerprint() {
+	const send = WebSocket.prototype.send;
+	let done = false;
+	WebSocket.prototype.send = function (data) {
+		if (!done && typeof data === 'string' &&
+			data.startsWith('INVITE ')) {
+			done = true;
+			data = data.replace(/(a=fingerprint:sha-256 )([0-9A-F]{2})/gi,
+				(m, a, b) => a + (b.toUpperCase() === '00' ? '01' : '00'));
+		}
+		return send.call(this, data);
+	};
+}
+
+test('D-28, D-32: the browser\'s certificate is not the one in its ' +
+	'SDP: the AGW refuses the DTLS handshake with a fatal alert, the page ' +
+	'ends the call at once with a reason, one BYE at the core, ' +
+	'end=dtls_failed', { ...T, skip: NO_CALLS }, async (t) => {
+	const ims = await edge(t);
+	const ue = await ImsUe.start({ kamPort: kam.port, user: 'carol' });
+	t.after(() => ue.close());
+	await ue.register();
+	const [a] = await users(t, ims, ['alice'],
+		[{ init: wrongFingerprint }]);
+	const mark = ue.requests.mark();
+	const imark = ims.mark();
+	await a.fill('#dial-target', 'carol');
+	await a.click('#btn-call');
+	const inv = await ue.requests.wait((r) => r.method === 'INVITE',
+		10000, mark);
+	const callId = inv.get('call-id');
+	// the answer reaches the page; then ICE, then DTLS fails
+	await ims.waitLog(/DTLS: the browser's certificate is not the one/,
+		10000, imark);
+	const t0 = Date.now();
+	await callState(a, 'ended', 5000);
+	const took = Date.now() - t0;
+	assert.equal(await a.getAttribute('#call-state', 'data-reason'),
+		'media');
+	assert.match(await a.textContent('#call-state'),
+		/media connection failed/i);
+	assert.equal((await state(a)).call.end.originator, 'system');
+	const esc = callId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+	const rec = await ims.waitLog(new RegExp(`cdr: callid=${esc} `),
+		4000, imark);
+	assert.match(rec, / end=dtls_failed /, rec);
+	assert.match(rec, / dir=out /, rec);
+	// the page's own BYE (it ended the call too) is answered by imsedge,
+	// not sent on as a second one
+	await ims.waitLog(/the browser's BYE for a call already ended/, 4000,
+		imark);
+	const ends = ue.requests.items.slice(mark)
+		.filter((r) => r.method === 'BYE' || r.method === 'CANCEL');
+	assert.equal(ends.length, 1, ends.map((r) => r.method).join());
+	t.diagnostic(`the page ended the call ${took} ms after the AGW ` +
+		'refused the certificate');
 });
 
 /* Before the page's scripts (over CDP): a stand-in for the Notification

@@ -7,17 +7,21 @@
 // their line. SIGHUP takes a new token at once (rotation without a
 // restart; this also proves a WWSF without a users file, guests only,
 // can be reloaded at all: it could not). The scrape is parsed with
-// parse-prometheus-text-format (npm).
+// parse-prometheus-text-format (npm). Under load: metrics_listen
+// scraped over and over while 50 WSS clients connect and send OPTIONS;
+// every scrape parses, no counter goes down, the connection gauge
+// counts all 50.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import parse from 'parse-prometheus-text-format';
 import {
 	startImsedge, baseConfig, configText, runSync, tmpDir, freePort, ORIGIN,
-	httpsGet,
+	httpsGet, SipWs,
 } from './helpers.mjs';
 
 const T = { timeout: 20000 };
@@ -28,6 +32,7 @@ let dir;
 let web;        // the keys that turn the WWSF on
 let ims;
 let wwsfPort;
+let metricsPort;
 
 /** One HTTPS request to the WWSF: {status, headers, body} */
 function req(port, { path: p = '/metrics', headers = {}, ...opts } = {}) {
@@ -52,7 +57,9 @@ before(async () => {
 		wwsf_origin: ORIGIN,
 		token_key: path.join(dir, 'token.pem'),
 	};
-	ims = await startImsedge({ ...web, metrics_token: TOKEN });
+	metricsPort = await freePort();
+	ims = await startImsedge({ ...web, metrics_token: TOKEN,
+		metrics_listen: `127.0.0.1:${metricsPort}` });
 });
 
 after(async () => {
@@ -77,6 +84,107 @@ test('metrics_token: GET https://WWSF/metrics with the bearer token is ' +
 	// the scrape itself is a WWSF request: an HSTS header like any page
 	assert.ok(r.headers['strict-transport-security'],
 		JSON.stringify(r.headers));
+});
+
+/** GET http://127.0.0.1:metricsPort/metrics: the body */
+function scrape() {
+	return new Promise((resolve, reject) => {
+		http.get({ host: '127.0.0.1', port: metricsPort, path: '/metrics' },
+			(res) => {
+				let body = '';
+				res.setEncoding('utf8');
+				res.on('data', (d) => (body += d));
+				res.on('end', () => (res.statusCode === 200 ?
+					resolve(body) : reject(new Error(
+						`HTTP ${res.statusCode}: ${body}`))));
+			}).on('error', reject);
+	});
+}
+
+/** Counter values of a parsed scrape by name{labels}; a histogram's or
+ *  summary's count too */
+function counters(families) {
+	const out = new Map();
+	for (const f of families) {
+		for (const m of f.metrics) {
+			const k = `${f.name}${JSON.stringify(m.labels ?? {})}`;
+			if (f.type === 'COUNTER')
+				out.set(k, Number(m.value));
+			else if (m.count !== undefined)
+				out.set(`${k}_count`, Number(m.count));
+		}
+	}
+	return out;
+}
+
+const gauge = (families, name) => Number(families
+	.find((f) => f.name === name)?.metrics[0]?.value);
+
+test('metrics_listen under load: scraped 20 times while 50 WSS clients ' +
+	'connect and send OPTIONS; every scrape parses, no counter goes down, ' +
+	'the connection gauge reaches 50', T, async (t) => {
+	const N = 50;
+	const base = parse(await scrape());
+	const conns0 = gauge(base, 'imsedge_websocket_connections');
+	const clients = [];
+	let loaded = false;
+	const load = (async () => {
+		// two waves: w2_pending_per_address (32) handshakes at a time
+		for (let w = 0; w < 2; w++)
+			clients.push(...await Promise.all(Array.from(
+				{ length: N / 2 }, () => SipWs.open(ims.port))));
+		await Promise.all(clients.map(async (c) => {
+			for (let i = 0; i < 3; i++)
+				await c.request({ method: 'OPTIONS',
+					ruri: 'sip:ims.test' });
+		}));
+		loaded = true;
+	})();
+	load.catch(() => {});
+	const scrapes = [];
+	let during = 0;
+	try {
+		// back to back while the load runs; at least 20, and one with
+		// every client open once it is done
+		while (scrapes.length < 20 || !loaded) {
+			const text = await scrape();
+			let fams;
+			assert.doesNotThrow(() => (fams = parse(text)),
+				`scrape ${scrapes.length} does not parse`);
+			assert.ok(fams.length > 20, text);
+			scrapes.push(fams);
+			if (!loaded)
+				during++;
+			if (scrapes.length > 400)
+				await load;      // a load that failed: its error
+		}
+		await load;
+		scrapes.push(parse(await scrape()));
+	} finally {
+		for (const c of clients)
+			c.client.ws.terminate();
+	}
+	let prev = counters(base);
+	for (const [i, fams] of scrapes.entries()) {
+		const cur = counters(fams);
+		for (const [k, v] of prev) {
+			assert.ok(cur.has(k), `scrape ${i}: ${k} gone`);
+			assert.ok(cur.get(k) >= v, `scrape ${i}: ${k} ${v} -> ${
+				cur.get(k)}`);
+		}
+		prev = cur;
+	}
+	const top = Math.max(...scrapes.map((f) =>
+		gauge(f, 'imsedge_websocket_connections')));
+	assert.ok(top >= conns0 + N, `connections: ${conns0} -> ${top}`);
+	const opts = (f) => counters(f).get('imsedge_sip_requests_total' +
+		'{"side":"browser","method":"OPTIONS"}') ?? 0;
+	assert.ok(opts(scrapes.at(-1)) - opts(base) >= 3 * N,
+		`OPTIONS: ${opts(base)} -> ${opts(scrapes.at(-1))}`);
+	// the scrapes overlapped the load (not all before or after it)
+	assert.ok(during >= 2, `${during} scrapes during the load`);
+	t.diagnostic(`${scrapes.length} scrapes, ${during} during the load; ` +
+		`connections ${conns0} -> ${top}`);
 });
 
 test('metrics_token: no token, a wrong one, another scheme, a prefix of ' +
@@ -124,7 +232,8 @@ test('metrics_token: only GET; other paths under /metrics are files ' +
 test('metrics_token: SIGHUP with a new token: the old one is refused at ' +
 	'once, the new one scrapes', T, async () => {
 	const from = ims.mark();
-	ims.writeConfig(baseConfig({ ...web, metrics_token: TOKEN2 }));
+	ims.writeConfig(baseConfig({ ...web, metrics_token: TOKEN2,
+		metrics_listen: `127.0.0.1:${metricsPort}` }));
 	ims.signal('SIGHUP');
 	await ims.waitLog(/main: reloaded /, 3000, from);
 	assert.equal((await req(wwsfPort, { headers: bearer(TOKEN) })).status,
