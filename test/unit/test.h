@@ -49,6 +49,7 @@ extern const uint8_t test_srtp_cm[38];
 
 #define TESTS(X)                 \
 	X(test_tmr_order)        \
+	X(test_tmr_many)         \
 	X(test_conf_good)        \
 	X(test_conf_errors)      \
 	X(test_conf_xcode)       \
