@@ -127,6 +127,8 @@ static void stop(void)
 static void reload(void)
 {
 	struct imsedge_conf *conf;
+	struct w2_reload *w2r = NULL;
+	struct web_reload *webr = NULL;
 	char errbuf[512], keys[256];
 	int err;
 
@@ -137,15 +139,22 @@ static void reload(void)
 		return;
 	}
 
-	err = w2_reload(app.w2, conf);
+	/* read everything first: a failure must change nothing */
+	err = w2_reload_prepare(&w2r, app.w2, conf);
 	if (!err)
-		err = web_reload(app.web, conf);
+		err = web_reload_prepare(&webr, app.web, conf);
 	if (err) {
 		log_error("reload failed, keeping the running config: %m",
 			  err);
+		mem_deref(w2r);
 		mem_deref(conf);
 		return;
 	}
+
+	w2_reload_apply(w2r);
+	web_reload_apply(webr);
+	mem_deref(w2r);
+	mem_deref(webr);
 
 	log_init(conf->log_level, conf->log_syslog);
 	if (conf_restart_needed(app.conf, conf, keys, sizeof(keys)))

@@ -37,6 +37,7 @@ static const char *end_names[] = {
 	"other", "hangup_browser", "hangup_core", "dtls_closed", "cancel",
 	"declined", "busy", "timeout", "failed", "consent_lost",
 	"dtls_failed", "ws_closed", "media_error", "shutdown", "operator",
+	"deregistered",
 };
 
 

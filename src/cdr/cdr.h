@@ -22,6 +22,8 @@ enum cdr_end {
 	CDR_END_MEDIA_ERROR,
 	CDR_END_SHUTDOWN,         /**< imsedge stopped                    */
 	CDR_END_OPERATOR,         /**< imsedge -s end CALLID              */
+	CDR_END_DEREGISTERED,     /**< its identity deregistered by the
+				       network, or its token revoked     */
 };
 
 struct cdr;

@@ -622,6 +622,8 @@ static const struct conf_key keys[] = {
 	{"wwsf_root",            k_wwsf_root,            false, false},
 	{"wwsf_users",           k_wwsf_users,           false, false},
 	{"wwsf_origin",          k_wwsf_origin,          false, false},
+	{"wwsf_connections_per_address", k_wwsf_connections_per_address,
+	 false, false},
 	{"token_key",            k_token_key,            false, false},
 	{"token_lifetime",       k_token_lifetime,       false, false},
 	{"identity_pool",        k_identity_pool,        true,  false},

@@ -78,6 +78,7 @@ struct imsedge_conf {
 	char *wwsf_root;          /**< directory of the page              */
 	char *wwsf_users;         /**< users file, NULL: no password login */
 	char *wwsf_origin;        /**< the page's origin; tokens' "iss"   */
+	uint32_t wwsf_connections_per_address; /**< IPv4 or IPv6 /64      */
 	char *metrics_token;      /**< bearer token for GET /metrics on
 				       the WWSF (HTTPS); NULL: not there */
 	char *token_key;          /**< P-256 signing key of our WAF       */

@@ -21,6 +21,8 @@ int  conf_str_append(struct list *l, const struct pl *val);
 int  k_wwsf_listen(struct ctx *ctx, const struct pl *val);
 int  k_wwsf_root(struct ctx *ctx, const struct pl *val);
 int  k_wwsf_users(struct ctx *ctx, const struct pl *val);
+int  k_wwsf_connections_per_address(struct ctx *ctx,
+				    const struct pl *val);
 int  k_wwsf_origin(struct ctx *ctx, const struct pl *val);
 int  k_token_key(struct ctx *ctx, const struct pl *val);
 int  k_token_lifetime(struct ctx *ctx, const struct pl *val);

@@ -63,6 +63,7 @@ void conf_web_free(struct imsedge_conf *conf)
 void conf_web_defaults(struct imsedge_conf *conf)
 {
 	conf->token_lifetime = 3600;
+	conf->wwsf_connections_per_address = 32;
 }
 
 
@@ -119,6 +120,13 @@ int k_wwsf_root(struct ctx *ctx, const struct pl *val)
 int k_wwsf_users(struct ctx *ctx, const struct pl *val)
 {
 	return set_str(&ctx->conf->wwsf_users, val);
+}
+
+
+int k_wwsf_connections_per_address(struct ctx *ctx, const struct pl *val)
+{
+	return conf_parse_u32(ctx, &ctx->conf->wwsf_connections_per_address,
+			      val, 1, 1000000);
 }
 
 

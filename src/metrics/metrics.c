@@ -148,7 +148,7 @@ static int calls(struct mbuf *mb, const struct metrics *m)
 
 	err |= family(mb, n, "counter", "Call legs ended, by reason (the "
 		      "end= of their call record)");
-	for (e = CDR_END_OTHER; e <= CDR_END_OPERATOR; e++)
+	for (e = CDR_END_OTHER; e <= CDR_END_DEREGISTERED; e++)
 		err |= labelled(mb, n, "reason", cdr_end_name(e),
 				stats_get(STAT_CALL_END + e));
 

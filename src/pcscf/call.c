@@ -44,7 +44,10 @@ struct call {
 	bool from_browser;   /**< The browser sent the initial INVITE      */
 	bool emergency;
 	bool confirmed;
-	bool op_end;         /**< imsedge -s end: cancelled while ringing  */
+	bool op_end;         /**< Ended by us while ringing: cancelled,
+				  `end` already says why                  */
+	char *aor;           /**< The registered identity it is for, if
+				  any (a binding's AOR)                   */
 	enum offer offer;
 	struct sdpx_call *sdp;
 	struct agw_sess *media;
@@ -77,6 +80,7 @@ static void call_destructor(void *arg)
 	mem_deref(c->media);
 	mem_deref(c->sdp);
 	mem_deref(c->callid);
+	mem_deref(c->aor);
 	mem_deref(c->btag);
 	mem_deref(c->target);
 	mem_deref(c->route);
@@ -306,6 +310,18 @@ static void media_closed(enum agw_close_reason reason, void *arg)
 }
 
 
+/* The identity a call is for: the caller's (From) when the browser
+   calls, the called one (To) when the core does */
+static int call_aor(struct call *c, const struct sip_msg *msg)
+{
+	const struct binding *b = flow_identity(c->fl, c->from_browser ?
+						&msg->from.auri :
+						&msg->to.auri);
+
+	return b ? str_dup(&c->aor, b->aor) : 0;
+}
+
+
 static int call_alloc(struct call **cp, struct pcscf *p, struct flow *fl,
 		      const struct sip_msg *msg, bool from_browser,
 		      bool emergency)
@@ -332,6 +348,8 @@ static int call_alloc(struct call **cp, struct pcscf *p, struct flow *fl,
 		err = pl_strdup(&c->callid, &msg->callid);
 	if (!err && from_browser)
 		err = pl_strdup(&c->btag, &msg->from.tag);
+	if (!err)
+		err = call_aor(c, msg);
 	if (!err)
 		err = agw_sess_alloc(&c->media, p->agw, emergency,
 				     media_closed, c);
@@ -826,8 +844,8 @@ void call_core_response(struct pcscf *p, const struct flow *fl,
 	if (is_met(req, "INVITE") && rsp->scode >= 300) {
 		if (!pl_isset(&req->to.tag)) {
 			cdr_status(c->cdr, rsp->scode);
-			c->end = c->op_end ? CDR_END_OPERATOR :
-				cdr_end_of(rsp->scode);
+			if (!c->op_end)
+				c->end = cdr_end_of(rsp->scode);
 			call_release(c, cdr_end_name(c->end));
 		}
 		return;
@@ -925,8 +943,8 @@ void call_browser_response(struct pcscf *p, const struct flow *fl,
 		if (!pl_isset(&req->to.tag)) {
 			/* 487: the caller (the core) cancelled, not a decline */
 			cdr_status(c->cdr, rsp->scode);
-			c->end = c->op_end ? CDR_END_OPERATOR :
-				cdr_end_of(rsp->scode);
+			if (!c->op_end)
+				c->end = cdr_end_of(rsp->scode);
 			call_release(c, cdr_end_name(c->end));
 		}
 		return;
@@ -1037,6 +1055,28 @@ int call_status(const struct pcscf *p, struct mbuf *mb, bool json)
 }
 
 
+/* End a call on our own account: a ringing one is cancelled (its final
+   response then releases it), an answered one released with a BYE to
+   the core */
+static void call_end(struct call *c, enum cdr_end end, const char *why)
+{
+	struct pl cid;
+
+	c->end = end;
+	pl_set_str(&cid, c->callid);
+
+	if (!c->confirmed && !c->op_end &&
+	    (c->from_browser ? orig_cancel_invite(c->p, &cid) :
+	     term_cancel_invite(c->p, &cid))) {
+		c->op_end = true;
+		log_info("%s: cancelled (%s, ringing)", c->callid, why);
+		return;
+	}
+
+	call_release(c, why);
+}
+
+
 /**
  * End a call leg on the operator's word (imsedge -s end CALLID): its
  * media at once, a BYE to the core if it was answered
@@ -1053,19 +1093,34 @@ int call_end_by_callid(struct pcscf *p, const struct pl *callid)
 	if (!c)
 		return ENOENT;
 
-	c->end = CDR_END_OPERATOR;
-
-	/* still ringing: cancel it so both ends stop ringing; the final
-	   response releases the call */
-	if (!c->confirmed && !c->op_end &&
-	    (c->from_browser ? orig_cancel_invite(p, callid) :
-	     term_cancel_invite(p, callid))) {
-		c->op_end = true;
-		log_info("%s: cancelled by the operator (ringing)",
-			 c->callid);
-		return 0;
-	}
-
-	call_release(c, "ended by the operator");
+	call_end(c, CDR_END_OPERATOR, "ended by the operator");
 	return 0;
+}
+
+
+/**
+ * An identity of a flow is no longer registered (the network ended it,
+ * or its token was revoked): end its calls. Calls with no identity of
+ * their own end when the flow has none left; emergency calls go on.
+ *
+ * @param p   eP-CSCF
+ * @param fl  Flow
+ * @param aor The identity (a binding's AOR)
+ * @param why For the log
+ */
+void call_identity_gone(struct pcscf *p, const struct flow *fl,
+			const char *aor, const char *why)
+{
+	struct le *le = p->calls.head;
+
+	while (le) {
+		struct call *c = le->data;
+
+		le = le->next;
+		if (c->fl != fl || c->emergency)
+			continue;
+
+		if (c->aor ? !str_casecmp(c->aor, aor) : !fl->regl.head)
+			call_end(c, CDR_END_DEREGISTERED, why);
+	}
 }

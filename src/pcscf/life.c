@@ -295,9 +295,14 @@ static bool revoke_apply(struct le *le, void *arg)
 		struct binding *b = lb->data;
 
 		lb = lb->next;
-		if (b->claims && life_revoked(p, b->claims))
+		if (b->claims && life_revoked(p, b->claims)) {
+			char *aor = mem_ref(b->aor);
+
 			life_binding_end(b, LIFE_DEREG | LIFE_RELEASE,
 					 "its token was revoked");
+			call_identity_gone(p, fl, aor, "token revoked");
+			mem_deref(aor);
+		}
 	}
 
 	/* the cached token too: the next request verifies afresh */

@@ -189,6 +189,8 @@ void call_release(struct call *c, const char *why);
 int  call_status(const struct pcscf *p, struct mbuf *mb, bool json);
 int  call_end_by_callid(struct pcscf *p, const struct pl *callid);
 void call_flow_gone(struct pcscf *p, struct flow *fl);
+void call_identity_gone(struct pcscf *p, const struct flow *fl,
+			const char *aor, const char *why);
 bool call_is_emergency(const struct pcscf *p, const struct sip_msg *msg);
 uint16_t call_browser_request(struct pcscf *p, struct flow *fl,
 			      const struct sip_msg *msg, bool emergency,

@@ -17,6 +17,7 @@
 #include "../net/net.h"
 #include "../ws/ws.h"
 #include "../sip/sipx.h"
+#include "../admit/admit.h"
 #include "w2.h"
 #include "w2_int.h"
 
@@ -39,7 +40,7 @@ struct w2_conn {
 	struct le le;
 	struct le he;          /**< In w2->ht_ws once upgraded          */
 	struct le ple;         /**< In w2->pending in TLS/HTTP stage    */
-	struct w2_addr *addr;  /**< Its source address's counters       */
+	struct admit_addr *addr; /**< Its source address's counters      */
 	uint64_t id;           /**< Unique for the process lifetime      */
 	char *origin;
 	struct w2 *w2;
@@ -77,7 +78,7 @@ static void destructor(void *arg)
 
 	if (conn->state == C_WS) {
 		--w2->n_ws;
-		--conn->addr->n_ws;
+		--conn->addr->n_open;
 	}
 	else if (conn->state != C_LINGER && conn->addr) {
 		pending_leave(conn);
@@ -346,7 +347,7 @@ static int ws_start(struct w2_conn *conn, const struct ws_upgrade *up)
 
 	pending_leave(conn);
 	++conn->w2->n_ws;
-	++conn->addr->n_ws;
+	++conn->addr->n_open;
 	conn->state = C_WS;
 	conn->id = ++conn->w2->next_id;
 	hash_append(conn->w2->ht_ws, (uint32_t)conn->id, &conn->he, conn);
@@ -399,9 +400,9 @@ static void upgrade(struct w2_conn *conn, const struct http_msg *msg)
 		return;
 	}
 
-	if (conn->addr->n_ws >= w2->conf->w2_connections_per_address) {
-		w2_addr_refused(conn->addr, "connections_limited",
-				&conn->peer,
+	if (conn->addr->n_open >= w2->conf->w2_connections_per_address) {
+		admit_refused(conn->addr, "connections_limited",
+			      &conn->peer,
 				w2->conf->w2_connections_per_address);
 		http_reject(conn, 503, "Service Unavailable",
 			    "connection limit for this address reached");
@@ -542,7 +543,7 @@ int w2_conn_accept(struct w2 *w2, const struct sa *peer)
 	conn->state = C_TLS;
 	list_append(&w2->conns, &conn->le, conn);
 
-	conn->addr = w2_addr_get(w2, peer);
+	conn->addr = admit_get(w2->ht_addr, peer);
 	if (!conn->addr) {
 		err = ENOMEM;
 		goto out;

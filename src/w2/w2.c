@@ -22,6 +22,7 @@
 #include "../tls/tlsx.h"
 #include "../core/budget.h"
 #include "../core/stats.h"
+#include "../admit/admit.h"
 #include "w2.h"
 #include "w2_int.h"
 
@@ -117,16 +118,16 @@ static void connect_handler(const struct sa *peer, void *arg)
 {
 	struct w2 *w2 = arg;
 	const uint32_t per_addr = w2->conf->w2_pending_per_address;
-	struct w2_addr *a;
+	struct admit_addr *a;
 
 	if (w2->shutdown) {
 		tcp_reject(w2->ts);
 		return;
 	}
 
-	a = w2_addr_find(w2, peer);
+	a = admit_find(w2->ht_addr, peer);
 	if (a && a->n_pending >= per_addr) {
-		w2_addr_refused(a, "handshake_limited", peer, per_addr);
+		admit_refused(a, "handshake_limited", peer, per_addr);
 		stats_inc(STAT_TCP_REFUSED);
 		tcp_reject(w2->ts);
 		return;
@@ -212,40 +213,84 @@ int w2_alloc(struct w2 **w2p, struct imsedge_conf *conf)
 }
 
 
-/**
- * Apply a reloaded configuration: certificate, key and Origin list.
- * Live connections keep the TLS context they started with.
- *
- * @param w2   W2 listener
- * @param conf New configuration (a reference is kept)
- *
- * @return 0 if success, otherwise errorcode (the old settings stay)
- */
-int w2_reload(struct w2 *w2, struct imsedge_conf *conf)
-{
+struct w2_reload {
+	struct w2 *w2;
+	struct imsedge_conf *conf;
 	struct tls *tls;
+};
+
+
+static void reload_destructor(void *arg)
+{
+	struct w2_reload *r = arg;
+
+	mem_deref(r->conf);
+	mem_deref(r->tls);
+}
+
+
+/**
+ * SIGHUP, first step: read what a new configuration needs (its
+ * certificate); nothing changes until w2_reload_apply()
+ *
+ * @param rp   Returned reload (free with mem_deref, applied or not)
+ * @param w2   W2 listener
+ * @param conf The new configuration
+ *
+ * @return 0 if success, otherwise errorcode (the reason is logged)
+ */
+int w2_reload_prepare(struct w2_reload **rp, struct w2 *w2,
+		      struct imsedge_conf *conf)
+{
+	struct w2_reload *r;
 	int err;
 
-	if (!w2 || !conf)
+	if (!rp || !w2 || !conf)
 		return EINVAL;
 
-	err = tls_load(&tls, conf);
-	if (err)
-		return err;
+	r = mem_zalloc(sizeof(*r), reload_destructor);
+	if (!r)
+		return ENOMEM;
 
-	if (!sa_cmp(&conf->w2_listen, &w2->conf->w2_listen, SA_ALL))
+	r->w2   = w2;
+	r->conf = mem_ref(conf);
+
+	err = tls_load(&r->tls, conf);
+	if (err)
+		mem_deref(r);
+	else
+		*rp = r;
+
+	return err;
+}
+
+
+/**
+ * SIGHUP, second step: new connections get the new certificate, and
+ * the listener the new limits and origins (cannot fail)
+ *
+ * @param r A prepared reload
+ */
+void w2_reload_apply(struct w2_reload *r)
+{
+	struct w2 *w2;
+
+	if (!r || !r->tls)
+		return;
+
+	w2 = r->w2;
+	if (!sa_cmp(&r->conf->w2_listen, &w2->conf->w2_listen, SA_ALL))
 		log_warn("w2_listen change needs a restart");
 
 	mem_deref(w2->tls);
-	w2->tls = tls;
+	w2->tls = r->tls;
+	r->tls = NULL;
 	mem_deref(w2->conf);
-	w2->conf = mem_ref(conf);
-	budget_set_limit(conf->buffer_budget);
+	w2->conf = mem_ref(r->conf);
+	budget_set_limit(w2->conf->buffer_budget);
 
 	log_info("reloaded certificate and %u allowed origins",
-		 list_count(&conf->origins));
-
-	return 0;
+		 list_count(&w2->conf->origins));
 }
 
 

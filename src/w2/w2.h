@@ -16,7 +16,10 @@ typedef void (w2_close_h)(struct w2_conn *conn, void *arg);
 typedef void (w2_idle_h)(void *arg);
 
 int  w2_alloc(struct w2 **w2p, struct imsedge_conf *conf);
-int  w2_reload(struct w2 *w2, struct imsedge_conf *conf);
+struct w2_reload;    /* a reload read and checked, not yet applied */
+int  w2_reload_prepare(struct w2_reload **rp, struct w2 *w2,
+		       struct imsedge_conf *conf);
+void w2_reload_apply(struct w2_reload *r);
 void w2_set_handler(struct w2 *w2, w2_sip_h *siph, w2_close_h *closeh,
 		    void *arg);
 unsigned w2_shutdown(struct w2 *w2, w2_idle_h *idleh, void *arg);

@@ -10,7 +10,7 @@ struct w2 {
 	struct list conns;
 	struct tmr tick;        /**< Deadlines of all connections         */
 	struct hash *ht_ws;     /**< Upgraded connections by id           */
-	struct hash *ht_addr;   /**< struct w2_addr by source address     */
+	struct hash *ht_addr;   /**< struct admit_addr by source address  */
 	struct list pending;    /**< TLS or HTTP stage, oldest first      */
 	uint64_t next_id;
 	uint32_t n_ws;          /**< Upgraded connections                 */
@@ -26,21 +26,6 @@ struct w2 {
 	w2_idle_h *idleh;
 	void *idle_arg;
 };
-
-/* One source address (admit.c) */
-struct w2_addr {
-	struct le he;
-	struct sa key;          /**< IPv4 address, or IPv6 /64            */
-	uint32_t n_pending;     /**< Its connections in TLS or HTTP stage */
-	uint32_t n_ws;          /**< Its upgraded connections             */
-	uint32_t refused;       /**< Refusals since the last log line     */
-	uint64_t log_due;       /**< No refusal line before (jiffies)     */
-};
-
-struct w2_addr *w2_addr_find(const struct w2 *w2, const struct sa *peer);
-struct w2_addr *w2_addr_get(struct w2 *w2, const struct sa *peer);
-void w2_addr_refused(struct w2_addr *a, const char *event,
-		     const struct sa *peer, uint32_t limit);
 
 int  w2_conn_accept(struct w2 *w2, const struct sa *peer);
 void w2_conn_shutdown(struct w2_conn *conn);

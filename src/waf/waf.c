@@ -299,28 +299,64 @@ static void revoke_removed(struct waf *waf, const struct waf_users *old,
  */
 int waf_reload_users(struct waf *waf)
 {
-	struct waf_users *u;
+	struct waf_users *u = NULL;
 	int err;
 
-	if (!waf)
+	err = waf_users_read(waf, &u);
+	if (err)
+		return err;
+
+	waf_users_use(waf, u);
+	mem_deref(u);
+
+	return 0;
+}
+
+
+/**
+ * Read the users file into a new table without using it yet
+ *
+ * @param waf WAF
+ * @param up  Returned table; NULL when there is no users file (guest
+ *            logins only)
+ *
+ * @return 0 if success, otherwise errorcode (the reason is logged)
+ */
+int waf_users_read(struct waf *waf, struct waf_users **up)
+{
+	int err;
+
+	if (!waf || !up)
 		return EINVAL;
 
-	/* guest logins only: no users file to read again */
+	*up = NULL;
 	if (!waf->users_file)
 		return 0;
 
-	err = waf_users_load(&u, waf->users_file);
-	if (err) {
+	err = waf_users_load(up, waf->users_file);
+	if (err)
 		log_warn("%s: kept the users loaded before", waf->users_file);
-		return err;
-	}
+
+	return err;
+}
+
+
+/**
+ * Use a table read by waf_users_read(): the tokens of users no longer
+ * in it are revoked (a reference is taken)
+ *
+ * @param waf WAF
+ * @param u   New table (NULL: nothing to do)
+ */
+void waf_users_use(struct waf *waf, struct waf_users *u)
+{
+	if (!waf || !u)
+		return;
 
 	revoke_removed(waf, waf->users, u);
 	mem_deref(waf->users);
-	waf->users = u;
+	waf->users = mem_ref(u);
 	log_info("%s: %u users", waf->users_file, list_count(&u->users));
-
-	return 0;
 }
 
 

@@ -48,6 +48,9 @@ struct waf_reply {
 
 int  waf_alloc(struct waf **wp, const struct waf_cfg *cfg);
 int  waf_reload_users(struct waf *waf);
+struct waf_users;
+int  waf_users_read(struct waf *waf, struct waf_users **up);
+void waf_users_use(struct waf *waf, struct waf_users *u);
 int  waf_login(struct waf *waf, const struct sa *peer, const uint8_t *body,
 	       size_t len, struct waf_reply *r);
 int  waf_guest(struct waf *waf, const struct sa *peer, const uint8_t *body,

@@ -356,6 +356,7 @@ static int wwsf_start(struct web *web)
 	hc.key         = conf->tls_key;
 	hc.root        = conf->wwsf_root;
 	hc.connect_src = conf->w2_public_url;
+	hc.conns_per_addr = conf->wwsf_connections_per_address;
 
 	err = wwsf_alloc(&web->wwsf, &hc);
 	if (err) {
@@ -459,33 +460,94 @@ int web_alloc(struct web **webp, struct imsedge_conf *conf,
 }
 
 
+struct web_reload {
+	struct web *web;
+	struct tls *tls;
+	struct waf_users *users;
+	char *metrics_token;
+};
+
+
+static void reload_destructor(void *arg)
+{
+	struct web_reload *r = arg;
+
+	mem_deref(r->tls);
+	mem_deref(r->users);
+	mem_deref(r->metrics_token);
+}
+
+
 /**
- * SIGHUP: new TLS certificate for new connections, and the users file
- * (removed users' tokens revoked, their registrations ended)
+ * SIGHUP, first step: read the new certificate, the users file and the
+ * metrics token; nothing changes until web_reload_apply()
  *
+ * @param rp   Returned reload (NULL without a WWSF; free with mem_deref,
+ *             applied or not)
  * @param web  Web access (may be NULL)
  * @param conf The new configuration
  *
- * @return 0 if success, otherwise errorcode
+ * @return 0 if success, otherwise errorcode (the reason is logged)
  */
-int web_reload(struct web *web, struct imsedge_conf *conf)
+int web_reload_prepare(struct web_reload **rp, struct web *web,
+		       const struct imsedge_conf *conf)
 {
-	int err = 0;
+	struct web_reload *r;
+	int err;
 
+	if (!rp || !conf)
+		return EINVAL;
+
+	*rp = NULL;
 	if (!web || !web->wwsf)
 		return 0;
 
-	err = wwsf_reload(web->wwsf, conf->tls_cert, conf->tls_key);
-	if (!err)
-		err = waf_reload_users(web->waf);
-	if (!err)
-		err = metrics_token_set(web, conf->metrics_token);
+	r = mem_zalloc(sizeof(*r), reload_destructor);
+	if (!r)
+		return ENOMEM;
 
-	/* D-60: registrations of removed users end now */
+	r->web = web;
+
+	err = wwsf_tls_read(&r->tls, conf->tls_cert, conf->tls_key);
 	if (!err)
-		pcscf_revoke_check(web->pcscf);
+		err = waf_users_read(web->waf, &r->users);
+	if (!err && conf->metrics_token)
+		err = str_dup(&r->metrics_token, conf->metrics_token);
+
+	if (err)
+		mem_deref(r);
+	else
+		*rp = r;
 
 	return err;
+}
+
+
+/**
+ * SIGHUP, second step: the new certificate for new connections, the
+ * new users (removed users' tokens revoked, their registrations ended)
+ * and metrics token (cannot fail)
+ *
+ * @param r A prepared reload (may be NULL)
+ */
+void web_reload_apply(struct web_reload *r)
+{
+	struct web *web;
+
+	if (!r)
+		return;
+
+	web = r->web;
+	wwsf_tls_set(web->wwsf, r->tls);
+	log_info("reloaded the WWSF certificate");
+	waf_users_use(web->waf, r->users);
+
+	mem_deref(web->metrics_token);
+	web->metrics_token = r->metrics_token;
+	r->metrics_token = NULL;
+
+	/* D-60: registrations of removed users end now */
+	pcscf_revoke_check(web->pcscf);
 }
 
 

@@ -9,7 +9,10 @@ struct pcscf;
 
 int  web_alloc(struct web **webp, struct imsedge_conf *conf,
 	       struct pcscf *pcscf);
-int  web_reload(struct web *web, struct imsedge_conf *conf);
+struct web_reload;   /* a reload read and checked, not yet applied */
+int  web_reload_prepare(struct web_reload **rp, struct web *web,
+			const struct imsedge_conf *conf);
+void web_reload_apply(struct web_reload *r);
 
 /* Writes the Prometheus metrics into mb */
 typedef int (web_metrics_h)(struct mbuf *mb, void *arg);

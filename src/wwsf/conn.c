@@ -11,6 +11,7 @@
 #include "../core/log.h"
 #include "../core/stats.h"
 #include "../net/net.h"
+#include "../admit/admit.h"
 #include "wwsf.h"
 #include "wwsf_int.h"
 
@@ -35,6 +36,7 @@ struct wwsf_conn {
 	struct tcp_conn *tc;
 	struct tls_conn *sc;
 	struct wwsf_sess *sess;
+	struct admit_addr *addr; /**< Its source address's count         */
 	struct tmr tmr;        /**< Linger                               */
 	uint64_t deadline;     /**< TLS handshake or drain               */
 	enum conn_state state;
@@ -50,6 +52,11 @@ static void destructor(void *arg)
 	mem_deref(conn->sess);
 	mem_deref(conn->sc);
 	mem_deref(conn->tc);
+
+	if (conn->addr) {
+		--conn->addr->n_open;
+		mem_deref(conn->addr);
+	}
 }
 
 
@@ -266,6 +273,14 @@ int wwsf_conn_accept(struct wwsf *w, const struct sa *peer)
 	conn->state = C_TLS;
 	conn->deadline = tmr_jiffies() + WWSF_HEAD_TMO;
 	list_append(&w->conns, &conn->le, conn);
+
+	conn->addr = admit_get(w->ht_addr, peer);
+	if (!conn->addr) {
+		tcp_reject(w->ts);
+		mem_deref(conn);
+		return ENOMEM;
+	}
+	++conn->addr->n_open;
 
 	err = net_tcp_accept(&conn->tc, w->ts, tls_estab, tcp_recv,
 			     tcp_closed, conn);

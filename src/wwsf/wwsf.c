@@ -10,6 +10,8 @@
 #include "../core/log.h"
 #include "../net/net.h"
 #include "../tls/tlsx.h"
+#include "../core/stats.h"
+#include "../admit/admit.h"
 #include "wwsf.h"
 #include "wwsf_int.h"
 
@@ -19,6 +21,8 @@ enum {
 	BACKLOG   = 256,
 	TICK_MS   = 500,
 	CONNS_DEF = 256,
+	PER_ADDR_DEF = 32,
+	ADDR_BUCKETS = 64,
 };
 
 
@@ -108,6 +112,7 @@ static void destructor(void *arg)
 	tmr_cancel(&w->tick);
 	w->ts = mem_deref(w->ts);
 	list_flush(&w->conns);
+	mem_deref(w->ht_addr);
 	mem_deref(w->tls);
 	mem_deref(w->site);
 }
@@ -134,6 +139,15 @@ static void tick_handler(void *arg)
 static void connect_handler(const struct sa *peer, void *arg)
 {
 	struct wwsf *w = arg;
+	struct admit_addr *a = admit_find(w->ht_addr, peer);
+
+	/* one address cannot take the page away from everyone else */
+	if (a && a->n_open >= w->conns_per_addr) {
+		admit_refused(a, "wwsf_limited", peer, w->conns_per_addr);
+		stats_inc(STAT_TCP_REFUSED);
+		tcp_reject(w->ts);
+		return;
+	}
 
 	/* full: the oldest TLS handshake makes room, else refuse */
 	if (list_count(&w->conns) >= w->max_conns &&
@@ -180,6 +194,12 @@ int wwsf_alloc(struct wwsf **wp, const struct wwsf_cfg *cfg)
 		return ENOMEM;
 
 	w->max_conns = cfg->max_conns ? cfg->max_conns : CONNS_DEF;
+	w->conns_per_addr = cfg->conns_per_addr ? cfg->conns_per_addr :
+		PER_ADDR_DEF;
+
+	err = hash_alloc(&w->ht_addr, ADDR_BUCKETS);
+	if (err)
+		goto out;
 
 	err = wwsf_site_alloc(&w->site, cfg->root, cfg->connect_src);
 	if (err) {
@@ -205,8 +225,9 @@ int wwsf_alloc(struct wwsf **wp, const struct wwsf_cfg *cfg)
 
 	tmr_start(&w->tick, TICK_MS, tick_handler, w);
 
-	log_info("serving %s on https://%J (max %u connections)", cfg->root,
-		 &w->laddr, w->max_conns);
+	log_info("serving %s on https://%J (max %u connections, %u per "
+		 "address)", cfg->root, &w->laddr, w->max_conns,
+		 w->conns_per_addr);
 
  out:
 	if (err)
@@ -233,19 +254,53 @@ int wwsf_reload(struct wwsf *w, const char *cert, const char *key)
 	struct tls *tls;
 	int err;
 
-	if (!w || !cert || !key)
+	if (!w)
 		return EINVAL;
 
-	err = tls_load(&tls, cert, key);
+	err = wwsf_tls_read(&tls, cert, key);
 	if (err)
 		return err;
 
-	mem_deref(w->tls);
-	w->tls = tls;
-
+	wwsf_tls_set(w, tls);
+	mem_deref(tls);
 	log_info("reloaded certificate %s", cert);
 
 	return 0;
+}
+
+
+/**
+ * Read a certificate and key for the listener (the first step of a
+ * reload that must not change anything before all of it is read)
+ *
+ * @param tlsp Returned TLS context
+ * @param cert Certificate chain (PEM file)
+ * @param key  Private key (PEM file)
+ *
+ * @return 0 if success, otherwise errorcode (the reason is logged)
+ */
+int wwsf_tls_read(struct tls **tlsp, const char *cert, const char *key)
+{
+	if (!tlsp || !cert || !key)
+		return EINVAL;
+
+	return tls_load(tlsp, cert, key);
+}
+
+
+/**
+ * New connections use this TLS context (a reference is taken)
+ *
+ * @param w   Listener
+ * @param tls TLS context from wwsf_tls_read()
+ */
+void wwsf_tls_set(struct wwsf *w, struct tls *tls)
+{
+	if (!w || !tls)
+		return;
+
+	mem_deref(w->tls);
+	w->tls = mem_ref(tls);
 }
 
 

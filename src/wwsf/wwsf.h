@@ -18,6 +18,8 @@ struct wwsf_cfg {
 				       (may be NULL) */
 	uint32_t max_conns;         /* concurrent TCP connections
 				       (0 = 256) */
+	uint32_t conns_per_addr;    /* of those from one IPv4 address or
+				       IPv6 /64 (0 = 32) */
 };
 
 /* The handler MUST call wwsf_reply() exactly once before returning */
@@ -25,6 +27,9 @@ typedef void (wwsf_api_h)(struct wwsf_req *req, void *arg);
 
 int  wwsf_alloc(struct wwsf **wp, const struct wwsf_cfg *cfg);
 int  wwsf_reload(struct wwsf *w, const char *cert, const char *key);
+struct tls;
+int  wwsf_tls_read(struct tls **tlsp, const char *cert, const char *key);
+void wwsf_tls_set(struct wwsf *w, struct tls *tls);
 void wwsf_set_api(struct wwsf *w, wwsf_api_h *h, void *arg);
 const struct sa *wwsf_laddr(const struct wwsf *w);
 uint32_t wwsf_conn_count(const struct wwsf *w);

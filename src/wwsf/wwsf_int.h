@@ -115,7 +115,9 @@ struct wwsf {
 	struct sa laddr;
 	struct list conns;
 	struct tmr tick;       /**< Deadlines of all connections         */
+	struct hash *ht_addr;  /**< struct admit_addr by source address  */
 	uint32_t max_conns;
+	uint32_t conns_per_addr;
 };
 
 struct wwsf_conn;

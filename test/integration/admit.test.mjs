@@ -84,6 +84,7 @@ function frameHead(len) {
 }
 
 const WWSF_CONNS = 256;   // the WWSF listener's connection cap
+const WWSF_PER_ADDR = 30;
 
 describe('W2 admission under hostile load', () => {
 	let ims, dir, wwsfPort, metricsPort;
@@ -114,6 +115,7 @@ describe('W2 admission under hostile load', () => {
 			w2_max_message: MAX_MESSAGE,
 			buffer_budget: BUDGET,
 			w2_ping_interval: 0,
+			wwsf_connections_per_address: WWSF_PER_ADDR,
 		});
 	});
 
@@ -196,7 +198,28 @@ describe('W2 admission under hostile load', () => {
 		}
 	});
 
-	test('the fail2ban filter (docs/fail2ban) catches both new events ' +
+	test('WWSF: one address holds at most wwsf_connections_per_address ' +
+	     'connections; the rest are closed at accept, one security ' +
+	     'line; the page is served to others', async () => {
+		const from = ims.mark();
+		const flood = await slowSockets(wwsfPort, '127.0.2.100',
+			WWSF_PER_ADDR + 10);
+		try {
+			await closedCount(flood.slice(WWSF_PER_ADDR), 10, 5000,
+				'the WWSF to close the sockets over the cap');
+			assert.ok(flood.slice(0, WWSF_PER_ADDR).every(open),
+				'the sockets within the cap are still open');
+			await ims.waitLog(/^warn +security: event=wwsf_limited peer=127\.0\.2\.100 port=\d+ limit=30 refused=1$/,
+				3000, from);
+			const r = await httpsGet(wwsfPort);
+			assert.equal(r.status, 200);
+		} finally {
+			for (const s of flood)
+				s.destroy();
+		}
+	});
+
+	test('the fail2ban filter (docs/fail2ban) catches the new events ' +
 	     'with the refused address', () => {
 		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'admit-'));
 		const log = path.join(dir, 'imsedge.log');
@@ -207,7 +230,8 @@ describe('W2 admission under hostile load', () => {
 		fs.rmSync(dir, { recursive: true, force: true });
 		assert.equal(f.status, 0, f.stderr);
 		const ips = f.stdout.split('\n').filter(Boolean).sort();
-		assert.deepEqual(ips, ['127.0.0.2', '127.0.0.9'], f.stdout);
+		assert.deepEqual(ips, ['127.0.0.2', '127.0.0.9', '127.0.2.100'],
+			f.stdout);
 	});
 
 	test('buffer_budget: slowly sent large messages fill it, the ' +
@@ -248,8 +272,11 @@ describe('W2 admission under hostile load', () => {
 	test('WWSF: at its connection cap the oldest TLS handshake is ' +
 	     'dropped, so the page is still served during a slow-handshake ' +
 	     'flood', async () => {
-		const flood = await slowSockets(wwsfPort, '127.0.2.1',
-			WWSF_CONNS + 4);
+		// from ten addresses, each within its own cap
+		const flood = [];
+		for (let a = 1; a <= 10; a++)
+			flood.push(...await slowSockets(wwsfPort, `127.0.2.${a}`,
+				(WWSF_CONNS + 4) / 10));
 		socks.push(...flood);
 		await closedCount(flood.slice(0, 4), 4, 5000,
 			'the oldest WWSF handshakes to be dropped');

@@ -18,7 +18,7 @@ import https from 'node:https';
 import path from 'node:path';
 import {
 	startImsedge, Kamailio, UdpSip, SipWs, tmpDir, sleep, freePort, ORIGIN,
-	BIN, CA, within,
+	BIN, CA, within, baseConfig,
 } from './helpers.mjs';
 
 const T = { timeout: 40000 };
@@ -33,6 +33,7 @@ let dir;
 let key;         // token_key of our WAF (the test signs with it too)
 let otherKey;    // a second trusted WAF (waf_pubkey)
 let wwsfPort;
+let conf;        // what imsedge was started with
 
 function b64u(x) {
 	return Buffer.from(x).toString('base64url');
@@ -121,7 +122,7 @@ before(async () => {
 	kam = await Kamailio.start({ minExpires: 60 });
 	udp = await UdpSip.open();
 	wwsfPort = await freePort();
-	ims = await startImsedge({
+	ims = await startImsedge(conf = {
 		mw_next_hop: kam.nextHop,
 		mw_ip: '127.0.0.2',
 		w2_origin: [ORIGIN, OTHER],
@@ -135,6 +136,10 @@ before(async () => {
 		identity_pool: 'guests sip:guest{1-3}@ims.test',
 		waf_pubkey: `${OTHER} ${path.join(dir, 'other.pem')}`,
 		mw_reg_event: 'yes',
+		// calls (the eIMS-AGW), for the call release on deregistration
+		media_listen: '127.0.0.1',
+		media_core_addr: '127.0.0.1',
+		rtp_ports: '31000-31099',
 	});
 });
 
@@ -390,7 +395,36 @@ test('D-60: removing a user (users file, SIGHUP) ends its registrations ' +
 	} finally {
 		await ua.close();
 		users(['alice', 'bob', 'carol']);
+		const again = mark();
 		ims.signal('SIGHUP');
+		await ims.waitLog(/main: reloaded /, 3000, again.ims);
+	}
+});
+
+test('a SIGHUP that fails part-way (users file broken) applies none of ' +
+	'the new config: W2 keeps its Origin list, the WAF its users', T,
+async () => {
+	const from = mark();
+	try {
+		ims.writeConfig(baseConfig({ ...conf, w2_origin: [ORIGIN] }));
+		fs.writeFileSync(path.join(dir, 'users'), 'broken\n');
+		ims.signal('SIGHUP');
+		await ims.waitLog(/reload failed, keeping the running config/,
+			3000, from.ims);
+		assert.ok(!ims.lines.slice(from.ims).some((l) =>
+			/reloaded certificate/.test(l)), 'nothing was applied');
+
+		// OTHER, which the failed config drops, is still allowed
+		const ua = await wss(OTHER);
+		await ua.close();
+		const l = await login('alice');
+		assert.equal(l.status, 200, l.text);
+	} finally {
+		users(['alice', 'bob', 'carol']);
+		ims.writeConfig(baseConfig(conf));
+		const again = mark();
+		ims.signal('SIGHUP');
+		await ims.waitLog(/main: reloaded /, 3000, again.ims);
 	}
 });
 
@@ -417,6 +451,78 @@ test('D-58 D-59: the eP-CSCF subscribes to the reg event; a ' +
 		assert.match(String(reason), /Deregistered by the network/);
 	} finally {
 		await ua.close();
+	}
+});
+
+/** A browser's audio offer, as Chromium makes it (ICE, DTLS, rtcp-mux) */
+function browserOffer() {
+	return ['v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-',
+		't=0 0', 'a=group:BUNDLE 0', 'a=msid-semantic: WMS',
+		'm=audio 9 UDP/TLS/RTP/SAVPF 111 0', 'c=IN IP4 0.0.0.0',
+		'a=rtcp:9 IN IP4 0.0.0.0', 'a=ice-ufrag:Abcd',
+		'a=ice-pwd:0123456789abcdefghijklmn', 'a=ice-options:trickle',
+		'a=fingerprint:sha-256 ' + Array.from(crypto.randomBytes(32),
+			(b) => b.toString(16).padStart(2, '0').toUpperCase())
+			.join(':'),
+		'a=setup:actpass', 'a=mid:0', 'a=sendrecv', 'a=rtcp-mux',
+		'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 minptime=10;useinbandfec=1',
+		'a=rtpmap:0 PCMU/8000',
+		'a=candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host',
+		''].join('\r\n');
+}
+
+test('D-59: a network-initiated deregistration ends the calls of that ' +
+	'identity even when the WebSocket stays for another one: the ' +
+	'ringing call is cancelled both ways, its record says ' +
+	'end=deregistered', T, async () => {
+	await udp.unregisterAll(kam.port, 'alice');
+	await udp.unregisterAll(kam.port, 'bob');
+	await udp.unregisterAll(kam.port, 'carol');
+	const ua = await SipWs.open(ims.port);   // alice and bob
+	const callee = await SipWs.open(ims.port, { user: 'carol' });
+	try {
+		const from = mark();
+		await ua.registerOk({ user: 'alice' });
+		await ua.registerOk({ user: 'bob' });
+		await callee.registerOk({ user: 'carol' });
+		await kam.waitLog(/reg event SUBSCRIBE for sip:alice@ims\.test/,
+			5000, from.kam);
+
+		// alice calls carol; carol's phone rings
+		const inv = ua.build({ method: 'INVITE',
+			ruri: 'sip:carol@ims.test', from: '<sip:alice@ims.test>',
+			body: browserOffer(), contentType: 'application/sdp' });
+		const final = ua.request(inv, 15000);
+		const ring = await callee.nextRequest((m) =>
+			m.method === 'INVITE', 8000);
+		const toTag = 'ring1';
+		await callee.reply(ring, 180, 'Ringing', { toTag });
+
+		// the network ends alice's registration, not bob's
+		const gone = mark();
+		execFileSync('kamcmd', ['-s', `unix:${kam.dir}/kamailio-ctl.sock`,
+			'ul.rm', 'location', 'alice']);
+		await ims.waitLog(/sip:alice@ims\.test deregistered: by the network/,
+			5000, gone.ims);
+
+		// the callee is cancelled and answers as a phone does
+		const cancel = await callee.nextRequest((m) =>
+			m.method === 'CANCEL', 5000);
+		await callee.reply(cancel, 200, 'OK');
+		await callee.reply(ring, 487, 'Request Terminated', { toTag });
+		const r = await final;
+		assert.equal(r.status, 487, r.text);
+		await ims.waitLog(new RegExp(`cdr: callid=${inv.callId
+			.replace(/[.]/g, '\\.')} .*end=deregistered `), 3000,
+			gone.ims);
+
+		// bob is still registered on the same WebSocket
+		ua.autoAnswer();
+		assert.equal(await coreMessage('bob'), 200);
+		assert.equal(await coreMessage('alice'), 404);
+	} finally {
+		await ua.close();
+		await callee.close();
 	}
 });
 

@@ -1,13 +1,11 @@
 /**
- * @file w2.c  W2 admission table: which peers count as one address
+ * @file w2.c  Admission table (W2, WWSF): which peers count as one address
  *             (IPv4 address, IPv6 /64), entries living as long as a
  *             reference (issue 13)
  */
 #include <string.h>
 #include <re.h>
-#include "core/conf.h"
-#include "w2/w2.h"
-#include "w2/w2_int.h"
+#include "admit/admit.h"
 #include "test.h"
 
 
@@ -19,13 +17,12 @@ static int sa(struct sa *s, const char *addr, uint16_t port)
 
 int test_w2_addr(void)
 {
-	struct w2 w2;
+	struct hash *ht = NULL;
 	struct sa p1, p2, p3, p4, p5;
-	struct w2_addr *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+	struct admit_addr *a = NULL, *b = NULL, *c = NULL, *d = NULL;
 	int err = 0;
 
-	memset(&w2, 0, sizeof(w2));
-	TEST_ERR(hash_alloc(&w2.ht_addr, 16));
+	TEST_ERR(hash_alloc(&ht, 16));
 
 	TEST_ERR(sa(&p1, "192.0.2.1", 1000));
 	TEST_ERR(sa(&p2, "192.0.2.2", 1000));
@@ -33,37 +30,37 @@ int test_w2_addr(void)
 	TEST_ERR(sa(&p4, "2001:db8:0:7:ffff::9", 2));
 	TEST_ERR(sa(&p5, "2001:db8:0:8::1", 1));
 
-	TEST_ASSERT(!w2_addr_find(&w2, &p1));
-	a = w2_addr_get(&w2, &p1);
+	TEST_ASSERT(!admit_find(ht, &p1));
+	a = admit_get(ht, &p1);
 	TEST_ASSERT(a);
 
 	/* same IPv4 address, another port: the same entry */
 	p1.u.in.sin_port = htons(2000);
-	TEST_ASSERT(w2_addr_find(&w2, &p1) == a);
-	TEST_ASSERT(!w2_addr_find(&w2, &p2));
+	TEST_ASSERT(admit_find(ht, &p1) == a);
+	TEST_ASSERT(!admit_find(ht, &p2));
 
 	/* IPv6: one /64 is one address */
-	c = w2_addr_get(&w2, &p3);
+	c = admit_get(ht, &p3);
 	TEST_ASSERT(c);
-	d = w2_addr_get(&w2, &p4);
+	d = admit_get(ht, &p4);
 	TEST_ASSERT(d == c);
 	d = mem_deref(d);
-	TEST_ASSERT(!w2_addr_find(&w2, &p5));
+	TEST_ASSERT(!admit_find(ht, &p5));
 
 	/* the entry goes with its last reference */
-	b = w2_addr_get(&w2, &p1);
+	b = admit_get(ht, &p1);
 	TEST_ASSERT(b == a);
 	b = mem_deref(b);
-	TEST_ASSERT(w2_addr_find(&w2, &p1) == a);
+	TEST_ASSERT(admit_find(ht, &p1) == a);
 	a = mem_deref(a);
-	TEST_ASSERT(!w2_addr_find(&w2, &p1));
+	TEST_ASSERT(!admit_find(ht, &p1));
 	c = mem_deref(c);
-	TEST_ASSERT(!w2_addr_find(&w2, &p3));
+	TEST_ASSERT(!admit_find(ht, &p3));
 
  out:
 	mem_deref(a);
 	mem_deref(b);
 	mem_deref(c);
-	mem_deref(w2.ht_addr);
+	mem_deref(ht);
 	return err;
 }

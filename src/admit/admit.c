@@ -1,27 +1,23 @@
 /**
- * @file admit.c  W2 admission per source address
+ * @file admit.c  Admission per source address
  *
  * An address is an IPv4 address or an IPv6 /64 (what one subscriber
  * line, or one attacker, gets). Each entry counts the connections from
- * it in the TLS/HTTP stage and the upgraded ones, and rate-limits the
- * security lines its refusals log; it lives while a connection from it
- * does (each holds a reference).
+ * it still in their handshake and the established ones, and rate-limits
+ * the security lines its refusals log; it lives while a connection from
+ * it does (each holds a reference). Used by W2 and the WWSF.
  */
 #include <string.h>
 #include <re.h>
-#include "../core/conf.h"
 #include "../core/log.h"
-#include "w2.h"
-#include "w2_int.h"
-
-#define LOG_MODULE "w2"
+#include "admit.h"
 
 enum { REFUSE_LOG_MS = 10000 };
 
 
 static void destructor(void *arg)
 {
-	struct w2_addr *a = arg;
+	struct admit_addr *a = arg;
 
 	hash_unlink(&a->he);
 }
@@ -42,7 +38,7 @@ static void addr_key(struct sa *key, const struct sa *peer)
 
 static bool addr_cmp(struct le *le, void *arg)
 {
-	const struct w2_addr *a = le->data;
+	const struct admit_addr *a = le->data;
 
 	return sa_cmp(&a->key, arg, SA_ADDR);
 }
@@ -51,18 +47,18 @@ static bool addr_cmp(struct le *le, void *arg)
 /**
  * Find the entry of a peer's address
  *
- * @param w2   W2 listener
+ * @param ht   Table (struct admit_addr by address)
  * @param peer Peer address
  *
  * @return Entry, or NULL if no connection from there is open
  */
-struct w2_addr *w2_addr_find(const struct w2 *w2, const struct sa *peer)
+struct admit_addr *admit_find(struct hash *ht, const struct sa *peer)
 {
 	struct sa key;
 
 	addr_key(&key, peer);
 
-	return list_ledata(hash_lookup(w2->ht_addr, sa_hash(&key, SA_ADDR),
+	return list_ledata(hash_lookup(ht, sa_hash(&key, SA_ADDR),
 				       addr_cmp, &key));
 }
 
@@ -70,14 +66,14 @@ struct w2_addr *w2_addr_find(const struct w2 *w2, const struct sa *peer)
 /**
  * Find or make the entry of a peer's address
  *
- * @param w2   W2 listener
+ * @param ht   Table (struct admit_addr by address)
  * @param peer Peer address
  *
  * @return A new reference to the entry, or NULL (out of memory)
  */
-struct w2_addr *w2_addr_get(struct w2 *w2, const struct sa *peer)
+struct admit_addr *admit_get(struct hash *ht, const struct sa *peer)
 {
-	struct w2_addr *a = w2_addr_find(w2, peer);
+	struct admit_addr *a = admit_find(ht, peer);
 
 	if (a)
 		return mem_ref(a);
@@ -87,7 +83,7 @@ struct w2_addr *w2_addr_get(struct w2 *w2, const struct sa *peer)
 		return NULL;
 
 	addr_key(&a->key, peer);
-	hash_append(w2->ht_addr, sa_hash(&a->key, SA_ADDR), &a->he, a);
+	hash_append(ht, sa_hash(&a->key, SA_ADDR), &a->he, a);
 
 	return a;
 }
@@ -102,8 +98,8 @@ struct w2_addr *w2_addr_get(struct w2 *w2, const struct sa *peer)
  * @param peer  Peer address (with port)
  * @param limit The limit that was reached
  */
-void w2_addr_refused(struct w2_addr *a, const char *event,
-		     const struct sa *peer, uint32_t limit)
+void admit_refused(struct admit_addr *a, const char *event,
+		   const struct sa *peer, uint32_t limit)
 {
 	uint64_t now = tmr_jiffies();
 
