@@ -1338,6 +1338,49 @@ static int xc_down(struct fix *f, struct codec_enc *amr,
 }
 
 
+/* two Opus packets up in the wrong order: both reach the core, in
+   order (timestamps 320 apart, sequence numbers 1 apart) */
+static int xc_swapped(struct fix *f, struct codec_enc *opus,
+		      uint16_t *seqp, uint32_t *tsp, size_t *phase)
+{
+	uint8_t pkt[2][PKT], frame[CODEC_MAX_FRAME];
+	const struct agw_stream *st = agw_sess_stream_find(f->s, 0);
+	uint64_t dropped = st->stats.w3_dropped;
+	uint32_t ts0 = 0;
+	uint16_t seq0 = 0;
+	size_t len[2];
+	int16_t in[320];
+	unsigned rx = f->rtp.rx;
+	int err = 0, i;
+
+	for (i = 0; i < 2; i++) {
+		test_tone(in, 320, 16000, 1000, phase);
+		TEST_ERR(codec_encode(opus, frame, &len[i], in));
+		TEST_ASSERT(len[i] <= PKT - 12);
+		memcpy(pkt[i] + 12, frame, len[i]);
+		rtp_hdr(pkt[i], PT, (*seqp)++, *tsp, SSRC);
+		*tsp += 960;
+	}
+
+	/* the last packet the core got */
+	seq0 = (uint16_t)(f->rtp.buf[2] << 8 | f->rtp.buf[3]);
+	ts0 = get32(f->rtp.buf + 4);
+
+	TEST_ERR(br_send_srtp(&f->br, pkt[1], 12 + len[1], false));
+	TEST_ERR(br_send_srtp(&f->br, pkt[0], 12 + len[0], false));
+	TEST_ERR(wait_for(f, U_RTP, rx + 2, GUARD_MS));
+	TEST_EQ(f->rtp.rx, rx + 2);
+	TEST_EQ((uint16_t)(f->rtp.buf[2] << 8 | f->rtp.buf[3]),
+		(uint16_t)(seq0 + 2));
+	TEST_EQ(get32(f->rtp.buf + 4), ts0 + 640);
+	/* without the buffer: the first concealed, the second dropped */
+	TEST_EQ(st->stats.w3_dropped, dropped);
+
+ out:
+	return err;
+}
+
+
 /* Browser Opus <-> core AMR-WB (bandwidth-efficient) through the AGW:
    a tone each way survives, RTP is the AGW's own per side, a CMR from
    the core is obeyed within the mode-set, DTMF crosses with its clock
@@ -1441,6 +1484,10 @@ int test_agw_xcode(void)
 	TEST_EQ((uint16_t)(f.rtp.buf[2] << 8 | f.rtp.buf[3]),
 		(uint16_t)(dseq + 2));
 	TEST_EQ(get32(f.rtp.buf + 4), dts + 320);
+
+	/* two packets swapped: the jitter buffer puts them back in order,
+	   neither is dropped, the core sees two packets and no gap */
+	TEST_ERR(xc_swapped(&f, opus_enc, &seq, &ts, &phase));
 
 	/* the mode the core's CMR asked for: 6.60 (FT 0) */
 	n = 0;

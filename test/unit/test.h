@@ -197,7 +197,11 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_codec_tone)       \
 	X(test_codec_loss)       \
 	X(test_codec_opus_toc)   \
-	X(test_agw_xcode)
+	X(test_agw_xcode)        \
+	X(test_xcode_jb_reorder) \
+	X(test_xcode_jb_loss)    \
+	X(test_xcode_jb_adapt)   \
+	X(test_xcode_jb_edges)
 
 void   test_tone(int16_t *pcm, size_t n, uint32_t srate, double f,
 		 size_t *phase);
