@@ -799,6 +799,21 @@ static void carry(struct xdir *d, const struct xdir *old)
 }
 
 
+/* Each side's media payload type and clock, for rtpq's jitter: Opus
+   from the browser, the core's codec from the core */
+static void clocks(struct agw_stream *st, const struct agw_xcode_prm *prm)
+{
+	const struct codec *core = codec_get(prm->core_codec);
+
+	rtpq_pts_reset(&st->q_w3.pts);
+	(void)rtpq_pt(&st->q_w3.pts, prm->w3_pt & 0x7f, 48000);
+	rtpq_pts_reset(&st->q_core.pts);
+	if (core)
+		(void)rtpq_pt(&st->q_core.pts, prm->core_pt & 0x7f,
+			      core->clock);
+}
+
+
 /**
  * Put a stream on the transcoding path, change it (re-INVITE), or put
  * it back on the pass-through relay
@@ -827,11 +842,13 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 
 	if (!prm) {
 		st->xc = mem_deref(st->xc);
+		st->q_w3.pts = st->q_core.pts = st->relay_pts;
 		return 0;
 	}
 
 	p = *prm;
 	p.opus_complexity = s->agw->conf.opus_complexity;
+	clocks(st, prm);
 	if (st->xc && prm_eq(&st->xc->prm, &p))
 		return 0;
 
@@ -850,6 +867,9 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 		carry(&x->up, &st->xc->up);
 		carry(&x->down, &st->xc->down);
 		mem_deref(st->xc);
+	}
+	else {
+		++s->agw->xcodes_total;
 	}
 
 	st->xc = x;

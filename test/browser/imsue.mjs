@@ -174,14 +174,18 @@ function splitList(values) {
 export class ImsUe {
 	/**
 	 * A UE bound to 127.0.0.1 (SIP and RTP ports chosen by the kernel),
-	 * talking to the registrar/proxy on kamPort
+	 * talking to the registrar/proxy on kamPort. Impairments of the RTP
+	 * it sends: dropEvery N skips every Nth packet (its sequence number
+	 * is used: a real loss), jitterMs holds every other packet that long.
 	 */
 	static async start({ kamPort, user = 'carol', password = `${user}pw`,
 		domain = 'ims.test', autoAnswer = true, answerDelay = 100,
-		name = user, early = null, amr = null } = {}) {
+		name = user, early = null, amr = null, dropEvery = 0,
+		jitterMs = 0 } = {}) {
 		const ue = new ImsUe();
 		Object.assign(ue, { kamPort, user, password, domain, autoAnswer,
-			answerDelay, name, early, amr });
+			answerDelay, name, early, amr, dropEvery, jitterMs });
+		ue.txn = 0;
 		ue.aor = `sip:${user}@${domain}`;
 		ue.trace = new Waitable(`a SIP message at UE ${name}`);
 		ue.requests = new Waitable(`a SIP request at UE ${name}`);
@@ -402,6 +406,12 @@ export class ImsUe {
 	onInvite(req) {
 		if (this.call && this.call.state !== 'ended') {
 			this.respond(req, 486, 'Busy Here', { toTag: rnd(4) });
+			return;
+		}
+		// a test's chosen final answer: { status, reason }
+		if (this.rejectWith) {
+			this.respond(req, this.rejectWith.status,
+				this.rejectWith.reason, { toTag: rnd(4) });
 			return;
 		}
 		const offer = parseSdp(req.body);
@@ -968,6 +978,9 @@ export class ImsUe {
 		h.writeUInt32BE(this.ssrc, 8);
 		this.seq = (this.seq + 1) & 0xffff;
 		this.ts = (this.ts + step) >>> 0;
+		const n = ++this.txn;
+		if (this.dropEvery && n % this.dropEvery === 0)
+			return;
 		if (this.loss && this.lossDraw() < this.loss) {
 			this.tx.lost = (this.tx.lost ?? 0) + 1;
 			return;
@@ -975,7 +988,16 @@ export class ImsUe {
 		const to = `${dest.address}:${dest.port}`;
 		this.tx.packets++;
 		this.tx.to.set(to, (this.tx.to.get(to) ?? 0) + 1);
-		this.rtp.send(Buffer.concat([h, payload]), dest.port, dest.address);
+		const pkt = Buffer.concat([h, payload]);
+		const send = () => {
+			try {
+				this.rtp.send(pkt, dest.port, dest.address);
+			} catch { /* closed meanwhile */ }
+		};
+		if (this.jitterMs && n % 2)
+			setTimeout(send, this.jitterMs);
+		else
+			send();
 	}
 
 	rtpSnapshot() {

@@ -704,6 +704,34 @@ static int bundle_check(struct fix *f)
 }
 
 
+/* Reception quality (src/rtpq) where the AGW receives: the browser's
+   seq 1 then 9 (after SRTP): 7 lost of 9; the core's seq 1 twice (the
+   held-back one was received too): a duplicate, lost -1 (RFC 3550
+   A.3); no report block yet from either side */
+static int quality_check(struct fix *f)
+{
+	uint8_t pkt[sizeof(rtp_pkt)];
+	struct agw_stats st;
+	int err;
+
+	memcpy(pkt, rtp_pkt, sizeof(pkt));
+	pkt[3] = 9;
+	TEST_ERR(br_send_srtp(&f->br, pkt, sizeof(pkt), false));
+	TEST_ERR(wait_for(f, U_RTP, 2, GUARD_MS));
+
+	TEST_ERR(agw_sess_stats(f->s, 0, &st));
+	TEST_EQ(st.w3_expected, 9);
+	TEST_EQ(st.w3_lost, 7);
+	TEST_EQ(st.core_expected, 1);
+	TEST_EQ(st.core_lost, -1);
+	TEST_EQ(st.w3_far_reports, 0);
+	TEST_EQ(st.core_far_reports, 0);
+
+ out:
+	return err;
+}
+
+
 /* (1) The browser offers, the AGW is the DTLS client: check, handshake,
    media both ways, early media held back until allowed */
 int test_agw_active(void)
@@ -760,6 +788,7 @@ int test_agw_active(void)
 	TEST_EQ(st.core_unlatched, 0);
 	TEST_EQ(agw_sess_stats(f.s, 1, &st), ENOENT);
 	TEST_ASSERT(!f.closed);
+	TEST_ERR(quality_check(&f));
 
 	TEST_ERR(bundle_check(&f));
 	TEST_ERR(reinvite_check(&f, &prm));
@@ -1437,6 +1466,14 @@ int test_agw_xcode(void)
 	xp.core_codec = CODEC_AMRWB;
 	TEST_ERR(agw_sess_xcode(f.s, 0, &xp));
 	TEST_ERR(agw_sess_xcode(f.s, 0, &xp));   /* same: kept */
+	{
+		uint32_t xnow;
+		uint64_t xtotal;
+
+		agw_xcode_count(f.agw, &xnow, &xtotal);
+		TEST_EQ(xnow, 1);
+		TEST_EQ(xtotal, 1);
+	}
 
 	/* up: 1 kHz, 12.65 kbit/s (mode 2) */
 	TEST_ERR(xc_up(&f, opus_enc, amr_dec, pcm, &n, &seq, &ts, 2));
@@ -1495,6 +1532,14 @@ int test_agw_xcode(void)
 
 	/* back to pass-through: the browser's packet as it is */
 	TEST_ERR(agw_sess_xcode(f.s, 0, NULL));
+	{
+		uint32_t xnow;
+		uint64_t xtotal;
+
+		agw_xcode_count(f.agw, &xnow, &xtotal);
+		TEST_EQ(xnow, 0);
+		TEST_EQ(xtotal, 1);
+	}
 	memcpy(pkt, rtp_pkt, sizeof(rtp_pkt));
 	pkt[2] = (uint8_t)(seq >> 8);
 	pkt[3] = (uint8_t)seq;

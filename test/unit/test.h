@@ -111,6 +111,10 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_t140_red)         \
 	X(test_t140_tx_rx)       \
 	X(test_t140_loss)        \
+	X(test_rtpq_seq)         \
+	X(test_rtpq_jitter)      \
+	X(test_rtpq_rr)          \
+	X(test_cdr_fields)       \
 	X(test_keygen_pair)      \
 	X(test_keygen_keep)      \
 	X(test_keygen_opt)      \
