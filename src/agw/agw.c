@@ -115,6 +115,20 @@ uint32_t agw_session_count(const struct agw *agw)
 
 
 /**
+ * Transcoded streams: now, and put on the transcoding path since start
+ *
+ * @param agw   AGW (may be NULL: zeros)
+ * @param now   Returned count now
+ * @param total Returned count since start
+ */
+void agw_xcode_count(const struct agw *agw, uint32_t *now, uint64_t *total)
+{
+	*now = agw ? agw->xcodes : 0;
+	*total = agw ? agw->xcodes_total : 0;
+}
+
+
+/**
  * Media ports of the pool in use and in all
  *
  * @param agw   AGW (may be NULL: zeros)

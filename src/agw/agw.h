@@ -91,6 +91,9 @@ struct agw_stream_prm {
 	size_t ssrcc;              /**<  splitting a BUNDLE (may be empty) */
 	uint8_t *ptv;              /**< Payload types of this m-line      */
 	size_t ptc;
+	const uint32_t *clockv;    /**< RTP clock of each of ptv, for
+				        jitter; 0: not media (DTMF, RTX,
+				        FEC); NULL: none known            */
 };
 
 /** What the AGW puts in the core-side SDP for one stream */
@@ -222,6 +225,22 @@ struct agw_stats {
 	uint64_t core_dropped;     /**< From the core, not relayed        */
 	uint64_t core_unlatched;   /**< ... of those: not the latched
 				        source                            */
+	/* RTP as the AGW receives it (RFC 3550 A.3, A.8; src/rtpq) */
+	int64_t w3_expected;       /**< From the browser (after SRTP)     */
+	int64_t w3_lost;           /**< ... negative with duplicates      */
+	uint32_t w3_jitter_us;     /**< ... highest over streams          */
+	int64_t core_expected;     /**< From the core                     */
+	int64_t core_lost;
+	uint32_t core_jitter_us;
+	/* The far ends' view: the last RTCP report block each sent */
+	uint32_t w3_far_reports;   /**< Streams with a core report block  */
+	uint32_t core_far_reports; /**< ... with a browser report block   */
+	int64_t w3_far_lost;       /**< The core's RR on browser media    */
+	uint8_t w3_far_fraction;   /**< ... fraction lost (/256), highest */
+	uint32_t w3_far_jitter_us;
+	int64_t core_far_lost;     /**< The browser's RR on core media    */
+	uint8_t core_far_fraction;
+	uint32_t core_far_jitter_us;
 };
 
 int  agw_sess_stats(const struct agw_sess *s, unsigned idx,
@@ -250,4 +269,6 @@ void agw_sess_totals(const struct agw_sess *s, struct agw_stats *sum);
 void agw_stats_add(struct agw_stats *sum, const struct agw_stats *x);
 void agw_totals(const struct agw *agw, struct agw_stats *sum);
 void agw_ports(const struct agw *agw, uint32_t *used, uint32_t *total);
+void agw_xcode_count(const struct agw *agw, uint32_t *now,
+		     uint64_t *total);
 void agw_sess_label(struct agw_sess *s, const char *label);

@@ -7,6 +7,8 @@
  * Include re.h, net/net.h, tls/dtls.h, srtp/srtp.h and agw.h first.
  */
 
+#include "../rtpq/rtpq.h"
+
 enum {
 	AGW_PKT_MAX     = 1500,      /**< Largest datagram relayed         */
 	AGW_TRAILER_MAX = 32,        /**< SRTCP index + the longest tag    */
@@ -31,6 +33,7 @@ struct agw {
 	struct agw_stats done;       /**< Counters of ended sessions       */
 	char fingerprint[128];       /**< "sha-256 AB:CD:..."              */
 	uint32_t xcodes;             /**< Transcoded streams (xcode.c)     */
+	uint64_t xcodes_total;       /**< ... put on the path since start  */
 	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
 };
 
@@ -127,6 +130,13 @@ struct agw_stream {
 	struct agw_latch latch_rtp;
 	struct agw_latch latch_rtcp;
 	struct agw_stats stats;
+	struct rtpq_pts relay_pts;   /**< The m-line's types and clocks    */
+	struct rtpq q_w3;            /**< RTP received from the browser    */
+	struct rtpq q_core;          /**< RTP received from the core       */
+	struct rtpq_rr rr_w3;        /**< Last report block of the browser */
+	struct rtpq_rr rr_core;      /**< ... of the core                  */
+	bool have_rr_w3;
+	bool have_rr_core;
 	struct agw_xcode *xc;        /**< Transcoding path, NULL: relay    */
 	struct agw_rtt *rtt;         /**< Real-time text (rtt.c), or NULL  */
 };

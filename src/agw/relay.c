@@ -16,6 +16,11 @@
  * A stream with a transcoding path (st->xc, xcode.c) hands its plain
  * packets there instead; what it makes goes out through
  * agw_relay_to_w3() or agw_core_send().
+ *
+ * Reception quality (src/rtpq) is measured here, on what the AGW
+ * receives from each side: browser RTP after SRTP authentication, core
+ * RTP from the latched source, relayed or transcoded alike; the first
+ * report block of each side's RTCP SR/RR is kept as its view.
  */
 #include <string.h>
 #include <re.h>
@@ -170,6 +175,11 @@ void agw_relay_w3(struct agw_w3 *w3, const struct sa *src,
 	if (!st)
 		goto drop;
 
+	if (!rtcp)
+		rtpq_rtp(&st->q_w3, buf, len, net_udp_rx_time());
+	else if (rtpq_rr(buf, len, &st->rr_w3))
+		st->have_rr_w3 = true;
+
 #ifdef IMSEDGE_TRANSCODE
 	if (st->xc) {
 		agw_xcode_from_w3(st->xc, buf, len, rtcp);
@@ -250,6 +260,11 @@ void agw_relay_core(struct agw_stream *st, bool rtcp, const uint8_t *p,
 		agw_rtt_from_core(st->rtt, p, n, rtcp);
 		return;
 	}
+
+	if (!rtcp)
+		rtpq_rtp(&st->q_core, p, n, net_udp_rx_time());
+	else if (rtpq_rr(p, n, &st->rr_core))
+		st->have_rr_core = true;
 
 #ifdef IMSEDGE_TRANSCODE
 	if (st->xc) {

@@ -34,6 +34,41 @@ void agw_advertised(struct sa *out, const struct sa *pub,
 }
 
 
+/* The counters of a stream with its reception figures (rtpq) */
+static void stream_stats(const struct agw_stream *st, struct agw_stats *x)
+{
+	struct rtpq_stat q;
+
+	*x = st->stats;
+
+	rtpq_get(&st->q_w3, &q);
+	x->w3_expected = q.expected;
+	x->w3_lost = q.lost;
+	x->w3_jitter_us = q.jitter_us;
+	rtpq_get(&st->q_core, &q);
+	x->core_expected = q.expected;
+	x->core_lost = q.lost;
+	x->core_jitter_us = q.jitter_us;
+
+	/* the core reports on what it receives (its codec's clock), the
+	   browser on what the AGW sends it (the browser side's clock) */
+	if (st->have_rr_core) {
+		x->w3_far_reports = 1;
+		x->w3_far_lost = st->rr_core.lost;
+		x->w3_far_fraction = st->rr_core.fraction;
+		x->w3_far_jitter_us = rtpq_us(st->rr_core.jitter,
+					      st->q_core.jclock);
+	}
+	if (st->have_rr_w3) {
+		x->core_far_reports = 1;
+		x->core_far_lost = st->rr_w3.lost;
+		x->core_far_fraction = st->rr_w3.fraction;
+		x->core_far_jitter_us = rtpq_us(st->rr_w3.jitter,
+						st->q_w3.jclock);
+	}
+}
+
+
 /* One line per stream when a session ends: what it relayed */
 static void stats_log(const struct agw_sess *s)
 {
@@ -41,16 +76,23 @@ static void stats_log(const struct agw_sess *s)
 
 	for (le = s->streaml.head; le; le = le->next) {
 		const struct agw_stream *st = le->data;
-		const struct agw_stats *x = &st->stats;
+		struct agw_stats x;
 
+		stream_stats(st, &x);
 		log_info("session %s stream %u: browser->core %llu pkts "
-			 "(%llu dropped, %llu SRTP failed), core->browser "
-			 "%llu pkts (%llu dropped)", s->label, st->idx,
-			 (unsigned long long)x->w3_pkts,
-			 (unsigned long long)x->w3_dropped,
-			 (unsigned long long)x->w3_srtp_failed,
-			 (unsigned long long)x->core_pkts,
-			 (unsigned long long)x->core_dropped);
+			 "(%llu dropped, %llu SRTP failed, %lld of %lld lost, "
+			 "jitter %u us), core->browser %llu pkts (%llu "
+			 "dropped, %lld of %lld lost, jitter %u us)",
+			 s->label, st->idx,
+			 (unsigned long long)x.w3_pkts,
+			 (unsigned long long)x.w3_dropped,
+			 (unsigned long long)x.w3_srtp_failed,
+			 (long long)x.w3_lost, (long long)x.w3_expected,
+			 x.w3_jitter_us,
+			 (unsigned long long)x.core_pkts,
+			 (unsigned long long)x.core_dropped,
+			 (long long)x.core_lost, (long long)x.core_expected,
+			 x.core_jitter_us);
 	}
 }
 
@@ -62,6 +104,11 @@ static void destructor(void *arg)
 
 	stats_log(s);
 	agw_sess_totals(s, &sum);
+
+	/* gauges (jitter, fraction) describe live calls only */
+	sum.w3_jitter_us = sum.core_jitter_us = 0;
+	sum.w3_far_jitter_us = sum.core_far_jitter_us = 0;
+	sum.w3_far_fraction = sum.core_far_fraction = 0;
 	agw_stats_add(&s->agw->done, &sum);
 
 	/* streams first: they point at transports */
@@ -299,6 +346,14 @@ static int stream_prm(struct agw_stream *st,
 		st->ptmap[pt >> 5] |= 1u << (pt & 31);
 	}
 
+	/* the relay's clocks; a transcoding path has its own (xcode.c) */
+	rtpq_pts_reset(&st->relay_pts);
+	for (i = 0; prm->clockv && i < prm->ptc; i++)
+		(void)rtpq_pt(&st->relay_pts, prm->ptv[i] & 0x7f,
+			      prm->clockv[i]);
+	if (!st->xc)
+		st->q_w3.pts = st->q_core.pts = st->relay_pts;
+
 	return 0;
 }
 
@@ -455,7 +510,7 @@ int agw_sess_stats(const struct agw_sess *s, unsigned idx,
 	if (!stream)
 		return ENOENT;
 
-	*st = stream->stats;
+	stream_stats(stream, st);
 
 	return 0;
 }
@@ -519,15 +574,16 @@ void agw_sess_totals(const struct agw_sess *s, struct agw_stats *sum)
 		return;
 
 	for (le = s->streaml.head; le; le = le->next) {
-		const struct agw_stream *st = le->data;
+		struct agw_stats x;
 
-		agw_stats_add(sum, &st->stats);
+		stream_stats(le->data, &x);
+		agw_stats_add(sum, &x);
 	}
 }
 
 
 /**
- * Add counters to a sum
+ * Add counters to a sum (jitter and fraction lost: the highest)
  *
  * @param sum Sum
  * @param x   Counters to add
@@ -542,6 +598,23 @@ void agw_stats_add(struct agw_stats *sum, const struct agw_stats *x)
 	sum->core_bytes     += x->core_bytes;
 	sum->core_dropped   += x->core_dropped;
 	sum->core_unlatched += x->core_unlatched;
+	sum->w3_expected    += x->w3_expected;
+	sum->w3_lost        += x->w3_lost;
+	sum->core_expected  += x->core_expected;
+	sum->core_lost      += x->core_lost;
+	sum->w3_far_reports += x->w3_far_reports;
+	sum->core_far_reports += x->core_far_reports;
+	sum->w3_far_lost    += x->w3_far_lost;
+	sum->core_far_lost  += x->core_far_lost;
+	sum->w3_jitter_us   = MAX(sum->w3_jitter_us, x->w3_jitter_us);
+	sum->core_jitter_us = MAX(sum->core_jitter_us, x->core_jitter_us);
+	sum->w3_far_jitter_us = MAX(sum->w3_far_jitter_us,
+				    x->w3_far_jitter_us);
+	sum->core_far_jitter_us = MAX(sum->core_far_jitter_us,
+				      x->core_far_jitter_us);
+	sum->w3_far_fraction = MAX(sum->w3_far_fraction, x->w3_far_fraction);
+	sum->core_far_fraction = MAX(sum->core_far_fraction,
+				     x->core_far_fraction);
 }
 
 

@@ -8,13 +8,20 @@
  * codec's PCM rate (Opus runs at 8 or 16 kHz: no resampling), encode,
  * a new RTP header (the AGW's own SSRC, sequence and timestamps per
  * side), out. Timestamps follow the sender's (scaled to the other
- * clock), so they stay continuous across DTX; sequence numbers are the
- * AGW's, continuous whatever arrives.
+ * clock), so they stay continuous across DTX and hold; sequence numbers
+ * are the AGW's, continuous whatever arrives (nothing sent, no number
+ * used: a hold leaves no gap); a pause of the sender (a timestamp jump
+ * of over 250 ms with no sequence gap: hold, unmarked DTX, the end of a
+ * DTMF event) marks the next packet (RFC 3551 4.1).
+ *
+ * Jitter: each direction's RTP goes through a reordering jitter buffer
+ * (xcode_jb.c): in-order packets go on at once; after a gap the packets
+ * wait (20..120 ms, adaptive) for the missing one, and leave in order.
  *
  * Loss: a sequence gap of up to XC_CONCEAL_MAX packets is concealed
  * frame by frame (Opus: PLC, and the in-band FEC of the packet after a
  * single loss; AMR: frame erasure; G.711: silence); late and duplicate
- * packets are dropped (no reordering buffer yet).
+ * packets are dropped by the jitter buffer.
  *
  * AMR: RFC 4867 payloads, octet-aligned or bandwidth-efficient, one
  * frame a packet sent, up to AMR_RTP_MAX_FRAMES taken; a CMR received
@@ -42,6 +49,7 @@
 #include "agw.h"
 #include "agw_int.h"
 #include "xcode.h"
+#include "xcode_jb.h"
 
 #define LOG_MODULE "agw"
 
@@ -64,6 +72,10 @@ struct rtph {
 
 /** One direction: decode the sender's codec, encode the receiver's */
 struct xdir {
+	struct agw_xcode *x;
+	struct xjb *jb;
+	struct tmr tmr_jb;
+	uint32_t jb_ssrc;
 	struct codec_dec *dec;
 	struct codec_enc *enc;
 	bool to_core;
@@ -108,6 +120,10 @@ static void destructor(void *arg)
 	if (x->counted)
 		--x->st->sess->agw->xcodes;
 	tmr_cancel(&x->tmr_rtcp);
+	tmr_cancel(&x->up.tmr_jb);
+	tmr_cancel(&x->down.tmr_jb);
+	mem_deref(x->up.jb);
+	mem_deref(x->down.jb);
 	mem_deref(x->up.dec);
 	mem_deref(x->up.enc);
 	mem_deref(x->down.dec);
@@ -382,12 +398,25 @@ static bool seq_take(struct agw_xcode *x, struct xdir *d,
 		conceal(x, d, gap - 1u, h);
 	else if (gap > 1)
 		d->pcmn = 0;
+	else if ((uint32_t)(h->ts - d->in_ts) > d->in_clock / 4 &&
+		 (uint32_t)(h->ts - d->in_ts) < 0x80000000u)
+		d->mark = true;  /* paused (hold, unmarked DTX): > 250 ms, more
+				    than any one packet holds */
 
 	d->out_ts = ts_map(d, h->ts);
 	d->in_ts = h->ts;
 	d->in_seq = h->seq;
 
 	return true;
+}
+
+
+static void dropped(struct agw_xcode *x, const struct xdir *d)
+{
+	if (d->to_core)
+		++x->st->stats.w3_dropped;
+	else
+		++x->st->stats.core_dropped;
 }
 
 
@@ -455,18 +484,14 @@ static void audio_amr(struct agw_xcode *x, struct xdir *d,
 }
 
 
-static void rtp_in(struct agw_xcode *x, struct xdir *d, const uint8_t *p,
-		   size_t n)
+/* a packet leaves the jitter buffer, in sequence order */
+static void jb_out(const uint8_t *p, size_t n, void *arg)
 {
+	struct xdir *d = arg;
+	struct agw_xcode *x = d->x;
 	struct rtph h;
 
-	if (rtp_parse(&h, p, n))
-		goto drop;
-
-	if (h.pt != d->in_pt && (!d->in_dtmf_pt || h.pt != d->in_dtmf_pt))
-		goto drop;
-
-	if (!seq_take(x, d, &h))
+	if (rtp_parse(&h, p, n) || !seq_take(x, d, &h))
 		goto drop;
 
 	if (h.pt == d->in_dtmf_pt) {
@@ -501,10 +526,42 @@ static void rtp_in(struct agw_xcode *x, struct xdir *d, const uint8_t *p,
 	return;
 
  drop:
-	if (d->to_core)
-		++x->st->stats.w3_dropped;
+	dropped(x, d);
+}
+
+
+static void jb_tmr(void *arg)
+{
+	struct xdir *d = arg;
+	uint64_t now = tmr_jiffies();
+	uint64_t due = xjb_poll(d->jb, now);
+
+	if (due)
+		tmr_start(&d->tmr_jb, due - now, jb_tmr, d);
 	else
-		++x->st->stats.core_dropped;
+		tmr_cancel(&d->tmr_jb);
+}
+
+
+static void rtp_in(struct agw_xcode *x, struct xdir *d, const uint8_t *p,
+		   size_t n)
+{
+	struct rtph h;
+
+	if (rtp_parse(&h, p, n) ||
+	    (h.pt != d->in_pt && (!d->in_dtmf_pt || h.pt != d->in_dtmf_pt))) {
+		dropped(x, d);
+		return;
+	}
+
+	/* a new sender: what the old one left waiting is dropped */
+	if (h.ssrc != d->jb_ssrc) {
+		xjb_reset(d->jb);
+		d->jb_ssrc = h.ssrc;
+	}
+
+	xjb_put(d->jb, p, n, tmr_jiffies());
+	jb_tmr(d);
 }
 
 
@@ -613,6 +670,7 @@ static int dir_init(struct xdir *d, const struct codec *dc,
 
 	err  = codec_dec_alloc(&d->dec, dc, prm);
 	err |= codec_enc_alloc(&d->enc, ec, eprm);
+	err |= xjb_alloc(&d->jb, jb_out, d);
 	if (err)
 		return err == ENOMEM ? ENOMEM : EINVAL;
 
@@ -683,6 +741,8 @@ int agw_xcode_alloc(struct agw_xcode **xp, struct agw_stream *st,
 	op.fec = true;
 
 	/* up: Opus -> core codec; down: core codec -> Opus */
+	x->up.x = x;
+	x->down.x = x;
 	err = dir_init(&x->up, opus, x->core, &op, &cp);
 	if (err)
 		goto out;
@@ -739,6 +799,21 @@ static void carry(struct xdir *d, const struct xdir *old)
 }
 
 
+/* Each side's media payload type and clock, for rtpq's jitter: Opus
+   from the browser, the core's codec from the core */
+static void clocks(struct agw_stream *st, const struct agw_xcode_prm *prm)
+{
+	const struct codec *core = codec_get(prm->core_codec);
+
+	rtpq_pts_reset(&st->q_w3.pts);
+	(void)rtpq_pt(&st->q_w3.pts, prm->w3_pt & 0x7f, 48000);
+	rtpq_pts_reset(&st->q_core.pts);
+	if (core)
+		(void)rtpq_pt(&st->q_core.pts, prm->core_pt & 0x7f,
+			      core->clock);
+}
+
+
 /**
  * Put a stream on the transcoding path, change it (re-INVITE), or put
  * it back on the pass-through relay
@@ -767,11 +842,13 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 
 	if (!prm) {
 		st->xc = mem_deref(st->xc);
+		st->q_w3.pts = st->q_core.pts = st->relay_pts;
 		return 0;
 	}
 
 	p = *prm;
 	p.opus_complexity = s->agw->conf.opus_complexity;
+	clocks(st, prm);
 	if (st->xc && prm_eq(&st->xc->prm, &p))
 		return 0;
 
@@ -790,6 +867,9 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 		carry(&x->up, &st->xc->up);
 		carry(&x->down, &st->xc->down);
 		mem_deref(st->xc);
+	}
+	else {
+		++s->agw->xcodes_total;
 	}
 
 	st->xc = x;

@@ -4,12 +4,21 @@
  *   info  cdr: callid=ID dir=in|out from=URI to=URI status=CODE
  *         end=REASON duration=S setup=S codec=NAME/RATE
  *         b2c_pkts=N b2c_dropped=N c2b_pkts=N c2b_dropped=N
- *         srtp_failed=N [emergency]
+ *         srtp_failed=N b2c_lost=N b2c_loss_pct=P b2c_jitter_ms=J
+ *         c2b_lost=N c2b_loss_pct=P c2b_jitter_ms=J b2c_far_lost=N|-
+ *         b2c_far_jitter_ms=J|- c2b_far_lost=N|- c2b_far_jitter_ms=J|-
+ *         [emergency]
  *
  * dir is seen from the browser: out when the browser called. duration
  * counts from the answer (0 for a call never answered), setup from the
  * INVITE to the answer or the end. b2c is browser to core. The URIs
  * are the From and To of the initial INVITE (SIP-escaped, no blanks).
+ *
+ * Loss and jitter are RFC 3550's (A.3, A.8) on the RTP the AGW
+ * received from each side, summed over streams (jitter: the highest);
+ * lost is negative when duplicates outnumber losses. The far_ figures
+ * are from the last RTCP report block of the receiving side (the core
+ * on b2c, the browser on c2b): "-" if it sent none.
  */
 #include <string.h>
 #include <re.h>
@@ -187,6 +196,76 @@ const char *cdr_end_name(enum cdr_end end)
 }
 
 
+/* lost of expected in percent, one decimal; 0 if none expected */
+static unsigned permille(int64_t lost, int64_t expected)
+{
+	if (expected <= 0 || lost <= 0)
+		return 0;
+
+	return (unsigned)(lost * 1000 / expected);
+}
+
+
+static int ms_print(struct re_printf *pf, uint32_t us)
+{
+	return re_hprintf(pf, "%u.%u", us / 1000, us % 1000 / 100);
+}
+
+
+/* One direction: lost, percent, jitter; the far end's view or "-" */
+static int dir_print(struct re_printf *pf, const char *d, int64_t lost,
+		     int64_t expected, uint32_t jitter_us)
+{
+	unsigned pm = permille(lost, expected);
+	int err;
+
+	err = re_hprintf(pf, " %s_lost=%lld %s_loss_pct=%u.%u %s_jitter_ms=",
+			 d, (long long)lost, d, pm / 10, pm % 10, d);
+
+	return err | ms_print(pf, jitter_us);
+}
+
+
+static int far_print(struct re_printf *pf, const char *d, bool have,
+		     int64_t lost, uint32_t jitter_us)
+{
+	int err;
+
+	if (!have)
+		return re_hprintf(pf, " %s_far_lost=- %s_far_jitter_ms=-",
+				  d, d);
+
+	err = re_hprintf(pf, " %s_far_lost=%lld %s_far_jitter_ms=", d,
+			 (long long)lost, d);
+
+	return err | ms_print(pf, jitter_us);
+}
+
+
+/* The key=value quality fields of a record */
+static int quality_print(struct re_printf *pf, const struct agw_stats *st)
+{
+	int err;
+
+	err  = dir_print(pf, "b2c", st->w3_lost, st->w3_expected,
+			 st->w3_jitter_us);
+	err |= dir_print(pf, "c2b", st->core_lost, st->core_expected,
+			 st->core_jitter_us);
+	err |= far_print(pf, "b2c", st->w3_far_reports, st->w3_far_lost,
+			 st->w3_far_jitter_us);
+	err |= far_print(pf, "c2b", st->core_far_reports,
+			 st->core_far_lost, st->core_far_jitter_us);
+
+	return err;
+}
+
+
+static int quality_h(struct re_printf *pf, void *arg)
+{
+	return quality_print(pf, arg);
+}
+
+
 /**
  * Log the record of an ended call
  *
@@ -212,7 +291,7 @@ void cdr_emit(const struct cdr *r, enum cdr_end end,
 	log_info("callid=%s dir=%s from=%s to=%s status=%u end=%s "
 		 "duration=%llu.%03llu setup=%llu.%03llu codec=%s "
 		 "b2c_pkts=%llu b2c_dropped=%llu c2b_pkts=%llu "
-		 "c2b_dropped=%llu srtp_failed=%llu%s",
+		 "c2b_dropped=%llu srtp_failed=%llu%H%s",
 		 r->callid, r->out ? "out" : "in", r->from, r->to, r->scode,
 		 cdr_end_name(end), (unsigned long long)(dur / 1000),
 		 (unsigned long long)(dur % 1000),
@@ -223,13 +302,58 @@ void cdr_emit(const struct cdr *r, enum cdr_end end,
 		 (unsigned long long)st->core_pkts,
 		 (unsigned long long)st->core_dropped,
 		 (unsigned long long)st->w3_srtp_failed,
-		 r->emergency ? " emergency" : "");
+		 quality_h, st, r->emergency ? " emergency" : "");
 }
 
 
 static int json_str(struct re_printf *pf, void *arg)
 {
 	return jwt_json_str(pf, arg);
+}
+
+
+/* One direction as JSON members (after a comma) */
+static int dir_json(struct re_printf *pf, const char *d, int64_t lost,
+		    int64_t expected, uint32_t jitter_us, bool have,
+		    int64_t far_lost, uint8_t far_fraction,
+		    uint32_t far_jitter_us)
+{
+	unsigned pm = permille(lost, expected);
+	int err;
+
+	err = re_hprintf(pf, ",\"%s_expected\":%lld,\"%s_lost\":%lld,"
+			 "\"%s_loss_pct\":%u.%u,\"%s_jitter_ms\":", d,
+			 (long long)expected, d, (long long)lost, d, pm / 10,
+			 pm % 10, d);
+	err |= ms_print(pf, jitter_us);
+	if (!have)
+		return err | re_hprintf(pf, ",\"%s_far\":null", d);
+
+	pm = far_fraction * 1000u / 256;
+	err |= re_hprintf(pf, ",\"%s_far\":{\"lost\":%lld,"
+			  "\"fraction_pct\":%u.%u,\"jitter_ms\":", d,
+			  (long long)far_lost, pm / 10, pm % 10);
+	err |= ms_print(pf, far_jitter_us);
+
+	return err | re_hprintf(pf, "}");
+}
+
+
+static int quality_json(struct re_printf *pf, void *arg)
+{
+	const struct agw_stats *st = arg;
+	int err;
+
+	err  = dir_json(pf, "b2c", st->w3_lost, st->w3_expected,
+			st->w3_jitter_us, st->w3_far_reports,
+			st->w3_far_lost, st->w3_far_fraction,
+			st->w3_far_jitter_us);
+	err |= dir_json(pf, "c2b", st->core_lost, st->core_expected,
+			st->core_jitter_us, st->core_far_reports,
+			st->core_far_lost, st->core_far_fraction,
+			st->core_far_jitter_us);
+
+	return err;
 }
 
 
@@ -258,7 +382,7 @@ int cdr_status_print(struct mbuf *mb, const struct cdr *r,
 	if (!json)
 		return mbuf_printf(mb, "  %s %s %s -> %s %s %llu.%03llu s %s "
 				   "b2c %llu pkts (%llu dropped) c2b %llu pkts "
-				   "(%llu dropped)%s\n", r->callid,
+				   "(%llu dropped)%H%s\n", r->callid,
 				   r->out ? "out" : "in", r->from, r->to,
 				   state, (unsigned long long)(dur / 1000),
 				   (unsigned long long)(dur % 1000), r->codec,
@@ -266,6 +390,7 @@ int cdr_status_print(struct mbuf *mb, const struct cdr *r,
 				   (unsigned long long)st->w3_dropped,
 				   (unsigned long long)st->core_pkts,
 				   (unsigned long long)st->core_dropped,
+				   quality_h, st,
 				   r->emergency ? " emergency" : "");
 
 	return mbuf_printf(mb, "%s{\"callid\":%H,\"direction\":\"%s\","
@@ -273,7 +398,7 @@ int cdr_status_print(struct mbuf *mb, const struct cdr *r,
 			   "\"duration\":%llu.%03llu,\"codec\":%H,"
 			   "\"b2c_pkts\":%llu,\"b2c_dropped\":%llu,"
 			   "\"c2b_pkts\":%llu,\"c2b_dropped\":%llu,"
-			   "\"srtp_failed\":%llu,\"emergency\":%s}",
+			   "\"srtp_failed\":%llu%H,\"emergency\":%s}",
 			   first ? "" : ",", json_str, r->callid,
 			   r->out ? "out" : "in", json_str, r->from,
 			   json_str, r->to, state,
@@ -284,5 +409,5 @@ int cdr_status_print(struct mbuf *mb, const struct cdr *r,
 			   (unsigned long long)st->core_pkts,
 			   (unsigned long long)st->core_dropped,
 			   (unsigned long long)st->w3_srtp_failed,
-			   r->emergency ? "true" : "false");
+			   quality_json, st, r->emergency ? "true" : "false");
 }

@@ -18,7 +18,7 @@
 #include <re.h>
 #include "log.h"
 
-enum { LOG_LINE_MAX = 512 };
+enum { LOG_LINE_MAX = 1024 };
 
 static struct {
 	enum log_level level;

@@ -42,6 +42,8 @@ struct metrics {
 	uint64_t lag_last;        /**< ms, last measured                  */
 	uint64_t lag_max;         /**< ms, largest since start            */
 	uint64_t start;           /**< s since the epoch                  */
+	uint64_t lost_b2c;        /**< Highest lost exported (a counter   */
+	uint64_t lost_c2b;        /**<  never goes down; duplicates can)  */
 };
 
 
@@ -159,7 +161,8 @@ static int calls(struct mbuf *mb, const struct metrics *m)
 static int media(struct mbuf *mb, const struct metrics *m)
 {
 	struct agw_stats t;
-	uint32_t used, total;
+	uint32_t used, total, xnow;
+	uint64_t xtotal;
 	int err;
 
 	agw_totals(m->src.agw, &t);
@@ -191,11 +194,58 @@ static int media(struct mbuf *mb, const struct metrics *m)
 	err |= one(mb, "imsedge_dtls_failures_total", "counter", "DTLS "
 		   "associations that failed (handshake, fingerprint, alert)",
 		   stats_get(STAT_DTLS_FAILED));
+	agw_xcode_count(m->src.agw, &xnow, &xtotal);
+	err |= one(mb, "imsedge_transcoded_streams", "gauge", "Streams on "
+		   "the transcoding path now", xnow);
+	err |= one(mb, "imsedge_transcoded_streams_total", "counter",
+		   "Streams put on the transcoding path", xtotal);
 	err |= family(mb, "imsedge_media_ports", "gauge", "UDP ports of "
 		      "rtp_ports, by state");
 	err |= labelled(mb, "imsedge_media_ports", "state", "used", used);
 	err |= labelled(mb, "imsedge_media_ports", "state", "free",
 			total - used);
+
+	return err;
+}
+
+
+static int seconds(struct mbuf *mb, const char *name, const char *dir,
+		   uint32_t us)
+{
+	return mbuf_printf(mb, "%s{direction=\"%s\"} %u.%06u\n", name, dir,
+			   us / 1000000, us % 1000000);
+}
+
+
+/* RFC 3550 A.3 and A.8 on what the AGW receives from each side */
+static int rtp(struct mbuf *mb, struct metrics *m)
+{
+	const char *n = "imsedge_rtp_packets_lost_total";
+	struct agw_stats t;
+	int err;
+
+	agw_totals(m->src.agw, &t);
+	m->lost_b2c = max(m->lost_b2c, (uint64_t)max(t.w3_lost, 0));
+	m->lost_c2b = max(m->lost_c2b, (uint64_t)max(t.core_lost, 0));
+
+	err = family(mb, n, "counter", "RTP packets lost on the way to the "
+		     "AGW (RFC 3550 A.3), by direction");
+	err |= labelled(mb, n, "direction", "browser_to_core", m->lost_b2c);
+	err |= labelled(mb, n, "direction", "core_to_browser", m->lost_c2b);
+
+	n = "imsedge_rtp_packets_expected_total";
+	err |= family(mb, n, "counter", "RTP packets expected by sequence "
+		      "number (RFC 3550 A.3), by direction");
+	err |= labelled(mb, n, "direction", "browser_to_core",
+			(uint64_t)max(t.w3_expected, 0));
+	err |= labelled(mb, n, "direction", "core_to_browser",
+			(uint64_t)max(t.core_expected, 0));
+
+	n = "imsedge_rtp_jitter_seconds";
+	err |= family(mb, n, "gauge", "Highest interarrival jitter of the "
+		      "RTP of active calls (RFC 3550 A.8), by direction");
+	err |= seconds(mb, n, "browser_to_core", t.w3_jitter_us);
+	err |= seconds(mb, n, "core_to_browser", t.core_jitter_us);
 
 	return err;
 }
@@ -296,7 +346,7 @@ static int process(struct mbuf *mb, const struct metrics *m)
  *
  * @return 0 if success, otherwise errorcode
  */
-int metrics_print(struct mbuf *mb, const struct metrics *m)
+int metrics_print(struct mbuf *mb, struct metrics *m)
 {
 	int err;
 
@@ -336,6 +386,7 @@ int metrics_print(struct mbuf *mb, const struct metrics *m)
 	err |= sip(mb);
 	err |= calls(mb, m);
 	err |= media(mb, m);
+	err |= rtp(mb, m);
 	err |= web(mb);
 
 	return err;

@@ -19,7 +19,7 @@ struct metrics_src {
 
 int  metrics_alloc(struct metrics **mp, const struct sa *laddr,
 		   const struct metrics_src *src);
-int  metrics_print(struct mbuf *mb, const struct metrics *m);
+int  metrics_print(struct mbuf *mb, struct metrics *m);
 const struct sa *metrics_laddr(const struct metrics *m);
 
 #endif

@@ -65,3 +65,5 @@ int  net_udp_fd(const struct net_udp *u);
 unsigned net_udp_drain(struct net_udp *u);
 void net_udp_stats(const struct net_udp *u, struct net_udp_stats *st);
 bool net_udp_mmsg(void);
+uint64_t net_udp_now(void);
+uint64_t net_udp_rx_time(void);

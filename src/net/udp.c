@@ -13,9 +13,14 @@
  *
  * A handler may close its own socket: the drain holds a reference and
  * stops when it is the last holder.
+ *
+ * The monotonic time is read once per batch (net_udp_rx_time): the
+ * arrival time of what a handler is given, for RTP jitter, without a
+ * clock read per datagram.
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <re.h>
 #include "net_sys.h"
 #include "net.h"
@@ -34,6 +39,7 @@ struct net_udp {
 static uint8_t rx_buf[NET_UDP_BATCH][NET_UDP_PKT_MAX + 1];
 static struct sa rx_src[NET_UDP_BATCH];
 static size_t rx_len[NET_UDP_BATCH];
+static uint64_t rx_time;            /* us, monotonic, of the batch      */
 
 
 static void destructor(void *arg)
@@ -158,6 +164,7 @@ unsigned net_udp_drain(struct net_udp *u)
 		if (!n)
 			break;
 
+		rx_time = net_udp_now();
 		total += n;
 
 		if (!deliver(u, n) || n < want)
@@ -167,6 +174,33 @@ unsigned net_udp_drain(struct net_udp *u)
 	mem_deref(u);
 
 	return total;
+}
+
+
+/**
+ * The monotonic clock
+ *
+ * @return Microseconds
+ */
+uint64_t net_udp_now(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+
+/**
+ * When the datagrams being delivered were read (one clock read per
+ * batch, net_udp_drain)
+ *
+ * @return Monotonic microseconds (net_udp_now), 0 before any read
+ */
+uint64_t net_udp_rx_time(void)
+{
+	return rx_time;
 }
 
 

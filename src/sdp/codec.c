@@ -114,6 +114,47 @@ size_t sdpx_codec_filter(uint8_t *ptv, size_t *ptc,
 }
 
 
+/* The clock of a media payload type the browser takes, 0: none */
+static uint32_t media_clock(const struct sdpx_media *m, uint8_t pt)
+{
+	const struct codec *c;
+	uint32_t rate, chans;
+	struct pl enc;
+
+	if (!sdpx_rtpmap(m, pt, &enc, &rate, &chans))
+		return static_pt(pt) ? 8000 : 0;
+
+	/* RFC 2198: a RED packet's timestamp is its primary's */
+	if (!pl_strcasecmp(&enc, "red"))
+		return rate;
+
+	c = codec_find(&enc, rate, chans);
+
+	return c && c->codec ? rate : 0;
+}
+
+
+/**
+ * The RTP clock of each payload type of a stream, for jitter (RFC 3550
+ * A.8): 0 for those that carry no media of their own
+ * (telephone-event, RTX, FEC)
+ *
+ * @param clockv Returned clocks, one per prm->ptv entry
+ * @param prm    Stream parameters (ptv, ptc set; clockv set to @p clockv)
+ * @param m      The m-line the payload types come from
+ */
+void sdpx_clock(uint32_t *clockv, struct agw_stream_prm *prm,
+		const struct sdpx_media *m)
+{
+	size_t i;
+
+	for (i = 0; i < prm->ptc; i++)
+		clockv[i] = media_clock(m, prm->ptv[i] & 0x7f);
+
+	prm->clockv = clockv;
+}
+
+
 /** a=rtpmap for kept static payload types the core left without one */
 int sdpx_write_static_rtpmaps(struct mbuf *mb, const struct sdpx_media *m,
 			      const uint8_t *ptv, size_t ptc)

@@ -142,6 +142,7 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 
 	for (i = 0; !err && i < call->mlc; i++) {
 		struct sdpx_ml *ml = &call->mlv[i];
+		uint32_t clockv[SDPX_MAX_FMT];
 		struct agw_stream_prm prm;
 		struct sa rtp, rtcp;
 
@@ -159,6 +160,7 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		prm.core_rtcp_mux = ml->core_rtcp_mux;
 		prm.ptv = ml->bptv;
 		prm.ptc = ml->bptc;
+		sdpx_clock(clockv, &prm, &sdp->mv[i]);
 
 		err = ops->stream(arg, (unsigned)i, &prm, &ml->core);
 		if (err)

@@ -200,7 +200,7 @@ static int transports(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		   const struct sdpx_ops *ops, void *arg)
 {
-	uint32_t ssrcv[SDPX_MAX_SSRC];
+	uint32_t ssrcv[SDPX_MAX_SSRC], clockv[SDPX_MAX_FMT];
 	size_t i;
 	int err = 0;
 
@@ -216,6 +216,7 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		prm.ssrcv = ssrcv;
 		prm.ptv   = ml->bptv;
 		prm.ptc   = ml->bptc;
+		sdpx_clock(clockv, &prm, &sdp->mv[i]);
 
 		err = sdpx_ssrcs(&sdp->mv[i], ssrcv, &prm.ssrcc);
 		if (err || !ops)

@@ -260,6 +260,8 @@ size_t sdpx_codec_filter(uint8_t *ptv, size_t *ptc,
 			 const struct sdpx_media *m);
 int  sdpx_write_static_rtpmaps(struct mbuf *mb, const struct sdpx_media *m,
 			       const uint8_t *ptv, size_t ptc);
+void sdpx_clock(uint32_t *clockv, struct agw_stream_prm *prm,
+		const struct sdpx_media *m);
 
 /* --- transcoding (xcode.c) --------------------------------------------- */
 

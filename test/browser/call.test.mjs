@@ -426,5 +426,11 @@ async (t, ctx) => {
 	// the WebSocket is still open: the release came from the media plane
 	assert.ok(!ctx.ims.lines.some((l) => /WebSocket closed/.test(l)),
 		'the WebSocket closed: not a consent release');
+	// its call record says why (issue 14)
+	const id = bye.get('call-id').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+	const rec = await ctx.ims.waitLog(new RegExp(`cdr: callid=${id} `),
+		1500);
+	t.diagnostic(rec);
+	assert.match(rec, / end=consent_lost /);
 	await own.kill();
 });

@@ -3,7 +3,8 @@
 // packets each way -- for each way a call ends: the browser hangs up
 // (one BYE at the core, even though the browser closes DTLS first), the
 // core hangs up, the core's caller cancels (not "declined"), the
-// browser cancels, the browser's WebSocket closes (D-40).
+// browser cancels, the browser's WebSocket closes (D-40), the called UE
+// declines (603), is busy (486) or does not answer (480).
 //
 //   IMSEDGE_CALLS=1 node --test --test-concurrency=1 test/browser/cdr.test.mjs
 
@@ -105,17 +106,37 @@ btest('the browser closes DTLS first, then sends its BYE: a normal ' +
 	await ue.waitRequest('BYE', 2000, mark);
 });
 
-btest('the core hangs up: end=hangup_core', { skip: NEED_CALLS },
-	async (t, ctx) => {
-		const { ims, ue, page } = await setup(ctx);
-		const callId = await pageCalls(ue, page);
-		const r = await ue.bye();
-		assert.equal(r.status, 200);
-		const rec = await cdrOf(ims, callId);
-		assert.equal(rec.end, 'hangup_core', rec.line);
-		assert.equal(rec.status, '200', rec.line);
-		assertMedia(rec);
-	});
+btest('the core hangs up: end=hangup_core; then (the same page and UE) ' +
+	'the UE declines, is busy, does not answer: end=declined (603), ' +
+	'busy (486), timeout (480), no media, duration 0',
+{ skip: NEED_CALLS }, async (t, ctx) => {
+	const { ims, ue, page } = await setup(ctx);
+	const callId = await pageCalls(ue, page);
+	const r = await ue.bye();
+	assert.equal(r.status, 200);
+	const rec = await cdrOf(ims, callId);
+	assert.equal(rec.end, 'hangup_core', rec.line);
+	assert.equal(rec.status, '200', rec.line);
+	assertMedia(rec);
+	await page.waitCall(['ended', 'failed'], 5000);
+
+	for (const [status, reason, end] of [[603, 'Decline', 'declined'],
+		[486, 'Busy Here', 'busy'], [480, 'Temporarily Unavailable',
+			'timeout']]) {
+		ue.rejectWith = { status, reason };
+		const mark = ue.requests.mark();
+		await page.call('call', 'sip:carol@ims.test');
+		const inv = await ue.waitRequest('INVITE', 10000, mark);
+		await page.waitCall(['failed', 'ended'], 5000);
+		const r2 = await cdrOf(ims, inv.get('call-id'));
+		assert.equal(r2.end, end, r2.line);
+		assert.equal(r2.status, String(status), r2.line);
+		assert.equal(r2.duration, '0.000', r2.line);
+		assert.equal(r2.c2b_pkts, '0', r2.line);
+		assert.equal(r2.c2b_lost, '0', r2.line);
+		assert.equal(r2.c2b_far_lost, '-', r2.line);
+	}
+});
 
 btest('the core\'s caller cancels a ringing call: end=cancel, status=487, ' +
 	'dir=in (not "declined")', { skip: NEED_CALLS }, async (t, ctx) => {

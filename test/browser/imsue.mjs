@@ -24,6 +24,15 @@
 //   RFC 4867 8.3) and otherwise 488; it sends `frames` (storage frames,
 //   see amr.mjs) in a loop, one per packet, and keeps every frame it
 //   receives in rx.amr (payloads that do not parse count in rx.badAmr).
+//   dtmf: true adds telephone-event at the codec's rate (payload type 101)
+//   to its offers.
+// - DTMF: sendDtmf(event, ms) sends an RFC 4733 event instead of the audio
+//   for ms; received telephone-event packets are kept in rx.te ({ seq, ts,
+//   event, end, dur, m }).
+// - loss: a fraction (0..1): that share of the RTP packets this UE would
+//   send are not sent (seeded pseudo-random, so runs repeat; sequence
+//   numbers and timestamps advance as if they were): a lossy hop.
+// - rx.log: { seq, ts, m, pt, at } of every RTP packet received.
 // - record (set on the UE): with G.711, no echo: the 400 Hz tone only, and
 //   every G.711 payload received is kept in rx.g711.
 //
@@ -75,6 +84,10 @@ export function parseSdp(text) {
 		addr: m?.c ?? sess.c, direction, rtpmap, attrs: all,
 		has: (re) => lines.some((l) => re.test(l)) };
 }
+
+/** The telephone-event payload type of an SDP, or null */
+const teOf = (sdp) => sdp.pts.find((p) =>
+	sdp.rtpmap[p]?.name === 'TELEPHONE-EVENT') ?? null;
 
 const MIRROR = { sendrecv: 'sendrecv', sendonly: 'recvonly',
 	recvonly: 'sendonly', inactive: 'inactive' };
@@ -161,14 +174,18 @@ function splitList(values) {
 export class ImsUe {
 	/**
 	 * A UE bound to 127.0.0.1 (SIP and RTP ports chosen by the kernel),
-	 * talking to the registrar/proxy on kamPort
+	 * talking to the registrar/proxy on kamPort. Impairments of the RTP
+	 * it sends: dropEvery N skips every Nth packet (its sequence number
+	 * is used: a real loss), jitterMs holds every other packet that long.
 	 */
 	static async start({ kamPort, user = 'carol', password = `${user}pw`,
 		domain = 'ims.test', autoAnswer = true, answerDelay = 100,
-		name = user, early = null, amr = null } = {}) {
+		name = user, early = null, amr = null, dropEvery = 0,
+		jitterMs = 0 } = {}) {
 		const ue = new ImsUe();
 		Object.assign(ue, { kamPort, user, password, domain, autoAnswer,
-			answerDelay, name, early, amr });
+			answerDelay, name, early, amr, dropEvery, jitterMs });
+		ue.txn = 0;
 		ue.aor = `sip:${user}@${domain}`;
 		ue.trace = new Waitable(`a SIP message at UE ${name}`);
 		ue.requests = new Waitable(`a SIP request at UE ${name}`);
@@ -198,7 +215,19 @@ export class ImsUe {
 		ue.seq = crypto.randomBytes(2).readUInt16BE(0);
 		ue.ts = crypto.randomBytes(4).readUInt32BE(0);
 		ue.phase = 0;
-		ue.timer = setInterval(() => ue.tick(), 20);
+		// 20 ms ticks on the wall clock: a late timer (a loaded machine)
+		// sends what is due, up to 3 packets at once, as a phone's
+		// sound card would
+		ue.due = Date.now();
+		ue.timer = setInterval(() => {
+			const now = Date.now();
+			if (now - ue.due > 60)
+				ue.due = now - 60;
+			while (ue.due <= now) {
+				ue.due += 20;
+				ue.tick();
+			}
+		}, 20);
 		return ue;
 	}
 
@@ -379,6 +408,12 @@ export class ImsUe {
 			this.respond(req, 486, 'Busy Here', { toTag: rnd(4) });
 			return;
 		}
+		// a test's chosen final answer: { status, reason }
+		if (this.rejectWith) {
+			this.respond(req, this.rejectWith.status,
+				this.rejectWith.reason, { toTag: rnd(4) });
+			return;
+		}
 		const offer = parseSdp(req.body);
 		const call = this.newCall({
 			role: 'uas', callId: req.get('call-id'), invite: req,
@@ -494,6 +529,7 @@ export class ImsUe {
 		const fmtp = [];
 		if (this.amr) {
 			maps[pts[0]] = `${this.amr.codec}/${AMR[this.amr.codec].rate}`;
+			maps[101] = `telephone-event/${AMR[this.amr.codec].rate}`;
 			if (call.octetAlign)
 				fmtp.push(`a=fmtp:${pts[0]} octet-align=1`);
 		}
@@ -569,7 +605,7 @@ export class ImsUe {
 			remoteTarget: target, routeSet: [], localCseq: 1 });
 		call.state = 'calling';
 		if (this.amr) {
-			pts = [96];
+			pts = this.amr.dtmf ? [96, 101] : [96];
 			call.octetAlign = !!this.amr.octetAlign;
 		}
 		const offerText = this.sdpText(call, { pts, direction });
@@ -607,6 +643,7 @@ export class ImsUe {
 		const pt = answer.pts.find((p) => this.amr ? p === 96 :
 			p === 0 || p === 8);
 		call.answerSdp = answer;
+		call.tePt = teOf(answer);
 		this.applyAnswer(call, answer, { pt: pt ?? 0,
 			direction: MIRROR[answer.direction] ?? 'sendrecv',
 			text: offerText });
@@ -674,7 +711,10 @@ export class ImsUe {
 		const dest = this.dialogDest(call);
 		const cseq = this.nextCseq(call);
 		const change = !!pts;
-		pts ??= call.pt === 8 ? [8] : [0];
+		pts ??= this.amr ? [call.pt, ...(call.tePt ? [101] : [])] :
+			call.pt === 8 ? [8] : [0];
+		if (this.amr)
+			call.octetAlign = !!this.amr.octetAlign;
 		const body = this.sdpText(call, { pts, direction });
 		call.reinvites.push({ dir: 'out', direction, at: Date.now() });
 		const r = await this.transact((via) => this.inDialog(call,
@@ -684,6 +724,7 @@ export class ImsUe {
 			const answer = parseSdp(r.body);
 			const pt = change ? answer.pts.find((p) => pts.includes(p)) ??
 				call.pt : call.pt;
+			call.tePt = teOf(answer);
 			this.applyAnswer(call, answer, { pt, direction,
 				text: body });
 			call.direction = direction === 'sendrecv' ?
@@ -803,7 +844,7 @@ export class ImsUe {
 	resetRtp() {
 		this.rx = { packets: 0, bytes: 0, pts: new Set(), ssrcs: new Set(),
 			sources: new Map(), first: null, last: null, bad: 0,
-			amr: [], badAmr: 0, cmr: new Set(), g711: [] };
+			amr: [], badAmr: 0, cmr: new Set(), g711: [], te: [], log: [] };
 		this.amrIdx = 0;
 		this.tx = { packets: 0, to: new Map() };
 		this.latched = null;
@@ -831,6 +872,13 @@ export class ImsUe {
 		this.rx.first ??= now;
 		this.rx.last = now;
 		this.latched = { address: rinfo.address, port: rinfo.port };
+		const seq = buf.readUInt16BE(2), ts = buf.readUInt32BE(4);
+		this.rx.log.push({ seq, ts, m: buf[1] >> 7, pt, at: now });
+		if (this.call?.tePt === pt && buf.length >= off + 4) {
+			this.rx.te.push({ seq, ts, m: buf[1] >> 7, event: buf[off],
+				end: buf[off + 1] >> 7, dur: buf.readUInt16BE(off + 2) });
+			return;
+		}
 		if (this.amr && this.call && pt === this.call.pt) {
 			try {
 				const u = amrUnpack(this.amr.codec, buf.subarray(off),
@@ -859,6 +907,8 @@ export class ImsUe {
 		if (!dest)
 			return;
 		const pt = call.pt ?? 0;
+		if (this.dtmfTx)
+			return this.dtmfTick(call, dest);
 		if (this.amr)
 			return this.amrTick(call, pt, dest);
 		const payload = this.lastPayload?.pt === pt &&
@@ -876,19 +926,78 @@ export class ImsUe {
 		this.sendRtp(pt, payload, dest, AMR[codec].rate / 50);
 	}
 
-	sendRtp(pt, payload, dest, step) {
+	/**
+	 * An RFC 4733 event (0..15) for ms instead of the audio; resolves once
+	 * its three end packets are sent
+	 */
+	sendDtmf(event, ms) {
+		return new Promise((resolve) => {
+			this.dtmfTx = { event, n: Math.max(1, Math.round(ms / 20)),
+				k: 0, ends: 0, ts: this.ts >>> 0, resolve };
+		});
+	}
+
+	/* one telephone-event packet (RFC 4733 2.5: the event's timestamp, a
+	   growing duration, the end packet three times) */
+	dtmfTick(call, dest) {
+		const d = this.dtmfTx;
+		const step = (this.amr ? AMR[this.amr.codec].rate : 8000) / 50;
+		if (d.k < d.n)
+			d.k++;
+		const end = d.k >= d.n;
+		if (end)
+			d.ends++;
+		const p = Buffer.alloc(4);
+		p[0] = d.event;
+		p[1] = (end ? 0x80 : 0) | 10;
+		p.writeUInt16BE(d.k * step, 2);
+		this.sendRtp(call.tePt, p, dest, 0, { ts: d.ts, m: d.k === 1 &&
+			!d.ends });
+		if (d.ends >= 3) {
+			this.ts = (d.ts + d.n * step) >>> 0;
+			this.dtmfTx = null;
+			d.resolve(d);
+		}
+	}
+
+	/* seeded (mulberry32): the same losses every run */
+	lossDraw() {
+		this.lossSeed = (this.lossSeed ?? 0x1c0de) + 0x6d2b79f5 | 0;
+		let t = this.lossSeed;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	}
+
+	sendRtp(pt, payload, dest, step, { ts = this.ts, m = false } = {}) {
 		const h = Buffer.alloc(12);
 		h[0] = 0x80;
-		h[1] = pt;
+		h[1] = (m ? 0x80 : 0) | pt;
 		h.writeUInt16BE(this.seq, 2);
-		h.writeUInt32BE(this.ts >>> 0, 4);
+		h.writeUInt32BE(ts >>> 0, 4);
 		h.writeUInt32BE(this.ssrc, 8);
 		this.seq = (this.seq + 1) & 0xffff;
 		this.ts = (this.ts + step) >>> 0;
+		const n = ++this.txn;
+		if (this.dropEvery && n % this.dropEvery === 0)
+			return;
+		if (this.loss && this.lossDraw() < this.loss) {
+			this.tx.lost = (this.tx.lost ?? 0) + 1;
+			return;
+		}
 		const to = `${dest.address}:${dest.port}`;
 		this.tx.packets++;
 		this.tx.to.set(to, (this.tx.to.get(to) ?? 0) + 1);
-		this.rtp.send(Buffer.concat([h, payload]), dest.port, dest.address);
+		const pkt = Buffer.concat([h, payload]);
+		const send = () => {
+			try {
+				this.rtp.send(pkt, dest.port, dest.address);
+			} catch { /* closed meanwhile */ }
+		};
+		if (this.jitterMs && n % 2)
+			setTimeout(send, this.jitterMs);
+		else
+			send();
 	}
 
 	rtpSnapshot() {

@@ -15,7 +15,24 @@
 // Then a G.711-only UE (PCMA) calls: the browser's own codec, relayed
 // without transcoding; the same checks, ffmpeg's alaw decoder, and the
 // UE's 400 Hz tone at the browser.
-// One imsedge, page and UE for the four calls (one test: the suite's
+// Then the AMR-WB UE (with telephone-event/16000) calls once more, and
+// mid-call (D-35):
+// - DTMF the browser sends (RTCDTMFSender, telephone-event/48000) reaches
+//   the UE with its duration and timestamp in the UE's 16 kHz clock;
+// - DTMF the UE sends is played out by the browser (NetEq renders RFC 4733
+//   events as their two tones: the AnalyserNode finds both), and the UE's
+//   tone is back after it;
+// - 20% of the UE's packets dropped (a lossy hop, seeded): the browser
+//   still gets ~50 packets a second (concealment, no stall) and the tone;
+// - hold (the core's re-INVITE sendonly) and resume: audio again at the
+//   UE, the first packet after it marked;
+// - codec change by the core's re-INVITE: AMR-WB -> AMR (transcoded
+//   again, ffmpeg checks the UE's side), then -> PCMA (the browser's own,
+//   relayed); across DTMF, loss, hold and the AMR switch the AGW's
+//   packets to the UE have sequence numbers +1 each (nothing is skipped:
+//   what is not sent during a hold takes no number) and timestamps that
+//   follow the browser's clock (never backwards).
+// One imsedge, page and UE for the five calls (one test: the suite's
 // beforeEach would drop the registrations between subtests), to keep the
 // time down; XCODE_VERBOSE=1 prints the figures and phases.
 //
@@ -200,6 +217,246 @@ async function pageCalls(ctx, codec, x) {
 	await x.ue.waitCall((e) => e.ev === 'ended', 3000, 'the BYE');
 }
 
+/* ---- one AMR-WB call through the mid-call events ----------------------- */
+
+/* Chromium's RTCDTMFSender: digit '1' for DTMF_MS; the UE's digit '5' */
+const DTMF_MS = 200;
+const UE_EVENT = 5;
+const UE_DTMF_MS = 800;
+/* RFC 4733 digit 5: 770 Hz + 1336 Hz */
+const ROW5 = 770;
+const COL5 = 1336;
+/* share of the UE's packets dropped on the lossy hop */
+const LOSS = 0.2;
+
+/** Wait for pred() over polled state, ms at most */
+async function until(pred, ms, what) {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const v = pred();
+		if (v)
+			return v;
+		assert.ok(Date.now() < deadline, `${what} within ${ms} ms`);
+		await sleep(20);
+	}
+}
+
+/* speech frames at the UE from index i on */
+const speech = (ue, codec, i = 0) => ue.rx.amr.slice(i).filter((f) =>
+	f.ft < (codec === 'AMR-WB' ? 9 : 8)).length;
+
+/* the browser's digit at the UE: RFC 4733 2.5, in the UE's clock */
+async function dtmfToUe(x, rate) {
+	const { page, ue } = x;
+	const i0 = ue.rx.te.length;
+	await page.call('dtmf', '1', DTMF_MS);
+	const te = await until(() => {
+		const v = ue.rx.te.slice(i0);
+		return v.filter((p) => p.end).length >= 3 && v;
+	}, 3000, 'three end packets of the browser\'s digit at the UE');
+	const what = JSON.stringify(te);
+	assert.ok(te.every((p) => p.event === 1), `event 1: ${what}`);
+	assert.ok(te.every((p) => p.ts === te[0].ts), `one timestamp: ${what}`);
+	assert.equal(te[0].m, 1, `the event's first packet is marked: ${what}`);
+	// Chromium says 200 ms in 48 kHz units; the UE must read it at rate
+	const end = te.find((p) => p.end).dur;
+	assert.ok(Math.abs(end - DTMF_MS * rate / 1000) <= rate / 50,
+		`the digit lasts ${end} units at ${rate} Hz, it was ${DTMF_MS
+		} ms: ${what}`);
+	// the event's timestamp in the audio's timeline (the UE's clock):
+	// within 300 ms of the audio packet before it
+	const k = ue.rx.log.findIndex((p) => p.seq === te[0].seq);
+	const prev = ue.rx.log.slice(0, k).reverse()
+		.find((p) => p.pt !== ue.call.tePt);
+	const d = (te[0].ts - prev.ts) >>> 0;
+	assert.ok(d <= 0.3 * rate, `the event's timestamp is ${d} after the ` +
+		`audio's (${rate} Hz): ${what}`);
+	return `browser -> UE: ${te.length} packets, duration ${end}`;
+}
+
+/* the UE's digit at the browser: NetEq plays RFC 4733 events out as their
+   two tones (the page has no other view of received DTMF) */
+async function dtmfToBrowser(x) {
+	const { page, ue } = x;
+	const sent = ue.sendDtmf(UE_EVENT, UE_DTMF_MS);
+	await sleep(150);   // the event's first packets on their way
+	const heard = await page.call('listen', UE_DTMF_MS - 350,
+		[ROW5, COL5, UE_HZ]);
+	await sent;
+	const [row, col, tone] = heard.at;
+	const what = JSON.stringify(heard);
+	assert.ok(row - tone >= 10 && col - tone >= 10, `digit ${UE_EVENT}'s ` +
+		`${ROW5}/${COL5} Hz at the browser not 10 dB over the UE's ${UE_HZ
+		} Hz tone: ${what}`);
+	// and then the UE's tone again: the event did not stall the path
+	const s0 = await page.stats();
+	const after = await page.call('listen', 600);
+	const s1 = await page.stats();
+	const also = `${JSON.stringify(after)}; ${JSON.stringify(s0.inbound)
+	} -> ${JSON.stringify(s1.inbound)}`;
+	assert.ok(Math.abs(after.hz - UE_HZ) <= 2 * after.binHz &&
+		after.db - after.restDb >= MIN_BROWSER_DB, `the UE's tone at the ` +
+		`browser after its digit: ${also}`);
+	return `UE -> browser: ${ROW5} Hz ${row.toFixed(1)} dB, ${COL5} Hz ${
+		col.toFixed(1)} dB, ${UE_HZ} Hz ${tone.toFixed(1)} dB; then ${
+		after.hz.toFixed(0)} Hz`;
+}
+
+/* LOSS of the UE's packets dropped: the tone still arrives and the
+   browser's packets keep flowing (conceal, not stall) */
+async function lossy(x) {
+	const { page, ue } = x;
+	const lost0 = ue.tx.lost ?? 0, sent0 = ue.tx.packets;
+	ue.loss = LOSS;
+	const s0 = await page.stats();
+	const heard = await page.call('listen', 1000);
+	const s1 = await page.stats();
+	ue.loss = 0;
+	const pkts = s1.inbound.packetsReceived - s0.inbound.packetsReceived;
+	const lost = ue.tx.lost - lost0;
+	// 50 a second in the page's own clock (getStats' times), or what the
+	// UE would have sent if its timer fell behind (a loaded machine):
+	// concealment fills the gaps
+	const want = 0.85 * Math.min((s1.at - s0.at) / 20,
+		ue.tx.packets - sent0 + lost);
+	const what = `${lost} of ${ue.tx.packets - sent0 + lost} dropped; ${
+		pkts} packets at the browser in ${s1.at - s0.at} ms; ${
+		JSON.stringify(heard)}`;
+	assert.ok(ue.tx.lost - lost0 >= 5, `the hop dropped: ${what}`);
+	assert.ok(pkts >= want, `the stream toward the browser stalled: ${
+		what}`);
+	assert.ok(Math.abs(heard.hz - UE_HZ) <= 2 * heard.binHz &&
+		heard.db - heard.restDb >= MIN_BROWSER_DB, `the UE's tone at the ` +
+		`browser through ${LOSS * 100}% loss: ${what}`);
+	return what;
+}
+
+/* hold (the core's re-INVITE sendonly), resume (sendrecv): audio again,
+   the AGW's sequence numbers continuous */
+async function holdResume(x, rate) {
+	const { page, ue } = x;
+	let r = await ue.reinvite('sendonly');
+	assert.equal(r.status, 200, r.text);
+	assert.match(r.body, /a=recvonly/, 'the browser\'s answer to hold');
+	// what the browser sent before the hold has arrived: then nothing
+	await sleep(100);
+	const atHold = ue.rx.log.length;
+	await sleep(300);
+	const during = ue.rx.log.length - atHold;
+	r = await ue.reinvite('sendrecv');
+	assert.equal(r.status, 200, r.text);
+	const a0 = ue.rx.amr.length;
+	await until(() => speech(ue, 'AMR-WB', a0) >= 10, 4000,
+		'speech at the UE after the resume');
+	// timestamps follow the browser's (its clock ran on during the hold),
+	// the first packet after it starts a talkspurt (RFC 3551 4.1)
+	const [a, b] = [ue.rx.log[atHold - 1], ue.rx.log[atHold + during]];
+	assert.equal(b.m, 1, `the first packet after the hold is marked: ${
+		JSON.stringify([a, b])}`);
+	return `hold: ${during} packets at the UE in 300 ms on hold; across ` +
+		`it ${b.at - a.at} ms, timestamps +${((b.ts - a.ts) >>> 0) /
+		(rate / 1000)} ms, sequence +${(b.seq - a.seq) & 0xffff}, M=${b.m}`;
+}
+
+/* every packet the AGW sent the UE in this call: sequence numbers +1 each
+   (hold, DTMF and codec changes included: none are skipped), timestamps
+   never backwards */
+function continuous(log) {
+	for (let i = 1; i < log.length; i++) {
+		const [a, b] = [log[i - 1], log[i]];
+		assert.equal((b.seq - a.seq) & 0xffff, 1, `RTP at the UE: ` +
+			`sequence ${a.seq} then ${b.seq} (packet ${i} of ${log.length})`);
+		assert.ok(((b.ts - a.ts) >>> 0) < 0x80000000, `RTP at the UE: ` +
+			`timestamp ${a.ts} then ${b.ts} (packet ${i})`);
+	}
+}
+
+/* the core switches codecs by a re-INVITE: the call goes on in the new
+   one (AMR: transcoded again; PCMA: the browser's own, relayed) */
+async function switchTo(ctx, codec, x) {
+	const { ims, page, ue } = x;
+	const mark = ims.mark();
+	const pts = codec === 'AMR' ? [97, 101] : [8];
+	const a0 = ue.rx.amr.length, g0 = ue.rx.g711.length;
+	if (codec === 'AMR') {
+		ue.amr = { codec, octetAlign: true, dtmf: true,
+			frames: toneFrames(codec, UE_HZ, 1000) };
+	} else {
+		ue.amr = null;
+		ue.record = true;
+	}
+	const r = await ue.reinvite('sendrecv', ue.call, 10000, { pts });
+	assert.equal(r.status, 200, r.text);
+	assert.equal(ue.call.pt, pts[0], `the answer's codec: ${r.body}`);
+	if (codec === 'AMR')
+		await ims.waitLog(/transcoding opus\/\d+ <-> AMR\/97/, 5000, mark);
+	const n = () => codec === 'AMR' ? speech(ue, codec, a0) :
+		ue.rx.g711.length - g0;
+	await until(() => n() >= SKIP, 5000, `${codec} at the UE`);
+	const heard = await page.call('listen', 800);
+	const hz = codec === 'AMR' ? UE_HZ : G711_HZ;
+	assert.ok(Math.abs(heard.hz - hz) <= 2 * heard.binHz, `after the ` +
+		`switch to ${codec} the browser hears ${heard.hz} Hz, not ${hz}: ${
+			JSON.stringify(heard)}`);
+	await until(() => n() >= SKIP + FRAMES, 5000, `${codec} at the UE`);
+	if (codec === 'AMR') {
+		const rx = ue.rx.amr.slice(a0);
+		const i = rx.findIndex((f) => f.ft < 8);
+		x.atUe.push({ codec, rx: rx.slice(i + SKIP, i + SKIP + FRAMES),
+			line: `after the switch from AMR-WB` });
+	} else {
+		x.atUe.push({ codec, rx: ue.rx.g711.slice(g0 + SKIP,
+			g0 + SKIP + FRAMES), line: 'after the switch to PCMA' });
+	}
+	return `${codec}: browser ${heard.hz.toFixed(0)} Hz`;
+}
+
+/* the AMR-WB UE (with DTMF) calls; mid-call: DTMF both ways, loss, hold
+   and resume, codec changes to AMR and PCMA */
+async function midCall(ctx, x) {
+	const { ue } = x;
+	const codec = 'AMR-WB', rate = 16000;
+	ue.amr = { codec, octetAlign: true, dtmf: true,
+		frames: toneFrames(codec, UE_HZ, 1000) };
+	ue.record = false;
+	const mark = x.ims.mark();
+	const { response, call } = await ue.invite('sip:alice@ims.test');
+	assert.equal(response.status, 200, response.text);
+	assert.ok(call.tePt, `telephone-event/16000 in the answer: ${
+		response.body}`);
+	assert.equal(call.answerSdp.rtpmap[call.tePt].rate, rate);
+	await x.ims.waitLog(/transcoding opus\/\d+ <-> AMR-WB\/\d+/, 5000,
+		mark);
+	await until(() => speech(ue, codec) >= SKIP, 5000, 'speech at the UE');
+	phase('mid: call');
+	const notes = [];
+	const step = async (what, fn) => {
+		try {
+			notes.push(await fn());
+		} catch (e) {
+			e.message = `${what}: ${e.message}`;
+			throw e;
+		} finally {
+			phase(`mid: ${what}`);
+		}
+	};
+	await step('DTMF to the UE', () => dtmfToUe(x, rate));
+	await step('DTMF to the browser', () => dtmfToBrowser(x));
+	await step('loss', () => lossy(x));
+	await step('hold', () => holdResume(x, rate));
+	await step('AMR', () => switchTo(ctx, 'AMR', x));
+	// the AGW's own stream ends here: PCMA is the browser's, relayed
+	const log = ue.rx.log.slice();
+	await step('PCMA', () => switchTo(ctx, 'PCMA', x));
+	await step('sequence', () => continuous(log));
+	ctx.extra.push({ text: () => `--- mid-call: ${notes.join('; ')}` });
+	if (process.env.XCODE_VERBOSE)
+		console.error(notes.join('\n'));
+	const r = await ue.bye();
+	assert.equal(r.status, 200, r.text);
+	await x.page.waitCall('ended', 3000);
+}
+
 btest('D-35, D-61: AMR-WB-only and AMR-only IMS UEs and the browser ' +
 	'call each other (transcoded), a G.711-only UE calls it (relayed): ' +
 	'the tones arrive both ways',
@@ -237,6 +494,7 @@ btest('D-35, D-61: AMR-WB-only and AMR-only IMS UEs and the browser ' +
 		throw e;
 	}
 	phase('bye');
+	await midCall(ctx, x);
 	// what each call brought the UE, decoded side by side
 	await Promise.all(x.atUe.map((r) => ueAudio(ctx, r)));
 	phase('decoded');

@@ -8,10 +8,11 @@
 # Built with clang (-fsanitize=fuzzer,address,undefined) for the host only.
 
 FUZZ_TARGETS := ws_upgrade ws_frame sip_w2 pcscf trust conf dtls agw sdpx jwt waf_login wwsf dcep dc t140 \
-	cdr reginfo msrp
-# audio transcoding (board option TRANSCODE=1): RFC 4867, Opus TOCs
+	cdr reginfo msrp rtpq
+# audio transcoding (board option TRANSCODE=1): RFC 4867, Opus TOCs, the
+# jitter buffer's handling of RTP sequence numbers
 ifeq ($(TRANSCODE),1)
-FUZZ_TARGETS += amr_rtp opus_toc
+FUZZ_TARGETS += amr_rtp opus_toc xcode_jb
 endif
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build/host-fuzz

@@ -704,6 +704,34 @@ static int bundle_check(struct fix *f)
 }
 
 
+/* Reception quality (src/rtpq) where the AGW receives: the browser's
+   seq 1 then 9 (after SRTP): 7 lost of 9; the core's seq 1 twice (the
+   held-back one was received too): a duplicate, lost -1 (RFC 3550
+   A.3); no report block yet from either side */
+static int quality_check(struct fix *f)
+{
+	uint8_t pkt[sizeof(rtp_pkt)];
+	struct agw_stats st;
+	int err;
+
+	memcpy(pkt, rtp_pkt, sizeof(pkt));
+	pkt[3] = 9;
+	TEST_ERR(br_send_srtp(&f->br, pkt, sizeof(pkt), false));
+	TEST_ERR(wait_for(f, U_RTP, 2, GUARD_MS));
+
+	TEST_ERR(agw_sess_stats(f->s, 0, &st));
+	TEST_EQ(st.w3_expected, 9);
+	TEST_EQ(st.w3_lost, 7);
+	TEST_EQ(st.core_expected, 1);
+	TEST_EQ(st.core_lost, -1);
+	TEST_EQ(st.w3_far_reports, 0);
+	TEST_EQ(st.core_far_reports, 0);
+
+ out:
+	return err;
+}
+
+
 /* (1) The browser offers, the AGW is the DTLS client: check, handshake,
    media both ways, early media held back until allowed */
 int test_agw_active(void)
@@ -760,6 +788,7 @@ int test_agw_active(void)
 	TEST_EQ(st.core_unlatched, 0);
 	TEST_EQ(agw_sess_stats(f.s, 1, &st), ENOENT);
 	TEST_ASSERT(!f.closed);
+	TEST_ERR(quality_check(&f));
 
 	TEST_ERR(bundle_check(&f));
 	TEST_ERR(reinvite_check(&f, &prm));
@@ -1338,6 +1367,49 @@ static int xc_down(struct fix *f, struct codec_enc *amr,
 }
 
 
+/* two Opus packets up in the wrong order: both reach the core, in
+   order (timestamps 320 apart, sequence numbers 1 apart) */
+static int xc_swapped(struct fix *f, struct codec_enc *opus,
+		      uint16_t *seqp, uint32_t *tsp, size_t *phase)
+{
+	uint8_t pkt[2][PKT], frame[CODEC_MAX_FRAME];
+	const struct agw_stream *st = agw_sess_stream_find(f->s, 0);
+	uint64_t dropped = st->stats.w3_dropped;
+	uint32_t ts0 = 0;
+	uint16_t seq0 = 0;
+	size_t len[2];
+	int16_t in[320];
+	unsigned rx = f->rtp.rx;
+	int err = 0, i;
+
+	for (i = 0; i < 2; i++) {
+		test_tone(in, 320, 16000, 1000, phase);
+		TEST_ERR(codec_encode(opus, frame, &len[i], in));
+		TEST_ASSERT(len[i] <= PKT - 12);
+		memcpy(pkt[i] + 12, frame, len[i]);
+		rtp_hdr(pkt[i], PT, (*seqp)++, *tsp, SSRC);
+		*tsp += 960;
+	}
+
+	/* the last packet the core got */
+	seq0 = (uint16_t)(f->rtp.buf[2] << 8 | f->rtp.buf[3]);
+	ts0 = get32(f->rtp.buf + 4);
+
+	TEST_ERR(br_send_srtp(&f->br, pkt[1], 12 + len[1], false));
+	TEST_ERR(br_send_srtp(&f->br, pkt[0], 12 + len[0], false));
+	TEST_ERR(wait_for(f, U_RTP, rx + 2, GUARD_MS));
+	TEST_EQ(f->rtp.rx, rx + 2);
+	TEST_EQ((uint16_t)(f->rtp.buf[2] << 8 | f->rtp.buf[3]),
+		(uint16_t)(seq0 + 2));
+	TEST_EQ(get32(f->rtp.buf + 4), ts0 + 640);
+	/* without the buffer: the first concealed, the second dropped */
+	TEST_EQ(st->stats.w3_dropped, dropped);
+
+ out:
+	return err;
+}
+
+
 /* Browser Opus <-> core AMR-WB (bandwidth-efficient) through the AGW:
    a tone each way survives, RTP is the AGW's own per side, a CMR from
    the core is obeyed within the mode-set, DTMF crosses with its clock
@@ -1394,6 +1466,14 @@ int test_agw_xcode(void)
 	xp.core_codec = CODEC_AMRWB;
 	TEST_ERR(agw_sess_xcode(f.s, 0, &xp));
 	TEST_ERR(agw_sess_xcode(f.s, 0, &xp));   /* same: kept */
+	{
+		uint32_t xnow;
+		uint64_t xtotal;
+
+		agw_xcode_count(f.agw, &xnow, &xtotal);
+		TEST_EQ(xnow, 1);
+		TEST_EQ(xtotal, 1);
+	}
 
 	/* up: 1 kHz, 12.65 kbit/s (mode 2) */
 	TEST_ERR(xc_up(&f, opus_enc, amr_dec, pcm, &n, &seq, &ts, 2));
@@ -1442,12 +1522,24 @@ int test_agw_xcode(void)
 		(uint16_t)(dseq + 2));
 	TEST_EQ(get32(f.rtp.buf + 4), dts + 320);
 
+	/* two packets swapped: the jitter buffer puts them back in order,
+	   neither is dropped, the core sees two packets and no gap */
+	TEST_ERR(xc_swapped(&f, opus_enc, &seq, &ts, &phase));
+
 	/* the mode the core's CMR asked for: 6.60 (FT 0) */
 	n = 0;
 	TEST_ERR(xc_up(&f, opus_enc, amr_dec, pcm, &n, &seq, &ts, 0));
 
 	/* back to pass-through: the browser's packet as it is */
 	TEST_ERR(agw_sess_xcode(f.s, 0, NULL));
+	{
+		uint32_t xnow;
+		uint64_t xtotal;
+
+		agw_xcode_count(f.agw, &xnow, &xtotal);
+		TEST_EQ(xnow, 0);
+		TEST_EQ(xtotal, 1);
+	}
 	memcpy(pkt, rtp_pkt, sizeof(rtp_pkt));
 	pkt[2] = (uint8_t)(seq >> 8);
 	pkt[3] = (uint8_t)seq;

@@ -25,6 +25,7 @@ struct fake {
 	size_t ssrcc[16];
 	uint8_t ptv[16][64];
 	size_t ptc[16];
+	uint32_t clockv[16][64];
 	struct sa rtp[16], rtcp[16];
 	int fail;                        /* error for the next op call     */
 };
@@ -89,6 +90,8 @@ static int fake_stream(void *arg, unsigned idx,
 		       min(prm->ssrcc, (size_t)4) * 4);
 	f->ptc[idx] = prm->ptc;
 	memcpy(f->ptv[idx], prm->ptv, prm->ptc);
+	if (prm->clockv)
+		memcpy(f->clockv[idx], prm->clockv, prm->ptc * 4);
 
 	(void)sa_set_str(&info->rtp, "198.51.100.7", 30000 + 2 * idx);
 	info->rtcp = info->rtp;
@@ -387,6 +390,18 @@ int test_sdpx_offer_to_core(void)
 	TEST_EQ(f.ptv[0][0], 111);
 	TEST_EQ(f.ptv[0][7], 126);
 	TEST_EQ(f.npeer, 0);
+
+	/* clocks for jitter (RFC 3550 A.8), in ptv's order (111 63 9 0 8
+	   13 110 126): opus and RED 48000, G722/PCMU/PCMA 8000 (G722's
+	   RTP clock, RFC 3551), CN and telephone-event not media */
+	TEST_EQ(f.clockv[0][0], 48000);
+	TEST_EQ(f.clockv[0][1], 48000);
+	TEST_EQ(f.clockv[0][2], 8000);
+	TEST_EQ(f.clockv[0][3], 8000);
+	TEST_EQ(f.clockv[0][4], 8000);
+	TEST_EQ(f.clockv[0][5], 0);
+	TEST_EQ(f.clockv[0][6], 0);
+	TEST_EQ(f.clockv[0][7], 0);
 
 	/* the core offer */
 	TEST_ERR(no_webrtc(out));

@@ -49,6 +49,7 @@ extern const uint8_t test_srtp_cm[38];
 
 #define TESTS(X)                 \
 	X(test_tmr_order)        \
+	X(test_tmr_many)         \
 	X(test_conf_good)        \
 	X(test_conf_errors)      \
 	X(test_conf_xcode)       \
@@ -89,6 +90,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_tls_loopback)     \
 	X(test_tls_bad_cert)     \
 	X(test_tls_idle_release) \
+	X(test_tls_rand_source)  \
 	X(test_dtls_handshake)   \
 	X(test_dtls_bad_fingerprint) \
 	X(test_dtls_loss)        \
@@ -109,6 +111,10 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_t140_red)         \
 	X(test_t140_tx_rx)       \
 	X(test_t140_loss)        \
+	X(test_rtpq_seq)         \
+	X(test_rtpq_jitter)      \
+	X(test_rtpq_rr)          \
+	X(test_cdr_fields)       \
 	X(test_keygen_pair)      \
 	X(test_keygen_keep)      \
 	X(test_keygen_opt)      \
@@ -195,7 +201,11 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_codec_tone)       \
 	X(test_codec_loss)       \
 	X(test_codec_opus_toc)   \
-	X(test_agw_xcode)
+	X(test_agw_xcode)        \
+	X(test_xcode_jb_reorder) \
+	X(test_xcode_jb_loss)    \
+	X(test_xcode_jb_adapt)   \
+	X(test_xcode_jb_edges)
 
 void   test_tone(int16_t *pcm, size_t n, uint32_t srate, double f,
 		 size_t *phase);

@@ -22,7 +22,11 @@
 #include "tls/tlsx.h"
 #include "core/log.h"
 #include "agw/agw.h"
+#include "codec/codec.h"
 #include "mb.h"
+
+/* what the calls speak (the parent's --xcode) */
+static enum mb_xc agwd_xc;
 
 struct agwd {
 	struct agw *agw;
@@ -50,13 +54,14 @@ static int cmd_new(struct agwd *d, char *args, struct mbuf *rsp)
 	struct agw_w3_info wi;
 	struct agw_stream_prm sp;
 	struct agw_stream_info si;
+	struct agw_xcode_prm xp;
 	struct sa csa;
-	uint8_t pt = 0;
-	unsigned idx;
+	uint8_t ptv[2] = {0, 0};
+	unsigned idx, xc = MB_XC_NONE;
 	int err;
 
-	if (sscanf(args, "%u %63s %256s %256s %159s", &idx, core, ufrag, pwd,
-		   fp) != 5 || idx >= d->calls || d->sv[idx])
+	if (sscanf(args, "%u %63s %256s %256s %159s %u", &idx, core, ufrag,
+		   pwd, fp, &xc) < 5 || idx >= d->calls || d->sv[idx])
 		return EINVAL;
 
 	err = sa_decode(&csa, core, strlen(core));
@@ -75,8 +80,18 @@ static int cmd_new(struct agwd *d, char *args, struct mbuf *rsp)
 
 	memset(&sp, 0, sizeof(sp));
 	sp.tid = 0;
-	sp.ptv = &pt;
+	sp.ptv = ptv;
 	sp.ptc = 1;
+	memset(&xp, 0, sizeof(xp));
+	if (xc != MB_XC_NONE) {
+		xp.w3_pt = MB_OPUS_PT;
+		xp.core_codec = xc == MB_XC_OPUS_PCMA ? CODEC_PCMA :
+			CODEC_AMRWB;
+		xp.core_pt = xc == MB_XC_OPUS_PCMA ? 8 : MB_AMRWB_PT;
+		ptv[0] = xp.w3_pt;
+		ptv[1] = xp.core_pt;
+		sp.ptc = 2;
+	}
 
 	err = agw_sess_alloc(&d->sv[idx], d->agw, false, close_h, d);
 	if (!err)
@@ -85,6 +100,8 @@ static int cmd_new(struct agwd *d, char *args, struct mbuf *rsp)
 		err = agw_sess_stream(d->sv[idx], 0, &sp, &si);
 	if (!err)
 		err = agw_sess_core_peer(d->sv[idx], 0, &csa, NULL);
+	if (!err && xc != MB_XC_NONE)
+		err = agw_sess_xcode(d->sv[idx], 0, &xp);
 	if (err) {
 		d->sv[idx] = mem_deref(d->sv[idx]);
 		return err;
@@ -194,6 +211,9 @@ int mb_agwd_main(int fd, const char *datadir, uint16_t pmin, uint16_t pmax,
 	conf.port_max = pmax;
 	conf.max_calls = calls;
 	conf.consent_timeout = 30;
+	conf.transcoding = true;
+	conf.max_xcode = calls;
+	conf.opus_complexity = 5;
 
 	(void)sa_set_str(&laddr, "127.0.0.1", 0);
 
@@ -297,6 +317,13 @@ int mb_agwd_cmd(const struct sa *ctl, const char *req, char *rsp, size_t sz)
 }
 
 
+/* what the next calls speak */
+void mb_agwd_xc(enum mb_xc xc)
+{
+	agwd_xc = xc;
+}
+
+
 int mb_agwd_setup(void *arg, unsigned idx, const struct sa *br,
 		  const struct sa *core, const char *lufrag,
 		  const char *lpwd, const char *lfp, struct mb_call_prm *prm)
@@ -306,8 +333,8 @@ int mb_agwd_setup(void *arg, unsigned idx, const struct sa *br,
 	int err;
 
 	(void)br;
-	(void)re_snprintf(req, sizeof(req), "new %u %J %s %s %s", idx, core,
-			  lufrag, lpwd, lfp);
+	(void)re_snprintf(req, sizeof(req), "new %u %J %s %s %s %u", idx,
+			  core, lufrag, lpwd, lfp, (unsigned)agwd_xc);
 
 	err = mb_agwd_cmd(ctl, req, rsp, sizeof(rsp));
 	if (err)

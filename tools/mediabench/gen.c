@@ -7,7 +7,21 @@
  * over the 20 one-millisecond slots of a period. Every packet carries the
  * generator's send time (CLOCK_MONOTONIC, taken before SRTP protect) and
  * the call index; the receive handler computes the one-way delay.
+ *
+ * Transcoded (--xcode): the browser sends Opus frames of a 1 kHz tone
+ * (libopus at 16 kHz through src/codec, 50 different frames in a loop),
+ * the core PCMA or AMR-WB frames of a 700 Hz tone; what arrives is the
+ * target's own encoding (its payload type checked), so the delay is taken
+ * through the RTP timestamps: a transcoder maps them linearly (rtpengine
+ * drops the marker bit, so that cannot tag a packet), the first packet
+ * of a stream is taken to be made from the newest packet sent before it
+ * (the anchor), each later one from the packet its timestamp's frames
+ * after the anchor (send times kept in a ring); a packet that would then
+ * come from one not sent yet moves the anchor back. So each stream's
+ * delay is the least that causality allows: exact while the target
+ * keeps under 20 ms, a lower bound (by 20 ms steps) if it buffers.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +29,7 @@
 #include <re.h>
 #include "tls/dtls.h"
 #include "srtp/srtp.h"
+#include "codec/codec.h"
 #include "mb.h"
 
 enum {
@@ -25,6 +40,10 @@ enum {
 	DRAIN_MS   = 300,
 	BUF        = 512,
 };
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
 
 struct gen;
 
@@ -50,6 +69,19 @@ struct call {
 	struct sa caddr;
 	uint16_t cseq;
 	uint32_t cts;
+
+	/* transcoded, per direction (0: browser -> core, 1: core ->
+	   browser): packets sent, their send times, the anchor */
+	uint32_t sent[2];
+	uint64_t ring[2][64];
+	bool anch[2];
+	uint32_t anchor[2], ts0[2];
+};
+
+/* a payload of a transcoded stream */
+struct xpay {
+	uint8_t b[MB_PAYLOAD + 96];
+	uint16_t n;
 };
 
 struct gen {
@@ -72,6 +104,10 @@ struct gen {
 	uint64_t bad;                /* undecryptable or foreign */
 	unsigned suite;
 	bool setup_timeout;
+	enum mb_xc xc;
+	struct xpay brv[MB_MARK_EVERY], corev[MB_MARK_EVERY];
+	uint64_t timed;              /* packets timed */
+	uint64_t wrong_pt;
 };
 
 static const char br_ufrag[] = "mbBrUfrag";
@@ -80,11 +116,66 @@ static const char br_pwd[]   = "mbBrowserPassword012345";
 
 /* --- receiving ------------------------------------------------------ */
 
+/* a transcoded packet (dir 0: at the core, 1: at the browser): counted
+   if its payload type is the receiver's, timed through its timestamp */
+static void xc_rx(struct gen *g, uint64_t now, const uint8_t *p, size_t n,
+		  struct call *c, int dir)
+{
+	uint8_t pt = dir ? MB_OPUS_PT : g->xc == MB_XC_OPUS_PCMA ? 8 :
+		MB_AMRWB_PT;
+	uint32_t step = dir ? 960 : g->xc == MB_XC_OPUS_PCMA ? 160 : 320;
+	uint32_t ts, k;
+
+	if (n < MB_HDR) {
+		++g->bad;
+		return;
+	}
+	if ((p[1] & 0x7f) != pt) {
+		++g->wrong_pt;
+		return;
+	}
+
+	ts = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+		(uint32_t)p[6] << 8 | p[7];
+	if (!c->anch[dir] && c->sent[dir]) {
+		c->anch[dir] = true;
+		c->anchor[dir] = c->sent[dir] - 1;
+		c->ts0[dir] = ts;
+	}
+
+	++g->rx_all;
+	if (!g->measure)
+		return;
+
+	++g->rx;
+	++g->rx_dir[dir];
+
+	k = c->anchor[dir] + (ts - c->ts0[dir]) / step;
+	if (c->anch[dir] && (int32_t)(k - c->sent[dir]) >= 0 &&
+	    k - c->sent[dir] < 64) {
+		/* from a packet not sent yet: the anchor was too new (the
+		   first packet took over 20 ms); the latest it can be */
+		c->anchor[dir] -= k - c->sent[dir] + 1;
+		k = c->sent[dir] - 1;
+	}
+	if (c->anch[dir] && k < c->sent[dir] && c->sent[dir] - k <= 64 &&
+	    now > c->ring[dir][k % 64]) {
+		mb_hist_add(now - c->ring[dir][k % 64]);
+		++g->timed;
+	}
+}
+
+
 static void media_rx(struct gen *g, uint64_t now, const uint8_t *p,
 		     size_t n, unsigned idx, int dir)
 {
 	uint64_t t;
 	uint32_t i;
+
+	if (g->xc) {
+		xc_rx(g, now, p, n, &g->cv[idx], dir);
+		return;
+	}
 
 	if (n != MB_PKT) {
 		++g->bad;
@@ -299,6 +390,111 @@ static void rtp_hdr(uint8_t *p, uint16_t seq, uint32_t ts, uint32_t ssrc)
 }
 
 
+/* a transcoded stream's packet: Opus from the browser, PCMA or AMR-WB
+   from the core, every MB_MARK_EVERY-th marked and timed */
+static void xc_send(struct call *c, bool browser)
+{
+	struct gen *g = c->g;
+	int dir = browser ? 0 : 1;
+	uint32_t n = c->sent[dir];
+	const struct xpay *x = browser ? &g->brv[n % MB_MARK_EVERY] :
+		&g->corev[n % MB_MARK_EVERY];
+	bool mark = n % MB_MARK_EVERY == 0;
+	uint8_t buf[BUF];
+	size_t len = MB_HDR + x->n;
+	struct mbuf mb;
+
+	if (browser)
+		rtp_hdr(buf, c->bseq++, c->bts += 960, 0x10000000u + c->idx);
+	else
+		rtp_hdr(buf, c->cseq++, c->cts += g->xc == MB_XC_OPUS_PCMA ?
+			160 : 320, 0x20000000u + c->idx);
+	buf[1] = (uint8_t)((mark ? 0x80 : 0) | (browser ? MB_OPUS_PT :
+		g->xc == MB_XC_OPUS_PCMA ? 8 : MB_AMRWB_PT));
+	memcpy(buf + MB_HDR, x->b, x->n);
+	c->ring[dir][n % 64] = mb_now_ns();
+	++c->sent[dir];
+
+	if (browser && srtpx_protect(c->srtp, buf, &len, sizeof(buf)))
+		return;
+
+	mb.buf = buf;
+	mb.size = sizeof(buf);
+	mb.pos = 0;
+	mb.end = len;
+
+	if (udp_send(browser ? c->bus : c->cus,
+		     browser ? &c->prm.w3 : &c->prm.core, &mb))
+		return;
+
+	++g->tx_all;
+	if (g->measure)
+		++g->tx;
+}
+
+
+/* the loops of frames each side sends (libopus, vo-amrwbenc and G.711
+   through src/codec: what a browser and a phone would send) */
+static int xc_payloads(struct gen *g)
+{
+	struct codec_prm op = {16000, 9, 32000, false, true, 0};
+	struct codec_prm ap = {16000, 0, 0, false, false, 8};
+	struct codec_enc *opus = NULL, *amr = NULL;
+	int16_t pcm[320];
+	uint8_t frame[CODEC_MAX_FRAME];
+	size_t i, k, len;
+	int err;
+
+	err  = codec_enc_alloc(&opus, codec_get(CODEC_OPUS), &op);
+	err |= codec_enc_alloc(&amr, codec_get(CODEC_AMRWB), &ap);
+	if (err) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	for (i = 0; i < MB_MARK_EVERY && !err; i++) {
+		struct amr_rtp p;
+
+		for (k = 0; k < 320; k++)
+			pcm[k] = (int16_t)(8000 * sin(2 * M_PI * 1000 *
+						      (i * 320 + k) / 16000));
+		err = codec_encode(opus, frame, &len, pcm);
+		if (err || len > sizeof(g->brv[i].b)) {
+			err = err ? err : EOVERFLOW;
+			break;
+		}
+		memcpy(g->brv[i].b, frame, len);
+		g->brv[i].n = (uint16_t)len;
+
+		for (k = 0; k < 320; k++)
+			pcm[k] = (int16_t)(8000 * sin(2 * M_PI * 700 *
+						      (i * 320 + k) / 16000));
+		if (g->xc == MB_XC_OPUS_PCMA) {
+			for (k = 0; k < 160; k++)  /* every other: 8 kHz */
+				g->corev[i].b[k] = g711_pcm2alaw(pcm[2 * k]);
+			g->corev[i].n = 160;
+			continue;
+		}
+
+		err = codec_encode(amr, frame, &len, pcm);
+		p.n = 0;
+		p.cmr = AMR_CMR_NONE;
+		if (!err)
+			err = amr_rtp_add(&p, true, frame, len);
+		if (!err)
+			err = amr_rtp_encode(g->corev[i].b,
+					     sizeof(g->corev[i].b), &len, &p,
+					     true, false);
+		g->corev[i].n = (uint16_t)len;
+	}
+
+ out:
+	mem_deref(opus);
+	mem_deref(amr);
+	return err;
+}
+
+
 static void send_pkt(struct call *c, bool browser)
 {
 	uint8_t buf[BUF];
@@ -307,6 +503,11 @@ static void send_pkt(struct call *c, bool browser)
 	uint64_t t;
 	uint32_t idx = c->idx;
 	struct gen *g = c->g;
+
+	if (g->xc) {
+		xc_send(c, browser);
+		return;
+	}
 
 	memset(buf, 0, MB_PKT);
 	if (browser)
@@ -467,9 +668,19 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 	res->secs = secs;
 	g.calls = calls;
 	g.tls = tls;
+	g.xc = t->xc;
 	g.cv = calloc(calls, sizeof(*g.cv));
 	if (!g.cv)
 		return ENOMEM;
+
+	if (g.xc) {
+		err = xc_payloads(&g);
+		if (err) {
+			(void)re_fprintf(stderr, "mediabench: payloads: %m\n",
+				      err);
+			goto out;
+		}
+	}
 
 	err = tls_fingerprint(tls, TLS_FINGERPRINT_SHA256, md, sizeof(md));
 	if (err)
@@ -571,6 +782,14 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 		(void)snprintf(res->note, sizeof(res->note),
 			       "%llu foreign/undecryptable packets",
 			       (unsigned long long)g.bad);
+	if (g.xc)
+		(void)snprintf(res->note + strlen(res->note),
+			       sizeof(res->note) - strlen(res->note),
+			       "%slatency from %llu packets; %llu with "
+			       "the wrong payload type",
+			       res->note[0] ? "; " : "",
+			       (unsigned long long)g.timed,
+			       (unsigned long long)g.wrong_pt);
 
 	if (!g.rx_dir[0] || !g.rx_dir[1]) {
 		(void)re_fprintf(stderr, "mediabench: %s: no packets in the "

@@ -2,7 +2,11 @@
  * @file main.c  mediabench: media relay benchmark, imsedge AGW vs rtpengine
  *
  *   mediabench [--calls N] [--seconds S] [--only agw|rtpengine]
- *              [--data DIR] [--log FILE]
+ *              [--xcode opus-pcma|opus-amrwb] [--data DIR] [--log FILE]
+ *
+ * --xcode: transcoded calls instead of relayed ones (the browser sends
+ * Opus, the core PCMA or AMR-WB); rtpengine only for opus-pcma (it has
+ * no AMR-WB encoder); a table per transcoded call.
  *
  * Runs the same traffic through (1) the AGW in a child process (agwd) and
  * (2) rtpengine-daemon in userspace mode, then measures the floor, and
@@ -79,6 +83,52 @@ static void row(const struct mb_result *r, const char *name)
 }
 
 
+/* a transcoded call: CPU (% of one core, from the CPU per packet that
+   came out, at 50 packets/s each way: a loaded machine's losses do not
+   flatter it), calls per core, latency, RSS */
+static void xc_row(const struct mb_result *r, const char *name,
+		   const char *pair)
+{
+	double pct = r->rx ? 100.0 * r->cpu_s / r->rx * 2 *
+		(1000 / MB_PTIME_MS) : 0;
+
+	(void)printf("| %-22s | %-11s | %5u | %9.0f | %7.3f | %7.0f | "
+		     "%7.2f | %7.2f | %6.1f |\n", name, pair, r->calls,
+		     r->rx / r->secs, pct, pct > 0 ? 100.0 / pct : 0,
+		     r->lat_p50 / 1000, r->lat_p99 / 1000, r->rss_call_kib);
+}
+
+
+static void detail(const struct mb_result *r);
+
+
+static void xc_table(const struct mb_result *ra, const struct mb_result *rr,
+		     const char *pair)
+{
+	(void)printf("\n| %-22s | pair        | calls | pkts out/s | "
+		     "CPU %% of a core per call | calls per core | lat p50 "
+		     "ms | lat p99 ms | RSS per call KiB |\n"
+		     "|---|---|---|---|---|---|---|---|---|\n", "target");
+	if (ra)
+		xc_row(ra, "imsedge-agw", pair);
+	if (rr)
+		xc_row(rr, "rtpengine (userspace)", pair);
+	if (ra && rr && rr->cpu_s > 0 && ra->rx && rr->rx)
+		(void)printf("imsedge / rtpengine CPU per transcoded packet: "
+			     "%.2f (goal <= 0.5)\n", (ra->cpu_s / ra->rx) /
+			     (rr->cpu_s / rr->rx));
+	if (ra)
+		detail(ra);
+	if (rr)
+		detail(rr);
+	(void)printf("latency: the generator's send time (before SRTP "
+		     "protect) of the packet a received one was made of (by "
+		     "its RTP timestamp, anchored on each stream's first "
+		     "packet) to its receive handler: decode, encode and both "
+		     "hops; both directions pooled.\n");
+}
+
+
 static void setup_row(const struct mb_result *r, const char *name)
 {
 	(void)printf("| %-22s | %5u | %8.3f | %9.0f | %8.2f |\n", name,
@@ -137,6 +187,9 @@ static void machine(void)
 }
 
 
+static enum mb_xc xc;
+
+
 static int run_agw(const char *self, const char *data, unsigned calls,
 		   unsigned secs, struct tls *tls, struct mb_result *res)
 {
@@ -157,6 +210,8 @@ static int run_agw(const char *self, const char *data, unsigned calls,
 	t.setup = mb_agwd_setup;
 	t.arg = &ctl;
 	t.pid = agwd_pid;
+	t.xc = xc;
+	mb_agwd_xc(xc);
 
 	err = mb_gen_run(&t, calls, secs, tls, res);
 
@@ -208,6 +263,8 @@ static int run_rtpe(const char *log, unsigned calls, unsigned secs,
 	t.setup = mb_rtpe_setup;
 	t.arg = &ng;
 	t.pid = rtpe_pid;
+	t.xc = xc;
+	mb_rtpe_xc(xc);
 
 	err = mb_gen_run(&t, calls, secs, tls, res);
 	mb_stop_child(&rtpe_pid);
@@ -219,7 +276,8 @@ static int run_rtpe(const char *log, unsigned calls, unsigned secs,
 static void usage(void)
 {
 	(void)re_fprintf(stderr, "usage: mediabench [--calls N] [--seconds S] "
-		      "[--only agw|rtpengine] [--data DIR] [--log FILE]\n");
+		      "[--only agw|rtpengine] [--xcode opus-pcma|opus-amrwb] "
+		      "[--data DIR] [--log FILE]\n");
 }
 
 
@@ -256,6 +314,12 @@ int main(int argc, char *argv[])
 			data = argv[++i];
 		else if (!strcmp(argv[i], "--log") && i + 1 < argc)
 			log = argv[++i];
+		else if (!strcmp(argv[i], "--xcode") && i + 1 < argc &&
+			 !strcmp(argv[i + 1], "opus-pcma") && ++i)
+			xc = MB_XC_OPUS_PCMA;
+		else if (!strcmp(argv[i], "--xcode") && i + 1 < argc &&
+			 !strcmp(argv[i + 1], "opus-amrwb") && ++i)
+			xc = MB_XC_OPUS_AMRWB;
 		else {
 			usage();
 			return 2;
@@ -307,11 +371,23 @@ int main(int argc, char *argv[])
 		suite = ra.srtp_suite;
 	}
 
-	if (!only || !strcmp(only, "rtpengine")) {
+	if (xc == MB_XC_OPUS_AMRWB && (!only || !strcmp(only, "rtpengine")))
+		(void)printf("rtpengine: not run for Opus <-> AMR-WB "
+			     "(Debian's rtpengine transcodes with libavcodec, "
+			     "which has no AMR-WB encoder)\n");
+	else if (!only || !strcmp(only, "rtpengine")) {
 		err = run_rtpe(log, calls, secs, tls, &rr);
 		if (err)
 			goto out;
 		have_r = true;
+	}
+
+	if (xc) {
+		(void)printf("\n");
+		machine();
+		xc_table(have_a ? &ra : NULL, have_r ? &rr : NULL,
+			 xc == MB_XC_OPUS_PCMA ? "Opus-PCMA" : "Opus-AMR-WB");
+		goto out;
 	}
 
 	err = mb_floor(suite, &rf, &pns, &uns, &sns);

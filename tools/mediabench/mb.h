@@ -16,6 +16,16 @@ enum {
 	MB_DTLS_INFLIGHT = 16,       /* DTLS handshakes at once */
 };
 
+/** Transcoded traffic (--xcode): the browser sends Opus (PT 111), the
+    core PCMA (PT 8) or AMR-WB (PT 96, bandwidth-efficient), one packet a
+    second marked (the start of a talkspurt) */
+enum mb_xc { MB_XC_NONE, MB_XC_OPUS_PCMA, MB_XC_OPUS_AMRWB };
+enum {
+	MB_OPUS_PT    = 111,
+	MB_AMRWB_PT   = 96,
+	MB_MARK_EVERY = 50,
+};
+
 /** What the generator needs to know of one call's target side */
 struct mb_call_prm {
 	struct sa w3;                /* where the browser sends */
@@ -35,6 +45,7 @@ struct mb_target {
 		     struct mb_call_prm *prm);
 	void *arg;
 	int pid;                     /* for CPU time and RSS */
+	enum mb_xc xc;
 };
 
 /** One line of the result table */
@@ -83,9 +94,11 @@ int  mb_agwd_setup(void *arg, unsigned idx, const struct sa *br,
 		   struct mb_call_prm *prm);
 int  mb_agwd_cmd(const struct sa *ctl, const char *req, char *rsp,
 		 size_t sz);
+void mb_agwd_xc(enum mb_xc xc);
 
 /* ng.c */
 int  mb_rtpe_start(int *pidp, struct sa *ng, const char *log);
+void mb_rtpe_xc(enum mb_xc xc);
 int  mb_rtpe_setup(void *arg, unsigned idx, const struct sa *br,
 		   const struct sa *core, const char *lufrag,
 		   const char *lpwd, const char *lfp,

@@ -284,6 +284,17 @@ int mb_rtpe_start(int *pidp, struct sa *ng, const char *log)
 }
 
 
+static enum mb_xc rtpe_xc;
+
+
+/* what the next calls speak: Opus from the browser, PCMA from the core
+   (rtpengine has no AMR-WB encoder) */
+void mb_rtpe_xc(enum mb_xc xc)
+{
+	rtpe_xc = xc;
+}
+
+
 int mb_rtpe_setup(void *arg, unsigned idx, const struct sa *br,
 		  const struct sa *core, const char *lufrag,
 		  const char *lpwd, const char *lfp, struct mb_call_prm *prm)
@@ -309,14 +320,16 @@ int mb_rtpe_setup(void *arg, unsigned idx, const struct sa *br,
 	(void)re_snprintf(sdpb, NG_BUF,
 		"v=0\r\no=- %u 1 IN IP4 127.0.0.1\r\ns=-\r\n"
 		"c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-		"m=audio %u UDP/TLS/RTP/SAVPF 0\r\n"
-		"a=mid:0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n"
+		"m=audio %u UDP/TLS/RTP/SAVPF %s\r\n"
+		"a=mid:0\r\na=rtpmap:%s\r\na=sendrecv\r\n"
 		"a=rtcp-mux\r\na=setup:actpass\r\n"
 		"a=fingerprint:sha-256 %s\r\n"
 		"a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
 		"a=candidate:1 1 udp 2130706431 127.0.0.1 %u typ host\r\n"
 		"a=end-of-candidates\r\n",
-		idx + 1, sa_port(br), lfp, lufrag, lpwd, sa_port(br));
+		idx + 1, sa_port(br), rtpe_xc ? "111" : "0",
+		rtpe_xc ? "111 opus/48000/2" : "0 PCMU/8000", lfp, lufrag,
+		lpwd, sa_port(br));
 
 	err  = mbuf_printf(req, "d");
 	err |= b_kv(req, "command", "offer");
@@ -326,6 +339,8 @@ int mb_rtpe_setup(void *arg, unsigned idx, const struct sa *br,
 	err |= b_kv(req, "ICE", "remove");
 	err |= b_kv(req, "transport-protocol", "RTP/AVP");
 	err |= mbuf_printf(req, "8:rtcp-muxl5:demuxe");
+	if (rtpe_xc)    /* offer the core PCMA too: transcoded */
+		err |= mbuf_printf(req, "5:codecd9:transcodel4:PCMAee");
 	err |= mbuf_printf(req, "e");
 	if (err) {
 		err = ENOMEM;
@@ -344,9 +359,10 @@ int mb_rtpe_setup(void *arg, unsigned idx, const struct sa *br,
 	(void)re_snprintf(sdpb, NG_BUF,
 		"v=0\r\no=- %u 1 IN IP4 127.0.0.1\r\ns=-\r\n"
 		"c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-		"m=audio %u RTP/AVP 0\r\n"
-		"a=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n",
-		idx + 1, sa_port(core));
+		"m=audio %u RTP/AVP %s\r\n"
+		"a=rtpmap:%s\r\na=sendrecv\r\n",
+		idx + 1, sa_port(core), rtpe_xc ? "8" : "0",
+		rtpe_xc ? "8 PCMA/8000" : "0 PCMU/8000");
 
 	mbuf_rewind(req);
 	err  = mbuf_printf(req, "d");

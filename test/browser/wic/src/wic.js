@@ -22,8 +22,10 @@
 //
 // window.wic: register(), unregister(), call(target), answer(), hangup(),
 // hold(), unhold(), message(target, body), connect(), state(), stats(), sdp(),
-// closeSocket(), listen(ms) (the strongest frequency of the call's received
-// audio, AnalyserNode), log (events), sip (every SIP message in and out).
+// closeSocket(), listen(ms, freqs) (the strongest frequency of the call's
+// received audio, AnalyserNode, and the level at each of freqs), dtmf(tones,
+// ms) (RFC 4733 through the audio sender), log (events), sip (every SIP
+// message in and out).
 // call() takes sip:/sips:/tel: URIs, a service URN (urn:service:sos, sent
 // as the Request-URI as it is), or a user (sip:user@domain).
 
@@ -640,7 +642,7 @@ function toneStream() {
  * Listen to the call's received audio for ms: the strongest frequency
  * (AnalyserNode, averaged over the spectra taken) and its level in dB
  */
-async function listen(ms = 1000) {
+async function listen(ms = 1000, freqs = []) {
 	const tr = pc?.getReceivers().find((r) => r.track?.kind === 'audio');
 	if (!tr)
 		throw new Error('no audio receiver');
@@ -672,9 +674,32 @@ async function listen(ms = 1000) {
 	for (let i = 1; i < sum.length; i++)
 		if (Math.abs(i - peak) > 3)
 			rest += sum[i] / n;
-	return { hz: peak * ctx.sampleRate / an.fftSize, db: db(peak),
-		restDb: 10 * Math.log10(rest), spectra: n,
-		binHz: ctx.sampleRate / an.fftSize };
+	const binHz = ctx.sampleRate / an.fftSize;
+	// each frequency's level: its strongest bin within +-1 bin
+	const at = freqs.map((f) => {
+		const i = Math.round(f / binHz);
+		return Math.max(db(i - 1), db(i), db(i + 1));
+	});
+	return { hz: peak * binHz, db: db(peak),
+		restDb: 10 * Math.log10(rest), spectra: n, binHz, at };
+}
+
+/* RFC 4733 digits from the call's audio sender (RTCDTMFSender); resolves
+   when the last has been played out (tonechange with an empty tone) */
+function dtmf(tones, ms = 200, gap = 70) {
+	const s = pc?.getSenders().find((x) => x.track?.kind === 'audio');
+	if (!s?.dtmf?.canInsertDTMF)
+		throw new Error('no DTMF sender');
+	ev('dtmf', { tones, ms });
+	return new Promise((resolve) => {
+		s.dtmf.ontonechange = (e) => {
+			if (!e.tone) {
+				s.dtmf.ontonechange = null;
+				resolve(true);
+			}
+		};
+		s.dtmf.insertDTMF(tones, ms, gap);
+	});
 }
 
 /** The current local and remote SDP of the call */
@@ -686,7 +711,7 @@ function sdp() {
 
 window.wic = { register, unregister, call, answer, hangup, hold, unhold,
 	message, connect, state, stats, sdp, closeSocket, closeMedia, log, sip,
-	listen, version: JsSIP.version,
+	listen, dtmf, version: JsSIP.version,
 	dcOpen, dcAdd, dcSend, dcClose, dcState, dcInfo,
 	config: { pcConfig: PC_CONFIG, mediaConstraints: MEDIA } };
 
