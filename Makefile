@@ -155,6 +155,7 @@ include packaging/packaging.mk
 TEST_PHASES := \
 	setup:2400:setup \
 	unit:900:unit \
+	check:1200:check \
 	links-check:300:links-check \
 	unit-cross:2400:unit-cross \
 	fuzz-replay:900:fuzz-replay \

@@ -771,6 +771,15 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 
+	/* one DRBG, seeded once, for every random number (libre's too) */
+	err = tls_rand_attach();
+	if (err) {
+		(void)fprintf(stderr, "imsedge: random generator: %s\n",
+			      strerror(err));
+		libre_close();
+		return 1;
+	}
+
 	if (test) {
 		err = check();
 		goto out;
@@ -800,6 +809,7 @@ int main(int argc, char *argv[])
 	trim_close();
 	sig_close();
 	log_close();
+	tls_rand_detach();
 	libre_close();
 
 	return err ? 1 : 0;

@@ -53,7 +53,9 @@ const WebSocket = require('ws');
 
 const ORIGIN = 'https://bench.invalid';
 const DOMAIN = 'ims.test';
-const CONNECT_PARALLEL = 50;      // imsedge refuses above max(max_conn/4, 64) in handshake
+// imsedge refuses above max(max_conn/4, 64) in handshake; under callgrind,
+// fewer at once so that handshakes finish within imsedge's deadline
+const CONNECT_PARALLEL = process.env.REGBENCH_CALLGRIND ? 8 : 50;
 const REQ_TIMEOUT_MS = 10000;
 const TARGETS = ['imsedge', 'kamailio-ws'];
 let TLS_OPTS = {};
@@ -644,9 +646,19 @@ async function startTarget(name, ctx) {
 			'w2_connections_per_address 1000000',
 			'w2_rate_limit 0',
 			'log_level warn',
+			// under callgrind: no WebSocket pings in the window, so that
+			// its counts are the registrations' own
+			...(process.env.REGBENCH_CALLGRIND ? ['w2_ping_interval 0'] : []),
 			'',
 		].join('\n'));
-		const p = startProc('imsedge', ctx.imsedge, ['-c', conf], null);
+		// REGBENCH_CALLGRIND=FILE: imsedge under callgrind, instructions
+		// counted only inside the measured window (see countCallgrind)
+		const cg = process.env.REGBENCH_CALLGRIND;
+		const p = cg ?
+			startProc('imsedge', 'valgrind', ['--tool=callgrind',
+				'--instr-atstart=no', `--callgrind-out-file=${path.resolve(cg)}`,
+				ctx.imsedge, '-c', conf], null) :
+			startProc('imsedge', ctx.imsedge, ['-c', conf], null);
 		await waitTcp(port, p);
 		return { p, port, dir, shm: () => null };
 	}
@@ -750,11 +762,16 @@ async function runTarget(name, ctx) {
 		r.expected = expected;
 
 		await sleep(Math.max(0, start - performance.now()));
+		const cg = name === 'imsedge' && process.env.REGBENCH_CALLGRIND;
+		if (cg)
+			execFileSync('callgrind_control', ['-i', 'on', String(t.p.pid)]);
 		const w = {
 			cpu: cpuSeconds(t.p.pid), reg: cpuSeconds(ctx.registrar.pid),
 			node: process.cpuUsage(), t: performance.now(),
 		};
 		await sleep(Math.max(0, end - performance.now()));
+		if (cg)
+			execFileSync('callgrind_control', ['-i', 'off', String(t.p.pid)]);
 		r.cpu = cpuSeconds(t.p.pid) - w.cpu;
 		r.regCpu = cpuSeconds(ctx.registrar.pid) - w.reg;
 		const wn = process.cpuUsage(w.node);
@@ -783,12 +800,44 @@ async function runTarget(name, ctx) {
 		await pool(clients, 200, (c) => c.close());
 		const e = await stopProc(t.p);
 		r.exit = e.code ?? e.sig;
+		if (name === 'imsedge' && process.env.REGBENCH_CALLGRIND && r.okWindow)
+			r.callgrind = countCallgrind(process.env.REGBENCH_CALLGRIND, r.okWindow);
 		r.complaints = complaints(name, t.p.beforeStop || t.p.lines);
 		r.logLines = t.p.nlines;
 		if (!opt.keep)
 			fs.rmSync(t.dir, { recursive: true, force: true });
 	}
 	return r;
+}
+
+/**
+ * Instructions, malloc() calls and getrandom() calls per registration from a
+ * callgrind output file (only the measured window was instrumented)
+ */
+function countCallgrind(file, regs) {
+	const names = new Map();
+	let ir = 0, cfn = '', mallocs = 0, getrandoms = 0;
+	for (const l of fs.readFileSync(file, 'utf8').split('\n')) {
+		let m;
+		if ((m = /^(?:summary|totals):\s+(\d+)/.exec(l)))
+			ir = Math.max(ir, Number(m[1]));
+		else if ((m = /^(c?)fn=\((\d+)\)(?: (.*))?$/.exec(l))) {
+			// names are compressed: "(id) name" the first time, "(id)" after
+			if (m[3] !== undefined)
+				names.set(m[2], m[3]);
+			if (m[1])
+				cfn = names.get(m[2]) || '';
+		} else if ((m = /^calls=(\d+)/.exec(l))) {
+			if (/^(malloc|calloc|realloc)(\'2)?$/.test(cfn))
+				mallocs += Number(m[1]);
+			else if (/^getrandom(\'2)?$/.test(cfn))
+				getrandoms += Number(m[1]);
+		}
+	}
+	return {
+		irPerReg: ir / regs, mallocPerReg: mallocs / regs,
+		getrandomPerReg: getrandoms / regs,
+	};
 }
 
 // ---------------------------------------------------------------- handshakes
@@ -868,6 +917,8 @@ async function runHandshakes(name, ctx) {
 	} finally {
 		const e = await stopProc(t.p);
 		r.exit = e.code ?? e.sig;
+		if (name === 'imsedge' && process.env.REGBENCH_CALLGRIND && r.okWindow)
+			r.callgrind = countCallgrind(process.env.REGBENCH_CALLGRIND, r.okWindow);
 		r.logLines = t.p.nlines;
 		r.complaints = complaints(name, t.p.beforeStop || t.p.lines);
 		if (!opt.keep)
@@ -977,6 +1028,17 @@ function report(results, v) {
 		results.map((r) => [r.name, N, r.okWindow, f1(r.okWindow / r.windowSec),
 			f3(r.cpu / r.okWindow * 1000), r.memIdle.pss, r.memLoaded.pss,
 			f2((r.memLoaded.pss - r.memIdle.pss) / N)])));
+	const ims = results.find((r) => r.name === 'imsedge');
+	const kam = results.find((r) => r.name === 'kamailio-ws');
+	if (ims && kam && ims.cpu > 0 && kam.cpu > 0)
+		console.log(`  registrations per CPU-second: imsedge ${f1(ims.okWindow / ims.cpu)}, ` +
+			`kamailio-ws ${f1(kam.okWindow / kam.cpu)}: ` +
+			`${f2((ims.okWindow / ims.cpu) / (kam.okWindow / kam.cpu))}x`);
+	if (ims && ims.callgrind)
+		console.log(`  imsedge under callgrind (window only): ` +
+			`${Math.round(ims.callgrind.irPerReg)} instructions, ` +
+			`${f1(ims.callgrind.mallocPerReg)} malloc/calloc/realloc calls, ` +
+			`${f2(ims.callgrind.getrandomPerReg)} getrandom calls per registration`);
 	console.log('  RSS = PSS summed over the target\'s processes (/proc/PID/smaps_rollup): pages');
 	console.log('  shared between processes (Kamailio\'s shm pool, libraries) are split between them,');
 	console.log('  so each page counts once. Raw VmRSS sums and Kamailio\'s shm use are below.');

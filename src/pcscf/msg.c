@@ -196,6 +196,12 @@ bool pc_uri_eq(const struct pl *a, const struct pl *b)
 {
 	struct uri ua, ub;
 
+	/* the usual case (an AOR against its own binding): the same bytes
+	   are equal either way below, without two URI decodes */
+	if (a && b && a->l == b->l && a->p && b->p &&
+	    !memcmp(a->p, b->p, a->l))
+		return true;
+
 	if (uri_decode(&ua, a) || uri_decode(&ub, b))
 		return 0 == pl_casecmp(a, b);
 
@@ -249,6 +255,42 @@ static bool name_listed(const struct pl *name, const char * const *names,
 
 	for (i = 0; i < n; i++) {
 		if (!pl_strcasecmp(name, names[i]))
+			return true;
+	}
+
+	return false;
+}
+
+
+/**
+ * Tell whether credentials name an AKA algorithm: "algorithm=" then
+ * "AKAv", quoted or not, in any case (a scan: re_regex would try its
+ * whole pattern at every position of the header)
+ *
+ * @param val Authorization header value
+ *
+ * @return true if AKA
+ */
+bool pc_auth_is_aka(const struct pl *val)
+{
+	static const char name[] = "algorithm=";
+	const char *p, *end;
+
+	if (!pl_isset(val))
+		return false;
+
+	end = val->p + val->l;
+	for (p = val->p; (size_t)(end - p) >= sizeof(name) - 1; p++) {
+		const char *v = p + sizeof(name) - 1;
+
+		if ((*p | 0x20) != 'a' ||
+		    strncasecmp(p, name, sizeof(name) - 1))
+			continue;
+
+		while (v < end && *v == '"')
+			++v;
+
+		if (end - v >= 4 && !strncasecmp(v, "AKAv", 4))
 			return true;
 	}
 

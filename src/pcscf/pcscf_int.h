@@ -110,6 +110,7 @@ bool pc_route_is_ours(const struct pcscf *p, const struct pl *val,
 bool pc_uri_eq(const struct pl *a, const struct pl *b);
 bool pc_dialog_forming(const struct pl *met);
 int  pc_hdr_value_uri(struct pl *uri, const struct pl *val);
+bool pc_auth_is_aka(const struct pl *val);
 int  pc_strip_params(struct mbuf *mb, const struct pl *val,
 		     const char * const *names, size_t n);
 void pc_trim(struct pl *pl);

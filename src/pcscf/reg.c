@@ -29,7 +29,7 @@ static bool reg_is_aka(const struct sip_msg *req)
 {
 	const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_AUTHORIZATION);
 
-	return h && !re_regex(h->val.p, h->val.l, "algorithm=[\"]*AKAv");
+	return h && pc_auth_is_aka(&h->val);
 }
 
 #define LOG_MODULE "pcscf"
@@ -541,6 +541,7 @@ void reg_response(struct pcscf *p, struct flow *fl,
 {
 	struct contact_match m = {PL_INIT, -1};
 	const struct sip_hdr *ct;
+	bool aka;
 	struct binding *b;
 
 	if (rsp->scode < 200 || rsp->scode >= 300)
@@ -583,9 +584,9 @@ void reg_response(struct pcscf *p, struct flow *fl,
 		(void)str_dup(&fl->impi_bound, b->impi);
 	}
 
-	stats_inc(c ? STAT_REG_TOKEN : reg_is_aka(req) ? STAT_REG_AKA :
-		  STAT_REG_DIGEST);
-	b->mech = c ? "token" : reg_is_aka(req) ? "aka" : "digest";
+	aka = !c && reg_is_aka(req);
+	stats_inc(c ? STAT_REG_TOKEN : aka ? STAT_REG_AKA : STAT_REG_DIGEST);
+	b->mech = c ? "token" : aka ? "aka" : "digest";
 	log_info("%s: %s registered for %d s (%u identities)%s", fl->token,
 		 b->aor, m.expires, list_count(&b->assoc),
 		 c ? ", until its token ends" : "");

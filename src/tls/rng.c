@@ -7,6 +7,7 @@
 #include "tlsx.h"
 
 static struct tls_rng *rng_shared;
+static struct tls_rng *rng_held;   /* by tls_rand_attach() */
 
 
 static void rng_destructor(void *arg)
@@ -90,6 +91,10 @@ int tls_random(void *buf, size_t len)
 	struct tls_rng *rng;
 	int err;
 
+	if (rng_shared && buf)
+		return mbedtls_ctr_drbg_random(&rng_shared->drbg, buf, len) ?
+			EIO : 0;
+
 	err = tls_rng_get(&rng);
 	if (err)
 		return err;
@@ -118,4 +123,38 @@ int tls_mbedtls_rng(void *ctx, unsigned char *buf, size_t len)
 
 	return tls_random(buf, len) ?
 		MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED : 0;
+}
+
+
+/**
+ * Seed the shared generator once and keep it for the process's life;
+ * libre's rand_*() (SIP tags, branches, Call-IDs) then draw from it
+ * instead of making a system call for each number
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int tls_rand_attach(void)
+{
+	int err;
+
+	if (rng_held)
+		return 0;
+
+	err = tls_rng_get(&rng_held);
+	if (err)
+		return err;
+
+	rand_set_source(tls_random);
+
+	return 0;
+}
+
+
+/**
+ * Give libre's rand_*() back their own source and release the generator
+ */
+void tls_rand_detach(void)
+{
+	rand_set_source(NULL);
+	rng_held = mem_deref(rng_held);
 }

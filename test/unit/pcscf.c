@@ -125,7 +125,25 @@ static int strip(const char *in, const char *want)
 
 int test_pcscf_strip_params(void)
 {
+	static const struct {
+		const char *val;
+		bool aka;
+	} akav[] = {
+		{"Digest algorithm=AKAv1-MD5, qop=auth", true},
+		{"Digest nonce=\"x\", ALGORITHM=\"akav2-SHA-256\"", true},
+		{"Digest username=\"a\", algorithm=MD5", false},
+		{"Digest algorithm=AKA", false},
+		{"Digest algorithm=", false},
+		{"", false},
+	};
+	struct pl pl;
+	unsigned i;
 	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(akav); i++) {
+		pl_set_str(&pl, akav[i].val);
+		TEST_EQ(pc_auth_is_aka(&pl), akav[i].aka);
+	}
 
 	TEST_ERR(strip("Digest realm=\"ims.test\", nonce=\"abc\", "
 		       "algorithm=AKAv1-MD5, ck=\"0011\", ik=\"ffee\", "

@@ -49,6 +49,7 @@ extern const uint8_t test_srtp_cm[38];
 
 #define TESTS(X)                 \
 	X(test_tmr_order)        \
+	X(test_tmr_many)         \
 	X(test_conf_good)        \
 	X(test_conf_errors)      \
 	X(test_conf_xcode)       \
@@ -90,6 +91,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_tls_loopback)     \
 	X(test_tls_bad_cert)     \
 	X(test_tls_idle_release) \
+	X(test_tls_rand_source)  \
 	X(test_dtls_handshake)   \
 	X(test_dtls_bad_fingerprint) \
 	X(test_dtls_loss)        \
