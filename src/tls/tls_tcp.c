@@ -15,7 +15,6 @@
 #include <re.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
-#include <mbedtls/platform.h>
 #include "tls.h"
 #include "tlsx.h"
 
@@ -37,30 +36,6 @@ struct tls_conn {
 };
 
 
-/* mbedtls' internal destructor (library/ssl_misc.h), exported */
-void mbedtls_ssl_transform_free(mbedtls_ssl_transform *transform);
-
-
-/* Once our mbedtls patch has freed a TLS 1.3 server's handshake state,
-   the TLS 1.2 transform that mbedtls_ssl_setup() allocated for every
-   connection is unused and mbedtls_ssl_free() no longer frees it (it
-   does so only with the handshake state): free it here, or each TLS 1.3
-   connection leaks 240 bytes (issue 13) */
-static void free_unused_transform(struct tls_conn *tc)
-{
-	mbedtls_ssl_context *ssl = &tc->ssl;
-
-	if (ssl->MBEDTLS_PRIVATE(handshake) ||
-	    !ssl->MBEDTLS_PRIVATE(transform_negotiate) ||
-	    ssl->MBEDTLS_PRIVATE(tls_version) != MBEDTLS_SSL_VERSION_TLS1_3)
-		return;
-
-	mbedtls_ssl_transform_free(ssl->MBEDTLS_PRIVATE(transform_negotiate));
-	mbedtls_free(ssl->MBEDTLS_PRIVATE(transform_negotiate));
-	ssl->MBEDTLS_PRIVATE(transform_negotiate) = NULL;
-}
-
-
 static void destructor(void *arg)
 {
 	struct tls_conn *tc = arg;
@@ -68,7 +43,6 @@ static void destructor(void *arg)
 	if (tc->up)
 		(void)mbedtls_ssl_close_notify(&tc->ssl);
 
-	free_unused_transform(tc);
 	mbedtls_ssl_free(&tc->ssl);
 	mem_deref(tc->th);
 	mem_deref(tc->tcp);
@@ -170,7 +144,6 @@ static void idle(struct tls_conn *tc)
 		return;
 
 	(void)mbedtls_ssl_release_idle_buffers(&tc->ssl);
-	free_unused_transform(tc);
 }
 
 
