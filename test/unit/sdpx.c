@@ -91,7 +91,8 @@ static int fake_stream(void *arg, unsigned idx,
 		memcpy(f->ssrcv[idx], prm->ssrcv,
 		       min(prm->ssrcc, (size_t)4) * 4);
 	f->ptc[idx] = prm->ptc;
-	memcpy(f->ptv[idx], prm->ptv, prm->ptc);
+	if (prm->ptc)
+		memcpy(f->ptv[idx], prm->ptv, prm->ptc);
 	if (prm->clockv)
 		memcpy(f->clockv[idx], prm->clockv, prm->ptc * 4);
 
