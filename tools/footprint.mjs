@@ -391,18 +391,20 @@ function report(sz, res) {
 		'imsedge\'s "main: ready" (Debian kernel + busybox initramfs, ' +
 		'128 MiB), emulated.', '');
 	L.push('## SRTP protect, ns per 172-byte RTP packet', '',
-		'| target | software | software+glue | afalg |', '|---|---:|---:|---:|');
+		'| target | libsrtp2-mbedtls | software | afalg |', '|---|---:|---:|---:|');
 	for (const t of opt.targets) {
 		const b = res[t]?.bench ?? {};
 		L.push(`| ${t === 'host' ? 'host' : `${t} guest (QEMU TCG)`} | ${ns(
-			b.software)} | ${ns(b['software+glue'])} | ${ns(b.afalg ??
+			b['libsrtp2-mbedtls'])} | ${ns(b.software)} | ${ns(b.afalg ??
 			(t === 'host' ? 'unavailable (no AF_ALG here)' : undefined))} |`);
 	}
 	L.push('', 'cryptobench: SRTP_AES128_CM_HMAC_SHA1_80 protect (host: ' +
 		'200000 packets; guest: the 2000-packet run of the image\'s ' +
 		'/init, so expect noise of tens of per cent). ' +
-		'"software" is libsrtp2\'s own mbedtls backend, "software+glue" the ' +
-		'same through the provider plug-in, "afalg" the Linux kernel crypto ' +
+		'"libsrtp2-mbedtls" is libsrtp2\'s own mbedtls backend (it re-hashes ' +
+		'the HMAC key pads per packet), "software" imsedge\'s provider ' +
+		'through the plug-in as imsedge runs it (pads hashed once per key), ' +
+		'"afalg" the Linux kernel crypto ' +
 		'API (docs/crypto.md). **The guest figures are emulated (QEMU TCG): ' +
 		'afalg is slower there because every packet costs system calls into ' +
 		'an emulated kernel whose AES/SHA-1 code is emulated too; the ' +
