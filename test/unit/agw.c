@@ -1288,22 +1288,6 @@ enum {
 };
 
 
-static void rtp_hdr(uint8_t *p, uint8_t pt, uint16_t seq, uint32_t ts,
-		    uint32_t ssrc)
-{
-	p[0] = 0x80;
-	p[1] = pt;
-	p[2] = (uint8_t)(seq >> 8);
-	p[3] = (uint8_t)seq;
-	p[4] = (uint8_t)(ts >> 24);
-	p[5] = (uint8_t)(ts >> 16);
-	p[6] = (uint8_t)(ts >> 8);
-	p[7] = (uint8_t)ts;
-	p[8] = (uint8_t)(ssrc >> 24);
-	p[9] = (uint8_t)(ssrc >> 16);
-	p[10] = (uint8_t)(ssrc >> 8);
-	p[11] = (uint8_t)ssrc;
-}
 
 
 static uint32_t get32(const uint8_t *p)
@@ -1333,7 +1317,7 @@ static int xc_up(struct fix *f, struct codec_enc *opus,
 		TEST_ERR(codec_encode(opus, frame, &len, in));
 		TEST_ASSERT(len <= sizeof(pkt) - 12);
 		memcpy(pkt + 12, frame, len);
-		rtp_hdr(pkt, PT, (*seqp)++, *tsp, SSRC);
+		test_rtp_hdr(pkt, PT, (*seqp)++, *tsp, SSRC);
 		*tsp += 960;
 		TEST_ERR(br_send_srtp(&f->br, pkt, 12 + len, false));
 		TEST_ERR(wait_for(f, U_RTP, rx + 1, GUARD_MS));
@@ -1386,7 +1370,7 @@ static int xc_down(struct fix *f, struct codec_enc *amr,
 		TEST_ERR(amr_rtp_add(&p, true, frame, len));
 		TEST_ERR(amr_rtp_encode(pkt + 12, sizeof(pkt) - 12, &len, &p,
 					true, false));
-		rtp_hdr(pkt, XC_CORE_PT, (uint16_t)(500 + k),
+		test_rtp_hdr(pkt, XC_CORE_PT, (uint16_t)(500 + k),
 			(uint32_t)(7000 + 320 * k), 0xabcdef01);
 		TEST_ERR(sock_send(&f->rtp, &f->si.rtp, pkt, 12 + len));
 		TEST_ERR(wait_for(f, U_BR_RX, rx + 1, GUARD_MS));
@@ -1423,7 +1407,7 @@ static int xc_swapped(struct fix *f, struct codec_enc *opus,
 		TEST_ERR(codec_encode(opus, frame, &len[i], in));
 		TEST_ASSERT(len[i] <= PKT - 12);
 		memcpy(pkt[i] + 12, frame, len[i]);
-		rtp_hdr(pkt[i], PT, (*seqp)++, *tsp, SSRC);
+		test_rtp_hdr(pkt[i], PT, (*seqp)++, *tsp, SSRC);
 		*tsp += 960;
 	}
 
@@ -1517,7 +1501,7 @@ int test_agw_xcode(void)
 	TEST_ASSERT(snr > 8);
 
 	/* DTMF up: '5', 20 ms = 960 at 48 kHz, 320 at 16 kHz */
-	rtp_hdr(pkt, XC_W3_DTMF, seq++, ts, SSRC);
+	test_rtp_hdr(pkt, XC_W3_DTMF, seq++, ts, SSRC);
 	pkt[1] |= 0x80;
 	pkt[12] = 5;
 	pkt[13] = 0x0a;
@@ -1549,7 +1533,7 @@ int test_agw_xcode(void)
 	TEST_ERR(codec_encode(opus_enc, frame, &len, in));
 	TEST_ASSERT(len <= sizeof(pkt) - 12);
 	memcpy(pkt + 12, frame, len);
-	rtp_hdr(pkt, PT, seq++, ts, SSRC);
+	test_rtp_hdr(pkt, PT, seq++, ts, SSRC);
 	ts += 960;
 	TEST_ERR(br_send_srtp(&f.br, pkt, 12 + len, false));
 	TEST_ERR(wait_for(&f, U_RTP, rx + 2, GUARD_MS));

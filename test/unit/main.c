@@ -59,6 +59,34 @@ const char *test_datapath(const char *name)
 }
 
 
+/**
+ * Write a 12-byte RTP header (version 2, no padding, extension, CSRCs or
+ * marker)
+ *
+ * @param p    Buffer of at least 12 bytes
+ * @param pt   Payload type
+ * @param seq  Sequence number
+ * @param ts   Timestamp
+ * @param ssrc SSRC
+ */
+void test_rtp_hdr(uint8_t *p, uint8_t pt, uint16_t seq, uint32_t ts,
+		  uint32_t ssrc)
+{
+	p[0] = 0x80;
+	p[1] = pt;
+	p[2] = (uint8_t)(seq >> 8);
+	p[3] = (uint8_t)seq;
+	p[4] = (uint8_t)(ts >> 24);
+	p[5] = (uint8_t)(ts >> 16);
+	p[6] = (uint8_t)(ts >> 8);
+	p[7] = (uint8_t)ts;
+	p[8] = (uint8_t)(ssrc >> 24);
+	p[9] = (uint8_t)(ssrc >> 16);
+	p[10] = (uint8_t)(ssrc >> 8);
+	p[11] = (uint8_t)ssrc;
+}
+
+
 static void dummy_fd(int flags, void *arg)
 {
 	(void)flags;

@@ -17,18 +17,7 @@ static void pkt(uint8_t *p, uint8_t pt, uint16_t seq, uint32_t ts,
 		uint32_t ssrc)
 {
 	memset(p, 0, 12);
-	p[0] = 0x80;
-	p[1] = pt;
-	p[2] = (uint8_t)(seq >> 8);
-	p[3] = (uint8_t)seq;
-	p[4] = (uint8_t)(ts >> 24);
-	p[5] = (uint8_t)(ts >> 16);
-	p[6] = (uint8_t)(ts >> 8);
-	p[7] = (uint8_t)ts;
-	p[8] = (uint8_t)(ssrc >> 24);
-	p[9] = (uint8_t)(ssrc >> 16);
-	p[10] = (uint8_t)(ssrc >> 8);
-	p[11] = (uint8_t)ssrc;
+	test_rtp_hdr(p, pt, seq, ts, ssrc);
 }
 
 

@@ -41,6 +41,8 @@ void test_fail_eq(const char *file, int line, const char *what,
 void test_fail_str(const char *file, int line, const char *got,
 		   const char *want);
 const char *test_datapath(const char *name);
+void test_rtp_hdr(uint8_t *p, uint8_t pt, uint16_t seq, uint32_t ts,
+		  uint32_t ssrc);
 
 /* libsrtp2's AES-CM-80 reference packet (srtp_driver.c srtp_validate) */
 extern const uint8_t test_srtp_key_cm[30];
