@@ -199,6 +199,7 @@ void agw_shared_recv_test(struct agw *agw, const struct sa *src,
 			  struct mbuf *mb);
 
 /* ice.c */
+int  agw_stun_decode(struct stun_msg **msgp, const uint8_t *p, size_t n);
 void agw_ice_recv(struct agw_w3 *w3, const struct sa *src,
 		  const uint8_t *p, size_t n);
 bool agw_ice_checked(const struct agw_w3 *w3, const struct sa *src);

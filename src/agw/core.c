@@ -222,24 +222,15 @@ static void core_recv(struct agw_stream *st, bool rtcp_sock,
 {
 	bool rtcp = rtcp_sock || agw_is_rtcp(p, n);
 	struct agw_latch *l = rtcp_sock ? &st->latch_rtcp : &st->latch_rtp;
+	bool valid;
 
 	/* a relayed data channel takes DTLS only (RFC 7983) */
-	if (st->dcrelay) {
-		if (!n || n > AGW_PKT_MAX || p[0] < 20 || p[0] > 63 ||
-		    rtcp_sock) {
-			++st->stats.core_dropped;
-			return;
-		}
-		if (!latch(st, l, src)) {
-			++st->stats.core_dropped;
-			++st->stats.core_unlatched;
-			return;
-		}
-		agw_dcrelay_from_core(st, p, n);
-		return;
-	}
+	if (st->dcrelay)
+		valid = n && p[0] >= 20 && p[0] <= 63 && !rtcp_sock;
+	else
+		valid = rtp_valid(p, n, rtcp);
 
-	if (n > AGW_PKT_MAX || !rtp_valid(p, n, rtcp)) {
+	if (n > AGW_PKT_MAX || !valid) {
 		++st->stats.core_dropped;
 		return;
 	}
@@ -250,7 +241,10 @@ static void core_recv(struct agw_stream *st, bool rtcp_sock,
 		return;
 	}
 
-	agw_relay_core(st, rtcp, p, n);
+	if (st->dcrelay)
+		agw_dcrelay_from_core(st, p, n);
+	else
+		agw_relay_core(st, rtcp, p, n);
 }
 
 

@@ -256,19 +256,32 @@ static int reply(struct agw_w3 *w3, const struct sa *src,
 }
 
 
-/* A copy the STUN message can hold a reference to */
-static struct mbuf *stun_buf(const uint8_t *p, size_t n)
+/**
+ * Decode a STUN message from a datagram (the message keeps a reference
+ * to a copy of it)
+ *
+ * @param msgp Returned message
+ * @param p    Datagram
+ * @param n    Length
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int agw_stun_decode(struct stun_msg **msgp, const uint8_t *p, size_t n)
 {
-	struct mbuf *mb = mbuf_alloc(n);
+	struct mbuf *mb = mbuf_alloc(n ? n : 1);
+	int err;
 
-	if (!mb || mbuf_write_mem(mb, p, n)) {
-		mem_deref(mb);
-		return NULL;
+	if (!mb)
+		return ENOMEM;
+
+	err = mbuf_write_mem(mb, p, n);
+	if (!err) {
+		mb->pos = 0;
+		err = stun_msg_decode(msgp, mb, NULL);
 	}
 
-	mb->pos = 0;
-
-	return mb;
+	mem_deref(mb);
+	return err;
 }
 
 
@@ -285,12 +298,11 @@ void agw_ice_recv(struct agw_w3 *w3, const struct sa *src,
 		  const uint8_t *p, size_t n)
 {
 	struct stun_msg *msg = NULL;
-	struct mbuf *mb = stun_buf(p, n);
 	uint16_t scode;
 	bool use_cand;
 	int err;
 
-	if (!mb || stun_msg_decode(&msg, mb, NULL) || !is_check(msg)) {
+	if (agw_stun_decode(&msg, p, n) || !is_check(msg)) {
 		agw_w3_drop(w3);
 		goto out;
 	}
@@ -310,12 +322,10 @@ void agw_ice_recv(struct agw_w3 *w3, const struct sa *src,
 	}
 
 	mem_deref(msg);
-	mem_deref(mb);
 	checked(w3, src, use_cand);
 	agw_w3_peer_ready(w3);
 	return;
 
  out:
 	mem_deref(msg);
-	mem_deref(mb);
 }

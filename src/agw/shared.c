@@ -116,20 +116,10 @@ static int stun_ufrag(char *ufrag, size_t sz, const uint8_t *p, size_t n)
 {
 	const struct stun_attr *attr;
 	struct stun_msg *msg = NULL;
-	struct mbuf *mb;
 	const char *colon;
 	int err;
 
-	mb = mbuf_alloc(n);
-	if (!mb)
-		return ENOMEM;
-
-	err = mbuf_write_mem(mb, p, n);
-	if (err)
-		goto out;
-	mb->pos = 0;
-
-	err = stun_msg_decode(&msg, mb, NULL);
+	err = agw_stun_decode(&msg, p, n);
 	if (err)
 		goto out;
 
@@ -145,7 +135,6 @@ static int stun_ufrag(char *ufrag, size_t sz, const uint8_t *p, size_t n)
 
  out:
 	mem_deref(msg);
-	mem_deref(mb);
 	return err;
 }
 
