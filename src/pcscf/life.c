@@ -147,16 +147,19 @@ static int deregister(struct pcscf *p, const struct binding *b)
 /**
  * End a binding: deregister it toward the core if it was made with a
  * token, release its pool lease (the WAF checks that this token holds
- * it), drop it
+ * it), drop it, and with LIFE_CALLS end the calls of its identity on
+ * the flow
  *
  * @param b   Binding (freed)
- * @param how LIFE_DEREG, LIFE_RELEASE
+ * @param how LIFE_DEREG, LIFE_RELEASE, LIFE_CALLS (flags)
  * @param why For the log line (NULL: logged already)
  */
 void life_binding_end(struct binding *b, unsigned how, const char *why)
 {
-	struct pcscf *p = b->flow->p;
+	struct flow *fl = b->flow;
+	struct pcscf *p = fl->p;
 	const struct jwt_claims *c = b->claims;
+	char *aor = (how & LIFE_CALLS) ? mem_ref(b->aor) : NULL;
 	int err;
 
 	if (why)
@@ -175,6 +178,13 @@ void life_binding_end(struct binding *b, unsigned how, const char *why)
 				p->lease_arg);
 
 	mem_deref(b);
+
+	/* once the binding is off the flow: calls with no identity of
+	   their own end when the flow has none left */
+	if (aor) {
+		call_identity_gone(p, fl, aor, why ? why : "deregistered");
+		mem_deref(aor);
+	}
 }
 
 
@@ -296,12 +306,8 @@ static bool revoke_apply(struct le *le, void *arg)
 
 		lb = lb->next;
 		if (b->claims && life_revoked(p, b->claims)) {
-			char *aor = mem_ref(b->aor);
-
-			life_binding_end(b, LIFE_DEREG | LIFE_RELEASE,
-					 "its token was revoked");
-			call_identity_gone(p, fl, aor, "token revoked");
-			mem_deref(aor);
+			life_binding_end(b, LIFE_DEREG | LIFE_RELEASE |
+					 LIFE_CALLS, "its token was revoked");
 		}
 	}
 

@@ -163,6 +163,7 @@ bool regevent_notify(const struct sip_msg *msg);
 enum life_end {
 	LIFE_DEREG   = 1 << 0,   /**< Deregister toward the core (TNA)  */
 	LIFE_RELEASE = 1 << 1,   /**< Release its pool lease            */
+	LIFE_CALLS   = 1 << 2,   /**< End the identity's calls (D-59)   */
 };
 void life_binding_end(struct binding *b, unsigned how, const char *why);
 void life_lease_moved(struct pcscf *p, const struct flow *fl,

@@ -103,14 +103,12 @@ static void network_dereg(struct regsub *rs)
 {
 	struct binding *b = rs->b;
 	struct flow *fl = b->flow;
-	char why[64], *aor = mem_ref(b->aor);
+	char why[64];
 
 	(void)re_snprintf(why, sizeof(why), "by the network (%s)", rs->why);
-	life_binding_end(b, LIFE_RELEASE, why);   /* frees rs */
 
 	/* its calls end now, also when the WebSocket stays (D-59) */
-	call_identity_gone(fl->p, fl, aor, "deregistered by the network");
-	mem_deref(aor);
+	life_binding_end(b, LIFE_RELEASE | LIFE_CALLS, why);   /* frees rs */
 
 	if (fl->regl.head || !fl->conn || fl->regev)
 		return;
