@@ -57,14 +57,45 @@ export function within(promise, ms, what) {
 }
 
 /** A port that was free a moment ago: bind port 0, read it, close */
-export async function freePort() {
+// Ports for the servers a test starts come from below the kernel's
+// ephemeral range (ip_local_port_range, 32768-60999 by default) and
+// below the tests' rtp_ports (30000-31099), so the outgoing socket of a
+// browser, Kamailio or a client can never be given the port between
+// this check and the server's bind; each is checked free for TCP and
+// UDP (imsedge's Mw listens on both) and handed out once per process.
+const PORT_MIN = 12000;
+const PORT_SPAN = 8000;
+let portNext = (process.pid * 7919) % PORT_SPAN;
+
+async function portFree(port) {
 	const srv = net.createServer();
-	srv.listen(0, '127.0.0.1');
-	await once(srv, 'listening');
-	const { port } = srv.address();
-	srv.close();
-	await once(srv, 'close');
-	return port;
+	const udp = dgram.createSocket('udp4');
+	try {
+		srv.listen(port, '127.0.0.1');
+		await once(srv, 'listening');
+		udp.bind(port, '127.0.0.1');
+		await once(udp, 'listening');
+		return true;
+	} catch {
+		return false;
+	} finally {
+		srv.close();
+		try {
+			udp.close();
+		} catch {
+			// never bound
+		}
+	}
+}
+
+export async function freePort() {
+	for (let i = 0; i < PORT_SPAN; i++) {
+		const port = PORT_MIN + portNext++ % PORT_SPAN;
+		if (await portFree(port))
+			return port;
+	}
+	throw new Error('freePort: no free port in ' +
+		`${PORT_MIN}-${PORT_MIN + PORT_SPAN - 1}`);
 }
 
 export function tmpDir() {
