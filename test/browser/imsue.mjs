@@ -523,13 +523,13 @@ export class ImsUe {
 
 	/* ---- SDP ---------------------------------------------------------- */
 
-	sdpText(call, { pts, direction, rest = [] }) {
+	sdpText(call, { pts, direction, rest = [], te = 101 }) {
 		const maps = { 0: 'PCMU/8000', 8: 'PCMA/8000',
-			96: 'AMR-WB/16000', 101: 'telephone-event/8000' };
+			96: 'AMR-WB/16000', [te]: 'telephone-event/8000' };
 		const fmtp = [];
 		if (this.amr) {
 			maps[pts[0]] = `${this.amr.codec}/${AMR[this.amr.codec].rate}`;
-			maps[101] = `telephone-event/${AMR[this.amr.codec].rate}`;
+			maps[te] = `telephone-event/${AMR[this.amr.codec].rate}`;
 			if (call.octetAlign)
 				fmtp.push(`a=fmtp:${pts[0]} octet-align=1`);
 		}
@@ -539,7 +539,7 @@ export class ImsUe {
 			's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
 			`m=audio ${this.rtpPort} RTP/AVP ${pts.join(' ')}`,
 			...pts.map((pt) => `a=rtpmap:${pt} ${maps[pt]}`), ...fmtp,
-			...(pts.includes(101) ? ['a=fmtp:101 0-15'] : []),
+			...(pts.includes(te) ? [`a=fmtp:${te} 0-15`] : []),
 			'a=ptime:20', `a=${direction}`, ...rest, ''].join('\r\n');
 	}
 
@@ -554,8 +554,14 @@ export class ImsUe {
 		const direction = MIRROR[offer.direction];
 		const rest = offer.lines.filter((l) => l.startsWith('m=')).slice(1)
 			.map((l) => l.replace(/^(m=\S+) \d+/, '$1 0'));
-		return { pt, direction, text: this.sdpText(call,
-			{ pts: [pt], direction, rest }) };
+		// with dtmf: the offer's telephone-event at the AMR rate too
+		const rate = AMR[this.amr.codec].rate;
+		const te = this.amr.dtmf ? offer.pts.find((p) =>
+			offer.rtpmap[p]?.name === 'TELEPHONE-EVENT' &&
+			+offer.rtpmap[p].rate === rate) : undefined;
+		call.tePt = te ?? null;
+		return { pt, direction, text: this.sdpText(call, { pts: te ===
+			undefined ? [pt] : [pt, te], direction, rest, te }) };
 	}
 
 	/** The RTP/AVP G.711 answer to an offer, or null (not acceptable) */

@@ -32,7 +32,13 @@
 //   packets to the UE have sequence numbers +1 each (nothing is skipped:
 //   what is not sent during a hold takes no number) and timestamps that
 //   follow the browser's clock (never backwards).
-// One imsedge, page and UE for the five calls (one test: the suite's
+// Then the browser calls the AMR-WB UE (imsedge's offer carries
+// telephone-event/16000) and the same path runs with the roles reversed:
+// DTMF both ways, the browser's own hold and resume (each re-INVITE
+// becomes an offer toward the core that keeps AMR-WB; a marked talkspurt
+// after it), the core's codec changes to AMR and PCMA, sequence numbers
+// continuous.
+// One imsedge, page and UE for the six calls (one test: the suite's
 // beforeEach would drop the registrations between subtests), to keep the
 // time down; XCODE_VERBOSE=1 prints the figures and phases.
 //
@@ -457,10 +463,98 @@ async function midCall(ctx, x) {
 	await x.page.waitCall('ended', 3000);
 }
 
+/* the browser holds (its re-INVITE sendonly) and resumes: each becomes
+   an offer toward the core that keeps the transcoded codec; speech at
+   the UE again after it, a talkspurt marked (RFC 4867 4.1) */
+async function pageHoldResume(x) {
+	const { page, ue } = x;
+	const pt = ue.call.pt;
+	let mark = ue.requests.mark();
+	assert.equal(await page.call('hold'), true);
+	let re = await ue.waitRequest('INVITE', 5000, mark);
+	assert.match(re.body, /a=(sendonly|inactive)/, `the hold at the core: ${
+		re.body}`);
+	assert.match(re.body, /AMR-WB\/16000/, `the hold offers AMR-WB: ${
+		re.body}`);
+	await page.waitState((s) => s.hold.local, 5000, 'local hold');
+	assert.equal(ue.call.pt, pt, `the hold's answer keeps AMR-WB: ${
+		re.body}`);
+	// the page mutes while it holds: the AGW sends DTX (SID) at most
+	await sleep(300);
+	const atHold = ue.rx.log.length;
+	await sleep(300);
+	const during = ue.rx.log.length - atHold;
+	mark = ue.requests.mark();
+	const k0 = ue.rx.log.length;
+	assert.equal(await page.call('unhold'), true);
+	re = await ue.waitRequest('INVITE', 5000, mark);
+	assert.match(re.body, /a=sendrecv/, `the resume at the core: ${re.body}`);
+	assert.match(re.body, /AMR-WB\/16000/, `the resume offers AMR-WB: ${
+		re.body}`);
+	await page.waitState((s) => !s.hold.local, 5000, 'resumed');
+	const a0 = ue.rx.amr.length;
+	await until(() => speech(ue, 'AMR-WB', a0) >= 10, 4000,
+		'speech at the UE after the browser resumed');
+	const log = ue.rx.log.slice(k0);
+	const b = log.find((p) => p.pt === pt && p.m === 1);
+	assert.ok(b, `a talkspurt marked after the browser resumed: ${
+		JSON.stringify(log.slice(0, 12))}`);
+	return `browser hold: ${during} packets at the UE in 300 ms on hold; ` +
+		`after the resume the talkspurt at sequence +${
+			(b.seq - ue.rx.log[k0 - 1].seq) & 0xffff}`;
+}
+
+/* the browser calls the AMR-WB UE (which answers with DTMF); mid-call:
+   DTMF both ways, the browser's hold and resume, the core's codec
+   changes to AMR and PCMA: the same path with the roles reversed (the
+   AGW made the core's offer; the browser's re-INVITEs become offers
+   toward the core that keep the transcoded codec) */
+async function pageMidCall(ctx, x) {
+	const { page, ue } = x;
+	const codec = 'AMR-WB', rate = 16000;
+	ue.amr = { codec, octetAlign: false, dtmf: true,
+		frames: toneFrames(codec, UE_HZ, 1000) };
+	ue.record = false;
+	const mark = x.ims.mark();
+	await page.call('call', 'sip:carol@ims.test');
+	const s = await page.waitCall(['connected', 'failed', 'ended'], 10000);
+	assert.equal(s.call, 'connected', JSON.stringify(s));
+	assert.ok(ue.call.tePt !== null, `telephone-event/16000 in imsedge's ` +
+		`offer: ${ue.call.offer.raw}`);
+	await x.ims.waitLog(/transcoding opus\/\d+ <-> AMR-WB\/\d+/, 5000,
+		mark);
+	await until(() => speech(ue, codec) >= SKIP, 5000, 'speech at the UE');
+	phase('page mid: call');
+	const notes = [];
+	const step = async (what, fn) => {
+		try {
+			notes.push(await fn());
+		} catch (e) {
+			e.message = `the browser called; ${what}: ${e.message}`;
+			throw e;
+		} finally {
+			phase(`page mid: ${what}`);
+		}
+	};
+	await step('DTMF to the UE', () => dtmfToUe(x, rate));
+	await step('DTMF to the browser', () => dtmfToBrowser(x));
+	await step('hold', () => pageHoldResume(x));
+	await step('AMR', () => switchTo(ctx, 'AMR', x));
+	const log = ue.rx.log.slice();
+	await step('PCMA', () => switchTo(ctx, 'PCMA', x));
+	await step('sequence', () => continuous(log));
+	ctx.extra.push({ text: () => `--- browser-called mid-call: ${
+		notes.join('; ')}` });
+	if (process.env.XCODE_VERBOSE)
+		console.error(notes.join('\n'));
+	await page.call('hangup');
+	await ue.waitCall((e) => e.ev === 'ended', 3000, 'the BYE');
+}
+
 btest('D-35, D-61: AMR-WB-only and AMR-only IMS UEs and the browser ' +
 	'call each other (transcoded), a G.711-only UE calls it (relayed): ' +
 	'the tones arrive both ways',
-{ skip: NEED, timeout: 90000 }, async (t, ctx) => {
+{ skip: NEED, timeout: 120000 }, async (t, ctx) => {
 	phase('start');
 	const ims = await edge(ctx);
 	const page = await registeredPage(ctx, { query: { tone: B_HZ,
@@ -495,6 +589,7 @@ btest('D-35, D-61: AMR-WB-only and AMR-only IMS UEs and the browser ' +
 	}
 	phase('bye');
 	await midCall(ctx, x);
+	await pageMidCall(ctx, x);
 	// what each call brought the UE, decoded side by side
 	await Promise.all(x.atUe.map((r) => ueAudio(ctx, r)));
 	phase('decoded');
