@@ -98,6 +98,43 @@ export async function freePort() {
 		`${PORT_MIN}-${PORT_MIN + PORT_SPAN - 1}`);
 }
 
+/* consecutive UDP ranges (the QEMU guests' media ports): 20000-29999,
+   between freePort()'s ports and the tests' rtp_ports */
+const RANGE_MIN = 20000;
+const RANGE_SPAN = 10000;
+let rangeNext = (process.pid * 104729) % RANGE_SPAN;
+
+async function udpFree(port) {
+	const udp = dgram.createSocket('udp4');
+	try {
+		udp.bind(port, '127.0.0.1');
+		await once(udp, 'listening');
+		return true;
+	} catch {
+		return false;
+	} finally {
+		try {
+			udp.close();
+		} catch {
+			// never bound
+		}
+	}
+}
+
+/** n consecutive UDP ports, free a moment ago: [first, last] */
+export async function freeUdpRange(n) {
+	for (let i = 0; i < RANGE_SPAN / n; i++) {
+		const min = RANGE_MIN + (rangeNext % (RANGE_SPAN - n));
+		rangeNext += n;
+		let ok = true;
+		for (let p = min; ok && p < min + n; p++)
+			ok = await udpFree(p);
+		if (ok)
+			return [min, min + n - 1];
+	}
+	throw new Error(`freeUdpRange: no ${n} free consecutive UDP ports`);
+}
+
 export function tmpDir() {
 	return fs.mkdtempSync(path.join(os.tmpdir(), 'imsedge-it-'));
 }

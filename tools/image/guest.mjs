@@ -9,9 +9,6 @@
 // its own port numbers, see media_public in mkimage's /init).
 
 import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
-import dgram from 'node:dgram';
-import net from 'node:net';
 import path from 'node:path';
 import { within } from '../../test/integration/helpers.mjs';
 
@@ -28,45 +25,9 @@ export const BOARDS = {
 			'-device', 'virtio-rng-pci'] },
 };
 
-function bindUdp(port) {
-	const u = dgram.createSocket('udp4');
-	return new Promise((res) => {
-		u.once('error', () => res(false));
-		u.bind(port, '127.0.0.1', () => u.close(() => res(true)));
-	});
-}
-
-/** A port free for TCP and UDP on 127.0.0.1 a moment ago */
-export async function freePort() {
-	for (let i = 0; i < 50; i++) {
-		const srv = net.createServer();
-		await new Promise((res, rej) => {
-			srv.once('error', rej);
-			srv.listen(0, '127.0.0.1', res);
-		});
-		const { port } = srv.address();
-		await new Promise((res) => srv.close(res));
-		if (await bindUdp(port))
-			return port;
-	}
-	throw new Error('no free port');
-}
-
-/**
- * n consecutive UDP ports free on 127.0.0.1 a moment ago, starting at an
- * even port in 40000..59999; resolves [min, max]
- */
-export async function freeUdpRange(n) {
-	for (let i = 0; i < 40; i++) {
-		const min = 40000 + 2 * crypto.randomInt(10000 - n);
-		let ok = true;
-		for (let p = min; ok && p < min + n; p++)
-			ok = await bindUdp(p);
-		if (ok)
-			return [min, min + n - 1];
-	}
-	throw new Error(`no ${n} free consecutive UDP ports`);
-}
+// Ports come from the test helpers: below the kernel's ephemeral range,
+// so no outgoing socket can take one between the check and QEMU's bind
+export { freePort, freeUdpRange } from '../../test/integration/helpers.mjs';
 
 /** Lines of a child's stream, with waiters */
 export class Lines {
