@@ -18,6 +18,7 @@
 #include "../net/net.h"
 #include "../ws/ws.h"
 #include "../sip/sipx.h"
+#include "../httpx/httpx.h"
 #include "../admit/admit.h"
 #include "w2.h"
 #include "w2_int.h"
@@ -26,6 +27,7 @@
 
 enum {
 	HTTP_REQ_MAX = 8192,
+	HTTP_HDR_MAX = 64,     /* header lines in the Upgrade request */
 	LINGER_MS    = 1000,
 	RETRY_AFTER  = 30,
 };
@@ -419,8 +421,9 @@ static void upgrade(struct w2_conn *conn, const struct http_msg *msg)
 static void http_recv(struct w2_conn *conn, struct mbuf *mb)
 {
 	struct http_msg *msg = NULL;
+	const char *why = NULL;
 	struct mbuf *rest;
-	int err;
+	int err, scode;
 
 	if (!conn->hbuf) {
 		conn->hbuf = mbuf_alloc(1024);
@@ -446,6 +449,18 @@ static void http_recv(struct w2_conn *conn, struct mbuf *mb)
 	}
 	if (err) {
 		http_reject(conn, 400, "Bad Request", "malformed HTTP");
+		return;
+	}
+
+	scode = httpx_head_check(conn->hbuf->buf, conn->hbuf->pos,
+				 HTTP_HDR_MAX, &why);
+	if (!scode)
+		scode = httpx_host_check(msg, &why);
+	if (scode) {
+		mem_deref(msg);
+		http_reject(conn, (uint16_t)scode, scode == 431 ?
+			    "Request Header Fields Too Large" : "Bad Request",
+			    why);
 		return;
 	}
 

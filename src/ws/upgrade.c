@@ -56,14 +56,22 @@ int ws_upgrade_decode(struct ws_upgrade *up, const struct http_msg *msg,
 		return 426;
 	}
 
+	/* one key, at most one Origin: a second one could be read by a
+	   proxy in front of us where we read the first */
 	hdr = http_msg_hdr(msg, HTTP_HDR_SEC_WEBSOCKET_KEY);
-	if (!hdr || hdr->val.l != 24 ||
+	if (!hdr || http_msg_hdr_count(msg, HTTP_HDR_SEC_WEBSOCKET_KEY) > 1 ||
+	    hdr->val.l != 24 ||
 	    base64_decode(hdr->val.p, hdr->val.l, key, &keylen) ||
 	    keylen != 16) {
 		*reason = "bad Sec-WebSocket-Key";
 		return 400;
 	}
 	up->key = hdr->val;
+
+	if (http_msg_xhdr_count(msg, "Origin") > 1) {
+		*reason = "several Origin";
+		return 400;
+	}
 
 	hdr = http_msg_xhdr(msg, "Origin");
 	if (hdr)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <re.h>
 #include "../core/log.h"
+#include "../httpx/httpx.h"
 #include "wwsf.h"
 #include "wwsf_int.h"
 
@@ -392,6 +393,7 @@ static bool keep_alive(const struct http_msg *msg)
 static void request(struct wwsf_sess *s)
 {
 	const struct http_msg *msg = s->msg;
+	const char *why = NULL;
 	int64_t clen = -1;
 
 	++s->nreq;
@@ -403,9 +405,9 @@ static void request(struct wwsf_sess *s)
 		return;
 	}
 
-	if (!pl_strcmp(&msg->ver, "1.1") &&
-	    !http_msg_hdr(msg, HTTP_HDR_HOST)) {
-		wwsf_sess_fail(s, 400, "Bad Request", NULL, "no Host");
+	if (httpx_host_check(msg, &why)) {
+		s->keep = false;
+		wwsf_sess_fail(s, 400, "Bad Request", NULL, why);
 		return;
 	}
 
@@ -467,34 +469,6 @@ static size_t head_end(const uint8_t *p, size_t n, size_t *scan)
 }
 
 
-/* Header lines within limits; no obsolete line folding */
-static int head_check(const uint8_t *p, size_t n, const char **why)
-{
-	unsigned lines = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < n; i++) {
-		if (p[i] != '\n')
-			continue;
-
-		++lines;
-
-		if (p[i + 1] == ' ' || p[i + 1] == '\t') {
-			*why = "obsolete line folding";
-			return 400;
-		}
-	}
-
-	/* the request line and the empty line are not headers */
-	if (lines > WWSF_HDR_MAX + 1) {
-		*why = "too many header lines";
-		return 431;
-	}
-
-	return 0;
-}
-
-
 static void head_too_large(struct wwsf_sess *s, const uint8_t *p, size_t n)
 {
 	if (!memchr(p, '\n', min(n, (size_t)WWSF_HEAD_MAX)))
@@ -538,7 +512,7 @@ static bool head_parse(struct wwsf_sess *s)
 		return true;
 	}
 
-	scode = head_check(p, len, &why);
+	scode = httpx_head_check(p, len, WWSF_HDR_MAX, &why);
 	if (scode) {
 		wwsf_sess_fail(s, (uint16_t)scode, scode == 400 ?
 			       "Bad Request" :

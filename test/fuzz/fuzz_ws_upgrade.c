@@ -6,6 +6,7 @@
 #include <re.h>
 #include "core/conf.h"
 #include "ws/ws.h"
+#include "httpx/httpx.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -51,6 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mb->pos = 0;
 
 	if (http_msg_decode(&msg, mb, true))
+		goto out;
+
+	/* as W2 does: the head's lines, then Host */
+	if (httpx_head_check(mb->buf, mb->pos, 64, &reason) ||
+	    httpx_host_check(msg, &reason))
 		goto out;
 
 	if (ws_upgrade_decode(&up, msg, &reason))

@@ -172,6 +172,53 @@ describe('W2 listener', () => {
 			'Sec-WebSocket-Protocol does not offer sip');
 	});
 
+	/* an Upgrade request written by hand over TLS: the status line */
+	async function rawUpgrade(lines) {
+		const s = await tlsConnect(ims.port);
+		const localPort = s.localPort;
+		s.write(lines.join('\r\n') + '\r\n\r\n', 'latin1');
+		let got = '';
+		s.setEncoding('latin1');
+		await within(new Promise((res) => {
+			s.on('data', (d) => {
+				got += d;
+				if (got.includes('\r\n\r\n'))
+					res();
+			});
+			s.on('close', res);
+		}), 3000, 'the answer');
+		s.destroy();
+		return { status: +(got.match(/^HTTP\/1\.1 (\d{3})/)?.[1] ?? 0),
+			got, localPort };
+	}
+
+	test('D-1: an Upgrade head a proxy could read differently gets 400 ' +
+		'(several Origin, Host or key; a header name with a space; a ' +
+		'bare CR; a control character)', async () => {
+		const good = ['GET / HTTP/1.1', 'Host: localhost',
+			'Upgrade: websocket', 'Connection: Upgrade',
+			'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+			'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Protocol: sip'];
+		const ok = await rawUpgrade([...good, `Origin: ${ORIGIN}`]);
+		assert.equal(ok.status, 101, ok.got);
+		const bad = {
+			'several Origin': [`Origin: ${ORIGIN}`, `Origin: ${EVIL}`],
+			'several Host': [`Origin: ${ORIGIN}`, 'Host: evil.example'],
+			'bad Sec-WebSocket-Key': [`Origin: ${ORIGIN}`,
+				'Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA=='],
+			'bad header field name': [`Origin : ${ORIGIN}`],
+			'bare CR': [`Origin: ${ORIGIN}\rX-A: b`],
+			'control character in the head': [
+				`Origin: ${ORIGIN}\x01`],
+		};
+		for (const [why, extra] of Object.entries(bad)) {
+			const r = await rawUpgrade([...good, ...extra]);
+			assert.equal(r.status, 400, `${why}: ${r.got}`);
+			await ims.waitLog(peerLine(r.localPort,
+				`upgrade rejected with 400: ${why}`));
+		}
+	});
+
 	test('a request that is not an Upgrade gets 426', async () => {
 		const r = await httpsGet(ims.port, { Origin: ORIGIN });
 		assert.equal(r.status, 426);

@@ -672,6 +672,32 @@ int test_wwsf_limits(void)
 	TEST_ERR(one(&r, "GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n folded\r\n"
 		     "\r\n", 400, true));
 	TEST_ERR(one(&r, "GET / HTTP/1.1\r\n\r\n", 400, true));
+	/* heads a proxy in front could read differently (RFC 9110 5.5,
+	   RFC 9112 2.2, 3.2, 5.1) */
+	TEST_ERR(one(&r, "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+		     400, true));
+	TEST_ERR(one(&r, "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
+		     400, true));
+	TEST_ERR(one(&r, "GET / HTTP/1.1\r\nHost: a\r\nX Y: 1\r\n\r\n",
+		     400, true));
+	TEST_ERR(one(&r, "GET / HTTP/1.1\r\nHost: a\r\nX : 1\r\n\r\n",
+		     400, true));
+	TEST_ERR(one(&r, "GET / HTTP/1.1\r\nHost: a\r\n: 1\r\n\r\n",
+		     400, true));
+	TEST_ERR(one(&r, "GET / HTTP/1.1\r\nHost: a\r\nX\r\n\r\n",
+		     400, true));
+	TEST_ERR(one(&r, "GET / HTTP/1.1\r\nHost: a\r\nX: 1\rY: 2\r\n\r\n",
+		     400, true));
+	TEST_ERR(one(&r, "GET / HTTP/1.1\r\nHost: a\r\nX: \x01\r\n\r\n",
+		     400, true));
+	TEST_ERR(one(&r, "GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n",
+		     400, true));
+	/* what is fine: LF alone ends a line (RFC 9112 2.2), HTAB in a
+	   value, empty lines before the request */
+	TEST_ERR(one(&r, "GET / HTTP/1.1\nHost: a\nX: a\tb\n\n", 200,
+		     false));
+	TEST_ERR(one(&r, "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+		     200, false));
 	TEST_ERR(one(&r, "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, true));
 	TEST_ERR(one(&r, "\x16\x03\x01\x02\x05\x01\r\n\r\n", 400, true));
 	TEST_ERR(one(&r, "GET /\r\n\r\n", 400, true));
