@@ -8,6 +8,7 @@
  * that passes through can start a line of its own.
  */
 #include <string.h>
+#include <strings.h>
 #include <re.h>
 #include "../agw/agw.h"
 #include "sdpx_int.h"
@@ -147,6 +148,22 @@ static int parse_fmts(struct sdpx_media *m)
 }
 
 
+/* an RTP profile: "RTP/" in the proto, in any case, as every proto
+   comparison here is (a proto the writers take for RTP must have had its
+   formats parsed as payload types) */
+static bool has_rtp(const struct pl *proto)
+{
+	size_t i;
+
+	for (i = 0; i + 4 <= proto->l; i++) {
+		if (!strncasecmp(proto->p + i, "RTP/", 4))
+			return true;
+	}
+
+	return false;
+}
+
+
 /* m=<media> <port>[/<n>] <proto> <fmt> ... */
 static int parse_mline(struct sdpx_media *m, const struct pl *val)
 {
@@ -174,7 +191,7 @@ static int parse_mline(struct sdpx_media *m, const struct pl *val)
 		return EBADMSG;
 
 	m->fmts = rest;
-	m->rtp = NULL != memmem(m->proto.p, m->proto.l, "RTP/", 4);
+	m->rtp = has_rtp(&m->proto);
 
 	return parse_fmts(m);
 }

@@ -96,6 +96,10 @@ int sdpx_write_mline(struct mbuf *mb, const char *media, uint16_t port,
 	size_t i;
 	int err;
 
+	/* an m-line needs a format (RFC 8866 5.14): never write one without */
+	if (!ptc)
+		return EPROTO;
+
 	err = mbuf_printf(mb, "m=%s %u %s", media, port, proto);
 	for (i = 0; i < ptc; i++)
 		err |= mbuf_printf(mb, " %u", ptv[i]);

@@ -1319,6 +1319,11 @@ int test_sdpx_malformed(void)
 		"v=0\r\nm=audio 9 RTP/AVP 128\r\n",
 		"v=0\r\nm=audio 9 RTP/AVP 0 0\r\n",
 		"v=0\r\nm=audio 9 RTP/AVP pcmu\r\n",
+		/* an RTP proto in any case has payload types (the writers
+		   compare protos without case: fuzz_sdpx found an m-line
+		   written with none) */
+		"v=0\r\nm=video 9 UDP/TLS/rTP/SAVPF pcmu\r\n",
+		"v=0\r\nm=audio 9 rtp/avp 200\r\n",
 		"v=0\r\nm=audio 9 RTP/AVP 0\r\nc=IN IP4\r\n",
 		"v=0\r\nm=audio 9 RTP/AVP 0\r\nc=IN IP4 1.2.3.4.5\r\n",
 		"v=0\r\nc=IN IP4 999.1.1.1\r\nm=audio 9 RTP/AVP 0\r\n",
