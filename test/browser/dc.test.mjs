@@ -97,8 +97,9 @@ btest('D-41, D-43: a data channel offered with the call is answered by ' +
 	await ims.waitLog(/SCTP association ended/, 3000, mark);
 });
 
-btest('D-46: a channel the browser closes is reset back by the AGW ' +
-	'(Chromium reports it closed only when both directions are reset)',
+btest('D-46, D-63: a channel the browser closes is reset back by the AGW ' +
+	'(Chromium reports it closed only when both directions are reset); ' +
+	'a T.140 channel opened by DCEP alone is refused by a stream reset',
 { skip: NEED_CALLS }, async (t, ctx) => {
 	const { ims, page, mark } = await dcCall(ctx);
 	await until(page, 'dcState', (x) => x.chat === 'open', 8000,
@@ -112,6 +113,15 @@ btest('D-46: a channel the browser closes is reset back by the AGW ' +
 		'the closed channel never reached "closed"');
 	assert.equal(st.keep, 'open', JSON.stringify(st));
 	await ims.waitLog(/data channel \d+ closed/, 3000, mark);
+
+	// T.140 opened by DCEP alone (no a=dcmap, so no m=text toward the
+	// core, RFC 8865): refused by a stream reset, the rest goes on
+	await page.call('dcOpen', 'rtt', 't140');
+	const st2 = await until(page, 'dcState', (x) => x.rtt === 'closed',
+		5000, 'the DCEP T.140 channel was not refused');
+	assert.equal(st2.keep, 'open', JSON.stringify(st2));
+	await ims.waitLog(/data channel \d+ 'rtt' \(t140\) opened by DCEP: refused/,
+		3000, mark);
 
 	// the stream can be used again
 	await page.call('dcOpen', 'again');
