@@ -12,6 +12,7 @@
 //   IMSEDGE_CALLS=1 node --test --test-concurrency=1 test/browser/dc.test.mjs
 
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { parseSdp } from './imsue.mjs';
 import { browserSuite } from './suite.mjs';
 import { sleep, CALLS, CONSENT_TIMEOUT, Browser } from './harness.mjs';
@@ -304,4 +305,75 @@ async (t, ctx) => {
 	assert.ok(!ims.lines.some((l) => /data channel \d+ 'chat'/.test(l)),
 		'imsedge terminated the channel');
 	await a.call('hangup');
+});
+
+btest('D-64, D-41: a data-channel m-line that a DC-capable core adds by a ' +
+	're-offer to an audio call is relayed to the browser end to end: the ' +
+	'page gets the core\'s fingerprint, the core the page\'s, and the ' +
+	'page\'s DTLS reaches the core untouched', { skip: NEED_CALLS,
+	timeout: 60000 }, async (t, ctx) => {
+	// Chromium puts an m-line that its own re-offer adds on the transport
+	// of the established BUNDLE group, whose DTLS the AGW ends: that one
+	// is terminated (the test above). A core's re-offer is relayed: the
+	// AGW offers it on an ICE-lite transport of its own. The core is
+	// carol (imsue.mjs, an edge fake without DTLS/SCTP): it receives the
+	// page's ClientHello on its data-channel port.
+	const ims = await edge(ctx, { core_datachannel: 'relay' });
+	const b = await registeredPage(ctx, { user: 'bob',
+		query: { autoanswer: '1' } });
+	const ue = await imsUe(ctx);
+	const mark = ims.mark();
+	const { response } = await ue.invite('sip:bob@ims.test');
+	assert.equal(response.status, 200);
+	assert.doesNotMatch(response.body, /m=application/);
+	await b.waitMedia({ packets: 10, ms: 6000 });
+
+	const dcSock = dgram.createSocket('udp4');
+	ctx.defer(() => dcSock.close());
+	const got = [];
+	dcSock.on('message', (m) => got.push(m));
+	await new Promise((r) => dcSock.bind(0, '127.0.0.1', r));
+	const fpCore = 'sha-256 ' + Array.from({ length: 32 }, (_, i) =>
+		(i * 7 + 3).toString(16).padStart(2, '0').toUpperCase()).join(':');
+	const r = await ue.reinvite('sendrecv', ue.call, 10000, { rest: [
+		`m=application ${dcSock.address().port} UDP/DTLS/SCTP ` +
+			'webrtc-datachannel',
+		`a=fingerprint:${fpCore}`, 'a=setup:actpass', 'a=sctp-port:5000',
+		'a=max-message-size:65536', 'a=dcmap:2 label="late"'] });
+	assert.equal(r.status, 200, r.body);
+
+	// the page's SDP: the core's DTLS/SCTP attributes, on a transport of
+	// its own (not in the BUNDLE group, not the AGW's fingerprint)
+	const sb = await b.call('sdp');
+	const agw = fingerprintOf(sb.remote, 'audio ');
+	assert.equal(fingerprintOf(sb.remote, 'application '), fpCore);
+	assert.notEqual(agw, fpCore);
+	const sip = await b.page.evaluate(() => window.wic.sip);
+	const reoffer = sip.filter((m) => m.dir === 'in' &&
+		/^INVITE /.test(m.text) && /m=application/.test(m.text)).at(-1);
+	assert.match(reoffer?.text ?? '', /\r\na=dcmap:2 label="late"\r\n/);
+	assert.doesNotMatch(sb.remote, /a=group:BUNDLE[^\r\n]* 1\b/);
+	// the core's answer: the page's fingerprint and a core-side port
+	const app = r.body.split(/\r\nm=/).find((x) =>
+		x.startsWith('application '));
+	assert.match(app ?? '', /^application [1-9]\d* UDP\/DTLS\/SCTP webrtc-datachannel/);
+	assert.equal(fingerprintOf(r.body, 'application '),
+		fingerprintOf(sb.local, 'application '));
+	assert.notEqual(fingerprintOf(r.body, 'application '), agw);
+	assert.doesNotMatch(app, /a=ice-|a=candidate/);
+
+	// the page (DTLS client: it answered actpass) sends its ClientHello,
+	// which the AGW relays to the core's address as it is
+	const deadline = Date.now() + 8000;
+	while (!got.some((m) => m[0] === 22) && Date.now() < deadline)
+		await sleep(100);
+	const hello = got.find((m) => m[0] === 22);
+	assert.ok(hello, `no DTLS handshake reached the core (${got.length} ` +
+		'datagrams)');
+	assert.equal(hello[13], 1, 'not a ClientHello');
+	assert.ok(!ims.lines.slice(mark).some((l) =>
+		/data channel \d+ 'late'|SCTP association/.test(l)),
+	'imsedge terminated it');
+	await b.waitMedia({ packets: 10, ms: 6000 });
+	await ue.bye();
 });
