@@ -16,6 +16,7 @@ import dgram from 'node:dgram';
 import { parseSdp } from './imsue.mjs';
 import { browserSuite } from './suite.mjs';
 import { sleep, CALLS, CONSENT_TIMEOUT, Browser } from './harness.mjs';
+import { freePort } from '../integration/helpers.mjs';
 
 const USERS = ['alice', 'bob', 'carol'];
 const NEED_CALLS = CALLS ? false :
@@ -197,12 +198,25 @@ async (t, ctx) => {
 	await page.call('hangup');
 });
 
+/** imsedge_media_ports{state="used"} from metrics_listen */
+async function portsUsed(mport) {
+	const res = await fetch(`http://127.0.0.1:${mport}/metrics`);
+	const m = /^imsedge_media_ports\{state="used"\} (\d+)$/m
+		.exec(await res.text());
+	assert.ok(m, 'no imsedge_media_ports in the metrics');
+	return Number(m[1]);
+}
+
 btest('D-40: the browser is killed mid-chat: consent ends the call and ' +
-	'the SCTP association with it; the next call opens a channel again',
+	'the SCTP association with it, its media ports are freed; the next ' +
+	'call opens a channel again',
 { skip: NEED_CALLS, timeout: 60000 }, async (t, ctx) => {
 	const own = await Browser.launch({ name: 'doomed-dc' });
 	ctx.defer(() => own.kill());
-	const { ims, ue, page, mark } = await dcCall(ctx, {}, '1', own);
+	const mport = await freePort();
+	const { ims, ue, page, mark } = await dcCall(ctx,
+		{ metrics_listen: `127.0.0.1:${mport}` }, '1', own);
+	assert.ok(await portsUsed(mport) > 0, 'the call holds no ports');
 	await until(page, 'dcState', (x) => x.chat === 'open', 8000,
 		'the channel did not open');
 	await page.call('dcSend', 'chat', 'bye');
@@ -211,6 +225,10 @@ btest('D-40: the browser is killed mid-chat: consent ends the call and ' +
 	ctx.pages.splice(0);
 	await ue.waitRequest('BYE', CONSENT_TIMEOUT * 1000 + 3000, req);
 	await ims.waitLog(/SCTP association ended \(call ended\)/, 3000, mark);
+	for (const end = Date.now() + 3000; await portsUsed(mport) > 0;) {
+		assert.ok(Date.now() < end, 'media ports still in use');
+		await sleep(100);
+	}
 
 	// imsedge goes on: the next call with a data channel (another
 	// Chromium: the suite's own one is not used by this test)
