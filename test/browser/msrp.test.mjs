@@ -15,11 +15,14 @@
 //
 // One call carries all the checks (lean): the SDP both ways (D-45), a
 // message typed and sent with the keyboard (non-ASCII), one larger than
-// a chunk (the page sends 2048-byte chunks), replies (one in chunks, one
-// a single 40 KB chunk that the AGW splits for the data channel), each
-// byte-exact, and every SEND answered. Then carol calls alice (audio
-// only) and alice opens the chat mid-call (the Chat button): the page's
-// re-offer adds the data-channel m-line, the core's re-INVITE m=message.
+// a chunk (the page sends 2048-byte chunks), replies through the relay
+// (in 1000- and 8000-byte chunks), each byte-exact, and every SEND
+// answered. Then carol calls alice (audio only, no relay) and alice opens
+// the chat mid-call (the Chat button): the page's re-offer adds the
+// data-channel m-line, the core's re-INVITE m=message; a single 40 KB
+// chunk is split by the AGW for the data channel; carol then drops her
+// MSRP connection and the AGW closes the channel (the chat ends, the
+// call goes on).
 //
 //   IMSEDGE_BIN=build/host/imsedge IMSEDGE_CALLS=1 \
 //     node --test test/browser/msrp.test.mjs
@@ -286,6 +289,16 @@ test('D-45: the chat of a call: MSRP over a data channel from the page ' +
 	assert.deepEqual(log.map((m) => [m.dir, m.text]),
 		[['out', hi], ['in', 'und zurück ✓'], ['in', reply2]]);
 	assert.equal(msrp2.accepted, 1);
+
+	// the IMS side drops its connection: the AGW closes the channel
+	// toward the page (stream reset, D-46), whose chat ends; the call
+	// goes on
+	msrp2.close();
+	await p.waitForSelector('#chat-text[disabled]', { timeout: 5000 });
+	assert.equal(await p.evaluate(() =>
+		window.imsedgeWic.status.call.chat), 'closed');
+	assert.equal(await p.getAttribute('#call-state', 'data-state'),
+		'in-call');
 	await p.click('#btn-hangup');
 	await p.waitForSelector('#call-state[data-state="ended"]');
 	at('second call ended');
