@@ -5,6 +5,7 @@
 #   make test                        every test (what .ci/run calls)
 #   make lwip-test                   src/net/ and the AGW on lwIP
 #   make check                       unit tests under ASan + UBSan
+#   make DATACHANNEL=0 unit          unit tests of a build without usrsctp
 #   make fuzz [FUZZ_SECONDS=60]      run every fuzz target for a while
 #   make size                        footprint figures -> docs/footprint.md
 #   make ipk | deb | dist            packages: OpenWrt .ipk, Debian .deb,
@@ -29,6 +30,17 @@ endif
 ifeq ($(REL),1)
 BUILD      := build/$(BOARD)-rel
 DEPS_BUILD := build/$(BOARD)-rel
+endif
+# Data channels (src/dc on usrsctp; the AGW's data-channel endpoint, MSRP
+# and T.140 interworking): board option DATACHANNEL=1 (the default; a
+# board.mk or the command line may set 0). DATACHANNEL=0 links no usrsctp
+# (it is still built with the other libraries): src/dc/none.c stands in,
+# data-channel m-lines the AGW would terminate are rejected, relayed ones
+# (core_datachannel relay, a core's offer) still pass. Objects go to
+# build/$(BOARD)-nodc; the libraries are the board's own.
+DATACHANNEL ?= 1
+ifeq ($(DATACHANNEL),0)
+BUILD := $(BUILD)-nodc
 endif
 
 ifeq ($(wildcard board/$(BOARD)/board.mk),)
@@ -64,6 +76,14 @@ LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 # Audio transcoding (src/codec, src/agw/xcode*): board option TRANSCODE=1
 ifneq ($(TRANSCODE),1)
 LIB_SRCS := $(filter-out src/codec/% src/agw/xcode%,$(LIB_SRCS))
+endif
+ifeq ($(DATACHANNEL),0)
+LIB_SRCS := $(filter-out src/dc/assoc.c src/dc/chan.c src/dc/sctp.c,\
+	$(LIB_SRCS))
+IMS_CFLAGS += -DIMSEDGE_NO_DATACHANNEL
+DEPS_LIBS  := $(filter-out -lusrsctp,$(DEPS_LIBS))
+else
+LIB_SRCS := $(filter-out src/dc/none.c,$(LIB_SRCS))
 endif
 OBJ      := $(BUILD)/obj
 LIB_OBJS := $(patsubst src/%.c,$(OBJ)/%.o,$(LIB_SRCS))
@@ -155,6 +175,7 @@ include packaging/packaging.mk
 TEST_PHASES := \
 	setup:2400:setup \
 	unit:900:unit \
+	unit-nodc:900:DATACHANNEL=0@unit \
 	check:1200:check \
 	links-check:300:links-check \
 	unit-cross:2400:unit-cross \

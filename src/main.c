@@ -437,6 +437,13 @@ static int agw_start(const struct imsedge_conf *conf)
 	ac.opus_complexity = (int)conf->opus_complexity;
 	xcode_config(conf);
 	ac.datachannel     = conf->datachannel;
+#ifdef IMSEDGE_NO_DATACHANNEL
+	if (ac.datachannel)
+		log_info("built without data channels (DATACHANNEL=0, no "
+			 "usrsctp): data-channel m-lines are rejected unless "
+			 "relayed (core_datachannel relay, a core's offer)");
+	ac.datachannel = false;
+#endif
 	ac.max_datachannels = conf->max_datachannels;
 	ac.dc_max_message  = conf->dc_max_message;
 

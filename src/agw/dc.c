@@ -16,6 +16,14 @@
  * is relayed to TCP (msrp.c), a T.140 channel of a real-time text
  * stream goes to rtt.c; other channels' messages are counted and
  * dropped.
+ *
+ * A T.140 channel opened by DCEP alone (subprotocol "t140", no a=dcmap)
+ * is refused with a stream reset: RFC 8865 negotiates a T.140 channel
+ * in SDP (a=dcmap/a=dcsa: direction, cps, hlang), and without it no
+ * m=text was agreed with the core, so its text would go nowhere; the
+ * browser gets real-time text by a re-offer with a=dcmap (the product
+ * page does so). A re-INVITE toward the core adding m=text for it is
+ * not done.
  */
 #include <string.h>
 #include <re.h>
@@ -45,6 +53,13 @@ static int sctp_send_h(const uint8_t *p, size_t n, void *arg)
 static bool chan_open_h(const struct dc_chan_info *ci, void *arg)
 {
 	struct agw_w3 *w3 = arg;
+
+	if (!ci->negotiated && !str_casecmp(ci->proto, "t140")) {
+		log_info("transport %u: data channel %u '%s' (t140) opened by "
+			 "DCEP: refused, T.140 is agreed in SDP (a=dcmap, "
+			 "RFC 8865)", w3->tid, ci->sid, ci->label);
+		return false;
+	}
 
 	log_info("transport %u: data channel %u '%s' (%s) open", w3->tid,
 		 ci->sid, ci->label, ci->proto[0] ? ci->proto : "-");

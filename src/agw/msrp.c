@@ -26,6 +26,9 @@
  * data-channel messages within 16 KiB) goes to the browser as several
  * chunks; their transaction ids are the AGW's own except the last
  * piece's, and the responses to the AGW's own ids are not relayed.
+ *
+ * When the core's connection is lost (or closed for bad input), the
+ * MSRP channel is closed toward the browser: there is no reconnecting.
  */
 #include <string.h>
 #include <re.h>
@@ -186,6 +189,25 @@ static int dc_send(struct agw_msrp *r, struct mbuf *mb)
 }
 
 
+/* the core's connection is gone, so is the MSRP session (RFC 4975: no
+   reconnecting here): the data channel is closed toward the browser by
+   a stream reset (D-46), its chat ends */
+static void core_gone(struct agw_msrp *r)
+{
+	struct agw_w3 *w3 = w3_of(r);
+
+	r->tc = mem_deref(r->tc);
+	r->up = false;
+
+	if (!w3 || !w3->dc || !dc_chan_info(w3->dc, r->sid))
+		return;
+
+	log_info("session %s: MSRP data channel %u closed: the core's "
+		 "connection is gone", r->sess->label, r->sid);
+	(void)dc_chan_close(w3->dc, r->sid);
+}
+
+
 /* a message from the core: to the browser, split if it is too large */
 static void from_core(struct agw_msrp *r, const struct msrp_msg *m)
 {
@@ -275,8 +297,7 @@ static void core_recv_h(struct mbuf *mb, void *arg)
 	if (err && err != ENODATA) {
 		log_warn("session %s: MSRP from the core: %m: connection "
 			 "closed", r->sess->label, err);
-		r->tc = mem_deref(r->tc);
-		r->up = false;
+		core_gone(r);
 	}
 }
 
@@ -287,8 +308,7 @@ static void core_close_h(int err, void *arg)
 
 	log_info("session %s: MSRP connection to the core closed (%m)",
 		 r->sess->label, err);
-	r->tc = mem_deref(r->tc);
-	r->up = false;
+	core_gone(r);
 }
 
 

@@ -12,9 +12,11 @@
 //   IMSEDGE_CALLS=1 node --test --test-concurrency=1 test/browser/dc.test.mjs
 
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { parseSdp } from './imsue.mjs';
 import { browserSuite } from './suite.mjs';
 import { sleep, CALLS, CONSENT_TIMEOUT, Browser } from './harness.mjs';
+import { freePort } from '../integration/helpers.mjs';
 
 const USERS = ['alice', 'bob', 'carol'];
 const NEED_CALLS = CALLS ? false :
@@ -97,8 +99,9 @@ btest('D-41, D-43: a data channel offered with the call is answered by ' +
 	await ims.waitLog(/SCTP association ended/, 3000, mark);
 });
 
-btest('D-46: a channel the browser closes is reset back by the AGW ' +
-	'(Chromium reports it closed only when both directions are reset)',
+btest('D-46, D-63: a channel the browser closes is reset back by the AGW ' +
+	'(Chromium reports it closed only when both directions are reset); ' +
+	'a T.140 channel opened by DCEP alone is refused by a stream reset',
 { skip: NEED_CALLS }, async (t, ctx) => {
 	const { ims, page, mark } = await dcCall(ctx);
 	await until(page, 'dcState', (x) => x.chat === 'open', 8000,
@@ -112,6 +115,15 @@ btest('D-46: a channel the browser closes is reset back by the AGW ' +
 		'the closed channel never reached "closed"');
 	assert.equal(st.keep, 'open', JSON.stringify(st));
 	await ims.waitLog(/data channel \d+ closed/, 3000, mark);
+
+	// T.140 opened by DCEP alone (no a=dcmap, so no m=text toward the
+	// core, RFC 8865): refused by a stream reset, the rest goes on
+	await page.call('dcOpen', 'rtt', 't140');
+	const st2 = await until(page, 'dcState', (x) => x.rtt === 'closed',
+		5000, 'the DCEP T.140 channel was not refused');
+	assert.equal(st2.keep, 'open', JSON.stringify(st2));
+	await ims.waitLog(/data channel \d+ 'rtt' \(t140\) opened by DCEP: refused/,
+		3000, mark);
 
 	// the stream can be used again
 	await page.call('dcOpen', 'again');
@@ -186,12 +198,25 @@ async (t, ctx) => {
 	await page.call('hangup');
 });
 
+/** imsedge_media_ports{state="used"} from metrics_listen */
+async function portsUsed(mport) {
+	const res = await fetch(`http://127.0.0.1:${mport}/metrics`);
+	const m = /^imsedge_media_ports\{state="used"\} (\d+)$/m
+		.exec(await res.text());
+	assert.ok(m, 'no imsedge_media_ports in the metrics');
+	return Number(m[1]);
+}
+
 btest('D-40: the browser is killed mid-chat: consent ends the call and ' +
-	'the SCTP association with it; the next call opens a channel again',
+	'the SCTP association with it, its media ports are freed; the next ' +
+	'call opens a channel again',
 { skip: NEED_CALLS, timeout: 60000 }, async (t, ctx) => {
 	const own = await Browser.launch({ name: 'doomed-dc' });
 	ctx.defer(() => own.kill());
-	const { ims, ue, page, mark } = await dcCall(ctx, {}, '1', own);
+	const mport = await freePort();
+	const { ims, ue, page, mark } = await dcCall(ctx,
+		{ metrics_listen: `127.0.0.1:${mport}` }, '1', own);
+	assert.ok(await portsUsed(mport) > 0, 'the call holds no ports');
 	await until(page, 'dcState', (x) => x.chat === 'open', 8000,
 		'the channel did not open');
 	await page.call('dcSend', 'chat', 'bye');
@@ -200,6 +225,10 @@ btest('D-40: the browser is killed mid-chat: consent ends the call and ' +
 	ctx.pages.splice(0);
 	await ue.waitRequest('BYE', CONSENT_TIMEOUT * 1000 + 3000, req);
 	await ims.waitLog(/SCTP association ended \(call ended\)/, 3000, mark);
+	for (const end = Date.now() + 3000; await portsUsed(mport) > 0;) {
+		assert.ok(Date.now() < end, 'media ports still in use');
+		await sleep(100);
+	}
 
 	// imsedge goes on: the next call with a data channel (another
 	// Chromium: the suite's own one is not used by this test)
@@ -294,4 +323,75 @@ async (t, ctx) => {
 	assert.ok(!ims.lines.some((l) => /data channel \d+ 'chat'/.test(l)),
 		'imsedge terminated the channel');
 	await a.call('hangup');
+});
+
+btest('D-64, D-41: a data-channel m-line that a DC-capable core adds by a ' +
+	're-offer to an audio call is relayed to the browser end to end: the ' +
+	'page gets the core\'s fingerprint, the core the page\'s, and the ' +
+	'page\'s DTLS reaches the core untouched', { skip: NEED_CALLS,
+	timeout: 60000 }, async (t, ctx) => {
+	// Chromium puts an m-line that its own re-offer adds on the transport
+	// of the established BUNDLE group, whose DTLS the AGW ends: that one
+	// is terminated (the test above). A core's re-offer is relayed: the
+	// AGW offers it on an ICE-lite transport of its own. The core is
+	// carol (imsue.mjs, an edge fake without DTLS/SCTP): it receives the
+	// page's ClientHello on its data-channel port.
+	const ims = await edge(ctx, { core_datachannel: 'relay' });
+	const b = await registeredPage(ctx, { user: 'bob',
+		query: { autoanswer: '1' } });
+	const ue = await imsUe(ctx);
+	const mark = ims.mark();
+	const { response } = await ue.invite('sip:bob@ims.test');
+	assert.equal(response.status, 200);
+	assert.doesNotMatch(response.body, /m=application/);
+	await b.waitMedia({ packets: 10, ms: 6000 });
+
+	const dcSock = dgram.createSocket('udp4');
+	ctx.defer(() => dcSock.close());
+	const got = [];
+	dcSock.on('message', (m) => got.push(m));
+	await new Promise((r) => dcSock.bind(0, '127.0.0.1', r));
+	const fpCore = 'sha-256 ' + Array.from({ length: 32 }, (_, i) =>
+		(i * 7 + 3).toString(16).padStart(2, '0').toUpperCase()).join(':');
+	const r = await ue.reinvite('sendrecv', ue.call, 10000, { rest: [
+		`m=application ${dcSock.address().port} UDP/DTLS/SCTP ` +
+			'webrtc-datachannel',
+		`a=fingerprint:${fpCore}`, 'a=setup:actpass', 'a=sctp-port:5000',
+		'a=max-message-size:65536', 'a=dcmap:2 label="late"'] });
+	assert.equal(r.status, 200, r.body);
+
+	// the page's SDP: the core's DTLS/SCTP attributes, on a transport of
+	// its own (not in the BUNDLE group, not the AGW's fingerprint)
+	const sb = await b.call('sdp');
+	const agw = fingerprintOf(sb.remote, 'audio ');
+	assert.equal(fingerprintOf(sb.remote, 'application '), fpCore);
+	assert.notEqual(agw, fpCore);
+	const sip = await b.page.evaluate(() => window.wic.sip);
+	const reoffer = sip.filter((m) => m.dir === 'in' &&
+		/^INVITE /.test(m.text) && /m=application/.test(m.text)).at(-1);
+	assert.match(reoffer?.text ?? '', /\r\na=dcmap:2 label="late"\r\n/);
+	assert.doesNotMatch(sb.remote, /a=group:BUNDLE[^\r\n]* 1\b/);
+	// the core's answer: the page's fingerprint and a core-side port
+	const app = r.body.split(/\r\nm=/).find((x) =>
+		x.startsWith('application '));
+	assert.match(app ?? '', /^application [1-9]\d* UDP\/DTLS\/SCTP webrtc-datachannel/);
+	assert.equal(fingerprintOf(r.body, 'application '),
+		fingerprintOf(sb.local, 'application '));
+	assert.notEqual(fingerprintOf(r.body, 'application '), agw);
+	assert.doesNotMatch(app, /a=ice-|a=candidate/);
+
+	// the page (DTLS client: it answered actpass) sends its ClientHello,
+	// which the AGW relays to the core's address as it is
+	const deadline = Date.now() + 8000;
+	while (!got.some((m) => m[0] === 22) && Date.now() < deadline)
+		await sleep(100);
+	const hello = got.find((m) => m[0] === 22);
+	assert.ok(hello, `no DTLS handshake reached the core (${got.length} ` +
+		'datagrams)');
+	assert.equal(hello[13], 1, 'not a ClientHello');
+	assert.ok(!ims.lines.slice(mark).some((l) =>
+		/data channel \d+ 'late'|SCTP association/.test(l)),
+	'imsedge terminated it');
+	await b.waitMedia({ packets: 10, ms: 6000 });
+	await ue.bye();
 });

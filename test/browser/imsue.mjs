@@ -711,9 +711,10 @@ export class ImsUe {
 
 	/**
 	 * re-INVITE with the same codecs (or `pts`: a codec change) and a new
-	 * direction (hold)
+	 * direction (hold); `rest`: more SDP lines (m-lines) after the audio
 	 */
-	async reinvite(direction, call = this.call, ms = 10000, { pts } = {}) {
+	async reinvite(direction, call = this.call, ms = 10000, { pts,
+		rest } = {}) {
 		const dest = this.dialogDest(call);
 		const cseq = this.nextCseq(call);
 		const change = !!pts;
@@ -721,7 +722,7 @@ export class ImsUe {
 			call.pt === 8 ? [8] : [0];
 		if (this.amr)
 			call.octetAlign = !!this.amr.octetAlign;
-		const body = this.sdpText(call, { pts, direction });
+		const body = this.sdpText(call, { pts, direction, rest });
 		call.reinvites.push({ dir: 'out', direction, at: Date.now() });
 		const r = await this.transact((via) => this.inDialog(call,
 			'INVITE', cseq, via, { body }), { host: dest.host,

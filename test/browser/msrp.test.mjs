@@ -4,18 +4,25 @@
 // site.json "chat": true) logs in as alice and calls carol through
 // imsedge and Kamailio. Carol is imsue.mjs (SIP, G.711) with msrpue.mjs
 // answering the m=message line: an EDGE FAKE written for this test, not
-// an IMS messaging client. Kamailio's msrp relay module (installed with
-// Debian's kamailio) is not in the path yet: the AGW connects straight to
-// the endpoint; a relay in a=path (RFC 4976 AUTH, its own listener) is
-// not done.
+// an IMS messaging client. In the first call Kamailio's msrp module
+// (test/kamailio/kamailio.cfg, Debian's kamailio package) is an RFC 4976
+// relay between the AGW and carol: carol AUTHs to it (digest) and names
+// its Use-Path URI first in a=path and in c=/m= (RFC 6714), so the AGW
+// connects to the relay and sends with the whole two-URI To-Path; the
+// relay answers SENDs hop by hop. Kamailio relays frames of at most
+// 10 KB of body (MSRP_MAX_BODY_SIZE), so the 40 KB single chunk that the
+// AGW must split goes straight to carol in the second call.
 //
 // One call carries all the checks (lean): the SDP both ways (D-45), a
 // message typed and sent with the keyboard (non-ASCII), one larger than
-// a chunk (the page sends 2048-byte chunks), replies (one in chunks, one
-// a single 40 KB chunk that the AGW splits for the data channel), each
-// byte-exact, and every SEND answered. Then carol calls alice (audio
-// only) and alice opens the chat mid-call (the Chat button): the page's
-// re-offer adds the data-channel m-line, the core's re-INVITE m=message.
+// a chunk (the page sends 2048-byte chunks), replies through the relay
+// (in 1000- and 8000-byte chunks), each byte-exact, and every SEND
+// answered. Then carol calls alice (audio only, no relay) and alice opens
+// the chat mid-call (the Chat button): the page's re-offer adds the
+// data-channel m-line, the core's re-INVITE m=message; a single 40 KB
+// chunk is split by the AGW for the data channel; carol then drops her
+// MSRP connection and the AGW closes the channel (the chat ends, the
+// call goes on).
 //
 //   IMSEDGE_BIN=build/host/imsedge IMSEDGE_CALLS=1 \
 //     node --test test/browser/msrp.test.mjs
@@ -131,6 +138,10 @@ test('D-45: the chat of a call: MSRP over a data channel from the page ' +
 	at('imsedge up');
 	const msrp = await MsrpUe.start();
 	t.after(() => msrp.close());
+	await msrp.useRelay({ port: kam.port, user: 'carol',
+		password: 'carolpw' });
+	const relay = msrp.relay.uri;
+	assert.match(relay, new RegExp(`^msrp://127\\.0\\.0\\.1:${kam.port}/\\S+;tcp$`));
 	const ue = await ImsUe.start({ kamPort: kam.port, user: 'carol' });
 	t.after(() => ue.close());
 	ue.mediaAnswer = (l, offer) => msrp.answer(l, offer);
@@ -190,18 +201,24 @@ test('D-45: the chat of a call: MSRP over a data channel from the page ' +
 	assert.ok(m2.body.equals(Buffer.from(big, 'utf8')), 'message 2 differs');
 	assert.ok(m2.chunks >= 3, `${m2.chunks} chunks`);
 	assert.match(m2.ctype, /^text\/plain/);
+	// through the relay: it took itself off the To-Path and put itself
+	// first in the From-Path (RFC 4976); the AGW never connected to carol
+	const agwUri = /a=path:(\S+)/.exec(offer)[1];
 	const froms = new Set(msrp.requests.map((r) => r.headers['from-path']));
-	assert.deepEqual([...froms], [/a=path:(\S+)/.exec(offer)[1]],
-		'From-Path is the AGW\'s core-side URI');
+	assert.deepEqual([...froms], [`${relay} ${agwUri}`],
+		'From-Path: the relay, then the AGW\'s core-side URI');
+	assert.deepEqual([...new Set(msrp.requests.map((r) =>
+		r.headers['to-path']))], [msrp.path]);
+	assert.equal(msrp.accepted ?? 0, 0, 'the AGW connected to carol');
 
 	at('two messages received at the IMS side');
 
-	// replies: one in 1000-byte chunks, one a single 40 KB chunk that
-	// the AGW splits for the data channel (16 KiB a message)
+	// replies through the relay, with the two-URI To-Path: one in
+	// 1000-byte chunks, one of 40 KB in 8000-byte chunks
 	const reply1 = `Antwort: ${'ünïcødé ✓ '.repeat(200)}`;
 	const reply2 = `${'x€'.repeat(10000)}Ω${'y'.repeat(10000)}`;
 	msrp.send(reply1, { chunk: 1000 });
-	msrp.send(reply2, { chunk: 65536 });
+	msrp.send(reply2, { chunk: 8000 });
 	const deadline = Date.now() + 10000;
 	let log;
 	for (;;) {
@@ -219,7 +236,8 @@ test('D-45: the chat of a call: MSRP over a data channel from the page ' +
 	assert.equal(shown.length, 4);
 	assert.ok(shown[3].endsWith(reply2.slice(-50)));
 
-	// every SEND chunk of the IMS side was answered 200, once
+	// every SEND chunk of the IMS side was answered 200, once (by the
+	// relay, hop by hop)
 	const sentTids = msrp.sent;
 	await msrp.until(() => sentTids.every((x) => msrp.responses.some(
 		(r) => r.tid === x)), 5000, '200 for every chunk');
@@ -258,15 +276,29 @@ test('D-45: the chat of a call: MSRP over a data channel from the page ' +
 	await p.press('#chat-text', 'Enter');
 	await msrp2.until(() => msrp2.messages.length >= 1, 10000, 'mid-call');
 	assert.ok(msrp2.messages[0].body.equals(Buffer.from(hi, 'utf8')));
+	// straight to carol (no relay): a single 40 KB chunk that the AGW
+	// splits for the data channel (16 KiB a message)
 	msrp2.send('und zurück ✓');
+	msrp2.send(reply2, { chunk: 65536 });
 	for (const end = Date.now() + 10000; ;) {
 		log = await chatLog(p);
-		if (log.length >= 2 || Date.now() > end)
+		if (log.length >= 3 || Date.now() > end)
 			break;
 		await new Promise((r) => setTimeout(r, 100));
 	}
 	assert.deepEqual(log.map((m) => [m.dir, m.text]),
-		[['out', hi], ['in', 'und zurück ✓']]);
+		[['out', hi], ['in', 'und zurück ✓'], ['in', reply2]]);
+	assert.equal(msrp2.accepted, 1);
+
+	// the IMS side drops its connection: the AGW closes the channel
+	// toward the page (stream reset, D-46), whose chat ends; the call
+	// goes on
+	msrp2.close();
+	await p.waitForSelector('#chat-text[disabled]', { timeout: 5000 });
+	assert.equal(await p.evaluate(() =>
+		window.imsedgeWic.status.call.chat), 'closed');
+	assert.equal(await p.getAttribute('#call-state', 'data-state'),
+		'in-call');
 	await p.click('#btn-hangup');
 	await p.waitForSelector('#call-state[data-state="ended"]');
 	at('second call ended');

@@ -6,6 +6,11 @@
 // Message-ID and Byte-Range and keeps every whole message as bytes; it
 // sends messages of its own in chunks of a size the test picks.
 //
+// With useRelay() it is a client of an RFC 4976 relay (Kamailio's msrp
+// module in test/kamailio): it connects to the relay, AUTHs with its SIP
+// credentials (digest), and its a=path (and c=/m=, RFC 6714) then name
+// the relay's Use-Path URI first; every frame goes over that connection.
+//
 // Its parser is its own (Buffer-based), independent of src/msrp and of
 // the page's msrp.js, so the three check one another.
 
@@ -63,7 +68,47 @@ export class MsrpUe {
 		ue.sent = [];           // transaction ids of the chunks sent
 		ue.open = new Map();
 		ue.waiters = [];
+		ue.relay = null;        // { uri, port } after useRelay()
+		ue.pending = new Map(); // AUTH tid -> resolve
 		return ue;
+	}
+
+	/** Become a client of the RFC 4976 relay at 127.0.0.1:port */
+	async useRelay({ port, user, password }) {
+		const sock = net.connect(port, '127.0.0.1');
+		await new Promise((r, j) => {
+			sock.once('connect', r);
+			sock.once('error', j);
+		});
+		this.listen(sock);
+		const to = `msrp://127.0.0.1:${port};tcp`;
+		const auth = (hdr) => {
+			const tid = rnd(5);
+			const p = new Promise((r) => this.pending.set(tid, r));
+			sock.write(`MSRP ${tid} AUTH\r\nTo-Path: ${to}\r\n` +
+				`From-Path: ${this.path}\r\n${hdr}-------${tid}$\r\n`);
+			return p;
+		};
+		const ch = await auth('');
+		if (ch.status !== 401)
+			throw new Error(`MSRP relay: AUTH got ${ch.status}`);
+		const wa = ch.headers['www-authenticate'] ?? '';
+		const prm = (k) => new RegExp(`${k}="?([^",]*)`).exec(wa)?.[1];
+		const md5 = (x) => crypto.createHash('md5').update(x).digest('hex');
+		const [realm, nonce, qop] = [prm('realm'), prm('nonce'), prm('qop')];
+		const ha1 = md5(`${user}:${realm}:${password}`);
+		const ha2 = md5(`AUTH:${to}`);
+		const cnonce = rnd(4);
+		const resp = qop ? md5(`${ha1}:${nonce}:00000001:${cnonce}:auth:${ha2}`)
+			: md5(`${ha1}:${nonce}:${ha2}`);
+		const ok = await auth(`Authorization: Digest username="${user}", ` +
+			`realm="${realm}", nonce="${nonce}", uri="${to}", ` +
+			`response="${resp}"${qop ? `, qop=auth, nc=00000001, ` +
+				`cnonce="${cnonce}"` : ''}\r\n`);
+		if (ok.status !== 200 || !ok.headers['use-path'])
+			throw new Error(`MSRP relay: AUTH got ${ok.status}`);
+		this.relay = { uri: ok.headers['use-path'], port };
+		this.sock = sock;
 	}
 
 	/** imsue.mjs's mediaAnswer hook: answer the m=message line */
@@ -74,18 +119,28 @@ export class MsrpUe {
 			.find((s) => s.startsWith('m=message'));
 		this.offer = sect;
 		this.peerPath = /\r?\na=path:(\S[^\r\n]*)/.exec(sect)?.[1] ?? null;
-		return [`m=message ${this.port} TCP/MSRP *`,
-			'c=IN IP4 127.0.0.1', `a=path:${this.path}`,
+		// RFC 4976/6714: a relay's client names the relay first in its
+		// a=path, and in c=/m=
+		const r = this.relay;
+		return [`m=message ${r ? r.port : this.port} TCP/MSRP *`,
+			'c=IN IP4 127.0.0.1',
+			`a=path:${r ? `${r.uri} ` : ''}${this.path}`,
 			'a=accept-types:text/plain', 'a=setup:passive',
 			'a=msrp-cema', 'a=sendrecv'].join('\r\n');
 	}
 
 	accept(sock) {
+		this.accepted = (this.accepted ?? 0) + 1;
 		if (this.sock) {
 			sock.destroy();
 			return;
 		}
 		this.sock = sock;
+		this.listen(sock);
+		this.wake();
+	}
+
+	listen(sock) {
 		let buf = Buffer.alloc(0);
 		sock.on('data', (d) => {
 			buf = Buffer.concat([buf, d]);
@@ -95,10 +150,14 @@ export class MsrpUe {
 			}
 		});
 		sock.on('error', () => {});
-		this.wake();
 	}
 
 	got(m) {
+		if (m.status !== null && this.pending.has(m.tid)) {
+			this.pending.get(m.tid)(m);
+			this.pending.delete(m.tid);
+			return;
+		}
 		if (m.status !== null) {
 			this.responses.push(m);
 			this.wake();
@@ -107,7 +166,8 @@ export class MsrpUe {
 		this.requests.push(m);
 		if (m.method === 'SEND' && m.headers['failure-report'] !== 'no')
 			this.sock.write(`MSRP ${m.tid} 200 OK\r\nTo-Path: ${
-				m.headers['from-path']}\r\nFrom-Path: ${this.path}\r\n` +
+				m.headers['from-path'].split(' ')[0]}\r\n` +
+				`From-Path: ${this.path}\r\n` +
 				`-------${m.tid}$\r\n`);
 		if (m.method !== 'SEND' || !m.body?.length) {
 			this.wake();
@@ -168,7 +228,8 @@ export class MsrpUe {
 			this.sent.push(tid);
 			const last = off + piece.length >= body.length;
 			this.sock.write(Buffer.concat([Buffer.from(
-				`MSRP ${tid} SEND\r\nTo-Path: ${this.peerPath}\r\n` +
+				`MSRP ${tid} SEND\r\nTo-Path: ${this.relay
+					? `${this.relay.uri} ` : ''}${this.peerPath}\r\n` +
 				`From-Path: ${this.path}\r\nMessage-ID: ${id}\r\n` +
 				`Byte-Range: ${off + 1}-${off + piece.length}/${
 					body.length}\r\nContent-Type: ${ctype}\r\n\r\n`),

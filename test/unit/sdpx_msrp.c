@@ -237,6 +237,29 @@ int test_sdpx_msrp(void)
 	TEST_ERR(sdpx_answer_to_browser(out, call, &pl, &ops, NULL));
 	TEST_ASSERT(!f.peer.connect);
 
+	/* RFC 4976: the core's path lists its relay first; without CEMA the
+	   AGW connects to the first URI and keeps the whole path (To-Path) */
+	call = mem_deref(call);
+	pl_set_str(&pl, offer);
+	mbuf_reset(out);
+	TEST_ERR(sdpx_offer_to_core(out, &call, &pl, &ops, NULL));
+	pl_set_str(&pl, "v=0\r\no=core 7 7 IN IP4 10.20.30.40\r\ns=-\r\n"
+		   "c=IN IP4 10.20.30.40\r\nt=0 0\r\n"
+		   "m=audio 31000 RTP/AVP 0\r\n"
+		   "m=message 7777 TCP/MSRP *\r\n"
+		   "a=path:msrp://192.0.2.77:2855/relay1;tcp "
+		   "msrp://10.20.30.40:7777/core1;tcp\r\n"
+		   "a=accept-types:text/plain\r\n");
+	mbuf_reset(out);
+	TEST_ERR(sdpx_answer_to_browser(out, call, &pl, &ops, NULL));
+	TEST_STREQ(f.peer.path, "msrp://192.0.2.77:2855/relay1;tcp "
+		   "msrp://10.20.30.40:7777/core1;tcp");
+	TEST_ASSERT(f.peer.connect);
+	TEST_EQ(sa_port(&f.peer.addr), 2855);
+	TEST_ASSERT(has(out, "a=dcsa:1 path:msrp://192.0.2.10:40000/agwdc;dc"
+			"\r\n"));
+	TEST_ASSERT(!hit(out, "relay1"));
+
 	/* an MSRP channel without a path is refused */
 	call = mem_deref(call);
 	{
