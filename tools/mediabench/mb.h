@@ -17,9 +17,11 @@ enum {
 };
 
 /** Transcoded traffic (--xcode): the browser sends Opus (PT 111), the
-    core PCMA (PT 8) or AMR-WB (PT 96, bandwidth-efficient), one packet a
-    second marked (the start of a talkspurt) */
-enum mb_xc { MB_XC_NONE, MB_XC_OPUS_PCMA, MB_XC_OPUS_AMRWB };
+    core PCMA (PT 8), AMR-WB (PT 96, bandwidth-efficient) or G.722 (PT 9,
+    RTP clock 8000: +160 per 20 ms), one packet a second marked (the start
+    of a talkspurt) */
+enum mb_xc { MB_XC_NONE, MB_XC_OPUS_PCMA, MB_XC_OPUS_AMRWB,
+	     MB_XC_OPUS_G722 };
 enum {
 	MB_OPUS_PT    = 111,
 	MB_AMRWB_PT   = 96,
