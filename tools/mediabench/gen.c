@@ -1169,13 +1169,13 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 			       "%s%llu send errors", res->note[0] ? "; " : "",
 			       (unsigned long long)g.send_err);
 
-	if (loss_pct(&g) > 0.1) {
+	if (loss_pct(&g) > mb_max_loss) {
 		(void)re_fprintf(stderr, "mediabench: %s: %.3f%% of %llu "
-			      "packets lost (more than 0.1%%); in the window "
+			      "packets lost (more than %g%%); in the window "
 			      "(%.1f s, generator CPU %.1f s) %llu sent, %llu to the core, %llu to the "
 			      "browser; %llu send errors\n", t->name,
-			      loss_pct(&g),
-			      (unsigned long long)g.tx_all, res->secs,
+			      loss_pct(&g), (unsigned long long)g.tx_all,
+			      mb_max_loss, res->secs,
 			      res->gen_cpu_s,
 			      (unsigned long long)g.tx,
 			      (unsigned long long)g.rx_dir[0],

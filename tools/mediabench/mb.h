@@ -28,6 +28,10 @@ enum {
 	MB_MARK_EVERY = 50,
 };
 
+/** Loss (% of the packets sent) above which a run fails (--max-loss,
+    default 0.1); the figures of a run under it are printed with its loss */
+extern double mb_max_loss;
+
 /** What the generator needs to know of one call's target side */
 struct mb_call_prm {
 	struct sa w3;                /* where the browser sends */
