@@ -397,7 +397,7 @@ static int media_addrs(const struct imsedge_conf *conf, struct agw_conf *ac)
 static void xcode_config(const struct imsedge_conf *conf)
 {
 	static const int ids[CONF_CODECS] = {
-		CODEC_AMRWB, CODEC_AMR, CODEC_PCMA, CODEC_PCMU
+		CODEC_AMRWB, CODEC_AMR, CODEC_PCMA, CODEC_PCMU, CODEC_G722
 	};
 	int v[CONF_CODECS];
 	size_t i;

@@ -44,11 +44,12 @@ DEPS_LIBS := -L$(DEPS_DIR)/lib -lre -lsrtp2 -lusrsctp \
 	-lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
 
 # Audio codecs for the AGW's transcoding path (board option TRANSCODE=1):
-# libopus, opencore-amr, vo-amrwbenc. IMSEDGE_TRANSCODE tells the code.
+# libopus, opencore-amr, vo-amrwbenc, spandsp's G.722 (libg722.a).
+# IMSEDGE_TRANSCODE tells the code.
 ifeq ($(TRANSCODE),1)
 DEPS_CFLAGS += -DIMSEDGE_TRANSCODE
 DEPS_LIBS   := -L$(DEPS_DIR)/lib -lopus -lopencore-amrnb -lopencore-amrwb \
-	-lvo-amrwbenc $(DEPS_LIBS)
+	-lvo-amrwbenc -lg722 $(DEPS_LIBS)
 endif
 
 # third_party/build reads board.mk through a make of its own; the caller's

@@ -109,7 +109,9 @@ struct agw_xcode {
 	struct xdir down;            /**< Core -> browser                  */
 	struct tmr tmr_rtcp;
 	bool counted;                /**< In agw->xcodes                   */
-	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
+	/* word-aligned: libsrtp reads the RTP header as 32-bit words (a
+	   bus error on MIPS, found by the unit tests under qemu-mipsel) */
+	_Alignas(8) uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
 };
 
 

@@ -13,6 +13,8 @@ static const struct codec codecs[CODEC_N] = {
 	{CODEC_AMR,   "AMR",     8000, 0, -1, 8000,  &codec_amr_ops},
 	{CODEC_PCMA,  "PCMA",    8000, 0,  8, 8000,  &codec_pcma_ops},
 	{CODEC_PCMU,  "PCMU",    8000, 0,  0, 8000,  &codec_pcmu_ops},
+	/* RFC 3551 4.5.2: clock 8000, sampled at 16 kHz */
+	{CODEC_G722,  "G722",    8000, 0,  9, 16000, &codec_g722_ops},
 };
 
 struct codec_enc {

@@ -5,9 +5,12 @@
  * (struct codec), each with encode/decode back-ends chosen once per
  * stream (struct codec_ops, codec_int.h): Opus (libopus), AMR-WB
  * (opencore-amr decoder, vo-amrwbenc encoder), AMR (opencore-amr), PCMA
- * and PCMU (G.711, in the module). Frames are 20 ms of 16-bit mono PCM at
- * the codec's PCM rate; Opus runs at the rate of the codec on the other
- * side (8 or 16 kHz), so no resampler is needed.
+ * and PCMU (G.711, in the module), G.722 (spandsp's g722.c, 64 kbit/s).
+ * Frames are 20 ms of 16-bit mono PCM at the codec's PCM rate; Opus runs
+ * at the rate of the codec on the other side (8 or 16 kHz), so no
+ * resampler is needed. The RTP clock and the PCM rate are two columns:
+ * G.722 samples at 16 kHz on an 8000 RTP clock (RFC 3551 4.5.2), so code
+ * that counts timestamps uses clock, code that counts samples srate.
  *
  * AMR and AMR-WB frames cross the encode/decode API in the storage
  * format of RFC 4867 section 5 (one header byte FT<<3|Q<<2, then the
@@ -26,6 +29,7 @@ enum codec_id {
 	CODEC_AMR,
 	CODEC_PCMA,
 	CODEC_PCMU,
+	CODEC_G722,
 	CODEC_N
 };
 

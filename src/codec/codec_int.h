@@ -20,3 +20,4 @@ extern const struct codec_ops codec_amrwb_ops;
 extern const struct codec_ops codec_amr_ops;
 extern const struct codec_ops codec_pcma_ops;
 extern const struct codec_ops codec_pcmu_ops;
+extern const struct codec_ops codec_g722_ops;

@@ -18,6 +18,7 @@ enum conf_codec {
 	CONF_AMR,
 	CONF_PCMA,
 	CONF_PCMU,
+	CONF_G722,
 	CONF_CODECS
 };
 

@@ -8,7 +8,7 @@
 
 
 static const char *const codec_names[CONF_CODECS] = {
-	"AMR-WB", "AMR", "PCMA", "PCMU"
+	"AMR-WB", "AMR", "PCMA", "PCMU", "G722"
 };
 
 
@@ -38,7 +38,7 @@ int k_core_codecs(struct ctx *ctx, const struct pl *val)
 
 		if (c < 0)
 			return conf_fail(ctx, "'%r' is not one of AMR-WB, "
-					 "AMR, PCMA, PCMU", &tok);
+					 "AMR, PCMA, PCMU, G722", &tok);
 
 		for (i = 0; i < conf->core_codecc; i++) {
 			if (conf->core_codecv[i] == c)
@@ -93,6 +93,8 @@ void conf_xcode_defaults(struct imsedge_conf *conf)
 {
 	conf->core_codecv[0]  = CONF_AMRWB;
 	conf->core_codecv[1]  = CONF_AMR;
-	conf->core_codecc     = 2;
+	conf->core_codecv[2]  = CONF_G722;  /* added only for a browser
+					       that did not offer G.722 */
+	conf->core_codecc     = 3;
 	conf->amr_wb_mode_set = 0;
 }

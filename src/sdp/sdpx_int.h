@@ -11,7 +11,7 @@ enum {
 	SDPX_MAX_SSRC  = 32,     /**< Distinct a=ssrc per m-line           */
 	SDPX_MAX_GROUP = 16,     /**< a=group:BUNDLE lines                 */
 	SDPX_TOKEN_SZ  = 33,     /**< media, proto, first format, mid      */
-	SDPX_XMAX      = 6,      /**< Payload types added for transcoding  */
+	SDPX_XMAX      = 7,      /**< Payload types added for transcoding  */
 };
 
 /** A payload type the ALG added toward the core (xcode.c) */

@@ -7,12 +7,13 @@
  * Only with ops->xcode (a build with TRANSCODE=1). Added toward the core,
  * after the browser's own payload types, on payload types the browser did
  * not use, the codecs of the `core_codecs` key in its order (default
- * AMR-WB AMR; sdpx_xcode_set()) that the browser did not offer itself:
+ * AMR-WB AMR G722; sdpx_xcode_set()) that the browser did not offer itself:
  * AMR-WB/16000 and AMR/8000 (bandwidth-efficient, the RFC 4867 default,
  * mode-change-capability=2, AMR-WB with `amr_wb_mode_set` as mode-set),
- * PCMA/PCMU (their static payload types if free), and telephone-event at
- * 16000 and/or 8000 (the rates of what was added) when the browser
- * offered it at 48000. Only when the browser offered opus/48000/2: the
+ * PCMA/PCMU/G722 (their static payload types if free; G722/8000, the
+ * RTP clock of RFC 3551 although it samples at 16 kHz), and
+ * telephone-event at 16000 and/or 8000 (the clocks of what was added:
+ * 8000 for G.722) when the browser offered it at 48000. Only when the browser offered opus/48000/2: the
  * path always speaks Opus to it.
  *
  * A core answer whose first codec is one of those: its fmtp (octet-align,
@@ -26,7 +27,8 @@
  * m-line does not use; its answer starts the path, and the core's answer
  * carries its codec with the offer's fmtp echoed (RFC 4867 8.3).
  * Not yet: G.711 or G.722 toward the browser of such a call (it is
- * offered Opus only), G.722 to the core.
+ * offered Opus only). A core offer with G.722 is the browser's own codec
+ * (every WebRTC browser has it): relayed, never transcoded.
  */
 #include <string.h>
 #include <re.h>
@@ -37,7 +39,7 @@
 
 /* what may be added toward the core (codecs in core_codecs' order,
    then DTMF) */
-enum { ADD_TE16 = 4, ADD_TE8 = 5 };
+enum { ADD_TE16 = 5, ADD_TE8 = 6 };
 static const struct {
 	int codec;                      /* enum codec_id, -1 DTMF */
 	const char *rtpmap;
@@ -51,23 +53,27 @@ static const struct {
 	 -1},
 	{CODEC_PCMA, "PCMA/8000", NULL, 8000, 8},
 	{CODEC_PCMU, "PCMU/8000", NULL, 8000, 0},
+	/* RFC 3551 4.5.2: G.722's RTP clock is 8000 (it samples at 16 kHz),
+	   so its DTMF is telephone-event/8000 */
+	{CODEC_G722, "G722/8000", NULL, 8000, 9},
 	{-1, "telephone-event/16000", "0-15", 16000, -1},
 	{-1, "telephone-event/8000", "0-15", 8000, -1},
 };
 
 /* core_codecs and amr_wb_mode_set (sdpx_xcode_set) */
 static struct {
-	int codecv[4];                  /* enum codec_id */
+	int codecv[5];                  /* enum codec_id */
 	size_t codecc;
 	uint16_t wb_mode_set;           /* bit per mode, 0: all */
-} cfg = {{CODEC_AMRWB, CODEC_AMR, 0, 0}, 2, 0};
+} cfg = {{CODEC_AMRWB, CODEC_AMR, CODEC_G722, 0, 0}, 3, 0};
 
 
 /**
  * Set what the ALG adds toward the core (config core_codecs) and the
  * AMR-WB mode-set it offers (amr_wb_mode_set)
  *
- * @param codecv       enum codec_id of AMR-WB, AMR, PCMA, PCMU, in order
+ * @param codecv       enum codec_id of AMR-WB, AMR, PCMA, PCMU, G722, in
+ *                     order
  * @param codecc       How many (others are ignored)
  * @param wb_mode_set  Bit per AMR-WB mode, 0: all
  */
@@ -78,7 +84,8 @@ void sdpx_xcode_set(const int *codecv, size_t codecc, uint16_t wb_mode_set)
 	cfg.codecc = 0;
 	for (i = 0; i < codecc && cfg.codecc < ARRAY_SIZE(cfg.codecv); i++) {
 		if (codecv[i] == CODEC_AMRWB || codecv[i] == CODEC_AMR ||
-		    codecv[i] == CODEC_PCMA || codecv[i] == CODEC_PCMU)
+		    codecv[i] == CODEC_PCMA || codecv[i] == CODEC_PCMU ||
+		    codecv[i] == CODEC_G722)
 			cfg.codecv[cfg.codecc++] = codecv[i];
 	}
 

@@ -203,6 +203,31 @@ export function ffmpegG711(codec, payloads) {
 }
 
 /**
+ * G.722 frames (160 bytes, 20 ms at 16 kHz) of a tone, encoded by
+ * ffmpeg's own G.722 encoder (libavcodec, not the product's spandsp)
+ */
+export function g722Frames(hz, ms) {
+	// one more second encoded first and left out: the loop starts from an
+	// adapted ADPCM state, so its seam is small (the decoder's state runs
+	// on across it)
+	const file = execFileSync('ffmpeg', ['-hide_banner', '-v', 'error',
+		'-f', 'lavfi', '-i', `aevalsrc=0.25*sin(2*PI*${hz}*t):s=16000:d=${
+			ms / 1000 + 1}`, '-c:a', 'g722', '-f', 'g722', 'pipe:1']);
+	const frames = [];
+	for (let off = 8000; off + 160 <= file.length; off += 160)
+		frames.push(file.subarray(off, off + 160));
+	if (!frames.length)
+		throw new Error('ffmpeg made no G.722 frames');
+	return frames;
+}
+
+/** Decode G.722 payloads with ffmpeg's decoder; resolves an Int16Array
+    at 16 kHz */
+export function ffmpegG722(payloads) {
+	return ffmpeg(['-f', 'g722'], Buffer.concat(payloads), 16000);
+}
+
+/**
  * The strongest frequency of pcm (50 Hz steps, 100 Hz .. rate/2) and the
  * SNR of a tone at `hz`: per 20 ms block a least-squares sine/cosine fit
  * at hz; tone power over the power of what the fit leaves

@@ -26,6 +26,13 @@
 //   receives in rx.amr (payloads that do not parse count in rx.badAmr).
 //   dtmf: true adds telephone-event at the codec's rate (payload type 101)
 //   to its offers.
+// - g722: { frames, dtmf }: the UE speaks only G.722 (payload type 9,
+//   G722/8000: RFC 3551's 8000 clock, timestamps +160 per 20 ms although
+//   it samples at 16 kHz): its offers carry only it (and
+//   telephone-event/8000 on 101 with dtmf), it answers only an offer with
+//   G.722, sends `frames` (160-byte G.722 frames, made by ffmpeg:
+//   amr.mjs g722Frames) in a loop and keeps every G.722 payload it
+//   receives in rx.g722. Still an edge fake.
 // - DTMF: sendDtmf(event, ms) sends an RFC 4733 event instead of the audio
 //   for ms; received telephone-event packets are kept in rx.te ({ seq, ts,
 //   event, end, dur, m }).
@@ -523,9 +530,10 @@ export class ImsUe {
 
 	/* ---- SDP ---------------------------------------------------------- */
 
-	sdpText(call, { pts, direction, rest = [], te = 101 }) {
-		const maps = { 0: 'PCMU/8000', 8: 'PCMA/8000',
-			96: 'AMR-WB/16000', [te]: 'telephone-event/8000' };
+	sdpText(call, { pts, direction, rest = [], te = 101,
+		maps: extra = {} }) {
+		const maps = { 0: 'PCMU/8000', 8: 'PCMA/8000', 9: 'G722/8000',
+			96: 'AMR-WB/16000', [te]: 'telephone-event/8000', ...extra };
 		const fmtp = [];
 		if (this.amr) {
 			maps[pts[0]] = `${this.amr.codec}/${AMR[this.amr.codec].rate}`;
@@ -539,7 +547,8 @@ export class ImsUe {
 			's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
 			`m=audio ${this.rtpPort} RTP/AVP ${pts.join(' ')}`,
 			...pts.map((pt) => `a=rtpmap:${pt} ${maps[pt]}`), ...fmtp,
-			...(pts.includes(te) ? [`a=fmtp:${te} 0-15`] : []),
+			...pts.filter((pt) => /^telephone-event/.test(maps[pt]))
+				.map((pt) => `a=fmtp:${pt} 0-15`),
 			'a=ptime:20', `a=${direction}`, ...rest, ''].join('\r\n');
 	}
 
@@ -564,12 +573,33 @@ export class ImsUe {
 			undefined ? [pt] : [pt, te], direction, rest, te }) };
 	}
 
+	/** The answer with G.722 (and telephone-event/8000), or null */
+	g722AnswerFor(call, offer) {
+		const pt = offer.pts.find((p) => p === 9 && !offer.rtpmap[p] ||
+			offer.rtpmap[p]?.name === 'G722');
+		if (pt === undefined)
+			return null;
+		const te = offer.pts.find((p) => offer.rtpmap[p]?.name ===
+			'TELEPHONE-EVENT' && offer.rtpmap[p]?.rate === 8000);
+		const direction = MIRROR[offer.direction];
+		const rest = offer.lines.filter((l) => l.startsWith('m=')).slice(1)
+			.map((l) => l.replace(/^(m=\S+) \d+/, '$1 0'));
+		const dtmf = te !== undefined && this.g722.dtmf;
+		call.tePt = dtmf ? te : null;
+		const text = this.sdpText(call, { pts: dtmf ? [pt, te] : [pt],
+			direction, rest, maps: { [pt]: 'G722/8000',
+				...(dtmf ? { [te]: 'telephone-event/8000' } : {}) } });
+		return { pt, direction, text };
+	}
+
 	/** The RTP/AVP G.711 answer to an offer, or null (not acceptable) */
 	answerFor(call, offer) {
 		if (offer.media !== 'audio' || !/^RTP\/AVPF?$/.test(offer.proto))
 			return null;
 		if (this.amr)
 			return this.amrAnswerFor(call, offer);
+		if (this.g722)
+			return this.g722AnswerFor(call, offer);
 		const g711 = offer.pts.filter((pt) => pt === 0 || pt === 8 ||
 			['PCMU', 'PCMA'].includes(offer.rtpmap[pt]?.name));
 		if (!g711.length)
@@ -614,6 +644,8 @@ export class ImsUe {
 			pts = this.amr.dtmf ? [96, 101] : [96];
 			call.octetAlign = !!this.amr.octetAlign;
 		}
+		if (this.g722)
+			pts = this.g722.dtmf ? [9, 101] : [9];
 		const offerText = this.sdpText(call, { pts, direction });
 		call.localOffer = parseSdp(offerText);
 		const response = await this.transact((via) => [
@@ -647,7 +679,7 @@ export class ImsUe {
 		call.routeSet = splitList(response.all('record-route')).reverse();
 		const answer = parseSdp(response.body);
 		const pt = answer.pts.find((p) => this.amr ? p === 96 :
-			p === 0 || p === 8);
+			this.g722 ? p === 9 : p === 0 || p === 8);
 		call.answerSdp = answer;
 		call.tePt = teOf(answer);
 		this.applyAnswer(call, answer, { pt: pt ?? 0,
@@ -851,7 +883,8 @@ export class ImsUe {
 	resetRtp() {
 		this.rx = { packets: 0, bytes: 0, pts: new Set(), ssrcs: new Set(),
 			sources: new Map(), first: null, last: null, bad: 0,
-			amr: [], badAmr: 0, cmr: new Set(), g711: [], te: [], log: [] };
+			amr: [], badAmr: 0, cmr: new Set(), g711: [], g722: [], te: [],
+			log: [] };
 		this.amrIdx = 0;
 		this.tx = { packets: 0, to: new Map() };
 		this.latched = null;
@@ -897,6 +930,10 @@ export class ImsUe {
 			}
 			return;
 		}
+		if (this.g722 && this.call && pt === this.call.pt) {
+			this.rx.g722.push(Buffer.from(buf.subarray(off)));
+			return;
+		}
 		if (buf.length > off && (pt === 0 || pt === 8) && this.record)
 			this.rx.g711.push(Buffer.from(buf.subarray(off)));
 		else if (buf.length > off && (pt === 0 || pt === 8))
@@ -918,6 +955,11 @@ export class ImsUe {
 			return this.dtmfTick(call, dest);
 		if (this.amr)
 			return this.amrTick(call, pt, dest);
+		if (this.g722) {   // RFC 3551: 160 timestamp units per 20 ms
+			const { frames } = this.g722;
+			return this.sendRtp(pt, frames[this.amrIdx++ % frames.length],
+				dest, 160);
+		}
 		const payload = this.lastPayload?.pt === pt &&
 			this.lastPayload.data.length === 160 ? this.lastPayload.data :
 			toneFrame(pt, this.phase);

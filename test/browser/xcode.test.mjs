@@ -49,7 +49,8 @@ import assert from 'node:assert/strict';
 import { browserSuite } from './suite.mjs';
 import { sleep, CALLS } from './harness.mjs';
 import {
-	toneFrames, ffmpegDecode, ffmpegG711, toneAnalysis, AMR,
+	toneFrames, ffmpegDecode, ffmpegG711, toneAnalysis, AMR, g722Frames,
+	ffmpegG722,
 } from './amr.mjs';
 
 /* the browser's tone, the UE's tone (multiples of 50 Hz: whole cycles per
@@ -550,6 +551,122 @@ async function pageMidCall(ctx, x) {
 	await page.call('hangup');
 	await ue.waitCall((e) => e.ev === 'ended', 3000, 'the BYE');
 }
+
+/* ---- a G.722-only UE (D-35, D-61) --------------------------------------
+   G.722 is a WebRTC browser's own codec (Chromium offers G722/8000 on 9),
+   so a G.722-only phone calling the browser is relayed, not transcoded
+   (pass-through stays the fast path); a browser without G.722 (the page
+   leaves it out of its offer: dropCodecs) calling that phone gets G.722
+   added toward the core by imsedge and is transcoded: Opus at 16 kHz <->
+   G.722 (RTP clock 8000, RFC 3551 4.5.2), telephone-event 48000 <-> 8000.
+   The UE (an edge fake) sends G.722 frames made by ffmpeg's own encoder
+   and what it receives is decoded by ffmpeg's decoder (libavcodec, not
+   the spandsp code imsedge links). */
+
+/* the G.722 UE's tone (a multiple of 50 Hz) */
+const G722_HZ = 800;
+
+/** Both ends' audio of a G.722 call (what the UE got kept in x.atUe) */
+async function g722Audio(ctx, x, { xcoded, mark }) {
+	const { ims, page, ue } = x;
+	if (xcoded)
+		await ims.waitLog(/transcoding opus\/\d+ <-> G722\/9/, 5000, mark);
+	await until(() => ue.rx.g722.length >= SKIP, 6000, 'G.722 at the UE');
+	const s0 = await page.stats();
+	const [heard] = await Promise.all([page.call('listen', 1000),
+		until(() => ue.rx.g722.length >= SKIP + FRAMES, 6000,
+			'G.722 at the UE')]);
+	const s1 = await page.stats();
+	phase('g722: media');
+	const snrB = heard.db - heard.restDb;
+	const line = `G722 (${xcoded ? 'transcoded' : 'relayed'}): at the ` +
+		`browser ${JSON.stringify(heard)}, energy ${
+			s0.inbound?.totalAudioEnergy} -> ${s1.inbound?.totalAudioEnergy}`;
+	ctx.extra.push({ text: () => `--- audio ${line}` });
+	if (process.env.XCODE_VERBOSE)
+		console.error(`G722: browser ${heard.hz.toFixed(0)} Hz ${
+			snrB.toFixed(1)} dB`);
+	if (!xcoded)
+		assert.ok(!ims.lines.slice(mark).some((l) =>
+			/transcoding opus/.test(l)), 'a G.722 call was transcoded ' +
+			'although the browser has G.722');
+	assert.ok(ue.rx.g722.slice(SKIP, SKIP + FRAMES).every((b) =>
+		b.length === 160), `G.722 payloads at the UE are not 160 bytes ` +
+		`(20 ms): ${ue.rx.g722.slice(SKIP, SKIP + 5).map((b) => b.length)}`);
+	assert.ok(s1.inbound?.totalAudioEnergy > s0.inbound?.totalAudioEnergy,
+		`no audio energy at the browser: ${line}`);
+	assert.ok(Math.abs(heard.hz - G722_HZ) <= 2 * heard.binHz, `the ` +
+		`browser's strongest frequency is ${heard.hz} Hz, the UE sent ${
+			G722_HZ} Hz: ${line}`);
+	assert.ok(snrB >= MIN_BROWSER_DB, `the UE's tone at the browser is ${
+		snrB.toFixed(1)} dB over the rest of the spectrum: ${line}`);
+	x.atUe.push({ rx: ue.rx.g722.slice(SKIP, SKIP + FRAMES), line });
+}
+
+/** What the G.722 UE got: ffmpeg's decoder, the browser's tone at 16 kHz */
+async function g722AtUe(ctx, { rx, line }) {
+	const pcm = await ffmpegG722(rx);
+	const a = toneAnalysis(pcm, 16000, B_HZ);
+	ctx.extra.push({ text: () => `--- at the G.722 UE ${JSON.stringify(a)
+	}: ${line}` });
+	if (process.env.XCODE_VERBOSE)
+		console.error(`G722: UE snr ${a.snr.toFixed(1)} dB peak ${a.peak}`);
+	assert.equal(pcm.length, FRAMES * 320, `ffmpeg decoded ${pcm.length} ` +
+		`samples of ${FRAMES} G.722 frames: ${line}`);
+	assert.equal(a.peak, B_HZ, `the UE's decoded G.722 peaks at ${a.peak
+	} Hz, the browser sent ${B_HZ} Hz: ${line}`);
+	assert.ok(a.snr >= MIN_SNR_DB, `the browser's tone at the G.722 UE: ` +
+		`SNR ${a.snr.toFixed(1)} dB < ${MIN_SNR_DB}: ${line} ${
+			JSON.stringify(a)}`);
+}
+
+btest('D-35, D-61: a G.722-only IMS UE calls the browser (its own codec, ' +
+	'relayed) and a browser without G.722 calls it (transcoded Opus/16000 ' +
+	'<-> G.722 on the 8000 clock, DTMF 48000 -> 8000): the tones arrive ' +
+	'both ways', { skip: NEED, timeout: 60000 }, async (t, ctx) => {
+	phase('start');
+	const ims = await edge(ctx);
+	const page = await registeredPage(ctx, { query: { tone: B_HZ,
+		autoanswer: 1 } });
+	const ue = await imsUe(ctx);
+	const x = { ims, page, ue, atUe: [] };
+	ue.amr = null;
+	ue.g722 = { frames: g722Frames(G722_HZ, 4000), dtmf: true };
+	phase('g722: set-up');
+
+	// the UE calls: G.722 only, relayed to the browser
+	let mark = ims.mark();
+	const { response, call } = await ue.invite('sip:alice@ims.test');
+	assert.equal(response.status, 200, response.text);
+	assert.equal(call.answerSdp.pts[0], 9, `the answer's codec: ${
+		response.body}`);
+	await g722Audio(ctx, x, { xcoded: false, mark });
+	let r = await ue.bye();
+	assert.equal(r.status, 200, r.text);
+	await page.waitCall('ended', 3000);
+
+	// a browser without G.722 calls: imsedge adds G722/8000 toward the
+	// core (RFC 3551's clock), the UE answers it (and telephone-event/8000)
+	await page.call('dropCodecs', ['G722']);
+	mark = ims.mark();
+	await page.call('call', 'sip:carol@ims.test');
+	const s = await page.waitCall(['connected', 'failed', 'ended'], 10000);
+	assert.equal(s.call, 'connected', JSON.stringify(s));
+	const offer = ue.call.offer;
+	assert.equal(offer.rtpmap[9]?.name, 'G722', `G722/8000 on 9 in ` +
+		`imsedge's offer: ${offer.raw}`);
+	assert.equal(offer.rtpmap[9]?.rate, 8000, offer.raw);
+	assert.equal(ue.call.pt, 9);
+	await g722Audio(ctx, x, { xcoded: true, mark });
+	// DTMF in the core's 8000 clock (not the 16 kHz sampling rate)
+	const dtmf = await dtmfToUe(x, 8000);
+	ctx.extra.push({ text: () => `--- G.722 DTMF: ${dtmf}` });
+	await page.call('hangup');
+	await ue.waitCall((e) => e.ev === 'ended', 3000, 'the BYE');
+	await page.call('dropCodecs', []);
+	await Promise.all(x.atUe.map((a) => g722AtUe(ctx, a)));
+	phase('g722: decoded');
+});
 
 btest('D-35, D-61: AMR-WB-only and AMR-only IMS UEs and the browser ' +
 	'call each other (transcoded), a G.711-only UE calls it (relayed): ' +

@@ -10,9 +10,9 @@
 FUZZ_TARGETS := ws_upgrade ws_frame sip_w2 pcscf trust conf dtls agw sdpx jwt waf_login wwsf dcep dc t140 \
 	cdr reginfo msrp rtpq
 # audio transcoding (board option TRANSCODE=1): RFC 4867, Opus TOCs, the
-# jitter buffer's handling of RTP sequence numbers
+# jitter buffer's handling of RTP sequence numbers, G.722 payloads
 ifeq ($(TRANSCODE),1)
-FUZZ_TARGETS += amr_rtp opus_toc xcode_jb
+FUZZ_TARGETS += amr_rtp opus_toc xcode_jb g722
 endif
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build/host-fuzz

@@ -1578,6 +1578,147 @@ int test_agw_xcode(void)
 	fix_close(&f);
 	return err;
 }
+
+
+/* G.722 on the core side (D-35, D-61): Opus at 16 kHz from the browser,
+   G.722 at the core on its 8000 RTP clock (RFC 3551 4.5.2): 160 bytes
+   and +160 timestamp units per 20 ms, DTMF durations in 8000 units,
+   rtpq's jitter on the core side in the 8000 clock; and back: G.722
+   from the core reaches the browser as Opus at 48000 (+960) */
+int test_agw_xcode_g722(void)
+{
+	struct codec_prm op = {16000, 5, 0, false, true, 0};
+	struct codec_prm gp = {16000, 0, 0, false, false, 0};
+	struct codec_enc *opus_enc = NULL, *g722_enc = NULL;
+	struct codec_dec *opus_dec = NULL, *g722_dec = NULL;
+	const struct agw_stream *st;
+	struct agw_xcode_prm xp;
+	struct agw_w3_prm prm;
+	struct agw_conf conf;
+	int16_t *pcm = NULL, in[320];
+	uint8_t pkt[PKT], frame[CODEC_MAX_FRAME];
+	size_t n = 0, len, k, phase = 0;
+	uint16_t seq = 1, seq0 = 0;
+	uint32_t ts = 4800, ts0 = 0, bts0 = 0;
+	unsigned rx;
+	double snr;
+	struct fix f;
+	int err;
+
+	conf_std(&conf);
+	conf.transcoding = true;
+	conf.max_xcode = 1;
+	conf.opus_complexity = 5;
+	TEST_ERR(fix_open(&f, &conf));
+	pcm = mem_zalloc(XC_FRAMES * 320 * sizeof(*pcm), NULL);
+	TEST_ASSERT(pcm);
+	TEST_ERR(codec_enc_alloc(&opus_enc, codec_get(CODEC_OPUS), &op));
+	TEST_ERR(codec_dec_alloc(&opus_dec, codec_get(CODEC_OPUS), &op));
+	TEST_ERR(codec_enc_alloc(&g722_enc, codec_get(CODEC_G722), &gp));
+	TEST_ERR(codec_dec_alloc(&g722_dec, codec_get(CODEC_G722), &gp));
+
+	TEST_ERR(prm_make(&f, &prm, AGW_SETUP_ACTIVE, f.br.tls));
+	TEST_ERR(call_setup(&f, &prm));
+	TEST_ERR(br_dtls(&f, DTLS_SERVER));
+	TEST_ERR(br_check(&f, true));
+	TEST_ERR(wait_for(&f, U_DTLS, 1, GUARD_MS));
+
+	memset(&xp, 0, sizeof(xp));
+	xp.w3_pt = PT;
+	xp.w3_dtmf_pt = XC_W3_DTMF;
+	xp.core_codec = CODEC_G722;
+	xp.core_pt = 9;
+	xp.core_dtmf_pt = XC_CORE_DTMF;
+	xp.opus_complexity = 5;
+	xp.core_dtx = true;
+	TEST_ERR(agw_sess_xcode(f.s, 0, &xp));
+
+	/* rtpq's jitter of what the core sends: G.722 in 8000 units */
+	st = agw_sess_stream_find(f.s, 0);
+	TEST_ASSERT(st && st->q_core.pts.ptclk[9]);
+	TEST_EQ(st->q_core.pts.clockv[st->q_core.pts.ptclk[9] - 1], 8000);
+	TEST_EQ(st->q_w3.pts.clockv[st->q_w3.pts.ptclk[PT] - 1], 48000);
+
+	/* up: 1 kHz Opus at 16 kHz -> G.722, 160 bytes and +160 a packet */
+	for (k = 0; k < XC_FRAMES; k++) {
+		rx = f.rtp.rx;
+		test_tone(in, 320, 16000, 1000, &phase);
+		TEST_ERR(codec_encode(opus_enc, frame, &len, in));
+		TEST_ASSERT(len <= sizeof(pkt) - 12);
+		memcpy(pkt + 12, frame, len);
+		test_rtp_hdr(pkt, PT, seq++, ts, SSRC);
+		ts += 960;
+		TEST_ERR(br_send_srtp(&f.br, pkt, 12 + len, false));
+		TEST_ERR(wait_for(&f, U_RTP, rx + 1, GUARD_MS));
+
+		TEST_EQ(f.rtp.buf[1] & 0x7f, 9);
+		TEST_EQ(f.rtp.len, 12 + 160);
+		if (!k) {
+			seq0 = (uint16_t)(f.rtp.buf[2] << 8 | f.rtp.buf[3]);
+			ts0 = get32(f.rtp.buf + 4);
+		}
+		TEST_EQ((uint16_t)(f.rtp.buf[2] << 8 | f.rtp.buf[3]),
+			(uint16_t)(seq0 + k));
+		TEST_EQ(get32(f.rtp.buf + 4), ts0 + 160 * k);
+		TEST_ERR(codec_decode(g722_dec, pcm + n, &len, f.rtp.buf + 12,
+				      f.rtp.len - 12, false));
+		TEST_EQ(len, 320);
+		n += len;
+	}
+	snr = test_tone_snr(pcm + 3200, n - 3200, 16000, 1000);
+	TEST_ASSERT(snr > 8);
+
+	/* DTMF up: '5', 20 ms = 960 at 48 kHz, 160 in G.722's clock; its
+	   timestamp is the audio's next one */
+	test_rtp_hdr(pkt, XC_W3_DTMF, seq++, ts, SSRC);
+	pkt[1] |= 0x80;
+	pkt[12] = 5;
+	pkt[13] = 0x0a;
+	pkt[14] = 960 >> 8;
+	pkt[15] = 960 & 0xff;
+	rx = f.rtp.rx;
+	TEST_ERR(br_send_srtp(&f.br, pkt, 16, false));
+	TEST_ERR(wait_for(&f, U_RTP, rx + 1, GUARD_MS));
+	TEST_EQ(f.rtp.len, 16);
+	TEST_EQ(f.rtp.buf[1], 0x80 | XC_CORE_DTMF);
+	TEST_EQ(f.rtp.buf[14] << 8 | f.rtp.buf[15], 160);
+	TEST_EQ(get32(f.rtp.buf + 4), ts0 + 160 * XC_FRAMES);
+
+	/* down: 700 Hz G.722 (+160 a packet) -> Opus at 48000 (+960) */
+	agw_sess_early_media(f.s, true);
+	phase = 0;
+	n = 0;
+	for (k = 0; k < XC_FRAMES; k++) {
+		rx = f.br.rx;
+		test_tone(in, 320, 16000, 700, &phase);
+		TEST_ERR(codec_encode(g722_enc, pkt + 12, &len, in));
+		TEST_EQ(len, 160);
+		test_rtp_hdr(pkt, 9, (uint16_t)(500 + k),
+			     (uint32_t)(7000 + 160 * k), 0xabcdef01);
+		TEST_ERR(sock_send(&f.rtp, &f.si.rtp, pkt, 12 + len));
+		TEST_ERR(wait_for(&f, U_BR_RX, rx + 1, GUARD_MS));
+
+		TEST_EQ(f.br.buf[1] & 0x7f, PT);
+		if (!k)
+			bts0 = get32(f.br.buf + 4);
+		TEST_EQ(get32(f.br.buf + 4), bts0 + 960 * k);
+		TEST_ERR(codec_decode(opus_dec, pcm + n, &len, f.br.buf + 12,
+				      f.br.len - 12, false));
+		TEST_EQ(len, 320);
+		n += len;
+	}
+	snr = test_tone_snr(pcm + 3200, n - 3200, 16000, 700);
+	TEST_ASSERT(snr > 8);
+
+ out:
+	mem_deref(opus_enc);
+	mem_deref(opus_dec);
+	mem_deref(g722_enc);
+	mem_deref(g722_dec);
+	mem_deref(pcm);
+	fix_close(&f);
+	return err;
+}
 #endif
 
 

@@ -442,6 +442,71 @@ int test_codec_loss(void)
 }
 
 
+/* G.722 (D-35, D-61): 16 kHz PCM at 64 kbit/s on an 8000 RTP clock
+   (RFC 3551 4.5.2); 20 ms = 320 samples = 160 bytes; tones in both
+   bands survive a round trip (the upper one, 5 kHz, only at 16 kHz) */
+int test_codec_g722(void)
+{
+	const struct codec *c;
+	struct codec_prm prm = {8000, 0, 0, false, false, 0};
+	struct codec_enc *enc = NULL;
+	struct codec_dec *dec = NULL;
+	static uint8_t frame[961];
+	int16_t in[320], *pcm = NULL;
+	size_t len, n, phase = 0;
+	struct pl pl;
+	int err = 0;
+
+	pl_set_str(&pl, "g722");
+	c = codec_find(&pl, 8000);
+	TEST_ASSERT(c && c->id == CODEC_G722);
+	TEST_EQ(c->pt, 9);
+	TEST_EQ(c->clock, 8000);        /* the RTP clock ... */
+	TEST_EQ(c->srate, 16000);       /* ... is not the sampling rate */
+	TEST_ASSERT(!codec_find(&pl, 16000));
+
+	/* the PCM rate is the codec's, whatever the parameters say */
+	TEST_ERR(codec_enc_alloc(&enc, c, &prm));
+	TEST_ERR(codec_dec_alloc(&dec, c, &prm));
+	TEST_EQ(codec_enc_srate(enc), 16000);
+	TEST_EQ(codec_dec_srate(dec), 16000);
+
+	/* 20 ms: 320 samples in, 160 bytes out, 320 samples back */
+	test_tone(in, 320, 16000, 1000, &phase);
+	TEST_ERR(codec_encode(enc, frame, &len, in));
+	TEST_EQ(len, 160);
+	TEST_ERR(codec_decode(dec, in, &n, frame, len, false));
+	TEST_EQ(n, 320);
+
+	/* up to CODEC_MAX_SAMPLES (120 ms, 960 bytes) per payload, not one
+	   byte more; every byte string is G.722 */
+	pcm = mem_zalloc(CODEC_MAX_SAMPLES * sizeof(*pcm), NULL);
+	TEST_ASSERT(pcm);
+	memset(frame, 0x5a, sizeof(frame));
+	TEST_ERR(codec_decode(dec, pcm, &n, frame, 960, false));
+	TEST_EQ(n, CODEC_MAX_SAMPLES);
+	TEST_EQ(codec_decode(dec, pcm, &n, frame, 961, false), EBADMSG);
+	TEST_ERR(codec_decode(dec, pcm, &n, frame, 1, false));
+	TEST_EQ(n, 2);
+	/* a lost frame: 20 ms of silence */
+	TEST_ERR(codec_decode(dec, pcm, &n, NULL, 0, false));
+	TEST_EQ(n, 320);
+	TEST_EQ(pcm[0], 0);
+
+	/* tones through encode/decode, both sub-bands */
+	TEST_ERR(round_trip(CODEC_G722, 16000, 1000, 30, false));
+	TEST_ERR(round_trip(CODEC_G722, 16000, 5000, 20, false));
+	/* and the check can fail */
+	TEST_EQ(round_trip(CODEC_G722, 16000, 1000, 200, false), EINVAL);
+
+ out:
+	mem_deref(enc);
+	mem_deref(dec);
+	mem_deref(pcm);
+	return err;
+}
+
+
 int test_codec_opus_toc(void)
 {
 	struct codec_prm prm = {16000, 5, 0, false, false, 0};

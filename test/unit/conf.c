@@ -58,9 +58,10 @@ int test_conf_good(void)
 	TEST_EQ(conf->w2_max_message, 65536);
 	TEST_EQ(conf->w2_ping_interval, 30);
 	TEST_EQ(conf->w2_handshake_timeout, 10);
-	TEST_EQ(conf->core_codecc, 2);
+	TEST_EQ(conf->core_codecc, 3);
 	TEST_EQ(conf->core_codecv[0], CONF_AMRWB);
 	TEST_EQ(conf->core_codecv[1], CONF_AMR);
+	TEST_EQ(conf->core_codecv[2], CONF_G722);
 	TEST_EQ(conf->amr_wb_mode_set, 0);
 	TEST_EQ(conf->w2_max_pending, 64);   /* max(200 / 4, 64) */
 	TEST_EQ(conf->w2_pending_per_address, 32);
@@ -108,7 +109,7 @@ static int expect_error(const char *extra, const char *want)
 int test_conf_xcode(void)
 {
 	static const char extra[] =
-		"core_codecs pcmu AMR,AMR-WB\n"
+		"core_codecs pcmu AMR,AMR-WB g722\n"
 		"amr_wb_mode_set 0,1,2,8\n";
 	struct imsedge_conf *conf = NULL;
 	char text[1024], errbuf[256] = "";
@@ -117,10 +118,11 @@ int test_conf_xcode(void)
 	(void)re_snprintf(text, sizeof(text), "%s%s", base, extra);
 	TEST_ERR(conf_parse(&conf, "t.conf", text, strlen(text), errbuf,
 			    sizeof(errbuf)));
-	TEST_EQ(conf->core_codecc, 3);
+	TEST_EQ(conf->core_codecc, 4);
 	TEST_EQ(conf->core_codecv[0], CONF_PCMU);
 	TEST_EQ(conf->core_codecv[1], CONF_AMR);
 	TEST_EQ(conf->core_codecv[2], CONF_AMRWB);
+	TEST_EQ(conf->core_codecv[3], CONF_G722);
 	TEST_EQ(conf->amr_wb_mode_set, 0x107);
 
  out:
@@ -171,7 +173,7 @@ int test_conf_errors(void)
 		{"opus_complexity 11\n", "t.conf:7: '11' is not a number in 0..10"},
 		{"max_transcoded_calls x\n", "t.conf:7: 'x' is not a number in 0..100000"},
 		{"transcoding maybe\n", "t.conf:7: 'maybe' is not yes or no"},
-		{"core_codecs AMR-WB EVS\n", "t.conf:7: 'EVS' is not one of AMR-WB, AMR, PCMA, PCMU"},
+		{"core_codecs AMR-WB EVS\n", "t.conf:7: 'EVS' is not one of AMR-WB, AMR, PCMA, PCMU, G722"},
 		{"core_codecs AMR amr\n", "t.conf:7: codec 'amr' given twice"},
 		{"core_codecs ,\n", "t.conf:7: ',' names no codec"},
 		{"amr_wb_mode_set 0,9\n", "t.conf:7: '0,9' is not a list of AMR-WB modes 0..8 (e.g. 0,1,2)"},

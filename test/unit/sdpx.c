@@ -2240,15 +2240,30 @@ static const char core_answer_amrwb_noms[] =
 	"a=sendrecv\r\n";
 
 
+static const char core_answer_g722[] =
+	"v=0\r\n"
+	"o=ue 1 1 IN IP4 10.20.30.40\r\n"
+	"s=-\r\n"
+	"c=IN IP4 10.20.30.40\r\n"
+	"t=0 0\r\n"
+	"m=audio 31000 RTP/AVP 9 126\r\n"
+	"a=rtpmap:9 G722/8000\r\n"
+	"a=rtpmap:126 telephone-event/8000\r\n"
+	"a=fmtp:126 0-15\r\n"
+	"a=ptime:20\r\n"
+	"a=sendrecv\r\n";
+
+
 /* core_codecs: the order and the set of what is added toward the core
    (G.711 on its static payload type when the browser lacks it);
    amr_wb_mode_set: in the AMR-WB offer, and used when the answer has
-   no mode-set (issue 11) */
+   no mode-set; G.722 only for a browser without it (issue 11) */
 int test_sdpx_xcode_conf(void)
 {
 	static const int amr_pcma[] = {CODEC_AMR, CODEC_PCMA};
 	static const int pcmu_wb[] = {CODEC_PCMU, CODEC_AMRWB};
-	static const int dflt[] = {CODEC_AMRWB, CODEC_AMR};
+	static const int dflt[] = {CODEC_AMRWB, CODEC_AMR, CODEC_G722};
+	static const int g722[] = {CODEC_G722};
 	struct sdpx_call *call = NULL;
 	struct mbuf *out = mbuf_alloc(4096);
 	struct xfake x;
@@ -2295,8 +2310,30 @@ int test_sdpx_xcode_conf(void)
 	TEST_EQ(x.prm.mode_set, 0x07);
 	TEST_ASSERT(!x.prm.octet_align);
 
+	/* G.722: the browser's own codec is not added (relayed) ... */
+	sdpx_xcode_set(g722, 1, 0);
+	TEST_ERR(xoffer(out, &call, "m=audio", "m=audio", &x));
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 63 9 0 8 13 110 126");
+	/* ... a browser without it: G722/8000 on 9 (RFC 3551's clock, though
+	   it samples at 16 kHz); the browser's telephone-event/8000 is the
+	   one for its clock, so none is added */
+	TEST_ERR(xoffer(out, &call, "111 63 9 0 8 13", "111 63 0 8 13", &x));
+	HAS(out, 0, "m=audio 30000 RTP/AVP 111 63 0 8 13 110 126 9");
+	HAS(out, 0, "a=rtpmap:9 G722/8000");
+	TEST_ASSERT(!memmem(out->buf, out->end, "G722/16000", 10));
+	/* the core answers G.722 and telephone-event/8000: transcoded, DTMF
+	   48000 <-> 8000; the browser gets Opus */
+	TEST_ERR(xrewrite(out, &call, core_answer_g722, &x));
+	TEST_EQ(x.prm.core_codec, CODEC_G722);
+	TEST_EQ(x.prm.core_pt, 9);
+	TEST_EQ(x.prm.core_dtmf_pt, 126);
+	TEST_EQ(x.prm.w3_pt, 111);
+	TEST_EQ(x.prm.w3_dtmf_pt, 110);
+	HAS(out, 0, "m=audio 40000 UDP/TLS/RTP/SAVPF 111 110");
+	TEST_ASSERT(!memmem(out->buf, out->end, "G722", 4));
+
  out:
-	sdpx_xcode_set(dflt, 2, 0);
+	sdpx_xcode_set(dflt, 3, 0);
 	mem_deref(call);
 	mem_deref(out);
 	return err;

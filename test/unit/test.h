@@ -212,6 +212,8 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_codec_tone)       \
 	X(test_codec_loss)       \
 	X(test_codec_opus_toc)   \
+	X(test_codec_g722)       \
+	X(test_agw_xcode_g722)   \
 	X(test_agw_xcode)        \
 	X(test_xcode_jb_reorder) \
 	X(test_xcode_jb_loss)    \

@@ -88,8 +88,9 @@ static int cmd_new(struct agwd *d, char *args, struct mbuf *rsp)
 	if (xc != MB_XC_NONE) {
 		xp.w3_pt = MB_OPUS_PT;
 		xp.core_codec = xc == MB_XC_OPUS_PCMA ? CODEC_PCMA :
-			CODEC_AMRWB;
-		xp.core_pt = xc == MB_XC_OPUS_PCMA ? 8 : MB_AMRWB_PT;
+			xc == MB_XC_OPUS_G722 ? CODEC_G722 : CODEC_AMRWB;
+		xp.core_pt = xc == MB_XC_OPUS_PCMA ? 8 :
+			xc == MB_XC_OPUS_G722 ? 9 : MB_AMRWB_PT;
 		ptv[0] = xp.w3_pt;
 		ptv[1] = xp.core_pt;
 		sp.ptc = 2;

@@ -10,7 +10,8 @@
  *
  * Transcoded (--xcode): the browser sends Opus frames of a 1 kHz tone
  * (libopus at 16 kHz through src/codec, 50 different frames in a loop),
- * the core PCMA or AMR-WB frames of a 700 Hz tone; what arrives is the
+ * the core PCMA, AMR-WB or G.722 frames of a 700 Hz tone (G.722 on its
+ * RTP clock of 8000, RFC 3551: +160 a packet); what arrives is the
  * target's own encoding (its payload type checked), so the delay is taken
  * through the RTP timestamps: a transcoder maps them linearly (rtpengine
  * drops the marker bit, so that cannot tag a packet), the first packet
@@ -275,14 +276,27 @@ static int br_send(struct call *c, const struct sa *dst, const uint8_t *p,
 
 /* --- receiving ------------------------------------------------------ */
 
+/* the core side's payload type and timestamp step (RTP clock / 50) */
+static uint8_t core_pt(const struct gen *g)
+{
+	return g->xc == MB_XC_OPUS_PCMA ? 8 : g->xc == MB_XC_OPUS_G722 ? 9 :
+		MB_AMRWB_PT;
+}
+
+
+static uint32_t core_step(const struct gen *g)
+{
+	return g->xc == MB_XC_OPUS_AMRWB ? 320 : 160;
+}
+
+
 /* a transcoded packet (dir 0: at the core, 1: at the browser): counted
    if its payload type is the receiver's, timed through its timestamp */
 static void xc_rx(struct gen *g, uint64_t now, const uint8_t *p, size_t n,
 		  struct call *c, int dir)
 {
-	uint8_t pt = dir ? MB_OPUS_PT : g->xc == MB_XC_OPUS_PCMA ? 8 :
-		MB_AMRWB_PT;
-	uint32_t step = dir ? 960 : g->xc == MB_XC_OPUS_PCMA ? 160 : 320;
+	uint8_t pt = dir ? MB_OPUS_PT : core_pt(g);
+	uint32_t step = dir ? 960 : core_step(g);
 	uint32_t ts, k;
 
 	if (n < MB_HDR) {
@@ -680,10 +694,10 @@ static void xc_send(struct call *c, bool browser)
 	if (browser)
 		rtp_hdr(buf, c->bseq++, c->bts += 960, 0x10000000u + c->idx);
 	else
-		rtp_hdr(buf, c->cseq++, c->cts += g->xc == MB_XC_OPUS_PCMA ?
-			160 : 320, 0x20000000u + c->idx);
+		rtp_hdr(buf, c->cseq++, c->cts += core_step(g),
+			0x20000000u + c->idx);
 	buf[1] = (uint8_t)((mark ? 0x80 : 0) | (browser ? MB_OPUS_PT :
-		g->xc == MB_XC_OPUS_PCMA ? 8 : MB_AMRWB_PT));
+		core_pt(g)));
 	memcpy(buf + MB_HDR, x->b, x->n);
 	c->ring[dir][n % 64] = mb_now_ns();
 	++c->sent[dir];
@@ -696,13 +710,13 @@ static void xc_send(struct call *c, bool browser)
 }
 
 
-/* the loops of frames each side sends (libopus, vo-amrwbenc and G.711
-   through src/codec: what a browser and a phone would send) */
+/* the loops of frames each side sends (libopus, vo-amrwbenc, G.711 and
+   G.722 through src/codec: what a browser and a phone would send) */
 static int xc_payloads(struct gen *g)
 {
 	struct codec_prm op = {16000, 9, 32000, false, true, 0};
 	struct codec_prm ap = {16000, 0, 0, false, false, 8};
-	struct codec_enc *opus = NULL, *amr = NULL;
+	struct codec_enc *opus = NULL, *amr = NULL, *g722 = NULL;
 	int16_t pcm[320];
 	uint8_t frame[CODEC_MAX_FRAME];
 	size_t i, k, len;
@@ -710,6 +724,7 @@ static int xc_payloads(struct gen *g)
 
 	err  = codec_enc_alloc(&opus, codec_get(CODEC_OPUS), &op);
 	err |= codec_enc_alloc(&amr, codec_get(CODEC_AMRWB), &ap);
+	err |= codec_enc_alloc(&g722, codec_get(CODEC_G722), &ap);
 	if (err) {
 		err = ENOMEM;
 		goto out;
@@ -738,6 +753,11 @@ static int xc_payloads(struct gen *g)
 			g->corev[i].n = 160;
 			continue;
 		}
+		if (g->xc == MB_XC_OPUS_G722) {  /* 320 samples: 160 bytes */
+			err = codec_encode(g722, g->corev[i].b, &len, pcm);
+			g->corev[i].n = (uint16_t)len;
+			continue;
+		}
 
 		err = codec_encode(amr, frame, &len, pcm);
 		p.n = 0;
@@ -754,6 +774,7 @@ static int xc_payloads(struct gen *g)
  out:
 	mem_deref(opus);
 	mem_deref(amr);
+	mem_deref(g722);
 	return err;
 }
 
@@ -1148,13 +1169,13 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 			       "%s%llu send errors", res->note[0] ? "; " : "",
 			       (unsigned long long)g.send_err);
 
-	if (loss_pct(&g) > 0.1) {
+	if (loss_pct(&g) > mb_max_loss) {
 		(void)re_fprintf(stderr, "mediabench: %s: %.3f%% of %llu "
-			      "packets lost (more than 0.1%%); in the window "
+			      "packets lost (more than %g%%); in the window "
 			      "(%.1f s, generator CPU %.1f s) %llu sent, %llu to the core, %llu to the "
 			      "browser; %llu send errors\n", t->name,
-			      loss_pct(&g),
-			      (unsigned long long)g.tx_all, res->secs,
+			      loss_pct(&g), (unsigned long long)g.tx_all,
+			      mb_max_loss, res->secs,
 			      res->gen_cpu_s,
 			      (unsigned long long)g.tx,
 			      (unsigned long long)g.rx_dir[0],

@@ -2,13 +2,16 @@
  * @file main.c  mediabench: media relay benchmark, imsedge AGW vs rtpengine
  *
  *   mediabench [--calls N] [--seconds S] [--only agw|rtpengine]
- *              [--xcode opus-pcma|opus-amrwb] [--data DIR] [--log FILE]
+ *              [--xcode opus-pcma|opus-amrwb|opus-g722] [--data DIR]
+ *              [--log FILE]
  *              [--shared]
  *
  * --xcode: transcoded calls instead of relayed ones (the browser sends
- * Opus, the core PCMA or AMR-WB); rtpengine only for opus-pcma (it has
- * no AMR-WB encoder); a table per transcoded call.
+ * Opus, the core PCMA, AMR-WB or G.722); rtpengine for opus-pcma and
+ * opus-g722 (it has no AMR-WB encoder); a table per transcoded call.
  * --shared runs the AGW with media_port_shared (one browser-side port).
+ * --max-loss PCT: a target losing more than PCT % of the packets (default
+ * 0.1) fails the run; below it its figures are printed with the loss.
  *
  * Runs the same traffic through (1) the AGW in a child process (agwd) and
  * (2) rtpengine-daemon in userspace mode, then measures the floor, and
@@ -33,6 +36,8 @@ enum {
 	AGW_PORT_MIN = 30000,
 	AGW_PORT_MAX = 34999,
 };
+
+double mb_max_loss = 0.1;
 
 static int agwd_pid = -1;
 static int rtpe_pid = -1;
@@ -281,8 +286,9 @@ static int run_rtpe(const char *log, unsigned calls, unsigned secs,
 static void usage(void)
 {
 	(void)re_fprintf(stderr, "usage: mediabench [--calls N] [--seconds S] "
-		      "[--only agw|rtpengine] [--xcode opus-pcma|opus-amrwb] "
-		      "[--data DIR] [--log FILE] [--shared]\n");
+		      "[--only agw|rtpengine] [--xcode opus-pcma|opus-amrwb|"
+		      "opus-g722] "
+		      "[--data DIR] [--log FILE] [--shared] [--max-loss PCT]\n");
 }
 
 
@@ -325,6 +331,11 @@ int main(int argc, char *argv[])
 		else if (!strcmp(argv[i], "--xcode") && i + 1 < argc &&
 			 !strcmp(argv[i + 1], "opus-amrwb") && ++i)
 			xc = MB_XC_OPUS_AMRWB;
+		else if (!strcmp(argv[i], "--xcode") && i + 1 < argc &&
+			 !strcmp(argv[i + 1], "opus-g722") && ++i)
+			xc = MB_XC_OPUS_G722;
+		else if (!strcmp(argv[i], "--max-loss") && i + 1 < argc)
+			mb_max_loss = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--shared"))
 			(void)setenv("MB_AGW_SHARED", "1", 1);  /* to agwd */
 		else {
@@ -393,7 +404,8 @@ int main(int argc, char *argv[])
 		(void)printf("\n");
 		machine();
 		xc_table(have_a ? &ra : NULL, have_r ? &rr : NULL,
-			 xc == MB_XC_OPUS_PCMA ? "Opus-PCMA" : "Opus-AMR-WB");
+			 xc == MB_XC_OPUS_PCMA ? "Opus-PCMA" :
+			 xc == MB_XC_OPUS_G722 ? "Opus-G722" : "Opus-AMR-WB");
 		goto out;
 	}
 

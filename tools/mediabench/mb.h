@@ -17,14 +17,20 @@ enum {
 };
 
 /** Transcoded traffic (--xcode): the browser sends Opus (PT 111), the
-    core PCMA (PT 8) or AMR-WB (PT 96, bandwidth-efficient), one packet a
-    second marked (the start of a talkspurt) */
-enum mb_xc { MB_XC_NONE, MB_XC_OPUS_PCMA, MB_XC_OPUS_AMRWB };
+    core PCMA (PT 8), AMR-WB (PT 96, bandwidth-efficient) or G.722 (PT 9,
+    RTP clock 8000: +160 per 20 ms), one packet a second marked (the start
+    of a talkspurt) */
+enum mb_xc { MB_XC_NONE, MB_XC_OPUS_PCMA, MB_XC_OPUS_AMRWB,
+	     MB_XC_OPUS_G722 };
 enum {
 	MB_OPUS_PT    = 111,
 	MB_AMRWB_PT   = 96,
 	MB_MARK_EVERY = 50,
 };
+
+/** Loss (% of the packets sent) above which a run fails (--max-loss,
+    default 0.1); the figures of a run under it are printed with its loss */
+extern double mb_max_loss;
 
 /** What the generator needs to know of one call's target side */
 struct mb_call_prm {

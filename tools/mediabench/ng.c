@@ -287,8 +287,8 @@ int mb_rtpe_start(int *pidp, struct sa *ng, const char *log)
 static enum mb_xc rtpe_xc;
 
 
-/* what the next calls speak: Opus from the browser, PCMA from the core
-   (rtpengine has no AMR-WB encoder) */
+/* what the next calls speak: Opus from the browser, PCMA or G.722 from
+   the core (rtpengine has no AMR-WB encoder) */
 void mb_rtpe_xc(enum mb_xc xc)
 {
 	rtpe_xc = xc;
@@ -339,7 +339,9 @@ int mb_rtpe_setup(void *arg, unsigned idx, const struct sa *br,
 	err |= b_kv(req, "ICE", "remove");
 	err |= b_kv(req, "transport-protocol", "RTP/AVP");
 	err |= mbuf_printf(req, "8:rtcp-muxl5:demuxe");
-	if (rtpe_xc)    /* offer the core PCMA too: transcoded */
+	if (rtpe_xc == MB_XC_OPUS_G722)  /* offer the core G.722: transcoded */
+		err |= mbuf_printf(req, "5:codecd9:transcodel4:G722ee");
+	else if (rtpe_xc)    /* offer the core PCMA too: transcoded */
 		err |= mbuf_printf(req, "5:codecd9:transcodel4:PCMAee");
 	err |= mbuf_printf(req, "e");
 	if (err) {
@@ -361,8 +363,9 @@ int mb_rtpe_setup(void *arg, unsigned idx, const struct sa *br,
 		"c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
 		"m=audio %u RTP/AVP %s\r\n"
 		"a=rtpmap:%s\r\na=sendrecv\r\n",
-		idx + 1, sa_port(core), rtpe_xc ? "8" : "0",
-		rtpe_xc ? "8 PCMA/8000" : "0 PCMU/8000");
+		idx + 1, sa_port(core), rtpe_xc == MB_XC_OPUS_G722 ? "9" :
+		rtpe_xc ? "8" : "0", rtpe_xc == MB_XC_OPUS_G722 ?
+		"9 G722/8000" : rtpe_xc ? "8 PCMA/8000" : "0 PCMU/8000");
 
 	mbuf_rewind(req);
 	err  = mbuf_printf(req, "d");

@@ -26,8 +26,9 @@
 // hold(), unhold(), message(target, body), connect(), state(), stats(), sdp(),
 // closeSocket(), listen(ms, freqs) (the strongest frequency of the call's
 // received audio, AnalyserNode, and the level at each of freqs), dtmf(tones,
-// ms) (RFC 4733 through the audio sender), log (events), sip (every SIP
-// message in and out).
+// ms) (RFC 4733 through the audio sender), dropCodecs(names) (the page's
+// SDP offers leave those codecs out, as a browser without them would),
+// log (events), sip (every SIP message in and out).
 // call() takes sip:/sips:/tel: URIs, a service URN (urn:service:sos, sent
 // as the Request-URI as it is), or a user (sip:user@domain).
 
@@ -393,7 +394,11 @@ function onNewSession(e) {
 		ev('unhold', { originator: x.originator });
 	});
 	s.on('reinvite', () => ev('reinvite-in'));
-	s.on('sdp', (x) => ev('sdp', { originator: x.originator, type: x.type }));
+	s.on('sdp', (x) => {
+		if (x.originator === 'local' && x.type === 'offer' && DROP.size)
+			x.sdp = dropCodecs(x.sdp);
+		ev('sdp', { originator: x.originator, type: x.type });
+	});
 	s.on('peerconnection:setremotedescriptionfailed', (err) =>
 		ev('setremotedescription-failed', { error: String(err) }));
 	s.on('peerconnection:createanswerfailed', (err) =>
@@ -723,6 +728,27 @@ function dtmf(tones, ms = 200, gap = 70) {
 }
 
 /** The current local and remote SDP of the call */
+/* dropCodecs(['G722']): the page's offers leave those codecs out (their
+   payload types and lines), as a browser without them would; [] undoes */
+let DROP = new Set();
+function setDrop(names) {
+	DROP = new Set(names.map((n) => n.toUpperCase()));
+	return [...DROP];
+}
+
+function dropCodecs(text) {
+	const pts = new Set();
+	for (const [, pt, name] of text.matchAll(/^a=rtpmap:(\d+) ([^/\r\n]+)/gm))
+		if (DROP.has(name.toUpperCase()))
+			pts.add(pt);
+	return text.split('\r\n').filter((l) => {
+		const a = /^a=(?:rtpmap|fmtp|rtcp-fb):(\d+) /.exec(l);
+		return !(a && pts.has(a[1]));
+	}).map((l) => l.startsWith('m=audio ') ? l.split(' ')
+		.filter((f, i) => i < 3 || !pts.has(f)).join(' ') : l)
+		.join('\r\n');
+}
+
 function sdp() {
 	return { local: pc?.localDescription?.sdp ?? null,
 		remote: pc?.remoteDescription?.sdp ?? null,
@@ -731,7 +757,7 @@ function sdp() {
 
 window.wic = { register, unregister, call, answer, hangup, hold, unhold,
 	message, connect, state, stats, sdp, closeSocket, closeMedia, log, sip,
-	listen, dtmf, version: JsSIP.version,
+	listen, dtmf, dropCodecs: setDrop, version: JsSIP.version,
 	dcOpen, dcAdd, dcSend, dcClose, dcState, dcInfo, dcGot,
 	config: { pcConfig: PC_CONFIG, mediaConstraints: MEDIA } };
 
