@@ -14,7 +14,8 @@
  *     transport accepted (ice.c calls agw_shared_learn()); the last
  *     transport to accept a check from an address owns it.
  * Datagrams from addresses no transport has accepted are dropped and
- * counted. From there on the transport handles the datagram exactly as
+ * counted. What the port sends is batched (net_udp_tx_batch): one
+ * sendmmsg() per turn of the loop for every call's packets. From there on the transport handles the datagram exactly as
  * on a port of its own (w3.c), checks and consent included.
  */
 #include <string.h>
@@ -29,7 +30,13 @@
 enum {
 	UFRAG_BUCKETS = 1024,
 	SRC_BUCKETS   = 4096,
-	RCVBUF        = 4 << 20,     /* every call's bursts in one queue */
+	/* every call's bursts in one queue: 8 MiB (the kernel doubles it
+	   for its overhead) hold about 16,000 G.711 datagrams, 0.3 s of
+	   1,000 calls, where the system permits (SO_RCVBUFFORCE) */
+	RCVBUF        = 8 << 20,
+	/* datagrams per wake-up: the port carries every call, and one
+	   turn of the loop serves every ready core-side socket */
+	WAKE_MAX      = 1024,
 };
 
 /** A browser address a transport accepted a check from */
@@ -190,6 +197,11 @@ static int bind_h(uint16_t port, void *arg)
 		++sh->sockc;
 		if (net_udp_rcvbuf_set(k->us, RCVBUF))
 			log_debug("shared port: no larger receive buffer");
+		/* what leaves toward browsers in one turn of the loop
+		   leaves in one sendmmsg() */
+		(void)net_udp_wake_max_set(k->us, WAKE_MAX);
+		if (net_udp_tx_batch(k->us))
+			log_debug("shared port: sends not batched");
 	}
 
 	if (err) {

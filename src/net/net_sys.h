@@ -9,8 +9,8 @@
  *
  * Capabilities are compile-time only (headers, -D from board.mk), never
  * run probes:
- *   NET_HAVE_MMSG  recvmmsg() (glibc, musl: MSG_WAITFORONE is defined);
- *                  -DNET_NO_MMSG turns it off
+ *   NET_HAVE_MMSG  recvmmsg() and sendmmsg() (glibc, musl:
+ *                  MSG_WAITFORONE is defined); -DNET_NO_MMSG turns it off
  *
  * Private to src/net/.
  */
@@ -54,6 +54,7 @@
 #if defined(MSG_WAITFORONE) && !defined(NET_NO_MMSG)
 #define NET_HAVE_MMSG 1
 #define net_sys_recvmmsg     recvmmsg
+#define net_sys_sendmmsg     sendmmsg
 #endif
 
 #endif
