@@ -61,6 +61,7 @@ struct agw_shared {
 	struct hash *ufragh;         /**< struct agw_w3 by w3->ufrag        */
 	struct hash *srch;           /**< struct shared_src by address      */
 	uint64_t unknown;            /**< Dropped: no transport for it      */
+	int rcvbuf;                  /**< Receive buffer it got (bytes)     */
 };
 
 
@@ -195,8 +196,9 @@ static int bind_h(uint16_t port, void *arg)
 			break;
 
 		++sh->sockc;
-		if (net_udp_rcvbuf_set(k->us, RCVBUF))
-			log_debug("shared port: no larger receive buffer");
+		(void)net_udp_rcvbuf_set(k->us, RCVBUF);
+		/* Linux reports twice what it granted (its overhead) */
+		sh->rcvbuf = net_udp_rcvbuf(k->us) / 2;
 		/* what leaves toward browsers in one turn of the loop
 		   leaves in one sendmmsg() */
 		(void)net_udp_wake_max_set(k->us, WAKE_MAX);
@@ -245,7 +247,14 @@ int agw_shared_alloc(struct agw_shared **shp, struct agw *agw)
 		return err;
 	}
 
-	log_info("browser-side media on one port: %u", sh->port);
+	log_info("browser-side media on one port: %u (receive buffer %d KiB)",
+		 sh->port, sh->rcvbuf / 1024);
+	if (sh->rcvbuf >= 0 && sh->rcvbuf < RCVBUF)
+		log_warn("media_port_shared: the one browser-side port got a "
+			 "%d KiB receive buffer, not %d (net.core.rmem_max; "
+			 "more needs CAP_NET_ADMIN or a larger rmem_max): "
+			 "bursts beyond it are lost", sh->rcvbuf / 1024,
+			 RCVBUF / 1024);
 	*shp = sh;
 
 	return 0;

@@ -66,6 +66,7 @@ int  net_udp_send(struct net_udp *u, const struct sa *dst,
 int  net_udp_local(const struct net_udp *u, struct sa *laddr);
 int  net_udp_dscp_set(struct net_udp *u, uint8_t dscp);
 int  net_udp_rcvbuf_set(struct net_udp *u, int bytes);
+int  net_udp_rcvbuf(const struct net_udp *u);
 int  net_udp_tx_batch(struct net_udp *u);
 int  net_udp_wake_max_set(struct net_udp *u, unsigned n);
 int  net_udp_fd(const struct net_udp *u);

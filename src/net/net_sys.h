@@ -26,6 +26,7 @@
 #define net_sys_recvfrom     lwip_recvfrom
 #define net_sys_sendto       lwip_sendto
 #define net_sys_setsockopt   lwip_setsockopt
+#define net_sys_getsockopt   lwip_getsockopt
 #define net_sys_fcntl        lwip_fcntl
 #define net_sys_close        lwip_close
 
@@ -45,6 +46,7 @@
 #define net_sys_recvfrom     recvfrom
 #define net_sys_sendto       sendto
 #define net_sys_setsockopt   setsockopt
+#define net_sys_getsockopt   getsockopt
 #define net_sys_fcntl        fcntl
 #define net_sys_close        close
 

@@ -582,6 +582,32 @@ int net_udp_rcvbuf_set(struct net_udp *u, int bytes)
 
 
 /**
+ * Get the receive buffer a socket has (what the system reports:
+ * Linux counts its overhead in, twice what was asked)
+ *
+ * @param u UDP socket
+ *
+ * @return Bytes, -1 if unknown
+ */
+int net_udp_rcvbuf(const struct net_udp *u)
+{
+#ifdef SO_RCVBUF
+	int bytes = -1;
+	socklen_t len = sizeof(bytes);
+
+	if (!u || net_sys_getsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &bytes,
+				     &len))
+		return -1;
+
+	return bytes;
+#else
+	(void)u;
+	return -1;
+#endif
+}
+
+
+/**
  * Get a socket's descriptor: for a loop that polls it (NET_LWIP: an
  * lwIP socket) and for tests that read its options
  *
