@@ -35,8 +35,10 @@ enum {
 	   1,000 calls, where the system permits (SO_RCVBUFFORCE) */
 	RCVBUF        = 8 << 20,
 	/* datagrams per wake-up: the port carries every call, and one
-	   turn of the loop serves every ready core-side socket */
-	WAKE_MAX      = 1024,
+	   turn of the loop serves every ready core-side socket, whose
+	   buffers (one per stream) hold far more between them than this
+	   one: when the AGW falls behind, this queue goes first */
+	WAKE_MAX      = 8192,
 };
 
 /** A browser address a transport accepted a check from */
