@@ -32,6 +32,7 @@ enum {
 	NET_UDP_BATCH    = 16,   /**< Datagrams per recvmmsg() call         */
 	NET_UDP_WAKE_MAX = 64,   /**< Datagrams per wake-up, then yield     */
 	NET_UDP_PKT_MAX  = 2048, /**< Largest maxpkt of net_udp_open()      */
+	NET_UDP_TXQ      = 32,   /**< Datagrams per sendmmsg() (batched)    */
 };
 
 /** Counters of a UDP socket */
@@ -39,6 +40,9 @@ struct net_udp_stats {
 	uint64_t rx;             /**< Datagrams handed to the handler       */
 	uint64_t rx_oversize;    /**< Longer than maxpkt: dropped           */
 	uint64_t reads;          /**< Receive calls that returned data      */
+	uint64_t tx;             /**< Datagrams sent (or queued, batched)   */
+	uint64_t writes;         /**< Send calls (sendto or sendmmsg)       */
+	uint64_t tx_dropped;     /**< Batched datagrams the system refused  */
 };
 
 struct net_udp;
@@ -62,6 +66,9 @@ int  net_udp_send(struct net_udp *u, const struct sa *dst,
 int  net_udp_local(const struct net_udp *u, struct sa *laddr);
 int  net_udp_dscp_set(struct net_udp *u, uint8_t dscp);
 int  net_udp_rcvbuf_set(struct net_udp *u, int bytes);
+int  net_udp_rcvbuf(const struct net_udp *u);
+int  net_udp_tx_batch(struct net_udp *u);
+int  net_udp_wake_max_set(struct net_udp *u, unsigned n);
 int  net_udp_fd(const struct net_udp *u);
 unsigned net_udp_drain(struct net_udp *u);
 void net_udp_stats(const struct net_udp *u, struct net_udp_stats *st);

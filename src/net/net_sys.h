@@ -9,8 +9,8 @@
  *
  * Capabilities are compile-time only (headers, -D from board.mk), never
  * run probes:
- *   NET_HAVE_MMSG  recvmmsg() (glibc, musl: MSG_WAITFORONE is defined);
- *                  -DNET_NO_MMSG turns it off
+ *   NET_HAVE_MMSG  recvmmsg() and sendmmsg() (glibc, musl:
+ *                  MSG_WAITFORONE is defined); -DNET_NO_MMSG turns it off
  *
  * Private to src/net/.
  */
@@ -26,6 +26,7 @@
 #define net_sys_recvfrom     lwip_recvfrom
 #define net_sys_sendto       lwip_sendto
 #define net_sys_setsockopt   lwip_setsockopt
+#define net_sys_getsockopt   lwip_getsockopt
 #define net_sys_fcntl        lwip_fcntl
 #define net_sys_close        lwip_close
 
@@ -45,6 +46,7 @@
 #define net_sys_recvfrom     recvfrom
 #define net_sys_sendto       sendto
 #define net_sys_setsockopt   setsockopt
+#define net_sys_getsockopt   getsockopt
 #define net_sys_fcntl        fcntl
 #define net_sys_close        close
 
@@ -54,6 +56,7 @@
 #if defined(MSG_WAITFORONE) && !defined(NET_NO_MMSG)
 #define NET_HAVE_MMSG 1
 #define net_sys_recvmmsg     recvmmsg
+#define net_sys_sendmmsg     sendmmsg
 #endif
 
 #endif

@@ -17,6 +17,12 @@
  * The monotonic time is read once per batch (net_udp_rx_time): the
  * arrival time of what a handler is given, for RTP jitter, without a
  * clock read per datagram.
+ *
+ * A socket many peers send through (the AGW's shared browser-side port)
+ * may batch what it sends (net_udp_tx_batch): datagrams are copied into
+ * a queue of the socket's and leave in one sendmmsg() when the loop has
+ * run every handler of its turn (a 0 ms libre timer: libre polls timers
+ * after the descriptors) or when NET_UDP_TXQ are queued. Order is kept.
  */
 #include <errno.h>
 #include <string.h>
@@ -26,6 +32,8 @@
 #include "net.h"
 
 
+struct txq;
+
 struct net_udp {
 	int fd;
 	int af;
@@ -33,6 +41,9 @@ struct net_udp {
 	net_udp_recv_h *rh;
 	void *arg;
 	struct net_udp_stats stats;
+	unsigned wake_max;          /* datagrams per wake-up, then yield  */
+	struct txq *txq;            /* batched sends (net_udp_tx_batch)   */
+	struct le txle;             /* in txl while txq holds datagrams  */
 };
 
 /* One batch of received datagrams */
@@ -42,9 +53,17 @@ static size_t rx_len[NET_UDP_BATCH];
 static uint64_t rx_time;            /* us, monotonic, of the batch      */
 
 
+static void tx_flush(struct net_udp *u);
+
+
 static void destructor(void *arg)
 {
 	struct net_udp *u = arg;
+
+	if (u->txq) {
+		tx_flush(u);
+		mem_deref(u->txq);
+	}
 
 	if (u->fd >= 0) {
 		net_sys_unlisten(u->fd);
@@ -115,6 +134,126 @@ static unsigned rx_batch(struct net_udp *u, unsigned want)
 #endif
 
 
+#ifdef NET_HAVE_MMSG
+
+/* What a batching socket has queued */
+struct txq {
+	unsigned n;
+	struct mmsghdr msg[NET_UDP_TXQ];
+	struct iovec iov[NET_UDP_TXQ];
+	struct sa dst[NET_UDP_TXQ];
+	uint8_t buf[NET_UDP_TXQ][NET_UDP_PKT_MAX];
+};
+
+static struct list txl;             /* sockets with queued datagrams    */
+static struct tmr txt;              /* flushes them after the turn      */
+
+
+/* Send what the socket queued, in as few sendmmsg() calls as the
+   system takes; a datagram it refuses is dropped (as sendto() would),
+   a full send buffer (EAGAIN) drops the rest */
+static void tx_flush(struct net_udp *u)
+{
+	struct txq *q = u->txq;
+	unsigned off = 0;
+	int n;
+
+	list_unlink(&u->txle);
+	if (!list_head(&txl))
+		tmr_cancel(&txt);
+
+	while (off < q->n) {
+
+		n = net_sys_sendmmsg(u->fd, &q->msg[off], q->n - off, 0);
+		++u->stats.writes;
+		if (n > 0) {
+			off += (unsigned)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			u->stats.tx_dropped += q->n - off;
+			break;
+		}
+
+		++u->stats.tx_dropped;
+		++off;
+	}
+
+	q->n = 0;
+}
+
+
+static void txt_h(void *arg)
+{
+	struct le *le;
+	(void)arg;
+
+	while ((le = list_head(&txl)))
+		tx_flush(le->data);
+}
+
+
+static int tx_queue(struct net_udp *u, const struct sa *dst,
+		    const uint8_t *buf, size_t len)
+{
+	struct txq *q = u->txq;
+	unsigned i = q->n;
+
+	if (len > NET_UDP_PKT_MAX)
+		return EMSGSIZE;
+
+	if (len)
+		memcpy(q->buf[i], buf, len);
+	q->dst[i] = *dst;
+	q->iov[i].iov_base = q->buf[i];
+	q->iov[i].iov_len  = len;
+	memset(&q->msg[i].msg_hdr, 0, sizeof(q->msg[i].msg_hdr));
+	q->msg[i].msg_hdr.msg_iov     = &q->iov[i];
+	q->msg[i].msg_hdr.msg_iovlen  = 1;
+	q->msg[i].msg_hdr.msg_name    = &q->dst[i].u;
+	q->msg[i].msg_hdr.msg_namelen = dst->len;
+	++u->stats.tx;
+
+	if (++q->n == 1) {
+		list_append(&txl, &u->txle, u);
+		if (!tmr_isrunning(&txt))
+			tmr_start(&txt, 0, txt_h, NULL);
+	}
+
+	if (q->n == NET_UDP_TXQ)
+		tx_flush(u);
+
+	return 0;
+}
+
+#else
+
+struct txq {
+	unsigned n;
+};
+
+
+static void tx_flush(struct net_udp *u)
+{
+	(void)u;
+}
+
+
+static int tx_queue(struct net_udp *u, const struct sa *dst,
+		    const uint8_t *buf, size_t len)
+{
+	(void)u;
+	(void)dst;
+	(void)buf;
+	(void)len;
+	return ENOTSUP;
+}
+
+#endif
+
+
 /* false: the owner let go of the socket in a handler */
 static bool deliver(struct net_udp *u, unsigned n)
 {
@@ -139,7 +278,8 @@ static bool deliver(struct net_udp *u, unsigned n)
 
 
 /**
- * Read what is queued on a socket, at most NET_UDP_WAKE_MAX datagrams,
+ * Read what is queued on a socket, at most NET_UDP_WAKE_MAX datagrams
+ * (net_udp_wake_max_set),
  * and hand each to the receive handler. The readiness seam: the
  * default build calls it from libre's fd_listen(); with NET_LWIP the
  * loop that polls net_udp_fd() calls it. Not from a receive handler.
@@ -157,9 +297,9 @@ unsigned net_udp_drain(struct net_udp *u)
 
 	mem_ref(u);
 
-	while (total < NET_UDP_WAKE_MAX) {
+	while (total < u->wake_max) {
 
-		want = min(NET_UDP_BATCH, NET_UDP_WAKE_MAX - total);
+		want = min(NET_UDP_BATCH, u->wake_max - total);
 		n = rx_batch(u, want);
 		if (!n)
 			break;
@@ -253,6 +393,7 @@ int net_udp_open(struct net_udp **up, const struct sa *laddr,
 
 	u->af     = sa_af(laddr);
 	u->maxpkt = maxpkt;
+	u->wake_max = NET_UDP_WAKE_MAX;
 	u->rh     = rh;
 	u->arg    = arg;
 
@@ -303,10 +444,68 @@ int net_udp_send(struct net_udp *u, const struct sa *dst,
 	if (sa_af(dst) != u->af)
 		return EAFNOSUPPORT;
 
+	if (u->txq)
+		return tx_queue(u, dst, buf, len);
+
+	++u->stats.writes;
 	if (net_sys_sendto(u->fd, buf, len, 0, &dst->u.sa, dst->len) < 0)
 		return errno;
 
+	++u->stats.tx;
+
 	return 0;
+}
+
+
+/**
+ * Let a socket read more datagrams per wake-up than NET_UDP_WAKE_MAX
+ * before it yields to the loop: for a socket that carries the traffic
+ * of many peers that would each have had a socket of their own (one
+ * turn of the loop serves every ready socket, so a socket that yields
+ * after 64 while hundreds of others are ready falls behind for good)
+ *
+ * @param u UDP socket
+ * @param n Datagrams per wake-up, at least 1
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int net_udp_wake_max_set(struct net_udp *u, unsigned n)
+{
+	if (!u || !n)
+		return EINVAL;
+
+	u->wake_max = n;
+
+	return 0;
+}
+
+
+/**
+ * Batch what a socket sends: net_udp_send() queues the datagram, and
+ * the queue leaves in one sendmmsg() after the loop has run its turn's
+ * handlers, or when NET_UDP_TXQ datagrams are queued. For a socket that
+ * many peers' traffic leaves through; a datagram the system refuses
+ * then counts in tx_dropped instead of failing net_udp_send().
+ *
+ * @param u UDP socket
+ *
+ * @return 0 if success, ENOTSUP without sendmmsg(), otherwise errorcode
+ */
+int net_udp_tx_batch(struct net_udp *u)
+{
+	if (!u)
+		return EINVAL;
+
+#ifdef NET_HAVE_MMSG
+	if (u->txq)
+		return 0;
+
+	u->txq = mem_zalloc(sizeof(*u->txq), NULL);
+
+	return u->txq ? 0 : ENOMEM;
+#else
+	return ENOTSUP;
+#endif
 }
 
 
@@ -350,8 +549,9 @@ int net_udp_dscp_set(struct net_udp *u, uint8_t dscp)
 
 
 /**
- * Ask for a larger receive buffer (a socket many peers send to); the
- * system caps it (net.core.rmem_max)
+ * Ask for a larger receive buffer (a socket many peers send to): beyond
+ * the system's cap (net.core.rmem_max) where permitted (SO_RCVBUFFORCE,
+ * CAP_NET_ADMIN), else up to the cap
  *
  * @param u     UDP socket
  * @param bytes Buffer size
@@ -364,6 +564,11 @@ int net_udp_rcvbuf_set(struct net_udp *u, int bytes)
 	if (!u || bytes <= 0)
 		return EINVAL;
 
+#ifdef SO_RCVBUFFORCE
+	if (!net_sys_setsockopt(u->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes,
+				sizeof(bytes)))
+		return 0;
+#endif
 #ifdef SO_RCVBUF
 	if (net_sys_setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &bytes,
 			       sizeof(bytes)))
@@ -372,6 +577,32 @@ int net_udp_rcvbuf_set(struct net_udp *u, int bytes)
 	return 0;
 #else
 	return ENOTSUP;
+#endif
+}
+
+
+/**
+ * Get the receive buffer a socket has (what the system reports:
+ * Linux counts its overhead in, twice what was asked)
+ *
+ * @param u UDP socket
+ *
+ * @return Bytes, -1 if unknown
+ */
+int net_udp_rcvbuf(const struct net_udp *u)
+{
+#ifdef SO_RCVBUF
+	int bytes = -1;
+	socklen_t len = sizeof(bytes);
+
+	if (!u || net_sys_getsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &bytes,
+				     &len))
+		return -1;
+
+	return bytes;
+#else
+	(void)u;
+	return -1;
 #endif
 }
 

@@ -166,8 +166,18 @@ bool ws_utf8_valid(const uint8_t *p, size_t n)
 		size_t k, need;
 		uint32_t cp;
 
+		/* ASCII (all of a SIP message but its display names) eight
+		   bytes at a time */
 		if (c < 0x80) {
+			uint64_t w;
+
 			++i;
+			while (n - i >= 8) {
+				memcpy(&w, p + i, 8);
+				if (w & UINT64_C(0x8080808080808080))
+					break;
+				i += 8;
+			}
 			continue;
 		}
 		else if (c >= 0xc2 && c <= 0xdf) {

@@ -6,7 +6,8 @@
 // Environment:
 //   IMSEDGE_CALLS=1    also run the call tests (media through the AGW)
 //   IMSEDGE_BIN        imsedge binary (default build/host/imsedge)
-//   IMSEDGE_MEDIA_SHARED=1  calls with media_port_shared yes (one browser-side port)
+//   IMSEDGE_MEDIA_SHARED=0  calls with media_port_shared no (a port pair per
+//                      stream; the default is one browser-side port)
 //   CHROMIUM_BIN       browser (default /usr/bin/chromium)
 //   BROWSER_LOG=1      echo the page's console to stderr as it happens
 //   IMSEDGE_LOG=1, KAMAILIO_LOG=1   echo those logs (see helpers.mjs)
@@ -54,10 +55,13 @@ export const CALL_CONF = {
 	media_core_addr: '127.0.0.1',
 	rtp_ports: '30000-30999',
 	consent_timeout: 3,
-	// IMSEDGE_MEDIA_SHARED=1: every call's browser-side media on one port
-	...(process.env.IMSEDGE_MEDIA_SHARED === '1' ?
-		{ media_port_shared: 'yes' } : {}),
+	// IMSEDGE_MEDIA_SHARED=0: a browser-side port per stream instead of
+	// the default one port for every call
+	...(process.env.IMSEDGE_MEDIA_SHARED === '0' ?
+		{ media_port_shared: 'no' } : {}),
 };
+/** One browser-side port for every call (media_port_shared) */
+export const MEDIA_SHARED = process.env.IMSEDGE_MEDIA_SHARED !== '0';
 export const CONSENT_TIMEOUT = CALL_CONF.consent_timeout;
 
 /**

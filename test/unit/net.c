@@ -1,6 +1,7 @@
 /**
  * @file net.c  UDP sockets of src/net/ on loopback: open, send and
- *              receive, batch drain, the per-wake-up cap, oversize
+ *              receive, batch drain, the per-wake-up cap, batched
+ *              sends, oversize
  *              datagrams, DSCP, bad addresses, close from a handler;
  *              TCP listen and accept
  */
@@ -204,6 +205,97 @@ int test_net_udp_batch(void)
 	TEST_EQ(st.reads, net_udp_mmsg() ? reads : BATCH_N);
 
  out:
+	mem_deref(tx);
+	mem_deref(u);
+	return err;
+}
+
+
+static void turn_h(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+
+/* Batched sends (net_udp_tx_batch; the shared media port's): a full
+   queue leaves at once, the rest after the loop's turn, all in order
+   and intact; a socket freed with datagrams queued sends them; a
+   socket may read more than NET_UDP_WAKE_MAX per wake-up
+   (net_udp_wake_max_set) */
+int test_net_udp_tx_batch(void)
+{
+	struct net_udp *tx = NULL, *u = NULL;
+	struct net_udp_stats st;
+	struct rx rx;
+	struct sa addr;
+	struct tmr tmr;
+	uint8_t buf[64];
+	unsigned i, full = BATCH_N / NET_UDP_TXQ;
+	int err, rcv = 0, rcv0 = 0;
+	socklen_t len = sizeof(rcv);
+
+	memset(&rx, 0, sizeof(rx));
+	tmr_init(&tmr);
+	TEST_ERR(open_lo(&u, 1500, seq_h, &rx, &addr));
+	TEST_ERR(open_lo(&tx, 1500, seq_h, NULL, NULL));
+
+	TEST_EQ(net_udp_tx_batch(NULL), EINVAL);
+	TEST_EQ(net_udp_wake_max_set(u, 0), EINVAL);
+	if (!net_udp_mmsg()) {
+		TEST_EQ(net_udp_tx_batch(tx), ENOTSUP);
+		goto out;
+	}
+	TEST_ERR(net_udp_tx_batch(tx));
+	TEST_ERR(net_udp_tx_batch(tx));          /* again: no change */
+	TEST_ERR(net_udp_wake_max_set(u, 4 * BATCH_N));
+
+	/* a larger receive buffer than the default */
+	TEST_ASSERT(!getsockopt(net_udp_fd(u), SOL_SOCKET, SO_RCVBUF, &rcv0,
+				&len));
+	TEST_ERR(net_udp_rcvbuf_set(u, 4 << 20));
+	len = sizeof(rcv);
+	TEST_ASSERT(!getsockopt(net_udp_fd(u), SOL_SOCKET, SO_RCVBUF, &rcv,
+				&len));
+	TEST_ASSERT(rcv >= rcv0);
+
+	for (i = 0; i < BATCH_N; i++)
+		TEST_ERR(net_udp_send(tx, &addr, buf, seq_fill(buf, i)));
+
+	/* the full queues left, one sendmmsg() each */
+	net_udp_stats(tx, &st);
+	TEST_EQ(st.tx, BATCH_N);
+	TEST_EQ(st.writes, full);
+	TEST_EQ(st.tx_dropped, 0);
+	TEST_ERR(readable(u));
+	(void)sys_msleep(20);
+	TEST_EQ(net_udp_drain(u), full * NET_UDP_TXQ);  /* > WAKE_MAX */
+	TEST_EQ(net_udp_drain(u), 0);
+
+	/* the rest after the loop's turn */
+	tmr_start(&tmr, 1, turn_h, NULL);
+	TEST_ERR(re_main(NULL));
+	net_udp_stats(tx, &st);
+	TEST_EQ(st.writes, full + 1);
+	TEST_ERR(readable(u));
+	(void)sys_msleep(20);
+	TEST_EQ(net_udp_drain(u), BATCH_N - full * NET_UDP_TXQ);
+	TEST_EQ(rx.n, BATCH_N);
+	TEST_EQ(rx.bad, 0);
+
+	/* freed with two queued: they are sent */
+	rx.n = 0;
+	TEST_ERR(net_udp_send(tx, &addr, buf, seq_fill(buf, 0)));
+	TEST_ERR(net_udp_send(tx, &addr, buf, seq_fill(buf, 1)));
+	tx = mem_deref(tx);
+	TEST_ERR(readable(u));
+	(void)sys_msleep(20);
+	TEST_EQ(net_udp_drain(u), 2);
+	TEST_EQ(rx.n, 2);
+	TEST_EQ(rx.bad, 0);
+
+ out:
+	tmr_cancel(&tmr);
 	mem_deref(tx);
 	mem_deref(u);
 	return err;

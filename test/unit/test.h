@@ -124,6 +124,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_sdpx_msrp)       \
 	X(test_agw_dual)        \
 	X(test_agw_shared)      \
+	X(test_agw_shared_call) \
 	X(test_agw_active)      \
 	X(test_agw_passive)     \
 	X(test_agw_reject)      \
@@ -177,6 +178,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_wwsf_https) \
 	X(test_net_udp_loop) \
 	X(test_net_udp_batch) \
+	X(test_net_udp_tx_batch) \
 	X(test_net_udp_oversize) \
 	X(test_net_udp_dscp) \
 	X(test_net_udp_errors) \

@@ -164,6 +164,27 @@ int test_ws_utf8(void)
 	TEST_ASSERT(!ws_utf8_valid((const uint8_t *)"\xff", 1));
 	TEST_ASSERT(!ws_utf8_valid((const uint8_t *)"a\x80", 2));
 
+	/* the ASCII run read eight bytes at a time: a sequence at every
+	   offset of a longer message, valid, cut short, or a bad byte */
+	{
+		uint8_t b[48];
+		size_t at;
+
+		for (at = 0; at + 2 <= sizeof(b); at++) {
+			memset(b, 'a', sizeof(b));
+			b[at] = 0xc3;
+			b[at + 1] = 0xa9;
+			TEST_ASSERT(ws_utf8_valid(b, sizeof(b)));
+			TEST_ASSERT(!ws_utf8_valid(b, at + 1));
+			b[at + 1] = 'a';
+			TEST_ASSERT(!ws_utf8_valid(b, sizeof(b)));
+			b[at] = 0xff;
+			TEST_ASSERT(!ws_utf8_valid(b, sizeof(b)));
+			b[at] = 0x80;
+			TEST_ASSERT(!ws_utf8_valid(b, sizeof(b)));
+		}
+	}
+
  out:
 	return err;
 }

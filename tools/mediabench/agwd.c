@@ -141,7 +141,7 @@ static int cmd_stats(struct agwd *d, struct mbuf *rsp)
 	/* browser side: datagrams per receive call */
 	{
 		struct net_udp_stats us;
-		uint64_t rx = 0, reads = 0;
+		uint64_t rx = 0, reads = 0, tx = 0, writes = 0, txd = 0;
 
 		for (i = 0; i < d->calls; i++) {
 			struct agw_w3 *w3 = d->sv[i] ?
@@ -152,12 +152,22 @@ static int cmd_stats(struct agwd *d, struct mbuf *rsp)
 			net_udp_stats(w3->us, &us);
 			rx += us.rx;
 			reads += us.reads;
+			tx += us.tx;
+			writes += us.writes;
+			txd += us.tx_dropped;
 		}
 		(void)re_fprintf(stderr, "agwd: browser side: %llu datagrams "
 			      "in %llu receive calls (%.2f per call)\n",
 			      (unsigned long long)rx,
 			      (unsigned long long)reads,
 			      reads ? (double)rx / (double)reads : 0.0);
+		(void)re_fprintf(stderr, "agwd: browser side: %llu datagrams "
+			      "sent in %llu send calls (%.2f per call), "
+			      "%llu refused\n",
+			      (unsigned long long)tx,
+			      (unsigned long long)writes,
+			      writes ? (double)tx / (double)writes : 0.0,
+			      (unsigned long long)txd);
 	}
 
 	return mbuf_printf(rsp, "stats %llu %llu %llu %llu %llu %u %u",

@@ -714,6 +714,10 @@ static void xc_send(struct call *c, bool browser)
    G.722 through src/codec: what a browser and a phone would send) */
 static int xc_payloads(struct gen *g)
 {
+#ifndef IMSEDGE_TRANSCODE
+	(void)g;
+	return ENOTSUP;  /* a TRANSCODE=0 build has no codecs */
+#else
 	struct codec_prm op = {16000, 9, 32000, false, true, 0};
 	struct codec_prm ap = {16000, 0, 0, false, false, 8};
 	struct codec_enc *opus = NULL, *amr = NULL, *g722 = NULL;
@@ -776,6 +780,7 @@ static int xc_payloads(struct gen *g)
 	mem_deref(amr);
 	mem_deref(g722);
 	return err;
+#endif
 }
 
 
@@ -1025,9 +1030,10 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 	uint8_t md[MB_FP_LEN];
 	double c0, c1, s0, s1;
 	long rss0 = 0, rss1 = 0;
+	char scf[64];
 	uint64_t ts;
 	unsigned i;
-	int err;
+	int err, sc;
 
 	memset(&g, 0, sizeof(g));
 	memset(res, 0, sizeof(*res));
@@ -1117,12 +1123,14 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 	err = mb_proc_cpu(t->pid, &c0);
 	if (err)
 		goto out;
+	sc = mb_sc_start(t->pid, scf, sizeof(scf));
 	s0 = mb_self_cpu();
 	ts = mb_now_ns();
 	g.measure = true;
 
 	err = run_until(&g, secs * 1000ull);
 	g.measure = false;
+	res->syscalls = mb_sc_stop(sc, scf);
 
 	res->secs = (double)(mb_now_ns() - ts) / 1e9;
 	(void)mb_proc_cpu(t->pid, &c1);

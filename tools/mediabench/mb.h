@@ -68,6 +68,7 @@ struct mb_result {
 	double rss_call_kib;
 	uint64_t setup_ms;
 	double setup_cpu_s;          /* target CPU for all calls' setup   */
+	uint64_t syscalls;           /* in the window (MB_SYSCALLS), or 0 */
 	unsigned srtp_suite;
 	char note[256];
 };
@@ -75,6 +76,8 @@ struct mb_result {
 /* util.c */
 uint64_t mb_now_ns(void);
 int    mb_proc_cpu(int pid, double *secs);
+int    mb_sc_start(int pid, char *file, size_t sz);
+uint64_t mb_sc_stop(int c, const char *file);
 int    mb_proc_rss(int pid, long *kib);
 double mb_self_cpu(void);
 void   mb_hist_reset(void);

@@ -5,7 +5,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <re.h>
 #include "mb.h"
 
@@ -189,4 +192,56 @@ int mb_fp_parse(uint8_t *md, size_t len, const char *s)
 	}
 
 	return 0;
+}
+
+
+/* MB_SYSCALLS=1: count the target's system calls in the window with
+   perf's raw_syscalls:sys_enter tracepoint (needs perf and tracefs);
+   returns the counting child's pid, -1 if not counting */
+int mb_sc_start(int pid, char *file, size_t sz)
+{
+	char ps[16];
+	int c;
+
+	if (!getenv("MB_SYSCALLS"))
+		return -1;
+
+	(void)snprintf(file, sz, "/tmp/mediabench-sc-%d.txt", pid);
+	(void)snprintf(ps, sizeof(ps), "%d", pid);
+	c = fork();
+	if (c == 0) {
+		execlp("perf", "perf", "stat", "-x", ",", "-e",
+		       "raw_syscalls:sys_enter", "-p", ps, "-o", file,
+		       (char *)NULL);
+		_exit(127);
+	}
+
+	return c;
+}
+
+
+/* Stop the count; the number of system calls, 0 if unknown */
+uint64_t mb_sc_stop(int c, const char *file)
+{
+	unsigned long long n = 0;
+	char line[256];
+	FILE *f;
+
+	if (c <= 0)
+		return 0;
+
+	(void)kill(c, SIGINT);
+	(void)waitpid(c, NULL, 0);
+
+	f = fopen(file, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "raw_syscalls:sys_enter") &&
+		    sscanf(line, "%llu", &n) == 1)
+			break;
+	(void)fclose(f);
+	(void)unlink(file);
+
+	return n;
 }
