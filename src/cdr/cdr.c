@@ -140,7 +140,7 @@ void cdr_sdp(struct cdr *r, const struct sip_msg *msg)
 {
 	static const char *stat[] = {"PCMU/8000", NULL, NULL, "GSM/8000",
 		"G723/8000", NULL, NULL, NULL, "PCMA/8000", "G722/8000"};
-	struct pl pt, name, media;
+	struct pl pt, name = PL_INIT, media;
 	char re[48];
 	const char *p;
 	size_t n;
@@ -154,8 +154,15 @@ void cdr_sdp(struct cdr *r, const struct sip_msg *msg)
 		     NULL, NULL, NULL, &pt))
 		return;
 
-	(void)re_snprintf(re, sizeof(re), "a=rtpmap:%r [^\r\n]+", &pt);
-	if (!re_regex(p, n, re, &name))
+	/* a payload type is 0..127: a longer number would cut the pattern
+	   below short (fuzz_cdr: a 40-digit one left name unset) */
+	if (pt.l > 3 || pl_u32(&pt) > 127)
+		return;
+
+	if (re_snprintf(re, sizeof(re), "a=rtpmap:%r [^\r\n]+", &pt) < 0)
+		return;
+
+	if (!re_regex(p, n, re, &name) && name.p)
 		(void)pl_strcpy(&name, r->codec, sizeof(r->codec));
 	else if (pl_u32(&pt) < ARRAY_SIZE(stat) && stat[pl_u32(&pt)])
 		str_ncpy(r->codec, stat[pl_u32(&pt)], sizeof(r->codec));
