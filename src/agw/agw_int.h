@@ -37,6 +37,12 @@ struct agw {
 	struct agw_shared *shared;   /**< media_port_shared (shared.c)     */
 	uint64_t xcodes_total;       /**< ... put on the path since start  */
 	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
+#ifdef IMSEDGE_TRANSCODE
+	/** What the transcoding paths send (xcode.c): one for all of them
+	    (one thread), not one per stream; not buf, which may hold the
+	    packet being transcoded */
+	uint8_t xbuf[AGW_PKT_MAX + AGW_TRAILER_MAX];
+#endif
 };
 
 /** One call's media */

@@ -57,6 +57,7 @@ enum {
 	XC_CONCEAL_MAX = 5,          /**< Lost packets concealed at most   */
 	XC_RTCP_MS     = 5000,
 	XC_HDR         = 12,
+	XC_FRAME_MAX   = 320,        /**< Samples of 20 ms at 16 kHz       */
 };
 
 /** Received RTP, parsed */
@@ -93,7 +94,7 @@ struct xdir {
 	uint16_t seq;
 	uint32_t out_ts;             /**< Mapped from in_ts                */
 	bool mark;                   /**< Next packet starts a talkspurt   */
-	int16_t pcm[CODEC_MAX_SAMPLES + 320];
+	int16_t pcm[XC_FRAME_MAX];   /**< Less than one encoder frame      */
 	size_t pcmn;
 	uint32_t pcm_ts;             /**< Output timestamp of pcm[0]       */
 	uint32_t pkts, octets;       /**< For the SR                       */
@@ -109,8 +110,11 @@ struct agw_xcode {
 	struct xdir down;            /**< Core -> browser                  */
 	struct tmr tmr_rtcp;
 	bool counted;                /**< In agw->xcodes                   */
-	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
+	uint8_t *buf;                /**< agw->xbuf: what is sent          */
 };
+
+/* the size of what x->buf points to */
+#define XBUF_SIZE sizeof(((struct agw *)0)->xbuf)
 
 
 static void destructor(void *arg)
@@ -213,7 +217,7 @@ static int send_out(struct agw_xcode *x, struct xdir *d, bool rtcp,
 		}
 	}
 	else {
-		err = agw_relay_to_w3(st, rtcp, x->buf, len, sizeof(x->buf));
+		err = agw_relay_to_w3(st, rtcp, x->buf, len, XBUF_SIZE);
 		if (!err && !rtcp) {
 			++st->stats.core_pkts;
 			st->stats.core_bytes += len;
@@ -296,12 +300,12 @@ static void encode_frame(struct agw_xcode *x, struct xdir *d, size_t fs)
 		p.cmr = cmr_out(x);
 		if (amr_rtp_add(&p, wb, frame, len) ||
 		    amr_rtp_encode(x->buf + XC_HDR,
-				   sizeof(x->buf) - XC_HDR - AGW_TRAILER_MAX,
+				   XBUF_SIZE - XC_HDR - AGW_TRAILER_MAX,
 				   &plen, &p, wb, x->prm.octet_align))
 			return;
 	}
 	else {
-		if (len > sizeof(x->buf) - XC_HDR - AGW_TRAILER_MAX)
+		if (len > XBUF_SIZE - XC_HDR - AGW_TRAILER_MAX)
 			return;
 		memcpy(x->buf + XC_HDR, frame, len);
 		plen = len;
@@ -426,7 +430,7 @@ static void dtmf(struct agw_xcode *x, struct xdir *d, const struct rtph *h)
 	uint32_t dur;
 
 	if (!d->out_dtmf_pt || h->plen < 4 ||
-	    h->plen > sizeof(x->buf) - XC_HDR - AGW_TRAILER_MAX)
+	    h->plen > XBUF_SIZE - XC_HDR - AGW_TRAILER_MAX)
 		return;
 
 	memcpy(x->buf + XC_HDR, h->pl, h->plen);
@@ -674,6 +678,10 @@ static int dir_init(struct xdir *d, const struct codec *dc,
 	if (err)
 		return err == ENOMEM ? ENOMEM : EINVAL;
 
+	/* pcm[] holds less than one frame of the encoder */
+	if (codec_enc_srate(d->enc) / 50 > XC_FRAME_MAX)
+		return EINVAL;
+
 	err = tls_random((uint8_t *)&r, sizeof(r));
 	if (err)
 		return err;
@@ -724,6 +732,7 @@ int agw_xcode_alloc(struct agw_xcode **xp, struct agw_stream *st,
 		return ENOMEM;
 
 	x->st = st;
+	x->buf = st->sess->agw->xbuf;
 	x->prm = *prm;
 	x->core = codec_get(prm->core_codec);
 	++st->sess->agw->xcodes;
