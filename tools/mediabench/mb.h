@@ -60,6 +60,7 @@ struct mb_result {
 	double gen_cpu_s;            /* generator CPU in the window       */
 	double lat_p50, lat_p99, lat_max;   /* µs */
 	double rss_call_kib;
+	double rss_anon_call_kib;    /* RssAnon only                      */
 	uint64_t setup_ms;
 	double setup_cpu_s;          /* target CPU for all calls' setup   */
 	unsigned srtp_suite;
@@ -69,7 +70,7 @@ struct mb_result {
 /* util.c */
 uint64_t mb_now_ns(void);
 int    mb_proc_cpu(int pid, double *secs);
-int    mb_proc_rss(int pid, long *kib);
+int    mb_proc_rss(int pid, const char *key, long *kib);
 double mb_self_cpu(void);
 void   mb_hist_reset(void);
 void   mb_hist_add(uint64_t ns);
