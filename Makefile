@@ -206,11 +206,15 @@ run: setup
 	tools/run
 
 # --- figures --------------------------------------------------------------
-# docs/footprint.md (generated): sizes, RSS idle/loaded on the host and in
-# the QEMU images, boot-to-ready, SRTP ns/packet; see tools/footprint.mjs
+# docs/footprint.md (generated): sizes (each board with and without
+# TRANSCODE), RSS idle/loaded on the host and in the QEMU images,
+# boot-to-ready, SRTP ns/packet; see tools/footprint.mjs
 size:
 	@for b in host $(BOARDS_CROSS); do \
 		$(MAKE) --no-print-directory BOARD=$$b all >/dev/null || exit 1; \
+		d=$$(sed -n 's/^TRANSCODE *?= *//p' board/$$b/board.mk); \
+		$(MAKE) --no-print-directory BOARD=$$b \
+			TRANSCODE=$$((1 - $${d:-0})) all >/dev/null || exit 1; \
 	done
 	@$(MAKE) --no-print-directory BOARD=host build/host/cryptobench >/dev/null
 	@for b in $(IMAGE_BOARDS); do \
