@@ -14,6 +14,11 @@
  * of over 250 ms with no sequence gap: hold, unmarked DTX, the end of a
  * DTMF event) marks the next packet (RFC 3551 4.1).
  *
+ * Memory: a direction's decoder and encoder are made with its first
+ * audio packet, so a direction that carries none (held, one-way, early
+ * media) holds no codec state; what is sent is built in the AGW's one
+ * xbuf.
+ *
  * Jitter: each direction's RTP goes through a reordering jitter buffer
  * (xcode_jb.c): in-order packets go on at once; after a gap the packets
  * wait (20..120 ms, adaptive) for the missing one, and leave in order.
@@ -77,8 +82,10 @@ struct xdir {
 	struct xjb *jb;
 	struct tmr tmr_jb;
 	uint32_t jb_ssrc;
-	struct codec_dec *dec;
-	struct codec_enc *enc;
+	struct codec_dec *dec;       /**< NULL until this direction's audio */
+	struct codec_enc *enc;       /**< ... likewise                     */
+	const struct codec *dc, *ec; /**< Decoded, encoded                 */
+	struct codec_prm dprm, eprm; /**< Their parameters                 */
 	bool to_core;
 	uint32_t in_clock;           /**< RTP clock of what arrives        */
 	uint32_t out_clock;          /**< RTP clock of what leaves         */
@@ -342,12 +349,59 @@ static void pcm_push(struct agw_xcode *x, struct xdir *d,
 }
 
 
+static void dropped(struct agw_xcode *x, const struct xdir *d)
+{
+	if (d->to_core)
+		++x->st->stats.w3_dropped;
+	else
+		++x->st->stats.core_dropped;
+}
+
+
+/* a direction's decoder and encoder, made with its first audio: a
+   direction that carries none (one-way, held, early media) costs no
+   codec state (issue 11: 18-44 KiB each) */
+static int dir_codecs(struct xdir *d)
+{
+	int err;
+
+	if (d->dec && d->enc)
+		return 0;
+
+	err = d->dec ? 0 : codec_dec_alloc(&d->dec, d->dc, &d->dprm);
+	if (!err && !d->enc)
+		err = codec_enc_alloc(&d->enc, d->ec, &d->eprm);
+
+	return err;
+}
+
+
+/* the encoder's mode (a CMR obeyed), made or still to be made */
+static void dir_mode(struct xdir *d, int mode)
+{
+	struct codec_prm p = d->eprm;
+
+	p.mode = mode;
+	if (codec_prm_check(d->ec, &p, NULL))
+		return;
+
+	d->eprm.mode = mode;
+	if (d->enc)
+		(void)codec_enc_mode(d->enc, mode);
+}
+
+
 static void decode_push(struct agw_xcode *x, struct xdir *d,
 			const uint8_t *buf, size_t len, bool fec,
 			uint32_t ts)
 {
 	int16_t pcm[CODEC_MAX_SAMPLES];
 	size_t n = 0;
+
+	if (dir_codecs(d)) {
+		dropped(x, d);
+		return;
+	}
 
 	if (codec_decode(d->dec, pcm, &n, buf, len, fec) || !n)
 		return;
@@ -415,15 +469,6 @@ static bool seq_take(struct agw_xcode *x, struct xdir *d,
 }
 
 
-static void dropped(struct agw_xcode *x, const struct xdir *d)
-{
-	if (d->to_core)
-		++x->st->stats.w3_dropped;
-	else
-		++x->st->stats.core_dropped;
-}
-
-
 /* RFC 4733 2.3: event, E/R/volume, duration (in the sender's clock) */
 static void dtmf(struct agw_xcode *x, struct xdir *d, const struct rtph *h)
 {
@@ -450,7 +495,7 @@ static void cmr_obey(struct agw_xcode *x, uint8_t cmr)
 
 	for (mode = cmr; mode >= 0; mode--) {
 		if (!x->prm.mode_set || (x->prm.mode_set & (1u << mode))) {
-			(void)codec_enc_mode(x->up.enc, mode);
+			dir_mode(&x->up, mode);
 			return;
 		}
 	}
@@ -672,15 +717,20 @@ static int dir_init(struct xdir *d, const struct codec *dc,
 	uint32_t r;
 	int err;
 
-	err  = codec_dec_alloc(&d->dec, dc, prm);
-	err |= codec_enc_alloc(&d->enc, ec, eprm);
-	err |= xjb_alloc(&d->jb, jb_out, d);
-	if (err)
-		return err == ENOMEM ? ENOMEM : EINVAL;
-
-	/* pcm[] holds less than one frame of the encoder */
-	if (codec_enc_srate(d->enc) / 50 > XC_FRAME_MAX)
+	/* the codecs come with the direction's first audio (dir_codecs):
+	   here their parameters are only checked; pcm[] holds less than
+	   one frame of the encoder */
+	if (codec_prm_check(dc, prm, NULL) || codec_prm_check(ec, eprm, &r) ||
+	    r / 50 > XC_FRAME_MAX)
 		return EINVAL;
+
+	d->dc = dc;
+	d->ec = ec;
+	d->dprm = *prm;
+	d->eprm = *eprm;
+	err = xjb_alloc(&d->jb, jb_out, d);
+	if (err)
+		return err;
 
 	err = tls_random((uint8_t *)&r, sizeof(r));
 	if (err)
