@@ -360,7 +360,7 @@ static void dropped(struct agw_xcode *x, const struct xdir *d)
 
 /* a direction's decoder and encoder, made with its first audio: a
    direction that carries none (one-way, held, early media) costs no
-   codec state (issue 11: 18-44 KiB each) */
+   codec state (issue 11: 18-49 KiB a direction) */
 static int dir_codecs(struct xdir *d)
 {
 	int err;
