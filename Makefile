@@ -47,6 +47,18 @@ ifeq ($(wildcard board/$(BOARD)/board.mk),)
 $(error unknown BOARD '$(BOARD)': see board/)
 endif
 
+# TRANSCODE=0|1 other than the board's default (board.mk's TRANSCODE ?=):
+# a variant of the board in build/$(BOARD)-tc$(TRANSCODE), with its own
+# libraries, so that `make BOARD=mipsel TRANSCODE=1 unit` and `make size`
+# leave the default build alone
+ifneq ($(filter command line environment,$(origin TRANSCODE)),)
+TRANSCODE_DEFAULT := $(shell sed -n 's/^TRANSCODE *?= *//p' board/$(BOARD)/board.mk)
+ifneq ($(strip $(TRANSCODE)),$(strip $(TRANSCODE_DEFAULT)))
+BUILD      := $(BUILD)-tc$(TRANSCODE)
+DEPS_BUILD := $(DEPS_BUILD)-tc$(TRANSCODE)
+endif
+endif
+
 .DEFAULT_GOAL := all
 
 include board/$(BOARD)/board.mk
@@ -60,10 +72,15 @@ include third_party/deps.mk
 
 BOARDS_CROSS := armhf mipsel
 
+# Default of the config key opus_complexity (0..10) on this board: board.mk
+# sets it low where the CPU is weak (soft-float MIPS); 5 elsewhere
+OPUS_COMPLEXITY ?= 5
+
 WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-missing-field-initializers
 IMS_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Werror $(BOARD_CFLAGS) \
-	$(DEPS_CFLAGS) -DIMSEDGE_VERSION=\"$(VERSION)\" -MMD -MP $(CFLAGS)
+	$(DEPS_CFLAGS) -DIMSEDGE_VERSION=\"$(VERSION)\" \
+	-DIMSEDGE_OPUS_COMPLEXITY=$(OPUS_COMPLEXITY) -MMD -MP $(CFLAGS)
 IMS_LDFLAGS := $(BOARD_LDFLAGS) $(LDFLAGS)
 ifeq ($(SAN),1)
 IMS_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -161,6 +178,7 @@ include test/fuzz/fuzz.mk
 -include test/lwip/lwip.mk
 -include tools/mediabench/mediabench.mk
 -include tools/dcbench/dcbench.mk
+-include tools/xcodework/xcodework.mk
 include src/wic/wic.mk
 include openwrt/ipk.mk
 include packaging/packaging.mk
@@ -209,11 +227,15 @@ run: setup
 	tools/run
 
 # --- figures --------------------------------------------------------------
-# docs/footprint.md (generated): sizes, RSS idle/loaded on the host and in
-# the QEMU images, boot-to-ready, SRTP ns/packet; see tools/footprint.mjs
+# docs/footprint.md (generated): sizes (each board with and without
+# TRANSCODE), RSS idle/loaded on the host and in the QEMU images,
+# boot-to-ready, SRTP ns/packet; see tools/footprint.mjs
 size:
 	@for b in host $(BOARDS_CROSS); do \
 		$(MAKE) --no-print-directory BOARD=$$b all >/dev/null || exit 1; \
+		d=$$(sed -n 's/^TRANSCODE *?= *//p' board/$$b/board.mk); \
+		$(MAKE) --no-print-directory BOARD=$$b \
+			TRANSCODE=$$((1 - $${d:-0})) all >/dev/null || exit 1; \
 	done
 	@$(MAKE) --no-print-directory BOARD=host build/host/cryptobench >/dev/null
 	@for b in $(IMAGE_BOARDS); do \

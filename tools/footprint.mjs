@@ -73,19 +73,34 @@ function log(msg) {
 
 /* ---- sizes --------------------------------------------------------- */
 
+/** The board's default TRANSCODE (board.mk's `TRANSCODE ?=`) */
+function transcodeDefault(b) {
+	const mk = fs.readFileSync(path.join(ROOT, 'board', b, 'board.mk'),
+		'utf8');
+	const m = /^TRANSCODE \?= *(\d)/m.exec(mk);
+	return m ? Number(m[1]) : 0;
+}
+
+/** Sizes of build/BOARD (the default TRANSCODE) and build/BOARD-tcN (the
+    other one, when built: make size builds both) */
 function sizes() {
 	const out = {};
 	for (const b of BOARDS) {
-		const bin = path.join(ROOT, 'build', b, 'imsedge');
-		if (!fs.existsSync(bin))
-			continue;
-		const tmp = path.join(runDir, `imsedge-${b}`);
-		execFileSync(STRIP[b], ['-o', tmp, bin]);
-		const dyn = execFileSync('readelf', ['-d', bin],
-			{ encoding: 'utf8' }).includes('(NEEDED)');
-		out[b] = { stripped: fs.statSync(tmp).size,
-			unstripped: fs.statSync(bin).size,
-			linkage: dyn ? 'dynamic' : 'static' };
+		const def = transcodeDefault(b);
+		for (const [dir, tc] of [[b, def], [`${b}-tc${1 - def}`, 1 - def]]) {
+			const bin = path.join(ROOT, 'build', dir, 'imsedge');
+			if (!fs.existsSync(bin))
+				continue;
+			const tmp = path.join(runDir, `imsedge-${dir}`);
+			execFileSync(STRIP[b], ['-o', tmp, bin]);
+			const dyn = execFileSync('readelf', ['-d', bin],
+				{ encoding: 'utf8' }).includes('(NEEDED)');
+			out[b] ??= [];
+			out[b].push({ transcode: tc, default: tc === def,
+				stripped: fs.statSync(tmp).size,
+				unstripped: fs.statSync(bin).size,
+				linkage: dyn ? 'dynamic' : 'static' });
+		}
 	}
 	return out;
 }
@@ -352,15 +367,18 @@ function report(sz, res) {
 		`at commit ${git(['rev-parse', '--short', 'HEAD'])}${dirty ?
 			' (with uncommitted changes)' : ''} on ${machine()}.`, '');
 	L.push('## Binary size', '',
-		'| board | stripped | unstripped | linkage |', '|---|---:|---:|---|');
+		'| board | TRANSCODE | stripped | unstripped | linkage |',
+		'|---|---|---:|---:|---|');
 	for (const b of BOARDS)
-		if (sz[b])
-			L.push(`| ${b} | ${sz[b].stripped} B (${(sz[b].stripped / 1024)
-				.toFixed(0)} KiB) | ${sz[b].unstripped} B | ${
-				sz[b].linkage} |`);
+		for (const v of sz[b] ?? [])
+			L.push(`| ${b} | ${v.transcode}${v.default ? ' (default)' :
+				''} | ${v.stripped} B (${(v.stripped / 1024).toFixed(0)} ` +
+				`KiB) | ${v.unstripped} B | ${v.linkage} |`);
 	L.push('', 'Stripped with the board\'s strip (what the image and the ' +
 		'.ipk ship); static binaries include libre, mbedtls, libsrtp2 ' +
-		'and the C library.', '');
+		'and the C library. TRANSCODE=1 adds the audio codecs (libopus, ' +
+		'opencore-amr, vo-amrwbenc) and the AGW\'s transcoding path; the ' +
+		'images and packages ship the default.', '');
 	L.push('## Memory (imsedge VmRSS)', '',
 		`| target | idle | ${opt.regs} registrations | ${opt.regs} ` +
 		`registrations + ${opt.calls} active calls | boot-to-ready |`,

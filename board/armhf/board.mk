@@ -42,6 +42,5 @@ BOARD_CRYPTO ?= software
 
 # Audio transcoding (src/codec, issue 11): 1 builds libopus, opencore-amr and
 # vo-amrwbenc and the AGW's transcoding path; 0 leaves all of it out.
-# Off here until the cross build of opencore-amr and vo-amrwbenc for armhf
-# has been built and its unit tests run under qemu-user.
-TRANSCODE ?= 0
+# Opus in float: the Cortex-A7 has VFPv4 + NEON.
+TRANSCODE ?= 1

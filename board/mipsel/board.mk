@@ -47,3 +47,7 @@ BOARD_CRYPTO ?= software
 # fixed point.
 TRANSCODE ?= 0
 OPUS_FIXED_POINT ?= 1
+# Default of the config key opus_complexity (0..10, the Makefile's 5
+# elsewhere): low, for a soft-float 24Kc/1004Kc at 580-880 MHz
+# (tools/xcode-estimate, docs/figures.md)
+OPUS_COMPLEXITY ?= 2

@@ -12,6 +12,7 @@
 #   OPENWRT_LDFLAGS      $(TARGET_LDFLAGS)
 #   OPENWRT_INCDIR       $(TOOLCHAIN_DIR)/include: the C library's headers,
 #                        kernel headers included (libre probes it)
+#   OPENWRT_TRANSCODE    1 with CONFIG_IMSEDGE_TRANSCODE (audio transcoding)
 #
 # The four libraries are built with these flags and linked in statically;
 # the binary is dynamic against the target's C library only (OpenWrt ships
@@ -81,6 +82,10 @@ BOARD_RELEASE  ?= yes
 # (software | afalg; docs/crypto.md). tools/crypto.mk passes it on.
 BOARD_CRYPTO ?= software
 
-# Audio transcoding (src/codec): off; the package would have to download the
-# codec tarballs too (openwrt/imsedge/Makefile fetches the four base ones).
-TRANSCODE ?= 0
+# Audio transcoding (src/codec, issue 11): the package's menuconfig option
+# CONFIG_IMSEDGE_TRANSCODE (openwrt/imsedge/Makefile passes OPENWRT_TRANSCODE
+# and fetches the codec tarballs); off by default. Opus in fixed point on
+# soft-float targets; opus_complexity's default low on MIPS.
+TRANSCODE ?= $(if $(filter 1,$(OPENWRT_TRANSCODE)),1,0)
+OPUS_FIXED_POINT ?= $(if $(filter -msoft-float,$(OPENWRT_CFLAGS)),1)
+OPUS_COMPLEXITY ?= $(if $(filter mips%,$(OPENWRT_ARCH)),2,5)

@@ -36,7 +36,15 @@ struct agw {
 	uint32_t xcodes;             /**< Transcoded streams (xcode.c)     */
 	struct agw_shared *shared;   /**< media_port_shared (shared.c)     */
 	uint64_t xcodes_total;       /**< ... put on the path since start  */
-	uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
+	_Alignas(8) uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
+#ifdef IMSEDGE_TRANSCODE
+	/** What the transcoding paths send (xcode.c): one for all of them
+	    (one thread), not one per stream; not buf, which may hold the
+	    packet being transcoded */
+	/* word-aligned: libsrtp reads the RTP header as 32-bit words (a
+	   bus error on MIPS, found by the unit tests under qemu-mipsel) */
+	_Alignas(8) uint8_t xbuf[AGW_PKT_MAX + AGW_TRAILER_MAX];
+#endif
 };
 
 /** One call's media */

@@ -14,6 +14,11 @@
  * of over 250 ms with no sequence gap: hold, unmarked DTX, the end of a
  * DTMF event) marks the next packet (RFC 3551 4.1).
  *
+ * Memory: a direction's decoder and encoder are made with its first
+ * audio packet, so a direction that carries none (held, one-way, early
+ * media) holds no codec state; what is sent is built in the AGW's one
+ * xbuf.
+ *
  * Jitter: each direction's RTP goes through a reordering jitter buffer
  * (xcode_jb.c): in-order packets go on at once; after a gap the packets
  * wait (20..120 ms, adaptive) for the missing one, and leave in order.
@@ -57,6 +62,7 @@ enum {
 	XC_CONCEAL_MAX = 5,          /**< Lost packets concealed at most   */
 	XC_RTCP_MS     = 5000,
 	XC_HDR         = 12,
+	XC_FRAME_MAX   = 320,        /**< Samples of 20 ms at 16 kHz       */
 };
 
 /** Received RTP, parsed */
@@ -76,8 +82,10 @@ struct xdir {
 	struct xjb *jb;
 	struct tmr tmr_jb;
 	uint32_t jb_ssrc;
-	struct codec_dec *dec;
-	struct codec_enc *enc;
+	struct codec_dec *dec;       /**< NULL until this direction's audio */
+	struct codec_enc *enc;       /**< ... likewise                     */
+	const struct codec *dc, *ec; /**< Decoded, encoded                 */
+	struct codec_prm dprm, eprm; /**< Their parameters                 */
 	bool to_core;
 	uint32_t in_clock;           /**< RTP clock of what arrives        */
 	uint32_t out_clock;          /**< RTP clock of what leaves         */
@@ -93,7 +101,7 @@ struct xdir {
 	uint16_t seq;
 	uint32_t out_ts;             /**< Mapped from in_ts                */
 	bool mark;                   /**< Next packet starts a talkspurt   */
-	int16_t pcm[CODEC_MAX_SAMPLES + 320];
+	int16_t pcm[XC_FRAME_MAX];   /**< Less than one encoder frame      */
 	size_t pcmn;
 	uint32_t pcm_ts;             /**< Output timestamp of pcm[0]       */
 	uint32_t pkts, octets;       /**< For the SR                       */
@@ -109,10 +117,11 @@ struct agw_xcode {
 	struct xdir down;            /**< Core -> browser                  */
 	struct tmr tmr_rtcp;
 	bool counted;                /**< In agw->xcodes                   */
-	/* word-aligned: libsrtp reads the RTP header as 32-bit words (a
-	   bus error on MIPS, found by the unit tests under qemu-mipsel) */
-	_Alignas(8) uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
+	uint8_t *buf;                /**< agw->xbuf: what is sent          */
 };
+
+/* the size of what x->buf points to */
+#define XBUF_SIZE sizeof(((struct agw *)0)->xbuf)
 
 
 static void destructor(void *arg)
@@ -215,7 +224,7 @@ static int send_out(struct agw_xcode *x, struct xdir *d, bool rtcp,
 		}
 	}
 	else {
-		err = agw_relay_to_w3(st, rtcp, x->buf, len, sizeof(x->buf));
+		err = agw_relay_to_w3(st, rtcp, x->buf, len, XBUF_SIZE);
 		if (!err && !rtcp) {
 			++st->stats.core_pkts;
 			st->stats.core_bytes += len;
@@ -298,12 +307,12 @@ static void encode_frame(struct agw_xcode *x, struct xdir *d, size_t fs)
 		p.cmr = cmr_out(x);
 		if (amr_rtp_add(&p, wb, frame, len) ||
 		    amr_rtp_encode(x->buf + XC_HDR,
-				   sizeof(x->buf) - XC_HDR - AGW_TRAILER_MAX,
+				   XBUF_SIZE - XC_HDR - AGW_TRAILER_MAX,
 				   &plen, &p, wb, x->prm.octet_align))
 			return;
 	}
 	else {
-		if (len > sizeof(x->buf) - XC_HDR - AGW_TRAILER_MAX)
+		if (len > XBUF_SIZE - XC_HDR - AGW_TRAILER_MAX)
 			return;
 		memcpy(x->buf + XC_HDR, frame, len);
 		plen = len;
@@ -340,12 +349,59 @@ static void pcm_push(struct agw_xcode *x, struct xdir *d,
 }
 
 
+static void dropped(struct agw_xcode *x, const struct xdir *d)
+{
+	if (d->to_core)
+		++x->st->stats.w3_dropped;
+	else
+		++x->st->stats.core_dropped;
+}
+
+
+/* a direction's decoder and encoder, made with its first audio: a
+   direction that carries none (one-way, held, early media) costs no
+   codec state (issue 11: 18-49 KiB a direction) */
+static int dir_codecs(struct xdir *d)
+{
+	int err;
+
+	if (d->dec && d->enc)
+		return 0;
+
+	err = d->dec ? 0 : codec_dec_alloc(&d->dec, d->dc, &d->dprm);
+	if (!err && !d->enc)
+		err = codec_enc_alloc(&d->enc, d->ec, &d->eprm);
+
+	return err;
+}
+
+
+/* the encoder's mode (a CMR obeyed), made or still to be made */
+static void dir_mode(struct xdir *d, int mode)
+{
+	struct codec_prm p = d->eprm;
+
+	p.mode = mode;
+	if (codec_prm_check(d->ec, &p, NULL))
+		return;
+
+	d->eprm.mode = mode;
+	if (d->enc)
+		(void)codec_enc_mode(d->enc, mode);
+}
+
+
 static void decode_push(struct agw_xcode *x, struct xdir *d,
 			const uint8_t *buf, size_t len, bool fec,
 			uint32_t ts)
 {
 	int16_t pcm[CODEC_MAX_SAMPLES];
 	size_t n = 0;
+
+	if (dir_codecs(d)) {
+		dropped(x, d);
+		return;
+	}
 
 	if (codec_decode(d->dec, pcm, &n, buf, len, fec) || !n)
 		return;
@@ -413,22 +469,13 @@ static bool seq_take(struct agw_xcode *x, struct xdir *d,
 }
 
 
-static void dropped(struct agw_xcode *x, const struct xdir *d)
-{
-	if (d->to_core)
-		++x->st->stats.w3_dropped;
-	else
-		++x->st->stats.core_dropped;
-}
-
-
 /* RFC 4733 2.3: event, E/R/volume, duration (in the sender's clock) */
 static void dtmf(struct agw_xcode *x, struct xdir *d, const struct rtph *h)
 {
 	uint32_t dur;
 
 	if (!d->out_dtmf_pt || h->plen < 4 ||
-	    h->plen > sizeof(x->buf) - XC_HDR - AGW_TRAILER_MAX)
+	    h->plen > XBUF_SIZE - XC_HDR - AGW_TRAILER_MAX)
 		return;
 
 	memcpy(x->buf + XC_HDR, h->pl, h->plen);
@@ -448,7 +495,7 @@ static void cmr_obey(struct agw_xcode *x, uint8_t cmr)
 
 	for (mode = cmr; mode >= 0; mode--) {
 		if (!x->prm.mode_set || (x->prm.mode_set & (1u << mode))) {
-			(void)codec_enc_mode(x->up.enc, mode);
+			dir_mode(&x->up, mode);
 			return;
 		}
 	}
@@ -670,11 +717,20 @@ static int dir_init(struct xdir *d, const struct codec *dc,
 	uint32_t r;
 	int err;
 
-	err  = codec_dec_alloc(&d->dec, dc, prm);
-	err |= codec_enc_alloc(&d->enc, ec, eprm);
-	err |= xjb_alloc(&d->jb, jb_out, d);
+	/* the codecs come with the direction's first audio (dir_codecs):
+	   here their parameters are only checked; pcm[] holds less than
+	   one frame of the encoder */
+	if (codec_prm_check(dc, prm, NULL) || codec_prm_check(ec, eprm, &r) ||
+	    r / 50 > XC_FRAME_MAX)
+		return EINVAL;
+
+	d->dc = dc;
+	d->ec = ec;
+	d->dprm = *prm;
+	d->eprm = *eprm;
+	err = xjb_alloc(&d->jb, jb_out, d);
 	if (err)
-		return err == ENOMEM ? ENOMEM : EINVAL;
+		return err;
 
 	err = tls_random((uint8_t *)&r, sizeof(r));
 	if (err)
@@ -726,6 +782,7 @@ int agw_xcode_alloc(struct agw_xcode **xp, struct agw_stream *st,
 		return ENOMEM;
 
 	x->st = st;
+	x->buf = st->sess->agw->xbuf;
 	x->prm = *prm;
 	x->core = codec_get(prm->core_codec);
 	++st->sess->agw->xcodes;

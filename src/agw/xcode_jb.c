@@ -16,9 +16,12 @@
  * The wait adapts within XJB_MIN_MS..XJB_MAX_MS: a packet that comes
  * after it was given up (late) adds XJB_STEP_MS; XJB_CALM packets in a
  * row with none late take XJB_STEP_MS off. At most XJB_SLOTS packets of
- * up to XJB_PKT_MAX bytes are held (5.3 KiB); a packet too big to hold,
- * or too far ahead, ends the wait at once. Duplicates, and packets older
- * than what already left, are dropped.
+ * up to XJB_PKT_MAX bytes are held, each in memory of its own size taken
+ * only while it is held: a stream with nothing out of order costs the
+ * slots' bookkeeping alone (issue 11's RSS per transcoded call). A packet
+ * too big to hold (or with no memory to hold it), or too far ahead, ends
+ * the wait at once. Duplicates, and packets older than what already
+ * left, are dropped.
  *
  * Time is the caller's (ms, e.g. tmr_jiffies()): xjb_poll() gives up
  * what waited long enough and says when to call it again.
@@ -32,7 +35,7 @@ struct slot {
 	uint16_t seq;
 	uint16_t len;
 	uint64_t at;                 /**< Arrival (ms)                     */
-	uint8_t p[XJB_PKT_MAX];
+	uint8_t *p;                  /**< The packet, while held           */
 };
 
 struct xjb {
@@ -83,9 +86,13 @@ static struct slot *held_next(struct xjb *jb)
 
 static void emit_slot(struct xjb *jb, struct slot *s)
 {
+	uint8_t *p = s->p;
+
 	s->used = false;
+	s->p = NULL;
 	--jb->held;
-	emit(jb, s->p, s->len);
+	emit(jb, p, s->len);
+	mem_deref(p);
 }
 
 
@@ -205,10 +212,14 @@ void xjb_put(struct xjb *jb, const uint8_t *p, size_t n, uint64_t now)
 		return;
 	}
 
-	if (d >= XJB_SLOTS || n > XJB_PKT_MAX) {
-		/* too far ahead (a long loss, a jump) or too big to hold: no
-		   more waiting for what is missing before it */
-		if (n > XJB_PKT_MAX)
+	if (d < XJB_SLOTS && n <= XJB_PKT_MAX)
+		s->p = mem_alloc(n, NULL);
+
+	if (d >= XJB_SLOTS || n > XJB_PKT_MAX || !s->p) {
+		/* too far ahead (a long loss, a jump) or too big (or no
+		   memory) to hold: no more waiting for what is missing before
+		   it */
+		if (n > XJB_PKT_MAX || (d < XJB_SLOTS && !s->p))
 			++jb->stats.big;
 		if (d < XJB_JUMP) {
 			skip_to(jb, seq);
@@ -279,8 +290,10 @@ void xjb_reset(struct xjb *jb)
 	if (!jb)
 		return;
 
-	for (i = 0; i < XJB_SLOTS; i++)
+	for (i = 0; i < XJB_SLOTS; i++) {
 		jb->sv[i].used = false;
+		jb->sv[i].p = mem_deref(jb->sv[i].p);
+	}
 	jb->held = 0;
 	jb->started = false;
 	jb->given = 0;
@@ -313,6 +326,16 @@ const struct xjb_stats *xjb_stats(const struct xjb *jb)
 }
 
 
+static void destructor(void *arg)
+{
+	struct xjb *jb = arg;
+	unsigned i;
+
+	for (i = 0; i < XJB_SLOTS; i++)
+		mem_deref(jb->sv[i].p);
+}
+
+
 /**
  * Allocate a jitter buffer
  *
@@ -329,7 +352,7 @@ int xjb_alloc(struct xjb **jbp, xjb_h *h, void *arg)
 	if (!jbp || !h)
 		return EINVAL;
 
-	jb = mem_zalloc(sizeof(*jb), NULL);
+	jb = mem_zalloc(sizeof(*jb), destructor);
 	if (!jb)
 		return ENOMEM;
 

@@ -79,6 +79,37 @@ static uint32_t prm_srate(const struct codec *c, const struct codec_prm *p)
 }
 
 
+/**
+ * Check encoder parameters without allocating (what codec_enc_alloc()
+ * would refuse with EINVAL), and give the PCM rate they mean
+ *
+ * @param c      Codec
+ * @param prm    Parameters
+ * @param srate  PCM rate (out, optional)
+ *
+ * @return 0 or EINVAL
+ */
+int codec_prm_check(const struct codec *c, const struct codec_prm *prm,
+		    uint32_t *srate)
+{
+	uint32_t r;
+
+	if (!c || !prm)
+		return EINVAL;
+
+	r = prm_srate(c, prm);
+	if (!r)
+		return EINVAL;
+	if (c->ops->mode_check && c->ops->mode_check(prm->mode))
+		return EINVAL;
+
+	if (srate)
+		*srate = r;
+
+	return 0;
+}
+
+
 static void enc_destructor(void *arg)
 {
 	struct codec_enc *e = arg;
@@ -108,10 +139,7 @@ int codec_enc_alloc(struct codec_enc **ep, const struct codec *c,
 		return EINVAL;
 
 	p = *prm;
-	p.srate = prm_srate(c, prm);
-	if (!p.srate)
-		return EINVAL;
-	if (c->ops->mode_check && c->ops->mode_check(p.mode))
+	if (codec_prm_check(c, prm, &p.srate))
 		return EINVAL;
 
 	e = mem_zalloc(sizeof(*e), enc_destructor);

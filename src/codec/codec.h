@@ -69,6 +69,8 @@ struct codec_dec;
 const struct codec *codec_get(enum codec_id id);
 const struct codec *codec_find(const struct pl *name, uint32_t clock);
 
+int  codec_prm_check(const struct codec *c, const struct codec_prm *prm,
+		     uint32_t *srate);
 int  codec_enc_alloc(struct codec_enc **ep, const struct codec *c,
 		     const struct codec_prm *prm);
 int  codec_encode(struct codec_enc *e, uint8_t *buf, size_t *lenp,

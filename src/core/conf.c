@@ -8,6 +8,12 @@
 #include "file.h"
 #include "conf_int.h"
 
+/* opus_complexity's default: the board's (Makefile OPUS_COMPLEXITY, low on
+   soft-float MIPS) */
+#ifndef IMSEDGE_OPUS_COMPLEXITY
+#define IMSEDGE_OPUS_COMPLEXITY 5
+#endif
+
 enum {
 	CONF_FILE_MAX = 65536,
 	CONF_LINE_MAX = 1024,
@@ -703,7 +709,7 @@ static void defaults(struct imsedge_conf *conf)
 	conf->transcoding          = true;
 #endif
 	conf->max_transcoded_calls = 16;
-	conf->opus_complexity      = 5;
+	conf->opus_complexity      = IMSEDGE_OPUS_COMPLEXITY;
 	conf->mw_reg_event         = false;
 	conf_web_defaults(conf);
 	conf_dc_defaults(conf);

@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <re.h>
@@ -1450,6 +1453,20 @@ static int xc_swapped(struct fix *f, struct codec_enc *opus,
    a tone each way survives, RTP is the AGW's own per side, a CMR from
    the core is obeyed within the mode-set, DTMF crosses with its clock
    translated, one lost packet is concealed (D-35, D-61, D-62) */
+/* bytes in use on the C heap (glibc, not under ASan, which keeps its
+   own): the codec libraries malloc() their state, outside libre's mem */
+static bool heap_now(size_t *b)
+{
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+	*b = mallinfo2().uordblks;
+	return true;
+#else
+	(void)b;
+	return false;
+#endif
+}
+
+
 int test_agw_xcode(void)
 {
 	struct codec_prm op = {16000, 5, 0, false, true, 0};
@@ -1459,6 +1476,9 @@ int test_agw_xcode(void)
 	struct agw_xcode_prm xp;
 	struct agw_w3_prm prm;
 	struct agw_conf conf;
+	struct memstat m0, m1;
+	size_t h0 = 0, h1 = 0;
+	bool stat, heap;
 	int16_t *pcm = NULL;
 	uint8_t pkt[PKT], frame[CODEC_MAX_FRAME];
 	int16_t in[320];
@@ -1500,8 +1520,22 @@ int test_agw_xcode(void)
 	xp.core_codec = CODEC_OPUS;
 	TEST_EQ(agw_sess_xcode(f.s, 0, &xp), EINVAL);
 	xp.core_codec = CODEC_AMRWB;
+	stat = !mem_get_stat(&m0);
+	heap = heap_now(&h0);
 	TEST_ERR(agw_sess_xcode(f.s, 0, &xp));
 	TEST_ERR(agw_sess_xcode(f.s, 0, &xp));   /* same: kept */
+
+	/* D-35 (issue 11, RSS per transcoded call): the path's own memory
+	   is small (libre's mem bookkeeping, not in the cross boards'
+	   RELEASE builds); no codec state before a direction's first audio
+	   (the libraries malloc() it: glibc's figures, not under ASan): the
+	   down direction's comes with its first packet */
+	if (stat) {
+		TEST_ERR(mem_get_stat(&m1));
+		TEST_ASSERT(m1.bytes_cur - m0.bytes_cur < 8192);
+	}
+	if (heap)
+		TEST_ASSERT(heap_now(&h1) && h1 - h0 < 8192);
 	{
 		uint32_t xnow;
 		uint64_t xtotal;
@@ -1513,6 +1547,10 @@ int test_agw_xcode(void)
 
 	/* up: 1 kHz, 12.65 kbit/s (mode 2) */
 	TEST_ERR(xc_up(&f, opus_enc, amr_dec, pcm, &n, &seq, &ts, 2));
+	/* (the heap after up is the baseline of down: the first SRTP
+	   packet also let DTLS free its record buffers) */
+	if (heap)
+		TEST_ASSERT(heap_now(&h0));
 	snr = test_tone_snr(pcm + 3200, n - 3200, 16000, 1000);
 	TEST_ASSERT(snr > 8);
 
@@ -1537,6 +1575,8 @@ int test_agw_xcode(void)
 	agw_sess_early_media(f.s, true);
 	n = 0;
 	TEST_ERR(xc_down(&f, amr_enc, opus_dec, pcm, &n));
+	if (heap)  /* Opus encoder 43 KiB + AMR-WB decoder 5 KiB */
+		TEST_ASSERT(heap_now(&h1) && h1 - h0 > 45000);
 	snr = test_tone_snr(pcm + 3200, n - 3200, 16000, 700);
 	TEST_ASSERT(snr > 8);
 

@@ -220,7 +220,8 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_xcode_jb_reorder) \
 	X(test_xcode_jb_loss)    \
 	X(test_xcode_jb_adapt)   \
-	X(test_xcode_jb_edges)
+	X(test_xcode_jb_edges)   \
+	X(test_xcode_jb_memory)
 
 void   test_tone(int16_t *pcm, size_t n, uint32_t srate, double f,
 		 size_t *phase);

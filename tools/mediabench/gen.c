@@ -1029,7 +1029,7 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 	struct gen g;
 	uint8_t md[MB_FP_LEN];
 	double c0, c1, s0, s1;
-	long rss0 = 0, rss1 = 0;
+	long rss0 = 0, rss1 = 0, anon0 = 0, anon1 = 0;
 	char scf[64];
 	uint64_t ts;
 	unsigned i;
@@ -1065,7 +1065,8 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 		goto out;
 	mb_fp_hex(g.lfp, sizeof(g.lfp), md, sizeof(md));
 
-	(void)mb_proc_rss(t->pid, &rss0);
+	(void)mb_proc_rss(t->pid, "VmRSS", &rss0);
+	(void)mb_proc_rss(t->pid, "RssAnon", &anon0);
 
 	/* signalling: the target allocates each call */
 	err = mb_proc_cpu(t->pid, &c0);
@@ -1135,7 +1136,8 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 	res->secs = (double)(mb_now_ns() - ts) / 1e9;
 	(void)mb_proc_cpu(t->pid, &c1);
 	s1 = mb_self_cpu();
-	(void)mb_proc_rss(t->pid, &rss1);
+	(void)mb_proc_rss(t->pid, "VmRSS", &rss1);
+	(void)mb_proc_rss(t->pid, "RssAnon", &anon1);
 	if (err)
 		goto out;
 
@@ -1157,6 +1159,7 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 	res->lat_p99 = mb_hist_pct(99);
 	res->lat_max = mb_hist_max();
 	res->rss_call_kib = (double)(rss1 - rss0) / calls;
+	res->rss_anon_call_kib = (double)(anon1 - anon0) / calls;
 
 	if (g.bad)
 		(void)snprintf(res->note, sizeof(res->note),

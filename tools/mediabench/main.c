@@ -109,6 +109,19 @@ static void xc_row(const struct mb_result *r, const char *name,
 static void detail(const struct mb_result *r);
 
 
+/* RSS per call without the code pages the first calls fault in once */
+static void anon_line(const struct mb_result *ra, const struct mb_result *rr)
+{
+	(void)printf("RSS per call, anonymous only (RssAnon: heap and stacks, "
+		     "not the code pages the first calls page in):");
+	if (ra)
+		(void)printf(" imsedge-agw %.1f KiB", ra->rss_anon_call_kib);
+	if (rr)
+		(void)printf(" rtpengine %.1f KiB", rr->rss_anon_call_kib);
+	(void)printf("\n");
+}
+
+
 static void xc_table(const struct mb_result *ra, const struct mb_result *rr,
 		     const char *pair)
 {
@@ -120,6 +133,7 @@ static void xc_table(const struct mb_result *ra, const struct mb_result *rr,
 		xc_row(ra, "imsedge-agw", pair);
 	if (rr)
 		xc_row(rr, "rtpengine (userspace)", pair);
+	anon_line(ra, rr);
 	if (ra && rr && rr->cpu_s > 0 && ra->rx && rr->rx)
 		(void)printf("imsedge / rtpengine CPU per transcoded packet: "
 			     "%.2f (goal <= 0.5)\n", (ra->cpu_s / ra->rx) /
@@ -446,6 +460,7 @@ int main(int argc, char *argv[])
 		     "       - |      - |\n", "floor: 1 op+2 syscalls",
 		     1e9 / ((pns + uns) / 2 + sns), ((pns + uns) / 2 + sns) /
 		     1000);
+	anon_line(have_a ? &ra : NULL, have_r ? &rr : NULL);
 
 	(void)printf("\n| %-22s | calls | setup CPU s | call setups per "
 		     "CPU-s | CPU ms per call |\n|---|---|---|---|---|\n",

@@ -66,6 +66,7 @@ struct mb_result {
 	double gen_cpu_s;            /* generator CPU in the window       */
 	double lat_p50, lat_p99, lat_max;   /* µs */
 	double rss_call_kib;
+	double rss_anon_call_kib;    /* RssAnon only                      */
 	uint64_t setup_ms;
 	double setup_cpu_s;          /* target CPU for all calls' setup   */
 	uint64_t syscalls;           /* in the window (MB_SYSCALLS), or 0 */
@@ -78,7 +79,7 @@ uint64_t mb_now_ns(void);
 int    mb_proc_cpu(int pid, double *secs);
 int    mb_sc_start(int pid, char *file, size_t sz);
 uint64_t mb_sc_stop(int c, const char *file);
-int    mb_proc_rss(int pid, long *kib);
+int    mb_proc_rss(int pid, const char *key, long *kib);
 double mb_self_cpu(void);
 void   mb_hist_reset(void);
 void   mb_hist_add(uint64_t ns);

@@ -64,9 +64,13 @@ int mb_proc_cpu(int pid, double *secs)
 }
 
 
-int mb_proc_rss(int pid, long *kib)
+/* key: "VmRSS" (all resident pages), "RssAnon" (heap and stacks: not
+   the code and data pages of the binary, which the first calls page in
+   once for all) */
+int mb_proc_rss(int pid, const char *key, long *kib)
 {
 	char path[64], line[256];
+	size_t kl = strlen(key);
 	FILE *f;
 	int err = ENOENT;
 
@@ -76,7 +80,8 @@ int mb_proc_rss(int pid, long *kib)
 		return errno;
 
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "VmRSS: %ld", kib) == 1) {
+		if (!strncmp(line, key, kl) && line[kl] == ':' &&
+		    sscanf(line + kl + 1, "%ld", kib) == 1) {
 			err = 0;
 			break;
 		}
