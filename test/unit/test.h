@@ -74,6 +74,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_ws_conn_limits)   \
 	X(test_ws_conn_close)    \
 	X(test_ws_conn_budget)   \
+	X(test_budget_oldest_equal) \
 	X(test_w2_addr)          \
 	X(test_trim)             \
 	X(test_sipx_decode)      \
