@@ -697,9 +697,14 @@ static void xc_send(struct call *c, bool browser)
 
 
 /* the loops of frames each side sends (libopus, vo-amrwbenc and G.711
-   through src/codec: what a browser and a phone would send) */
+   through src/codec: what a browser and a phone would send); a build
+   without TRANSCODE (make REL=1 TRANSCODE=0) has no --xcode */
 static int xc_payloads(struct gen *g)
 {
+#ifndef IMSEDGE_TRANSCODE
+	(void)g;
+	return ENOTSUP;
+#else
 	struct codec_prm op = {16000, 9, 32000, false, true, 0};
 	struct codec_prm ap = {16000, 0, 0, false, false, 8};
 	struct codec_enc *opus = NULL, *amr = NULL;
@@ -755,6 +760,7 @@ static int xc_payloads(struct gen *g)
 	mem_deref(opus);
 	mem_deref(amr);
 	return err;
+#endif
 }
 
 

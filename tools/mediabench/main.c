@@ -26,6 +26,7 @@
 #include <re.h>
 #include "tls/tlsx.h"
 #include "core/log.h"
+#include "core/trim.h"
 #include "agw/agw.h"
 #include "mb.h"
 
@@ -299,6 +300,8 @@ int main(int argc, char *argv[])
 	bool have_a = false, have_r = false;
 	ssize_t n;
 	int i, err = 0;
+
+	trim_setup(argv);   /* imsedge's allocator settings, agwd's too */
 
 	if (!data)
 		data = "test/data";
