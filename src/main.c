@@ -671,6 +671,7 @@ int main(int argc, char *argv[])
 	const char *users = NULL;
 	int c, err;
 
+	trim_setup(argv);
 	memset(&kg, 0, sizeof(kg));
 
 	while ((c = getopt(argc, argv, "c:thvk:x:n:a:fu:sj")) != -1) {

@@ -14,6 +14,7 @@ static struct {
 	size_t limit;
 	size_t used;
 	uint64_t refusals;
+	uint64_t evictions;
 } bg;
 
 
@@ -62,6 +63,17 @@ uint64_t budget_refusals(void)
 
 
 /**
+ * Number of holders evicted to make room since start
+ *
+ * @return Count
+ */
+uint64_t budget_evictions(void)
+{
+	return bg.evictions;
+}
+
+
+/**
  * Prepare a holder
  *
  * @param h      Holder (zeroed, or released)
@@ -85,7 +97,9 @@ static bool fits(size_t n)
 }
 
 
-/* The holder holding most, if it holds more than the requester would */
+/* The holder holding most (of equals the one that has held longest:
+   the list is in order of first take), if it holds at least what the
+   requester would */
 static struct budget_holder *victim(const struct budget_holder *h,
 				    size_t n)
 {
@@ -102,13 +116,13 @@ static struct budget_holder *victim(const struct budget_holder *h,
 			v = c;
 	}
 
-	return v && v->held > h->held + n ? v : NULL;
+	return v && v->held >= h->held + n ? v : NULL;
 }
 
 
 /**
  * Take bytes from the budget; when it is spent, the largest other
- * holder is evicted first if it holds more than this one would
+ * holder is evicted first if it holds at least what this one would
  *
  * @param h Holder
  * @param n Bytes
@@ -130,6 +144,7 @@ int budget_take(struct budget_holder *h, size_t n)
 		}
 
 		/* the victim may be freed by its handler: not used after */
+		++bg.evictions;
 		v->evicth(v->arg);
 		if (bg.used >= before) {   /* it did not let go */
 			++bg.refusals;

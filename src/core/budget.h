@@ -1,6 +1,6 @@
 /**
  * @file budget.h  One process-wide byte budget for buffers a peer can
- *                 make us hold (WebSocket reassembly; TLS records later)
+ *                 make us hold (WebSocket reassembly, TLS record buffers)
  *
  * Holders take bytes before they allocate and give them back when they
  * free. When the budget is spent, a holder may ask the largest other
@@ -29,6 +29,7 @@ void   budget_set_limit(size_t limit);
 size_t budget_limit(void);
 size_t budget_used(void);
 uint64_t budget_refusals(void);
+uint64_t budget_evictions(void);
 void   budget_holder_init(struct budget_holder *h, budget_evict_h *evicth,
 			  void *arg);
 int    budget_take(struct budget_holder *h, size_t n);

@@ -368,11 +368,14 @@ int metrics_print(struct mbuf *mb, struct metrics *m)
 		   "W2 TCP connections closed at accept (per-address limit)",
 		   stats_get(STAT_TCP_REFUSED));
 	err |= one(mb, "imsedge_buffer_budget_bytes", "gauge",
-		   "Bytes of receive buffers held (buffer_budget)",
-		   budget_used());
+		   "Bytes of receive and TLS record buffers held "
+		   "(buffer_budget)", budget_used());
 	err |= one(mb, "imsedge_buffer_budget_refusals_total", "counter",
 		   "Buffer growths refused: buffer_budget spent",
 		   budget_refusals());
+	err |= one(mb, "imsedge_buffer_budget_evictions_total", "counter",
+		   "Connections closed to make room in buffer_budget",
+		   budget_evictions());
 	err |= one(mb, "imsedge_registrations", "gauge", "Registered "
 		   "identities now", pcscf_registrations(m->src.pcscf));
 	err |= family(mb, "imsedge_registrations_total", "counter",

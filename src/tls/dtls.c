@@ -11,6 +11,7 @@
  */
 #include <string.h>
 #include <re.h>
+#include <mbedtls/platform.h>
 #include "tls.h"
 #include "dtls.h"
 #include "dtls_int.h"
@@ -323,6 +324,22 @@ bool dtls_sess_established(const struct dtls_sess *s)
 }
 
 
+/* The peer's certificate, parsed (about 1.5 KB in many small pieces):
+   its fingerprints were taken when it arrived (verify_h) and nothing
+   reads it after the handshake (renegotiation is off) */
+static void drop_peer_cert(struct dtls_sess *s)
+{
+	mbedtls_ssl_session *sess = s->ssl.MBEDTLS_PRIVATE(session);
+
+	if (!sess || !sess->MBEDTLS_PRIVATE(peer_cert))
+		return;
+
+	mbedtls_x509_crt_free(sess->MBEDTLS_PRIVATE(peer_cert));
+	mbedtls_free(sess->MBEDTLS_PRIVATE(peer_cert));
+	sess->MBEDTLS_PRIVATE(peer_cert) = NULL;
+}
+
+
 /**
  * Tell the session that the peer has completed the handshake by other
  * means than a DTLS record: its first SRTP packet authenticated with the
@@ -342,6 +359,8 @@ void dtls_sess_peer_keyed(struct dtls_sess *s, bool lean)
 
 	(void)mbedtls_ssl_dtls_peer_finished(&s->ssl);
 	s->lean = lean;
+	if (lean)
+		drop_peer_cert(s);
 	dtls_io_idle(s);
 }
 

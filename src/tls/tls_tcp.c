@@ -10,17 +10,42 @@
  * output buffers shrink to a few bytes (our mbedtls patch,
  * third_party/patches/mbedtls); mbedtls takes them back when the next
  * record moves.
+ *
+ * Record buffers and buffered ciphertext are charged to the process-wide
+ * buffer budget (core/budget.h) before mbedtls or we can grow them: the
+ * full record buffers (RECORD_BUFS) before any step that can take them
+ * back, the ciphertext before it is appended; what is not held after
+ * the step is given back. A server connection sets mbedtls up only once
+ * its first record has arrived whole, so a slow handshake holds only the
+ * bytes it sent. When the budget is spent, the holder that has held the
+ * most longest is evicted (for a TLS connection: a fatal internal_error
+ * alert, its buffers freed and the TCP shut down), or the requester is
+ * refused the same way; both log "buffer_budget spent".
  */
 #include <string.h>
+#include <sys/socket.h>
 #include <re.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include "tls.h"
 #include "tlsx.h"
+#include "../core/budget.h"
+#include "../core/log.h"
+
+#define LOG_MODULE "tls"
 
 enum {
 	RX_MAX    = 65536,   /* buffered ciphertext: > one full record  */
 	READ_CHUNK = 4096,
+	REC_HDR   = 5,       /* TLS record header                       */
+	REC_MAX   = 16384 + 256,  /* largest TLSCiphertext length        */
+	/* charged while the record buffers are out: both at full size
+	   (16.7 KB + 8.5 KB) and room for a ClientHello in rx, so that all
+	   connections that are moving records hold the same and the
+	   longest-holding one can be evicted for a new one */
+	RECORD_BUFS = MBEDTLS_SSL_IN_CONTENT_LEN +
+		      MBEDTLS_SSL_OUT_CONTENT_LEN + 4096,
+	BUFS_IDLE_MAX = 1024,     /* released: 64 bytes each way         */
 };
 
 struct tls_conn {
@@ -30,9 +55,11 @@ struct tls_conn {
 	struct tcp_conn *tcp;
 	struct mbuf *rx;       /**< Ciphertext not yet consumed          */
 	char *servername;
+	struct budget_holder bh; /**< Record buffers and rx             */
 	bool setup;
 	bool verify;
 	bool up;
+	bool dead;             /**< Evicted or refused: buffers freed    */
 };
 
 
@@ -44,6 +71,7 @@ static void destructor(void *arg)
 		(void)mbedtls_ssl_close_notify(&tc->ssl);
 
 	mbedtls_ssl_free(&tc->ssl);
+	budget_release(&tc->bh);
 	mem_deref(tc->th);
 	mem_deref(tc->tcp);
 	mem_deref(tc->rx);
@@ -85,6 +113,119 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 		tc->rx = mem_deref(tc->rx);
 
 	return (int)n;
+}
+
+
+static size_t rx_size(const struct tls_conn *tc)
+{
+	return tc->rx ? tc->rx->size : 0;
+}
+
+
+/* Give up the connection's buffers for the budget: a fatal alert if
+   mbedtls is set up, then nothing is kept; the caller closes the TCP */
+static void give_up(struct tls_conn *tc, const char *what)
+{
+	struct sa peer;
+
+	sa_init(&peer, AF_UNSPEC);
+	(void)tcp_conn_peer_get(tc->tcp, &peer);
+	log_warn("%s TLS connection with %J: buffer_budget spent (%zu of "
+		 "%zu bytes held, %zu by it): closing with a TLS alert", what,
+		 &peer, budget_used(), budget_limit(), tc->bh.held);
+
+	if (tc->setup)
+		(void)mbedtls_ssl_send_alert_message(&tc->ssl,
+				MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+				MBEDTLS_SSL_ALERT_MSG_INTERNAL_ERROR);
+
+	mbedtls_ssl_free(&tc->ssl);
+	mbedtls_ssl_init(&tc->ssl);
+	tc->rx = mem_deref(tc->rx);
+	tc->setup = false;
+	tc->up = false;
+	tc->dead = true;
+	budget_release(&tc->bh);
+}
+
+
+/* Another holder needs the room: a connection cannot keep going without
+   its record buffers, so it ends; libre closes it when it reads the
+   shut-down socket (this may run inside another connection's handler) */
+static void evict(void *arg)
+{
+	struct tls_conn *tc = arg;
+
+	if (tc->dead)
+		return;
+
+	give_up(tc, "evicting");
+	(void)shutdown(tcp_conn_fd(tc->tcp), SHUT_RDWR);
+}
+
+
+/* What the record buffers (at full size if bufs, or if they are out)
+   and the ciphertext buffer (rx bytes) can hold after the next step */
+static size_t reckon(const struct tls_conn *tc, bool bufs, size_t rx)
+{
+	size_t b = tls_conn_bufsize(tc);
+
+	if (bufs || b > BUFS_IDLE_MAX)
+		return max(b + rx, (size_t)RECORD_BUFS);
+
+	return b + rx;
+}
+
+
+/* Take it from the budget before the step */
+static int charge(struct tls_conn *tc, bool bufs, size_t rx)
+{
+	size_t need = reckon(tc, bufs, rx);
+	int err;
+
+	if (tc->dead)
+		return ENOSPC;
+
+	if (need <= tc->bh.held)
+		return 0;
+
+	err = budget_take(&tc->bh, need - tc->bh.held);
+	if (!err && tc->dead) {    /* evicted by an eviction it caused */
+		budget_release(&tc->bh);
+		err = ENOSPC;
+	}
+	if (err && !tc->dead)
+		give_up(tc, "refusing");
+
+	return err ? ENOSPC : 0;
+}
+
+
+/* Give back what the connection no longer holds */
+static void settle(struct tls_conn *tc)
+{
+	size_t now = reckon(tc, false, rx_size(tc));
+
+	if (now < tc->bh.held)
+		budget_give(&tc->bh, tc->bh.held - now);
+}
+
+
+/* A server sets mbedtls up once the first record is here whole (or
+   is not a handshake record, for mbedtls to refuse) */
+static bool first_record(const struct mbuf *rx)
+{
+	const uint8_t *p;
+	size_t len;
+
+	if (!rx || mbuf_get_left(rx) < REC_HDR)
+		return false;
+
+	p = mbuf_buf(rx);
+	len = (size_t)p[3] << 8 | p[4];
+
+	return p[0] != 0x16 || len > REC_MAX ||
+		mbuf_get_left(rx) >= REC_HDR + len;
 }
 
 
@@ -154,7 +295,9 @@ static bool estab_handler(int *err, bool active, void *arg)
 	if (!active)
 		return true;
 
-	*err = ssl_setup(tc, true);
+	*err = charge(tc, true, 0);
+	if (!*err)
+		*err = ssl_setup(tc, true);
 	if (!*err)
 		*err = handshake(tc);
 
@@ -186,6 +329,11 @@ static int rx_append(struct tls_conn *tc, struct mbuf *mb)
 
 	if (tc->rx->end + n > RX_MAX)
 		return EOVERFLOW;
+
+	/* exactly what it needs: the budget was charged its size + n */
+	if (tc->rx->end + n > tc->rx->size &&
+	    mbuf_resize(tc->rx, tc->rx->end + n))
+		return ENOMEM;
 
 	tc->rx->pos = tc->rx->end;
 	if (mbuf_write_mem(tc->rx, mbuf_buf(mb), n))
@@ -242,7 +390,19 @@ static bool recv_handler(int *err, struct mbuf *mb, bool *estab, void *arg)
 {
 	struct tls_conn *tc = arg;
 
-	*err = rx_append(tc, mb);
+	*err = charge(tc, false, rx_size(tc) +
+		      mbuf_get_left(mb));
+	if (!*err)
+		*err = rx_append(tc, mb);
+	if (*err)
+		return true;
+
+	if (!tc->setup && !first_record(tc->rx)) {
+		settle(tc);
+		return true;
+	}
+
+	*err = charge(tc, true, rx_size(tc));
 	if (!*err)
 		*err = ssl_setup(tc, false);
 	if (*err)
@@ -250,15 +410,19 @@ static bool recv_handler(int *err, struct mbuf *mb, bool *estab, void *arg)
 
 	if (!tc->up) {
 		*err = handshake(tc);
-		if (*err || !tc->up)
+		if (*err || !tc->up) {
+			settle(tc);
 			return true;
+		}
 
 		*estab = true;
 	}
 
 	*err = read_plain(tc, mb);
-	if (!*err)
+	if (!*err) {
 		idle(tc);
+		settle(tc);
+	}
 
 	/* not handled: libre then reports a new session to the owner and
 	   passes on any plaintext */
@@ -271,9 +435,13 @@ static bool send_handler(int *err, struct mbuf *mb, void *arg)
 	struct tls_conn *tc = arg;
 
 	if (!tc->up) {
-		*err = ENOTCONN;
+		*err = tc->dead ? ENOSPC : ENOTCONN;
 		return true;
 	}
+
+	*err = charge(tc, true, rx_size(tc));
+	if (*err)
+		return true;
 
 	while (mbuf_get_left(mb)) {
 		int n = mbedtls_ssl_write(&tc->ssl, mbuf_buf(mb),
@@ -288,6 +456,7 @@ static bool send_handler(int *err, struct mbuf *mb, void *arg)
 	}
 
 	idle(tc);
+	settle(tc);
 
 	return true;
 }
@@ -317,6 +486,7 @@ int tls_start_tcp(struct tls_conn **ptc, struct tls *tls, struct tcp_conn *tcp,
 		return ENOMEM;
 
 	mbedtls_ssl_init(&tc->ssl);
+	budget_holder_init(&tc->bh, evict, tc);
 	tc->tls = mem_ref(tls);
 	tc->tcp = mem_ref(tcp);
 

@@ -20,10 +20,12 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import { once } from 'node:events';
 import {
-	ROOT, RawWss, connectWss, freePort, httpsGet, openWss, sipOptions,
-	startImsedge, tmpDir, within,
+	CA, ORIGIN, ROOT, RawWss, connectWss, freePort, httpsGet, openWss,
+	sipOptions, startImsedge, tmpDir, within,
 } from './helpers.mjs';
 
 const PER_ADDR = 8;
@@ -304,7 +306,147 @@ describe('W2 admission under hostile load', () => {
 		assert.ok(val('imsedge_handshakes_dropped_total') >= 28, text);
 		assert.ok(val('imsedge_connections_refused_total') >=
 			300 - PER_ADDR, text);
-		assert.ok(val('imsedge_buffer_budget_refusals_total') >= 1, text);
+		assert.ok(val('imsedge_buffer_budget_refusals_total') +
+			val('imsedge_buffer_budget_evictions_total') >= 1, text);
 		assert.ok(val('imsedge_buffer_budget_bytes') <= BUDGET, text);
+	});
+});
+
+
+/**
+ * A TCP stream under a TLS client that, once told to hold, forwards
+ * every write but its last byte: the TLS record it carries never
+ * completes, so the server keeps its record buffers out
+ */
+class Gate extends Duplex {
+	constructor(sock) {
+		super();
+		this.sock = sock;
+		this.hold = false;
+		sock.on('data', (d) => this.push(d));
+		sock.on('end', () => this.push(null));
+		sock.on('close', () => this.destroy());
+		sock.on('error', (e) => this.destroy(e));
+	}
+
+	_write(chunk, enc, cb) {
+		this.sock.write(this.hold ? chunk.subarray(0, -1) : chunk);
+		cb();
+	}
+
+	_read() {}
+}
+
+function rssKiB(pid) {
+	return Number(/^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(
+		`/proc/${pid}/status`, 'utf8'))[1]);
+}
+
+/**
+ * An upgraded WSS client (from `from`) that then sends a 16,000-byte
+ * frame in one TLS record less its last byte; resolves to its TLS socket
+ * and a promise of the error it ends with
+ */
+async function stalledRecord(port, from) {
+	const raw = net.connect({ host: '127.0.0.1', port,
+		localAddress: from });
+	raw.on('error', () => {});
+	await within(once(raw, 'connect'), 3000, `connect from ${from}`);
+	const gate = new Gate(raw);
+	const s = tls.connect({ socket: gate, ca: CA, servername: 'localhost',
+		maxVersion: 'TLSv1.3' });
+	const ended = new Promise((resolve) => {
+		s.once('error', (e) => resolve(e.code || e.message));
+		s.once('close', () => resolve('closed'));
+	});
+	await within(once(s, 'secureConnect'), 3000, 'TLS handshake');
+	let head = '';
+	s.setEncoding('latin1');
+	const up = new Promise((resolve) => s.on('data', (d) => {
+		head += d;
+		if (head.includes('\r\n\r\n'))
+			resolve(head);
+	}));
+	s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
+		'Upgrade: websocket\r\nConnection: Upgrade\r\n' +
+		`Sec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}` +
+		'\r\nSec-WebSocket-Version: 13\r\n' +
+		`Origin: ${ORIGIN}\r\nSec-WebSocket-Protocol: sip\r\n\r\n`);
+	assert.match(await within(up, 3000, 'upgrade'), /^HTTP\/1\.1 101 /);
+	gate.hold = true;
+	s.write(Buffer.concat([frameHead(16000), crypto.randomBytes(16000)]));
+	return { s, ended };
+}
+
+describe('TLS record buffers in buffer_budget', () => {
+	// 1 MiB holds the record buffers of about 36 connections (28 KiB
+	// each while a record is moving: 16.7 KB in, 8.5 KB out, room for a
+	// ClientHello); 160 clients each leave a record unfinished
+	const N = 160;
+	let ims, metricsPort;
+	const clients = [];
+
+	before(async () => {
+		metricsPort = await freePort();
+		ims = await startImsedge({
+			metrics_listen: `127.0.0.1:${metricsPort}`,
+			buffer_budget: BUDGET,
+			w2_max_message: MAX_MESSAGE,
+			w2_ping_interval: 0,
+		});
+	});
+
+	after(async () => {
+		for (const c of clients)
+			c.s.destroy();
+		await ims?.stopExpectRunning();
+	});
+
+	test('a flood of clients sending large records at once is held to ' +
+	     'buffer_budget: the longest-holding are closed with a TLS ' +
+	     'internal_error alert and a log line, RSS stays bounded, a new ' +
+	     'client is served', async (t) => {
+		const metric = async (name) => {
+			const text = await new Promise((resolve, reject) => {
+				http.get({ host: '127.0.0.1', port: metricsPort,
+					path: '/metrics' }, (res) => {
+					let b = '';
+					res.on('data', (d) => { b += d; });
+					res.on('end', () => resolve(b));
+				}).on('error', reject);
+			});
+			return Number(new RegExp(`^${name} (\\d+)$`, 'm')
+				.exec(text)?.[1]);
+		};
+		const rss0 = rssKiB(ims.proc.pid);
+		let peak = 0;
+		for (let i = 0; i < N; i++) {
+			clients.push(await stalledRecord(ims.port,
+				`127.0.5.${1 + (i % 200)}`));
+			if (i % 20 === 19)
+				peak = Math.max(peak, await metric(
+					'imsedge_buffer_budget_bytes'));
+		}
+		await ims.waitLog(/evicting TLS connection with 127\.0\.5\.\d+:\d+: buffer_budget spent/,
+			3000, 0);
+		const rss1 = rssKiB(ims.proc.pid);
+
+		// about N - 36 evicted, oldest first, each told why
+		const ends = await Promise.all(clients.slice(0, 20).map((c) =>
+			within(c.ended, 3000, 'an evicted client to end')));
+		assert.ok(ends.every((e) => /ALERT_INTERNAL_ERROR/.test(e)),
+			`ends: ${ends}`);
+		const evicted = await metric('imsedge_buffer_budget_evictions_total');
+		assert.ok(evicted >= N - 50 && evicted <= N, `${evicted} evicted`);
+		assert.ok(peak <= BUDGET, `budget peak ${peak}`);
+
+		// without the budget: N × 25 KiB of record buffers alone
+		assert.ok(rss1 - rss0 < (N * 25) / 2,
+			`RSS ${rss0} -> ${rss1} KiB`);
+
+		await assertServed(ims, '127.0.0.1');
+		assert.ok(ims.running, 'imsedge is still running');
+		t.diagnostic(`RSS ${rss0} -> ${rss1} KiB, ${evicted} evicted, ` +
+			`budget peak ${peak} bytes`);
 	});
 });

@@ -721,9 +721,9 @@ static size_t bufsize(const struct peer *p)
 
 
 /* (6) After the peer's first SRTP packet (issue 13): the server frees
-   the state it kept to resend its last flight, both release their
-   record buffers while idle and take them back for data both ways, a
-   ClientHello of a new association (answered with a HelloVerifyRequest)
+   the state it kept to resend its last flight, both drop the peer's
+   parsed certificate and release their record buffers while idle and
+   take them back for data both ways, a ClientHello of a new association (answered with a HelloVerifyRequest)
    and the peer's close alert (D-32) */
 int test_dtls_lean(void)
 {
@@ -744,9 +744,16 @@ int test_dtls_lean(void)
 	TEST_ASSERT(pr.srv.s->ssl.MBEDTLS_PRIVATE(handshake) != NULL);
 	TEST_ASSERT(bufsize(&pr.srv) > 16384);
 
+	TEST_ASSERT(pr.srv.s->ssl.MBEDTLS_PRIVATE(session)->
+		    MBEDTLS_PRIVATE(peer_cert) != NULL);
 	dtls_sess_peer_keyed(pr.cli.s, true);
 	dtls_sess_peer_keyed(pr.srv.s, true);
 	TEST_ASSERT(pr.srv.s->ssl.MBEDTLS_PRIVATE(handshake) == NULL);
+	/* nor the peer's parsed certificate (its fingerprints are kept) */
+	TEST_ASSERT(pr.srv.s->ssl.MBEDTLS_PRIVATE(session)->
+		    MBEDTLS_PRIVATE(peer_cert) == NULL);
+	TEST_ASSERT(pr.cli.s->ssl.MBEDTLS_PRIVATE(session)->
+		    MBEDTLS_PRIVATE(peer_cert) == NULL);
 	TEST_ASSERT(bufsize(&pr.cli) <= 128);
 	TEST_ASSERT(bufsize(&pr.srv) <= 128);
 

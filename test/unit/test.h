@@ -74,6 +74,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_ws_conn_limits)   \
 	X(test_ws_conn_close)    \
 	X(test_ws_conn_budget)   \
+	X(test_budget_oldest_equal) \
 	X(test_w2_addr)          \
 	X(test_trim)             \
 	X(test_sipx_decode)      \
@@ -93,6 +94,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_tls_loopback)     \
 	X(test_tls_bad_cert)     \
 	X(test_tls_idle_release) \
+	X(test_tls_psa_slices)   \
 	X(test_tls_rand_source)  \
 	X(test_dtls_handshake)   \
 	X(test_dtls_bad_fingerprint) \

@@ -5,6 +5,11 @@
 #include <ctype.h>
 #include <string.h>
 #include <re.h>
+#include <psa/crypto.h>
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+#include <malloc.h>
+#define HAVE_MALLINFO2 1
+#endif
 #include "tls/tlsx.h"
 #include "test.h"
 
@@ -346,5 +351,54 @@ int test_tls_rand_source(void)
 	src_calls = 0;
 	src_bytes = 0;
 
+	return err;
+}
+
+
+/* mbedtls patch 0003 (issue 13): the PSA key store's slices that a load
+   of keys made (two per TLS 1.3 connection) are freed once their keys
+   are gone; before, about 200 KB stayed after 2,000 keys. glibc without
+   ASan only (mallinfo2); elsewhere the keys are still made and gone */
+int test_tls_psa_slices(void)
+{
+	enum { N = 2000 };
+	static psa_key_id_t ids[N];
+	psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+	uint8_t key[16];
+	size_t i, n = 0;
+	int err = 0;
+#ifdef HAVE_MALLINFO2
+	size_t before, after;
+#endif
+
+	TEST_EQ(psa_crypto_init(), PSA_SUCCESS);
+	memset(key, 0x5a, sizeof(key));
+	psa_set_key_type(&attr, PSA_KEY_TYPE_AES);
+	psa_set_key_bits(&attr, 128);
+	psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_ENCRYPT);
+	psa_set_key_algorithm(&attr, PSA_ALG_CTR);
+
+#ifdef HAVE_MALLINFO2
+	before = mallinfo2().uordblks;
+#endif
+	for (n = 0; n < N; n++)
+		TEST_EQ(psa_import_key(&attr, key, sizeof(key), &ids[n]),
+			PSA_SUCCESS);
+	for (i = 0; i < n; i++)
+		TEST_EQ(psa_destroy_key(ids[i]), PSA_SUCCESS);
+	n = 0;
+#ifdef HAVE_MALLINFO2
+	after = mallinfo2().uordblks;
+	TEST_ASSERT(after < before + 16384);
+#endif
+
+	/* and the store still works: a key again, in the first slice */
+	TEST_EQ(psa_import_key(&attr, key, sizeof(key), &ids[0]),
+		PSA_SUCCESS);
+	n = 1;
+
+ out:
+	for (i = 0; i < n; i++)
+		(void)psa_destroy_key(ids[i]);
 	return err;
 }

@@ -614,3 +614,58 @@ int test_ws_conn_budget(void)
 	mem_deref(mb);
 	return err;
 }
+
+
+/* Equal holders (TLS record buffers are all one size): the one that has
+   held longest is evicted for a new one; a holder that gave everything
+   back and took again counts from its new take (issue 13) */
+struct eq_holder {
+	struct budget_holder bh;
+	bool evicted;
+};
+
+static void eq_evict(void *arg)
+{
+	struct eq_holder *e = arg;
+
+	e->evicted = true;
+	budget_release(&e->bh);
+}
+
+
+int test_budget_oldest_equal(void)
+{
+	struct eq_holder e[4];
+	size_t i;
+	int err = 0;
+
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < 4; i++)
+		budget_holder_init(&e[i].bh, eq_evict, &e[i]);
+
+	TEST_EQ(budget_used(), 0);
+	budget_set_limit(3000);
+
+	TEST_ERR(budget_take(&e[0].bh, 1000));
+	TEST_ERR(budget_take(&e[1].bh, 1000));
+	TEST_ERR(budget_take(&e[2].bh, 1000));
+
+	/* e[0] lets go and takes again: now e[1] is the oldest */
+	budget_give(&e[0].bh, 1000);
+	TEST_ERR(budget_take(&e[0].bh, 1000));
+
+	TEST_ERR(budget_take(&e[3].bh, 1000));
+	TEST_ASSERT(e[1].evicted);
+	TEST_ASSERT(!e[0].evicted && !e[2].evicted);
+	TEST_EQ(budget_used(), 3000);
+
+	/* more than any other holds: refused, nobody evicted */
+	TEST_EQ(budget_take(&e[1].bh, 1001), ENOSPC);
+	TEST_ASSERT(!e[0].evicted && !e[2].evicted && !e[3].evicted);
+
+ out:
+	for (i = 0; i < 4; i++)
+		budget_release(&e[i].bh);
+	budget_set_limit(0);
+	return err;
+}

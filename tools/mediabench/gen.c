@@ -711,12 +711,13 @@ static void xc_send(struct call *c, bool browser)
 
 
 /* the loops of frames each side sends (libopus, vo-amrwbenc, G.711 and
-   G.722 through src/codec: what a browser and a phone would send) */
+   G.722 through src/codec: what a browser and a phone would send); a
+   build without TRANSCODE (make REL=1 TRANSCODE=0) has no --xcode */
 static int xc_payloads(struct gen *g)
 {
 #ifndef IMSEDGE_TRANSCODE
 	(void)g;
-	return ENOTSUP;  /* a TRANSCODE=0 build has no codecs */
+	return ENOTSUP;
 #else
 	struct codec_prm op = {16000, 9, 32000, false, true, 0};
 	struct codec_prm ap = {16000, 0, 0, false, false, 8};

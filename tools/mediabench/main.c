@@ -29,6 +29,7 @@
 #include <re.h>
 #include "tls/tlsx.h"
 #include "core/log.h"
+#include "core/trim.h"
 #include "agw/agw.h"
 #include "mb.h"
 
@@ -325,6 +326,8 @@ int main(int argc, char *argv[])
 	int lost = 0;
 	ssize_t n;
 	int i, err = 0;
+
+	trim_setup(argv);   /* imsedge's allocator settings, agwd's too */
 
 	memset(&ra, 0, sizeof(ra));
 	memset(&rr, 0, sizeof(rr));
