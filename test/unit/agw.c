@@ -1467,6 +1467,37 @@ static bool heap_now(size_t *b)
 }
 
 
+/* the transcoding tests' AGW: transcoding on, one transcoded stream */
+static int xc_open(struct fix *f)
+{
+	struct agw_conf conf;
+
+	conf_std(&conf);
+	conf.transcoding = true;
+	conf.max_xcode = 1;
+	conf.opus_complexity = 5;
+
+	return fix_open(f, &conf);
+}
+
+
+/* a call up to the AGW's DTLS toward the checked browser address */
+static int xc_call(struct fix *f)
+{
+	struct agw_w3_prm prm;
+	int err;
+
+	TEST_ERR(prm_make(f, &prm, AGW_SETUP_ACTIVE, f->br.tls));
+	TEST_ERR(call_setup(f, &prm));
+	TEST_ERR(br_dtls(f, DTLS_SERVER));
+	TEST_ERR(br_check(f, true));
+	TEST_ERR(wait_for(f, U_DTLS, 1, GUARD_MS));
+
+ out:
+	return err;
+}
+
+
 int test_agw_xcode(void)
 {
 	struct codec_prm op = {16000, 5, 0, false, true, 0};
@@ -1474,8 +1505,6 @@ int test_agw_xcode(void)
 	struct codec_enc *opus_enc = NULL, *amr_enc = NULL;
 	struct codec_dec *opus_dec = NULL, *amr_dec = NULL;
 	struct agw_xcode_prm xp;
-	struct agw_w3_prm prm;
-	struct agw_conf conf;
 	struct memstat m0, m1;
 	size_t h0 = 0, h1 = 0;
 	bool stat, heap;
@@ -1490,11 +1519,7 @@ int test_agw_xcode(void)
 	struct fix f;
 	int err;
 
-	conf_std(&conf);
-	conf.transcoding = true;
-	conf.max_xcode = 1;
-	conf.opus_complexity = 5;
-	TEST_ERR(fix_open(&f, &conf));
+	TEST_ERR(xc_open(&f));
 	pcm = mem_zalloc(3 * XC_FRAMES * 320 * sizeof(*pcm), NULL);
 	TEST_ASSERT(pcm);
 	TEST_ERR(codec_enc_alloc(&opus_enc, codec_get(CODEC_OPUS), &op));
@@ -1502,11 +1527,7 @@ int test_agw_xcode(void)
 	TEST_ERR(codec_enc_alloc(&amr_enc, codec_get(CODEC_AMRWB), &wp));
 	TEST_ERR(codec_dec_alloc(&amr_dec, codec_get(CODEC_AMRWB), &wp));
 
-	TEST_ERR(prm_make(&f, &prm, AGW_SETUP_ACTIVE, f.br.tls));
-	TEST_ERR(call_setup(&f, &prm));
-	TEST_ERR(br_dtls(&f, DTLS_SERVER));
-	TEST_ERR(br_check(&f, true));
-	TEST_ERR(wait_for(&f, U_DTLS, 1, GUARD_MS));
+	TEST_ERR(xc_call(&f));
 
 	memset(&xp, 0, sizeof(xp));
 	xp.w3_pt = PT;
@@ -1649,8 +1670,6 @@ int test_agw_xcode_g722(void)
 	struct codec_dec *opus_dec = NULL, *g722_dec = NULL;
 	const struct agw_stream *st;
 	struct agw_xcode_prm xp;
-	struct agw_w3_prm prm;
-	struct agw_conf conf;
 	int16_t *pcm = NULL, in[320];
 	uint8_t pkt[PKT], frame[CODEC_MAX_FRAME];
 	size_t n = 0, len, k, phase = 0;
@@ -1661,11 +1680,7 @@ int test_agw_xcode_g722(void)
 	struct fix f;
 	int err;
 
-	conf_std(&conf);
-	conf.transcoding = true;
-	conf.max_xcode = 1;
-	conf.opus_complexity = 5;
-	TEST_ERR(fix_open(&f, &conf));
+	TEST_ERR(xc_open(&f));
 	pcm = mem_zalloc(XC_FRAMES * 320 * sizeof(*pcm), NULL);
 	TEST_ASSERT(pcm);
 	TEST_ERR(codec_enc_alloc(&opus_enc, codec_get(CODEC_OPUS), &op));
@@ -1673,11 +1688,7 @@ int test_agw_xcode_g722(void)
 	TEST_ERR(codec_enc_alloc(&g722_enc, codec_get(CODEC_G722), &gp));
 	TEST_ERR(codec_dec_alloc(&g722_dec, codec_get(CODEC_G722), &gp));
 
-	TEST_ERR(prm_make(&f, &prm, AGW_SETUP_ACTIVE, f.br.tls));
-	TEST_ERR(call_setup(&f, &prm));
-	TEST_ERR(br_dtls(&f, DTLS_SERVER));
-	TEST_ERR(br_check(&f, true));
-	TEST_ERR(wait_for(&f, U_DTLS, 1, GUARD_MS));
+	TEST_ERR(xc_call(&f));
 
 	memset(&xp, 0, sizeof(xp));
 	xp.w3_pt = PT;
