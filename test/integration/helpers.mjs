@@ -69,23 +69,15 @@ let portNext = (process.pid * 7919) % PORT_SPAN;
 
 async function portFree(port) {
 	const srv = net.createServer();
-	const udp = dgram.createSocket('udp4');
 	try {
 		srv.listen(port, '127.0.0.1');
 		await once(srv, 'listening');
-		udp.bind(port, '127.0.0.1');
-		await once(udp, 'listening');
-		return true;
 	} catch {
 		return false;
 	} finally {
 		srv.close();
-		try {
-			udp.close();
-		} catch {
-			// never bound
-		}
 	}
+	return udpFree(port);
 }
 
 export async function freePort() {
