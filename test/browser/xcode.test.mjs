@@ -418,6 +418,20 @@ async function switchTo(ctx, codec, x) {
 	return `${codec}: browser ${heard.hz.toFixed(0)} Hz`;
 }
 
+/* one mid-call step: its note kept, its name on a failure, its time */
+function stepper(notes, prefix, label) {
+	return async (what, fn) => {
+		try {
+			notes.push(await fn());
+		} catch (e) {
+			e.message = `${prefix}${what}: ${e.message}`;
+			throw e;
+		} finally {
+			phase(`${label}: ${what}`);
+		}
+	};
+}
+
 /* the AMR-WB UE (with DTMF) calls; mid-call: DTMF both ways, loss, hold
    and resume, codec changes to AMR and PCMA */
 async function midCall(ctx, x) {
@@ -437,16 +451,7 @@ async function midCall(ctx, x) {
 	await until(() => speech(ue, codec) >= SKIP, 5000, 'speech at the UE');
 	phase('mid: call');
 	const notes = [];
-	const step = async (what, fn) => {
-		try {
-			notes.push(await fn());
-		} catch (e) {
-			e.message = `${what}: ${e.message}`;
-			throw e;
-		} finally {
-			phase(`mid: ${what}`);
-		}
-	};
+	const step = stepper(notes, '', 'mid');
 	await step('DTMF to the UE', () => dtmfToUe(x, rate));
 	await step('DTMF to the browser', () => dtmfToBrowser(x));
 	await step('loss', () => lossy(x));
@@ -527,16 +532,7 @@ async function pageMidCall(ctx, x) {
 	await until(() => speech(ue, codec) >= SKIP, 5000, 'speech at the UE');
 	phase('page mid: call');
 	const notes = [];
-	const step = async (what, fn) => {
-		try {
-			notes.push(await fn());
-		} catch (e) {
-			e.message = `the browser called; ${what}: ${e.message}`;
-			throw e;
-		} finally {
-			phase(`page mid: ${what}`);
-		}
-	};
+	const step = stepper(notes, 'the browser called; ', 'page mid');
 	await step('DTMF to the UE', () => dtmfToUe(x, rate));
 	await step('DTMF to the browser', () => dtmfToBrowser(x));
 	await step('hold', () => pageHoldResume(x));
