@@ -1,7 +1,9 @@
 /**
  * @file sipx.c  SIP helpers over libre's parser: validation and replies
  */
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 #include <re.h>
 #include "sipx.h"
 
@@ -22,23 +24,10 @@ static bool clen_valid(const struct pl *clen)
 }
 
 
-/**
- * Decode one whole SIP message (as carried in one WebSocket message or
- * one UDP datagram, so a short body is malformed, not "more to come")
- *
- * @param msgp Returned message
- * @param p    Bytes
- * @param n    Length
- *
- * @return 0 if success, EBADMSG if malformed, otherwise errorcode
- */
-int sipx_decode(struct sip_msg **msgp, const uint8_t *p, size_t n)
+static int decode(struct sip_msg **msgp, const uint8_t *p, size_t n)
 {
 	struct mbuf *mb;
 	int err;
-
-	if (!msgp || !p)
-		return EINVAL;
 
 	/* the message keeps a reference to its buffer */
 	mb = mbuf_alloc(n ? n : 1);
@@ -68,6 +57,141 @@ int sipx_decode(struct sip_msg **msgp, const uint8_t *p, size_t n)
  out:
 	mem_deref(mb);
 	return err;
+}
+
+
+static bool digits(const uint8_t *p, size_t n, size_t *i)
+{
+	size_t s = *i;
+
+	while (*i < n && p[*i] >= '0' && p[*i] <= '9')
+		++*i;
+
+	return *i > s && *i - s <= 3;
+}
+
+
+/*
+ * The length of a Request-Line's prefix up to its version, if the line
+ * is "Method SP Request-URI SP SIP/digits.digits CRLF" and libre would
+ * not take it as it is: another version (RFC 4475 3.1.2.16 badvers) or
+ * "SIP" not in upper case (case-insensitive, RFC 3261 7.1); else 0.
+ * *v2 tells whether the version is 2.0.
+ */
+static size_t version_at(const uint8_t *p, size_t n, bool *v2)
+{
+	size_t i = 0, sp = 0, ver;
+
+	while (i < n && sp < 2 && p[i] != '\r' && p[i] != '\n') {
+		if (p[i] == ' ' || p[i] == '\t') {
+			if (p[i] == '\t' || i == 0 || p[i - 1] == ' ')
+				return 0;
+			++sp;
+		}
+		++i;
+	}
+
+	if (sp != 2)
+		return 0;
+
+	ver = i;
+	if (n - i < 4 || strncasecmp((const char *)p + i, "SIP/", 4))
+		return 0;
+
+	i += 4;
+	if (!digits(p, n, &i) || i >= n || p[i++] != '.' || !digits(p, n, &i))
+		return 0;
+
+	if (i + 2 > n || p[i] != '\r' || p[i + 1] != '\n')
+		return 0;
+
+	*v2 = i - ver == 7 && !memcmp(p + ver + 4, "2.0", 3);
+	if (*v2 && !memcmp(p + ver, "SIP", 3))
+		return 0;
+
+	return ver;
+}
+
+
+/*
+ * "SIP/d.d/" as "SIP/2.0/" in the header section, so that libre takes
+ * a Via of another version (its Via parser wants 2.0); same length, so
+ * the original bytes can be put back over the decoded message
+ */
+static void vias_as_20(uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i++) {
+		if (p[i] == '\r' && i + 4 <= n && !memcmp(p + i, "\r\n\r\n", 4))
+			return;
+
+		if (!memcmp(p + i, "SIP/", 4) && isdigit(p[i + 4]) &&
+		    p[i + 5] == '.' && isdigit(p[i + 6]) && p[i + 7] == '/')
+			memcpy(p + i + 4, "2.0", 3);
+	}
+}
+
+
+/**
+ * Decode one whole SIP message (as carried in one WebSocket message or
+ * one UDP datagram, so a short body is malformed, not "more to come")
+ *
+ * A request of another SIP version (RFC 4475 3.1.2.16) is decoded as if
+ * it were 2.0 so that it can be answered 505: then EPROTONOSUPPORT is
+ * returned with *msgp set, and the caller answers and frees it.
+ *
+ * @param msgp Returned message
+ * @param p    Bytes
+ * @param n    Length
+ *
+ * @return 0 if success, EBADMSG if malformed, EPROTONOSUPPORT if a
+ *         request of another version, otherwise errorcode
+ */
+int sipx_decode(struct sip_msg **msgp, const uint8_t *p, size_t n)
+{
+	uint8_t *q;
+	size_t ver, end;
+	bool v2 = false;
+	int err;
+
+	if (!msgp || !p)
+		return EINVAL;
+
+	err = decode(msgp, p, n);
+	if (err != EBADMSG)
+		return err;
+
+	ver = version_at(p, n, &v2);
+	if (!ver)
+		return err;
+
+	for (end = ver; p[end] != '\r'; end++)
+		;
+
+	q = mem_alloc(ver + 7 + (n - end), NULL);
+	if (!q)
+		return ENOMEM;
+
+	memcpy(q, p, ver);
+	memcpy(q + ver, "SIP/2.0", 7);
+	memcpy(q + ver + 7, p + end, n - end);
+	vias_as_20(q + ver + 7, n - end);
+
+	err = decode(msgp, q, ver + 7 + (n - end));
+	mem_deref(q);
+	if (err)
+		return err;
+
+	/* the headers as they came (same lengths): a 505 copies its Via */
+	memcpy((*msgp)->mb->buf + ver + 7, p + end, n - end);
+
+	if (!(*msgp)->req) {
+		*msgp = mem_deref(*msgp);
+		return EBADMSG;
+	}
+
+	return v2 ? 0 : EPROTONOSUPPORT;
 }
 
 
@@ -219,6 +343,12 @@ int sipx_validate(const struct sip_msg *msg, const char **reason)
 
 	if (!sip_msg_hdr(msg, SIP_HDR_CSEQ) || !pl_isset(&msg->cseq.met)) {
 		*reason = "Missing or bad CSeq";
+		return EBADMSG;
+	}
+
+	if (!msg->req && (msg->ver.l != 7 ||
+			  pl_strcasecmp(&msg->ver, "SIP/2.0"))) {
+		*reason = "Bad Status-Line";
 		return EBADMSG;
 	}
 

@@ -280,6 +280,14 @@ static void ws_msg(enum ws_opcode op, struct mbuf *mb, void *arg)
 	(void)op;
 
 	err = sipx_decode(&msg, mbuf_buf(mb), mbuf_get_left(mb));
+	if (err == EPROTONOSUPPORT) {
+		log_info("%J: %r request of another SIP version: 505",
+			 &conn->peer, &msg->met);
+		if (pl_strcmp(&msg->met, "ACK"))
+			w2_conn_reply(conn, msg, 505, "Version Not Supported",
+				      NULL);
+		goto out;
+	}
 	if (err) {
 		log_info("%J: unparsable SIP message (%zu bytes), closing "
 			 "with 1007", &conn->peer, mbuf_get_left(mb));

@@ -24,11 +24,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sip_msg *msg = NULL;
 	const char *reason = NULL;
 	struct mbuf *mb;
+	int err;
 
 	if (size > 65536)
 		return 0;
 
-	if (sipx_decode(&msg, data, size))
+	err = sipx_decode(&msg, data, size);
+	if (err == EPROTONOSUPPORT) {
+		/* another SIP version: W2 answers 505 */
+		mb = mbuf_alloc(512);
+		if (mb)
+			(void)sipx_reply(mb, msg, 505, "Version Not Supported",
+					 NULL);
+		mem_deref(mb);
+		mem_deref(msg);
+		return 0;
+	}
+	if (err)
 		return 0;
 
 	if (!sipx_validate(msg, &reason) && msg->req) {

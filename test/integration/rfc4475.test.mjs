@@ -260,6 +260,45 @@ for (const [name, make] of UNPARSABLE) {
 	});
 }
 
+// 3.1.2.16 badvers: W2 answers 505 (RFC 3261 8.2.6.2 copy of the Via as
+// sent, SIP/7.0 included) and keeps the connection; Mw (libre's parser)
+// cannot answer it: dropped (UDP) or closed (TCP) with a log line
+const BADVERS = () => msg(['OPTIONS sip:t.watson@example.org SIP/7.0',
+	'Via:     SIP/7.0/UDP c.example.com;branch=z9hG4bKkdjuw',
+	'Max-Forwards:     70',
+	'From:    A. Bell <sip:a.g.bell@example.com>;tag=qweoiqpe',
+	'To:      T. Watson <sip:t.watson@example.org>',
+	'Call-ID: badvers.31417@c.example.com', 'CSeq:    1 OPTIONS', 'l: 0']);
+
+test('RFC 4475 3.1.2.16 badvers: W2 answers 505, Mw drops or closes', T,
+	async () => {
+		const c = await w2();
+		try {
+			let mark = ims.mark();
+			const r = await c.request(BADVERS());
+			assert.equal(r.status, 505, JSON.stringify(r));
+			assert.match(r.text, /^Via: SIP\/7\.0\/UDP c\.example\.com;/m);
+			assert.match(r.text, /^Call-ID: badvers\.31417@c\.example\.com/m);
+			await ims.waitLog(/OPTIONS request of another SIP version: 505/,
+				3000, mark);
+			// the same socket still works: the version was the only fault
+			mark = ims.mark();
+			const ok = await c.request(BADVERS().replace('SIP/7.0\r\n',
+				'SIP/2.0\r\n').replace('SIP/7.0/UDP', 'SIP/2.0/UDP'));
+			assert.notEqual(ok.status, 505, JSON.stringify(ok));
+		} finally {
+			c.terminate();
+		}
+		let mark = ims.mark();
+		assert.equal(await udp(BADVERS(), 800), null);
+		await ims.waitLog(/sip: 127\.0\.0\.1:\d+: unparsable message over UDP/,
+			3000, mark);
+		mark = ims.mark();
+		const t = await tcp(BADVERS());
+		assert.equal(t.rsp, null);
+		assert.ok(t.closed, 'TCP connection left open');
+	});
+
 test('Mw TCP without Content-Length: closed with a log line', T, async () => {
 	const mark = ims.mark();
 	const t = await tcp(msg(['OPTIONS sip:user@example.com SIP/2.0',
