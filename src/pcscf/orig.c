@@ -585,6 +585,32 @@ static int forward_register(struct pcscf *p, struct flow *fl,
 }
 
 
+/* Proxy-Require with tags the eP-CSCF does not know: 420 (not for ACK
+   and CANCEL, which take no extensions) */
+static bool proxy_require_refused(struct flow *fl, const struct sip_msg *msg)
+{
+	char hdr[256];
+	int err;
+
+	if (!pl_strcmp(&msg->met, "ACK") || !pl_strcmp(&msg->met, "CANCEL"))
+		return false;
+
+	err = trust_proxy_require(msg, hdr, sizeof(hdr));
+	if (!err)
+		return false;
+
+	log_info("%J: %r %r rejected: Proxy-Require %s",
+		 w2_conn_peer(fl->conn), &msg->met, &msg->ruri,
+		 err == ENOTSUP ? "not supported" : "malformed");
+	if (err == ENOTSUP)
+		w2_conn_reply(fl->conn, msg, 420, "Bad Extension", hdr);
+	else
+		w2_conn_reply(fl->conn, msg, 400, "Bad Proxy-Require", NULL);
+
+	return true;
+}
+
+
 /**
  * Handle a request from a browser
  *
@@ -614,9 +640,14 @@ bool orig_request(struct pcscf *p, struct flow *fl, const struct sip_msg *msg)
 			 &msg->met, &msg->ruri, why);
 		if (pl_strcmp(&msg->met, "ACK"))
 			w2_conn_reply(fl->conn, msg, err == ELOOP ? 483 :
-				      err == EBADMSG ? 400 : 403, why, NULL);
+				      err == EBADMSG ? 400 :
+				      err == EPROTONOSUPPORT ? 416 : 403,
+				      why, NULL);
 		return true;
 	}
+
+	if (proxy_require_refused(fl, msg))
+		return true;
 
 	if (!pl_strcmp(&msg->met, "ACK")) {
 		ack(p, fl, msg, fwd);

@@ -49,7 +49,9 @@ static void destructor(void *arg)
 static bool for_w2(const struct sip_msg *msg)
 {
 	return !pl_strcmp(&msg->met, "OPTIONS") && !pl_isset(&msg->to.tag) &&
-		!pl_isset(&msg->uri.user);
+		!pl_isset(&msg->uri.user) &&
+		(!pl_strcasecmp(&msg->uri.scheme, "sip") ||
+		 !pl_strcasecmp(&msg->uri.scheme, "sips"));
 }
 
 

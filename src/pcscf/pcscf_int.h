@@ -226,6 +226,7 @@ typedef const char *(trust_ip_h)(const struct pl *scheme,
 enum trust_act trust_hdr(const struct pl *name);
 bool trust_skip(const struct sip_hdr *hdr, void *arg);
 int  trust_check(const struct sip_msg *msg, const char **why);
+int  trust_proxy_require(const struct sip_msg *msg, char *hdr, size_t sz);
 int  trust_maxfwd(const struct sip_msg *msg, uint32_t *fwd);
 int  trust_print_auth(struct mbuf *mb, const struct sip_msg *msg,
 		      trust_ip_h *iph, void *arg);

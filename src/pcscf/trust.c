@@ -180,6 +180,40 @@ static int auth_check(const struct pl *val, const char **why)
 }
 
 
+/* The schemes a request from W2 may address (RFC 3261 16.3 step 2:
+   416 for the others): SIP, SIPS, tel (TS 24.229 5.1.2A) and urn
+   (emergency service URNs, RFC 5031) */
+static bool ruri_scheme_known(const struct pl *scheme)
+{
+	return !pl_strcasecmp(scheme, "sip") ||
+		!pl_strcasecmp(scheme, "sips") ||
+		!pl_strcasecmp(scheme, "tel") ||
+		!pl_strcasecmp(scheme, "urn");
+}
+
+
+/* Headers in a URI: a '?' after the userinfo. The user part may hold
+   '?' (RFC 3261 25.1 user-unreserved; RFC 4475 3.1.1.2 intmeth), the
+   host, port and parameters never; a '@' cannot appear unescaped after
+   the userinfo, so the first one ends it */
+static bool ruri_headers(const struct pl *ruri)
+{
+	const char *q = pl_strchr(ruri, '?');
+	const char *at = pl_strchr(ruri, '@');
+	struct pl rest;
+
+	if (!q)
+		return false;
+	if (!at || q > at)
+		return true;
+
+	rest.p = at;
+	rest.l = ruri->l - (size_t)(at - ruri->p);
+
+	return pl_strchr(&rest, '?') != NULL;
+}
+
+
 /**
  * Check a request from W2 at the trust boundary before anything of it
  * is used: credentials that scan, no hidden integrity-protected, a
@@ -188,7 +222,8 @@ static int auth_check(const struct pl *val, const char **why)
  * @param msg Request
  * @param why Reason phrase on failure
  *
- * @return 0 if it may go on, EBADMSG (400) or EACCES (403)
+ * @return 0 if it may go on, EBADMSG (400), EACCES (403) or
+ *         EPROTONOSUPPORT (416)
  */
 int trust_check(const struct sip_msg *msg, const char **why)
 {
@@ -207,9 +242,14 @@ int trust_check(const struct sip_msg *msg, const char **why)
 			return err;
 	}
 
+	if (!ruri_scheme_known(&msg->uri.scheme)) {
+		*why = "Unsupported URI Scheme";
+		return EPROTONOSUPPORT;
+	}
+
 	/* headers embedded in the Request-URI mean nothing in a request
 	   (RFC 3261 19.1.5) but a core might apply them: refused */
-	if (pl_strchr(&msg->ruri, '?')) {
+	if (ruri_headers(&msg->ruri)) {
 		*why = "Headers in Request-URI";
 		return EBADMSG;
 	}
@@ -340,4 +380,71 @@ int trust_print_auth(struct mbuf *mb, const struct sip_msg *msg,
 	}
 
 	return err;
+}
+
+
+struct unsup {
+	char *buf;
+	size_t sz;
+	size_t n;
+	bool bad;
+};
+
+
+static bool tag_check(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		      void *arg)
+{
+	struct unsup *u = arg;
+	struct pl tag = hdr->val;
+	int n;
+	(void)msg;
+
+	while (tag.l && (tag.p[tag.l - 1] == ' ' || tag.p[tag.l - 1] == '\t'))
+		--tag.l;
+
+	if (!pl_strcasecmp(&tag, "sec-agree"))
+		return false;
+
+	if (!sipx_token(&tag)) {
+		u->bad = true;
+		return true;
+	}
+
+	n = re_snprintf(u->buf + u->n, u->sz - u->n, "%s%r",
+			u->n ? ", " : "Unsupported: ", &tag);
+	if (n > 0 && (size_t)n < u->sz - u->n)
+		u->n += (size_t)n;
+
+	return false;
+}
+
+
+/**
+ * Proxy-Require option tags the eP-CSCF does not support (RFC 3261
+ * 16.3 step 5: 420 with Unsupported); sec-agree is understood (TS
+ * 24.229; it is taken off toward the core)
+ *
+ * @param msg Request
+ * @param hdr Returned "Unsupported: ..." header line with CRLF
+ * @param sz  Size of hdr
+ *
+ * @return 0 if none, ENOTSUP (420) if some, EBADMSG if a tag is not one
+ */
+int trust_proxy_require(const struct sip_msg *msg, char *hdr, size_t sz)
+{
+	struct unsup u = { hdr, sz - 2, 0, false };
+
+	if (!msg || !hdr || sz < 32)
+		return EINVAL;
+
+	hdr[0] = '\0';
+	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_PROXY_REQUIRE, tag_check,
+				&u);
+	if (u.bad)
+		return EBADMSG;
+	if (!u.n)
+		return 0;
+
+	memcpy(hdr + u.n, "\r\n", 3);
+	return ENOTSUP;
 }

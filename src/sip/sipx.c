@@ -49,10 +49,8 @@ static int decode(struct sip_msg **msgp, const uint8_t *p, size_t n)
 	   Content-Length may be absent, but if present it must match */
 	if (pl_isset(&(*msgp)->clen) &&
 	    (!clen_valid(&(*msgp)->clen) ||
-	     pl_u32(&(*msgp)->clen) != mbuf_get_left(mb))) {
-		*msgp = mem_deref(*msgp);
-		err = EBADMSG;
-	}
+	     pl_u32(&(*msgp)->clen) != mbuf_get_left(mb)))
+		err = EMSGSIZE;
 
  out:
 	mem_deref(mb);
@@ -72,48 +70,6 @@ static bool digits(const uint8_t *p, size_t n, size_t *i)
 
 
 /*
- * The length of a Request-Line's prefix up to its version, if the line
- * is "Method SP Request-URI SP SIP/digits.digits CRLF" and libre would
- * not take it as it is: another version (RFC 4475 3.1.2.16 badvers) or
- * "SIP" not in upper case (case-insensitive, RFC 3261 7.1); else 0.
- * *v2 tells whether the version is 2.0.
- */
-static size_t version_at(const uint8_t *p, size_t n, bool *v2)
-{
-	size_t i = 0, sp = 0, ver;
-
-	while (i < n && sp < 2 && p[i] != '\r' && p[i] != '\n') {
-		if (p[i] == ' ' || p[i] == '\t') {
-			if (p[i] == '\t' || i == 0 || p[i - 1] == ' ')
-				return 0;
-			++sp;
-		}
-		++i;
-	}
-
-	if (sp != 2)
-		return 0;
-
-	ver = i;
-	if (n - i < 4 || strncasecmp((const char *)p + i, "SIP/", 4))
-		return 0;
-
-	i += 4;
-	if (!digits(p, n, &i) || i >= n || p[i++] != '.' || !digits(p, n, &i))
-		return 0;
-
-	if (i + 2 > n || p[i] != '\r' || p[i + 1] != '\n')
-		return 0;
-
-	*v2 = i - ver == 7 && !memcmp(p + ver + 4, "2.0", 3);
-	if (*v2 && !memcmp(p + ver, "SIP", 3))
-		return 0;
-
-	return ver;
-}
-
-
-/*
  * "SIP/d.d/" as "SIP/2.0/" in the header section, so that libre takes
  * a Via of another version (its Via parser wants 2.0); same length, so
  * the original bytes can be put back over the decoded message
@@ -123,7 +79,7 @@ static void vias_as_20(uint8_t *p, size_t n)
 	size_t i;
 
 	for (i = 0; i + 8 <= n; i++) {
-		if (p[i] == '\r' && i + 4 <= n && !memcmp(p + i, "\r\n\r\n", 4))
+		if (!memcmp(p + i, "\r\n\r\n", 4))
 			return;
 
 		if (!memcmp(p + i, "SIP/", 4) && isdigit(p[i + 4]) &&
@@ -133,26 +89,125 @@ static void vias_as_20(uint8_t *p, size_t n)
 }
 
 
+/* A Request-Line as it came: its parts, and how it differs from
+   "Method SP Request-URI SP SIP/2.0 CRLF" (RFC 3261 7.1) */
+struct rline {
+	size_t met;      /**< Method length                         */
+	size_t uri;      /**< Request-URI start                     */
+	size_t urie;     /**< Request-URI end                       */
+	size_t ver;      /**< SIP-Version start                     */
+	size_t eol;      /**< Index of the CR                       */
+	bool clean;      /**< Single SPs, no space in or after them */
+	bool v2;         /**< Version 2.0                           */
+	bool upper;      /**< "SIP" in upper case                   */
+};
+
+
+static bool is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+
+/* The first line as a Request-Line of any spacing and version: method,
+   then whitespace, the URI (spaces allowed), whitespace and a version
+   SIP/digits.digits, maybe whitespace, CRLF; false if it is not one */
+static bool rline_parse(struct rline *rl, const uint8_t *p, size_t n)
+{
+	size_t i, e, v, vend;
+
+	memset(rl, 0, sizeof(*rl));
+
+	for (e = 0; e < n && p[e] != '\r' && p[e] != '\n'; e++)
+		;
+	if (e + 2 > n || p[e] != '\r' || p[e + 1] != '\n')
+		return false;
+	rl->eol = e;
+
+	for (i = 0; i < e && !is_ws(p[i]); i++)
+		;
+	rl->met = i;
+	if (!i || i == e)
+		return false;
+
+	while (e > i && is_ws(p[e - 1]))
+		--e;
+	vend = e;
+	for (v = e; v > i && !is_ws(p[v - 1]); v--)
+		;
+	rl->ver = v;
+	if (v == i || e - v < 4 || strncasecmp((const char *)p + v, "SIP/", 4))
+		return false;
+
+	i = v + 4;
+	if (!digits(p, e, &i) || i >= e || p[i++] != '.' ||
+	    !digits(p, e, &i) || i != e)
+		return false;
+
+	for (i = rl->met; i < v && is_ws(p[i]); i++)
+		;
+	rl->uri = i;
+	for (e = v; e > i && is_ws(p[e - 1]); e--)
+		;
+	rl->urie = e;
+	if (rl->uri == rl->urie)
+		return false;
+
+	rl->v2 = vend - v == 7 && !memcmp(p + v + 4, "2.0", 3);
+	rl->upper = !memcmp(p + v, "SIP", 3);
+	rl->clean = rl->uri == rl->met + 1 && p[rl->met] == ' ' &&
+		rl->ver == rl->urie + 1 && p[rl->urie] == ' ' &&
+		vend == rl->eol;
+	for (i = rl->uri; rl->clean && i < rl->urie; i++)
+		rl->clean = !is_ws(p[i]);
+
+	return true;
+}
+
+
+/* The message with its Request-Line as libre takes it: single SPs, no
+   space in the URI, SIP/2.0; returns the new length of the line */
+static size_t rline_fix(uint8_t *q, const uint8_t *p, const struct rline *rl)
+{
+	size_t i, k = 0;
+
+	memcpy(q, p, rl->met);
+	k = rl->met;
+	q[k++] = ' ';
+	for (i = rl->uri; i < rl->urie; i++) {
+		if (!is_ws(p[i]))
+			q[k++] = p[i];
+	}
+	memcpy(q + k, " SIP/2.0", 8);
+
+	return k + 8;
+}
+
+
 /**
  * Decode one whole SIP message (as carried in one WebSocket message or
  * one UDP datagram, so a short body is malformed, not "more to come")
  *
- * A request of another SIP version (RFC 4475 3.1.2.16) is decoded as if
- * it were 2.0 so that it can be answered 505: then EPROTONOSUPPORT is
- * returned with *msgp set, and the caller answers and frees it.
+ * A message whose headers decode but that is at fault in a way a
+ * response can name is returned with *msgp set and an error the caller
+ * turns into a status with sipx_fault(): another SIP version (RFC 4475
+ * 3.1.2.16: 505), a Request-Line with extra whitespace (3.1.2.8, 3.1.2.9,
+ * 3.1.2.10: 400), a Content-Length that is not the body's (3.1.2.2,
+ * 3.1.2.3, 3.1.2.18, or a second message after the first: 400). "sip/2.0"
+ * is taken as 2.0 (RFC 3261 7.1: case-insensitive).
  *
  * @param msgp Returned message
  * @param p    Bytes
  * @param n    Length
  *
- * @return 0 if success, EBADMSG if malformed, EPROTONOSUPPORT if a
- *         request of another version, otherwise errorcode
+ * @return 0 if success, EBADMSG if malformed (no message), ENOMEM;
+ *         with the message: EPROTONOSUPPORT, EILSEQ or EMSGSIZE
  */
 int sipx_decode(struct sip_msg **msgp, const uint8_t *p, size_t n)
 {
+	struct rline rl;
 	uint8_t *q;
-	size_t ver, end;
-	bool v2 = false;
+	size_t len, rest;
 	int err;
 
 	if (!msgp || !p)
@@ -162,36 +217,66 @@ int sipx_decode(struct sip_msg **msgp, const uint8_t *p, size_t n)
 	if (err != EBADMSG)
 		return err;
 
-	ver = version_at(p, n, &v2);
-	if (!ver)
+	if (!rline_parse(&rl, p, n) || (rl.clean && rl.v2 && rl.upper))
 		return err;
 
-	for (end = ver; p[end] != '\r'; end++)
-		;
-
-	q = mem_alloc(ver + 7 + (n - end), NULL);
+	rest = n - rl.eol;
+	q = mem_alloc(rl.eol + 8 + rest, NULL);
 	if (!q)
 		return ENOMEM;
 
-	memcpy(q, p, ver);
-	memcpy(q + ver, "SIP/2.0", 7);
-	memcpy(q + ver + 7, p + end, n - end);
-	vias_as_20(q + ver + 7, n - end);
+	len = rline_fix(q, p, &rl);
+	memcpy(q + len, p + rl.eol, rest);
+	vias_as_20(q + len, rest);
 
-	err = decode(msgp, q, ver + 7 + (n - end));
+	err = decode(msgp, q, len + rest);
 	mem_deref(q);
-	if (err)
+	if (err && err != EMSGSIZE)
 		return err;
 
 	/* the headers as they came (same lengths): a 505 copies its Via */
-	memcpy((*msgp)->mb->buf + ver + 7, p + end, n - end);
+	memcpy((*msgp)->mb->buf + len, p + rl.eol, rest);
 
 	if (!(*msgp)->req) {
 		*msgp = mem_deref(*msgp);
 		return EBADMSG;
 	}
 
-	return v2 ? 0 : EPROTONOSUPPORT;
+	if (!rl.v2)
+		return EPROTONOSUPPORT;
+
+	return rl.clean ? err : EILSEQ;
+}
+
+
+/**
+ * The status and reason for a message sipx_decode() returned at fault
+ *
+ * @param err    Its error
+ * @param reason Returned reason phrase
+ *
+ * @return Status code
+ */
+uint16_t sipx_fault(int err, const char **reason)
+{
+	switch (err) {
+
+	case EPROTONOSUPPORT:
+		*reason = "Version Not Supported";
+		return 505;
+
+	case EILSEQ:
+		*reason = "Bad Request-Line";
+		return 400;
+
+	case EMSGSIZE:
+		*reason = "Bad Content-Length";
+		return 400;
+
+	default:
+		*reason = "Bad Request";
+		return 400;
+	}
 }
 
 
@@ -220,6 +305,29 @@ static bool name_single(const struct pl *name, const char **full)
 
 /* Every header name a token; the single ones not repeated, whatever
    the case or form */
+/* The headers holding one address each, and the reason if it is bad */
+static bool addr_hdr(const struct sip_hdr *hdr, const char **reason)
+{
+	switch (hdr->id) {
+
+	case SIP_HDR_FROM:
+		*reason = "Bad From";
+		return true;
+
+	case SIP_HDR_TO:
+		*reason = "Bad To";
+		return true;
+
+	case SIP_HDR_CONTACT:
+		*reason = "Bad Contact";
+		return true;
+
+	default:
+		return false;
+	}
+}
+
+
 static int hdrs_check(const struct sip_msg *msg, const char **reason)
 {
 	const char *seen[ARRAY_SIZE(single)];
@@ -234,6 +342,9 @@ static int hdrs_check(const struct sip_msg *msg, const char **reason)
 			*reason = "Bad header name";
 			return EBADMSG;
 		}
+
+		if (addr_hdr(hdr, reason) && sipx_addr_check(&hdr->val))
+			return EBADMSG;
 
 		if (!name_single(&hdr->name, &full))
 			continue;
@@ -303,6 +414,25 @@ static int numbers_check(const struct sip_msg *msg, const char **reason)
 }
 
 
+/* "SIP/2.0 SP 3DIGIT SP" (RFC 3261 7.2; RFC 4475 3.1.2.? bigcode: libre
+   reads 4294967301 as 5) */
+static bool status_line_valid(const struct sip_msg *msg)
+{
+	const char *p = msg->ver.p + msg->ver.l;
+	const char *end = (const char *)msg->mb->buf + msg->mb->end;
+
+	if (msg->ver.l != 7 || pl_strcasecmp(&msg->ver, "SIP/2.0"))
+		return false;
+
+	if (end - p < 5 || p[0] != ' ' || !isdigit((uint8_t)p[1]) ||
+	    !isdigit((uint8_t)p[2]) || !isdigit((uint8_t)p[3]) ||
+	    (p[4] != ' ' && p[4] != '\r'))
+		return false;
+
+	return msg->scode >= 100 && msg->scode <= 699;
+}
+
+
 /**
  * Check the headers every request and response needs (RFC 3261 8.1.1):
  * Via (a branch is not required of RFC 2543 peers, RFC 4475 3.3.15),
@@ -346,8 +476,7 @@ int sipx_validate(const struct sip_msg *msg, const char **reason)
 		return EBADMSG;
 	}
 
-	if (!msg->req && (msg->ver.l != 7 ||
-			  pl_strcasecmp(&msg->ver, "SIP/2.0"))) {
+	if (!msg->req && !status_line_valid(msg)) {
 		*reason = "Bad Status-Line";
 		return EBADMSG;
 	}

@@ -4,8 +4,10 @@
  */
 
 int sipx_decode(struct sip_msg **msgp, const uint8_t *p, size_t n);
+uint16_t sipx_fault(int err, const char **reason);
 int sipx_validate(const struct sip_msg *msg, const char **reason);
 bool sipx_answerable(const struct sip_msg *msg);
+int sipx_addr_check(const struct pl *val);
 int sipx_reply(struct mbuf *mb, const struct sip_msg *req, uint16_t scode,
 	       const char *reason, const char *hdrs);
 

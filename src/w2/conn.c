@@ -280,12 +280,13 @@ static void ws_msg(enum ws_opcode op, struct mbuf *mb, void *arg)
 	(void)op;
 
 	err = sipx_decode(&msg, mbuf_buf(mb), mbuf_get_left(mb));
-	if (err == EPROTONOSUPPORT) {
-		log_info("%J: %r request of another SIP version: 505",
-			 &conn->peer, &msg->met);
-		if (pl_strcmp(&msg->met, "ACK"))
-			w2_conn_reply(conn, msg, 505, "Version Not Supported",
-				      NULL);
+	if (err && msg) {
+		uint16_t scode = sipx_fault(err, &reason);
+
+		log_info("%J: bad SIP %s: %s", &conn->peer,
+			 msg->req ? "request" : "response", reason);
+		if (msg->req && pl_strcmp(&msg->met, "ACK"))
+			w2_conn_reply(conn, msg, scode, reason, NULL);
 		goto out;
 	}
 	if (err) {

@@ -30,12 +30,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 
 	err = sipx_decode(&msg, data, size);
-	if (err == EPROTONOSUPPORT) {
-		/* another SIP version: W2 answers 505 */
-		mb = mbuf_alloc(512);
+	if (err && msg) {
+		/* decoded at fault: W2 answers a request with the status */
+		const char *why = NULL;
+		uint16_t scode = sipx_fault(err, &why);
+
+		mb = msg->req ? mbuf_alloc(512) : NULL;
 		if (mb)
-			(void)sipx_reply(mb, msg, 505, "Version Not Supported",
-					 NULL);
+			(void)sipx_reply(mb, msg, scode, why, NULL);
 		mem_deref(mb);
 		mem_deref(msg);
 		return 0;

@@ -114,13 +114,6 @@ const UNPARSABLE = [
 		'Call-ID: quotbal.aksdj', 'CSeq: 8 INVITE',
 		'Via: SIP/2.0/UDP 192.0.2.59:5050;branch=z9hG4bKkdjuw39234',
 		'Content-Type: application/sdp', 'Content-Length: @CL@'], SDP)],
-	['3.1.2.8 lwsruri', () => msg([
-		'INVITE sip:user@example.com; lr SIP/2.0',
-		'To: sip:user@example.com;tag=3xfe-9921883-z9f',
-		'From: sip:caller@example.net;tag=231413434', 'Max-Forwards: 5',
-		'Call-ID: lwsruri.asdfasdoeoi2323', 'CSeq: 2130706432 INVITE',
-		'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKkdjuw2395',
-		'Content-Length: 0'])],
 ];
 
 let ims;
@@ -260,44 +253,96 @@ for (const [name, make] of UNPARSABLE) {
 	});
 }
 
-// 3.1.2.16 badvers: W2 answers 505 (RFC 3261 8.2.6.2 copy of the Via as
-// sent, SIP/7.0 included) and keeps the connection; Mw (libre's parser)
-// cannot answer it: dropped (UDP) or closed (TCP) with a log line
-const BADVERS = () => msg(['OPTIONS sip:t.watson@example.org SIP/7.0',
-	'Via:     SIP/7.0/UDP c.example.com;branch=z9hG4bKkdjuw',
-	'Max-Forwards:     70',
-	'From:    A. Bell <sip:a.g.bell@example.com>;tag=qweoiqpe',
-	'To:      T. Watson <sip:t.watson@example.org>',
-	'Call-ID: badvers.31417@c.example.com', 'CSeq:    1 OPTIONS', 'l: 0']);
+// Decoded only after a repair of the Request-Line or with a wrong
+// Content-Length: W2 answers (the socket and its registration stay), Mw
+// (libre's parser) drops them (UDP) or closes (TCP) with a log line.
+// [name, text, W2 status, W2 reason]
+const W2_FAULT = [
+	['3.1.2.16 badvers (Via of SIP/7.0 copied as sent)', () => msg([
+		'OPTIONS sip:t.watson@example.org SIP/7.0',
+		'Via:     SIP/7.0/UDP c.example.com;branch=z9hG4bKkdjuw',
+		'Max-Forwards:     70',
+		'From:    A. Bell <sip:a.g.bell@example.com>;tag=qweoiqpe',
+		'To:      T. Watson <sip:t.watson@example.org>',
+		'Call-ID: badvers.31417@c.example.com', 'CSeq:    1 OPTIONS',
+		'l: 0']), 505, 'Version Not Supported'],
+	['3.1.2.8 lwsruri', () => msg([
+		'INVITE sip:user@example.com; lr SIP/2.0',
+		'To: sip:user@example.com;tag=3xfe-9921883-z9f',
+		'From: sip:caller@example.net;tag=231413434', 'Max-Forwards: 5',
+		'Call-ID: lwsruri.asdfasdoeoi2323', 'CSeq: 2130706432 INVITE',
+		'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKkdjuw2395',
+		'Content-Length: 0']), 400, 'Bad Request-Line'],
+	['3.1.2.9 lwsstart', () => msg([
+		'INVITE  sip:user@example.com  SIP/2.0', 'Max-Forwards: 8',
+		'To: sip:user@example.com', 'From: sip:caller@example.net;tag=8814',
+		'Call-ID: lwsstart.dfknq234oi243099adsdfnawe3@example.com',
+		'CSeq: 1893884 INVITE',
+		'Via: SIP/2.0/UDP host1.example.com;branch=z9hG4bKkdjuw3923',
+		'Content-Length: 0']), 400, 'Bad Request-Line'],
+	['3.1.2.10 trws', () => msg([
+		'OPTIONS sip:remote-target@example.com SIP/2.0  ',
+		'Via: SIP/2.0/TCP host1.examle.com;branch=z9hG4bK299342093',
+		'To: <sip:remote-target@example.com>',
+		'From: <sip:local-resource@example.com>;tag=329429089',
+		'Call-ID: trws.oicu34958239neffasdhr2345r', 'CSeq: 238923 OPTIONS',
+		'Max-Forwards: 70', 'Content-Length: 0']), 400, 'Bad Request-Line'],
+	['3.1.2.18 mcl01', () => msg([
+		'OPTIONS sip:user@example.com SIP/2.0',
+		'Via: SIP/2.0/UDP host5.example.net;branch=z9hG4bK293423',
+		'To: sip:user@example.com', 'From: sip:other@example.net;tag=3923942',
+		'Call-ID: mcl01.fhn2323orihawfdoa3o4r52o3irsdf',
+		'CSeq: 15932 OPTIONS', 'Content-Length: 13', 'Max-Forwards: 60',
+		'Content-Length: 5', 'Content-Type: text/plain'],
+	"There's no way to know how many octets are supposed to be here.\r\n"),
+	400, 'Bad Content-Length'],
+];
 
-test('RFC 4475 3.1.2.16 badvers: W2 answers 505, Mw drops or closes', T,
-	async () => {
+for (const [name, make, status, reason] of W2_FAULT) {
+	test(`RFC 4475 ${name}: W2 answers ${status} and keeps the socket, ` +
+		'Mw drops or closes', T, async () => {
 		const c = await w2();
 		try {
-			let mark = ims.mark();
-			const r = await c.request(BADVERS());
-			assert.equal(r.status, 505, JSON.stringify(r));
-			assert.match(r.text, /^Via: SIP\/7\.0\/UDP c\.example\.com;/m);
-			assert.match(r.text, /^Call-ID: badvers\.31417@c\.example\.com/m);
-			await ims.waitLog(/OPTIONS request of another SIP version: 505/,
+			const mark = ims.mark();
+			const r = await c.request(make());
+			assert.equal(r.status, status, JSON.stringify(r));
+			assert.equal(r.reason, reason);
+			assert.match(r.text, /^Via: SIP\/\d\.\d\/(UDP|TCP) /m);
+			await ims.waitLog(new RegExp(`bad SIP request: ${reason}`),
 				3000, mark);
-			// the same socket still works: the version was the only fault
-			mark = ims.mark();
-			const ok = await c.request(BADVERS().replace('SIP/7.0\r\n',
-				'SIP/2.0\r\n').replace('SIP/7.0/UDP', 'SIP/2.0/UDP'));
-			assert.notEqual(ok.status, 505, JSON.stringify(ok));
+			// the socket still works
+			const ok = await c.request(OPTIONS_EDGE());
+			assert.equal(ok.status, 200, JSON.stringify(ok));
 		} finally {
 			c.terminate();
 		}
-		let mark = ims.mark();
-		assert.equal(await udp(BADVERS(), 800), null);
-		await ims.waitLog(/sip: 127\.0\.0\.1:\d+: unparsable message over UDP/,
-			3000, mark);
-		mark = ims.mark();
-		const t = await tcp(BADVERS());
-		assert.equal(t.rsp, null);
-		assert.ok(t.closed, 'TCP connection left open');
+		// Mw: libre's parser drops it or sipx_validate answers 4xx
+		const u = await udp(make(), 800);
+		assert.ok(u === null || u.status >= 400, `UDP: ${u?.text}`);
+		const t = await tcp(make());
+		assert.ok(!t.rsp || t.rsp.status >= 400, `TCP: ${t.rsp?.text}`);
 	});
+}
+
+test('RFC 4475 3.1.2.16 badvers: the 505 copies the Via as sent', T,
+	async () => {
+		const c = await w2();
+		try {
+			const r = await c.request(W2_FAULT[0][1]());
+			assert.equal(r.status, 505);
+			assert.match(r.text, /^Via: SIP\/7\.0\/UDP c\.example\.com;/m);
+			assert.match(r.text, /^Call-ID: badvers\.31417@c\.example\.com/m);
+		} finally {
+			c.terminate();
+		}
+	});
+
+// An OPTIONS to the edge itself (no user part): W2 answers 200
+const OPTIONS_EDGE = () => msg(['OPTIONS sip:edge.example.com SIP/2.0',
+	'Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKedge1',
+	'Max-Forwards: 70', 'To: <sip:edge.example.com>',
+	'From: <sip:probe@example.com>;tag=e1', 'Call-ID: edge.1',
+	'CSeq: 1 OPTIONS', 'Content-Length: 0']);
 
 test('Mw TCP without Content-Length: closed with a log line', T, async () => {
 	const mark = ims.mark();

@@ -20,7 +20,8 @@ enum want {
 	VALID,        /* decodes and validates                        */
 	UNPARSABLE,   /* sipx_decode fails: W2 closes 1007            */
 	BAD,          /* decodes, sipx_validate fails: 400            */
-	OTHER_VERSION,      /* another SIP version: answered 505            */
+	OTHER_VERSION, /* another SIP version: answered 505            */
+	FAULT,        /* decodes at fault (line, length): 400        */
 };
 
 static const struct {
@@ -112,14 +113,14 @@ static const struct {
 	 "To: sip:user@example.com\n"
 	 "From: sip:caller@example.net;tag=3ghsd41\n"
 	 "l: 0\n\n"},
-	{"3.1.2.2 clerr", UNPARSABLE,
+	{"3.1.2.2 clerr", FAULT,
 	 "INVITE sip:user@example.com SIP/2.0\n"
 	 "Max-Forwards: 80\nTo: sip:j.user@example.com\n"
 	 "From: sip:caller@example.net;tag=93942939o2\n"
 	 "Call-ID: clerr.0ha0isndaksdjweiafasdk3\nCSeq: 8 INVITE\n"
 	 "Via: SIP/2.0/UDP host5.example.com;branch=z9hG4bK-39234-23523\n"
 	 "Content-Type: application/sdp\nContent-Length: 9999\n\n" SDP},
-	{"3.1.2.3 ncl", UNPARSABLE,
+	{"3.1.2.3 ncl", FAULT,
 	 "INVITE sip:user@example.com SIP/2.0\n"
 	 "Max-Forwards: 254\nTo: sip:j.user@example.com\n"
 	 "From: sip:caller@example.net;tag=32394234\n"
@@ -150,7 +151,7 @@ static const struct {
 	 "Max-Forwards: 23\nCall-ID: ltgtruri.1@192.0.2.5\nCSeq: 1 INVITE\n"
 	 "Via: SIP/2.0/UDP 192.0.2.5\n"
 	 "Content-Type: application/sdp\nContent-Length: @CL@\n\n" SDP},
-	{"3.1.2.8 lwsruri", UNPARSABLE,
+	{"3.1.2.8 lwsruri", FAULT,
 	 "INVITE sip:user@example.com; lr SIP/2.0\n"
 	 "To: sip:user@example.com;tag=3xfe-9921883-z9f\n"
 	 "From: sip:caller@example.net;tag=231413434\n"
@@ -158,6 +159,133 @@ static const struct {
 	 "Call-ID: lwsruri.asdfasdoeoi2323-asdfwrn23-asd834rk423\n"
 	 "CSeq: 2130706432 INVITE\n"
 	 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKkdjuw2395\n"
+	 "Content-Length: 0\n\n"},
+	{"3.1.2.9 lwsstart", FAULT,
+	 "INVITE  sip:user@example.com  SIP/2.0\n"
+	 "Max-Forwards: 8\n"
+	 "To: sip:user@example.com\n"
+	 "From: sip:caller@example.net;tag=8814\n"
+	 "Call-ID: lwsstart.dfknq234oi243099adsdfnawe3@example.com\n"
+	 "CSeq: 1893884 INVITE\n"
+	 "Via: SIP/2.0/UDP host1.example.com;branch=z9hG4bKkdjuw3923\n"
+	 "Contact: <sip:caller@host1.example.net>\n"
+	 "Content-Length: 0\n\n"},
+	{"3.1.2.10 trws", FAULT,
+	 "OPTIONS sip:remote-target@example.com SIP/2.0  \n"
+	 "Via: SIP/2.0/TCP host1.examle.com;branch=z9hG4bK299342093\n"
+	 "To: <sip:remote-target@example.com>\n"
+	 "From: <sip:local-resource@example.com>;tag=329429089\n"
+	 "Call-ID: trws.oicu34958239neffasdhr2345r\n"
+	 "CSeq: 238923 OPTIONS\n"
+	 "Max-Forwards: 70\n"
+	 "Content-Length: 0\n\n"},
+	{"tab between Request-Line elements", FAULT,
+	 "OPTIONS\tsip:remote-target@example.com SIP/2.0\n"
+	 "Via: SIP/2.0/TCP host1.example.com;branch=z9hG4bK299342093\n"
+	 "To: <sip:remote-target@example.com>\n"
+	 "From: <sip:local-resource@example.com>;tag=329429089\n"
+	 "Call-ID: tab.1\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n"},
+	{"3.1.2.18 mcl01", FAULT,
+	 "OPTIONS sip:user@example.com SIP/2.0\n"
+	 "Via: SIP/2.0/UDP host5.example.net;branch=z9hG4bK293423\n"
+	 "To: sip:user@example.com\n"
+	 "From: sip:other@example.net;tag=3923942\n"
+	 "Call-ID: mcl01.fhn2323orihawfdoa3o4r52o3irsdf\n"
+	 "CSeq: 15932 OPTIONS\n"
+	 "Content-Length: 13\n"
+	 "Max-Forwards: 60\n"
+	 "Content-Length: 5\n"
+	 "Content-Type: text/plain\n\n"
+	 "There's no way to know how many octets are supposed to be here.\n"},
+	{"3.1.2.5 dblreq (two requests in one message)", FAULT,
+	 "REGISTER sip:example.com SIP/2.0\n"
+	 "To: sip:j.user@example.com\n"
+	 "From: sip:j.user@example.com;tag=43251j3j324\n"
+	 "Max-Forwards: 8\n"
+	 "I: dblreq.0ha0isndaksdj99sdfafnl3lk233412\n"
+	 "Contact: sip:j.user@host.example.com\n"
+	 "CSeq: 8 REGISTER\n"
+	 "Via: SIP/2.0/UDP 192.0.2.125;branch=z9hG4bKkdjuw23492\n"
+	 "Content-Length: 0\n\n"
+	 "INVITE sip:joe@example.com SIP/2.0\n"
+	 "t: sip:joe@example.com\n"
+	 "From: sip:caller@example.net;tag=141334\n"
+	 "Max-Forwards: 8\n"
+	 "Call-ID: dblreq.0ha0isnda977644900765@192.0.2.15\n"
+	 "CSeq: 8 INVITE\n"
+	 "Via: SIP/2.0/UDP 192.0.2.15;branch=z9hG4bKkdjuw380234\n"
+	 "Content-Length: 0\n"},
+	{"no SIP-Version (resiprocate test)", UNPARSABLE,
+	 "INVITE sip:alan@jasomi.com\n"
+	 "TO : alan@jasomi.com\n"
+	 "From: ralph@example.com\n"
+	 "Call-ID: test.0ha0isndaksdj@192.0.2.1\n"
+	 "Content-Length: 0\n\n"},
+	{"3.1.2.13 badinv01 (empty parameters)", BAD,
+	 "INVITE sip:user@example.com SIP/2.0\n"
+	 "To: sip:j.user@example.com\n"
+	 "From: sip:caller@example.net;tag=134161461246\n"
+	 "Max-Forwards: 7\n"
+	 "Call-ID: badinv01.0ha0isndaksdjasdf3234nas\n"
+	 "CSeq: 8 INVITE\n"
+	 "Via: SIP/2.0/UDP 192.0.2.15;branch=z9hG4bK1\n"
+	 "Contact: \"Joe\" <sip:joe@example.org>;;;;\n"
+	 "Content-Length: 0\n\n"},
+	{"3.1.2.14 regbadct (bare Contact with headers)", BAD,
+	 "REGISTER sip:example.com SIP/2.0\n"
+	 "To: sip:user@example.com\n"
+	 "From: sip:user@example.com;tag=998332\n"
+	 "Max-Forwards: 70\n"
+	 "Call-ID: regbadct.k345asrl3fdbv@10.0.0.1\n"
+	 "CSeq: 1 REGISTER\n"
+	 "Via: SIP/2.0/UDP 135.180.130.133:5060;branch=z9hG4bKkdjuw\n"
+	 "Contact: sip:user@example.com?Route=%3Csip:sip.example.com%3E\n"
+	 "l: 0\n\n"},
+	{"3.1.2.15 badaspec (spaces inside <>)", BAD,
+	 "OPTIONS sip:user@example.org SIP/2.0\n"
+	 "Via: SIP/2.0/UDP host4.example.com:5060;branch=z9hG4bKkdju43234\n"
+	 "Max-Forwards: 70\n"
+	 "From: \"Bell, Alexander\" <sip:a.g.bell@example.com>;tag=433423\n"
+	 "To: \"Watson, Thomas\" < sip:t.watson@example.org >\n"
+	 "Call-ID: badaspec.sdf0234n2nds0a099u23h3hnnw009cdkne3\n"
+	 "CSeq: 3923239 OPTIONS\n"
+	 "l: 0\n\n"},
+	{"baddn (unquoted display name with a comma)", BAD,
+	 "OPTIONS sip:t.watson@example.org SIP/2.0\n"
+	 "Via:     SIP/2.0/UDP c.example.com:5060;branch=z9hG4bKkdjuw\n"
+	 "Max-Forwards:      70\n"
+	 "From:    Bell, Alexander <sip:a.g.bell@example.com>;tag=43\n"
+	 "To:      Watson, Thomas <sip:t.watson@example.org>\n"
+	 "Call-ID: baddn.31415@c.example.com\n"
+	 "CSeq:    3923239 OPTIONS\n"
+	 "l: 0\n\n"},
+	{"bigcode (status code 4294967301)", BAD,
+	 "SIP/2.0 4294967301 better not break the receiver\n"
+	 "Via: SIP/2.0/UDP 192.0.2.105;branch=z9hG4bK2398ndaoe\n"
+	 "Call-ID: bigcode.asdof3uj203asdnf3429uasdhfas3ehjasdfas9i\n"
+	 "CSeq: 353494 INVITE\n"
+	 "From: <sip:user@example.com>;tag=39ansfi3\n"
+	 "To: <sip:user@example.edu>;tag=902jndnke3\n"
+	 "Content-Length: 0\n\n"},
+	{"noreason (status line without a reason)", VALID,
+	 "SIP/2.0 100 \n"
+	 "Via: SIP/2.0/UDP 192.0.2.105;branch=z9hG4bK2398ndaoe\n"
+	 "Call-ID: noreason.asndj203insdf99223ndf\n"
+	 "CSeq: 35 INVITE\n"
+	 "From: <sip:user@example.com>;tag=39ansfi3\n"
+	 "To: <sip:user@example.edu>;tag=902jndnke3\n"
+	 "Content-Length: 0\n\n"},
+	{"addresses as JsSIP and Kamailio write them", VALID,
+	 "REGISTER sip:ims.test SIP/2.0\n"
+	 "Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK1\n"
+	 "Max-Forwards: 69\n"
+	 "To: \"Alice \\\"A\\\" Smith\" <sip:alice@ims.test>\n"
+	 "From: Alice Smith <sip:alice@ims.test>;tag=a1;x=\"q;r\"\n"
+	 "Call-ID: addr.1\n"
+	 "CSeq: 1 REGISTER\n"
+	 "Contact: <sip:x@df7jal23ls0d.invalid;transport=ws>;expires=600;"
+	 "+sip.instance=\"<urn:uuid:1-2>\";reg-id=1;+sip.ice\n"
+	 "Contact: *\n"
 	 "Content-Length: 0\n\n"},
 	{"3.1.2.16 badvers", OTHER_VERSION,
 	 "OPTIONS sip:t.watson@example.org SIP/7.0\n"
@@ -288,6 +416,8 @@ int test_sipx_rfc4475(void)
 		e = sipx_decode(&msg, (const uint8_t *)text, strlen(text));
 		if (e == EPROTONOSUPPORT && msg && msg->req)
 			got = OTHER_VERSION;
+		else if (e && msg)
+			got = msg->req ? FAULT : BAD;
 		else if (e)
 			got = UNPARSABLE;
 		else

@@ -91,6 +91,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_sipx_longreq)     \
 	X(test_pcscf_trust)      \
 	X(test_pcscf_maxfwd)     \
+	X(test_pcscf_ruri)       \
 	X(test_tls_loopback)     \
 	X(test_tls_bad_cert)     \
 	X(test_tls_idle_release) \

@@ -360,3 +360,97 @@ int test_pcscf_maxfwd(void)
  out:
 	return err;
 }
+
+
+static int check_ruri(const char *ruri, int want, const char *why_want)
+{
+	struct sip_msg *msg = NULL;
+	const char *why = NULL;
+	char text[1024];
+	int err = 0;
+
+	(void)re_snprintf(text, sizeof(text),
+			  "OPTIONS %s SIP/2.0\r\n"
+			  "Via: SIP/2.0/WSS h.invalid;branch=z9hG4bK1\r\n"
+			  "To: <sip:bob@ims.test>\r\n"
+			  "From: <sip:alice@ims.test>;tag=1\r\n"
+			  "Call-ID: r.1\r\nCSeq: 1 OPTIONS\r\n"
+			  "Content-Length: 0\r\n\r\n", ruri);
+	TEST_ERR(sipx_decode(&msg, (const uint8_t *)text, strlen(text)));
+	if (trust_check(msg, &why) != want) {
+		(void)re_fprintf(stderr, "  %s: %s\n", ruri, why ? why : "ok");
+		err = EINVAL;
+		goto out;
+	}
+	if (why_want)
+		TEST_STREQ(why, why_want);
+
+ out:
+	mem_deref(msg);
+	return err;
+}
+
+
+static int check_preq(const char *hdrs, int want, const char *unsup)
+{
+	struct sip_msg *msg = NULL;
+	char text[1024], hdr[256];
+	int err = 0;
+
+	(void)re_snprintf(text, sizeof(text), req_fmt, hdrs);
+	TEST_ERR(sipx_decode(&msg, (const uint8_t *)text, strlen(text)));
+	TEST_EQ(trust_proxy_require(msg, hdr, sizeof(hdr)), want);
+	if (unsup)
+		TEST_STREQ(hdr, unsup);
+
+ out:
+	mem_deref(msg);
+	return err;
+}
+
+
+/* Request-URI at the trust boundary: headers refused (a '?' in the user
+   part is no header: RFC 4475 3.1.1.2 intmeth), schemes other than sip,
+   sips, tel and urn answered 416 (3.1.1.?? unkscm, novelsc); Proxy-Require
+   tags other than sec-agree answered 420 (RFC 3261 16.3, 4475 bext01) */
+int test_pcscf_ruri(void)
+{
+	int err = 0;
+
+	TEST_ERR(check_ruri("sip:bob@ims.test", 0, NULL));
+	TEST_ERR(check_ruri("sips:bob@ims.test;transport=tcp", 0, NULL));
+	TEST_ERR(check_ruri("tel:+15551234", 0, NULL));
+	TEST_ERR(check_ruri("urn:service:sos", 0, NULL));
+	TEST_ERR(check_ruri("sip:1_unusual.URI~(to-be!sure)&isn't+it$/"
+			    "crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too."
+			    "(doesn't-it)@example.com", 0, NULL));
+	TEST_ERR(check_ruri("sip:bob@ims.test?Route=%3Csip:evil%3E", EBADMSG,
+			    "Headers in Request-URI"));
+	TEST_ERR(check_ruri("sip:ims.test?Route=%3Csip:evil%3E", EBADMSG,
+			    "Headers in Request-URI"));
+	TEST_ERR(check_ruri("sip:a?b@ims.test?Route=x", EBADMSG,
+			    "Headers in Request-URI"));
+	TEST_ERR(check_ruri("sip:ims.test;lr?x=y", EBADMSG,
+			    "Headers in Request-URI"));
+	TEST_ERR(check_ruri("nobodyKnowsThisScheme:totallyopaquecontent",
+			    EPROTONOSUPPORT, "Unsupported URI Scheme"));
+	TEST_ERR(check_ruri("soap.beep://192.0.2.103:3002", EPROTONOSUPPORT,
+			    "Unsupported URI Scheme"));
+	TEST_ERR(check_ruri("im:bob@ims.test", EPROTONOSUPPORT, NULL));
+
+	TEST_ERR(check_preq("", 0, NULL));
+	TEST_ERR(check_preq("Proxy-Require: sec-agree\r\n", 0, NULL));
+	TEST_ERR(check_preq("Proxy-Require: SEC-AGREE \r\n", 0, NULL));
+	TEST_ERR(check_preq("Require: nothingSupportsThis\r\n", 0, NULL));
+	TEST_ERR(check_preq("Proxy-Require: noProxiesSupportThis, "
+			    "norDoAnyProxiesSupportThis\r\n", ENOTSUP,
+			    "Unsupported: noProxiesSupportThis, "
+			    "norDoAnyProxiesSupportThis\r\n"));
+	TEST_ERR(check_preq("Proxy-Require: sec-agree\r\n"
+			    "Proxy-Require: foo\r\n", ENOTSUP,
+			    "Unsupported: foo\r\n"));
+	TEST_ERR(check_preq("Proxy-Require: a\"b\r\n", EBADMSG, NULL));
+
+ out:
+	return err;
+}
