@@ -19,9 +19,6 @@ enum {
 	AGW_CORE_SSRCS  = 4,         /**< Core SSRCs a stream remembers    */
 	AGW_DTLS_MTU    = 1200,
 	AGW_LATCH_MS    = 5000,      /**< Silence before re-latching       */
-	AGW_CORE_WAKE_MAX = 512,     /**< Datagrams per wake-up on the
-					shared core port (and on the
-					shared W3 port beside it)         */
 };
 
 /** The AGW: configuration, port pool, the one packet buffer */

@@ -38,6 +38,8 @@ enum {
 	PEER_BUCKETS = 4096,
 	/* every call's bursts in one queue, as on the browser-side port */
 	RCVBUF       = 8 << 20,
+	/* datagrams per wake-up before other sockets get their turn */
+	WAKE_MAX     = 512,
 };
 
 struct agw_coreport {
@@ -118,7 +120,7 @@ static void rtcp_h(const struct sa *src, uint8_t *buf, size_t len, void *arg)
 static void sock_tune(struct net_udp *u)
 {
 	(void)net_udp_rcvbuf_set(u, RCVBUF);
-	(void)net_udp_wake_max_set(u, AGW_CORE_WAKE_MAX);
+	(void)net_udp_wake_max_set(u, WAKE_MAX);
 	if (net_udp_tx_batch(u))
 		log_debug("core port: sends not batched");
 }

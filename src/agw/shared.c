@@ -37,10 +37,7 @@ enum {
 	/* datagrams per wake-up: the port carries every call, and one
 	   turn of the loop serves every ready core-side socket, whose
 	   buffers (one per stream) hold far more between them than this
-	   one: when the AGW falls behind, this queue goes first. With the
-	   core side on one port pair too (coreport.c) the two queues are
-	   alike: the same budget as the core port's, so that one turn of
-	   the loop stays short (AGW_CORE_WAKE_MAX) */
+	   one: when the AGW falls behind, this queue goes first */
 	WAKE_MAX      = 8192,
 };
 
@@ -206,9 +203,7 @@ static int bind_h(uint16_t port, void *arg)
 		sh->rcvbuf = net_udp_rcvbuf(k->us) / 2;
 		/* what leaves toward browsers in one turn of the loop
 		   leaves in one sendmmsg() */
-		(void)net_udp_wake_max_set(k->us,
-					   sh->agw->conf.media_core_port_shared ?
-					   AGW_CORE_WAKE_MAX : WAKE_MAX);
+		(void)net_udp_wake_max_set(k->us, WAKE_MAX);
 		if (net_udp_tx_batch(k->us))
 			log_debug("shared port: sends not batched");
 	}
