@@ -431,6 +431,7 @@ static int agw_start(const struct imsedge_conf *conf)
 	ac.max_calls       = conf->max_calls;
 	ac.dscp            = conf->media_dscp;
 	ac.media_port_shared = conf->media_port_shared;
+	ac.media_core_port_shared = conf->media_core_port_shared;
 	ac.consent_timeout = conf->consent_timeout;
 	ac.transcoding     = conf->transcoding;
 	ac.max_xcode       = conf->max_transcoded_calls;

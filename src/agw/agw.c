@@ -26,6 +26,7 @@ static void destructor(void *arg)
 
 	/* sessions hold a reference: sessl is empty here */
 	mem_deref(agw->shared);      /* gives its port back to portmap */
+	mem_deref(agw->coreport);
 	mem_deref(agw->portmap);
 	mem_deref(agw->tls);
 }
@@ -93,6 +94,8 @@ int agw_alloc(struct agw **agwp, const struct agw_conf *conf,
 	err = fingerprint_get(agw);
 	if (!err && conf->media_port_shared)
 		err = agw_shared_alloc(&agw->shared, agw);
+	if (!err && conf->media_core_port_shared)
+		err = agw_coreport_alloc(&agw->coreport, agw);
 
  out:
 	if (err)

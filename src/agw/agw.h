@@ -56,6 +56,7 @@ struct agw_conf {
 	uint32_t max_datachannels; /**< Channels per association          */
 	uint32_t dc_max_message;   /**< a=max-message-size offered        */
 	bool media_port_shared;    /**< One W3 port for all calls         */
+	bool media_core_port_shared; /**< One core port pair for all calls */
 };
 
 /** The AGW's DTLS role on a W3 transport (a=setup it answers with) */
@@ -101,6 +102,11 @@ struct agw_stream_prm {
 	bool dcrelay;              /**< A data-channel m-line relayed end to
 				        end (dcrelay.c): its transport's
 				        DTLS datagrams <-> this core port    */
+	const struct sa *core_peer; /**< The core's RTP address if known
+				        when the stream is set up (its
+				        offer), else NULL: on the shared
+				        core port, a stream whose address
+				        another has gets its own port     */
 };
 
 /** What the AGW puts in the core-side SDP for one stream */

@@ -35,6 +35,8 @@ struct agw {
 	char fingerprint[128];       /**< "sha-256 AB:CD:..."              */
 	uint32_t xcodes;             /**< Transcoded streams (xcode.c)     */
 	struct agw_shared *shared;   /**< media_port_shared (shared.c)     */
+	struct agw_coreport *coreport; /**< media_core_port_shared
+					(coreport.c)                      */
 	uint64_t xcodes_total;       /**< ... put on the path since start  */
 	_Alignas(8) uint8_t buf[AGW_PKT_MAX + AGW_TRAILER_MAX];
 #ifdef IMSEDGE_TRANSCODE
@@ -125,6 +127,13 @@ struct agw_latch {
 	bool set;
 };
 
+/** A core address:port a stream is found by on the shared core port */
+struct agw_coreport_key {
+	struct le he;                /**< In the port's hash               */
+	struct sa addr;
+	struct agw_stream *st;
+};
+
 /** One stream (m-line): its core-side RTP and RTCP sockets */
 struct agw_stream {
 	struct le le;                /**< In sess->streaml                 */
@@ -136,6 +145,10 @@ struct agw_stream {
 	bool rtcp_mux;               /**< Core side muxes RTP and RTCP     */
 	struct net_udp *rtp;
 	struct net_udp *rtcp;        /**< NULL when muxed                  */
+	bool core_shared;            /**< On the shared core port: rtp and
+					rtcp are its sockets (coreport.c) */
+	struct agw_coreport_key key_rtp;
+	struct agw_coreport_key key_rtcp;
 	uint32_t ssrcv[AGW_SSRC_MAX];
 	size_t ssrcc;
 	uint32_t ptmap[4];           /**< Payload types, a bit each        */
@@ -206,6 +219,20 @@ uint64_t agw_shared_unknown(const struct agw_shared *sh);
 void agw_shared_recv_test(struct agw *agw, const struct sa *src,
 			  struct mbuf *mb);
 
+/* coreport.c */
+struct agw_coreport;
+int  agw_coreport_alloc(struct agw_coreport **cpp, struct agw *agw);
+bool agw_coreport_free(const struct agw_coreport *cp, const struct sa *rtp);
+int  agw_coreport_attach(struct agw_coreport *cp, struct agw_stream *st);
+void agw_coreport_peer(struct agw_coreport *cp, struct agw_stream *st);
+void agw_coreport_mux(struct agw_coreport *cp, struct agw_stream *st,
+		      bool mux);
+void agw_coreport_detach(struct agw_stream *st);
+uint64_t agw_coreport_unknown(const struct agw_coreport *cp,
+			      uint64_t *collisions);
+void agw_coreport_recv_test(struct agw *agw, bool rtcp, const struct sa *src,
+			    struct mbuf *mb);
+
 /* ice.c */
 int  agw_stun_decode(struct stun_msg **msgp, const uint8_t *p, size_t n);
 void agw_ice_recv(struct agw_w3 *w3, const struct sa *src,
@@ -214,7 +241,9 @@ bool agw_ice_checked(const struct agw_w3 *w3, const struct sa *src);
 void agw_ice_restart(struct agw_w3 *w3);
 
 /* core.c */
-int  agw_core_open(struct agw_stream *st);
+int  agw_core_open(struct agw_stream *st, const struct sa *peer);
+void agw_core_input(struct agw_stream *st, bool rtcp_sock,
+		    const struct sa *src, const uint8_t *p, size_t n);
 int  agw_core_mux(struct agw_stream *st, bool mux);
 void agw_core_close(struct agw_stream *st);
 void agw_core_peer(struct agw_stream *st, const struct sa *rtp,

@@ -10,6 +10,10 @@
  * AGW_LATCH_MS, then the next source latches. RTP and RTCP latch
  * separately. The RTCP port is reserved also while the core muxes, so a
  * re-INVITE can turn muxing off.
+ *
+ * With media_core_port_shared (coreport.c) a stream has no sockets of
+ * its own: it is found on the shared pair by the core's address from
+ * its SDP, so latching only ever sees that source.
  */
 #include <string.h>
 #include <re.h>
@@ -23,21 +27,17 @@
 #define LOG_MODULE "agw"
 
 
-static void core_recv(struct agw_stream *st, bool rtcp_sock,
-		      const struct sa *src, const uint8_t *p, size_t n);
-
-
 static void rtp_sock_h(const struct sa *src, uint8_t *buf, size_t len,
 		       void *arg)
 {
-	core_recv(arg, false, src, buf, len);
+	agw_core_input(arg, false, src, buf, len);
 }
 
 
 static void rtcp_sock_h(const struct sa *src, uint8_t *buf, size_t len,
 			void *arg)
 {
-	core_recv(arg, true, src, buf, len);
+	agw_core_input(arg, true, src, buf, len);
 }
 
 
@@ -70,15 +70,25 @@ static int bind_h(uint16_t port, void *arg)
 
 
 /**
- * Take a port pair and open the stream's core-side sockets
+ * Put the stream on the shared core port, or take a port pair and open
+ * its own core-side sockets (no shared port, a relayed data channel, or
+ * another stream's core already sends from @p peer)
  *
- * @param st Stream (rtcp_mux set)
+ * @param st   Stream (rtcp_mux set)
+ * @param peer The core's RTP address if known already (its offer), or
+ *             NULL
  *
  * @return 0 if success, ENOSPC if the pool is exhausted, else errorcode
  */
-int agw_core_open(struct agw_stream *st)
+int agw_core_open(struct agw_stream *st, const struct sa *peer)
 {
-	return agw_port_take(st->sess->agw, true, bind_h, st, &st->port);
+	struct agw *agw = st->sess->agw;
+
+	if (agw->coreport && !st->dcrelay &&
+	    agw_coreport_free(agw->coreport, peer))
+		return agw_coreport_attach(agw->coreport, st);
+
+	return agw_port_take(agw, true, bind_h, st, &st->port);
 }
 
 
@@ -97,6 +107,12 @@ int agw_core_mux(struct agw_stream *st, bool mux)
 
 	if (mux == st->rtcp_mux)
 		return 0;
+
+	if (st->core_shared) {
+		agw_coreport_mux(st->sess->agw->coreport, st, mux);
+		memset(&st->latch_rtcp, 0, sizeof(st->latch_rtcp));
+		return 0;
+	}
 
 	if (mux) {
 		st->rtcp = mem_deref(st->rtcp);
@@ -121,6 +137,11 @@ int agw_core_mux(struct agw_stream *st, bool mux)
  */
 void agw_core_close(struct agw_stream *st)
 {
+	if (st->core_shared) {
+		agw_coreport_detach(st);
+		return;
+	}
+
 	st->rtp  = mem_deref(st->rtp);
 	st->rtcp = mem_deref(st->rtcp);
 	agw_port_release(st->sess->agw, st->port, true);
@@ -152,6 +173,9 @@ void agw_core_peer(struct agw_stream *st, const struct sa *rtp,
 
 	st->peer_rtp  = *rtp;
 	st->peer_rtcp = c;
+
+	if (st->core_shared)
+		agw_coreport_peer(st->sess->agw->coreport, st);
 }
 
 
@@ -217,8 +241,18 @@ static bool rtp_valid(const uint8_t *p, size_t n, bool rtcp)
 }
 
 
-static void core_recv(struct agw_stream *st, bool rtcp_sock,
-		      const struct sa *src, const uint8_t *p, size_t n)
+/**
+ * A datagram from the core for a stream (its own socket or the shared
+ * port)
+ *
+ * @param st        Stream
+ * @param rtcp_sock Arrived on the RTCP port
+ * @param src       Source address
+ * @param p         Datagram
+ * @param n         Length
+ */
+void agw_core_input(struct agw_stream *st, bool rtcp_sock,
+		    const struct sa *src, const uint8_t *p, size_t n)
 {
 	bool rtcp = rtcp_sock || agw_is_rtcp(p, n);
 	struct agw_latch *l = rtcp_sock ? &st->latch_rtcp : &st->latch_rtp;
@@ -259,5 +293,5 @@ static void core_recv(struct agw_stream *st, bool rtcp_sock,
 void agw_core_recv_test(struct agw_stream *st, bool rtcp,
 			const struct sa *src, struct mbuf *mb)
 {
-	core_recv(st, rtcp, src, mbuf_buf(mb), mbuf_get_left(mb));
+	agw_core_input(st, rtcp, src, mbuf_buf(mb), mbuf_get_left(mb));
 }

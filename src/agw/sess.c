@@ -375,8 +375,9 @@ static int stream_new(struct agw_stream **stp, struct agw_sess *s,
 	st->sess     = s;
 	st->idx      = idx;
 	st->rtcp_mux = prm->core_rtcp_mux;
+	st->dcrelay  = prm->dcrelay;
 
-	err = agw_core_open(st);
+	err = agw_core_open(st, prm->core_peer);
 	if (err)
 		goto out;
 

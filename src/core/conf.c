@@ -378,6 +378,13 @@ static int k_max_calls(struct ctx *ctx, const struct pl *val)
 }
 
 
+/* media_core_port_shared yes|no: one core-side port pair for all calls */
+static int k_media_core_port_shared(struct ctx *ctx, const struct pl *val)
+{
+	return conf_parse_bool(ctx, &ctx->conf->media_core_port_shared, val);
+}
+
+
 /* media_port_shared yes|no: one browser-side port for all calls */
 static int k_media_port_shared(struct ctx *ctx, const struct pl *val)
 {
@@ -626,6 +633,7 @@ static const struct conf_key keys[] = {
 	{"max_calls",            k_max_calls,            false, false},
 	{"media_dscp",           k_media_dscp,           false, false},
 	{"media_port_shared",    k_media_port_shared,    false, false},
+	{"media_core_port_shared", k_media_core_port_shared, false, false},
 	{"consent_timeout",      k_consent_timeout,      false, false},
 	{"datachannel",          k_datachannel,          false, false},
 	{"max_datachannels",     k_max_datachannels,     false, false},

@@ -62,6 +62,7 @@ struct imsedge_conf {
 	uint32_t max_calls;
 	uint8_t media_dscp;
 	bool media_port_shared;       /**< one W3 port for all calls     */
+	bool media_core_port_shared;  /**< one core port pair, all calls */
 	uint32_t consent_timeout;     /**< seconds                       */
 	bool transcoding;             /**< Transcoding path (TRANSCODE=1) */
 	uint32_t max_transcoded_calls; /**< Streams transcoded at once   */

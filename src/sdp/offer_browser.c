@@ -180,12 +180,13 @@ static int streams(struct sdpx_call *call, const struct sdpx_sdp *sdp,
 		prm.ptv = ml->bptv;
 		prm.ptc = ml->bptc;
 		sdpx_clock(clockv, &prm, &sdp->mv[i]);
+		sdpx_core_peer(&rtp, &rtcp, &sdp->mv[i], ml->core_rtcp_mux);
+		prm.core_peer = &rtp;
 
 		err = ops->stream(arg, (unsigned)i, &prm, &ml->core);
 		if (err)
 			break;
 
-		sdpx_core_peer(&rtp, &rtcp, &sdp->mv[i], ml->core_rtcp_mux);
 		err = ops->core_peer(arg, (unsigned)i, &rtp, &rtcp);
 	}
 

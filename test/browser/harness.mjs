@@ -8,6 +8,8 @@
 //   IMSEDGE_BIN        imsedge binary (default build/host/imsedge)
 //   IMSEDGE_MEDIA_SHARED=0  calls with media_port_shared no (a port pair per
 //                      stream; the default is one browser-side port)
+//   IMSEDGE_MEDIA_CORE_SHARED=1  calls with media_core_port_shared yes (one
+//                      core-side port pair for every call)
 //   CHROMIUM_BIN       browser (default /usr/bin/chromium)
 //   BROWSER_LOG=1      echo the page's console to stderr as it happens
 //   IMSEDGE_LOG=1, KAMAILIO_LOG=1   echo those logs (see helpers.mjs)
@@ -59,6 +61,8 @@ export const CALL_CONF = {
 	// the default one port for every call
 	...(process.env.IMSEDGE_MEDIA_SHARED === '0' ?
 		{ media_port_shared: 'no' } : {}),
+	...(process.env.IMSEDGE_MEDIA_CORE_SHARED === '1' ?
+		{ media_core_port_shared: 'yes' } : {}),
 };
 /** One browser-side port for every call (media_port_shared) */
 export const MEDIA_SHARED = process.env.IMSEDGE_MEDIA_SHARED !== '0';

@@ -95,6 +95,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	conf.dscp = 46;
 	conf.consent_timeout = 30;
 	conf.media_port_shared = true;  /* shared.c's demux, see feed_w3 */
+	conf.media_core_port_shared = true;  /* coreport.c's, feed_core */
 
 	/* discard port: what the AGW sends goes nowhere */
 	(void)sa_set_str(&src_w3, "127.0.0.1", 9);
@@ -152,7 +153,13 @@ static void feed_core(struct agw_sess *s, unsigned idx, bool rtcp,
 	mb.size = n;
 	mb.pos = 0;
 	mb.end = n;
-	agw_core_recv_test(st, rtcp, src, &mb);
+	/* odd lengths through the shared core port's demultiplexing
+	   (stream 2 relays a data channel: a port of its own) */
+	if (n & 1 && st->core_shared)
+		agw_coreport_recv_test(s->agw, rtcp && !st->rtcp_mux, src,
+				       &mb);
+	else
+		agw_core_recv_test(st, rtcp, src, &mb);
 }
 
 

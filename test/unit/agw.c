@@ -773,7 +773,7 @@ static int quality_check(struct fix *f)
 
 /* (1) The browser offers, the AGW is the DTLS client: check, handshake,
    media both ways, early media held back until allowed */
-static int active(bool shared)
+static int active(bool shared, bool core_shared)
 {
 	struct agw_w3_prm prm;
 	struct agw_conf conf;
@@ -783,6 +783,7 @@ static int active(bool shared)
 
 	conf_std(&conf);
 	conf.media_port_shared = shared;
+	conf.media_core_port_shared = core_shared;
 	TEST_ERR(fix_open(&f, &conf));
 	TEST_ERR(prm_make(&f, &prm, AGW_SETUP_ACTIVE, f.br.tls));
 	TEST_ERR(call_setup(&f, &prm));
@@ -834,6 +835,8 @@ static int active(bool shared)
 	TEST_ERR(reinvite_check(&f, &prm));
 	if (shared)
 		TEST_EQ(agw_shared_unknown(f.agw->shared), 0);
+	if (core_shared)
+		TEST_EQ(agw_coreport_unknown(f.agw->coreport, NULL), 0);
 
  out:
 	fix_close(&f);
@@ -843,7 +846,7 @@ static int active(bool shared)
 
 int test_agw_active(void)
 {
-	return active(false);
+	return active(false, false);
 }
 
 
@@ -1823,7 +1826,7 @@ static uint64_t dropped(struct agw_sess *s)
    (net_udp_tx_batch), and nothing goes to the unknown-source count */
 int test_agw_shared_call(void)
 {
-	int err = active(true);
+	int err = active(true, false);
 
 	return err ? err : consent(true);
 }
@@ -1921,6 +1924,174 @@ int test_agw_shared(void)
 	mem_deref(k3.us);
 	mem_deref(k4.us);
 	g.s = mem_deref(g.s);
+	fix_close(&g);
+	fix_close(&f);
+	return err;
+}
+
+
+/* --- the shared core-side port (media_core_port_shared) ------------- */
+
+static uint64_t core_dropped(struct agw_sess *s)
+{
+	struct agw_stats st;
+
+	memset(&st, 0, sizeof(st));
+	(void)agw_sess_stats(s, 0, &st);
+
+	return st.core_dropped;
+}
+
+
+/* A call B on f's AGW: transport and stream 0, its core at core_rtp
+   (core_peer: known at set-up, as in a core offer) */
+static int call_b(struct fix *f, struct fix *g, const struct sa *core_rtp,
+		  bool core_peer)
+{
+	struct agw_stream_prm sp;
+	uint8_t pt = PT;
+	int err;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.ptv = &pt;
+	sp.ptc = 1;
+	sp.core_rtcp_mux = true;
+	sp.core_peer = core_peer ? core_rtp : NULL;
+
+	err = agw_sess_alloc(&g->s, f->agw, false, close_h, g);
+	if (!err)
+		err = agw_sess_transport(g->s, 0, NULL, &g->wi);
+	if (!err)
+		err = agw_sess_stream(g->s, 0, &sp, &g->si);
+	if (!err)
+		err = agw_sess_core_peer(g->s, 0, core_rtp, NULL);
+
+	return err;
+}
+
+
+/* The whole active-role call (SRTP and SRTCP both ways, RTCP to the
+   core's own RTCP port, BUNDLE with a muxing second stream, feedback,
+   re-INVITE) with both sides on shared ports: nothing from unknown
+   sources */
+int test_agw_core_shared_call(void)
+{
+	return active(true, true);
+}
+
+
+/* Two calls whose cores share a host (two ports) on the shared core
+   port: each datagram reaches the call whose core SDP named its source,
+   RTCP on the RTCP port likewise; unknown sources are dropped and
+   counted; a re-INVITE moving the core's port moves the demultiplexing;
+   a core address another call has gets a port of its own when known at
+   set-up (core offer), else is taken over (counted) */
+int test_agw_core_shared(void)
+{
+	struct fix f, g, h;
+	struct agw_conf conf;
+	struct agw_stream *stb;
+	struct sock kb, kx;
+	uint8_t buf[sizeof(rtp_pkt)];
+	uint64_t coll;
+	unsigned i;
+	int err;
+
+	memset(&g, 0, sizeof(g));
+	memset(&h, 0, sizeof(h));
+	memset(&kb, 0, sizeof(kb));
+	memset(&kx, 0, sizeof(kx));
+	conf_std(&conf);
+	conf.media_core_port_shared = true;
+
+	TEST_ERR(fix_open(&f, &conf));
+	TEST_ERR(call_setup(&f, NULL));
+	TEST_ERR(sock_open(&kb, sock_recv, &kb));
+	TEST_ERR(sock_open(&kx, sock_recv, &kx));
+	TEST_ASSERT(sa_cmp(&kb.addr, &f.rtp.addr, SA_ADDR));
+	TEST_ERR(call_b(&f, &g, &kb.addr, false));
+
+	/* one port pair for both calls */
+	TEST_ASSERT(sa_cmp(&f.si.rtp, &g.si.rtp, SA_ALL));
+	TEST_EQ(sa_port(&f.si.rtcp), sa_port(&f.si.rtp) + 1);
+	stb = agw_sess_stream_find(g.s, 0);
+	TEST_ASSERT(stb && stb->core_shared);
+
+	/* (no early media: what arrives is dropped by its own call) */
+	TEST_ERR(sock_send(&f.rtp, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&f, STAT(core_dropped), 1));
+	TEST_EQ(core_dropped(g.s), 0);
+	TEST_ERR(sock_send(&kb, &g.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&g, STAT(core_dropped), 1));
+	TEST_EQ(core_dropped(f.s), 1);
+
+	/* RTCP from A's core RTCP address on the RTCP port: A's */
+	TEST_ERR(sock_send(&f.rtcp, &f.si.rtcp, rtcp_pkt, sizeof(rtcp_pkt)));
+	TEST_ERR(wait_stat(&f, STAT(core_dropped), 2));
+	TEST_EQ(core_dropped(g.s), 1);
+
+	/* unknown sources (A's RTP address on the RTCP port too): dropped
+	   by the port, no call sees them; A's marker arrives after them */
+	TEST_ERR(sock_send(&kx, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(sock_send(&f.rtp, &f.si.rtcp, rtcp_pkt, sizeof(rtcp_pkt)));
+	TEST_ERR(sock_send(&f.rtp, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&f, STAT(core_dropped), 3));
+	TEST_EQ(agw_coreport_unknown(f.agw->coreport, &coll), 2);
+	TEST_EQ(coll, 0);
+	TEST_EQ(core_dropped(g.s), 1);
+
+	/* toward B's core: from the shared port, to B's address only */
+	memcpy(buf, rtp_pkt, sizeof(buf));
+	TEST_ERR(agw_core_send(stb, false, buf, sizeof(buf)));
+	for (i = 0; i < 100 && !kb.rx; i++)
+		TEST_ERR(expect_nothing(&f, U_CLOSED, 1, 20));
+	TEST_EQ(kb.rx, 1);
+	TEST_EQ(f.rtp.rx, 0);
+
+	/* re-INVITE: B's core moves to another port; the old one is now
+	   unknown */
+	TEST_ERR(agw_sess_core_peer(g.s, 0, &kx.addr, NULL));
+	TEST_ERR(sock_send(&kx, &g.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&g, STAT(core_dropped), 2));
+	TEST_ERR(sock_send(&kb, &g.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(sock_send(&kx, &g.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&g, STAT(core_dropped), 3));
+	TEST_EQ(agw_coreport_unknown(f.agw->coreport, NULL), 3);
+	TEST_EQ(core_dropped(f.s), 3);
+
+	/* call C offered by a core at A's address: a port pair of its own,
+	   A keeps its media */
+	TEST_ERR(call_b(&f, &h, &f.rtp.addr, true));
+	TEST_ASSERT(sa_port(&h.si.rtp) != sa_port(&f.si.rtp));
+	TEST_ASSERT(!agw_sess_stream_find(h.s, 0)->core_shared);
+	TEST_ERR(sock_send(&f.rtp, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&f, STAT(core_dropped), 4));
+	TEST_ERR(sock_send(&f.rtp, &h.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&h, STAT(core_dropped), 1));
+	TEST_EQ(core_dropped(f.s), 4);
+
+	/* B's core answers (re-INVITE) with A's address: the AGW's port is
+	   fixed by then, so B takes the address over, counted */
+	TEST_ERR(agw_sess_core_peer(g.s, 0, &f.rtp.addr, NULL));
+	TEST_ERR(sock_send(&f.rtp, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&g, STAT(core_dropped), 4));
+	TEST_EQ(core_dropped(f.s), 4);
+	TEST_EQ(agw_coreport_unknown(f.agw->coreport, &coll), 3);
+	TEST_EQ(coll, 1);
+
+	/* B ends: A's address is nobody's now */
+	g.s = mem_deref(g.s);
+	TEST_ERR(sock_send(&f.rtp, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(sock_send(&f.rtcp, &f.si.rtcp, rtcp_pkt, sizeof(rtcp_pkt)));
+	TEST_ERR(wait_stat(&f, STAT(core_dropped), 5));
+	TEST_EQ(agw_coreport_unknown(f.agw->coreport, NULL), 4);
+
+ out:
+	mem_deref(kb.us);
+	mem_deref(kx.us);
+	h.s = mem_deref(h.s);
+	g.s = mem_deref(g.s);
+	fix_close(&h);
 	fix_close(&g);
 	fix_close(&f);
 	return err;

@@ -50,6 +50,7 @@ int test_conf_good(void)
 	TEST_EQ(conf->consent_timeout, 30);
 	TEST_ASSERT(conf->datachannel);
 	TEST_ASSERT(conf->media_port_shared);
+	TEST_ASSERT(!conf->media_core_port_shared);
 	TEST_EQ(conf->max_datachannels, 16);
 	TEST_EQ(conf->dc_max_message, 65536);
 	TEST_ASSERT(!conf->core_dc_relay);
@@ -163,6 +164,7 @@ int test_conf_errors(void)
 		{"rtp_ports 80-1000\n", "t.conf:7: '80' is not a number in 1024..65534"},
 		{"media_dscp 64\n", "t.conf:7: '64' is not a number in 0..63"},
 		{"media_port_shared on\n", "t.conf:7: 'on' is not yes or no"},
+		{"media_core_port_shared maybe\n", "t.conf:7: 'maybe' is not yes or no"},
 		{"datachannel maybe\n", "t.conf:7: 'maybe' is not yes or no"},
 		{"max_datachannels 0\n", "t.conf:7: '0' is not a number in 1..1024"},
 		{"max_datachannels 1025\n", "t.conf:7: '1025' is not a number in 1..1024"},

@@ -28,6 +28,7 @@ struct fake {
 	size_t ptc[16];
 	uint32_t clockv[16][64];
 	struct sa rtp[16], rtcp[16];
+	struct sa speer[16];             /* prm->core_peer, unset if NULL  */
 	int fail;                        /* error for the next op call     */
 };
 
@@ -86,6 +87,10 @@ static int fake_stream(void *arg, unsigned idx,
 	f->stid[idx] = prm->tid;
 	f->smux[idx] = prm->core_rtcp_mux;
 	f->srelay[idx] = prm->dcrelay;
+	if (prm->core_peer)
+		f->speer[idx] = *prm->core_peer;
+	else
+		sa_init(&f->speer[idx], AF_UNSPEC);
 	f->ssrcc[idx] = prm->ssrcc;
 	if (prm->ssrcc)
 		memcpy(f->ssrcv[idx], prm->ssrcv,
@@ -424,6 +429,7 @@ int test_sdpx_offer_to_core(void)
 	TEST_EQ(f.ptv[0][0], 111);
 	TEST_EQ(f.ptv[0][7], 126);
 	TEST_EQ(f.npeer, 0);
+	TEST_ASSERT(!sa_isset(&f.speer[0], SA_ADDR));
 
 	/* clocks for jitter (RFC 3550 A.8), in ptv's order (111 63 9 0 8
 	   13 110 126): opus and RED 48000, G722/PCMU/PCMA 8000 (G722's
@@ -1019,6 +1025,9 @@ int test_sdpx_offer_to_browser(void)
 	TEST_ERR(sa_set_str(&core, "10.20.30.40", 31000));
 	TEST_ASSERT(sa_cmp(&f.rtp[0], &core, SA_ALL));
 	TEST_EQ(sa_port(&f.rtcp[0]), 31001);
+	/* known when the stream is set up (media_core_port_shared: a
+	   core address another stream has gets a port of its own) */
+	TEST_ASSERT(sa_cmp(&f.speer[0], &core, SA_ALL));
 
 	TEST_ASSERT(crlf_only(out));
 	HAS(out, -1, "a=ice-lite");

@@ -138,6 +138,44 @@ static int cmd_stats(struct agwd *d, struct mbuf *rsp)
 			      "from unknown sources\n", (unsigned long long)
 			      agw_shared_unknown(d->agw->shared));
 
+	if (d->agw->coreport) {
+		uint64_t coll;
+		uint64_t unk = agw_coreport_unknown(d->agw->coreport, &coll);
+
+		(void)re_fprintf(stderr, "agwd: core port: %llu datagrams "
+			      "from unknown sources, %llu collisions\n",
+			      (unsigned long long)unk,
+			      (unsigned long long)coll);
+	}
+
+	/* core side: datagrams per receive and per send call */
+	{
+		struct net_udp_stats us;
+		uint64_t rx = 0, reads = 0, tx = 0, writes = 0;
+
+		for (i = 0; i < d->calls; i++) {
+			struct agw_stream *cs = d->sv[i] ?
+				agw_sess_stream_find(d->sv[i], 0) : NULL;
+
+			if (!cs || !cs->rtp || (cs->core_shared && i))
+				continue;
+			net_udp_stats(cs->rtp, &us);
+			rx += us.rx;
+			reads += us.reads;
+			tx += us.tx;
+			writes += us.writes;
+		}
+		(void)re_fprintf(stderr, "agwd: core side: %llu datagrams "
+			      "in %llu receive calls (%.2f per call), %llu "
+			      "in %llu send calls (%.2f per call)\n",
+			      (unsigned long long)rx,
+			      (unsigned long long)reads,
+			      reads ? (double)rx / (double)reads : 0.0,
+			      (unsigned long long)tx,
+			      (unsigned long long)writes,
+			      writes ? (double)tx / (double)writes : 0.0);
+	}
+
 	/* browser side: datagrams per receive call */
 	{
 		struct net_udp_stats us;
@@ -253,6 +291,8 @@ int mb_agwd_main(int fd, const char *datadir, uint16_t pmin, uint16_t pmax,
 	conf.consent_timeout = 30;
 	/* mediabench --shared: one browser-side port for all calls */
 	conf.media_port_shared = getenv("MB_AGW_SHARED") != NULL;
+	/* mediabench --core-shared: one core-side port pair for all calls */
+	conf.media_core_port_shared = getenv("MB_AGW_CORE_SHARED") != NULL;
 	conf.transcoding = true;
 	conf.max_xcode = calls;
 	conf.opus_complexity = 5;

@@ -47,6 +47,7 @@ enum {
 	SOCKBUF    = 4 << 20,
 	BR_NET     = 0x7f010000,     /* browsers: 127.1.0.0/16 */
 	BR_PER_NET = 250,            /* 127.1.X.1 ... 127.1.X.250 */
+	CORE_NET   = 0x7f020000,     /* core ends: 127.2.0.0/16, the same */
 };
 
 #ifndef M_PI
@@ -62,6 +63,7 @@ struct call {
 
 	/* browser */
 	struct sa baddr;
+	struct sa caddr;             /* its core end's address */
 	struct dtls_sess *dtls;
 	struct srtpx *srtp;
 	bool stun_ok;
@@ -142,7 +144,8 @@ struct gen {
 
 	/* one socket for all browsers (0.0.0.0:P, each browser its own
 	   127.1.x.y source via IP_PKTINFO) and one for all core ends
-	   (127.0.0.1:Q; the payload names the call) */
+	   (0.0.0.0:Q, each core end its own 127.2.x.y; the payload names
+	   the call) */
 	int bfd, cfd;
 	uint16_t bport;
 	struct sa caddr;
@@ -164,17 +167,26 @@ static uint32_t br_ip(unsigned idx)
 }
 
 
-static struct call *br_call(struct gen *g, uint32_t ip)
+/* call idx's core end: its own address too, so that a target can tell
+   the calls apart by source (a shared core-side port) */
+static uint32_t core_ip(unsigned idx)
+{
+	return CORE_NET | (br_ip(idx) & 0xffff);
+}
+
+
+static struct call *ip_call(struct gen *g, uint32_t ip, uint32_t net0)
 {
 	unsigned net = (ip >> 8) & 0xff, host = ip & 0xff, idx;
 
-	if ((ip & 0xffff0000) != BR_NET || !host || host > BR_PER_NET)
+	if ((ip & 0xffff0000) != net0 || !host || host > BR_PER_NET)
 		return NULL;
 
 	idx = net * BR_PER_NET + host - 1;
 
 	return idx < g->calls ? &g->cv[idx] : NULL;
 }
+
 
 
 /* --- sending -------------------------------------------------------- */
@@ -371,21 +383,18 @@ static void media_rx(struct gen *g, uint64_t now, const uint8_t *p,
 }
 
 
-static void core_pkt(struct gen *g, uint64_t now, const struct sa *src,
+static void core_pkt(struct gen *g, uint64_t now, const struct call *c,
 		     const uint8_t *p, size_t n)
 {
 	uint32_t i;
 
-	/* transcoded: the payload cannot name the call, its source does
-	   (a linear search: --xcode runs tens of calls) */
+	/* transcoded: the payload cannot name the call, the core end's
+	   address it arrived at does */
 	if (g->xc) {
-		for (i = 0; i < g->calls; i++) {
-			if (sa_cmp(&g->cv[i].prm.core, src, SA_ALL)) {
-				media_rx(g, now, p, n, i, 0);
-				return;
-			}
-		}
-		++g->bad;
+		if (c)
+			media_rx(g, now, p, n, c->idx, 0);
+		else
+			++g->bad;
 		return;
 	}
 
@@ -512,10 +521,6 @@ static void sock_recv(struct gen *g, int fd, bool browser)
 
 			sa_init(&src, AF_INET);
 			src.u.in = r->from[i];
-			if (!browser) {
-				core_pkt(g, now, &src, r->buf[i], len);
-				continue;
-			}
 
 			for (cm = CMSG_FIRSTHDR(h); cm;
 			     cm = CMSG_NXTHDR(h, cm)) {
@@ -525,7 +530,12 @@ static void sock_recv(struct gen *g, int fd, bool browser)
 				    cm->cmsg_type != IP_PKTINFO)
 					continue;
 				memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-				c = br_call(g, ntohl(pi.ipi_addr.s_addr));
+				c = ip_call(g, ntohl(pi.ipi_addr.s_addr),
+					    browser ? BR_NET : CORE_NET);
+			}
+			if (!browser) {
+				core_pkt(g, now, c, r->buf[i], len);
+				continue;
 			}
 			if (!c) {
 				++g->bad;
@@ -706,7 +716,7 @@ static void xc_send(struct call *c, bool browser)
 		return;
 
 	batch_put(b, len, browser ? &c->prm.w3 : &c->prm.core,
-		  browser ? br_ip(c->idx) : 0, true);
+		  browser ? br_ip(c->idx) : core_ip(c->idx), true);
 }
 
 
@@ -814,7 +824,7 @@ static void send_pkts(struct call *c)
 	rtp_hdr(buf, c->cseq++, c->cts += 160, 0x20000000u + idx);
 	memcpy(buf + MB_HDR + 8, &idx, sizeof(idx));
 	memcpy(buf + MB_HDR, &t, sizeof(t));
-	batch_put(g->cb, MB_PKT, &c->prm.core, 0, true);
+	batch_put(g->cb, MB_PKT, &c->prm.core, core_ip(idx), true);
 }
 
 
@@ -998,7 +1008,7 @@ static int gen_open(struct gen *g)
 	   addresses are on lo, and nothing is sent elsewhere) */
 	err = sock_open(&g->bfd, &baddr, "0.0.0.0", true);
 	if (!err)
-		err = sock_open(&g->cfd, &g->caddr, "127.0.0.1", false);
+		err = sock_open(&g->cfd, &g->caddr, "0.0.0.0", true);
 	if (!err)
 		err = fd_listen(g->bfd, FD_READ, brecv_h, g);
 	if (!err)
@@ -1080,7 +1090,8 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 		c->g = &g;
 		c->idx = i;
 		sa_set_in(&c->baddr, br_ip(i), g.bport);
-		err = t->setup(t->arg, i, &c->baddr, &g.caddr,
+		sa_set_in(&c->caddr, core_ip(i), sa_port(&g.caddr));
+		err = t->setup(t->arg, i, &c->baddr, &c->caddr,
 				       br_ufrag, br_pwd, g.lfp, &c->prm);
 		if (err) {
 			(void)re_fprintf(stderr, "mediabench: %s: call %u "

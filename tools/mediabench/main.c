@@ -4,12 +4,13 @@
  *   mediabench [--calls N] [--seconds S] [--only agw|rtpengine]
  *              [--xcode opus-pcma|opus-amrwb|opus-g722] [--data DIR]
  *              [--log FILE]
- *              [--shared]
+ *              [--shared] [--core-shared]
  *
  * --xcode: transcoded calls instead of relayed ones (the browser sends
  * Opus, the core PCMA, AMR-WB or G.722); rtpengine for opus-pcma and
  * opus-g722 (it has no AMR-WB encoder); a table per transcoded call.
- * --shared runs the AGW with media_port_shared (one browser-side port).
+ * --shared runs the AGW with media_port_shared (one browser-side port),
+ * --core-shared with media_core_port_shared (one core-side port pair).
  * --max-loss PCT: a target losing more than PCT % of the packets (default
  * 0.1) fails the run; below it its figures are printed with the loss.
  *
@@ -308,7 +309,7 @@ static void usage(void)
 	(void)re_fprintf(stderr, "usage: mediabench [--calls N] [--seconds S] "
 		      "[--only agw|rtpengine] [--xcode opus-pcma|opus-amrwb|"
 		      "opus-g722] "
-		      "[--data DIR] [--log FILE] [--shared] [--max-loss PCT]\n");
+		      "[--data DIR] [--log FILE] [--shared] [--core-shared] [--max-loss PCT]\n");
 }
 
 
@@ -363,6 +364,8 @@ int main(int argc, char *argv[])
 			mb_max_loss = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--shared"))
 			(void)setenv("MB_AGW_SHARED", "1", 1);  /* to agwd */
+		else if (!strcmp(argv[i], "--core-shared"))
+			(void)setenv("MB_AGW_CORE_SHARED", "1", 1);
 		else {
 			usage();
 			return 2;
