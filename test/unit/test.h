@@ -95,6 +95,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_tls_bad_cert)     \
 	X(test_tls_idle_release) \
 	X(test_tls_psa_slices)   \
+	X(test_tls_mem)          \
 	X(test_tls_rand_source)  \
 	X(test_dtls_handshake)   \
 	X(test_dtls_bad_fingerprint) \
