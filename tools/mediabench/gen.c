@@ -124,6 +124,7 @@ struct gen {
 	unsigned failed;
 	unsigned started;            /* DTLS handshakes started */
 	unsigned signalled;          /* calls the target has allocated */
+	bool setting_up;             /* a group is being set up */
 	struct tls *tls;
 	char lfp[128];
 	struct tmr tmr;
@@ -883,7 +884,7 @@ static void tick(void *arg)
 	}
 
 	/* --stagger: calls set up while the keyed ones carry media */
-	if (!g->traffic || g->keyed + g->failed < g->signalled)
+	if (!g->traffic || g->setting_up)
 		tick_setup(g, now);
 	if (!g->traffic)
 		return;
@@ -1108,7 +1109,9 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 			g.t0 = mb_now_ns();
 			g.next_slot = 0;
 		}
+		g.setting_up = true;
 		err = run_until(&g, SETUP_MS);
+		g.setting_up = false;
 		if (err || g.keyed + g.failed < g.signalled)
 			break;
 	}
