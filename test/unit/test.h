@@ -103,6 +103,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_dtls_srtp)        \
 	X(test_dtls_frag_hello)  \
 	X(test_dtls_lean)        \
+	X(test_dtls_shared_conf) \
 	X(test_ecc_fast)         \
 	X(test_srtp_vectors)     \
 	X(test_dcep_codec)       \
