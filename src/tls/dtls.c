@@ -137,9 +137,15 @@ static int dconf_get(struct dtls_conf **cp, struct dtls_sess *s)
 }
 
 
-/* mbedtls' context with its record buffers and handshake state, set up
-   when the handshake starts (not when the session is allocated) */
-static int ssl_ready(struct dtls_sess *s)
+/**
+ * Set up mbedtls' context (record buffers, handshake state) and choose
+ * the configuration; when the handshake starts, not at allocation
+ *
+ * @param s DTLS session
+ *
+ * @return 0 if success (or done before), otherwise errorcode
+ */
+int dtls_ready(struct dtls_sess *s)
 {
 	int err;
 
@@ -301,7 +307,7 @@ int dtls_sess_start(struct dtls_sess *s)
 	if (s->role != DTLS_CLIENT || s->state != DTLS_ST_IDLE)
 		return 0;
 
-	ret = ssl_ready(s);
+	ret = dtls_ready(s);
 	if (ret)
 		return ret;
 
@@ -343,7 +349,7 @@ int dtls_sess_recv(struct dtls_sess *s, const uint8_t *p, size_t n)
 	if (s->role == DTLS_CLIENT && s->state == DTLS_ST_IDLE)
 		return ENOTCONN;
 
-	if (ssl_ready(s)) {
+	if (dtls_ready(s)) {
 		s->state = DTLS_ST_CLOSED;
 		return ENOMEM;
 	}

@@ -47,7 +47,7 @@ struct dtls_conf {
 };
 
 struct dtls_sess {
-	mbedtls_ssl_context ssl;     /**< Set up at first use (ssl_ready) */
+	mbedtls_ssl_context ssl;     /**< Set up at first use (dtls_ready) */
 	struct dtls_conf *conf;      /**< NULL until then                */
 	struct tls *tls;
 	struct tmr tmr;              /**< mbedtls retransmission timer   */
@@ -60,7 +60,7 @@ struct dtls_sess {
 	size_t clid_len;
 	uint32_t tmo_min, tmo_max;   /**< Own handshake timeouts, 0: none */
 	uint16_t mtu;
-	bool ready;                  /**< ssl set up (ssl_ready)         */
+	bool ready;                  /**< ssl set up (dtls_ready)         */
 	struct dtls_fp expect;       /**< From the peer's SDP            */
 	uint8_t peer_sha1[20];       /**< Peer's certificate             */
 	uint8_t peer_sha256[32];
@@ -81,6 +81,9 @@ struct dtls_sess {
 	dtls_close_h *closeh;
 	void *arg;
 };
+
+/* dtls.c */
+int  dtls_ready(struct dtls_sess *s);
 
 /* dtls_keys.c */
 int  dtls_keys_conf(mbedtls_ssl_config *c);

@@ -654,8 +654,10 @@ static int hello_big(struct peer *cli)
 {
 	memset(alpn_name, 'a', sizeof(alpn_name) - 1);
 
-	/* the option is a configuration's: set it up again after */
-	if (mbedtls_ssl_conf_alpn_protocols(&cli->s->conf, alpn_list))
+	/* the option is a configuration's (the client's tls's shared one,
+	   only this session uses it): set it up again after */
+	if (dtls_ready(cli->s) ||
+	    mbedtls_ssl_conf_alpn_protocols(&cli->s->conf->conf, alpn_list))
 		return EINVAL;
 
 	return mbedtls_ssl_session_reset(&cli->s->ssl) ? ENOMEM : 0;
