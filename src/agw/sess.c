@@ -353,7 +353,7 @@ static int stream_prm(struct agw_stream *st,
 		(void)rtpq_pt(&st->relay_pts, prm->ptv[i] & 0x7f,
 			      prm->clockv[i]);
 	if (!st->xc)
-		st->q_w3.pts = st->q_core.pts = st->relay_pts;
+		st->q_w3.pts = st->q_core.pts = &st->relay_pts;
 
 	return 0;
 }

@@ -112,6 +112,8 @@ struct xdir {
 struct agw_xcode {
 	struct agw_stream *st;
 	struct agw_xcode_prm prm;
+	struct rtpq_pts pts_w3;      /**< rtpq's clocks: Opus from the browser */
+	struct rtpq_pts pts_core;    /**< the core's codec                 */
 	const struct codec *core;
 	struct xdir up;              /**< Browser -> core                  */
 	struct xdir down;            /**< Core -> browser                  */
@@ -860,15 +862,15 @@ static void carry(struct xdir *d, const struct xdir *old)
 
 /* Each side's media payload type and clock, for rtpq's jitter: Opus
    from the browser, the core's codec from the core */
-static void clocks(struct agw_stream *st, const struct agw_xcode_prm *prm)
+static void clocks(struct agw_xcode *x, const struct agw_xcode_prm *prm)
 {
 	const struct codec *core = codec_get(prm->core_codec);
 
-	rtpq_pts_reset(&st->q_w3.pts);
-	(void)rtpq_pt(&st->q_w3.pts, prm->w3_pt & 0x7f, 48000);
-	rtpq_pts_reset(&st->q_core.pts);
+	rtpq_pts_reset(&x->pts_w3);
+	(void)rtpq_pt(&x->pts_w3, prm->w3_pt & 0x7f, 48000);
+	rtpq_pts_reset(&x->pts_core);
 	if (core)
-		(void)rtpq_pt(&st->q_core.pts, prm->core_pt & 0x7f,
+		(void)rtpq_pt(&x->pts_core, prm->core_pt & 0x7f,
 			      core->clock);
 }
 
@@ -900,14 +902,13 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 		return ENOENT;
 
 	if (!prm) {
+		st->q_w3.pts = st->q_core.pts = &st->relay_pts;
 		st->xc = mem_deref(st->xc);
-		st->q_w3.pts = st->q_core.pts = st->relay_pts;
 		return 0;
 	}
 
 	p = *prm;
 	p.opus_complexity = s->agw->conf.opus_complexity;
-	clocks(st, prm);
 	if (st->xc && prm_eq(&st->xc->prm, &p))
 		return 0;
 
@@ -922,6 +923,9 @@ int agw_sess_xcode(struct agw_sess *s, unsigned idx,
 	if (err)
 		return err;
 
+	clocks(x, prm);
+	st->q_w3.pts = &x->pts_w3;
+	st->q_core.pts = &x->pts_core;
 	if (st->xc) {
 		carry(&x->up, &st->xc->up);
 		carry(&x->down, &st->xc->down);

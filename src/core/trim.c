@@ -32,6 +32,7 @@ static struct {
 	uint32_t delay;
 	uint32_t interval;
 	uint32_t count;        /**< Trims run                             */
+	trim_hook_h *hook;     /**< Another allocator's trim (tls_mem)   */
 } t = {
 	.delay = TRIM_DELAY,
 	.interval = TRIM_INTERVAL,
@@ -48,9 +49,23 @@ static void trim_handler(void *arg)
 	t.first = 0;
 	t.last  = tmr_jiffies();
 	++t.count;
+	if (t.hook)
+		t.hook();
 #ifdef __GLIBC__
 	(void)malloc_trim(0);
 #endif
+}
+
+
+/**
+ * Run another allocator's trim with each heap trim (one; the last set
+ * wins)
+ *
+ * @param h Trim function, NULL for none
+ */
+void trim_set_hook(trim_hook_h *h)
+{
+	t.hook = h;
 }
 
 

@@ -54,7 +54,7 @@ static void init_seq(struct rtpq *q, uint16_t seq)
 
 static bool media_pt(const struct rtpq *q, uint8_t pt)
 {
-	return q->pts.ptclk[pt & 0x7f] != 0;
+	return q->pts && q->pts->ptclk[pt & 0x7f] != 0;
 }
 
 
@@ -136,15 +136,16 @@ static bool update_seq(struct rtpq *q, uint16_t seq)
    codec) rescales the jitter and starts transit again */
 static void jitter(struct rtpq *q, uint8_t k, uint32_t ts, uint64_t now)
 {
-	uint32_t arrival = (uint32_t)(((now - q->t0) * q->pts.multv[k]) >> 32);
+	const struct rtpq_pts *pts = q->pts;
+	uint32_t arrival = (uint32_t)(((now - q->t0) * pts->multv[k]) >> 32);
 	uint32_t transit = arrival - ts;
 	uint32_t d = transit - q->transit;
 
-	if (q->pts.clockv[k] != q->jclock) {
+	if (pts->clockv[k] != q->jclock) {
 		if (q->jclock)
 			q->jitter = (uint32_t)((uint64_t)q->jitter *
-					       q->pts.clockv[k] / q->jclock);
-		q->jclock = q->pts.clockv[k];
+					       pts->clockv[k] / q->jclock);
+		q->jclock = pts->clockv[k];
 		q->have_transit = false;
 	}
 
@@ -199,8 +200,8 @@ void rtpq_rtp(struct rtpq *q, const uint8_t *p, size_t n, uint64_t now)
 
 	++q->received;
 
-	if (q->pts.ptclk[pt])
-		jitter(q, q->pts.ptclk[pt] - 1, be32(p + 4), now);
+	if (q->pts && q->pts->ptclk[pt])
+		jitter(q, q->pts->ptclk[pt] - 1, be32(p + 4), now);
 }
 
 

@@ -27,9 +27,10 @@ struct rtpq_pts {
 	uint8_t clockc;
 };
 
-/** Receiver state of one direction (zero it, then rtpq_pt per type) */
+/** Receiver state of one direction (zero it, point pts at a table) */
 struct rtpq {
-	struct rtpq_pts pts;       /**< Set with rtpq_pt, or copied       */
+	const struct rtpq_pts *pts; /**< The owner's (rtpq_pt); NULL: no
+				        jitter (types unknown)            */
 	uint32_t jclock;           /**< Clock transit and jitter are in   */
 	bool set;                  /**< A source is being followed        */
 	bool have_transit;

@@ -3,10 +3,14 @@
  *               set-up and the public interface (dtls.h)
  *
  * The owner feeds received DTLS datagrams in and gets datagrams to send
- * through a handler (dtls_io.c). One mbedtls configuration per session:
- * the verify callback takes its context from the configuration, and the
- * handshake timeouts may differ per session. The certificate and key are
- * the struct tls's, shared. mbedtls reassembles a fragmented ClientHello
+ * through a handler (dtls_io.c). Sessions of one struct tls share an
+ * mbedtls configuration per role (servers: with HelloVerifyRequest
+ * cookies or without, one cookie key); a session with handshake timeouts
+ * of its own has its own. The verify and key export callbacks are per
+ * session (mbedtls_ssl_set_verify, _set_export_keys_cb). mbedtls' context
+ * (record buffers, handshake state) is set up when the handshake starts,
+ * not when the session is allocated. The certificate and key are the
+ * struct tls's, shared. mbedtls reassembles a fragmented ClientHello
  * itself (3.6.3 and later).
  */
 #include <string.h>
@@ -28,18 +32,31 @@ static void destructor(void *arg)
 	tmr_cancel(&s->tmr_verdict);
 	dtls_keys_wipe(s);
 	mbedtls_ssl_free(&s->ssl);
-	mbedtls_ssl_cookie_free(&s->cookie);
-	mbedtls_ssl_config_free(&s->conf);
+	mem_deref(s->conf);
 	mem_deref(s->tls);
 }
 
 
-static int conf_setup(struct dtls_sess *s)
+static void conf_destructor(void *arg)
 {
-	mbedtls_ssl_config *c = &s->conf;
+	struct dtls_conf *c = arg;
+
+	if (c->slot)
+		*c->slot = NULL;
+	mbedtls_ssl_cookie_free(&c->cookie);
+	mbedtls_ssl_config_free(&c->conf);
+	mem_deref(c->tls);
+}
+
+
+static int conf_setup(struct dtls_conf *dc, enum dtls_role role,
+		      bool cookies)
+{
+	mbedtls_ssl_config *c = &dc->conf;
+	struct tls *tls = dc->tls;
 	int ret;
 
-	ret = mbedtls_ssl_config_defaults(c, s->role == DTLS_CLIENT ?
+	ret = mbedtls_ssl_config_defaults(c, role == DTLS_CLIENT ?
 					  MBEDTLS_SSL_IS_CLIENT :
 					  MBEDTLS_SSL_IS_SERVER,
 					  MBEDTLS_SSL_TRANSPORT_DATAGRAM,
@@ -47,31 +64,111 @@ static int conf_setup(struct dtls_sess *s)
 	if (ret)
 		return ENOMEM;
 
-	mbedtls_ssl_conf_rng(c, mbedtls_ctr_drbg_random, &s->tls->rng->drbg);
+	mbedtls_ssl_conf_rng(c, mbedtls_ctr_drbg_random, &tls->rng->drbg);
 	mbedtls_ssl_conf_min_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_2);
 	mbedtls_ssl_conf_max_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_2);
 	mbedtls_ssl_conf_ciphersuites(c, dtls_suites);
 	mbedtls_ssl_conf_groups(c, tls_groups);
 	mbedtls_ssl_conf_renegotiation(c, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 
-	/* no HelloVerifyRequest unless a client id is given */
-	mbedtls_ssl_conf_dtls_cookies(c, NULL, NULL, NULL);
+	/* HelloVerifyRequest only for sessions given a client id */
+	if (cookies) {
+		if (mbedtls_ssl_cookie_setup(&dc->cookie,
+					     mbedtls_ctr_drbg_random,
+					     &tls->rng->drbg))
+			return EIO;
 
-	if (mbedtls_ssl_conf_own_cert(c, &s->tls->crt, &s->tls->key))
+		mbedtls_ssl_conf_dtls_cookies(c, mbedtls_ssl_cookie_write,
+					      mbedtls_ssl_cookie_check,
+					      &dc->cookie);
+	}
+	else {
+		mbedtls_ssl_conf_dtls_cookies(c, NULL, NULL, NULL);
+	}
+
+	if (mbedtls_ssl_conf_own_cert(c, &tls->crt, &tls->key))
 		return ENOMEM;
 
-	return dtls_keys_conf(s);
+	return dtls_keys_conf(c);
 }
 
 
-static int ssl_setup(struct dtls_sess *s)
+/* The configuration a session uses: the one its tls shares among
+   sessions of its role (a server's with cookies if it has a client id),
+   or its own for its own handshake timeouts */
+static int dconf_get(struct dtls_conf **cp, struct dtls_sess *s)
 {
-	if (mbedtls_ssl_setup(&s->ssl, &s->conf))
+	struct dtls_conf **slot = NULL, *c;
+	int err;
+
+	if (!s->tmo_min) {
+		slot = &s->tls->dtls_conf[s->role == DTLS_CLIENT ? 0 :
+					  s->clid_len ? 2 : 1];
+		if (*slot) {
+			*cp = mem_ref(*slot);
+			return 0;
+		}
+	}
+
+	c = mem_zalloc(sizeof(*c), conf_destructor);
+	if (!c)
 		return ENOMEM;
+
+	mbedtls_ssl_config_init(&c->conf);
+	mbedtls_ssl_cookie_init(&c->cookie);
+	c->tls = mem_ref(s->tls);
+
+	err = conf_setup(c, s->role, s->clid_len > 0);
+	if (err) {
+		mem_deref(c);
+		return err;
+	}
+
+	if (s->tmo_min)
+		mbedtls_ssl_conf_handshake_timeout(&c->conf, s->tmo_min,
+						   s->tmo_max);
+	if (slot) {
+		c->slot = slot;
+		*slot = c;
+	}
+
+	*cp = c;
+	return 0;
+}
+
+
+/**
+ * Set up mbedtls' context (record buffers, handshake state) and choose
+ * the configuration; when the handshake starts, not at allocation
+ *
+ * @param s DTLS session
+ *
+ * @return 0 if success (or done before), otherwise errorcode
+ */
+int dtls_ready(struct dtls_sess *s)
+{
+	int err;
+
+	if (s->ready)
+		return 0;
+
+	err = dconf_get(&s->conf, s);
+	if (err)
+		return err;
+
+	if (mbedtls_ssl_setup(&s->ssl, &s->conf->conf))
+		return ENOMEM;
+
+	s->ready = true;
 
 	dtls_io_attach(s);
 	dtls_keys_attach(s);
-	mbedtls_ssl_set_mtu(&s->ssl, MTU_DEFAULT);
+	mbedtls_ssl_set_mtu(&s->ssl, s->mtu);
+
+	if (s->clid_len &&
+	    mbedtls_ssl_set_client_transport_id(&s->ssl, s->clid,
+						s->clid_len))
+		return ENOMEM;
 
 	return 0;
 }
@@ -97,7 +194,6 @@ int dtls_sess_alloc(struct dtls_sess **sp, struct tls *tls,
 		    dtls_close_h *closeh, void *arg)
 {
 	struct dtls_sess *s;
-	int err;
 
 	if (!sp || !tls || !sendh)
 		return EINVAL;
@@ -110,8 +206,6 @@ int dtls_sess_alloc(struct dtls_sess **sp, struct tls *tls,
 		return ENOMEM;
 
 	mbedtls_ssl_init(&s->ssl);
-	mbedtls_ssl_config_init(&s->conf);
-	mbedtls_ssl_cookie_init(&s->cookie);
 	tmr_init(&s->tmr);
 	tmr_init(&s->tmr_verdict);
 
@@ -122,17 +216,11 @@ int dtls_sess_alloc(struct dtls_sess **sp, struct tls *tls,
 	s->recvh  = recvh;
 	s->closeh = closeh;
 	s->arg    = arg;
+	s->mtu    = MTU_DEFAULT;
 
-	err = conf_setup(s);
-	if (!err)
-		err = ssl_setup(s);
+	*sp = s;
 
-	if (err)
-		mem_deref(s);
-	else
-		*sp = s;
-
-	return err;
+	return 0;
 }
 
 
@@ -147,13 +235,16 @@ void dtls_sess_set_mtu(struct dtls_sess *s, size_t mtu)
 	if (!s || !mtu)
 		return;
 
-	mbedtls_ssl_set_mtu(&s->ssl, (uint16_t)min(mtu, 65535));
+	s->mtu = (uint16_t)min(mtu, 65535);
+	mbedtls_ssl_set_mtu(&s->ssl, s->mtu);
 }
 
 
 /**
  * Set the handshake retransmission timeouts (default 1 s doubling to
- * 60 s, after which the handshake fails); before the handshake starts
+ * 60 s, after which the handshake fails); before the handshake starts.
+ * The session then has an mbedtls configuration of its own (about
+ * 0.5 KB) instead of its tls's shared one.
  *
  * @param s      DTLS session
  * @param min_ms Initial timeout
@@ -162,10 +253,11 @@ void dtls_sess_set_mtu(struct dtls_sess *s, size_t mtu)
 void dtls_sess_set_timeout(struct dtls_sess *s, uint32_t min_ms,
 			   uint32_t max_ms)
 {
-	if (!s || !min_ms || max_ms < min_ms)
+	if (!s || !min_ms || max_ms < min_ms || s->ready)
 		return;
 
-	mbedtls_ssl_conf_handshake_timeout(&s->conf, min_ms, max_ms);
+	s->tmo_min = min_ms;
+	s->tmo_max = max_ms;
 }
 
 
@@ -185,26 +277,15 @@ int dtls_sess_set_client_id(struct dtls_sess *s, const uint8_t *id,
 	if (!s || !id || !len || len > sizeof(s->clid))
 		return EINVAL;
 
-	if (s->role != DTLS_SERVER || s->state != DTLS_ST_IDLE)
+	/* the configuration (with or without cookies) is chosen when
+	   the first datagram comes */
+	if (s->role != DTLS_SERVER || s->state != DTLS_ST_IDLE || s->ready)
 		return EPROTO;
-
-	if (!s->clid_len) {
-		if (mbedtls_ssl_cookie_setup(&s->cookie,
-					     mbedtls_ctr_drbg_random,
-					     &s->tls->rng->drbg))
-			return EIO;
-
-		mbedtls_ssl_conf_dtls_cookies(&s->conf,
-					      mbedtls_ssl_cookie_write,
-					      mbedtls_ssl_cookie_check,
-					      &s->cookie);
-	}
 
 	memcpy(s->clid, id, len);
 	s->clid_len = len;
 
-	return mbedtls_ssl_set_client_transport_id(&s->ssl, id, len) ?
-		ENOMEM : 0;
+	return 0;
 }
 
 
@@ -225,6 +306,10 @@ int dtls_sess_start(struct dtls_sess *s)
 
 	if (s->role != DTLS_CLIENT || s->state != DTLS_ST_IDLE)
 		return 0;
+
+	ret = dtls_ready(s);
+	if (ret)
+		return ret;
 
 	s->state = DTLS_ST_HANDSHAKE;
 
@@ -263,6 +348,11 @@ int dtls_sess_recv(struct dtls_sess *s, const uint8_t *p, size_t n)
 	/* a client speaks first */
 	if (s->role == DTLS_CLIENT && s->state == DTLS_ST_IDLE)
 		return ENOTCONN;
+
+	if (dtls_ready(s)) {
+		s->state = DTLS_ST_CLOSED;
+		return ENOMEM;
+	}
 
 	s->rx     = p;
 	s->rx_len = n;

@@ -36,10 +36,19 @@ struct dtls_export {
 	bool set;
 };
 
-struct dtls_sess {
-	mbedtls_ssl_context ssl;
-	mbedtls_ssl_config conf;     /**< Own: key export is per config  */
+/** An mbedtls configuration for DTLS sessions: shared by all sessions
+    of a struct tls with the same role (and cookies or not), or a
+    session's own (its handshake timeouts) */
+struct dtls_conf {
+	mbedtls_ssl_config conf;
 	mbedtls_ssl_cookie_ctx cookie;
+	struct tls *tls;
+	struct dtls_conf **slot;     /**< In tls->dtls_conf, NULL if own */
+};
+
+struct dtls_sess {
+	mbedtls_ssl_context ssl;     /**< Set up at first use (dtls_ready) */
+	struct dtls_conf *conf;      /**< NULL until then                */
 	struct tls *tls;
 	struct tmr tmr;              /**< mbedtls retransmission timer   */
 	struct tmr tmr_verdict;      /**< Deferred fingerprint verdict   */
@@ -49,6 +58,9 @@ struct dtls_sess {
 	size_t rx_len;
 	uint8_t clid[DTLS_CLID_MAX];
 	size_t clid_len;
+	uint32_t tmo_min, tmo_max;   /**< Own handshake timeouts, 0: none */
+	uint16_t mtu;
+	bool ready;                  /**< ssl set up (dtls_ready)         */
 	struct dtls_fp expect;       /**< From the peer's SDP            */
 	uint8_t peer_sha1[20];       /**< Peer's certificate             */
 	uint8_t peer_sha256[32];
@@ -70,8 +82,11 @@ struct dtls_sess {
 	void *arg;
 };
 
+/* dtls.c */
+int  dtls_ready(struct dtls_sess *s);
+
 /* dtls_keys.c */
-int  dtls_keys_conf(struct dtls_sess *s);
+int  dtls_keys_conf(mbedtls_ssl_config *c);
 void dtls_keys_attach(struct dtls_sess *s);
 bool dtls_keys_match(const struct dtls_sess *s);
 int  dtls_keys_derive(struct dtls_sess *s);

@@ -180,23 +180,23 @@ static void export_h(void *arg, mbedtls_ssl_key_export_type type,
 void dtls_keys_attach(struct dtls_sess *s)
 {
 	mbedtls_ssl_set_export_keys_cb(&s->ssl, export_h, s);
+	mbedtls_ssl_set_verify(&s->ssl, verify_h, s);
 }
 
 
 /**
- * Set up peer verification and use_srtp on the session's configuration
+ * Set up peer verification and use_srtp on a DTLS configuration (the
+ * verify callback is per session: dtls_keys_attach)
  *
- * @param s DTLS session
+ * @param c mbedtls configuration
  *
  * @return 0 if success, otherwise errorcode
  */
-int dtls_keys_conf(struct dtls_sess *s)
+int dtls_keys_conf(mbedtls_ssl_config *c)
 {
-	mbedtls_ssl_conf_authmode(&s->conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
-	mbedtls_ssl_conf_verify(&s->conf, verify_h, s);
+	mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_OPTIONAL);
 
-	if (mbedtls_ssl_conf_dtls_srtp_protection_profiles(&s->conf,
-							   profiles))
+	if (mbedtls_ssl_conf_dtls_srtp_protection_profiles(c, profiles))
 		return EINVAL;
 
 	return 0;

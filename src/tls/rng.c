@@ -5,6 +5,8 @@
 #include <psa/crypto.h>
 #include "tls.h"
 #include "tlsx.h"
+#include "tls_mem.h"
+#include "../core/trim.h"
 
 static struct tls_rng *rng_shared;
 static struct tls_rng *rng_held;   /* by tls_rand_attach() */
@@ -23,13 +25,22 @@ static void rng_destructor(void *arg)
 
 
 /**
- * Initialise mbedtls' PSA crypto (TLS 1.3 and the PSA drivers need it);
- * idempotent, also done before the first TLS context or random bytes
+ * Initialise mbedtls' PSA crypto (TLS 1.3 and the PSA drivers need it)
+ * and its allocator (record buffers in tls_mem's pool); idempotent, also done before the first TLS context or random bytes
  *
  * @return 0 if success, otherwise errorcode
  */
 int tls_init(void)
 {
+	static bool mem;
+
+	/* record buffers in a pool of their own (tls_mem.h) */
+	if (!mem) {
+		tls_mem_init();
+		trim_set_hook(tls_mem_trim);
+		mem = true;
+	}
+
 	return psa_crypto_init() == PSA_SUCCESS ? 0 : EIO;
 }
 

@@ -20,6 +20,8 @@ struct tls {
 	mbedtls_x509_crt ca;       /**< Trusted CAs (client side)       */
 	mbedtls_ssl_ticket_context ticket; /**< Session ticket keys (srv) */
 	struct tls_rng *rng;
+	struct dtls_conf *dtls_conf[3]; /**< DTLS sessions' shared ones
+					     (dtls.c, not held)          */
 	bool have_ca;
 };
 

@@ -23,12 +23,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t now = 1000000, received = 0;
 	struct rtpq_stat st;
 	struct rtpq_rr rr;
+	struct rtpq_pts pts;
 	struct rtpq q;
 
 	memset(&q, 0, sizeof(q));
-	(void)rtpq_pt(&q.pts, 0, 8000);
-	(void)rtpq_pt(&q.pts, 8, 8000);
-	(void)rtpq_pt(&q.pts, 111, 48000);
+	rtpq_pts_reset(&pts);
+	(void)rtpq_pt(&pts, 0, 8000);
+	(void)rtpq_pt(&pts, 8, 8000);
+	(void)rtpq_pt(&pts, 111, 48000);
+	q.pts = &pts;
 
 	while (size >= 4) {
 		size_t n = (size_t)(data[0] << 8 | data[1]);

@@ -1705,9 +1705,9 @@ int test_agw_xcode_g722(void)
 
 	/* rtpq's jitter of what the core sends: G.722 in 8000 units */
 	st = agw_sess_stream_find(f.s, 0);
-	TEST_ASSERT(st && st->q_core.pts.ptclk[9]);
-	TEST_EQ(st->q_core.pts.clockv[st->q_core.pts.ptclk[9] - 1], 8000);
-	TEST_EQ(st->q_w3.pts.clockv[st->q_w3.pts.ptclk[PT] - 1], 48000);
+	TEST_ASSERT(st && st->q_core.pts && st->q_core.pts->ptclk[9]);
+	TEST_EQ(st->q_core.pts->clockv[st->q_core.pts->ptclk[9] - 1], 8000);
+	TEST_EQ(st->q_w3.pts->clockv[st->q_w3.pts->ptclk[PT] - 1], 48000);
 
 	/* up: 1 kHz Opus at 16 kHz -> G.722, 160 bytes and +160 a packet */
 	for (k = 0; k < XC_FRAMES; k++) {

@@ -654,8 +654,10 @@ static int hello_big(struct peer *cli)
 {
 	memset(alpn_name, 'a', sizeof(alpn_name) - 1);
 
-	/* the option is a configuration's: set it up again after */
-	if (mbedtls_ssl_conf_alpn_protocols(&cli->s->conf, alpn_list))
+	/* the option is a configuration's (the client's tls's shared one,
+	   only this session uses it): set it up again after */
+	if (dtls_ready(cli->s) ||
+	    mbedtls_ssl_conf_alpn_protocols(&cli->s->conf->conf, alpn_list))
 		return EINVAL;
 
 	return mbedtls_ssl_session_reset(&cli->s->ssl) ? ENOMEM : 0;
@@ -783,6 +785,67 @@ int test_dtls_lean(void)
 
  out:
 	peer_free(&cli2);
+	pair_free(&pr);
+	return err;
+}
+
+
+static int null_send_h(struct mbuf *mb, void *arg)
+{
+	(void)mb;
+	(void)arg;
+	return 0;
+}
+
+
+/* Sessions of one tls share its mbedtls configuration per role (a
+   server's with cookies is another one); a session with its own
+   handshake timeouts has its own; nothing of mbedtls' is set up before
+   the handshake starts; the shared configuration goes with the last
+   session that used it */
+int test_dtls_shared_conf(void)
+{
+	struct dtls_sess *s2 = NULL, *s3 = NULL;
+	struct tls *cli_tls = NULL;
+	struct pair pr;
+	int err;
+
+	TEST_ERR(pair_alloc(&pr, false));
+	TEST_ERR(expect_fp(&pr.cli, pr.srv.tls));
+	TEST_ERR(expect_fp(&pr.srv, pr.cli.tls));
+	TEST_ASSERT(pr.cli.s->conf == NULL && !pr.cli.s->ready);
+	TEST_ASSERT(pr.cli.s->ssl.MBEDTLS_PRIVATE(in_buf) == NULL);
+	TEST_ERR(pair_run(&pr));
+	TEST_ASSERT(pr.cli.estab && pr.srv.estab);
+	TEST_ASSERT(pr.srv.s->conf == pr.srv.tls->dtls_conf[1]);
+	TEST_ASSERT(pr.cli.s->conf == pr.cli.tls->dtls_conf[0]);
+
+	TEST_ERR(dtls_sess_alloc(&s2, pr.cli.tls, DTLS_CLIENT, null_send_h,
+				 NULL, NULL, NULL, NULL));
+	TEST_ERR(dtls_sess_alloc(&s3, pr.cli.tls, DTLS_CLIENT, null_send_h,
+				 NULL, NULL, NULL, NULL));
+	dtls_sess_set_timeout(s3, 100, 800);
+	TEST_ERR(dtls_sess_start(s2));
+	TEST_ERR(dtls_sess_start(s3));
+	TEST_ASSERT(s2->conf == pr.cli.s->conf);
+	TEST_ASSERT(s3->conf != pr.cli.s->conf && s3->conf->slot == NULL);
+	TEST_ASSERT(s2->ssl.MBEDTLS_PRIVATE(in_buf) != NULL);
+
+	/* a client id after the handshake started: refused */
+	TEST_EQ(dtls_sess_set_client_id(pr.srv.s, (const uint8_t *)"ab", 2),
+		EPROTO);
+
+	cli_tls = mem_ref(pr.cli.tls);
+	s3 = mem_deref(s3);
+	s2 = mem_deref(s2);
+	TEST_ASSERT(cli_tls->dtls_conf[0] != NULL);
+	pair_free(&pr);
+	TEST_ASSERT(cli_tls->dtls_conf[0] == NULL);
+
+ out:
+	mem_deref(s2);
+	mem_deref(s3);
+	mem_deref(cli_tls);
 	pair_free(&pr);
 	return err;
 }

@@ -96,6 +96,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_tls_bad_cert)     \
 	X(test_tls_idle_release) \
 	X(test_tls_psa_slices)   \
+	X(test_tls_mem)          \
 	X(test_tls_rand_source)  \
 	X(test_dtls_handshake)   \
 	X(test_dtls_bad_fingerprint) \
@@ -103,6 +104,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_dtls_srtp)        \
 	X(test_dtls_frag_hello)  \
 	X(test_dtls_lean)        \
+	X(test_dtls_shared_conf) \
 	X(test_ecc_fast)         \
 	X(test_srtp_vectors)     \
 	X(test_dcep_codec)       \

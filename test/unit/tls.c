@@ -6,11 +6,13 @@
 #include <string.h>
 #include <re.h>
 #include <psa/crypto.h>
+#include <mbedtls/platform.h>
 #if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
 #include <malloc.h>
 #define HAVE_MALLINFO2 1
 #endif
 #include "tls/tlsx.h"
+#include "tls/tls_mem.h"
 #include "test.h"
 
 struct loop {
@@ -400,5 +402,85 @@ int test_tls_psa_slices(void)
  out:
 	for (i = 0; i < n; i++)
 		(void)psa_destroy_key(ids[i]);
+	return err;
+}
+
+
+/* mbedtls' record buffers come from a pool of their own (tls_mem.h):
+   a record-buffer-sized block takes a slot, a small one does not, a
+   freed slot is reused zeroed, a trim gives the pool back */
+int test_tls_mem(void)
+{
+	struct tls_mem_stats st0, st;
+	uint8_t *a = NULL, *b = NULL, *c = NULL, *small = NULL;
+	size_t i;
+	int err = 0;
+
+	TEST_ERR(tls_init());
+	tls_mem_trim();
+	tls_mem_stats(&st0);
+
+	a = tls_mem_calloc(1, 16717);           /* an input record buffer */
+	b = tls_mem_calloc(8525, 1);            /* an output one          */
+	small = tls_mem_calloc(4, 16);
+	TEST_ASSERT(a && b && small);
+	tls_mem_stats(&st);
+	TEST_EQ(st.slots, st0.slots + 2);
+	TEST_ASSERT(st.chunks >= 1);
+	TEST_ASSERT(!((uintptr_t)a & 4095) && !((uintptr_t)b & 4095));
+	for (i = 0; i < 16717; i++)
+		TEST_EQ(a[i], 0);
+	memset(a, 0xa5, 16717);
+	memset(b, 0xa5, 8525);
+
+	/* freed: the slot is kept, dirty, and handed out again zeroed */
+	tls_mem_free(a);
+	a = NULL;
+	tls_mem_stats(&st);
+	TEST_EQ(st.slots, st0.slots + 1);
+	TEST_EQ(st.dirty, st0.dirty + 1);
+	c = tls_mem_calloc(1, TLS_MEM_SLOT);
+	TEST_ASSERT(c != NULL);
+	for (i = 0; i < TLS_MEM_SLOT; i++)
+		TEST_EQ(c[i], 0);
+	tls_mem_stats(&st);
+	TEST_EQ(st.dirty, st0.dirty);
+
+	/* too large, too small, overflowing: not from the pool */
+	TEST_ASSERT(tls_mem_calloc(SIZE_MAX / 2, 4) == NULL);
+	a = tls_mem_calloc(1, TLS_MEM_SLOT + 1);
+	TEST_ASSERT(a != NULL);
+	tls_mem_stats(&st);
+	TEST_EQ(st.slots, st0.slots + 2);
+	tls_mem_free(a);
+	a = NULL;
+	tls_mem_free(NULL);
+
+	/* all back: a trim unmaps the empty chunks */
+	tls_mem_free(b);
+	tls_mem_free(c);
+	tls_mem_free(small);
+	b = c = small = NULL;
+	tls_mem_trim();
+	tls_mem_stats(&st);
+	TEST_EQ(st.slots, st0.slots);
+	TEST_EQ(st.dirty, 0);
+	TEST_ASSERT(st.chunks <= st0.chunks);
+
+#ifndef __SANITIZE_ADDRESS__
+	/* mbedtls allocates through it (tls_init() installed it) */
+	a = mbedtls_calloc(1, 16717);
+	TEST_ASSERT(a != NULL);
+	tls_mem_stats(&st);
+	TEST_EQ(st.slots, st0.slots + 1);
+	mbedtls_free(a);
+	a = NULL;
+#endif
+
+ out:
+	tls_mem_free(a);
+	tls_mem_free(b);
+	tls_mem_free(c);
+	tls_mem_free(small);
 	return err;
 }

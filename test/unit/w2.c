@@ -7,6 +7,7 @@
 #include <re.h>
 #include "admit/admit.h"
 #include "core/trim.h"
+#include "tls/tls_mem.h"
 #include "test.h"
 
 
@@ -75,9 +76,19 @@ static void stop(void *arg)
 }
 
 
+static unsigned hook_runs;
+
+
+static void hook_h(void)
+{
+	++hook_runs;
+}
+
+
 /* Free heap goes back after a burst of handshakes or keyed calls: one
    trim once the burst is quiet, then at most one per interval (issue
-   13: memory per idle connection and per call) */
+   13: memory per idle connection and per call); the other allocator's
+   trim (tls_mem's) runs with it */
 int test_trim(void)
 {
 	struct tmr t;
@@ -87,6 +98,8 @@ int test_trim(void)
 
 	tmr_init(&t);
 	trim_set_timing(20, 200);
+	trim_set_hook(hook_h);
+	hook_runs = 0;
 
 	trim_note(100 * 1024);           /* under the threshold: nothing */
 	tmr_start(&t, 60, stop, NULL);
@@ -99,6 +112,7 @@ int test_trim(void)
 	tmr_start(&t, 60, stop, NULL);
 	TEST_ERR(re_main(NULL));
 	TEST_EQ(trim_count(), n0 + 1);
+	TEST_EQ(hook_runs, 1);
 
 	/* again, but not before the interval since the last one */
 	last = trim_last();
@@ -114,5 +128,6 @@ int test_trim(void)
 	tmr_cancel(&t);
 	trim_close();
 	trim_set_timing(1000, 10000);
+	trim_set_hook(tls_mem_trim);
 	return err;
 }

@@ -55,6 +55,13 @@
 #define MBEDTLS_PSA_P256M_DRIVER_ENABLED
 #endif
 
+/* mbedtls_calloc/mbedtls_free through pointers the program sets
+ * (mbedtls_platform_set_calloc_free): src/tls/tls_mem.c gives the
+ * record buffers (8-17 KB, allocated and freed with every handshake and
+ * idle connection) a pool of their own, out of the heap where the long-
+ * lived small objects of calls and connections sit (issue 13). */
+#define MBEDTLS_PLATFORM_MEMORY
+
 /* No persistent PSA keys: nothing is stored in files. */
 #undef MBEDTLS_PSA_CRYPTO_STORAGE_C
 #undef MBEDTLS_PSA_ITS_FILE_C

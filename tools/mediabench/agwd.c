@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <re.h>
 #include "tls/tlsx.h"
+#include "tls/tls_mem.h"
 #include "core/log.h"
 #include "agw/agw.h"
 #include "net/net.h"
@@ -278,6 +279,11 @@ int mb_agwd_main(int fd, const char *datadir, uint16_t pmin, uint16_t pmax,
 
 	(void)fd_setsize(8192);
 	log_init(LOG_LVL_WARN, false);
+
+	/* MB_TLS_MEM_MIN=99999: mbedtls' record buffers in the C heap, as
+	   before tls_mem.c (comparisons, docs/figures.md) */
+	if (getenv("MB_TLS_MEM_MIN"))
+		tls_mem_set_min(strtoul(getenv("MB_TLS_MEM_MIN"), NULL, 10));
 
 	(void)snprintf(cert, sizeof(cert), "%s/cert.pem", datadir);
 	(void)snprintf(key, sizeof(key), "%s/key.pem", datadir);

@@ -125,6 +125,8 @@ struct gen {
 	unsigned keyed;
 	unsigned failed;
 	unsigned started;            /* DTLS handshakes started */
+	unsigned signalled;          /* calls the target has allocated */
+	bool setting_up;             /* a group is being set up */
 	struct tls *tls;
 	char lfp[128];
 	struct tmr tmr;
@@ -835,7 +837,7 @@ static void tick_setup(struct gen *g, uint64_t now)
 	unsigned i;
 
 	/* ICE checks until answered, then DTLS, a few at a time */
-	for (i = 0; i < g->calls; i++) {
+	for (i = 0; i < g->signalled; i++) {
 		struct call *c = &g->cv[i];
 
 		/* keyed calls keep consent while the others set up (a slow
@@ -852,7 +854,7 @@ static void tick_setup(struct gen *g, uint64_t now)
 			(void)br_check(c, true);
 		}
 		if (!c->stun_ok || c->dtls_started ||
-		    g->started - g->keyed - g->failed >= MB_DTLS_INFLIGHT)
+		    g->started - g->keyed - g->failed >= mb_inflight)
 			continue;
 		++g->started;
 		if (br_dtls_start(c)) {
@@ -861,7 +863,7 @@ static void tick_setup(struct gen *g, uint64_t now)
 		}
 	}
 
-	if (g->keyed + g->failed >= g->calls)
+	if (g->keyed + g->failed >= g->signalled)
 		re_cancel();
 	else if (now > g->deadline) {
 		g->setup_timeout = true;
@@ -891,10 +893,11 @@ static void tick(void *arg)
 		return;
 	}
 
-	if (!g->traffic) {
+	/* --stagger: calls set up while the keyed ones carry media */
+	if (!g->traffic || g->setting_up)
 		tick_setup(g, now);
+	if (!g->traffic)
 		return;
-	}
 
 	/* every 1 ms slot since the last tick: call i sends in slot
 	   i % 20 of each 20 ms period, both ways, and a consent check in
@@ -903,14 +906,18 @@ static void tick(void *arg)
 		unsigned slot = (unsigned)(g->next_slot % MB_PTIME_MS);
 		unsigned cslot = (unsigned)(g->next_slot % CONSENT_MS);
 
-		for (i = slot; i < g->calls; i += MB_PTIME_MS)
-			send_pkts(&g->cv[i]);
+		for (i = slot; i < g->calls; i += MB_PTIME_MS) {
+			if (g->cv[i].srtp)
+				send_pkts(&g->cv[i]);
+		}
 
 		batch_flush(g, g->bb);
 		batch_flush(g, g->cb);
 
-		for (i = cslot; i < g->calls; i += CONSENT_MS)
-			(void)br_check(&g->cv[i], false);
+		for (i = cslot; i < g->calls; i += CONSENT_MS) {
+			if (g->cv[i].srtp)
+				(void)br_check(&g->cv[i], false);
+		}
 	}
 
 	if (now >= g->deadline)
@@ -1043,7 +1050,7 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 	long rss0 = 0, rss1 = 0, anon0 = 0, anon1 = 0;
 	char scf[64];
 	uint64_t ts;
-	unsigned i;
+	unsigned i, grp, groups;
 	int err, sc;
 
 	memset(&g, 0, sizeof(g));
@@ -1079,29 +1086,46 @@ int mb_gen_run(struct mb_target *t, unsigned calls, unsigned secs,
 	(void)mb_proc_rss(t->pid, "VmRSS", &rss0);
 	(void)mb_proc_rss(t->pid, "RssAnon", &anon0);
 
-	/* signalling: the target allocates each call */
+	/* signalling: the target allocates each call; ICE + DTLS for all
+	   calls at once, or (--stagger G) in G groups, each while the
+	   calls keyed before it carry media */
 	err = mb_proc_cpu(t->pid, &c0);
 	if (err)
 		goto out;
 	ts = mb_now_ns();
-	for (i = 0; i < calls; i++) {
-		struct call *c = &g.cv[i];
+	groups = mb_stagger ? min(mb_stagger, calls) : 1;
+	for (grp = 0; grp < groups; grp++) {
+		unsigned hi = (unsigned)((uint64_t)calls * (grp + 1) / groups);
 
-		c->g = &g;
-		c->idx = i;
-		sa_set_in(&c->baddr, br_ip(i), g.bport);
-		sa_set_in(&c->caddr, core_ip(i), sa_port(&g.caddr));
-		err = t->setup(t->arg, i, &c->baddr, &c->caddr,
+		for (i = g.signalled; i < hi; i++) {
+			struct call *c = &g.cv[i];
+
+			c->g = &g;
+			c->idx = i;
+			sa_set_in(&c->baddr, br_ip(i), g.bport);
+			sa_set_in(&c->caddr, core_ip(i), sa_port(&g.caddr));
+			err = t->setup(t->arg, i, &c->baddr, &c->caddr,
 				       br_ufrag, br_pwd, g.lfp, &c->prm);
-		if (err) {
-			(void)re_fprintf(stderr, "mediabench: %s: call %u "
-				      "setup: %m\n", t->name, i, err);
-			goto out;
+			if (err) {
+				(void)re_fprintf(stderr, "mediabench: %s: call "
+					      "%u setup: %m\n", t->name, i,
+					      err);
+				goto out;
+			}
+			g.signalled = i + 1;
 		}
-	}
 
-	/* ICE + DTLS for all calls at once */
-	err = run_until(&g, SETUP_MS);
+		if (grp > 0 && !g.traffic) {
+			g.traffic = true;
+			g.t0 = mb_now_ns();
+			g.next_slot = 0;
+		}
+		g.setting_up = true;
+		err = run_until(&g, SETUP_MS);
+		g.setting_up = false;
+		if (err || g.keyed + g.failed < g.signalled)
+			break;
+	}
 	res->setup_ms = (mb_now_ns() - ts) / 1000000;
 	if (!mb_proc_cpu(t->pid, &c1))
 		res->setup_cpu_s = c1 - c0;

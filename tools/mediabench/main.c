@@ -11,6 +11,9 @@
  * opus-g722 (it has no AMR-WB encoder); a table per transcoded call.
  * --shared runs the AGW with media_port_shared (one browser-side port),
  * --core-shared with media_core_port_shared (one core-side port pair).
+ * --inflight N: DTLS handshakes at once (default 16).
+ * --stagger G: set the calls up in G groups, each while the calls of the
+ *   earlier groups carry media (default: all at once, before any media).
  * --max-loss PCT: a target losing more than PCT % of the packets (default
  * 0.1) fails the run; below it its figures are printed with the loss.
  *
@@ -40,6 +43,8 @@ enum {
 };
 
 double mb_max_loss = 0.1;
+unsigned mb_inflight = MB_DTLS_INFLIGHT;
+unsigned mb_stagger;
 
 static int agwd_pid = -1;
 static int rtpe_pid = -1;
@@ -309,7 +314,9 @@ static void usage(void)
 	(void)re_fprintf(stderr, "usage: mediabench [--calls N] [--seconds S] "
 		      "[--only agw|rtpengine] [--xcode opus-pcma|opus-amrwb|"
 		      "opus-g722] "
-		      "[--data DIR] [--log FILE] [--shared] [--core-shared] [--max-loss PCT]\n");
+		      "[--data DIR] [--log FILE] [--shared] [--core-shared] "
+		      "[--max-loss PCT]\n"
+		      "                  [--inflight N] [--stagger G]\n");
 }
 
 
@@ -362,6 +369,12 @@ int main(int argc, char *argv[])
 			xc = MB_XC_OPUS_G722;
 		else if (!strcmp(argv[i], "--max-loss") && i + 1 < argc)
 			mb_max_loss = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--inflight") && i + 1 < argc &&
+			 atoi(argv[i + 1]) > 0)
+			mb_inflight = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--stagger") && i + 1 < argc &&
+			 atoi(argv[i + 1]) > 0)
+			mb_stagger = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--shared"))
 			(void)setenv("MB_AGW_SHARED", "1", 1);  /* to agwd */
 		else if (!strcmp(argv[i], "--core-shared"))
@@ -479,7 +492,7 @@ int main(int argc, char *argv[])
 		     "first call's signalling until every call is keyed: "
 		     "allocation, ICE-lite check answers and the DTLS "
 		     "handshake (ECDHE X25519, ECDSA P-256 certificates both "
-		     "ways), %d at a time.\n", MB_DTLS_INFLIGHT);
+		     "ways), %u at a time.\n", mb_inflight);
 
 	(void)printf("\nfloor: %s protect %.0f ns, unprotect %.0f ns "
 		     "(172-byte packet); sendto+recvfrom on loopback %.0f ns. "

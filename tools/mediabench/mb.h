@@ -13,7 +13,7 @@ enum {
 	MB_PKT      = MB_HDR + MB_PAYLOAD,
 	MB_PTIME_MS = 20,            /* 50 packets/s per stream */
 	MB_FP_LEN   = 32,            /* sha-256 */
-	MB_DTLS_INFLIGHT = 16,       /* DTLS handshakes at once */
+	MB_DTLS_INFLIGHT = 16,       /* DTLS handshakes at once (default) */
 };
 
 /** Transcoded traffic (--xcode): the browser sends Opus (PT 111), the
@@ -31,6 +31,13 @@ enum {
 /** Loss (% of the packets sent) above which a run fails (--max-loss,
     default 0.1); the figures of a run under it are printed with its loss */
 extern double mb_max_loss;
+
+/** DTLS handshakes at once (--inflight, default MB_DTLS_INFLIGHT) */
+extern unsigned mb_inflight;
+
+/** Groups the calls are set up in, each while the earlier ones carry
+    media (--stagger, 0: all at once) */
+extern unsigned mb_stagger;
 
 /** What the generator needs to know of one call's target side */
 struct mb_call_prm {
