@@ -37,9 +37,39 @@ int pc_print_hdrs(struct mbuf *mb, const struct sip_msg *msg,
 		if (skiph && skiph(hdr, arg))
 			continue;
 
-		err = mbuf_printf(mb, "%r: ", &hdr->name);
+		err = mbuf_write_pl(mb, &hdr->name);
+		err |= mbuf_write_mem(mb, (const uint8_t *)": ", 2);
 		err |= pc_print_unfolded(mb, &hdr->val);
 		err |= mbuf_write_str(mb, "\r\n");
+	}
+
+	return err;
+}
+
+
+/**
+ * Print one parameter of a comma-separated list: " name" or ", name", and
+ * "=value" if it has one (without the cost of a format string: this runs
+ * for every parameter of every relayed Authorization header)
+ *
+ * @param mb    Buffer
+ * @param first True for the first parameter
+ * @param name  Parameter name
+ * @param val   Parameter value, unset if none
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int pc_print_param(struct mbuf *mb, bool first, const struct pl *name,
+		   const struct pl *val)
+{
+	int err;
+
+	err = first ? mbuf_write_u8(mb, ' ') :
+		mbuf_write_mem(mb, (const uint8_t *)", ", 2);
+	err |= mbuf_write_pl(mb, name);
+	if (pl_isset(val)) {
+		err |= mbuf_write_u8(mb, '=');
+		err |= mbuf_write_pl(mb, val);
 	}
 
 	return err;
@@ -61,10 +91,12 @@ int pc_print_unfolded(struct mbuf *mb, const struct pl *val)
 	int err = 0;
 
 	while (p < end && !err) {
-		const char *q = p;
+		/* the next CR or LF (memchr: most values have none) */
+		const char *cr = memchr(p, '\r', end - p);
+		const char *q = memchr(p, '\n', (cr ? cr : end) - p);
 
-		while (q < end && *q != '\r' && *q != '\n')
-			++q;
+		if (!q)
+			q = cr ? cr : end;
 
 		err = mbuf_write_mem(mb, (const uint8_t *)p, q - p);
 		if (q == end)
@@ -322,14 +354,13 @@ int pc_strip_params(struct mbuf *mb, const struct pl *val,
 	if (err)
 		return err;
 
-	err = mbuf_printf(mb, "%r", &scheme);
+	err = mbuf_write_pl(mb, &scheme);
 
 	while (!err && !(err = sipx_param_next(&rest, ',', &name, &v))) {
 		if (name_listed(&name, names, n))
 			continue;
 
-		err = mbuf_printf(mb, "%s%r%s%r", first ? " " : ", ", &name,
-				  pl_isset(&v) ? "=" : "", &v);
+		err = pc_print_param(mb, first, &name, &v);
 		first = false;
 	}
 

@@ -103,6 +103,8 @@ int  pc_print_hdrs(struct mbuf *mb, const struct sip_msg *msg,
 		   pc_hdr_skip_h *skiph, void *arg);
 int  pc_print_body(struct mbuf *mb, const struct sip_msg *msg);
 int  pc_print_unfolded(struct mbuf *mb, const struct pl *val);
+int  pc_print_param(struct mbuf *mb, bool first, const struct pl *name,
+		    const struct pl *val);
 int  pc_response_relay(struct mbuf *mb, const struct sip_msg *msg,
 		       pc_hdr_skip_h *skiph, void *arg);
 bool pc_route_is_ours(const struct pcscf *p, const struct pl *val,

@@ -120,7 +120,9 @@ static bool token_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
 		if (t->add && !pl_strcasecmp(&tok, t->add))
 			t->add_seen = true;
 
-		(void)mbuf_printf(t->mb, "%s%r", t->n++ ? ", " : "", &tok);
+		if (t->n++)
+			(void)mbuf_write_mem(t->mb, (const uint8_t *)", ", 2);
+		(void)mbuf_write_pl(t->mb, &tok);
 	}
 
 	return false;
@@ -286,7 +288,8 @@ static bool chall_print(const struct sip_hdr *hdr, const struct sip_msg *msg,
 	struct mbuf *mb = arg;
 	(void)msg;
 
-	(void)mbuf_printf(mb, "%r:", &hdr->name);
+	(void)mbuf_write_pl(mb, &hdr->name);
+	(void)mbuf_write_u8(mb, ':');
 	(void)pc_strip_params(mb, &hdr->val, drop, ARRAY_SIZE(drop));
 	(void)mbuf_write_str(mb, "\r\n");
 
@@ -410,7 +413,9 @@ static bool route_join(const struct sip_hdr *hdr, const struct sip_msg *msg,
 	struct mbuf *mb = arg;
 	(void)msg;
 
-	(void)mbuf_printf(mb, "%s%r", mb->end ? ", " : "", &hdr->val);
+	if (mb->end)
+		(void)mbuf_write_mem(mb, (const uint8_t *)", ", 2);
+	(void)mbuf_write_pl(mb, &hdr->val);
 	return false;
 }
 

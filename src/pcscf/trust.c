@@ -129,7 +129,8 @@ static bool has_ip_text(const char *p, size_t n)
 	size_t i;
 
 	for (i = 0; i + sizeof(ip) - 1 <= n; i++) {
-		if (!strncasecmp(p + i, ip, sizeof(ip) - 1))
+		if ((p[i] | 0x20) == 'i' &&
+		    !strncasecmp(p + i, ip, sizeof(ip) - 1))
 			return true;
 	}
 
@@ -322,14 +323,15 @@ static int auth_print(struct mbuf *mb, const struct sip_hdr *hdr,
 	if (sipx_auth_split(&hdr->val, &scheme, &rest))
 		return EBADMSG;
 
-	err = mbuf_printf(mb, "%r: %r", &hdr->name, &scheme);
+	err = mbuf_write_pl(mb, &hdr->name);
+	err |= mbuf_write_mem(mb, (const uint8_t *)": ", 2);
+	err |= mbuf_write_pl(mb, &scheme);
 
 	while (!err && !sipx_param_next(&rest, ',', &name, &v)) {
 		if (is_ip(&name))
 			continue;
 
-		err = mbuf_printf(mb, "%s%r%s%r", first ? " " : ", ", &name,
-				  pl_isset(&v) ? "=" : "", &v);
+		err = pc_print_param(mb, first, &name, &v);
 		first = false;
 	}
 
