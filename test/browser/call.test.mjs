@@ -224,10 +224,16 @@ async function callSetup(ctx, { query = {}, on } = {}) {
 
 /** The SRTP suite the AGW's DTLS-SRTP negotiated (its log), which must
     be the one the browser reports (getStats srtpCipher) */
+const SRTP_NAMES = {     // getStats (IANA) -> libre's srtp_suite_name()
+	SRTP_AEAD_AES_128_GCM: 'AEAD_AES_128_GCM',
+	SRTP_AEAD_AES_256_GCM: 'AEAD_AES_256_GCM',
+	SRTP_AES128_CM_HMAC_SHA1_80: 'AES_CM_128_HMAC_SHA1_80',
+	SRTP_AES128_CM_HMAC_SHA1_32: 'AES_CM_128_HMAC_SHA1_32',
+};
 async function assertSrtpSuite(ims, stats) {
 	const up = await ims.waitLog(/DTLS-SRTP up with /, 3000);
 	const suite = up.match(/: ([A-Z0-9_]+)$/)?.[1];
-	assert.equal(stats.transport.srtpCipher, suite,
+	assert.equal(SRTP_NAMES[stats.transport.srtpCipher], suite,
 		`browser ${JSON.stringify(stats.transport)}, AGW: ${up}`);
 	return suite;
 }
