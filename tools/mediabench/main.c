@@ -4,12 +4,16 @@
  *   mediabench [--calls N] [--seconds S] [--only agw|rtpengine]
  *              [--xcode opus-pcma|opus-amrwb|opus-g722] [--data DIR]
  *              [--log FILE]
- *              [--shared]
+ *              [--shared] [--gcm]
  *
  * --xcode: transcoded calls instead of relayed ones (the browser sends
  * Opus, the core PCMA, AMR-WB or G.722); rtpengine for opus-pcma and
  * opus-g722 (it has no AMR-WB encoder); a table per transcoded call.
  * --shared runs the AGW with media_port_shared (one browser-side port).
+ * --gcm: the simulated browsers offer the AES-GCM SRTP profiles (RFC
+ * 7714) too, as Chromium and Firefox do; without it AES-CM only. Each
+ * target's detail line names the suite it negotiated; the floor is
+ * measured with the AGW's.
  * --max-loss PCT: a target losing more than PCT % of the packets (default
  * 0.1) fails the run; below it its figures are printed with the loss.
  *
@@ -39,6 +43,7 @@ enum {
 };
 
 double mb_max_loss = 0.1;
+bool mb_gcm;
 
 static int agwd_pid = -1;
 static int rtpe_pid = -1;
@@ -308,7 +313,8 @@ static void usage(void)
 	(void)re_fprintf(stderr, "usage: mediabench [--calls N] [--seconds S] "
 		      "[--only agw|rtpengine] [--xcode opus-pcma|opus-amrwb|"
 		      "opus-g722] "
-		      "[--data DIR] [--log FILE] [--shared] [--max-loss PCT]\n");
+		      "[--data DIR] [--log FILE] [--shared] [--gcm] "
+		      "[--max-loss PCT]\n");
 }
 
 
@@ -361,6 +367,8 @@ int main(int argc, char *argv[])
 			xc = MB_XC_OPUS_G722;
 		else if (!strcmp(argv[i], "--max-loss") && i + 1 < argc)
 			mb_max_loss = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--gcm"))
+			mb_gcm = true;
 		else if (!strcmp(argv[i], "--shared"))
 			(void)setenv("MB_AGW_SHARED", "1", 1);  /* to agwd */
 		else {

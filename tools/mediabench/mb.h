@@ -32,6 +32,10 @@ enum {
     default 0.1); the figures of a run under it are printed with its loss */
 extern double mb_max_loss;
 
+/** The simulated browsers offer (as DTLS client) or accept (as server)
+    the AES-GCM SRTP profiles too (--gcm); else AES-CM only */
+extern bool mb_gcm;
+
 /** What the generator needs to know of one call's target side */
 struct mb_call_prm {
 	struct sa w3;                /* where the browser sends */
