@@ -254,6 +254,8 @@ struct agw_stats {
 	int64_t core_far_lost;     /**< The browser's RR on core media    */
 	uint8_t core_far_fraction;
 	uint32_t core_far_jitter_us;
+	const char *srtp;          /**< SRTP suite toward the browser
+				        (srtp_suite_name), NULL: none yet */
 };
 
 int  agw_sess_stats(const struct agw_sess *s, unsigned idx,

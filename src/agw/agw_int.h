@@ -101,6 +101,7 @@ struct agw_w3 {
 	struct dtls_sess *dtls;      /**< Once the remote side is known    */
 	bool clid_set;               /**< DTLS cookie bound to the peer    */
 	struct srtpx *srtp;          /**< Once DTLS is established         */
+	enum srtp_suite suite;       /**< ... its suite                    */
 	bool srtp_seen;              /**< An SRTP packet authenticated     */
 	struct agw_checked checked[AGW_CHECKED_MAX];
 	unsigned checkedc;

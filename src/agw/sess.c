@@ -40,6 +40,8 @@ static void stream_stats(const struct agw_stream *st, struct agw_stats *x)
 	struct rtpq_stat q;
 
 	*x = st->stats;
+	x->srtp = st->w3 && st->w3->srtp ? srtp_suite_name(st->w3->suite) :
+		NULL;
 
 	rtpq_get(&st->q_w3, &q);
 	x->w3_expected = q.expected;
@@ -617,6 +619,8 @@ void agw_stats_add(struct agw_stats *sum, const struct agw_stats *x)
 	sum->w3_far_fraction = MAX(sum->w3_far_fraction, x->w3_far_fraction);
 	sum->core_far_fraction = MAX(sum->core_far_fraction,
 				     x->core_far_fraction);
+	if (!sum->srtp)
+		sum->srtp = x->srtp;
 }
 
 

@@ -317,6 +317,7 @@ static int srtp_setup(struct agw_w3 *w3)
 	w3->srtp = mem_deref(w3->srtp);
 	err = srtpx_alloc(&w3->srtp, suite, client ? cli : srv,
 			  client ? srv : cli);
+	w3->suite = suite;
 
  out:
 	wipe(cli, sizeof(cli));
@@ -339,8 +340,12 @@ static void w3_estab_h(void *arg)
 	}
 
 	stats_inc(STAT_DTLS_OK);
-	log_info("transport %u: DTLS%s up with %J", w3->tid,
-		 err ? "" : "-SRTP", &w3->peer);
+	if (err)
+		log_info("transport %u: DTLS up with %J", w3->tid,
+			 &w3->peer);
+	else
+		log_info("transport %u: DTLS-SRTP up with %J: %s", w3->tid,
+			 &w3->peer, srtp_suite_name(w3->suite));
 
 	agw_dc_dtls_up(w3);
 }

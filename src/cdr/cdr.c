@@ -296,7 +296,7 @@ void cdr_emit(const struct cdr *r, enum cdr_end end,
 	setup = (r->t_answer ? r->t_answer : now) - r->t_start;
 
 	log_info("callid=%s dir=%s from=%s to=%s status=%u end=%s "
-		 "duration=%llu.%03llu setup=%llu.%03llu codec=%s "
+		 "duration=%llu.%03llu setup=%llu.%03llu codec=%s srtp=%s "
 		 "b2c_pkts=%llu b2c_dropped=%llu c2b_pkts=%llu "
 		 "c2b_dropped=%llu srtp_failed=%llu%H%s",
 		 r->callid, r->out ? "out" : "in", r->from, r->to, r->scode,
@@ -304,6 +304,7 @@ void cdr_emit(const struct cdr *r, enum cdr_end end,
 		 (unsigned long long)(dur % 1000),
 		 (unsigned long long)(setup / 1000),
 		 (unsigned long long)(setup % 1000), r->codec,
+		 st->srtp ? st->srtp : "none",
 		 (unsigned long long)st->w3_pkts,
 		 (unsigned long long)st->w3_dropped,
 		 (unsigned long long)st->core_pkts,
@@ -388,11 +389,12 @@ int cdr_status_print(struct mbuf *mb, const struct cdr *r,
 
 	if (!json)
 		return mbuf_printf(mb, "  %s %s %s -> %s %s %llu.%03llu s %s "
-				   "b2c %llu pkts (%llu dropped) c2b %llu pkts "
-				   "(%llu dropped)%H%s\n", r->callid,
+				   "SRTP %s b2c %llu pkts (%llu dropped) c2b "
+				   "%llu pkts (%llu dropped)%H%s\n", r->callid,
 				   r->out ? "out" : "in", r->from, r->to,
 				   state, (unsigned long long)(dur / 1000),
 				   (unsigned long long)(dur % 1000), r->codec,
+				   st->srtp ? st->srtp : "none",
 				   (unsigned long long)st->w3_pkts,
 				   (unsigned long long)st->w3_dropped,
 				   (unsigned long long)st->core_pkts,
@@ -403,6 +405,7 @@ int cdr_status_print(struct mbuf *mb, const struct cdr *r,
 	return mbuf_printf(mb, "%s{\"callid\":%H,\"direction\":\"%s\","
 			   "\"from\":%H,\"to\":%H,\"state\":\"%s\","
 			   "\"duration\":%llu.%03llu,\"codec\":%H,"
+			   "\"srtp\":%s%s%s,"
 			   "\"b2c_pkts\":%llu,\"b2c_dropped\":%llu,"
 			   "\"c2b_pkts\":%llu,\"c2b_dropped\":%llu,"
 			   "\"srtp_failed\":%llu%H,\"emergency\":%s}",
@@ -411,7 +414,9 @@ int cdr_status_print(struct mbuf *mb, const struct cdr *r,
 			   json_str, r->to, state,
 			   (unsigned long long)(dur / 1000),
 			   (unsigned long long)(dur % 1000), json_str,
-			   r->codec, (unsigned long long)st->w3_pkts,
+			   r->codec, st->srtp ? "\"" : "",
+			   st->srtp ? st->srtp : "null", st->srtp ? "\"" : "",
+			   (unsigned long long)st->w3_pkts,
 			   (unsigned long long)st->w3_dropped,
 			   (unsigned long long)st->core_pkts,
 			   (unsigned long long)st->core_dropped,

@@ -42,6 +42,7 @@ int  dtls_sess_set_client_id(struct dtls_sess *s, const uint8_t *id,
 int  dtls_sess_set_peer_fingerprint(struct dtls_sess *s,
 				    enum tls_fingerprint type,
 				    const uint8_t *md, size_t len);
+int  dtls_sess_set_srtp_gcm(struct dtls_sess *s, bool gcm);
 int  dtls_sess_start(struct dtls_sess *s);
 int  dtls_sess_recv(struct dtls_sess *s, const uint8_t *p, size_t n);
 int  dtls_sess_send(struct dtls_sess *s, const uint8_t *p, size_t n);

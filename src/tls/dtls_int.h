@@ -7,7 +7,8 @@
 enum {
 	DTLS_MS_LEN   = 48,          /**< TLS master secret              */
 	DTLS_FP_MAX   = 32,          /**< SHA-256                        */
-	DTLS_KEY_MAX  = 16 + 14,     /**< SRTP master key + salt         */
+	DTLS_KEY_MAX  = 32 + 12,     /**< SRTP master key + salt (the
+					  longest: AES-256-GCM)          */
 	DTLS_CLID_MAX = 64,          /**< Client transport id (cookies)  */
 	DTLS_TRIM_HANDSHAKE = 8192,  /**< Heap a finished handshake frees
 					  (core/trim.h)                  */

@@ -19,21 +19,38 @@
 #include "dtls.h"
 #include "dtls_int.h"
 
-/** DTLS-SRTP protection profiles mbedtls 3.6 knows, as SRTP suites */
+/** DTLS-SRTP protection profiles (the AEAD ones from
+    third_party/patches/mbedtls/0004), as SRTP suites with their master
+    key and salt lengths (RFC 5764 4.1.2, RFC 7714 12) */
 static const struct {
 	mbedtls_ssl_srtp_profile id;
 	enum srtp_suite suite;
 	uint8_t key;
 	uint8_t salt;
 } profile_map[] = {
+	{MBEDTLS_TLS_SRTP_AEAD_AES_128_GCM, SRTP_AES_128_GCM, 16, 12},
+	{MBEDTLS_TLS_SRTP_AEAD_AES_256_GCM, SRTP_AES_256_GCM, 32, 12},
 	{MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_80,
 	 SRTP_AES_CM_128_HMAC_SHA1_80, 16, 14},
 	{MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_32,
 	 SRTP_AES_CM_128_HMAC_SHA1_32, 16, 14},
 };
 
-/* Offered (client) and accepted (server), in order of preference */
+/* Offered (client) and accepted (server), in order of preference: the
+   AEAD profiles first (one AES-GCM pass instead of AES-CM plus
+   HMAC-SHA1; 16 bytes of tag instead of 10), AES-128 before AES-256.
+   As server the patched mbedtls takes the first of these the client
+   offers, whatever the client's order (Chromium lists AES-CM first). */
 static const mbedtls_ssl_srtp_profile profiles[] = {
+	MBEDTLS_TLS_SRTP_AEAD_AES_128_GCM,
+	MBEDTLS_TLS_SRTP_AEAD_AES_256_GCM,
+	MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_80,
+	MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_32,
+	MBEDTLS_TLS_SRTP_UNSET
+};
+
+/* Without the AEAD profiles (dtls_sess_set_srtp_gcm()) */
+static const mbedtls_ssl_srtp_profile profiles_cm[] = {
 	MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_80,
 	MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_32,
 	MBEDTLS_TLS_SRTP_UNSET
@@ -197,6 +214,31 @@ int dtls_keys_conf(mbedtls_ssl_config *c)
 	mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_OPTIONAL);
 
 	if (mbedtls_ssl_conf_dtls_srtp_protection_profiles(c, profiles))
+		return EINVAL;
+
+	return 0;
+}
+
+
+/**
+ * Offer (client) or accept (server) the AES-GCM SRTP profiles (RFC 7714),
+ * preferred to AES-CM; on by default
+ *
+ * @param s   DTLS session, before its handshake starts
+ * @param gcm false: AES_CM_128_HMAC_SHA1_80 and _32 only
+ *
+ * @return 0 if success, EALREADY once the handshake has begun
+ */
+int dtls_sess_set_srtp_gcm(struct dtls_sess *s, bool gcm)
+{
+	if (!s)
+		return EINVAL;
+
+	if (s->state != DTLS_ST_IDLE)
+		return EALREADY;
+
+	if (mbedtls_ssl_conf_dtls_srtp_protection_profiles(&s->conf,
+						gcm ? profiles : profiles_cm))
 		return EINVAL;
 
 	return 0;

@@ -216,10 +216,26 @@ async function ueCallsPage(page, ue) {
 }
 
 async function callSetup(ctx, { query = {}, on } = {}) {
-	await edge(ctx);
+	const ims = await edge(ctx);
 	const ue = await imsUe(ctx);
 	const page = await registeredPage(ctx, { query, on });
-	return { ue, page };
+	return { ims, ue, page };
+}
+
+/** The SRTP suite the AGW's DTLS-SRTP negotiated (its log), which must
+    be the one the browser reports (getStats srtpCipher) */
+const SRTP_NAMES = {     // getStats (IANA) -> libre's srtp_suite_name()
+	SRTP_AEAD_AES_128_GCM: 'AEAD_AES_128_GCM',
+	SRTP_AEAD_AES_256_GCM: 'AEAD_AES_256_GCM',
+	SRTP_AES128_CM_HMAC_SHA1_80: 'AES_CM_128_HMAC_SHA1_80',
+	SRTP_AES128_CM_HMAC_SHA1_32: 'AES_CM_128_HMAC_SHA1_32',
+};
+async function assertSrtpSuite(ims, stats) {
+	const up = await ims.waitLog(/DTLS-SRTP up with /, 3000);
+	const suite = up.match(/: ([A-Z0-9_]+)$/)?.[1];
+	assert.equal(SRTP_NAMES[stats.transport.srtpCipher], suite,
+		`browser ${JSON.stringify(stats.transport)}, AGW: ${up}`);
+	return suite;
 }
 
 /** After the call: RTP toward the UE has stopped */
@@ -269,15 +285,20 @@ btest('D-24..D-30, D-33 (balanced): the page calls an IMS UE; audio ' +
 });
 
 btest('D-28, D-29, D-32, D-33: the IMS UE calls the page, which ' +
-	'auto-answers (browser DTLS client, AGW server); audio both ways; ' +
+	'auto-answers (browser DTLS client, AGW server); SRTP ' +
+	'AEAD_AES_128_GCM (the AGW\'s preference); audio both ways; ' +
 	'the IMS side hangs up', { skip: NEED_CALLS }, async (t, ctx) => {
-	const { ue, page } = await callSetup(ctx,
+	const { ims, ue, page } = await callSetup(ctx,
 		{ query: { autoanswer: 1 } });
 	const { local } = await ueCallsPage(page, ue);
 	assert.match(local, /^a=setup:active/m);
 	const { stats } = await assertMediaBothWays(page, ue, 'IMS -> browser');
 	assert.equal(stats.transport.dtlsRole, 'client',
 		JSON.stringify(stats.transport));
+	// AGW as DTLS server: Chromium offers AES_CM_128_HMAC_SHA1_80 first,
+	// then both AEAD profiles; the AGW's preference (RFC 7714 GCM, our
+	// mbedtls patch 0004) wins
+	assert.equal(await assertSrtpSuite(ims, stats), 'AEAD_AES_128_GCM');
 
 	const r = await ue.bye();
 	assert.equal(r.status, 200, r.text);
@@ -288,13 +309,17 @@ btest('D-28, D-29, D-32, D-33: the IMS UE calls the page, which ' +
 btest('D-32, D-33: the AGW completes DTLS as client: the page answers ' +
 	'a=setup:passive (browser DTLS server); audio both ways; the browser ' +
 	'hangs up', { skip: NEED_CALLS }, async (t, ctx) => {
-	const { ue, page } = await callSetup(ctx,
+	const { ims, ue, page } = await callSetup(ctx,
 		{ query: { autoanswer: 1, dtls: 'passive' } });
 	const { local } = await ueCallsPage(page, ue);
 	assert.match(local, /^a=setup:passive/m);
 	const { stats } = await assertMediaBothWays(page, ue, 'AGW DTLS client');
 	assert.equal(stats.transport.dtlsRole, 'server',
 		JSON.stringify(stats.transport));
+	// AGW as DTLS client: it offers GCM first, the browser (server)
+	// chooses; both ends must report the same suite
+	t.diagnostic(`Chromium as DTLS server chose ${
+		await assertSrtpSuite(ims, stats)}`);
 
 	const mark = ue.requests.mark();
 	await page.call('hangup');

@@ -68,7 +68,7 @@ async (t, ctx) => {
 	// the browser's IPv6 source (its ::1, or another address of this
 	// host that it chose to send to ::1 from)
 	const up = await ims.waitLog(/DTLS-SRTP up with /, 3000);
-	assert.match(up, /DTLS-SRTP up with \[[0-9a-f:]+\]:\d+$/);
+	assert.match(up, /DTLS-SRTP up with \[[0-9a-f:]+\]:\d+: [A-Z0-9_]+$/);
 	await page.call('hangup');
 	await page.waitCall('ended', 2000);
 });

@@ -1,6 +1,6 @@
 // Call records (issue 14): one "cdr:" line per ended call with Call-ID,
 // parties, direction, final status, end reason, duration, codec and
-// packets each way -- for each way a call ends: the browser hangs up
+// SRTP suite and packets each way -- for each way a call ends: the browser hangs up
 // (one BYE at the core, even though the browser closes DTLS first), the
 // core hangs up, the core's caller cancels (not "declined"), the
 // browser cancels, the browser's WebSocket closes (D-40), the called UE
@@ -50,6 +50,10 @@ async function pageCalls(ue, page) {
 
 function assertMedia(rec) {
 	assert.equal(rec.codec, 'PCMU/8000', rec.line);
+	// the SRTP suite toward the browser (the AGW is the DTLS client
+	// here: Chromium chooses among the AGW's GCM and AES-CM profiles)
+	assert.match(rec.srtp, /^(AEAD_AES_(128|256)_GCM|AES_CM_128_HMAC_SHA1_80)$/,
+		rec.line);
 	assert.ok(Number(rec.b2c_pkts) >= 25, rec.line);
 	assert.ok(Number(rec.c2b_pkts) >= 25, rec.line);
 	assert.ok(Number(rec.duration) > 0.3, rec.line);

@@ -23,7 +23,8 @@
 // the AGW in fragments (iptables u32 and string counters in the
 // namespace, on the port of Firefox's leg) with the handshake then
 // completing, the hang-up reason on both pages and both legs' call
-// records (end reason, packets both ways).
+// records (end reason, packets both ways, SRTP suite: AEAD_AES_128_GCM on
+// Firefox's leg).
 
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -378,6 +379,12 @@ async function inNamespace() {
 		const [bob, alice] = cdrs;
 		assert.match(bob, /to=sip:bob@ims\.test .*end=hangup_browser /);
 		assert.match(alice, /from=sip:alice@ims\.test .*end=hangup_core /);
+		// SRTP: Firefox (DTLS client, the AGW server) offers
+		// AEAD_AES_128_GCM first, 256_GCM, then AES-CM; the AGW takes
+		// GCM-128. Chromium's leg: the AGW is client, Chromium chooses.
+		assert.match(bob, / srtp=AEAD_AES_128_GCM /, bob);
+		assert.match(alice,
+			/ srtp=(AEAD_AES_(128|256)_GCM|AES_CM_128_HMAC_SHA1_80) /, alice);
 		for (const l of cdrs) {
 			assert.match(l, / b2c_pkts=[1-9]\d* /, l);
 			assert.match(l, / c2b_pkts=[1-9]\d* /, l);

@@ -186,6 +186,11 @@ btest('imsedge -s during a call: registrations, the call, totals (text ' +
 	assert.equal(c.callid, callId);
 	assert.equal(c.state, 'connected');
 	assert.equal(c.codec, 'PCMU/8000');
+	// the SRTP suite of the call, also in the text form
+	assert.match(c.srtp ?? '', /^(AEAD_AES_(128|256)_GCM|AES_CM_128_HMAC_SHA1_(80|32))$/,
+		j.stdout);
+	assert.ok(text.stdout.includes(` PCMU/8000 SRTP ${c.srtp} b2c `),
+		text.stdout);
 	assert.ok(c.b2c_pkts >= 25 && c.c2b_pkts >= 25, j.stdout);
 	t.diagnostic(`c2b ${c.c2b_lost} of ${c.c2b_expected} lost, jitter ${
 		c.c2b_jitter_ms} ms, far ${JSON.stringify(c.c2b_far)}; b2c ${

@@ -81,6 +81,20 @@ int test_cdr_fields(void)
 			"\"c2b_far\":{\"lost\":30,\"fraction_pct\":10.1,"
 			"\"jitter_ms\":10.1}"));
 
+	/* the SRTP suite: none before DTLS is up (JSON null), then its
+	   name */
+	TEST_ASSERT(has(mb, "\"srtp\":null,"));
+	mb->pos = mb->end = 0;
+	TEST_ERR(cdr_status_print(mb, r, "connected", &st, false, true));
+	TEST_ASSERT(has(mb, " SRTP none b2c "));
+	st.srtp = "AEAD_AES_128_GCM";
+	mb->pos = mb->end = 0;
+	TEST_ERR(cdr_status_print(mb, r, "connected", &st, false, true));
+	TEST_ASSERT(has(mb, " SRTP AEAD_AES_128_GCM b2c "));
+	mb->pos = mb->end = 0;
+	TEST_ERR(cdr_status_print(mb, r, "connected", &st, true, true));
+	TEST_ASSERT(has(mb, "\"srtp\":\"AEAD_AES_128_GCM\","));
+
  out:
 	mem_deref(r);
 	mem_deref(msg);

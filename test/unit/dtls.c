@@ -447,17 +447,17 @@ int test_dtls_handshake(void)
 
 	TEST_ERR(keys_get(&pr.cli, &su1, ck1, sk1));
 	TEST_ERR(keys_get(&pr.srv, &su2, ck2, sk2));
-	TEST_EQ(su1, SRTP_AES_CM_128_HMAC_SHA1_80);
+	TEST_EQ(su1, SRTP_AES_128_GCM);
 	TEST_EQ(su2, su1);
 
 	klen = srtpx_key_salt_len(su1);
-	TEST_EQ(klen, 30);
+	TEST_EQ(klen, 28);
 	TEST_ASSERT(0 == memcmp(ck1, ck2, klen));
 	TEST_ASSERT(0 == memcmp(sk1, sk2, klen));
 	TEST_ASSERT(0 != memcmp(ck1, sk1, klen));
 
 	/* too small a buffer */
-	TEST_EQ(dtls_sess_srtp_keys(pr.cli.s, &su1, ck1, 29, sk1, KEY_MAX),
+	TEST_EQ(dtls_sess_srtp_keys(pr.cli.s, &su1, ck1, 27, sk1, KEY_MAX),
 		EOVERFLOW);
 
 	TEST_ERR(app_data(&pr));
@@ -557,22 +557,32 @@ static const uint8_t rtcp_pkt[24] = {
 
 
 /* RTP and RTCP from tx to rx; a tampered and a replayed packet fail */
-static int srtp_flow(struct srtpx *tx, struct srtpx *rx)
+/* Bytes of authentication tag SRTP adds with a suite */
+static size_t tag_len(enum srtp_suite su)
+{
+	return su == SRTP_AES_128_GCM || su == SRTP_AES_256_GCM ? 16 : 10;
+}
+
+
+static int srtp_flow(struct srtpx *tx, struct srtpx *rx, size_t tag)
 {
 	uint8_t buf[PKT_MAX], copy[PKT_MAX];
 	size_t len = sizeof(rtp_pkt), clen;
 	int err;
 
 	memcpy(buf, rtp_pkt, len);
-	TEST_EQ(srtpx_protect(tx, buf, &len, len + 9), ENOBUFS);
+	TEST_EQ(srtpx_protect(tx, buf, &len, len + tag - 1), ENOBUFS);
 	TEST_ERR(srtpx_protect(tx, buf, &len, sizeof(buf)));
-	TEST_EQ(len, sizeof(rtp_pkt) + 10);
+	TEST_EQ(len, sizeof(rtp_pkt) + tag);
 	memcpy(copy, buf, len);
 	clen = len;
 
+	/* a failed AES-GCM check leaves the buffer zeroed (mbedtls_gcm_*):
+	   the good packet again from the copy */
 	buf[20] ^= 0x01;
 	TEST_EQ(srtpx_unprotect(rx, buf, &len), EAUTH);
-	buf[20] ^= 0x01;
+	memcpy(buf, copy, clen);
+	len = clen;
 	TEST_ERR(srtpx_unprotect(rx, buf, &len));
 	TEST_EQ(len, sizeof(rtp_pkt));
 	TEST_ASSERT(0 == memcmp(buf, rtp_pkt, len));
@@ -582,7 +592,7 @@ static int srtp_flow(struct srtpx *tx, struct srtpx *rx)
 	len = sizeof(rtcp_pkt);
 	memcpy(buf, rtcp_pkt, len);
 	TEST_ERR(srtpx_protect_rtcp(tx, buf, &len, sizeof(buf)));
-	TEST_EQ(len, sizeof(rtcp_pkt) + 4 + 10);
+	TEST_EQ(len, sizeof(rtcp_pkt) + 4 + tag);
 	memcpy(copy, buf, len);
 	clen = len;
 	TEST_ERR(srtpx_unprotect_rtcp(rx, buf, &len));
@@ -630,13 +640,125 @@ int test_dtls_srtp(void)
 	TEST_ERR(srtpx_alloc(&cli, su, ck, sk));
 	TEST_ERR(srtpx_alloc(&srv, su2, sk2, ck2));
 
-	TEST_ERR(srtp_flow(cli, srv));
-	TEST_ERR(srtp_flow(srv, cli));
+	TEST_ERR(srtp_flow(cli, srv, tag_len(su)));
+	TEST_ERR(srtp_flow(srv, cli, tag_len(su)));
 
  out:
 	mem_deref(srv);
 	mem_deref(cli);
 	pair_free(&pr);
+	return err;
+}
+
+
+/* Chromium's use_srtp list (its ClientHello, Chromium 156): AES-CM
+   first, then AEAD_AES_256_GCM, AEAD_AES_128_GCM */
+static const mbedtls_ssl_srtp_profile chromium_list[] = {
+	MBEDTLS_TLS_SRTP_AES128_CM_HMAC_SHA1_80,
+	MBEDTLS_TLS_SRTP_AEAD_AES_256_GCM,
+	MBEDTLS_TLS_SRTP_AEAD_AES_128_GCM,
+	MBEDTLS_TLS_SRTP_UNSET
+};
+
+static const mbedtls_ssl_srtp_profile gcm256_list[] = {
+	MBEDTLS_TLS_SRTP_AEAD_AES_256_GCM,
+	MBEDTLS_TLS_SRTP_UNSET
+};
+
+/** One side's SRTP profiles: the default list, without GCM, or a list of
+    its own (a peer that is not imsedge) */
+struct side {
+	bool no_gcm;
+	const mbedtls_ssl_srtp_profile *list;
+};
+
+static int side_set(struct peer *p, const struct side *sd)
+{
+	if (sd->list)
+		return mbedtls_ssl_conf_dtls_srtp_protection_profiles(
+			&p->s->conf, sd->list) ? EINVAL : 0;
+
+	return sd->no_gcm ? dtls_sess_set_srtp_gcm(p->s, false) : 0;
+}
+
+
+/* A handshake with those profiles; both ends agree on the suite and the
+   keys, which protect SRTP both ways */
+static int profiles_run(const struct side *cli, const struct side *srv,
+			enum srtp_suite *su)
+{
+	uint8_t ck[KEY_MAX], sk[KEY_MAX], ck2[KEY_MAX], sk2[KEY_MAX];
+	struct srtpx *c = NULL, *s = NULL;
+	enum srtp_suite su2;
+	struct pair pr;
+	int err;
+
+	TEST_ERR(pair_alloc(&pr, true));
+	TEST_ERR(expect_fp(&pr.cli, pr.srv.tls));
+	TEST_ERR(expect_fp(&pr.srv, pr.cli.tls));
+	TEST_ERR(side_set(&pr.cli, cli));
+	TEST_ERR(side_set(&pr.srv, srv));
+	TEST_ERR(pair_run(&pr));
+	TEST_ASSERT(pr.cli.estab && pr.srv.estab);
+
+	TEST_ERR(keys_get(&pr.cli, su, ck, sk));
+	TEST_ERR(keys_get(&pr.srv, &su2, ck2, sk2));
+	TEST_EQ(su2, *su);
+	TEST_ASSERT(!memcmp(ck, ck2, srtpx_key_salt_len(*su)));
+	TEST_ASSERT(!memcmp(sk, sk2, srtpx_key_salt_len(*su)));
+
+	TEST_ERR(srtpx_alloc(&c, *su, ck, sk));
+	TEST_ERR(srtpx_alloc(&s, su2, sk2, ck2));
+	TEST_ERR(srtp_flow(c, s, tag_len(*su)));
+	TEST_ERR(srtp_flow(s, c, tag_len(*su)));
+
+	/* the lists are fixed once the handshake has begun */
+	TEST_EQ(dtls_sess_set_srtp_gcm(pr.cli.s, false), EALREADY);
+	TEST_EQ(dtls_sess_set_srtp_gcm(pr.srv.s, false), EALREADY);
+
+ out:
+	mem_deref(s);
+	mem_deref(c);
+	pair_free(&pr);
+	return err;
+}
+
+
+/* (4b) RFC 7714 AES-GCM profiles (third_party/patches/mbedtls/0004):
+   AEAD_AES_128_GCM wherever both ends have it, as client and as server,
+   whatever the client's order; AES_CM_128_HMAC_SHA1_80 with a peer
+   without GCM, in either role */
+int test_dtls_srtp_gcm(void)
+{
+	static const struct side dflt = {false, NULL};
+	static const struct side cm = {true, NULL};
+	static const struct side chromium = {false, chromium_list};
+	static const struct side gcm256 = {false, gcm256_list};
+	enum srtp_suite su;
+	int err;
+
+	/* imsedge both ends */
+	TEST_ERR(profiles_run(&dflt, &dflt, &su));
+	TEST_EQ(su, SRTP_AES_128_GCM);
+
+	/* imsedge server, Chromium's list: the server's preference wins
+	   (unpatched mbedtls took the client's first, AES-CM) */
+	TEST_ERR(profiles_run(&chromium, &dflt, &su));
+	TEST_EQ(su, SRTP_AES_128_GCM);
+
+	/* imsedge client, a server with AES-256-GCM only: 32-byte key,
+	   12-byte salt */
+	TEST_ERR(profiles_run(&dflt, &gcm256, &su));
+	TEST_EQ(su, SRTP_AES_256_GCM);
+	TEST_EQ(srtpx_key_salt_len(su), 44);
+
+	/* fallback: a client, then a server, without GCM */
+	TEST_ERR(profiles_run(&cm, &dflt, &su));
+	TEST_EQ(su, SRTP_AES_CM_128_HMAC_SHA1_80);
+	TEST_ERR(profiles_run(&dflt, &cm, &su));
+	TEST_EQ(su, SRTP_AES_CM_128_HMAC_SHA1_80);
+
+ out:
 	return err;
 }
 

@@ -104,6 +104,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_dtls_bad_fingerprint) \
 	X(test_dtls_loss)        \
 	X(test_dtls_srtp)        \
+	X(test_dtls_srtp_gcm)    \
 	X(test_dtls_frag_hello)  \
 	X(test_dtls_lean)        \
 	X(test_dtls_shared_conf) \

@@ -659,6 +659,9 @@ static int br_dtls_start(struct call *c)
 	if (!err)
 		err = dtls_sess_set_peer_fingerprint(c->dtls,
 			TLS_FINGERPRINT_SHA256, c->prm.rfp, MB_FP_LEN);
+	/* AES-CM only unless --gcm (the figures before it) */
+	if (!err)
+		err = dtls_sess_set_srtp_gcm(c->dtls, mb_gcm);
 	if (!err) {
 		dtls_sess_set_timeout(c->dtls, 200, 2000);
 		if (role == DTLS_CLIENT)

@@ -4,7 +4,7 @@
  *   mediabench [--calls N] [--seconds S] [--only agw|rtpengine]
  *              [--xcode opus-pcma|opus-amrwb|opus-g722] [--data DIR]
  *              [--log FILE]
- *              [--shared] [--core-shared]
+ *              [--shared] [--core-shared] [--gcm]
  *
  * --xcode: transcoded calls instead of relayed ones (the browser sends
  * Opus, the core PCMA, AMR-WB or G.722); rtpengine for opus-pcma and
@@ -14,6 +14,10 @@
  * --inflight N: DTLS handshakes at once (default 16).
  * --stagger G: set the calls up in G groups, each while the calls of the
  *   earlier groups carry media (default: all at once, before any media).
+ * --gcm: the simulated browsers offer the AES-GCM SRTP profiles (RFC
+ * 7714) too, as Chromium and Firefox do; without it AES-CM only. Each
+ * target's detail line names the suite it negotiated; the floor is
+ * measured with the AGW's.
  * --max-loss PCT: a target losing more than PCT % of the packets (default
  * 0.1) fails the run; below it its figures are printed with the loss.
  *
@@ -45,6 +49,7 @@ enum {
 double mb_max_loss = 0.1;
 unsigned mb_inflight = MB_DTLS_INFLIGHT;
 unsigned mb_stagger;
+bool mb_gcm;
 
 static int agwd_pid = -1;
 static int rtpe_pid = -1;
@@ -315,7 +320,7 @@ static void usage(void)
 		      "[--only agw|rtpengine] [--xcode opus-pcma|opus-amrwb|"
 		      "opus-g722] "
 		      "[--data DIR] [--log FILE] [--shared] [--core-shared] "
-		      "[--max-loss PCT]\n"
+		      "[--gcm] [--max-loss PCT]\n"
 		      "                  [--inflight N] [--stagger G]\n");
 }
 
@@ -375,6 +380,8 @@ int main(int argc, char *argv[])
 		else if (!strcmp(argv[i], "--stagger") && i + 1 < argc &&
 			 atoi(argv[i + 1]) > 0)
 			mb_stagger = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--gcm"))
+			mb_gcm = true;
 		else if (!strcmp(argv[i], "--shared"))
 			(void)setenv("MB_AGW_SHARED", "1", 1);  /* to agwd */
 		else if (!strcmp(argv[i], "--core-shared"))

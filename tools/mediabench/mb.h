@@ -38,6 +38,9 @@ extern unsigned mb_inflight;
 /** Groups the calls are set up in, each while the earlier ones carry
     media (--stagger, 0: all at once) */
 extern unsigned mb_stagger;
+/** The simulated browsers offer (as DTLS client) or accept (as server)
+    the AES-GCM SRTP profiles too (--gcm); else AES-CM only */
+extern bool mb_gcm;
 
 /** What the generator needs to know of one call's target side */
 struct mb_call_prm {
