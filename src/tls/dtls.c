@@ -95,13 +95,13 @@ static int conf_setup(struct dtls_conf *dc, enum dtls_role role,
 
 /* The configuration a session uses: the one its tls shares among
    sessions of its role (a server's with cookies if it has a client id),
-   or its own for its own handshake timeouts */
+   or its own for its own handshake timeouts or AES-CM only */
 static int dconf_get(struct dtls_conf **cp, struct dtls_sess *s)
 {
 	struct dtls_conf **slot = NULL, *c;
 	int err;
 
-	if (!s->tmo_min) {
+	if (!s->tmo_min && !s->no_gcm) {
 		slot = &s->tls->dtls_conf[s->role == DTLS_CLIENT ? 0 :
 					  s->clid_len ? 2 : 1];
 		if (*slot) {
@@ -127,6 +127,12 @@ static int dconf_get(struct dtls_conf **cp, struct dtls_sess *s)
 	if (s->tmo_min)
 		mbedtls_ssl_conf_handshake_timeout(&c->conf, s->tmo_min,
 						   s->tmo_max);
+	if (s->no_gcm)
+		err = dtls_keys_conf_cm(&c->conf);
+	if (err) {
+		mem_deref(c);
+		return err;
+	}
 	if (slot) {
 		c->slot = slot;
 		*slot = c;

@@ -60,6 +60,7 @@ struct dtls_sess {
 	uint8_t clid[DTLS_CLID_MAX];
 	size_t clid_len;
 	uint32_t tmo_min, tmo_max;   /**< Own handshake timeouts, 0: none */
+	bool no_gcm;                 /**< AES-CM SRTP profiles only        */
 	uint16_t mtu;
 	bool ready;                  /**< ssl set up (dtls_ready)         */
 	struct dtls_fp expect;       /**< From the peer's SDP            */
@@ -88,6 +89,7 @@ int  dtls_ready(struct dtls_sess *s);
 
 /* dtls_keys.c */
 int  dtls_keys_conf(mbedtls_ssl_config *c);
+int  dtls_keys_conf_cm(mbedtls_ssl_config *c);
 void dtls_keys_attach(struct dtls_sess *s);
 bool dtls_keys_match(const struct dtls_sess *s);
 int  dtls_keys_derive(struct dtls_sess *s);

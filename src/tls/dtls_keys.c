@@ -234,14 +234,28 @@ int dtls_sess_set_srtp_gcm(struct dtls_sess *s, bool gcm)
 	if (!s)
 		return EINVAL;
 
-	if (s->state != DTLS_ST_IDLE)
+	if (s->state != DTLS_ST_IDLE || s->ready)
 		return EALREADY;
 
-	if (mbedtls_ssl_conf_dtls_srtp_protection_profiles(&s->conf,
-						gcm ? profiles : profiles_cm))
-		return EINVAL;
+	/* AES-CM only takes a configuration of the session's own
+	   (dtls_ready); the shared ones offer GCM */
+	s->no_gcm = !gcm;
 
 	return 0;
+}
+
+
+/**
+ * Limit a session's own configuration to the AES-CM profiles
+ *
+ * @param c mbedtls configuration
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int dtls_keys_conf_cm(mbedtls_ssl_config *c)
+{
+	return mbedtls_ssl_conf_dtls_srtp_protection_profiles(c, profiles_cm) ?
+		EINVAL : 0;
 }
 
 
