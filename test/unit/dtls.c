@@ -674,9 +674,12 @@ struct side {
 
 static int side_set(struct peer *p, const struct side *sd)
 {
+	/* a list of its own: on the session's configuration once it
+	   exists (each peer here has a tls, so nothing else shares it) */
 	if (sd->list)
-		return mbedtls_ssl_conf_dtls_srtp_protection_profiles(
-			&p->s->conf, sd->list) ? EINVAL : 0;
+		return dtls_ready(p->s) ||
+			mbedtls_ssl_conf_dtls_srtp_protection_profiles(
+				&p->s->conf->conf, sd->list) ? EINVAL : 0;
 
 	return sd->no_gcm ? dtls_sess_set_srtp_gcm(p->s, false) : 0;
 }
