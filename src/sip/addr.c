@@ -7,32 +7,19 @@
 #include "sipx.h"
 
 
-static bool lws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-
-static void skip(struct pl *pl)
-{
-	while (pl->l && lws(pl->p[0]))
-		pl_advance(pl, 1);
-}
-
-
 /* display-name = *(token LWS) / quoted-string: unquoted, only tokens */
 static bool words_valid(const char *p, size_t n)
 {
 	struct pl w;
 
 	while (n) {
-		while (n && lws(*p)) {
+		while (n && sipx_is_lws(*p)) {
 			++p;
 			--n;
 		}
 		w.p = p;
 		w.l = 0;
-		while (w.l < n && !lws(p[w.l]))
+		while (w.l < n && !sipx_is_lws(p[w.l]))
 			++w.l;
 		if (w.l && !sipx_token(&w))
 			return false;
@@ -51,7 +38,7 @@ static int angle(struct pl *v)
 	size_t i;
 
 	for (i = 1; i < v->l && v->p[i] != '>'; i++) {
-		if (lws(v->p[i]) || v->p[i] == '<')
+		if (sipx_is_lws(v->p[i]) || v->p[i] == '<')
 			return EBADMSG;
 	}
 
@@ -74,7 +61,7 @@ static int bare(struct pl *v)
 		if (v->p[i] == '?' || v->p[i] == ',' || v->p[i] == '"' ||
 		    v->p[i] == '<' || v->p[i] == '>')
 			return EBADMSG;
-		if (lws(v->p[i]))
+		if (sipx_is_lws(v->p[i]))
 			break;
 	}
 
@@ -91,7 +78,7 @@ static int params(struct pl *v)
 	struct pl name, val;
 	int err;
 
-	skip(v);
+	sipx_skip_lws(v);
 	if (!v->l)
 		return 0;
 
@@ -125,7 +112,7 @@ int sipx_addr_check(const struct pl *val)
 		return EINVAL;
 
 	v = *val;
-	skip(&v);
+	sipx_skip_lws(&v);
 	if (v.l == 1 && v.p[0] == '*')
 		return 0;
 
@@ -135,7 +122,7 @@ int sipx_addr_check(const struct pl *val)
 		if (!q)
 			return EBADMSG;
 		pl_advance(&v, q);
-		skip(&v);
+		sipx_skip_lws(&v);
 		if (!v.l || v.p[0] != '<')
 			return EBADMSG;
 		err = angle(&v);

@@ -13,7 +13,15 @@
 #include "sipx.h"
 
 
-static bool is_lws(char c)
+/**
+ * Tell whether a character is linear whitespace (SP, HTAB, or the CR and
+ * LF of a fold; RFC 3261 25.1)
+ *
+ * @param c Character
+ *
+ * @return true if it is
+ */
+bool sipx_is_lws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
@@ -90,9 +98,14 @@ size_t sipx_qstr_len(const char *p, size_t n)
 }
 
 
-static void skip_lws(struct pl *pl)
+/**
+ * Skip the linear whitespace at the start of a text
+ *
+ * @param pl Text, advanced
+ */
+void sipx_skip_lws(struct pl *pl)
 {
-	while (pl->l && is_lws(pl->p[0]))
+	while (pl->l && sipx_is_lws(pl->p[0]))
 		pl_advance(pl, 1);
 }
 
@@ -111,7 +124,7 @@ static int value_scan(struct pl *rest, char sep, struct pl *val)
 		for (n = 0; n < rest->l; n++) {
 			char c = rest->p[n];
 
-			if (is_lws(c) || c == sep)
+			if (sipx_is_lws(c) || c == sep)
 				break;
 			if (c == '"' || c == '\\' || (unsigned char)c < 0x20)
 				return EBADMSG;
@@ -150,7 +163,7 @@ int sipx_param_next(struct pl *rest, char sep, struct pl *name,
 		return EINVAL;
 
 	do {
-		skip_lws(rest);
+		sipx_skip_lws(rest);
 		if (!rest->l)
 			return ENOENT;
 		if (rest->p[0] != sep)
@@ -158,7 +171,7 @@ int sipx_param_next(struct pl *rest, char sep, struct pl *name,
 		pl_advance(rest, 1);
 	} while (sep == ',');   /* empty list elements are allowed */
 
-	skip_lws(rest);
+	sipx_skip_lws(rest);
 
 	name->p = rest->p;
 	name->l = 0;
@@ -169,14 +182,14 @@ int sipx_param_next(struct pl *rest, char sep, struct pl *name,
 	pl_advance(rest, name->l);
 
 	*val = pl_null;
-	skip_lws(rest);
+	sipx_skip_lws(rest);
 	if (rest->l && rest->p[0] == '=') {
 		pl_advance(rest, 1);
-		skip_lws(rest);
+		sipx_skip_lws(rest);
 		err = value_scan(rest, sep, val);
 		if (err)
 			return err;
-		skip_lws(rest);
+		sipx_skip_lws(rest);
 	}
 
 	if (rest->l && rest->p[0] != sep)
@@ -240,18 +253,18 @@ int sipx_auth_split(const struct pl *hval, struct pl *scheme,
 		return EINVAL;
 
 	v = *hval;
-	skip_lws(&v);
+	sipx_skip_lws(&v);
 
 	scheme->p = v.p;
 	scheme->l = 0;
 	while (scheme->l < v.l && is_token(v.p[scheme->l]))
 		++scheme->l;
 
-	if (!scheme->l || (scheme->l < v.l && !is_lws(v.p[scheme->l])))
+	if (!scheme->l || (scheme->l < v.l && !sipx_is_lws(v.p[scheme->l])))
 		return EBADMSG;
 
 	pl_advance(&v, scheme->l);
-	skip_lws(&v);
+	sipx_skip_lws(&v);
 	*params = v;
 
 	return 0;

@@ -305,25 +305,16 @@ static bool name_single(const struct pl *name, const char **full)
 
 /* Every header name a token; the single ones not repeated, whatever
    the case or form */
-/* The headers holding one address each, and the reason if it is bad */
-static bool addr_hdr(const struct sip_hdr *hdr, const char **reason)
+/* The reason a bad value of a header holding one address gets; NULL
+   for the other headers */
+static const char *addr_reason(const struct sip_hdr *hdr)
 {
 	switch (hdr->id) {
 
-	case SIP_HDR_FROM:
-		*reason = "Bad From";
-		return true;
-
-	case SIP_HDR_TO:
-		*reason = "Bad To";
-		return true;
-
-	case SIP_HDR_CONTACT:
-		*reason = "Bad Contact";
-		return true;
-
-	default:
-		return false;
+	case SIP_HDR_FROM:    return "Bad From";
+	case SIP_HDR_TO:      return "Bad To";
+	case SIP_HDR_CONTACT: return "Bad Contact";
+	default:              return NULL;
 	}
 }
 
@@ -336,15 +327,18 @@ static int hdrs_check(const struct sip_msg *msg, const char **reason)
 
 	for (le = msg->hdrl.head; le; le = le->next) {
 		const struct sip_hdr *hdr = le->data;
-		const char *full;
+		const char *full, *bad;
 
 		if (!sipx_token(&hdr->name)) {
 			*reason = "Bad header name";
 			return EBADMSG;
 		}
 
-		if (addr_hdr(hdr, reason) && sipx_addr_check(&hdr->val))
+		bad = addr_reason(hdr);
+		if (bad && sipx_addr_check(&hdr->val)) {
+			*reason = bad;
 			return EBADMSG;
+		}
 
 		if (!name_single(&hdr->name, &full))
 			continue;

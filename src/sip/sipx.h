@@ -15,6 +15,8 @@ int sipx_reply(struct mbuf *mb, const struct sip_msg *req, uint16_t scode,
    quoted-pair escapes any character, so "a\\" ends after the second
    backslash) */
 size_t sipx_qstr_len(const char *p, size_t n);
+bool sipx_is_lws(char c);
+void sipx_skip_lws(struct pl *pl);
 int sipx_param_next(struct pl *rest, char sep, struct pl *name,
 		    struct pl *val);
 int sipx_param_get(const struct pl *params, char sep, const char *name,
