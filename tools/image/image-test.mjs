@@ -396,13 +396,25 @@ async function mediaRelay(hostPort, kport, [rmin, rmax], launching) {
 			.test(t.srtpCipher ?? ''), 'Chromium: DTLS ' +
 		`connected, SRTP ${t.srtpCipher} (the afalg suite)`,
 	JSON.stringify(t));
-	const rx = b1.inbound.packetsReceived - (b0.inbound?.packetsReceived ??
-		0);
-	const energy = b1.inbound.totalAudioEnergy -
+	// the echo is the browser's own fake source (a short beep every
+	// 500 ms, silence between) and the energy is counted at playout, so
+	// it may lag the packet count on a loaded machine: wait up to 8 s
+	let b2 = b1;
+	const t0 = Date.now();
+	const energyOf = (b) => (b.inbound?.totalAudioEnergy ?? 0) -
 		(b0.inbound?.totalAudioEnergy ?? 0);
+	for (const until = Date.now() + 8000; energyOf(b2) <= 0 &&
+		Date.now() < until;) {
+		await new Promise((r) => setTimeout(r, 200));
+		b2 = await page.stats();
+	}
+	const rx = b2.inbound.packetsReceived - (b0.inbound?.packetsReceived ??
+		0);
+	const energy = energyOf(b2);
 	ok(rx >= 50 && energy > 0, `Chromium decodes the echo (SRTP from the ` +
-		`guest): ${rx} packets, audio energy ${energy.toExponential(2)}`,
-	JSON.stringify(b1));
+		`guest): ${rx} packets, audio energy ${energy.toExponential(2)} (${
+		Date.now() - t0} ms after ${b1.inbound.packetsReceived -
+		(b0.inbound?.packetsReceived ?? 0)} packets)`, JSON.stringify(b2));
 
 	const bmark = ue.requests.mark();
 	await page.call('hangup');
