@@ -130,7 +130,8 @@ struct agw_latch {
 
 /** A core address:port a stream is found by on the shared core port */
 struct agw_coreport_key {
-	struct le he;                /**< In the port's hash               */
+	struct le he;                /**< In the port's hash by addr:port  */
+	struct le he_ip;             /**< ... by address only (fallback)   */
 	struct sa addr;
 	struct agw_stream *st;
 };
@@ -224,13 +225,15 @@ void agw_shared_recv_test(struct agw *agw, const struct sa *src,
 struct agw_coreport;
 int  agw_coreport_alloc(struct agw_coreport **cpp, struct agw *agw);
 bool agw_coreport_free(const struct agw_coreport *cp, const struct sa *rtp);
+bool agw_coreport_is_self(const struct agw_coreport *cp,
+			  const struct sa *addr);
 int  agw_coreport_attach(struct agw_coreport *cp, struct agw_stream *st);
 void agw_coreport_peer(struct agw_coreport *cp, struct agw_stream *st);
 void agw_coreport_mux(struct agw_coreport *cp, struct agw_stream *st,
 		      bool mux);
 void agw_coreport_detach(struct agw_stream *st);
 uint64_t agw_coreport_unknown(const struct agw_coreport *cp,
-			      uint64_t *collisions);
+			      uint64_t *collisions, uint64_t *same_host);
 void agw_coreport_recv_test(struct agw *agw, bool rtcp, const struct sa *src,
 			    struct mbuf *mb);
 

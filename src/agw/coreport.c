@@ -22,6 +22,11 @@
  * core's answer, a re-INVITE) the AGW's port is already in the core's
  * SDP and cannot move: the stream that named the address last takes it
  * (the other one's core most likely moved on), counted as a collision.
+ *
+ * A core address that is this shared port itself (two users of this AGW
+ * calling each other through a core that does not anchor media) is
+ * never demultiplexed: the stream the core offers it to takes a port
+ * pair of its own, and its answer then names that port to the other leg.
  */
 #include <string.h>
 #include <re.h>
@@ -42,16 +47,41 @@ enum {
 	WAKE_MAX     = 512,
 };
 
+/* The streams of one port by the core's address: addr:port, and the
+   address alone for a core that sends from another port of its host */
+struct peers {
+	struct hash *exact;          /**< struct agw_coreport_key          */
+	struct hash *ip;             /**< The same keys by address only    */
+};
+
 struct agw_coreport {
 	struct agw *agw;             /**< Owner (no reference)             */
 	struct net_udp *rtp;         /**< Port P                           */
 	struct net_udp *rtcp;        /**< Port P+1                         */
 	uint16_t port;
-	struct hash *rtph;           /**< struct agw_stream by peer RTP    */
-	struct hash *rtcph;          /**< ... by peer RTCP (not muxed)     */
+	struct peers rtph;           /**< Streams by peer RTP              */
+	struct peers rtcph;          /**< ... by peer RTCP (not muxed)     */
 	uint64_t unknown;            /**< Dropped: no stream has the source */
 	uint64_t collisions;         /**< An address taken from a stream   */
+	uint64_t same_host;          /**< Taken by the source's address    */
 };
+
+
+static void peers_close(struct peers *pp)
+{
+	hash_clear(pp->exact);
+	pp->exact = mem_deref(pp->exact);
+	hash_clear(pp->ip);
+	pp->ip = mem_deref(pp->ip);
+}
+
+
+static int peers_open(struct peers *pp)
+{
+	int err = hash_alloc(&pp->exact, PEER_BUCKETS);
+
+	return err ? err : hash_alloc(&pp->ip, PEER_BUCKETS);
+}
 
 
 static void destructor(void *arg)
@@ -61,10 +91,8 @@ static void destructor(void *arg)
 	/* streams hold a reference to the AGW: none are left */
 	mem_deref(cp->rtp);
 	mem_deref(cp->rtcp);
-	hash_flush(cp->rtph);
-	mem_deref(cp->rtph);
-	hash_flush(cp->rtcph);
-	mem_deref(cp->rtcph);
+	peers_close(&cp->rtph);
+	peers_close(&cp->rtcph);
 	if (cp->port)
 		agw_port_release(cp->agw, cp->port, true);
 }
@@ -78,23 +106,56 @@ static bool peer_cmp(struct le *le, void *arg)
 }
 
 
-static struct agw_coreport_key *lookup(struct hash *h, const struct sa *src)
+static struct agw_coreport_key *lookup(const struct peers *pp,
+				       const struct sa *src)
 {
-	struct le *le = hash_lookup(h, sa_hash(src, SA_ALL), peer_cmp,
-				    (void *)src);
+	struct le *le = hash_lookup(pp->exact, sa_hash(src, SA_ALL),
+				    peer_cmp, (void *)src);
 
 	return le ? le->data : NULL;
 }
 
 
-static void recv_any(struct agw_coreport *cp, struct hash *h, bool rtcp,
+/*
+ * A source no stream named: the one stream whose core is on the same
+ * address, if exactly one is (a core that sends from another port than
+ * its SDP's: asymmetric RTP; core.c's latching then answers that port).
+ * Several calls with a core on that address: nobody's (two matches end
+ * the search).
+ */
+static struct agw_coreport_key *lookup_host(const struct peers *pp,
+					    const struct sa *src)
+{
+	struct agw_coreport_key *found = NULL;
+	struct le *le;
+
+	le = list_head(hash_list(pp->ip, sa_hash(src, SA_ADDR)));
+	for (; le; le = le->next) {
+		struct agw_coreport_key *k = le->data;
+
+		if (!sa_cmp(&k->addr, src, SA_ADDR))
+			continue;
+		if (found)
+			return NULL;
+		found = k;
+	}
+
+	return found;
+}
+
+
+static void recv_any(struct agw_coreport *cp, struct peers *pp, bool rtcp,
 		     const struct sa *src, uint8_t *p, size_t n)
 {
-	struct agw_coreport_key *k = lookup(h, src);
+	struct agw_coreport_key *k = lookup(pp, src);
 
 	if (!k) {
-		++cp->unknown;
-		return;
+		k = lookup_host(pp, src);
+		if (!k) {
+			++cp->unknown;
+			return;
+		}
+		++cp->same_host;
 	}
 
 	agw_core_input(k->st, rtcp, src, p, n);
@@ -105,7 +166,7 @@ static void rtp_h(const struct sa *src, uint8_t *buf, size_t len, void *arg)
 {
 	struct agw_coreport *cp = arg;
 
-	recv_any(cp, cp->rtph, false, src, buf, len);
+	recv_any(cp, &cp->rtph, false, src, buf, len);
 }
 
 
@@ -113,7 +174,7 @@ static void rtcp_h(const struct sa *src, uint8_t *buf, size_t len, void *arg)
 {
 	struct agw_coreport *cp = arg;
 
-	recv_any(cp, cp->rtcph, true, src, buf, len);
+	recv_any(cp, &cp->rtcph, true, src, buf, len);
 }
 
 
@@ -167,9 +228,9 @@ int agw_coreport_alloc(struct agw_coreport **cpp, struct agw *agw)
 		return ENOMEM;
 
 	cp->agw = agw;
-	err = hash_alloc(&cp->rtph, PEER_BUCKETS);
+	err = peers_open(&cp->rtph);
 	if (!err)
-		err = hash_alloc(&cp->rtcph, PEER_BUCKETS);
+		err = peers_open(&cp->rtcph);
 	if (!err)
 		err = agw_port_take(agw, true, bind_h, cp, &cp->port);
 
@@ -200,7 +261,38 @@ bool agw_coreport_free(const struct agw_coreport *cp, const struct sa *rtp)
 	if (!rtp || !sa_isset(rtp, SA_ALL))
 		return true;
 
-	return lookup(cp->rtph, rtp) == NULL;
+	if (agw_coreport_is_self(cp, rtp))
+		return false;
+
+	return lookup(&cp->rtph, rtp) == NULL;
+}
+
+
+/**
+ * Whether an address is the shared port pair itself: the core hands one
+ * call's AGW address to another call on this AGW (two browsers calling
+ * each other through a core that does not anchor media). Both legs on
+ * the shared port would demultiplex by the same source, so the leg the
+ * core offers to takes a port pair of its own.
+ *
+ * @param cp   Shared port
+ * @param addr Address (RTP or RTCP) from the core's SDP
+ *
+ * @return true if it is the shared RTP or RTCP port at the address the
+ *         AGW advertises or listens on
+ */
+bool agw_coreport_is_self(const struct agw_coreport *cp,
+			  const struct sa *addr)
+{
+	const struct agw_conf *c = &cp->agw->conf;
+	uint16_t port = sa_port(addr);
+
+	if (port != cp->port && port != cp->port + 1)
+		return false;
+
+	return sa_cmp(addr, &c->media_core_addr, SA_ADDR) ||
+		(sa_isset(&c->media_core_public, SA_ADDR) &&
+		 sa_cmp(addr, &c->media_core_public, SA_ADDR));
 }
 
 
@@ -225,26 +317,45 @@ int agw_coreport_attach(struct agw_coreport *cp, struct agw_stream *st)
 }
 
 
-static void key_set(struct agw_coreport *cp, struct hash *h,
+static void key_unlink(struct agw_coreport_key *k)
+{
+	hash_unlink(&k->he);
+	hash_unlink(&k->he_ip);
+}
+
+
+static void key_set(struct agw_coreport *cp, struct peers *pp,
 		    struct agw_coreport_key *k, const struct sa *addr)
 {
 	struct agw_coreport_key *old;
 
-	hash_unlink(&k->he);
+	key_unlink(k);
 	if (!addr || !sa_isset(addr, SA_ALL))
 		return;
 
-	old = lookup(h, addr);
+	if (agw_coreport_is_self(cp, addr)) {
+		/* this stream's packets would come back to it: only a
+		   port of its own (set up as the core's offer) hairpins */
+		log_warn("core port: stream %u's core address %J is this "
+			 "AGW's shared port; its media is dropped (a call "
+			 "between two users of this AGW needs the offer to "
+			 "come from the core)", k->st->idx, addr);
+		++cp->collisions;
+		return;
+	}
+
+	old = lookup(pp, addr);
 	if (old) {
 		log_warn("core port: stream %u of another call also sends "
 			 "from %J: it now goes to stream %u", old->st->idx,
 			 addr, k->st->idx);
 		++cp->collisions;
-		hash_unlink(&old->he);
+		key_unlink(old);
 	}
 
 	k->addr = *addr;
-	hash_append(h, sa_hash(addr, SA_ALL), &k->he, k);
+	hash_append(pp->exact, sa_hash(addr, SA_ALL), &k->he, k);
+	hash_append(pp->ip, sa_hash(addr, SA_ADDR), &k->he_ip, k);
 }
 
 
@@ -257,8 +368,8 @@ static void key_set(struct agw_coreport *cp, struct hash *h,
  */
 void agw_coreport_peer(struct agw_coreport *cp, struct agw_stream *st)
 {
-	key_set(cp, cp->rtph, &st->key_rtp, &st->peer_rtp);
-	key_set(cp, cp->rtcph, &st->key_rtcp,
+	key_set(cp, &cp->rtph, &st->key_rtp, &st->peer_rtp);
+	key_set(cp, &cp->rtcph, &st->key_rtcp,
 		st->rtcp_mux ? NULL : &st->peer_rtcp);
 }
 
@@ -292,8 +403,8 @@ void agw_coreport_detach(struct agw_stream *st)
 	if (!st->core_shared)
 		return;
 
-	hash_unlink(&st->key_rtp.he);
-	hash_unlink(&st->key_rtcp.he);
+	key_unlink(&st->key_rtp);
+	key_unlink(&st->key_rtcp);
 	st->rtp  = mem_deref(st->rtp);
 	st->rtcp = mem_deref(st->rtcp);
 	st->core_shared = false;
@@ -307,14 +418,19 @@ void agw_coreport_detach(struct agw_stream *st)
  * @param cp         Shared port (NULL: zeros)
  * @param collisions Returned: addresses taken from another stream
  *                   (optional)
+ * @param same_host  Returned: datagrams given to the one stream whose
+ *                   core is on the source's address, from another port
+ *                   (optional)
  *
  * @return Datagrams dropped: no stream has the source
  */
 uint64_t agw_coreport_unknown(const struct agw_coreport *cp,
-			      uint64_t *collisions)
+			      uint64_t *collisions, uint64_t *same_host)
 {
 	if (collisions)
 		*collisions = cp ? cp->collisions : 0;
+	if (same_host)
+		*same_host = cp ? cp->same_host : 0;
 
 	return cp ? cp->unknown : 0;
 }
@@ -336,6 +452,6 @@ void agw_coreport_recv_test(struct agw *agw, bool rtcp, const struct sa *src,
 	if (!cp)
 		return;
 
-	recv_any(cp, rtcp ? cp->rtcph : cp->rtph, rtcp, src, mbuf_buf(mb),
+	recv_any(cp, rtcp ? &cp->rtcph : &cp->rtph, rtcp, src, mbuf_buf(mb),
 		 mbuf_get_left(mb));
 }

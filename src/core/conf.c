@@ -709,6 +709,7 @@ static void defaults(struct imsedge_conf *conf)
 	conf->max_calls            = 100;
 	conf->consent_timeout      = 30;
 	conf->media_port_shared    = true;
+	conf->media_core_port_shared = true;
 	conf->max_registrations    = 1000;
 	conf->w2_rate_limit        = 20;
 	conf->log_level            = LOG_LVL_INFO;

@@ -427,18 +427,25 @@ static void sock_recv(const struct sa *src, struct mbuf *mb, void *arg)
 }
 
 
-static int sock_open(struct sock *k, udp_recv_h *rh, void *arg)
+static int sock_open_at(struct sock *k, const char *addr, udp_recv_h *rh,
+			void *arg)
 {
 	struct sa laddr;
 	int err;
 
-	(void)sa_set_str(&laddr, "127.0.0.1", 0);
+	(void)sa_set_str(&laddr, addr, 0);
 
 	err = udp_listen(&k->us, &laddr, rh, arg);
 	if (!err)
 		err = udp_local_get(k->us, &k->addr);
 
 	return err;
+}
+
+
+static int sock_open(struct sock *k, udp_recv_h *rh, void *arg)
+{
+	return sock_open_at(k, "127.0.0.1", rh, arg);
 }
 
 
@@ -836,7 +843,7 @@ static int active(bool shared, bool core_shared)
 	if (shared)
 		TEST_EQ(agw_shared_unknown(f.agw->shared), 0);
 	if (core_shared)
-		TEST_EQ(agw_coreport_unknown(f.agw->coreport, NULL), 0);
+		TEST_EQ(agw_coreport_unknown(f.agw->coreport, NULL, NULL), 0);
 
  out:
 	fix_close(&f);
@@ -2030,13 +2037,12 @@ int test_agw_core_shared(void)
 	TEST_ERR(wait_stat(&f, STAT(core_dropped), 2));
 	TEST_EQ(core_dropped(g.s), 1);
 
-	/* unknown sources (A's RTP address on the RTCP port too): dropped
-	   by the port, no call sees them; A's marker arrives after them */
+	/* an unknown source on the host of both calls' cores: dropped by
+	   the port, no call sees it; A's marker arrives after it */
 	TEST_ERR(sock_send(&kx, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
-	TEST_ERR(sock_send(&f.rtp, &f.si.rtcp, rtcp_pkt, sizeof(rtcp_pkt)));
 	TEST_ERR(sock_send(&f.rtp, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
 	TEST_ERR(wait_stat(&f, STAT(core_dropped), 3));
-	TEST_EQ(agw_coreport_unknown(f.agw->coreport, &coll), 2);
+	TEST_EQ(agw_coreport_unknown(f.agw->coreport, &coll, NULL), 1);
 	TEST_EQ(coll, 0);
 	TEST_EQ(core_dropped(g.s), 1);
 
@@ -2056,7 +2062,7 @@ int test_agw_core_shared(void)
 	TEST_ERR(sock_send(&kb, &g.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
 	TEST_ERR(sock_send(&kx, &g.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
 	TEST_ERR(wait_stat(&g, STAT(core_dropped), 3));
-	TEST_EQ(agw_coreport_unknown(f.agw->coreport, NULL), 3);
+	TEST_EQ(agw_coreport_unknown(f.agw->coreport, NULL, NULL), 2);
 	TEST_EQ(core_dropped(f.s), 3);
 
 	/* call C offered by a core at A's address: a port pair of its own,
@@ -2076,7 +2082,7 @@ int test_agw_core_shared(void)
 	TEST_ERR(sock_send(&f.rtp, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
 	TEST_ERR(wait_stat(&g, STAT(core_dropped), 4));
 	TEST_EQ(core_dropped(f.s), 4);
-	TEST_EQ(agw_coreport_unknown(f.agw->coreport, &coll), 3);
+	TEST_EQ(agw_coreport_unknown(f.agw->coreport, &coll, NULL), 2);
 	TEST_EQ(coll, 1);
 
 	/* B ends: A's address is nobody's now */
@@ -2084,10 +2090,151 @@ int test_agw_core_shared(void)
 	TEST_ERR(sock_send(&f.rtp, &f.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
 	TEST_ERR(sock_send(&f.rtcp, &f.si.rtcp, rtcp_pkt, sizeof(rtcp_pkt)));
 	TEST_ERR(wait_stat(&f, STAT(core_dropped), 5));
-	TEST_EQ(agw_coreport_unknown(f.agw->coreport, NULL), 4);
+	TEST_EQ(agw_coreport_unknown(f.agw->coreport, NULL, NULL), 3);
 
  out:
 	mem_deref(kb.us);
+	mem_deref(kx.us);
+	h.s = mem_deref(h.s);
+	g.s = mem_deref(g.s);
+	fix_close(&h);
+	fix_close(&g);
+	fix_close(&f);
+	return err;
+}
+
+
+/* Two users of this AGW calling each other through a core that does not
+   anchor media (make run's Kamailio): the core offers call A's address,
+   which is the shared port itself, to call B. B takes a port pair of its
+   own, A's core is then B's port, and each leg's datagrams reach the
+   other leg only; a stream on the shared port told that its core is the
+   shared port itself gets nothing (no loop), counted */
+int test_agw_core_shared_hairpin(void)
+{
+	struct fix f, g;
+	struct agw_conf conf;
+	struct agw_stream *sta, *stb;
+	uint8_t buf[sizeof(rtp_pkt)];
+	uint64_t coll;
+	unsigned i;
+	int err;
+
+	memset(&g, 0, sizeof(g));
+	conf_std(&conf);
+	conf.media_core_port_shared = true;
+
+	TEST_ERR(fix_open(&f, &conf));
+	TEST_ERR(call_setup(&f, NULL));
+	sta = agw_sess_stream_find(f.s, 0);
+	TEST_ASSERT(sta && sta->core_shared);
+	TEST_ASSERT(agw_coreport_is_self(f.agw->coreport, &f.si.rtp));
+	TEST_ASSERT(agw_coreport_is_self(f.agw->coreport, &f.si.rtcp));
+	TEST_ASSERT(!agw_coreport_is_self(f.agw->coreport, &f.rtp.addr));
+
+	/* B is offered A's address (the shared port): a pair of its own */
+	TEST_ERR(call_b(&f, &g, &f.si.rtp, true));
+	stb = agw_sess_stream_find(g.s, 0);
+	TEST_ASSERT(stb && !stb->core_shared);
+	TEST_ASSERT(sa_port(&g.si.rtp) != sa_port(&f.si.rtp));
+
+	/* B's answer names its port to A */
+	TEST_ERR(agw_sess_core_peer(f.s, 0, &g.si.rtp, NULL));
+
+	/* B -> A: from B's port to the shared port, A's (dropped there: no
+	   browser keys in this fixture) */
+	memcpy(buf, rtp_pkt, sizeof(buf));
+	TEST_ERR(agw_core_send(stb, false, buf, sizeof(buf)));
+	TEST_ERR(wait_stat(&f, STAT(core_dropped), 1));
+	TEST_EQ(core_dropped(g.s), 0);
+
+	/* A -> B: from the shared port to B's port, B's */
+	memcpy(buf, rtp_pkt, sizeof(buf));
+	TEST_ERR(agw_core_send(sta, false, buf, sizeof(buf)));
+	TEST_ERR(wait_stat(&g, STAT(core_dropped), 1));
+	TEST_EQ(core_dropped(f.s), 1);
+	TEST_EQ(agw_coreport_unknown(f.agw->coreport, &coll, NULL), 0);
+	TEST_EQ(coll, 0);
+
+	/* A told its core is the shared port itself (a re-INVITE): not
+	   demultiplexed, its own datagrams do not come back to it */
+	TEST_ERR(agw_sess_core_peer(f.s, 0, &f.si.rtp, NULL));
+	TEST_EQ(agw_coreport_unknown(f.agw->coreport, &coll, NULL), 0);
+	TEST_EQ(coll, sta->rtcp_mux ? 1 : 2);   /* RTP (and RTCP: +1) */
+	memcpy(buf, rtp_pkt, sizeof(buf));
+	TEST_ERR(agw_core_send(sta, false, buf, sizeof(buf)));
+	memcpy(buf, rtp_pkt, sizeof(buf));
+	TEST_ERR(agw_core_send(stb, false, buf, sizeof(buf)));
+	for (i = 0; i < 100 && agw_coreport_unknown(f.agw->coreport,
+						     NULL, NULL) < 2; i++)
+		TEST_ERR(expect_nothing(&f, U_CLOSED, 1, 20));
+	TEST_EQ(agw_coreport_unknown(f.agw->coreport, NULL, NULL), 2);
+	TEST_EQ(core_dropped(f.s), 1);
+	TEST_EQ(core_dropped(g.s), 1);
+
+ out:
+	g.s = mem_deref(g.s);
+	fix_close(&g);
+	fix_close(&f);
+	return err;
+}
+
+
+/* A core that sends from another port of its host than its SDP named
+   (asymmetric RTP): the one stream whose core is on that address takes
+   it (counted; core.c latches to it); with two such streams the
+   datagram is nobody's */
+int test_agw_core_shared_host(void)
+{
+	struct fix f, g, h;
+	struct agw_conf conf;
+	struct sock kb, kh, kx;
+	uint64_t same;
+	int err;
+
+	memset(&g, 0, sizeof(g));
+	memset(&h, 0, sizeof(h));
+	memset(&kb, 0, sizeof(kb));
+	memset(&kh, 0, sizeof(kh));
+	memset(&kx, 0, sizeof(kx));
+	conf_std(&conf);
+	conf.media_core_port_shared = true;
+
+	TEST_ERR(fix_open(&f, &conf));
+	TEST_ERR(call_setup(&f, NULL));
+	TEST_ERR(sock_open_at(&kb, "127.0.0.2", sock_recv, &kb));
+	TEST_ERR(sock_open_at(&kh, "127.0.0.2", sock_recv, &kh));
+	TEST_ERR(sock_open_at(&kx, "127.0.0.2", sock_recv, &kx));
+	TEST_ERR(call_b(&f, &g, &kb.addr, false));
+	TEST_ASSERT(agw_sess_stream_find(g.s, 0)->core_shared);
+
+	/* B's core host, another port: B's */
+	TEST_ERR(sock_send(&kx, &g.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&g, STAT(core_dropped), 1));
+	TEST_EQ(agw_coreport_unknown(f.agw->coreport, NULL, &same), 0);
+	TEST_EQ(same, 1);
+	TEST_EQ(core_dropped(f.s), 0);
+
+	/* a second call with its core on that host: neither's */
+	TEST_ERR(call_b(&f, &h, &kh.addr, false));
+	TEST_ASSERT(agw_sess_stream_find(h.s, 0)->core_shared);
+	TEST_ERR(sock_send(&kx, &g.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(sock_send(&kh, &g.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&h, STAT(core_dropped), 1));
+	TEST_EQ(agw_coreport_unknown(f.agw->coreport, NULL, &same), 1);
+	TEST_EQ(same, 1);
+	TEST_EQ(core_dropped(g.s), 1);
+
+	/* H ends: B is alone on the host again */
+	h.s = mem_deref(h.s);
+	TEST_ERR(sock_send(&kx, &g.si.rtp, rtp_pkt, sizeof(rtp_pkt)));
+	TEST_ERR(wait_stat(&g, STAT(core_dropped), 2));
+	TEST_EQ(agw_coreport_unknown(f.agw->coreport, NULL, &same), 1);
+	TEST_EQ(same, 2);
+
+ out:
+	mem_deref(kb.us);
+	mem_deref(kh.us);
 	mem_deref(kx.us);
 	h.s = mem_deref(h.s);
 	g.s = mem_deref(g.s);

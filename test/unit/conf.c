@@ -50,7 +50,7 @@ int test_conf_good(void)
 	TEST_EQ(conf->consent_timeout, 30);
 	TEST_ASSERT(conf->datachannel);
 	TEST_ASSERT(conf->media_port_shared);
-	TEST_ASSERT(!conf->media_core_port_shared);
+	TEST_ASSERT(conf->media_core_port_shared);
 	TEST_EQ(conf->max_datachannels, 16);
 	TEST_EQ(conf->dc_max_message, 65536);
 	TEST_ASSERT(!conf->core_dc_relay);

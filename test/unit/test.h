@@ -134,6 +134,8 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_agw_shared)      \
 	X(test_agw_shared_call) \
 	X(test_agw_core_shared) \
+	X(test_agw_core_shared_hairpin) \
+	X(test_agw_core_shared_host) \
 	X(test_agw_core_shared_call) \
 	X(test_agw_active)      \
 	X(test_agw_passive)     \
