@@ -8,7 +8,8 @@
 //   IMSEDGE_BIN        imsedge binary (default build/host/imsedge)
 //   IMSEDGE_MEDIA_SHARED=0  calls with media_port_shared no (a port pair per
 //                      stream; the default is one browser-side port)
-//   IMSEDGE_MEDIA_CORE_SHARED=1  calls with media_core_port_shared yes (one
+//   IMSEDGE_MEDIA_CORE_SHARED=0  calls with media_core_port_shared no (a
+//                      core-side port pair per stream; the default is one
 //                      core-side port pair for every call)
 //   CHROMIUM_BIN       browser (default /usr/bin/chromium)
 //   BROWSER_LOG=1      echo the page's console to stderr as it happens
@@ -61,11 +62,17 @@ export const CALL_CONF = {
 	// the default one port for every call
 	...(process.env.IMSEDGE_MEDIA_SHARED === '0' ?
 		{ media_port_shared: 'no' } : {}),
-	...(process.env.IMSEDGE_MEDIA_CORE_SHARED === '1' ?
-		{ media_core_port_shared: 'yes' } : {}),
+	...(process.env.IMSEDGE_MEDIA_CORE_SHARED === '0' ?
+		{ media_core_port_shared: 'no' } : {}),
 };
 /** One browser-side port for every call (media_port_shared) */
 export const MEDIA_SHARED = process.env.IMSEDGE_MEDIA_SHARED !== '0';
+/** One core-side port pair for every call (media_core_port_shared) */
+export const MEDIA_CORE_SHARED =
+	process.env.IMSEDGE_MEDIA_CORE_SHARED !== '0';
+/** Media ports in use with no call: the shared ports, taken at start */
+export const IDLE_PORTS = (MEDIA_SHARED ? 1 : 0) +
+	(MEDIA_CORE_SHARED ? 2 : 0);
 export const CONSENT_TIMEOUT = CALL_CONF.consent_timeout;
 
 /**
