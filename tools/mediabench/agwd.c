@@ -140,13 +140,16 @@ static int cmd_stats(struct agwd *d, struct mbuf *rsp)
 			      agw_shared_unknown(d->agw->shared));
 
 	if (d->agw->coreport) {
-		uint64_t coll;
-		uint64_t unk = agw_coreport_unknown(d->agw->coreport, &coll);
+		uint64_t coll, host;
+		uint64_t unk = agw_coreport_unknown(d->agw->coreport, &coll,
+						    &host);
 
 		(void)re_fprintf(stderr, "agwd: core port: %llu datagrams "
-			      "from unknown sources, %llu collisions\n",
+			      "from unknown sources, %llu collisions, %llu "
+			      "by the core's host\n",
 			      (unsigned long long)unk,
-			      (unsigned long long)coll);
+			      (unsigned long long)coll,
+			      (unsigned long long)host);
 	}
 
 	/* core side: datagrams per receive and per send call */
