@@ -135,6 +135,21 @@ void agw_xcode_count(const struct agw *agw, uint32_t *now, uint64_t *total)
 
 
 /**
+ * Datagrams the shared media ports dropped: no call has their source
+ *
+ * @param agw     AGW (may be NULL: zeros)
+ * @param browser Returned: on the browser-side port (media_port_shared)
+ * @param core    Returned: on the core-side pair (media_core_port_shared)
+ */
+void agw_unknown_sources(const struct agw *agw, uint64_t *browser,
+			 uint64_t *core)
+{
+	*browser = agw && agw->shared ? agw_shared_unknown(agw->shared) : 0;
+	*core = agw ? agw_coreport_unknown(agw->coreport, NULL, NULL) : 0;
+}
+
+
+/**
  * Media ports of the pool in use and in all
  *
  * @param agw   AGW (may be NULL: zeros)

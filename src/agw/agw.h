@@ -284,6 +284,8 @@ void agw_sess_totals(const struct agw_sess *s, struct agw_stats *sum);
 void agw_stats_add(struct agw_stats *sum, const struct agw_stats *x);
 void agw_totals(const struct agw *agw, struct agw_stats *sum);
 void agw_ports(const struct agw *agw, uint32_t *used, uint32_t *total);
+void agw_unknown_sources(const struct agw *agw, uint64_t *browser,
+			 uint64_t *core);
 void agw_xcode_count(const struct agw *agw, uint32_t *now,
 		     uint64_t *total);
 void agw_sess_label(struct agw_sess *s, const char *label);

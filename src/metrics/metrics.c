@@ -162,7 +162,7 @@ static int media(struct mbuf *mb, const struct metrics *m)
 {
 	struct agw_stats t;
 	uint32_t used, total, xnow;
-	uint64_t xtotal;
+	uint64_t xtotal, unk_b, unk_c;
 	int err;
 
 	agw_totals(m->src.agw, &t);
@@ -199,6 +199,14 @@ static int media(struct mbuf *mb, const struct metrics *m)
 		   "the transcoding path now", xnow);
 	err |= one(mb, "imsedge_transcoded_streams_total", "counter",
 		   "Streams put on the transcoding path", xtotal);
+	agw_unknown_sources(m->src.agw, &unk_b, &unk_c);
+	err |= family(mb, "imsedge_media_unknown_source_total", "counter",
+		      "Datagrams a shared media port dropped: no call has "
+		      "their source, by side");
+	err |= labelled(mb, "imsedge_media_unknown_source_total", "side",
+			"browser", unk_b);
+	err |= labelled(mb, "imsedge_media_unknown_source_total", "side",
+			"core", unk_c);
 	err |= family(mb, "imsedge_media_ports", "gauge", "UDP ports of "
 		      "rtp_ports, by state");
 	err |= labelled(mb, "imsedge_media_ports", "state", "used", used);

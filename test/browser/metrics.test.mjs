@@ -116,6 +116,10 @@ async (t, ctx) => {
 			b.v('imsedge_media_packets_total', { direction }) * 100);
 	}
 	assert.equal(b.v('imsedge_srtp_failures_total'), 0);
+	// the shared ports took every datagram of the call as its own
+	for (const side of ['browser', 'core'])
+		assert.equal(b.v('imsedge_media_unknown_source_total', { side }), 0,
+			`${side}: datagrams from unknown sources`);
 	assert.ok(b.v('imsedge_event_loop_lag_seconds') < 1);
 
 	await page.call('hangup');

@@ -2000,7 +2000,7 @@ int test_agw_core_shared(void)
 	struct agw_stream *stb;
 	struct sock kb, kx;
 	uint8_t buf[sizeof(rtp_pkt)];
-	uint64_t coll;
+	uint64_t coll, ub, uc;
 	unsigned i;
 	int err;
 
@@ -2045,6 +2045,9 @@ int test_agw_core_shared(void)
 	TEST_EQ(agw_coreport_unknown(f.agw->coreport, &coll, NULL), 1);
 	TEST_EQ(coll, 0);
 	TEST_EQ(core_dropped(g.s), 1);
+	agw_unknown_sources(f.agw, &ub, &uc);   /* the metrics' figures */
+	TEST_EQ(uc, 1);
+	TEST_EQ(ub, 0);
 
 	/* toward B's core: from the shared port, to B's address only */
 	memcpy(buf, rtp_pkt, sizeof(buf));
