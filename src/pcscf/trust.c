@@ -401,8 +401,7 @@ static bool tag_check(const struct sip_hdr *hdr, const struct sip_msg *msg,
 	int n;
 	(void)msg;
 
-	while (tag.l && (tag.p[tag.l - 1] == ' ' || tag.p[tag.l - 1] == '\t'))
-		--tag.l;
+	pc_trim(&tag);
 
 	if (!pl_strcasecmp(&tag, "sec-agree"))
 		return false;
