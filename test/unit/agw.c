@@ -1977,6 +1977,23 @@ static int call_b(struct fix *f, struct fix *g, const struct sa *core_rtp,
 }
 
 
+/* f: an AGW with the shared core port and call A set up on it */
+static int core_shared_open(struct fix *f)
+{
+	struct agw_conf conf;
+	int err;
+
+	conf_std(&conf);
+	conf.media_core_port_shared = true;
+
+	err = fix_open(f, &conf);
+	if (!err)
+		err = call_setup(f, NULL);
+
+	return err;
+}
+
+
 /* The whole active-role call (SRTP and SRTCP both ways, RTCP to the
    core's own RTCP port, BUNDLE with a muxing second stream, feedback,
    re-INVITE) with both sides on shared ports: nothing from unknown
@@ -1996,7 +2013,6 @@ int test_agw_core_shared_call(void)
 int test_agw_core_shared(void)
 {
 	struct fix f, g, h;
-	struct agw_conf conf;
 	struct agw_stream *stb;
 	struct sock kb, kx;
 	uint8_t buf[sizeof(rtp_pkt)];
@@ -2008,11 +2024,7 @@ int test_agw_core_shared(void)
 	memset(&h, 0, sizeof(h));
 	memset(&kb, 0, sizeof(kb));
 	memset(&kx, 0, sizeof(kx));
-	conf_std(&conf);
-	conf.media_core_port_shared = true;
-
-	TEST_ERR(fix_open(&f, &conf));
-	TEST_ERR(call_setup(&f, NULL));
+	TEST_ERR(core_shared_open(&f));
 	TEST_ERR(sock_open(&kb, sock_recv, &kb));
 	TEST_ERR(sock_open(&kx, sock_recv, &kx));
 	TEST_ASSERT(sa_cmp(&kb.addr, &f.rtp.addr, SA_ADDR));
@@ -2116,7 +2128,6 @@ int test_agw_core_shared(void)
 int test_agw_core_shared_hairpin(void)
 {
 	struct fix f, g;
-	struct agw_conf conf;
 	struct agw_stream *sta, *stb;
 	uint8_t buf[sizeof(rtp_pkt)];
 	uint64_t coll;
@@ -2124,11 +2135,7 @@ int test_agw_core_shared_hairpin(void)
 	int err;
 
 	memset(&g, 0, sizeof(g));
-	conf_std(&conf);
-	conf.media_core_port_shared = true;
-
-	TEST_ERR(fix_open(&f, &conf));
-	TEST_ERR(call_setup(&f, NULL));
+	TEST_ERR(core_shared_open(&f));
 	sta = agw_sess_stream_find(f.s, 0);
 	TEST_ASSERT(sta && sta->core_shared);
 	TEST_ASSERT(agw_coreport_is_self(f.agw->coreport, &f.si.rtp));
@@ -2190,7 +2197,6 @@ int test_agw_core_shared_hairpin(void)
 int test_agw_core_shared_host(void)
 {
 	struct fix f, g, h;
-	struct agw_conf conf;
 	struct sock kb, kh, kx;
 	uint64_t same;
 	int err;
@@ -2200,11 +2206,7 @@ int test_agw_core_shared_host(void)
 	memset(&kb, 0, sizeof(kb));
 	memset(&kh, 0, sizeof(kh));
 	memset(&kx, 0, sizeof(kx));
-	conf_std(&conf);
-	conf.media_core_port_shared = true;
-
-	TEST_ERR(fix_open(&f, &conf));
-	TEST_ERR(call_setup(&f, NULL));
+	TEST_ERR(core_shared_open(&f));
 	TEST_ERR(sock_open_at(&kb, "127.0.0.2", sock_recv, &kb));
 	TEST_ERR(sock_open_at(&kh, "127.0.0.2", sock_recv, &kh));
 	TEST_ERR(sock_open_at(&kx, "127.0.0.2", sock_recv, &kx));
