@@ -1176,3 +1176,26 @@ bool conf_restart_needed(const struct imsedge_conf *a,
 
 	return n > 0;
 }
+
+
+/**
+ * Buckets for a hash table that holds about one entry per connection
+ * (flows, W2 connections, SIP transactions): the power of two at or
+ * above half of max_connections, 256 to 32768, so that a lookup at the
+ * connection cap walks one or two entries and a small router's tables
+ * stay small (8 KiB each at the default 1024)
+ *
+ * @param conf Configuration
+ *
+ * @return Number of buckets (a power of two)
+ */
+uint32_t conf_conn_buckets(const struct imsedge_conf *conf)
+{
+	uint32_t want = conf ? conf->max_connections / 2 : 0;
+	uint32_t n = 256;
+
+	while (n < want && n < 32768)
+		n <<= 1;
+
+	return n;
+}

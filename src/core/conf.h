@@ -163,5 +163,6 @@ const char *conf_origin_find(const struct imsedge_conf *conf,
 			     const struct pl *origin);
 bool conf_origin_allowed(const struct imsedge_conf *conf,
 			 const struct pl *origin);
+uint32_t conf_conn_buckets(const struct imsedge_conf *conf);
 
 #endif

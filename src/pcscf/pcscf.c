@@ -180,8 +180,8 @@ int pcscf_alloc(struct pcscf **pp, struct imsedge_conf *conf, struct w2 *w2,
 			goto out;
 	}
 
-	err  = hash_alloc(&p->flows, 256);
-	err |= hash_alloc(&p->ttx, 256);
+	err  = hash_alloc(&p->flows, conf_conn_buckets(conf));
+	err |= hash_alloc(&p->ttx, conf_conn_buckets(conf));
 	if (err) {
 		err = ENOMEM;
 		goto out;
@@ -213,7 +213,11 @@ int pcscf_alloc(struct pcscf **pp, struct imsedge_conf *conf, struct w2 *w2,
 	if (err)
 		goto out;
 
-	err = sip_alloc(&p->sip, p->dnsc, 256, 256, 256,
+	/* transaction tables by the connection count: a relayed REGISTER's
+	   UDP client transaction lives on for Timer K (5 s), and libre
+	   compares the branch of every one in a bucket to match an answer */
+	err = sip_alloc(&p->sip, p->dnsc, conf_conn_buckets(conf),
+			conf_conn_buckets(conf), 256,
 			"imsedge/" IMSEDGE_VERSION, NULL, NULL);
 	if (err)
 		goto out;

@@ -147,9 +147,9 @@ int w2_alloc(struct w2 **w2p, struct imsedge_conf *conf)
 
 	w2->conf = mem_ref(conf);
 
-	err = hash_alloc(&w2->ht_ws, 256);
+	err = hash_alloc(&w2->ht_ws, conf_conn_buckets(conf));
 	if (!err)
-		err = hash_alloc(&w2->ht_addr, 256);
+		err = hash_alloc(&w2->ht_addr, conf_conn_buckets(conf));
 	if (err)
 		goto out;
 

@@ -486,6 +486,47 @@ int test_conf_media_public(void)
 }
 
 
+/* Per-connection hash tables (the flows that D-22 routes by, W2
+   connections, SIP transactions) grow with max_connections: one or two
+   entries a bucket at the cap, 256..32768, powers of two (libre's
+   hash_alloc() refuses others). A scaling property, no checklist item. */
+int test_conf_conn_buckets(void)
+{
+	static const struct { uint32_t max_conn, want; } v[] = {
+		{1, 256}, {200, 256}, {512, 256}, {514, 512}, {1024, 512},
+		{3064, 2048}, {4096, 2048}, {4098, 4096}, {1000000, 32768},
+	};
+	struct imsedge_conf *conf = NULL;
+	char errbuf[256] = "";
+	size_t i;
+	int err = 0;
+
+	TEST_ASSERT(conf_conn_buckets(NULL) == 256);
+	TEST_ERR(conf_parse(&conf, "t.conf", base, strlen(base), errbuf,
+			    sizeof(errbuf)));
+	TEST_ASSERT(conf->max_connections == 1024);
+	TEST_ASSERT(conf_conn_buckets(conf) == 512);
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		uint32_t n;
+
+		conf->max_connections = v[i].max_conn;
+		n = conf_conn_buckets(conf);
+		if (n != v[i].want || (n & (n - 1))) {
+			(void)re_fprintf(stderr, "max_connections %u: %u "
+					 "buckets, want %u\n", v[i].max_conn,
+					 n, v[i].want);
+			err = EINVAL;
+			goto out;
+		}
+	}
+
+ out:
+	mem_deref(conf);
+	return err;
+}
+
+
 /* imsedge -t: every problem is reported, each with its line */
 static void collect(const char *problem, void *arg)
 {

@@ -59,6 +59,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_conf_web)         \
 	X(test_conf_pool)        \
 	X(test_conf_media_public) \
+	X(test_conf_conn_buckets) \
 	X(test_conf_all_errors)  \
 	X(test_conf_reload)      \
 	X(test_conf_media_listen) \
