@@ -8,7 +8,7 @@
 //                           [--targets imsedge,kamailio-ws] [--imsedge BIN]
 //                           [--kamailio-children K=2] [--keep]
 //                           [--ciphers OPENSSL-LIST|default]
-//                           [--handshakes N]
+//                           [--handshakes N] [--rounds R]
 //
 // It starts the registrar (test/kamailio/kamailio.cfg with N generated users,
 // tools/bench/registrar-start), then for each target in turn: starts it, reads
@@ -33,6 +33,11 @@
 // and handshakes per CPU-second. Kamailio then allows TLS 1.2 and 1.3
 // (KAMAILIO_TLS_METHOD=TLSv1.2+). A client connects, and drops the
 // connection as soon as its side of the handshake is complete.
+// --rounds R: the targets run R times, alternated (imsedge, Kamailio,
+// imsedge, ...), each round reported on its own, then the ratio of
+// registrations per CPU-second in each round and their median: on a VM
+// where either side's CPU for the same load moves by 20 % between runs, one
+// pair is not enough to judge a ratio.
 // --keep keeps the work directory (configs, Kamailio run dirs). Environment:
 // BENCH_OSSL_FIX=0 runs the Kamailio WSS proxy without the OpenSSL 3 fork
 // fix (tools/bench/ossl-fork-fix.c); it then crashes under load on Debian 12.
@@ -68,7 +73,7 @@ function usage(msg) {
 	console.error('usage: node tools/regbench.mjs [--clients N=200] [--duration S=20] ' +
 		'[--refresh T=5] [--targets imsedge,kamailio-ws] [--imsedge BIN] ' +
 		'[--kamailio-children K=2] [--ciphers LIST|default] [--handshakes N] ' +
-		'[--keep]');
+		'[--rounds R] [--keep]');
 	process.exit(2);
 }
 
@@ -77,7 +82,7 @@ function parseArgs(argv) {
 		clients: 200, duration: 20, refresh: 5, targets: TARGETS.slice(),
 		imsedge: path.join(ROOT, 'build', 'host', 'imsedge'),
 		kamChildren: 2, keep: false, ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256',
-		handshakes: 0,
+		handshakes: 0, rounds: 1,
 	};
 	for (let i = 0; i < argv.length; i++) {
 		let [k, v] = argv[i].split('=', 2);
@@ -108,6 +113,7 @@ function parseArgs(argv) {
 			break;
 		case '--ciphers': o.ciphers = need(); break;
 		case '--handshakes': o.handshakes = Math.floor(num(1, 1000000)); break;
+		case '--rounds': o.rounds = Math.floor(num(1, 100)); break;
 		case '--keep': o.keep = true; break;
 		case '-h': case '--help': usage();
 		default: usage(`unknown argument ${argv[i]}`);
@@ -1009,6 +1015,25 @@ const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 const f3 = (x) => (Number.isFinite(x) ? x.toFixed(3) : '-');
 
+/* The imsedge/Kamailio ratio of registrations per CPU-second, per round
+   and the median of the rounds that have both */
+function reportRounds(results) {
+	const ratios = [];
+	for (let round = 1; round <= opt.rounds; round++) {
+		const ims = results.find((r) => r.round === round && r.name === 'imsedge');
+		const kam = results.find((r) => r.round === round && r.name === 'kamailio-ws');
+		if (ims && kam && ims.cpu > 0 && kam.cpu > 0)
+			ratios.push((ims.okWindow / ims.cpu) / (kam.okWindow / kam.cpu));
+	}
+	if (!ratios.length)
+		return;
+	const sorted = ratios.slice().sort((a, b) => a - b);
+	const m = sorted.length >> 1;
+	const median = sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+	console.log(`\nregbench: imsedge / kamailio-ws registrations per CPU-second, per round: ` +
+		`${ratios.map((x) => `${f2(x)}x`).join(', ')}; median ${f2(median)}x`);
+}
+
 function report(results, v) {
 	const N = opt.clients;
 	console.log('');
@@ -1114,10 +1139,12 @@ async function main() {
 	const results = [];
 	let failure = null;
 	try {
-		for (const name of opt.targets) {
-			console.error(`regbench: ${name}: ${opt.clients} clients, ${opt.duration} s ...`);
+		for (let round = 1; round <= opt.rounds; round++) for (const name of opt.targets) {
+			console.error(`regbench: ${name}: ${opt.clients} clients, ${opt.duration} s ` +
+				`(round ${round} of ${opt.rounds}) ...`);
 			const r = opt.handshakes ? await runHandshakes(name, ctx) :
 				await runTarget(name, ctx);
+			r.round = round;
 			results.push(r);
 			if (registrar.exited)
 				throw new Error(`registrar exited (${registrar.exited.code ?? registrar.exited.sig})\n${tail(registrar)}`);
@@ -1138,8 +1165,16 @@ async function main() {
 		}
 		return;
 	}
-	if (results.length)
-		report(results, v);
+	for (let round = 1; round <= opt.rounds; round++) {
+		const rr = results.filter((r) => r.round === round);
+		if (!rr.length)
+			continue;
+		if (opt.rounds > 1)
+			console.log(`\n=== round ${round} of ${opt.rounds}`);
+		report(rr, v);
+	}
+	if (opt.rounds > 1)
+		reportRounds(results);
 	if (regComplaints.length) {
 		console.log(`registrar: ${regComplaints.length} warnings/errors`);
 		for (const l of regComplaints.slice(0, 8))
