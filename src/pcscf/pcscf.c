@@ -161,10 +161,13 @@ int pcscf_alloc(struct pcscf **pp, struct imsedge_conf *conf, struct w2 *w2,
 {
 	struct pcscf *p;
 	struct pl pl;
+	uint32_t buckets;
 	int err;
 
 	if (!pp || !conf || !w2)
 		return EINVAL;
+
+	buckets = conf_conn_buckets(conf);
 
 	p = mem_zalloc(sizeof(*p), destructor);
 	if (!p)
@@ -180,8 +183,8 @@ int pcscf_alloc(struct pcscf **pp, struct imsedge_conf *conf, struct w2 *w2,
 			goto out;
 	}
 
-	err  = hash_alloc(&p->flows, conf_conn_buckets(conf));
-	err |= hash_alloc(&p->ttx, conf_conn_buckets(conf));
+	err  = hash_alloc(&p->flows, buckets);
+	err |= hash_alloc(&p->ttx, buckets);
 	if (err) {
 		err = ENOMEM;
 		goto out;
@@ -216,8 +219,7 @@ int pcscf_alloc(struct pcscf **pp, struct imsedge_conf *conf, struct w2 *w2,
 	/* transaction tables by the connection count: a relayed REGISTER's
 	   UDP client transaction lives on for Timer K (5 s), and libre
 	   compares the branch of every one in a bucket to match an answer */
-	err = sip_alloc(&p->sip, p->dnsc, conf_conn_buckets(conf),
-			conf_conn_buckets(conf), 256,
+	err = sip_alloc(&p->sip, p->dnsc, buckets, buckets, 256,
 			"imsedge/" IMSEDGE_VERSION, NULL, NULL);
 	if (err)
 		goto out;

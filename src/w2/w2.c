@@ -136,6 +136,7 @@ static int tls_load(struct tls **tlsp, const struct imsedge_conf *conf)
 int w2_alloc(struct w2 **w2p, struct imsedge_conf *conf)
 {
 	struct w2 *w2;
+	uint32_t buckets;
 	int err;
 
 	if (!w2p || !conf)
@@ -147,9 +148,10 @@ int w2_alloc(struct w2 **w2p, struct imsedge_conf *conf)
 
 	w2->conf = mem_ref(conf);
 
-	err = hash_alloc(&w2->ht_ws, conf_conn_buckets(conf));
+	buckets = conf_conn_buckets(conf);
+	err = hash_alloc(&w2->ht_ws, buckets);
 	if (!err)
-		err = hash_alloc(&w2->ht_addr, conf_conn_buckets(conf));
+		err = hash_alloc(&w2->ht_addr, buckets);
 	if (err)
 		goto out;
 
