@@ -1015,15 +1015,26 @@ const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 const f3 = (x) => (Number.isFinite(x) ? x.toFixed(3) : '-');
 
-/* The imsedge/Kamailio ratio of registrations per CPU-second, per round
-   and the median of the rounds that have both */
+/* Registrations per CPU-second of one target's run */
+const regPerCpu = (r) => r.okWindow / r.cpu;
+
+/* imsedge's registrations per CPU-second over Kamailio's in these results
+   (one round), or null if either is missing or used no CPU */
+function regRatio(results) {
+	const ims = results.find((r) => r.name === 'imsedge');
+	const kam = results.find((r) => r.name === 'kamailio-ws');
+	return ims && kam && ims.cpu > 0 && kam.cpu > 0 ?
+		{ ims, kam, ratio: regPerCpu(ims) / regPerCpu(kam) } : null;
+}
+
+/* The imsedge/Kamailio ratio per round and the median of the rounds that
+   have both */
 function reportRounds(results) {
 	const ratios = [];
 	for (let round = 1; round <= opt.rounds; round++) {
-		const ims = results.find((r) => r.round === round && r.name === 'imsedge');
-		const kam = results.find((r) => r.round === round && r.name === 'kamailio-ws');
-		if (ims && kam && ims.cpu > 0 && kam.cpu > 0)
-			ratios.push((ims.okWindow / ims.cpu) / (kam.okWindow / kam.cpu));
+		const rr = regRatio(results.filter((r) => r.round === round));
+		if (rr)
+			ratios.push(rr.ratio);
 	}
 	if (!ratios.length)
 		return;
@@ -1054,11 +1065,10 @@ function report(results, v) {
 			f3(r.cpu / r.okWindow * 1000), r.memIdle.pss, r.memLoaded.pss,
 			f2((r.memLoaded.pss - r.memIdle.pss) / N)])));
 	const ims = results.find((r) => r.name === 'imsedge');
-	const kam = results.find((r) => r.name === 'kamailio-ws');
-	if (ims && kam && ims.cpu > 0 && kam.cpu > 0)
-		console.log(`  registrations per CPU-second: imsedge ${f1(ims.okWindow / ims.cpu)}, ` +
-			`kamailio-ws ${f1(kam.okWindow / kam.cpu)}: ` +
-			`${f2((ims.okWindow / ims.cpu) / (kam.okWindow / kam.cpu))}x`);
+	const rr = regRatio(results);
+	if (rr)
+		console.log(`  registrations per CPU-second: imsedge ${f1(regPerCpu(rr.ims))}, ` +
+			`kamailio-ws ${f1(regPerCpu(rr.kam))}: ${f2(rr.ratio)}x`);
 	if (ims && ims.callgrind)
 		console.log(`  imsedge under callgrind (window only): ` +
 			`${Math.round(ims.callgrind.irPerReg)} instructions, ` +
