@@ -108,12 +108,15 @@ const INVALID = [
 
 // not parsable at all: nothing can be answered
 const UNPARSABLE = [
-	['3.1.2.6 quotbal', () => msg(['INVITE sip:user@example.com SIP/2.0',
-		'To: "Mr. J. User <sip:j.user@example.com>',
-		'From: sip:caller@example.net;tag=93334', 'Max-Forwards: 10',
-		'Call-ID: quotbal.aksdj', 'CSeq: 8 INVITE',
+	['no SIP-Version (resiprocate)', () => msg(['INVITE sip:alan@jasomi.com',
 		'Via: SIP/2.0/UDP 192.0.2.59:5050;branch=z9hG4bKkdjuw39234',
-		'Content-Type: application/sdp', 'Content-Length: @CL@'], SDP)],
+		'To: <sip:alan@jasomi.com>', 'From: <sip:ralph@example.com>;tag=1',
+		'Call-ID: nover.aksdj', 'CSeq: 8 INVITE', 'Content-Length: 0'])],
+	['a To too short to stand in for', () => msg([
+		'OPTIONS sip:user@example.com SIP/2.0', 'To: "ab',
+		'From: <sip:caller@example.net>;tag=1', 'Call-ID: quot.3',
+		'CSeq: 2 OPTIONS', 'Max-Forwards: 70',
+		'Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw', 'l: 0'])],
 ];
 
 let ims;
@@ -296,9 +299,25 @@ const W2_FAULT = [
 		'Content-Length: 5', 'Content-Type: text/plain'],
 	"There's no way to know how many octets are supposed to be here.\r\n"),
 	400, 'Bad Content-Length'],
+	// a To or From libre's parser cannot take: W2 names it (the To and
+	// From copied as they came)
+	['3.1.2.6 quotbal', () => msg(['INVITE sip:user@example.com SIP/2.0',
+		'To: "Mr. J. User <sip:j.user@example.com>',
+		'From: sip:caller@example.net;tag=93334',
+		'Max-Forwards: 10', 'Call-ID: quotbal.aksdj', 'CSeq: 8 INVITE',
+		'Via: SIP/2.0/UDP 192.0.2.59:5050;branch=z9hG4bKkdjuw39234',
+		'Content-Type: application/sdp', 'Content-Length: @CL@'], SDP),
+	400, 'Bad To', /^To: "Mr\. J\. User <sip:j\.user@example\.com>;tag=/m],
+	['3.3.4 unksm2', () => msg(['REGISTER sip:example.com SIP/2.0',
+		'To: isbn:2983792873', 'From: <http://www.example.com>;tag=3234233',
+		'Call-ID: unksm2.daksdj@hyphenated-host.example.com',
+		'CSeq: 234902 REGISTER', 'Max-Forwards: 70',
+		'Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw',
+		'Contact: <name:John_Smith>', 'l: 0']),
+	400, 'Bad From', /^From: <http:\/\/www\.example\.com>;tag=3234233\r$/m],
 ];
 
-for (const [name, make, status, reason] of W2_FAULT) {
+for (const [name, make, status, reason, copied] of W2_FAULT) {
 	test(`RFC 4475 ${name}: W2 answers ${status} and keeps the socket, ` +
 		'Mw drops or closes', T, async () => {
 		const c = await w2();
@@ -308,6 +327,8 @@ for (const [name, make, status, reason] of W2_FAULT) {
 			assert.equal(r.status, status, JSON.stringify(r));
 			assert.equal(r.reason, reason);
 			assert.match(r.text, /^Via: SIP\/\d\.\d\/(UDP|TCP) /m);
+			if (copied)
+				assert.match(r.text, copied);
 			await ims.waitLog(new RegExp(`bad SIP request: ${reason}`),
 				3000, mark);
 			// the socket still works

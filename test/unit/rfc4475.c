@@ -22,6 +22,8 @@ enum want {
 	BAD,          /* decodes, sipx_validate fails: 400            */
 	OTHER_VERSION, /* another SIP version: answered 505            */
 	FAULT,        /* decodes at fault (line, length): 400        */
+	BAD_TO,       /* a To libre cannot decode: 400 Bad To        */
+	BAD_FROM,     /* a From libre cannot decode: 400 Bad From    */
 };
 
 static const struct {
@@ -138,7 +140,7 @@ static const struct {
 	 "Expires: 1000000000000000000000000000000000000000000000000000\n"
 	 "Contact: <sip:user@host129.example.com>;expires=280297596632815\n"
 	 "Content-Length: 0\n\n"},
-	{"3.1.2.6 quotbal", UNPARSABLE,
+	{"3.1.2.6 quotbal (answered 400 Bad To)", BAD_TO,
 	 "INVITE sip:user@example.com SIP/2.0\n"
 	 "To: \"Mr. J. User <sip:j.user@example.com>\n"
 	 "From: sip:caller@example.net;tag=93334\n"
@@ -215,6 +217,35 @@ static const struct {
 	 "CSeq: 8 INVITE\n"
 	 "Via: SIP/2.0/UDP 192.0.2.15;branch=z9hG4bKkdjuw380234\n"
 	 "Content-Length: 0\n"},
+	{"3.3.4 unksm2 (a From of an unknown scheme: 400 Bad From)",
+	 BAD_FROM,
+	 "REGISTER sip:example.com SIP/2.0\n"
+	 "To: isbn:2983792873\n"
+	 "From: <http://www.example.com>;tag=3234233\n"
+	 "Call-ID: unksm2.daksdj@hyphenated-host.example.com\n"
+	 "CSeq: 234902 REGISTER\n"
+	 "Max-Forwards: 70\n"
+	 "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\n"
+	 "Contact: <name:John_Smith>\n"
+	 "l: 0\n\n"},
+	{"3.3.4 unksm (isbn: and tel: in To, as libre takes them)", VALID,
+	 "OPTIONS sip:user@example.com SIP/2.0\n"
+	 "To: isbn:2983792873\n"
+	 "From: <tel:+14085551234>;tag=1\n"
+	 "Call-ID: unksm.1\nCSeq: 1 OPTIONS\nMax-Forwards: 70\n"
+	 "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\nl: 0\n\n"},
+	{"a folded To with an unbalanced quote and a tag", BAD_TO,
+	 "BYE sip:user@example.com SIP/2.0\n"
+	 "t:\n  \"Mr. J. <sip:j@example.com>;tag=77\n"
+	 "From: <sip:caller@example.net>;tag=1\n"
+	 "Call-ID: quot.2\nCSeq: 2 BYE\nMax-Forwards: 70\n"
+	 "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\nl: 0\n\n"},
+	{"a To too short to stand in for", UNPARSABLE,
+	 "OPTIONS sip:user@example.com SIP/2.0\n"
+	 "To: \"ab\n"
+	 "From: <sip:caller@example.net>;tag=1\n"
+	 "Call-ID: quot.3\nCSeq: 2 OPTIONS\nMax-Forwards: 70\n"
+	 "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\nl: 0\n\n"},
 	{"no SIP-Version (resiprocate test)", UNPARSABLE,
 	 "INVITE sip:alan@jasomi.com\n"
 	 "TO : alan@jasomi.com\n"
@@ -416,6 +447,10 @@ int test_sipx_rfc4475(void)
 		e = sipx_decode(&msg, (const uint8_t *)text, strlen(text));
 		if (e == EPROTONOSUPPORT && msg && msg->req)
 			got = OTHER_VERSION;
+		else if (e == EDESTADDRREQ && msg && msg->req)
+			got = BAD_TO;
+		else if (e == EADDRNOTAVAIL && msg && msg->req)
+			got = BAD_FROM;
 		else if (e && msg)
 			got = msg->req ? FAULT : BAD;
 		else if (e)

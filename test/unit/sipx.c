@@ -171,3 +171,79 @@ int test_sipx_reply(void)
 	mem_deref(mb);
 	return err;
 }
+
+
+/* A To or From libre cannot decode (RFC 4475 3.3.4 unksm2, 3.1.2.6
+   quotbal): the 400 names it and copies both headers as they came,
+   with a To tag added only where the request had none */
+int test_sipx_reply_bad_addr(void)
+{
+	static const struct {
+		const char *req;
+		int want;
+		uint16_t scode;
+		const char *reason;
+		const char *to;     /* the response's To line (a tag added:
+				       up to it)                        */
+		const char *from;   /* its From line                       */
+	} tv[] = {
+		{"REGISTER sip:example.com SIP/2.0\r\n"
+		 "To: isbn:2983792873\r\n"
+		 "From: <http://www.example.com>;tag=3234233\r\n"
+		 "Call-ID: unksm2.daksdj@hyphenated-host.example.com\r\n"
+		 "CSeq: 234902 REGISTER\r\nMax-Forwards: 70\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\r\n"
+		 "Contact: <name:John_Smith>\r\nl: 0\r\n\r\n",
+		 EADDRNOTAVAIL, 400, "Bad From",
+		 "\r\nTo: isbn:2983792873;tag=",
+		 "\r\nFrom: <http://www.example.com>;tag=3234233\r\n"},
+		{"BYE sip:user@example.com SIP/2.0\r\n"
+		 "t:\r\n  \"Mr. J. <sip:j@example.com>;tag=77\r\n"
+		 "From: <sip:caller@example.net>;tag=1\r\n"
+		 "Call-ID: quot.2\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\r\n"
+		 "l: 0\r\n\r\n",
+		 EDESTADDRREQ, 400, "Bad To",
+		 "\r\nTo: \"Mr. J. <sip:j@example.com>;tag=77\r\n",
+		 "\r\nFrom: <sip:caller@example.net>;tag=1\r\n"},
+	};
+	struct mbuf *mb = NULL;
+	struct sip_msg *msg = NULL;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < ARRAY_SIZE(tv); i++) {
+		const char *reason = NULL;
+		uint16_t scode;
+		char *text = NULL;
+		int e;
+
+		e = sipx_decode(&msg, (const uint8_t *)tv[i].req,
+				strlen(tv[i].req));
+		TEST_EQ(e, tv[i].want);
+		TEST_ASSERT(msg && msg->req);
+		scode = sipx_fault(e, &reason);
+		TEST_EQ(scode, tv[i].scode);
+		TEST_STREQ(reason, tv[i].reason);
+
+		mb = mbuf_alloc(512);
+		TEST_ASSERT(mb);
+		TEST_ERR(sipx_reply(mb, msg, scode, reason, NULL));
+		mb->pos = 0;
+		TEST_ERR(mbuf_strdup(mb, &text, mb->end));
+		err = strstr(text, tv[i].to) && strstr(text, tv[i].from) ?
+			0 : EINVAL;
+		if (err)
+			re_fprintf(stderr, "%zu: %s\n", i, text);
+		mem_deref(text);
+		TEST_ERR(err);
+
+		mb = mem_deref(mb);
+		msg = mem_deref(msg);
+	}
+
+ out:
+	mem_deref(mb);
+	mem_deref(msg);
+	return err;
+}
