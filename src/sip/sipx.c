@@ -257,8 +257,9 @@ static bool addr_value(const uint8_t *p, size_t s, size_t e,
  * The To and From headers whose address libre's parser refuses, in the
  * header section p (from the CRLF that ends the start line): a scheme
  * it cannot take (RFC 4475 3.3.4 unksm2: <http://www.example.com>), an
- * unbalanced quote (3.1.2.6 quotbal). In fix, each such value of five
- * bytes or more becomes "sip:" and 'a's of its length, so that the
+ * unbalanced quote (3.1.2.6 quotbal). In fix, each such value of three
+ * bytes or more becomes "x:" and 'x's of its length (a URI libre takes:
+ * scheme "x", host "x..."), so that the
  * message decodes, a response can copy its Via, Call-ID and CSeq, and
  * its bytes can be put back. Returns ADDR_TO | ADDR_FROM for those found
  * (and fixed in fix, a copy of p, if not NULL).
@@ -276,7 +277,7 @@ static unsigned addrs_bad(const uint8_t *p, size_t n, uint8_t *fix)
 		struct pl val;
 
 		i = e;
-		if (!addr_value(p, s, e, &which, &val) || val.l < 5 ||
+		if (!addr_value(p, s, e, &which, &val) || val.l < 3 ||
 		    !sip_addr_decode(&addr, &val))
 			continue;
 
@@ -284,8 +285,8 @@ static unsigned addrs_bad(const uint8_t *p, size_t n, uint8_t *fix)
 		if (fix) {
 			uint8_t *v = fix + (val.p - (const char *)p);
 
-			memcpy(v, "sip:", 4);
-			memset(v + 4, 'a', val.l - 4);
+			memset(v, 'x', val.l);
+			v[1] = ':';
 		}
 	}
 

@@ -113,7 +113,7 @@ const UNPARSABLE = [
 		'To: <sip:alan@jasomi.com>', 'From: <sip:ralph@example.com>;tag=1',
 		'Call-ID: nover.aksdj', 'CSeq: 8 INVITE', 'Content-Length: 0'])],
 	['a To too short to stand in for', () => msg([
-		'OPTIONS sip:user@example.com SIP/2.0', 'To: "ab',
+		'OPTIONS sip:user@example.com SIP/2.0', 'To: "a',
 		'From: <sip:caller@example.net>;tag=1', 'Call-ID: quot.3',
 		'CSeq: 2 OPTIONS', 'Max-Forwards: 70',
 		'Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw', 'l: 0'])],

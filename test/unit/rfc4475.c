@@ -240,9 +240,15 @@ static const struct {
 	 "From: <sip:caller@example.net>;tag=1\n"
 	 "Call-ID: quot.2\nCSeq: 2 BYE\nMax-Forwards: 70\n"
 	 "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\nl: 0\n\n"},
-	{"a To too short to stand in for", UNPARSABLE,
+	{"a To of three bytes without a scheme", BAD_TO,
 	 "OPTIONS sip:user@example.com SIP/2.0\n"
-	 "To: \"ab\n"
+	 "To: <a> \n"
+	 "From: <sip:caller@example.net>;tag=1\n"
+	 "Call-ID: quot.4\nCSeq: 2 OPTIONS\nMax-Forwards: 70\n"
+	 "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\nl: 0\n\n"},
+	{"a To too short to stand in for (2 bytes)", UNPARSABLE,
+	 "OPTIONS sip:user@example.com SIP/2.0\n"
+	 "To: \"a\n"
 	 "From: <sip:caller@example.net>;tag=1\n"
 	 "Call-ID: quot.3\nCSeq: 2 OPTIONS\nMax-Forwards: 70\n"
 	 "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\nl: 0\n\n"},
