@@ -17,6 +17,19 @@ int  conf_parse_u32(struct ctx *ctx, uint32_t *v, const struct pl *val,
 bool conf_origin_valid(const struct pl *val);
 int  conf_str_append(struct list *l, const struct pl *val);
 
+/* conf_media.c: the eIMS-AGW's media keys */
+int  k_media_listen(struct ctx *ctx, const struct pl *val);
+int  k_media_core_addr(struct ctx *ctx, const struct pl *val);
+int  k_media_public(struct ctx *ctx, const struct pl *val);
+int  k_media_core_public(struct ctx *ctx, const struct pl *val);
+int  k_rtp_ports(struct ctx *ctx, const struct pl *val);
+int  k_max_calls(struct ctx *ctx, const struct pl *val);
+int  k_media_core_port_shared(struct ctx *ctx, const struct pl *val);
+int  k_media_port_shared(struct ctx *ctx, const struct pl *val);
+int  k_media_dscp(struct ctx *ctx, const struct pl *val);
+int  k_consent_timeout(struct ctx *ctx, const struct pl *val);
+void conf_media_defaults(struct imsedge_conf *conf);
+
 /* conf_web.c: the WWSF/WAF keys */
 int  k_wwsf_listen(struct ctx *ctx, const struct pl *val);
 int  k_wwsf_root(struct ctx *ctx, const struct pl *val);
