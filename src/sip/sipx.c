@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <re.h>
 #include "sipx.h"
+#include "sipx_int.h"
 
 
 static bool clen_valid(const struct pl *clen)
@@ -186,138 +187,6 @@ static size_t rline_fix(uint8_t *q, const uint8_t *p, const struct rline *rl)
 }
 
 
-/* The headers libre decodes the address of */
-enum {
-	ADDR_TO   = 1,
-	ADDR_FROM = 2,
-};
-
-
-/* ADDR_TO or ADDR_FROM for a header name, in either form; else 0 */
-static unsigned addr_name(const uint8_t *p, size_t n)
-{
-	struct pl name;
-
-	name.p = (const char *)p;
-	name.l = n;
-
-	if (!pl_strcasecmp(&name, "To") || !pl_strcasecmp(&name, "t"))
-		return ADDR_TO;
-	if (!pl_strcasecmp(&name, "From") || !pl_strcasecmp(&name, "f"))
-		return ADDR_FROM;
-
-	return 0;
-}
-
-
-/* The end of the header line at s: its CRLF that no SP or HT follows
-   (RFC 3261 7.3.1 folding), or n */
-static size_t line_end(const uint8_t *p, size_t n, size_t s)
-{
-	size_t i;
-
-	for (i = s; i + 1 < n; i++) {
-		if (p[i] == '\r' && p[i + 1] == '\n' &&
-		    (i + 2 >= n || !is_ws(p[i + 2])))
-			return i;
-	}
-
-	return n;
-}
-
-
-/* The value of the header line s..e (no name: 0) whose name addr_name()
-   knows; *which is set to that */
-static bool addr_value(const uint8_t *p, size_t s, size_t e,
-		       unsigned *which, struct pl *val)
-{
-	size_t c, ne;
-
-	for (c = s; c < e && p[c] != ':'; c++)
-		;
-	for (ne = c; ne > s && is_ws(p[ne - 1]); ne--)
-		;
-	if (c == e || !(*which = addr_name(p + s, ne - s)))
-		return false;
-
-	for (++c; c < e && (is_ws(p[c]) || p[c] == '\r' || p[c] == '\n');)
-		++c;
-	while (e > c && (is_ws(p[e - 1]) || p[e - 1] == '\r' ||
-			 p[e - 1] == '\n'))
-		--e;
-
-	val->p = (const char *)p + c;
-	val->l = e - c;
-
-	return true;
-}
-
-
-/*
- * The To and From headers whose address libre's parser refuses, in the
- * header section p (from the CRLF that ends the start line): a scheme
- * it cannot take (RFC 4475 3.3.4 unksm2: <http://www.example.com>), an
- * unbalanced quote (3.1.2.6 quotbal). In fix, each such value of three
- * bytes or more becomes "x:" and 'x's of its length (a URI libre takes:
- * scheme "x", host "x..."), so that the
- * message decodes, a response can copy its Via, Call-ID and CSeq, and
- * its bytes can be put back. Returns ADDR_TO | ADDR_FROM for those found
- * (and fixed in fix, a copy of p, if not NULL).
- */
-static unsigned addrs_bad(const uint8_t *p, size_t n, uint8_t *fix)
-{
-	unsigned found = 0;
-	size_t i = 0;
-
-	while (i + 3 < n && p[i] == '\r' && p[i + 1] == '\n' &&
-	       !(p[i + 2] == '\r' && p[i + 3] == '\n')) {
-		size_t s = i + 2, e = line_end(p, n, s);
-		struct sip_addr addr;
-		unsigned which = 0;
-		struct pl val;
-
-		i = e;
-		if (!addr_value(p, s, e, &which, &val) || val.l < 3 ||
-		    !sip_addr_decode(&addr, &val))
-			continue;
-
-		found |= which;
-		if (fix) {
-			uint8_t *v = fix + (val.p - (const char *)p);
-
-			memset(v, 'x', val.l);
-			v[1] = ':';
-		}
-	}
-
-	return found;
-}
-
-
-/* The To tag of a To that addrs_bad() fixed, from its bytes as they
-   came: the parameters after its '>', or after its first ';' */
-static void to_tag(struct sip_msg *msg)
-{
-	const struct sip_hdr *to = sip_msg_hdr(msg, SIP_HDR_TO);
-	struct pl params;
-	const char *gt;
-
-	msg->to.tag = pl_null;
-	if (!to)
-		return;
-
-	params = to->val;
-	gt = pl_strrchr(&params, '>');
-	if (!gt)
-		gt = pl_strchr(&params, ';');
-	if (!gt)
-		return;
-
-	pl_advance(&params, gt + 1 - params.p);
-	(void)sipx_param_get(&params, ';', "tag", &msg->to.tag);
-}
-
-
 /**
  * Decode one whole SIP message (as carried in one WebSocket message or
  * one UDP datagram, so a short body is malformed, not "more to come")
@@ -327,22 +196,23 @@ static void to_tag(struct sip_msg *msg)
  * turns into a status with sipx_fault(): another SIP version (RFC 4475
  * 3.1.2.16: 505), a Request-Line with extra whitespace (3.1.2.8, 3.1.2.9,
  * 3.1.2.10: 400), a Content-Length that is not the body's (3.1.2.2,
- * 3.1.2.3, 3.1.2.18, or a second message after the first: 400), a To
- * or From whose address libre cannot decode (3.3.4, 3.1.2.6: 400).
- * "sip/2.0" is taken as 2.0 (RFC 3261 7.1: case-insensitive).
+ * 3.1.2.3, 3.1.2.18, or a second message after the first: 400), a To,
+ * From, CSeq or Content-Type libre cannot decode (3.3.4 unksm2, 3.1.2.6
+ * quotbal: 400 naming it; standin.c). "sip/2.0" is taken as 2.0 (RFC
+ * 3261 7.1: case-insensitive).
  *
  * @param msgp Returned message
  * @param p    Bytes
  * @param n    Length
  *
  * @return 0 if success, EBADMSG if malformed (no message), ENOMEM;
- *         with the message: EPROTONOSUPPORT, EILSEQ, EMSGSIZE,
- *         EDESTADDRREQ (the To) or EADDRNOTAVAIL (the From)
+ *         with the message: EPROTONOSUPPORT, EILSEQ, EMSGSIZE or
+ *         one of sipx_standin_err()
  */
 int sipx_decode(struct sip_msg **msgp, const uint8_t *p, size_t n)
 {
 	struct rline rl;
-	unsigned addrs;
+	unsigned bad;
 	uint8_t *q;
 	size_t len, rest;
 	int err;
@@ -358,8 +228,8 @@ int sipx_decode(struct sip_msg **msgp, const uint8_t *p, size_t n)
 		return err;
 
 	rest = n - rl.eol;
-	addrs = addrs_bad(p + rl.eol, rest, NULL);
-	if (rl.clean && rl.v2 && rl.upper && !addrs)
+	bad = sipx_standin(p + rl.eol, rest, NULL);
+	if (rl.clean && rl.v2 && rl.upper && !bad)
 		return err;
 
 	q = mem_alloc(rl.eol + 8 + rest, NULL);
@@ -369,7 +239,7 @@ int sipx_decode(struct sip_msg **msgp, const uint8_t *p, size_t n)
 	len = rline_fix(q, p, &rl);
 	memcpy(q + len, p + rl.eol, rest);
 	vias_as_20(q + len, rest);
-	(void)addrs_bad(p + rl.eol, rest, q + len);
+	(void)sipx_standin(p + rl.eol, rest, q + len);
 
 	err = decode(msgp, q, len + rest);
 	mem_deref(q);
@@ -390,12 +260,7 @@ int sipx_decode(struct sip_msg **msgp, const uint8_t *p, size_t n)
 	if (!rl.clean)
 		return EILSEQ;
 
-	if (addrs & ADDR_TO) {
-		to_tag(*msgp);
-		return EDESTADDRREQ;
-	}
-
-	return addrs ? EADDRNOTAVAIL : err;
+	return bad ? sipx_standin_err(*msgp, bad) : err;
 }
 
 
@@ -423,16 +288,9 @@ uint16_t sipx_fault(int err, const char **reason)
 		*reason = "Bad Content-Length";
 		return 400;
 
-	case EDESTADDRREQ:
-		*reason = "Bad To";
-		return 400;
-
-	case EADDRNOTAVAIL:
-		*reason = "Bad From";
-		return 400;
-
 	default:
-		*reason = "Bad Request";
+		if (!sipx_standin_reason(err, reason))
+			*reason = "Bad Request";
 		return 400;
 	}
 }

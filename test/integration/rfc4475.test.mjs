@@ -299,8 +299,8 @@ const W2_FAULT = [
 		'Content-Length: 5', 'Content-Type: text/plain'],
 	"There's no way to know how many octets are supposed to be here.\r\n"),
 	400, 'Bad Content-Length'],
-	// a To or From libre's parser cannot take: W2 names it (the To and
-	// From copied as they came)
+	// a To, From or Content-Type libre's parser cannot take: W2 names it
+	// (the To, From and CSeq copied as they came; src/sip/standin.c)
 	['3.1.2.6 quotbal', () => msg(['INVITE sip:user@example.com SIP/2.0',
 		'To: "Mr. J. User <sip:j.user@example.com>',
 		'From: sip:caller@example.net;tag=93334',
@@ -315,6 +315,13 @@ const W2_FAULT = [
 		'Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw',
 		'Contact: <name:John_Smith>', 'l: 0']),
 	400, 'Bad From', /^From: <http:\/\/www\.example\.com>;tag=3234233\r$/m],
+	['a MESSAGE whose Content-Type has no subtype', () => msg([
+		'MESSAGE sip:user@example.com SIP/2.0', 'To: <sip:user@example.com>',
+		'From: <sip:caller@example.net>;tag=1', 'Call-ID: ctype.1',
+		'CSeq: 7 MESSAGE', 'Max-Forwards: 70',
+		'Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw',
+		'c: text', 'l: @CL@'], 'hello'),
+	400, 'Bad Content-Type', /^CSeq: 7 MESSAGE\r$/m],
 ];
 
 for (const [name, make, status, reason, copied] of W2_FAULT) {

@@ -24,6 +24,8 @@ enum want {
 	FAULT,        /* decodes at fault (line, length): 400        */
 	BAD_TO,       /* a To libre cannot decode: 400 Bad To        */
 	BAD_FROM,     /* a From libre cannot decode: 400 Bad From    */
+	BAD_CSEQ,     /* a CSeq libre cannot decode: 400 Bad CSeq    */
+	BAD_CTYPE,    /* ... a Content-Type: 400 Bad Content-Type    */
 };
 
 static const struct {
@@ -246,6 +248,22 @@ static const struct {
 	 "From: <sip:caller@example.net>;tag=1\n"
 	 "Call-ID: quot.4\nCSeq: 2 OPTIONS\nMax-Forwards: 70\n"
 	 "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\nl: 0\n\n"},
+	{"a CSeq without a number (and a bad To: the To is named)", BAD_TO,
+	 "OPTIONS sip:user@example.com SIP/2.0\n"
+	 "To: <a>\nFrom: <sip:caller@example.net>;tag=1\n"
+	 "Call-ID: cseq.1\nCSeq: OPTIONS\nMax-Forwards: 70\n"
+	 "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\nl: 0\n\n"},
+	{"a CSeq without a number", BAD_CSEQ,
+	 "OPTIONS sip:user@example.com SIP/2.0\n"
+	 "To: <sip:user@example.com>\nFrom: <sip:caller@example.net>;tag=1\n"
+	 "Call-ID: cseq.2\nCSeq: OPTIONS\nMax-Forwards: 70\n"
+	 "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\nl: 0\n\n"},
+	{"a Content-Type without a subtype (compact form)", BAD_CTYPE,
+	 "MESSAGE sip:user@example.com SIP/2.0\n"
+	 "To: <sip:user@example.com>\nFrom: <sip:caller@example.net>;tag=1\n"
+	 "Call-ID: ctype.1\nCSeq: 1 MESSAGE\nMax-Forwards: 70\n"
+	 "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\n"
+	 "c: text\nl: @CL@\n\nhello"},
 	{"a To too short to stand in for (2 bytes)", UNPARSABLE,
 	 "OPTIONS sip:user@example.com SIP/2.0\n"
 	 "To: \"a\n"
@@ -457,6 +475,10 @@ int test_sipx_rfc4475(void)
 			got = BAD_TO;
 		else if (e == EADDRNOTAVAIL && msg && msg->req)
 			got = BAD_FROM;
+		else if (e == EBADRQC && msg && msg->req)
+			got = BAD_CSEQ;
+		else if (e == EMEDIUMTYPE && msg && msg->req)
+			got = BAD_CTYPE;
 		else if (e && msg)
 			got = msg->req ? FAULT : BAD;
 		else if (e)

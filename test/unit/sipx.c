@@ -173,10 +173,11 @@ int test_sipx_reply(void)
 }
 
 
-/* A To or From libre cannot decode (RFC 4475 3.3.4 unksm2, 3.1.2.6
-   quotbal): the 400 names it and copies both headers as they came,
-   with a To tag added only where the request had none */
-int test_sipx_reply_bad_addr(void)
+/* A To, From or Content-Type libre cannot decode (RFC 4475 3.3.4
+   unksm2, 3.1.2.6 quotbal): the 400 names it and copies the To, From
+   and CSeq as they came, with a To tag added only where the request
+   had none */
+int test_sipx_reply_standin(void)
 {
 	static const struct {
 		const char *req;
@@ -185,7 +186,7 @@ int test_sipx_reply_bad_addr(void)
 		const char *reason;
 		const char *to;     /* the response's To line (a tag added:
 				       up to it)                        */
-		const char *from;   /* its From line                       */
+		const char *from;   /* its From line (or another)          */
 	} tv[] = {
 		{"REGISTER sip:example.com SIP/2.0\r\n"
 		 "To: isbn:2983792873\r\n"
@@ -206,6 +207,16 @@ int test_sipx_reply_bad_addr(void)
 		 EDESTADDRREQ, 400, "Bad To",
 		 "\r\nTo: \"Mr. J. <sip:j@example.com>;tag=77\r\n",
 		 "\r\nFrom: <sip:caller@example.net>;tag=1\r\n"},
+		{"MESSAGE sip:user@example.com SIP/2.0\r\n"
+		 "To: <sip:user@example.com>;tag=9\r\n"
+		 "From: <sip:caller@example.net>;tag=1\r\n"
+		 "Call-ID: ctype.2\r\nCSeq: 3 MESSAGE\r\n"
+		 "Max-Forwards: 70\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bKkdjuw\r\n"
+		 "Content-Type: ;charset=utf-8\r\nl: 2\r\n\r\nhi",
+		 EMEDIUMTYPE, 400, "Bad Content-Type",
+		 "\r\nTo: <sip:user@example.com>;tag=9\r\n",
+		 "\r\nCSeq: 3 MESSAGE\r\n"},
 	};
 	struct mbuf *mb = NULL;
 	struct sip_msg *msg = NULL;

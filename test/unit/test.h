@@ -90,7 +90,7 @@ extern const uint8_t test_srtp_cm[38];
 	X(test_sipx_param)       \
 	X(test_sipx_rfc4475)     \
 	X(test_sipx_longreq)     \
-	X(test_sipx_reply_bad_addr) \
+	X(test_sipx_reply_standin) \
 	X(test_libre_regex)      \
 	X(test_sip_many_headers) \
 	X(test_pcscf_trust)      \
