@@ -228,18 +228,18 @@ int sipx_decode(struct sip_msg **msgp, const uint8_t *p, size_t n)
 		return err;
 
 	rest = n - rl.eol;
-	bad = sipx_standin(p + rl.eol, rest, NULL);
-	if (rl.clean && rl.v2 && rl.upper && !bad)
-		return err;
-
 	q = mem_alloc(rl.eol + 8 + rest, NULL);
 	if (!q)
 		return ENOMEM;
 
 	len = rline_fix(q, p, &rl);
 	memcpy(q + len, p + rl.eol, rest);
+	bad = sipx_standin(p + rl.eol, rest, q + len);
+	if (rl.clean && rl.v2 && rl.upper && !bad) {
+		mem_deref(q);   /* nothing to repair */
+		return err;
+	}
 	vias_as_20(q + len, rest);
-	(void)sipx_standin(p + rl.eol, rest, q + len);
 
 	err = decode(msgp, q, len + rest);
 	mem_deref(q);

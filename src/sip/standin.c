@@ -63,22 +63,25 @@ enum { TO = 0 };
 
 
 /* The index in hdrs of a header name, in either form; -1 if none */
-static int hdr_find(const char *p, size_t n)
+static int hdr_find(const struct pl *name)
 {
-	struct pl name;
 	size_t i;
 
-	name.p = p;
-	name.l = n;
-
 	for (i = 0; i < ARRAY_SIZE(hdrs); i++) {
-		if (!pl_strcasecmp(&name, hdrs[i].name) ||
+		if (!pl_strcasecmp(name, hdrs[i].name) ||
 		    (hdrs[i].compact[0] &&
-		     !pl_strcasecmp(&name, hdrs[i].compact)))
+		     !pl_strcasecmp(name, hdrs[i].compact)))
 			return (int)i;
 	}
 
 	return -1;
+}
+
+
+static void trim_end(struct pl *pl)
+{
+	while (pl->l && sipx_is_lws(pl->p[pl->l - 1]))
+		--pl->l;
 }
 
 
@@ -102,40 +105,39 @@ static size_t line_end(const uint8_t *p, size_t n, size_t s)
    as libre takes it (without the whitespace and folding around it) */
 static int hdr_value(const uint8_t *p, size_t s, size_t e, struct pl *val)
 {
-	const char *c = (const char *)p + s, *end = (const char *)p + e;
-	const char *ne;
+	struct pl line, name;
+	const char *colon;
 	int i;
 
-	while (c < end && *c != ':')
-		++c;
-	for (ne = c; ne > (const char *)p + s && sipx_is_lws(ne[-1]); ne--)
-		;
-	if (c == end)
+	line.p = (const char *)p + s;
+	line.l = e - s;
+	colon = pl_strchr(&line, ':');
+	if (!colon)
 		return -1;
 
-	i = hdr_find((const char *)p + s, ne - ((const char *)p + s));
+	name.p = line.p;
+	name.l = colon - line.p;
+	trim_end(&name);
+	i = hdr_find(&name);
 	if (i < 0)
 		return -1;
 
-	for (++c; c < end && sipx_is_lws(*c); c++)
-		;
-	while (end > c && sipx_is_lws(end[-1]))
-		--end;
-
-	val->p = c;
-	val->l = end - c;
+	val->p = colon + 1;
+	val->l = line.p + line.l - val->p;
+	sipx_skip_lws(val);
+	trim_end(val);
 
 	return i;
 }
 
 
 /**
- * Find the header values libre's parser refuses and, in fix, stand in
- * for them
+ * Find the header values libre's parser refuses and stand in for them
+ * in a copy
  *
  * @param p   Header section, from the CRLF that ends the start line
  * @param n   Its length (the body may follow)
- * @param fix A copy of p to write the stand-ins into (NULL: only find)
+ * @param fix A copy of p (same offsets) to write the stand-ins into
  *
  * @return A bit (1 << index) for each kind of header found
  */
@@ -148,6 +150,7 @@ unsigned sipx_standin(const uint8_t *p, size_t n, uint8_t *fix)
 	       !(p[i + 2] == '\r' && p[i + 3] == '\n')) {
 		size_t s = i + 2, e = line_end(p, n, s);
 		struct pl val;
+		uint8_t *v;
 		size_t hl;
 		int k;
 
@@ -161,12 +164,9 @@ unsigned sipx_standin(const uint8_t *p, size_t n, uint8_t *fix)
 			continue;
 
 		found |= 1u << k;
-		if (fix) {
-			uint8_t *v = fix + (val.p - (const char *)p);
-
-			memcpy(v, hdrs[k].head, hl);
-			memset(v + hl, 'x', val.l - hl);
-		}
+		v = fix + (val.p - (const char *)p);
+		memcpy(v, hdrs[k].head, hl);
+		memset(v + hl, 'x', val.l - hl);
 	}
 
 	return found;
